@@ -1,0 +1,19 @@
+// Command walrus is the one binary of walrus-go: offline blob tools, the chain validator, the
+// storage node, the client CLI and the publisher/aggregator daemons.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/walrus-go/walrus/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,72 @@
+package rscode
+
+// work is a set of planar shards of equal width laid out in one buffer.
+type work struct {
+	buf   []byte
+	width int // bytes per shard, a multiple of 64
+}
+
+func (w *work) shard(i int) []byte {
+	return w.buf[i*w.width : (i+1)*w.width : (i+1)*w.width]
+}
+
+func (w *work) zero(from, to int) {
+	clear(w.buf[from*w.width : to*w.width])
+}
+
+// fft evaluates the polynomial whose novel-basis coefficients are shards [pos, pos+size)
+// at the points ω_{offset+t}, t < size, in place. Only outputs t < trunc are computed;
+// the others are left in an unspecified state. size is a power of two and offset a
+// multiple of size.
+func (w *work) fft(pos, size, trunc, offset int) {
+	skew := &transforms().skew
+	for h := size / 2; h >= 1; h /= 2 {
+		for b := 0; b < trunc; b += 2 * h {
+			logM := skew[offset+b+h-1]
+			for i := pos + b; i < pos+b+h; i++ {
+				fftButterfly(w.shard(i), w.shard(i+h), logM)
+			}
+		}
+	}
+}
+
+// ifft is the inverse of fft: it turns the values at ω_{offset+t}, t < size, held in shards
+// [pos, pos+size), into novel-basis coefficients, in place. Shards at t >= trunc must be
+// zero on entry.
+func (w *work) ifft(pos, size, trunc, offset int) {
+	skew := &transforms().skew
+	for h := 1; h < size; h *= 2 {
+		for b := 0; b < trunc; b += 2 * h {
+			logM := skew[offset+b+h-1]
+			for i := pos + b; i < pos+b+h; i++ {
+				ifftButterfly(w.shard(i), w.shard(i+h), logM)
+			}
+		}
+	}
+}
+
+// formalDerivative replaces the novel-basis coefficients in shards [0, n) with those of the
+// polynomial's formal derivative. With the Cantor basis every W̄_j has derivative 1, so
+// d/dx X_i = Σ_{b in bits(i)} X_{i-2^b}: coefficient j of the result is the sum of input
+// coefficients j+2^b over the bits b not set in j. Ascending j reads only larger indices,
+// which still hold inputs.
+func (w *work) formalDerivative(n int) {
+	for j := 0; j < n; j++ {
+		dst := w.shard(j)
+		first := true
+		for b := 1; j+b < n; b <<= 1 {
+			if j&b != 0 {
+				continue
+			}
+			if first {
+				copy(dst, w.shard(j+b))
+				first = false
+			} else {
+				xorShard(dst, w.shard(j+b))
+			}
+		}
+		if first {
+			clear(dst)
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package rscode
+
+import "crypto/subtle"
+
+// The arithmetic kernels work on planar shards: byte slices whose length is a multiple of
+// 64, each 64-byte block holding the low bytes of 32 elements followed by their high bytes.
+// They are the only code that touches element bytes during a transform, so a SIMD
+// implementation replaces these functions and nothing else.
+
+// xorShard sets x ^= y.
+func xorShard(x, y []byte) {
+	subtle.XORBytes(x, x, y)
+}
+
+// mulTable holds the products of a fixed constant with every low byte and every high byte.
+type mulTable struct {
+	lo, hi [256]uint16
+}
+
+// fill sets t to the tables of the constant whose logarithm is logM. Multiplication by a
+// constant is GF(2)-linear, so each table is built from 8 products by XOR.
+func (t *mulTable) fill(logM uint16) {
+	f := field()
+	t.lo[0], t.hi[0] = 0, 0
+	for b := 0; b < 8; b++ {
+		pl := f.mulLog(uint16(1)<<b, logM)
+		ph := f.mulLog(uint16(1)<<(b+8), logM)
+		base := 1 << b
+		for v := 0; v < base; v++ {
+			t.lo[base+v] = t.lo[v] ^ pl
+			t.hi[base+v] = t.hi[v] ^ ph
+		}
+	}
+}
+
+// mulAddShard sets x ^= y · exp(logM).
+func mulAddShard(x, y []byte, logM uint16) {
+	var t mulTable
+	t.fill(logM)
+	for off := 0; off+64 <= len(x); off += 64 {
+		xb := x[off : off+64 : off+64]
+		yb := y[off : off+64 : off+64]
+		for i := 0; i < 32; i++ {
+			p := t.lo[yb[i]] ^ t.hi[yb[i+32]]
+			xb[i] ^= byte(p)
+			xb[i+32] ^= byte(p >> 8)
+		}
+	}
+}
+
+// mulShard sets x = x · exp(logM).
+func mulShard(x []byte, logM uint16) {
+	var t mulTable
+	t.fill(logM)
+	for off := 0; off+64 <= len(x); off += 64 {
+		xb := x[off : off+64 : off+64]
+		for i := 0; i < 32; i++ {
+			p := t.lo[xb[i]] ^ t.hi[xb[i+32]]
+			xb[i] = byte(p)
+			xb[i+32] = byte(p >> 8)
+		}
+	}
+}
+
+// fftButterfly sets x ^= y · exp(logM), then y ^= x. A logM of modulus means a zero factor.
+func fftButterfly(x, y []byte, logM uint16) {
+	if logM != modulus {
+		mulAddShard(x, y, logM)
+	}
+	xorShard(y, x)
+}
+
+// ifftButterfly sets y ^= x, then x ^= y · exp(logM). A logM of modulus means a zero factor.
+func ifftButterfly(x, y []byte, logM uint16) {
+	xorShard(y, x)
+	if logM != modulus {
+		mulAddShard(x, y, logM)
+	}
+}
