@@ -1,0 +1,5 @@
+package redstuff
+
+import "fmt"
+
+func sscanf(s, format string, args ...any) (int, error) { return fmt.Sscanf(s, format, args...) }
