@@ -60,19 +60,19 @@ type blobVectors struct {
 		Length  uint64 `json:"unencoded_length"`
 		BlobID  string `json:"blob_id_base64url"`
 		Symbols []struct {
-			RootHex        string   `json:"proof_root_hex"`
-			LeafIndex      int      `json:"proof_leaf_index"`
-			TargetSliver   int      `json:"target_sliver_index"`
-			SourceSliver   int      `json:"source_sliver_index"`
-			Kind           string   `json:"kind"`
-			SourcePair     int      `json:"source_pair"`
-			TargetPair     int      `json:"target_pair"`
-			SymbolID       string   `json:"symbol_id"`
-			DecodingIndex  int      `json:"decoding_symbol_index"`
-			SymbolHex      string   `json:"symbol_hex"`
-			ProofPath      []string `json:"proof_path"`
-			RecoveryBCS    string   `json:"recovery_symbol_bcs_hex"`
-			GeneralBCS     string   `json:"general_recovery_symbol_bcs_hex"`
+			RootHex       string   `json:"proof_root_hex"`
+			LeafIndex     int      `json:"proof_leaf_index"`
+			TargetSliver  int      `json:"target_sliver_index"`
+			SourceSliver  int      `json:"source_sliver_index"`
+			Kind          string   `json:"kind"`
+			SourcePair    int      `json:"source_pair"`
+			TargetPair    int      `json:"target_pair"`
+			SymbolID      string   `json:"symbol_id"`
+			DecodingIndex int      `json:"decoding_symbol_index"`
+			SymbolHex     string   `json:"symbol_hex"`
+			ProofPath     []string `json:"proof_path"`
+			RecoveryBCS   string   `json:"recovery_symbol_bcs_hex"`
+			GeneralBCS    string   `json:"general_recovery_symbol_bcs_hex"`
 		} `json:"symbols"`
 		SliverBCS []struct {
 			Pair   int    `json:"pair"`

@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/walrus-go/walrus/internal/redstuff"
+)
+
+// DefaultShards is the shard count of Walrus Mainnet and Testnet, used by offline commands.
+const DefaultShards = 1000
+
+// blobIDResult is the --json output of blob-id.
+type blobIDResult struct {
+	BlobID          string `json:"blobId"`
+	UnencodedLength uint64 `json:"unencodedLength"`
+	EncodedLength   uint64 `json:"encodedLength"`
+	SymbolSize      int    `json:"symbolSize"`
+	RootHash        string `json:"rootHash"`
+	NShards         int    `json:"nShards"`
+}
+
+func blobIDCommand(e *env) *cobra.Command {
+	var nShards int
+	cmd := &cobra.Command{
+		Use:   "blob-id FILE",
+		Short: "Compute the blob ID of a file offline",
+		Long: "Compute the RS2 blob ID a file gets on a Walrus system with the given number of shards.\n" +
+			"Nothing is sent anywhere. The same bytes give the same ID as on Walrus for the same shard count.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBlobID(e, args[0], nShards)
+		},
+	}
+	cmd.Flags().IntVar(&nShards, "n-shards", DefaultShards, "number of shards of the target system")
+	return cmd
+}
+
+func runBlobID(e *env, path string, nShards int) error {
+	cfg, err := redstuff.NewConfig(nShards)
+	if err != nil {
+		return usageError{fmt.Errorf("--n-shards %d: %w", nShards, err)}
+	}
+	data, err := readInput(path, cfg.MaxBlobSize())
+	if err != nil {
+		return err
+	}
+	m, err := cfg.ComputeMetadata(data)
+	if err != nil {
+		return err
+	}
+	sym, _ := cfg.SymbolSize(m.UnencodedLength)
+	encLen, _ := cfg.EncodedLength(m.UnencodedLength)
+	root := m.Root()
+	res := blobIDResult{
+		BlobID:          m.BlobID.String(),
+		UnencodedLength: m.UnencodedLength,
+		EncodedLength:   encLen,
+		SymbolSize:      sym,
+		RootHash:        root.String(),
+		NShards:         nShards,
+	}
+	if e.json {
+		return e.printJSON(res)
+	}
+	fmt.Fprintf(e.stdout, "Blob ID: %s\n", res.BlobID)
+	fmt.Fprintf(e.stdout, "Unencoded size: %d bytes\n", res.UnencodedLength)
+	fmt.Fprintf(e.stdout, "Encoded size: %d bytes (%d shards, symbol size %d)\n", res.EncodedLength, nShards, sym)
+	return nil
+}
+
+// readInput reads a whole file, or standard input for "-", refusing files larger than max.
+func readInput(path string, max uint64) ([]byte, error) {
+	if path == "-" {
+		return readLimited(os.Stdin, max, "standard input")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s is a directory", path)
+	}
+	if st.Mode().IsRegular() && uint64(st.Size()) > max {
+		return nil, fmt.Errorf("%s is %d bytes, larger than the maximum blob size %d: %w", path, st.Size(), max, redstuff.ErrDataTooLarge)
+	}
+	return readLimited(f, max, path)
+}
+
+func convertBlobIDCommand(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "convert-blob-id DECIMAL",
+		Short: "Convert a blob ID from its on-chain decimal u256 form to base64url",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := redstuff.BlobIDFromU256(args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			if e.json {
+				return e.printJSON(map[string]string{"blobId": id.String()})
+			}
+			fmt.Fprintln(e.stdout, id.String())
+			return nil
+		},
+	}
+}

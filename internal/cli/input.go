@@ -1,0 +1,35 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+
+	"github.com/walrus-go/walrus/internal/redstuff"
+)
+
+// readLimited reads r to the end, failing once more than max bytes arrive.
+func readLimited(r io.Reader, max uint64, name string) ([]byte, error) {
+	limit := int64(max)
+	if max >= 1<<62 {
+		limit = 1 << 62
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", name, err)
+	}
+	if uint64(len(data)) > max {
+		return nil, fmt.Errorf("%s is larger than the maximum blob size %d: %w", name, max, redstuff.ErrDataTooLarge)
+	}
+	return data, nil
+}
+
+// unwrapPathError drops the operation and path that *fs.PathError repeats.
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
