@@ -33,8 +33,18 @@ func (t *mulTable) fill(logM uint16) {
 	}
 }
 
-// mulAddShard sets x ^= y · exp(logM).
-func mulAddShard(x, y []byte, logM uint16) {
+// The kernels in use. They are chosen once at start-up from the CPU's features (see
+// kernels_amd64.go); tests switch them with useKernels to run every path.
+var (
+	mulAddShard   = mulAddGeneric
+	mulShard      = mulGeneric
+	fftButterfly  = fftGeneric
+	ifftButterfly = ifftGeneric
+	kernelName    = "generic"
+)
+
+// mulAddGeneric sets x ^= y · exp(logM).
+func mulAddGeneric(x, y []byte, logM uint16) {
 	var t mulTable
 	t.fill(logM)
 	for off := 0; off+64 <= len(x); off += 64 {
@@ -48,8 +58,8 @@ func mulAddShard(x, y []byte, logM uint16) {
 	}
 }
 
-// mulShard sets x = x · exp(logM).
-func mulShard(x []byte, logM uint16) {
+// mulGeneric sets x = x · exp(logM).
+func mulGeneric(x []byte, logM uint16) {
 	var t mulTable
 	t.fill(logM)
 	for off := 0; off+64 <= len(x); off += 64 {
@@ -62,18 +72,37 @@ func mulShard(x []byte, logM uint16) {
 	}
 }
 
-// fftButterfly sets x ^= y · exp(logM), then y ^= x. A logM of modulus means a zero factor.
-func fftButterfly(x, y []byte, logM uint16) {
+// fftGeneric sets x ^= y · exp(logM), then y ^= x. A logM of modulus means a zero factor.
+func fftGeneric(x, y []byte, logM uint16) {
 	if logM != modulus {
-		mulAddShard(x, y, logM)
+		mulAddGeneric(x, y, logM)
 	}
 	xorShard(y, x)
 }
 
-// ifftButterfly sets y ^= x, then x ^= y · exp(logM). A logM of modulus means a zero factor.
-func ifftButterfly(x, y []byte, logM uint16) {
+// ifftGeneric sets y ^= x, then x ^= y · exp(logM). A logM of modulus means a zero factor.
+func ifftGeneric(x, y []byte, logM uint16) {
 	xorShard(y, x)
 	if logM != modulus {
-		mulAddShard(x, y, logM)
+		mulAddGeneric(x, y, logM)
 	}
 }
+
+// kernelSet is one implementation of the arithmetic kernels.
+type kernelSet struct {
+	name                      string
+	mulAdd, fft, ifft         func(x, y []byte, logM uint16)
+	mul                       func(x []byte, logM uint16)
+}
+
+var genericKernels = kernelSet{name: "generic", mulAdd: mulAddGeneric, fft: fftGeneric, ifft: ifftGeneric, mul: mulGeneric}
+
+// useKernels installs a kernel set. It is not safe to call while codes are in use; only
+// start-up code and tests call it.
+func useKernels(k kernelSet) {
+	mulAddShard, fftButterfly, ifftButterfly, mulShard, kernelName = k.mulAdd, k.fft, k.ifft, k.mul, k.name
+}
+
+// Kernels returns the name of the arithmetic kernels in use: "gfni" (AVX-512 with GFNI),
+// "avx2" or "generic" (pure Go).
+func Kernels() string { return kernelName }

@@ -1,0 +1,68 @@
+package rscode
+
+import (
+	"fmt"
+	"testing"
+)
+
+// The shapes of reed-solomon-simd's table in the project's codec reference.
+var benchShapes = []struct{ k, m int }{{334, 666}, {667, 333}, {4, 6}, {7, 3}}
+var benchSizes = []int{64, 1024, 16384}
+
+func benchShards(count, size int) [][]byte {
+	out := make([][]byte, count)
+	for i := range out {
+		out[i] = make([]byte, size)
+		for j := range out[i] {
+			out[i][j] = byte(i*31 + j*7)
+		}
+	}
+	return out
+}
+
+func BenchmarkEncode(b *testing.B) {
+	for _, sh := range benchShapes {
+		for _, size := range benchSizes {
+			b.Run(fmt.Sprintf("%d:%d/%dB", sh.k, sh.m, size), func(b *testing.B) {
+				c, _ := New(sh.k, sh.m)
+				orig, rec := benchShards(sh.k, size), benchShards(sh.m, size)
+				b.SetBytes(int64(sh.k * size))
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := c.Encode(size, orig, rec); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkDecode loses the first min(k, m) originals and decodes from the first min(k, m)
+// recovery shards plus the remaining originals, the maximum loss.
+func BenchmarkDecode(b *testing.B) {
+	for _, sh := range benchShapes {
+		for _, size := range benchSizes {
+			b.Run(fmt.Sprintf("%d:%d/%dB", sh.k, sh.m, size), func(b *testing.B) {
+				c, _ := New(sh.k, sh.m)
+				orig, rec := benchShards(sh.k, size), benchShards(sh.m, size)
+				if err := c.Encode(size, orig, rec); err != nil {
+					b.Fatal(err)
+				}
+				lost := min(sh.k, sh.m)
+				shards := make([][]byte, sh.k+sh.m)
+				b.SetBytes(int64(sh.k * size))
+				b.ReportAllocs()
+				for b.Loop() {
+					copy(shards[lost:sh.k], orig[lost:])
+					clear(shards[:lost])
+					copy(shards[sh.k:], rec[:lost])
+					clear(shards[sh.k+lost:])
+					if err := c.Reconstruct(size, shards); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,256 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Planar shards: each 64-byte block holds the low bytes of 32 elements, then their high
+// bytes. n is the shard length in bytes, a positive multiple of 64.
+
+// ---- AVX-512 + GFNI ----
+// A block [lo | hi] in Z0 is multiplied by applying, per 64-bit lane, the affine matrices
+// [A A A A D D D D] to [lo | hi] and [B B B B C C C C] to the swapped [hi | lo]; the XOR of
+// the two is [A·lo ^ B·hi | D·hi ^ C·lo], the product in the same layout.
+
+// GFNI_MUL(src, tmp, out): out = src · m, with the matrices in Z30, Z31.
+#define GFNI_MUL(src, tmp, out) \
+	VSHUFI64X2     $0x4e, src, src, tmp \
+	VGF2P8AFFINEQB $0, Z30, src, out    \
+	VGF2P8AFFINEQB $0, Z31, tmp, tmp    \
+	VPXORQ         tmp, out, out
+
+#define GFNI_LOAD_MATS \
+	MOVQ      mats+24(FP), AX \
+	VMOVDQU64 (AX), Z30       \
+	VMOVDQU64 64(AX), Z31
+
+// func mulAddGFNI(x, y *byte, n int, mats *gfniMatrices)
+TEXT ·mulAddGFNI(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ n+16(FP), CX
+	GFNI_LOAD_MATS
+	SHRQ $6, CX
+
+mulAddGFNILoop:
+	VMOVDQU64 (SI), Z0
+	VSHUFI64X2     $0x4e, Z0, Z0, Z1
+	VGF2P8AFFINEQB $0, Z30, Z0, Z2
+	VGF2P8AFFINEQB $0, Z31, Z1, Z3
+	VMOVDQU64  (DI), Z4
+	VPTERNLOGQ $0x96, Z3, Z2, Z4
+	VMOVDQU64  Z4, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  mulAddGFNILoop
+	VZEROUPPER
+	RET
+
+// func mulGFNI(x *byte, n int, mats *gfniMatrices)
+TEXT ·mulGFNI(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	MOVQ mats+16(FP), AX
+	VMOVDQU64 (AX), Z30
+	VMOVDQU64 64(AX), Z31
+	SHRQ $6, CX
+
+mulGFNILoop:
+	VMOVDQU64 (DI), Z0
+	GFNI_MUL(Z0, Z1, Z2)
+	VMOVDQU64 Z2, (DI)
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  mulGFNILoop
+	VZEROUPPER
+	RET
+
+// func fftGFNI(x, y *byte, n int, mats *gfniMatrices): x ^= y·m; y ^= x.
+TEXT ·fftGFNI(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ n+16(FP), CX
+	GFNI_LOAD_MATS
+	SHRQ $6, CX
+
+fftGFNILoop:
+	VMOVDQU64 (SI), Z0
+	VSHUFI64X2     $0x4e, Z0, Z0, Z1
+	VGF2P8AFFINEQB $0, Z30, Z0, Z2
+	VGF2P8AFFINEQB $0, Z31, Z1, Z3
+	VMOVDQU64  (DI), Z4
+	VPTERNLOGQ $0x96, Z3, Z2, Z4
+	VMOVDQU64  Z4, (DI)
+	VPXORQ     Z4, Z0, Z0
+	VMOVDQU64  Z0, (SI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  fftGFNILoop
+	VZEROUPPER
+	RET
+
+// func ifftGFNI(x, y *byte, n int, mats *gfniMatrices): y ^= x; x ^= y·m.
+TEXT ·ifftGFNI(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ n+16(FP), CX
+	GFNI_LOAD_MATS
+	SHRQ $6, CX
+
+ifftGFNILoop:
+	VMOVDQU64 (DI), Z4
+	VMOVDQU64 (SI), Z0
+	VPXORQ    Z4, Z0, Z0
+	VMOVDQU64 Z0, (SI)
+	VSHUFI64X2     $0x4e, Z0, Z0, Z1
+	VGF2P8AFFINEQB $0, Z30, Z0, Z2
+	VGF2P8AFFINEQB $0, Z31, Z1, Z3
+	VPTERNLOGQ $0x96, Z3, Z2, Z4
+	VMOVDQU64  Z4, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  ifftGFNILoop
+	VZEROUPPER
+	RET
+
+// ---- AVX2 ----
+// The product of a block is looked up per input nibble with VPSHUFB: tables Y8..Y11 give
+// the low output byte for nibbles 0..3 of the element, Y12..Y15 the high byte; Y7 holds the
+// 0x0f mask.
+
+#define AVX2_LOAD_TABLES(reg) \
+	VBROADCASTI128 0(reg), Y8    \
+	VBROADCASTI128 16(reg), Y9   \
+	VBROADCASTI128 32(reg), Y10  \
+	VBROADCASTI128 48(reg), Y11  \
+	VBROADCASTI128 64(reg), Y12  \
+	VBROADCASTI128 80(reg), Y13  \
+	VBROADCASTI128 96(reg), Y14  \
+	VBROADCASTI128 112(reg), Y15 \
+	MOVQ           $0x0f, BX     \
+	MOVQ           BX, X7        \
+	VPBROADCASTB   X7, Y7
+
+// AVX2_MUL: (Y0 = lo, Y1 = hi) -> (Y4 = product lo, Y5 = product hi); clobbers Y0-Y3, Y6.
+#define AVX2_MUL \
+	VPSRLQ  $4, Y0, Y2  \
+	VPAND   Y7, Y0, Y0  \
+	VPAND   Y7, Y2, Y2  \
+	VPSRLQ  $4, Y1, Y3  \
+	VPAND   Y7, Y1, Y1  \
+	VPAND   Y7, Y3, Y3  \
+	VPSHUFB Y0, Y8, Y4  \
+	VPSHUFB Y2, Y9, Y6  \
+	VPXOR   Y6, Y4, Y4  \
+	VPSHUFB Y1, Y10, Y6 \
+	VPXOR   Y6, Y4, Y4  \
+	VPSHUFB Y3, Y11, Y6 \
+	VPXOR   Y6, Y4, Y4  \
+	VPSHUFB Y0, Y12, Y5 \
+	VPSHUFB Y2, Y13, Y6 \
+	VPXOR   Y6, Y5, Y5  \
+	VPSHUFB Y1, Y14, Y6 \
+	VPXOR   Y6, Y5, Y5  \
+	VPSHUFB Y3, Y15, Y6 \
+	VPXOR   Y6, Y5, Y5
+
+// func mulAddAVX2(x, y *byte, n int, t *nibbleTables)
+TEXT ·mulAddAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ t+24(FP), AX
+	AVX2_LOAD_TABLES(AX)
+	SHRQ $6, CX
+
+mulAddAVX2Loop:
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	AVX2_MUL
+	VPXOR   (DI), Y4, Y4
+	VPXOR   32(DI), Y5, Y5
+	VMOVDQU Y4, (DI)
+	VMOVDQU Y5, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  mulAddAVX2Loop
+	VZEROUPPER
+	RET
+
+// func mulAVX2(x *byte, n int, t *nibbleTables)
+TEXT ·mulAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	MOVQ t+16(FP), AX
+	AVX2_LOAD_TABLES(AX)
+	SHRQ $6, CX
+
+mulAVX2Loop:
+	VMOVDQU (DI), Y0
+	VMOVDQU 32(DI), Y1
+	AVX2_MUL
+	VMOVDQU Y4, (DI)
+	VMOVDQU Y5, 32(DI)
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  mulAVX2Loop
+	VZEROUPPER
+	RET
+
+// func fftAVX2(x, y *byte, n int, t *nibbleTables): x ^= y·m; y ^= x.
+TEXT ·fftAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ t+24(FP), AX
+	AVX2_LOAD_TABLES(AX)
+	SHRQ $6, CX
+
+fftAVX2Loop:
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	AVX2_MUL
+	VPXOR   (DI), Y4, Y4
+	VPXOR   32(DI), Y5, Y5
+	VMOVDQU Y4, (DI)
+	VMOVDQU Y5, 32(DI)
+	VPXOR   (SI), Y4, Y4
+	VPXOR   32(SI), Y5, Y5
+	VMOVDQU Y4, (SI)
+	VMOVDQU Y5, 32(SI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  fftAVX2Loop
+	VZEROUPPER
+	RET
+
+// func ifftAVX2(x, y *byte, n int, t *nibbleTables): y ^= x; x ^= y·m.
+TEXT ·ifftAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ t+24(FP), AX
+	AVX2_LOAD_TABLES(AX)
+	SHRQ $6, CX
+
+ifftAVX2Loop:
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VPXOR   (DI), Y0, Y0
+	VPXOR   32(DI), Y1, Y1
+	VMOVDQU Y0, (SI)
+	VMOVDQU Y1, 32(SI)
+	AVX2_MUL
+	VPXOR   (DI), Y4, Y4
+	VPXOR   32(DI), Y5, Y5
+	VMOVDQU Y4, (DI)
+	VMOVDQU Y5, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  ifftAVX2Loop
+	VZEROUPPER
+	RET

@@ -1,0 +1,69 @@
+package rscode
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+)
+
+// forEachKernel runs fn once per kernel set this CPU and build support, restoring the
+// default afterwards.
+func forEachKernel(t *testing.T, fn func(t *testing.T)) {
+	def := kernelSet{name: kernelName, mulAdd: mulAddShard, fft: fftButterfly, ifft: ifftButterfly, mul: mulShard}
+	defer useKernels(def)
+	for _, k := range availableKernels() {
+		useKernels(k)
+		t.Run(k.name, fn)
+	}
+}
+
+// Every SIMD kernel equals the pure-Go kernel on random blocks and constants.
+func TestKernelsAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, k := range availableKernels() {
+		for trial := 0; trial < 300; trial++ {
+			n := 64 * (1 + rng.IntN(5))
+			logM := uint16(rng.IntN(modulus))
+			if trial == 0 {
+				logM = 0 // the constant 1
+			}
+			x, y := make([]byte, n), make([]byte, n)
+			for i := range x {
+				x[i], y[i] = byte(rng.Uint32()), byte(rng.Uint32())
+			}
+			check := func(op string, got, want []byte) {
+				if !bytes.Equal(got, want) {
+					t.Fatalf("%s %s differs from generic (n=%d logM=%d)", k.name, op, n, logM)
+				}
+			}
+			gx, wx := bytes.Clone(x), bytes.Clone(x)
+			k.mulAdd(gx, y, logM)
+			mulAddGeneric(wx, y, logM)
+			check("mulAdd", gx, wx)
+			gx, wx = bytes.Clone(x), bytes.Clone(x)
+			k.mul(gx, logM)
+			mulGeneric(wx, logM)
+			check("mul", gx, wx)
+			for _, lm := range []uint16{logM, modulus} {
+				gx, gy, wx, wy := bytes.Clone(x), bytes.Clone(y), bytes.Clone(x), bytes.Clone(y)
+				k.fft(gx, gy, lm)
+				fftGeneric(wx, wy, lm)
+				check("fft x", gx, wx)
+				check("fft y", gy, wy)
+				gx, gy, wx, wy = bytes.Clone(x), bytes.Clone(y), bytes.Clone(x), bytes.Clone(y)
+				k.ifft(gx, gy, lm)
+				ifftGeneric(wx, wy, lm)
+				check("ifft x", gx, wx)
+				check("ifft y", gy, wy)
+			}
+		}
+	}
+}
+
+func TestVectorsAllKernels(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		t.Run("encode", TestVectorsEncode)
+		t.Run("decode", TestVectorsDecode)
+		t.Run("roundtrip", TestRoundTripRandomSubsets)
+	})
+}
