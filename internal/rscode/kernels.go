@@ -90,9 +90,9 @@ func ifftGeneric(x, y []byte, logM uint16) {
 
 // kernelSet is one implementation of the arithmetic kernels.
 type kernelSet struct {
-	name                      string
-	mulAdd, fft, ifft         func(x, y []byte, logM uint16)
-	mul                       func(x []byte, logM uint16)
+	name              string
+	mulAdd, fft, ifft func(x, y []byte, logM uint16)
+	mul               func(x []byte, logM uint16)
 }
 
 var genericKernels = kernelSet{name: "generic", mulAdd: mulAddGeneric, fft: fftGeneric, ifft: ifftGeneric, mul: mulGeneric}
