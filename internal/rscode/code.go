@@ -99,18 +99,41 @@ func checkShards(symbolSize int, shards ...[][]byte) (int, error) {
 	return size, nil
 }
 
-// getWork returns a work buffer of n shards and the number of elements per tile.
-func (c *Code) getWork(n, totalElements int) (*work, *[]byte, int) {
-	tileElems := max(32, workTarget/(2*n)/32*32)
-	tileElems = min(tileElems, (totalElements+31)/32*32)
-	width := tileElems * 2
+// tile describes how one part of the shards is cut into work-buffer tiles.
+type tile struct {
+	p     part
+	units int // units in the whole part
+	step  int // units per tile
+}
+
+// plan returns the tiles of every part for n work shards.
+func plan(n, symbolSize, size int) []tile {
+	var ts []tile
+	for _, p := range parts(symbolSize, size) {
+		units := p.units(size)
+		// Units per tile so that n shards of the tile's width stay near workTarget.
+		step := max(1, workTarget/n/p.width(1))
+		if _, ok := p.(tailPart); ok {
+			step = max(32, workTarget/n/64*32)
+		}
+		ts = append(ts, tile{p: p, units: units, step: min(step, units)})
+	}
+	return ts
+}
+
+// getWork returns a work buffer of n shards wide enough for every tile of ts.
+func (c *Code) getWork(n int, ts []tile) (*work, *[]byte) {
+	width := 64
+	for _, t := range ts {
+		width = max(width, t.p.width(t.step))
+	}
 	need := n * width
 	bp, _ := c.pool.Get().(*[]byte)
 	if bp == nil || cap(*bp) < need {
 		b := make([]byte, need)
 		bp = &b
 	}
-	return &work{buf: (*bp)[:need], width: width}, bp, tileElems
+	return &work{buf: (*bp)[:need], width: width}, bp
 }
 
 // Encode computes the recovery shards of the given originals. originals holds k shards and
@@ -136,24 +159,27 @@ func (c *Code) Encode(symbolSize int, originals, recovery [][]byte) error {
 	if err != nil {
 		return err
 	}
-	total := size / 2
-	w, bp, tile := c.getWork(2*c.chunk, total)
+	ts := plan(2*c.chunk, symbolSize, size)
+	w, bp := c.getWork(2*c.chunk, ts)
 	defer c.pool.Put(bp)
-	for e0 := 0; e0 < total; e0 += tile {
-		e1 := min(e0+tile, total)
-		if c.lowRate {
-			c.encodeLowTile(w, symbolSize, e0, e1, originals, recovery)
-		} else {
-			c.encodeHighTile(w, symbolSize, e0, e1, originals, recovery)
+	for _, t := range ts {
+		for u0 := 0; u0 < t.units; u0 += t.step {
+			u1 := min(u0+t.step, t.units)
+			w.width = t.p.width(u1 - u0)
+			if c.lowRate {
+				c.encodeLowTile(w, t.p, u0, u1, originals, recovery)
+			} else {
+				c.encodeHighTile(w, t.p, u0, u1, originals, recovery)
+			}
 		}
 	}
 	return nil
 }
 
-func (c *Code) encodeLowTile(w *work, s, e0, e1 int, originals, recovery [][]byte) {
+func (c *Code) encodeLowTile(w *work, p part, e0, e1 int, originals, recovery [][]byte) {
 	K := c.chunk
 	for i := 0; i < c.k; i++ {
-		pack(w.shard(i), originals[i], s, e0, e1)
+		p.pack(w.shard(i), originals[i], e0, e1)
 	}
 	w.zero(c.k, K)
 	w.ifft(0, K, c.k, 0)
@@ -167,12 +193,12 @@ func (c *Code) encodeLowTile(w *work, s, e0, e1 int, originals, recovery [][]byt
 		}
 		w.fft(pos, K, count, K+first)
 		for j := 0; j < count; j++ {
-			unpack(recovery[first+j], w.shard(pos+j), s, e0, e1)
+			p.unpack(recovery[first+j], w.shard(pos+j), e0, e1)
 		}
 	}
 }
 
-func (c *Code) encodeHighTile(w *work, s, e0, e1 int, originals, recovery [][]byte) {
+func (c *Code) encodeHighTile(w *work, p part, e0, e1 int, originals, recovery [][]byte) {
 	M := c.chunk
 	for first := 0; first < c.k; first += M {
 		count := min(M, c.k-first)
@@ -181,7 +207,7 @@ func (c *Code) encodeHighTile(w *work, s, e0, e1 int, originals, recovery [][]by
 			pos = M
 		}
 		for i := 0; i < count; i++ {
-			pack(w.shard(pos+i), originals[first+i], s, e0, e1)
+			p.pack(w.shard(pos+i), originals[first+i], e0, e1)
 		}
 		w.zero(pos+count, pos+M)
 		w.ifft(pos, M, count, M+first)
@@ -191,7 +217,7 @@ func (c *Code) encodeHighTile(w *work, s, e0, e1 int, originals, recovery [][]by
 	}
 	w.fft(0, M, c.m, 0)
 	for j := 0; j < c.m; j++ {
-		unpack(recovery[j], w.shard(j), s, e0, e1)
+		p.unpack(recovery[j], w.shard(j), e0, e1)
 	}
 }
 
@@ -309,28 +335,31 @@ func (c *Code) decode(s, size int, shards [][]byte, missingOrig []int) {
 		shards[i] = make([]byte, size)
 	}
 
-	total := size / 2
-	w, bp, tile := c.getWork(N, total)
+	ts := plan(N, s, size)
+	w, bp := c.getWork(N, ts)
 	defer c.pool.Put(bp)
-	for e0 := 0; e0 < total; e0 += tile {
-		e1 := min(e0+tile, total)
-		for p := 0; p < N; p++ {
-			if i := src[p]; i >= 0 {
-				x := w.shard(p)
-				pack(x, shards[i], s, e0, e1)
-				mulShard(x, logs[p])
-			} else {
-				clear(w.shard(p))
+	for _, t := range ts {
+		for u0 := 0; u0 < t.units; u0 += t.step {
+			u1 := min(u0+t.step, t.units)
+			w.width = t.p.width(u1 - u0)
+			for p := 0; p < N; p++ {
+				if i := src[p]; i >= 0 {
+					x := w.shard(p)
+					t.p.pack(x, shards[i], u0, u1)
+					mulShard(x, logs[p])
+				} else {
+					clear(w.shard(p))
+				}
 			}
-		}
-		w.ifft(0, N, lastIn, 0)
-		w.formalDerivative(N)
-		w.fft(0, N, lastOut, 0)
-		for _, i := range missingOrig {
-			p := origPos + i
-			x := w.shard(p)
-			mulShard(x, (modulus-logs[p])%modulus)
-			unpack(shards[i], x, s, e0, e1)
+			w.ifft(0, N, lastIn, 0)
+			w.formalDerivative(N)
+			w.fft(0, N, lastOut, 0)
+			for _, i := range missingOrig {
+				p := origPos + i
+				x := w.shard(p)
+				mulShard(x, (modulus-logs[p])%modulus)
+				t.p.unpack(shards[i], x, u0, u1)
+			}
 		}
 	}
 }

@@ -2,90 +2,102 @@ package rscode
 
 // Shards in the caller's layout carry consecutive symbols of symbolSize bytes; inside a
 // symbol, full 64-byte blocks are planar and a final partial block of t bytes holds its t/2
-// low bytes then its t/2 high bytes. The work buffers are planar throughout. Elements are
-// numbered across the shard, symbol after symbol, and a tile is a range of element numbers.
+// low bytes then its t/2 high bytes. The work buffers are planar throughout.
+//
+// Every operation is element-wise, so any bijection between a shard's elements and work
+// positions does, as long as all shards use the same one. A shard is therefore processed in
+// two independent parts: its full blocks (copied whole, block after block) and its symbol
+// tails (gathered into planar blocks). Each part is tiled separately.
 
-// elementPos returns the offsets of the low and high byte of element e of a shard.
-func elementPos(e, symbolSize int) (lo, hi int) {
-	half := symbolSize / 2
-	sym, q := e/half, e%half
-	base := sym * symbolSize
-	full := symbolSize / 64 * 32
-	if q < full {
-		lo = base + q/32*64 + q%32
-		return lo, lo + 32
-	}
-	tail := symbolSize % 64
-	lo = base + symbolSize/64*64 + (q - full)
-	return lo, lo + tail/2
+// part is one of the two parts of a shard.
+type part interface {
+	// units returns the number of units (blocks or tail elements) in a shard of size bytes.
+	units(size int) int
+	// width returns the planar bytes needed for n units.
+	width(n int) int
+	// pack copies units [u0, u1) of shard src into planar buffer dst.
+	pack(dst, src []byte, u0, u1 int)
+	// unpack copies planar units back into units [u0, u1) of shard dst.
+	unpack(dst, src []byte, u0, u1 int)
 }
 
-// pack copies elements [e0, e1) of the shard src into the planar buffer dst, element e0
-// landing at position 0. Bytes of dst past element e1-e0 are left as they are.
-func pack(dst, src []byte, symbolSize, e0, e1 int) {
-	if symbolSize%64 == 0 && e0%32 == 0 {
-		n := (e1 - e0) * 2
-		copy(dst[:n], src[e0*2:e0*2+n])
-		return
-	}
-	transferElements(dst, src, symbolSize, e0, e1, true)
-}
+// blockPart is the full 64-byte blocks of every symbol; a unit is one block.
+type blockPart struct{ symbolSize int }
 
-// unpack copies planar elements [0, e1-e0) of src back to elements [e0, e1) of the shard dst.
-func unpack(dst, src []byte, symbolSize, e0, e1 int) {
-	if symbolSize%64 == 0 && e0%32 == 0 {
-		n := (e1 - e0) * 2
-		copy(dst[e0*2:e0*2+n], src[:n])
-		return
-	}
-	transferElements(src, dst, symbolSize, e0, e1, false)
-}
+func (p blockPart) units(size int) int { return size / p.symbolSize * (p.symbolSize / 64) }
+func (p blockPart) width(n int) int    { return n * 64 }
 
-// transferElements moves elements between a planar buffer and a shard in the caller's
-// layout, shard to planar when toPlanar is set, planar to shard otherwise.
-func transferElements(planar, shard []byte, symbolSize, e0, e1 int, toPlanar bool) {
-	half := symbolSize / 2
-	full := symbolSize / 64 * 32
-	tail := symbolSize % 64
-	e := e0
-	for e < e1 {
-		sym, q := e/half, e%half
-		base := sym * symbolSize
-		// The run of elements that share one segment (a full block or the tail).
-		var segLo, hiOff, segLeft int
-		if q < full {
-			segLo = base + q/32*64 + q%32
-			hiOff = 32
-			segLeft = 32 - q%32
+func (p blockPart) pack(dst, src []byte, u0, u1 int) { p.transfer(dst, src, u0, u1, true) }
+
+func (p blockPart) unpack(dst, src []byte, u0, u1 int) { p.transfer(src, dst, u0, u1, false) }
+
+// transfer moves blocks between planar (work) and shard, in runs of whole symbols' blocks.
+func (p blockPart) transfer(planar, shard []byte, u0, u1 int, toPlanar bool) {
+	per := p.symbolSize / 64
+	if per*64 == p.symbolSize {
+		// Symbols are whole blocks: the part is the shard itself.
+		if toPlanar {
+			copy(planar[:(u1-u0)*64], shard[u0*64:u1*64])
 		} else {
-			segLo = base + symbolSize/64*64 + (q - full)
-			hiOff = tail / 2
-			segLeft = half - q
+			copy(shard[u0*64:u1*64], planar[:(u1-u0)*64])
 		}
-		run := min(segLeft, e1-e)
-		d := e - e0
-		if run == 32 && d%32 == 0 {
-			pb := d / 32 * 64
-			if toPlanar {
-				copy(planar[pb:pb+64], shard[segLo:segLo+64])
-			} else {
-				copy(shard[segLo:segLo+64], planar[pb:pb+64])
-			}
-			e += run
-			continue
-		}
-		for i := 0; i < run; i++ {
-			di := d + i
-			p := di/32*64 + di%32
-			s := segLo + i
-			if toPlanar {
-				planar[p] = shard[s]
-				planar[p+32] = shard[s+hiOff]
-			} else {
-				shard[s] = planar[p]
-				shard[s+hiOff] = planar[p+32]
-			}
-		}
-		e += run
+		return
 	}
+	for u := u0; u < u1; {
+		sym, b := u/per, u%per
+		run := min(per-b, u1-u)
+		off := sym*p.symbolSize + b*64
+		d := (u - u0) * 64
+		if toPlanar {
+			copy(planar[d:d+run*64], shard[off:off+run*64])
+		} else {
+			copy(shard[off:off+run*64], planar[d:d+run*64])
+		}
+		u += run
+	}
+}
+
+// tailPart is the final partial block of every symbol; a unit is one element.
+type tailPart struct{ symbolSize int }
+
+func (p tailPart) half() int                        { return p.symbolSize % 64 / 2 }
+func (p tailPart) units(size int) int               { return size / p.symbolSize * p.half() }
+func (p tailPart) width(n int) int                  { return (n + 31) / 32 * 64 }
+func (p tailPart) pack(dst, src []byte, u0, u1 int) { p.transfer(dst, src, u0, u1, true) }
+
+func (p tailPart) unpack(dst, src []byte, u0, u1 int) { p.transfer(src, dst, u0, u1, false) }
+
+// transfer moves tail elements in runs that stay within one symbol's tail and one planar
+// block: the low bytes of a run are contiguous on both sides, and so are the high bytes.
+func (p tailPart) transfer(planar, shard []byte, u0, u1 int, toPlanar bool) {
+	h := p.half()
+	base := p.symbolSize / 64 * 64
+	for u := u0; u < u1; {
+		sym, q := u/h, u%h
+		d := u - u0
+		lane := d % 32
+		run := min(h-q, u1-u, 32-lane)
+		lo := sym*p.symbolSize + base + q
+		pl := d/32*64 + lane
+		if toPlanar {
+			copy(planar[pl:pl+run], shard[lo:lo+run])
+			copy(planar[pl+32:pl+32+run], shard[lo+h:lo+h+run])
+		} else {
+			copy(shard[lo:lo+run], planar[pl:pl+run])
+			copy(shard[lo+h:lo+h+run], planar[pl+32:pl+32+run])
+		}
+		u += run
+	}
+}
+
+// parts returns the non-empty parts of shards of size bytes with the given symbol size.
+func parts(symbolSize, size int) []part {
+	var ps []part
+	if symbolSize >= 64 {
+		ps = append(ps, blockPart{symbolSize})
+	}
+	if symbolSize%64 != 0 {
+		ps = append(ps, tailPart{symbolSize})
+	}
+	return ps
 }
