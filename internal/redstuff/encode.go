@@ -20,7 +20,8 @@ type EncodedBlob struct {
 }
 
 // Encode encodes a blob into n sliver pairs and computes its metadata and blob ID.
-// The slivers share two allocations: all primary slivers, and all secondary slivers.
+// The systematic primary slivers that are whole rows of the blob alias blob (which is only
+// read); the other slivers share two allocations.
 func (c *Config) Encode(blob []byte) (*EncodedBlob, error) {
 	m, prim, sec, err := c.encode(blob)
 	if err != nil {
@@ -58,16 +59,22 @@ func (c *Config) encode(blob []byte) (*Metadata, [][]byte, [][]byte, error) {
 	}
 	n, R, C := c.n, c.rows, c.columns
 	primLen, secLen := C*sym, R*sym
-	primBuf := make([]byte, n*primLen)
+	// The source rows are the blob itself: whole rows alias it, the rest are zero padded.
+	full := min(R, len(blob)/primLen)
+	primBuf := make([]byte, (n-full)*primLen)
 	secBuf := make([]byte, n*secLen)
 	prim := make([][]byte, n)
 	sec := make([][]byte, n)
 	for i := range prim {
-		prim[i] = primBuf[i*primLen : (i+1)*primLen : (i+1)*primLen]
+		if i < full {
+			prim[i] = blob[i*primLen : (i+1)*primLen : (i+1)*primLen]
+		} else {
+			o := (i - full) * primLen
+			prim[i] = primBuf[o : o+primLen : o+primLen]
+		}
 		sec[i] = secBuf[i*secLen : (i+1)*secLen : (i+1)*secLen]
 	}
-	// The source rows are the blob itself, zero padded.
-	copy(primBuf, blob)
+	copy(primBuf, blob[full*primLen:])
 	workers := c.workers()
 
 	// Systematic secondary slivers: the transpose of the source matrix.
