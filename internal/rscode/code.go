@@ -20,6 +20,9 @@ var (
 // transform's working set stays in the L2 cache.
 const workTarget = 1 << 20
 
+// minTileWidth is the narrowest planar shard width a tile uses, in bytes.
+const minTileWidth = 2048
+
 // Code is the systematic Reed–Solomon code with a fixed number of original and recovery
 // shards. It is immutable and safe for concurrent use.
 type Code struct {
@@ -112,9 +115,10 @@ func plan(n, symbolSize, size int) []tile {
 	for _, p := range parts(symbolSize, size) {
 		units := p.units(size)
 		// Units per tile so that n shards of the tile's width stay near workTarget.
-		step := max(1, workTarget/n/p.width(1))
+		// Never narrower than minTileWidth: per-call overhead dominates below it.
+		step := max(minTileWidth/64, workTarget/n/64)
 		if _, ok := p.(tailPart); ok {
-			step = max(32, workTarget/n/64*32)
+			step *= 32 // elements: 32 per planar block
 		}
 		ts = append(ts, tile{p: p, units: units, step: min(step, units)})
 	}
