@@ -54,7 +54,7 @@ func DecodeSliver(b []byte, axis Axis, maxData int) (*Sliver, error) {
 
 // checkSliverShape validates a sliver's index, symbol size and length against metadata.
 func (c *Config) checkSliverShape(m *Metadata, s *Sliver) (int, error) {
-	sym, err := c.SymbolSize(m.UnencodedLength)
+	sym, err := c.metadataSymbolSize(m)
 	if err != nil {
 		return 0, err
 	}
@@ -111,4 +111,13 @@ func (c *Config) VerifySliver(m *Metadata, s *Sliver) error {
 		return fmt.Errorf("%w: %s sliver %d", ErrSliverHash, s.Axis, s.Index)
 	}
 	return nil
+}
+
+// metadataSymbolSize returns the symbol size the metadata implies, after checking that the
+// metadata has one hash pair per shard (so indexing it cannot fail on unverified input).
+func (c *Config) metadataSymbolSize(m *Metadata) (int, error) {
+	if len(m.Hashes) != c.n {
+		return 0, fmt.Errorf("%w: %d sliver pair hashes for %d shards", ErrInvalidMetadata, len(m.Hashes), c.n)
+	}
+	return c.SymbolSize(m.UnencodedLength)
 }

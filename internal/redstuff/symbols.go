@@ -76,7 +76,8 @@ func DecodeRecoverySymbol(d *bcs.Decoder, maxData int) (RecoverySymbol, error) {
 	if d.Err() == nil {
 		var err error
 		if s.Proof, err = merkle.DecodeProof(d, maxProofLen); err != nil {
-			d.Fail(err)
+			// d already holds the cause; err adds that it is in the proof.
+			return RecoverySymbol{}, fmt.Errorf("%w: recovery symbol: %v", ErrMalformed, err)
 		}
 	}
 	if err := d.Err(); err != nil {
@@ -92,7 +93,8 @@ func decodeAxislessSymbol(d *bcs.Decoder, axis Axis, target, maxData int) (Recov
 	if d.Err() == nil {
 		var err error
 		if s.Proof, err = merkle.DecodeProof(d, maxProofLen); err != nil {
-			d.Fail(err)
+			// d already holds the cause; err adds that it is in the proof.
+			return RecoverySymbol{}, fmt.Errorf("%w: recovery symbol: %v", ErrMalformed, err)
 		}
 	}
 	if err := d.Err(); err != nil {
@@ -180,7 +182,7 @@ func (x *ExpandedSliver) RecoverySymbol(target int) (RecoverySymbol, error) {
 // VerifyRecoverySymbol checks a symbol's indices, size and Merkle proof against the
 // commitment of its source sliver in verified metadata.
 func (c *Config) VerifyRecoverySymbol(m *Metadata, s *RecoverySymbol) error {
-	sym, err := c.SymbolSize(m.UnencodedLength)
+	sym, err := c.metadataSymbolSize(m)
 	if err != nil {
 		return err
 	}
@@ -218,7 +220,7 @@ func (e *InconsistencyError) Unwrap() error { return ErrInconsistent }
 // The result is checked against the metadata; a mismatch returns an *InconsistencyError
 // carrying the proof.
 func (c *Config) RecoverSliver(m *Metadata, a Axis, target int, symbols []RecoverySymbol) (*Sliver, error) {
-	sym, err := c.SymbolSize(m.UnencodedLength)
+	sym, err := c.metadataSymbolSize(m)
 	if err != nil {
 		return nil, err
 	}
@@ -329,6 +331,9 @@ var ErrProofNotInconsistent = errors.New("redstuff: proof does not show an incon
 func (c *Config) VerifyInconsistencyProof(m *Metadata, p *InconsistencyProof) error {
 	if p.Target < 0 || p.Target >= c.n {
 		return fmt.Errorf("%w: target %d out of range", ErrInvalidSymbol, p.Target)
+	}
+	if _, err := c.metadataSymbolSize(m); err != nil {
+		return err
 	}
 	need := c.RecoverySymbolsNeeded(p.Axis)
 	if len(p.Symbols) != need {

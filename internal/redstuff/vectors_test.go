@@ -134,6 +134,9 @@ func TestVectorsBlobs(t *testing.T) {
 			if testing.Short() && tc.Length > 1<<20 {
 				t.Skip("large case in -short mode")
 			}
+			if testvec.Race && tc.N >= 1000 && tc.Length > 2 {
+				t.Skip("n=1000 cases run in the non-race vector pass of make check")
+			}
 			c, err := NewConfig(tc.N)
 			if err != nil {
 				t.Fatal(err)
@@ -264,6 +267,9 @@ func TestVectorsExternal(t *testing.T) {
 	v := loadBlobVectors(t)
 	for i, x := range v.External {
 		t.Run(strconv.Itoa(i)+"-"+x.Input, func(t *testing.T) {
+			if testvec.Race && x.N != nil && *x.N >= 1000 && i > 2 {
+				t.Skip("n=1000 cases run in the non-race vector pass of make check")
+			}
 			if x.N == nil {
 				dec := x.Input[len("u256 "):]
 				id, err := BlobIDFromU256(dec)
