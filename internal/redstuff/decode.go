@@ -76,14 +76,20 @@ func (c *Config) Decode(m *Metadata, slivers []*Sliver, check Consistency) ([]by
 
 // checkSystematic re-hashes the decoded systematic slivers that were not received.
 func (c *Config) checkSystematic(m *Metadata, a Axis, sym int, systematic [][]byte, received []bool) error {
-	bad := make([]bool, len(systematic))
-	parallelFor(c.workers(), len(systematic), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			bad[i] = !received[i] && c.sliverRoot(a, systematic[i], sym) != m.SliverHash(a, i)
+	var idx []int
+	var datas [][]byte
+	for i, d := range systematic {
+		if !received[i] {
+			idx = append(idx, i)
+			datas = append(datas, d)
 		}
-	})
-	for i, b := range bad {
-		if b {
+	}
+	if len(idx) == 0 {
+		return nil
+	}
+	roots := c.sliverRoots(a, datas, sym)
+	for j, i := range idx {
+		if roots[j] != m.SliverHash(a, i) {
 			return fmt.Errorf("%w: decoded %s sliver %d does not match its metadata hash", ErrInconsistent, a, i)
 		}
 	}
