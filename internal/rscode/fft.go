@@ -20,12 +20,23 @@ func (w *work) zero(from, to int) {
 // multiple of size.
 func (w *work) fft(pos, size, trunc, offset int) {
 	skew := &transforms().skew
-	for h := size / 2; h >= 1; h /= 2 {
+	h := size / 2
+	// Two layers at a time: layer h on (x0,x2),(x1,x3), then layer h/2 on (x0,x1),(x2,x3).
+	// A block's second half is computed even past trunc; those outputs are unspecified.
+	for ; h >= 2; h /= 4 {
+		d := h / 2
 		for b := 0; b < trunc; b += 2 * h {
-			logM := skew[offset+b+h-1]
-			for i := pos + b; i < pos+b+h; i++ {
-				fftButterfly(w.shard(i), w.shard(i+h), logM)
+			t02 := skew[offset+b+h-1]
+			t01 := skew[offset+b+d-1]
+			t23 := skew[offset+b+h+d-1]
+			for i := pos + b; i < pos+b+d; i++ {
+				fft4(w.shard(i), w.shard(i+d), w.shard(i+h), w.shard(i+h+d), t02, t01, t23)
 			}
+		}
+	}
+	if h == 1 {
+		for b := 0; b < trunc; b += 2 {
+			fftButterfly(w.shard(pos+b), w.shard(pos+b+1), skew[offset+b])
 		}
 	}
 }
@@ -35,7 +46,20 @@ func (w *work) fft(pos, size, trunc, offset int) {
 // zero on entry.
 func (w *work) ifft(pos, size, trunc, offset int) {
 	skew := &transforms().skew
-	for h := 1; h < size; h *= 2 {
+	h := 1
+	// Two layers at a time: layer h on (x0,x1),(x2,x3), then layer 2h on (x0,x2),(x1,x3).
+	// Quarter blocks past trunc hold zeros and stay consistent.
+	for ; 4*h <= size; h *= 4 {
+		for b := 0; b < trunc; b += 4 * h {
+			t01 := skew[offset+b+h-1]
+			t23 := skew[offset+b+3*h-1]
+			t02 := skew[offset+b+2*h-1]
+			for i := pos + b; i < pos+b+h; i++ {
+				ifft4(w.shard(i), w.shard(i+h), w.shard(i+2*h), w.shard(i+3*h), t02, t01, t23)
+			}
+		}
+	}
+	if h < size {
 		for b := 0; b < trunc; b += 2 * h {
 			logM := skew[offset+b+h-1]
 			for i := pos + b; i < pos+b+h; i++ {

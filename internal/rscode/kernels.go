@@ -40,8 +40,29 @@ var (
 	mulShard      = mulGeneric
 	fftButterfly  = fftGeneric
 	ifftButterfly = ifftGeneric
+	fft4          func(x0, x1, x2, x3 []byte, t02, t01, t23 uint16)
+	ifft4         func(x0, x1, x2, x3 []byte, t02, t01, t23 uint16)
 	kernelName    = "generic"
 )
+
+// radix2As4 builds the two-layer butterflies of a kernel set from its one-layer ones. The
+// FFT does layer 2d on (x0,x2),(x1,x3) with t02, then layer d on (x0,x1) with t01 and
+// (x2,x3) with t23; the IFFT does the reverse.
+func radix2As4(k kernelSet) (fft, ifft func(x0, x1, x2, x3 []byte, t02, t01, t23 uint16)) {
+	fft = func(x0, x1, x2, x3 []byte, t02, t01, t23 uint16) {
+		k.fft(x0, x2, t02)
+		k.fft(x1, x3, t02)
+		k.fft(x0, x1, t01)
+		k.fft(x2, x3, t23)
+	}
+	ifft = func(x0, x1, x2, x3 []byte, t02, t01, t23 uint16) {
+		k.ifft(x0, x1, t01)
+		k.ifft(x2, x3, t23)
+		k.ifft(x0, x2, t02)
+		k.ifft(x1, x3, t02)
+	}
+	return fft, ifft
+}
 
 // mulAddGeneric sets x ^= y · exp(logM).
 func mulAddGeneric(x, y []byte, logM uint16) {
@@ -93,14 +114,18 @@ type kernelSet struct {
 	name              string
 	mulAdd, fft, ifft func(x, y []byte, logM uint16)
 	mul               func(x []byte, logM uint16)
+	fft4, ifft4       func(x0, x1, x2, x3 []byte, t02, t01, t23 uint16)
 }
 
 var genericKernels = kernelSet{name: "generic", mulAdd: mulAddGeneric, fft: fftGeneric, ifft: ifftGeneric, mul: mulGeneric}
+
+func init() { genericKernels.fft4, genericKernels.ifft4 = radix2As4(genericKernels) }
 
 // useKernels installs a kernel set. It is not safe to call while codes are in use; only
 // start-up code and tests call it.
 func useKernels(k kernelSet) {
 	mulAddShard, fftButterfly, ifftButterfly, mulShard, kernelName = k.mulAdd, k.fft, k.ifft, k.mul, k.name
+	fft4, ifft4 = k.fft4, k.ifft4
 }
 
 // Kernels returns the name of the arithmetic kernels in use: "gfni" (AVX-512 with GFNI),

@@ -17,6 +17,22 @@ func fftGFNI(x, y *byte, n int, mats *gfniMatrices)
 func ifftGFNI(x, y *byte, n int, mats *gfniMatrices)
 
 //go:noescape
+func fft4GFNI(x0, x1, x2, x3 *byte, n int, m02, m01, m23 *gfniMatrices)
+
+//go:noescape
+func ifft4GFNI(x0, x1, x2, x3 *byte, n int, m02, m01, m23 *gfniMatrices)
+
+// gfniOrZero returns the matrices of a twiddle, all zero for the zero twiddle (modulus).
+func gfniOrZero(logM uint16) *gfniMatrices {
+	if logM == modulus {
+		return &zeroMatrices
+	}
+	return gfniFor(logM)
+}
+
+var zeroMatrices gfniMatrices
+
+//go:noescape
 func mulAddAVX2(x, y *byte, n int, t *nibbleTables)
 
 //go:noescape
@@ -54,6 +70,19 @@ var gfniKernels = kernelSet{
 			ifftGFNI(&x[0], &y[0], len(x), gfniFor(logM))
 		}
 	},
+}
+
+func init() {
+	gfniKernels.fft4 = func(x0, x1, x2, x3 []byte, t02, t01, t23 uint16) {
+		if len(x0) > 0 {
+			fft4GFNI(&x0[0], &x1[0], &x2[0], &x3[0], len(x0), gfniOrZero(t02), gfniOrZero(t01), gfniOrZero(t23))
+		}
+	}
+	gfniKernels.ifft4 = func(x0, x1, x2, x3 []byte, t02, t01, t23 uint16) {
+		if len(x0) > 0 {
+			ifft4GFNI(&x0[0], &x1[0], &x2[0], &x3[0], len(x0), gfniOrZero(t02), gfniOrZero(t01), gfniOrZero(t23))
+		}
+	}
 }
 
 var avx2Kernels = kernelSet{
@@ -99,4 +128,7 @@ func availableKernels() []kernelSet {
 	return append(ks, genericKernels)
 }
 
-func init() { useKernels(availableKernels()[0]) }
+func init() {
+	avx2Kernels.fft4, avx2Kernels.ifft4 = radix2As4(avx2Kernels)
+	useKernels(availableKernels()[0])
+}

@@ -22,6 +22,66 @@
 	VMOVDQU64 (AX), Z30       \
 	VMOVDQU64 64(AX), Z31
 
+// GFNI_MULADD(dst, src, ma, mb): dst ^= src · m; clobbers Z4, Z5.
+#define GFNI_MULADD(dst, src, ma, mb) \
+	VSHUFI64X2     $0x4e, src, src, Z4 \
+	VGF2P8AFFINEQB $0, ma, src, Z5     \
+	VGF2P8AFFINEQB $0, mb, Z4, Z4      \
+	VPTERNLOGQ     $0x96, Z4, Z5, dst
+
+#define GFNI_LOAD4 \
+	MOVQ      x0+0(FP), R8   \
+	MOVQ      x1+8(FP), R9   \
+	MOVQ      x2+16(FP), R10 \
+	MOVQ      x3+24(FP), R11 \
+	MOVQ      n+32(FP), CX   \
+	MOVQ      m02+40(FP), AX \
+	VMOVDQU64 (AX), Z26      \
+	VMOVDQU64 64(AX), Z27    \
+	MOVQ      m01+48(FP), AX \
+	VMOVDQU64 (AX), Z28      \
+	VMOVDQU64 64(AX), Z29    \
+	MOVQ      m23+56(FP), AX \
+	VMOVDQU64 (AX), Z30      \
+	VMOVDQU64 64(AX), Z31    \
+	SHRQ      $6, CX
+
+#define AVX2_LOAD_TABLES(reg) \
+	VBROADCASTI128 0(reg), Y8    \
+	VBROADCASTI128 16(reg), Y9   \
+	VBROADCASTI128 32(reg), Y10  \
+	VBROADCASTI128 48(reg), Y11  \
+	VBROADCASTI128 64(reg), Y12  \
+	VBROADCASTI128 80(reg), Y13  \
+	VBROADCASTI128 96(reg), Y14  \
+	VBROADCASTI128 112(reg), Y15 \
+	MOVQ           $0x0f, BX     \
+	MOVQ           BX, X7        \
+	VPBROADCASTB   X7, Y7
+
+// AVX2_MUL: (Y0 = lo, Y1 = hi) -> (Y4 = product lo, Y5 = product hi); clobbers Y0-Y3, Y6.
+#define AVX2_MUL \
+	VPSRLQ  $4, Y0, Y2  \
+	VPAND   Y7, Y0, Y0  \
+	VPAND   Y7, Y2, Y2  \
+	VPSRLQ  $4, Y1, Y3  \
+	VPAND   Y7, Y1, Y1  \
+	VPAND   Y7, Y3, Y3  \
+	VPSHUFB Y0, Y8, Y4  \
+	VPSHUFB Y2, Y9, Y6  \
+	VPXOR   Y6, Y4, Y4  \
+	VPSHUFB Y1, Y10, Y6 \
+	VPXOR   Y6, Y4, Y4  \
+	VPSHUFB Y3, Y11, Y6 \
+	VPXOR   Y6, Y4, Y4  \
+	VPSHUFB Y0, Y12, Y5 \
+	VPSHUFB Y2, Y13, Y6 \
+	VPXOR   Y6, Y5, Y5  \
+	VPSHUFB Y1, Y14, Y6 \
+	VPXOR   Y6, Y5, Y5  \
+	VPSHUFB Y3, Y15, Y6 \
+	VPXOR   Y6, Y5, Y5
+
 // func mulAddGFNI(x, y *byte, n int, mats *gfniMatrices)
 TEXT ·mulAddGFNI(SB), NOSPLIT, $0-32
 	MOVQ x+0(FP), DI
@@ -118,42 +178,6 @@ ifftGFNILoop:
 // The product of a block is looked up per input nibble with VPSHUFB: tables Y8..Y11 give
 // the low output byte for nibbles 0..3 of the element, Y12..Y15 the high byte; Y7 holds the
 // 0x0f mask.
-
-#define AVX2_LOAD_TABLES(reg) \
-	VBROADCASTI128 0(reg), Y8    \
-	VBROADCASTI128 16(reg), Y9   \
-	VBROADCASTI128 32(reg), Y10  \
-	VBROADCASTI128 48(reg), Y11  \
-	VBROADCASTI128 64(reg), Y12  \
-	VBROADCASTI128 80(reg), Y13  \
-	VBROADCASTI128 96(reg), Y14  \
-	VBROADCASTI128 112(reg), Y15 \
-	MOVQ           $0x0f, BX     \
-	MOVQ           BX, X7        \
-	VPBROADCASTB   X7, Y7
-
-// AVX2_MUL: (Y0 = lo, Y1 = hi) -> (Y4 = product lo, Y5 = product hi); clobbers Y0-Y3, Y6.
-#define AVX2_MUL \
-	VPSRLQ  $4, Y0, Y2  \
-	VPAND   Y7, Y0, Y0  \
-	VPAND   Y7, Y2, Y2  \
-	VPSRLQ  $4, Y1, Y3  \
-	VPAND   Y7, Y1, Y1  \
-	VPAND   Y7, Y3, Y3  \
-	VPSHUFB Y0, Y8, Y4  \
-	VPSHUFB Y2, Y9, Y6  \
-	VPXOR   Y6, Y4, Y4  \
-	VPSHUFB Y1, Y10, Y6 \
-	VPXOR   Y6, Y4, Y4  \
-	VPSHUFB Y3, Y11, Y6 \
-	VPXOR   Y6, Y4, Y4  \
-	VPSHUFB Y0, Y12, Y5 \
-	VPSHUFB Y2, Y13, Y6 \
-	VPXOR   Y6, Y5, Y5  \
-	VPSHUFB Y1, Y14, Y6 \
-	VPXOR   Y6, Y5, Y5  \
-	VPSHUFB Y3, Y15, Y6 \
-	VPXOR   Y6, Y5, Y5
 
 // func mulAddAVX2(x, y *byte, n int, t *nibbleTables)
 TEXT ·mulAddAVX2(SB), NOSPLIT, $0-32
@@ -252,5 +276,69 @@ ifftAVX2Loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  ifftAVX2Loop
+	VZEROUPPER
+	RET
+
+// ---- AVX-512 + GFNI, radix 4 ----
+// Two layers of butterflies on four shards x0..x3 at once. A zero twiddle is passed as all-
+// zero matrices, whose product is zero, so no special case is needed.
+
+// func fft4GFNI(x0, x1, x2, x3 *byte, n int, m02, m01, m23 *gfniMatrices)
+TEXT ·fft4GFNI(SB), NOSPLIT, $0-64
+	GFNI_LOAD4
+
+fft4GFNILoop:
+	VMOVDQU64 (R8), Z0
+	VMOVDQU64 (R9), Z1
+	VMOVDQU64 (R10), Z2
+	VMOVDQU64 (R11), Z3
+	GFNI_MULADD(Z0, Z2, Z26, Z27)
+	VPXORQ Z0, Z2, Z2
+	GFNI_MULADD(Z1, Z3, Z26, Z27)
+	VPXORQ Z1, Z3, Z3
+	GFNI_MULADD(Z0, Z1, Z28, Z29)
+	VPXORQ Z0, Z1, Z1
+	GFNI_MULADD(Z2, Z3, Z30, Z31)
+	VPXORQ Z2, Z3, Z3
+	VMOVDQU64 Z0, (R8)
+	VMOVDQU64 Z1, (R9)
+	VMOVDQU64 Z2, (R10)
+	VMOVDQU64 Z3, (R11)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	ADDQ $64, R11
+	DECQ CX
+	JNZ  fft4GFNILoop
+	VZEROUPPER
+	RET
+
+// func ifft4GFNI(x0, x1, x2, x3 *byte, n int, m02, m01, m23 *gfniMatrices)
+TEXT ·ifft4GFNI(SB), NOSPLIT, $0-64
+	GFNI_LOAD4
+
+ifft4GFNILoop:
+	VMOVDQU64 (R8), Z0
+	VMOVDQU64 (R9), Z1
+	VMOVDQU64 (R10), Z2
+	VMOVDQU64 (R11), Z3
+	VPXORQ Z0, Z1, Z1
+	GFNI_MULADD(Z0, Z1, Z28, Z29)
+	VPXORQ Z2, Z3, Z3
+	GFNI_MULADD(Z2, Z3, Z30, Z31)
+	VPXORQ Z0, Z2, Z2
+	GFNI_MULADD(Z0, Z2, Z26, Z27)
+	VPXORQ Z1, Z3, Z3
+	GFNI_MULADD(Z1, Z3, Z26, Z27)
+	VMOVDQU64 Z0, (R8)
+	VMOVDQU64 Z1, (R9)
+	VMOVDQU64 Z2, (R10)
+	VMOVDQU64 Z3, (R11)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	ADDQ $64, R11
+	DECQ CX
+	JNZ  ifft4GFNILoop
 	VZEROUPPER
 	RET

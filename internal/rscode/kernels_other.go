@@ -4,3 +4,5 @@ package rscode
 
 // availableKernels lists the kernel sets this build can run: only pure Go.
 func availableKernels() []kernelSet { return []kernelSet{genericKernels} }
+
+func init() { useKernels(genericKernels) }

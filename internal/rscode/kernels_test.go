@@ -9,7 +9,7 @@ import (
 // forEachKernel runs fn once per kernel set this CPU and build support, restoring the
 // default afterwards.
 func forEachKernel(t *testing.T, fn func(t *testing.T)) {
-	def := kernelSet{name: kernelName, mulAdd: mulAddShard, fft: fftButterfly, ifft: ifftButterfly, mul: mulShard}
+	def := kernelSet{name: kernelName, mulAdd: mulAddShard, fft: fftButterfly, ifft: ifftButterfly, mul: mulShard, fft4: fft4, ifft4: ifft4}
 	defer useKernels(def)
 	for _, k := range availableKernels() {
 		useKernels(k)
@@ -44,6 +44,32 @@ func TestKernelsAgree(t *testing.T) {
 			k.mul(gx, logM)
 			mulGeneric(wx, logM)
 			check("mul", gx, wx)
+			t02, t01, t23 := logM, uint16(rng.IntN(modulus)), uint16(modulus)
+			if trial%2 == 0 {
+				t02, t23 = modulus, uint16(rng.IntN(modulus))
+			}
+			quad := func() [][]byte {
+				q := make([][]byte, 4)
+				for i := range q {
+					q[i] = make([]byte, n)
+					for j := range q[i] {
+						q[i][j] = byte(rng.Uint32())
+					}
+				}
+				return q
+			}
+			for _, pair := range []struct {
+				name      string
+				got, want func(x0, x1, x2, x3 []byte, t02, t01, t23 uint16)
+			}{{"fft4", k.fft4, genericKernels.fft4}, {"ifft4", k.ifft4, genericKernels.ifft4}} {
+				g := quad()
+				w := [][]byte{bytes.Clone(g[0]), bytes.Clone(g[1]), bytes.Clone(g[2]), bytes.Clone(g[3])}
+				pair.got(g[0], g[1], g[2], g[3], t02, t01, t23)
+				pair.want(w[0], w[1], w[2], w[3], t02, t01, t23)
+				for i := range g {
+					check(pair.name, g[i], w[i])
+				}
+			}
 			for _, lm := range []uint16{logM, modulus} {
 				gx, gy, wx, wy := bytes.Clone(x), bytes.Clone(y), bytes.Clone(x), bytes.Clone(y)
 				k.fft(gx, gy, lm)
