@@ -1,0 +1,52 @@
+// Package chain is the Walrus system state machine: the control plane that Walrus runs as Move
+// contracts on Sui (walrus::system, walrus::staking), written as a pure, deterministic Go
+// application for CometBFT.
+//
+// # Contract
+//
+// The state lives in an ordered key-value [Store] supplied by the caller. An [App] reads and
+// writes nothing else: no clock (time is the block time passed to BeginBlock), no randomness,
+// no network or disk, no goroutines, no floats, no map-order iteration, no sorting without a
+// total order. Given the same store contents and the same sequence of calls, every App
+// produces byte-identical results, events and writes, which is what lets CometBFT validators
+// agree on an app hash.
+//
+// The driver (the ABCI adapter) calls, once, [App.InitChain] and [App.Commit]; then for each
+// block [App.BeginBlock], [App.DeliverTx] per transaction and [App.EndBlock] (or
+// [App.FinalizeBlock] for all three), hashes the returned [WriteSet] with [WriteSet.Hash] and
+// calls [App.Commit], which applies the writes to the store in key order. [App.CheckTx]
+// (mempool admission) and [App.Query] (BCS queries over the committed state) may be called
+// between blocks. An App is not safe for concurrent use.
+//
+// # Transactions
+//
+// A [Tx] is BCS (sender ed25519 key, nonce, fee, payload enum, signature); the signature covers
+// a domain-separated message that includes the chain ID. Account addresses are Blake2b-256(0x00
+// ‖ public key); balances are in FROST (10^9 per WAL). Every result carries a [Code] from one
+// table (codes.go). A transaction rejected before execution (malformed, bad signature, wrong
+// nonce, fee too low or unpayable) changes nothing; a transaction whose operation fails pays
+// its fee and advances its nonce but changes nothing else and emits no events.
+//
+// The payloads mirror Walrus: storage resources (reserve, split, fuse, transfer, destroy),
+// blobs (register, certify with a BLS quorum certificate of the current committee, extend,
+// delete, burn, attributes, invalidate, shared and funded blobs), staking (register a node with
+// a proof of possession, stake, withdraw, commission, votes), epoch sync and governance
+// slashing. Objects have IDs Blake2b-256(tx digest ‖ creation index).
+//
+// # Epochs
+//
+// Epochs follow block time as in Walrus's staking_inner.move: half an epoch after an epoch's
+// change completed, the next committee is selected (stake ranking, D'Hondt apportionment with
+// a per-node cap, minimal shard movement; EpochParametersSelected); at the end of the epoch the
+// reward pool is paid out, the new committee takes over (EpochChangeStart, ShardsReceived) and,
+// once nodes holding a quorum of shards send EpochSyncDone, EpochChangeDone follows.
+//
+// # Events and queries
+//
+// Events are BCS, numbered by a global sequence number and stored in an append-only log that
+// clients page through by cursor ([QueryEvents]). Queries ([View]) cover parameters, system
+// state, committees per epoch, accounts, objects, objects by owner, pools, aggregated blob
+// status and events.
+//
+// The key layout is documented in keys.go.
+package chain

@@ -1,0 +1,77 @@
+package chain
+
+import "encoding/binary"
+
+// Key layout. Every record is stored BCS-encoded under a key that starts with a one-letter
+// table prefix and a slash; integers in keys are big-endian so that keys sort numerically.
+//
+//	p                                   Params
+//	s                                   SystemState
+//	a/<address 32>                      Account
+//	o/<object ID 32>                    Object (enum: Storage | Blob | StakedWal)
+//	i/<owner 32><kind 1><object ID 32>  owner index, empty value
+//	n/<node ID 32>                      Pool
+//	k/<BLS public key 48>               node ID holding the key (uniqueness)
+//	r/<node ID 32><epoch 4>             ExchangeRate of a pool at an epoch
+//	c/<epoch 4>                         CommitteeRecord of an epoch
+//	f/<epoch 4>                         FutureEpoch accounting slot
+//	b/<blob ID 32>                      BlobStatus
+//	e/<sequence 8>                      Event, append-only
+//	v/<epoch 4><candidate 32><voter 32> slashing vote, empty value
+//	t/<epoch 4><candidate 32>           SlashTally
+const (
+	prefixParams    = "p"
+	prefixSystem    = "s"
+	prefixAccount   = "a/"
+	prefixObject    = "o/"
+	prefixOwned     = "i/"
+	prefixPool      = "n/"
+	prefixBLSKey    = "k/"
+	prefixRate      = "r/"
+	prefixCommittee = "c/"
+	prefixFuture    = "f/"
+	prefixBlob      = "b/"
+	prefixEvent     = "e/"
+	prefixVote      = "v/"
+	prefixTally     = "t/"
+)
+
+func key(prefix string, parts ...[]byte) []byte {
+	n := len(prefix)
+	for _, p := range parts {
+		n += len(p)
+	}
+	k := make([]byte, 0, n)
+	k = append(k, prefix...)
+	for _, p := range parts {
+		k = append(k, p...)
+	}
+	return k
+}
+
+func be32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
+func be64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func keyParams() []byte                   { return []byte(prefixParams) }
+func keySystem() []byte                   { return []byte(prefixSystem) }
+func keyAccount(a Address) []byte         { return key(prefixAccount, a[:]) }
+func keyObject(id ObjectID) []byte        { return key(prefixObject, id[:]) }
+func keyPool(id ObjectID) []byte          { return key(prefixPool, id[:]) }
+func keyBLS(pk [48]byte) []byte           { return key(prefixBLSKey, pk[:]) }
+func keyCommittee(epoch uint32) []byte    { return key(prefixCommittee, be32(epoch)) }
+func keyFuture(epoch uint32) []byte       { return key(prefixFuture, be32(epoch)) }
+func keyBlobStatus(id [32]byte) []byte    { return key(prefixBlob, id[:]) }
+func keyEvent(seq uint64) []byte          { return key(prefixEvent, be64(seq)) }
+func keyRate(n ObjectID, e uint32) []byte { return key(prefixRate, n[:], be32(e)) }
+func keyOwned(owner Address, kind ObjectKind, id ObjectID) []byte {
+	return key(prefixOwned, owner[:], []byte{byte(kind)}, id[:])
+}
+func keyOwnedPrefix(owner Address, kind ObjectKind) []byte {
+	return key(prefixOwned, owner[:], []byte{byte(kind)})
+}
+func keyVote(epoch uint32, candidate, voter ObjectID) []byte {
+	return key(prefixVote, be32(epoch), candidate[:], voter[:])
+}
+func keyTally(epoch uint32, candidate ObjectID) []byte {
+	return key(prefixTally, be32(epoch), candidate[:])
+}
