@@ -110,23 +110,23 @@ type tile struct {
 }
 
 // plan returns the tiles of every part for n work shards.
-func plan(n, symbolSize, size int) []tile {
-	var ts []tile
-	for _, p := range parts(symbolSize, size) {
+func plan(n, symbolSize, size int) ([2]tile, int) {
+	var ts [2]tile
+	ps, np := parts(symbolSize)
+	for i, p := range ps[:np] {
 		units := p.units(size)
-		// Units per tile so that n shards of the tile's width stay near workTarget.
 		// Never narrower than minTileWidth: per-call overhead dominates below it.
 		step := max(minTileWidth/64, workTarget/n/64)
-		if _, ok := p.(tailPart); ok {
+		if p.tail {
 			step *= 32 // elements: 32 per planar block
 		}
-		ts = append(ts, tile{p: p, units: units, step: min(step, units)})
+		ts[i] = tile{p: p, units: units, step: min(step, units)}
 	}
-	return ts
+	return ts, np
 }
 
 // getWork returns a work buffer of n shards wide enough for every tile of ts.
-func (c *Code) getWork(n int, ts []tile) (*work, *[]byte) {
+func (c *Code) getWork(n int, ts []tile) (work, *[]byte) {
 	width := 64
 	for _, t := range ts {
 		width = max(width, t.p.width(t.step))
@@ -137,7 +137,7 @@ func (c *Code) getWork(n int, ts []tile) (*work, *[]byte) {
 		b := make([]byte, need)
 		bp = &b
 	}
-	return &work{buf: (*bp)[:need], width: width}, bp
+	return work{buf: (*bp)[:need], width: width}, bp
 }
 
 // Encode computes the recovery shards of the given originals. originals holds k shards and
@@ -163,7 +163,8 @@ func (c *Code) Encode(symbolSize int, originals, recovery [][]byte) error {
 	if err != nil {
 		return err
 	}
-	ts := plan(2*c.chunk, symbolSize, size)
+	tiles, nt := plan(2*c.chunk, symbolSize, size)
+	ts := tiles[:nt]
 	w, bp := c.getWork(2*c.chunk, ts)
 	defer c.pool.Put(bp)
 	for _, t := range ts {
@@ -171,9 +172,9 @@ func (c *Code) Encode(symbolSize int, originals, recovery [][]byte) error {
 			u1 := min(u0+t.step, t.units)
 			w.width = t.p.width(u1 - u0)
 			if c.lowRate {
-				c.encodeLowTile(w, t.p, u0, u1, originals, recovery)
+				c.encodeLowTile(&w, t.p, u0, u1, originals, recovery)
 			} else {
-				c.encodeHighTile(w, t.p, u0, u1, originals, recovery)
+				c.encodeHighTile(&w, t.p, u0, u1, originals, recovery)
 			}
 		}
 	}
@@ -339,7 +340,8 @@ func (c *Code) decode(s, size int, shards [][]byte, missingOrig []int) {
 		shards[i] = make([]byte, size)
 	}
 
-	ts := plan(N, s, size)
+	tiles, nt := plan(N, s, size)
+	ts := tiles[:nt]
 	w, bp := c.getWork(N, ts)
 	defer c.pool.Put(bp)
 	for _, t := range ts {

@@ -9,27 +9,55 @@ package rscode
 // two independent parts: its full blocks (copied whole, block after block) and its symbol
 // tails (gathered into planar blocks). Each part is tiled separately.
 
-// part is one of the two parts of a shard.
-type part interface {
-	// units returns the number of units (blocks or tail elements) in a shard of size bytes.
-	units(size int) int
-	// width returns the planar bytes needed for n units.
-	width(n int) int
-	// pack copies units [u0, u1) of shard src into planar buffer dst.
-	pack(dst, src []byte, u0, u1 int)
-	// unpack copies planar units back into units [u0, u1) of shard dst.
-	unpack(dst, src []byte, u0, u1 int)
+// part is one of the two parts of a shard: its full blocks (tail == false, a unit is a
+// 64-byte block) or its symbol tails (tail == true, a unit is one element).
+type part struct {
+	tail       bool
+	symbolSize int
+}
+
+// units returns the number of units in a shard of size bytes.
+func (p part) units(size int) int {
+	if p.tail {
+		return tailPart(p).units(size)
+	}
+	return blockPart(p).units(size)
+}
+
+// width returns the planar bytes needed for n units.
+func (p part) width(n int) int {
+	if p.tail {
+		return tailPart(p).width(n)
+	}
+	return blockPart(p).width(n)
+}
+
+// pack copies units [u0, u1) of shard src into planar buffer dst.
+func (p part) pack(dst, src []byte, u0, u1 int) {
+	if p.tail {
+		tailPart(p).transfer(dst, src, u0, u1, true)
+	} else {
+		blockPart(p).transfer(dst, src, u0, u1, true)
+	}
+}
+
+// unpack copies planar units back into units [u0, u1) of shard dst.
+func (p part) unpack(dst, src []byte, u0, u1 int) {
+	if p.tail {
+		tailPart(p).transfer(src, dst, u0, u1, false)
+	} else {
+		blockPart(p).transfer(src, dst, u0, u1, false)
+	}
 }
 
 // blockPart is the full 64-byte blocks of every symbol; a unit is one block.
-type blockPart struct{ symbolSize int }
+type blockPart struct {
+	tail       bool
+	symbolSize int
+}
 
 func (p blockPart) units(size int) int { return size / p.symbolSize * (p.symbolSize / 64) }
 func (p blockPart) width(n int) int    { return n * 64 }
-
-func (p blockPart) pack(dst, src []byte, u0, u1 int) { p.transfer(dst, src, u0, u1, true) }
-
-func (p blockPart) unpack(dst, src []byte, u0, u1 int) { p.transfer(src, dst, u0, u1, false) }
 
 // transfer moves blocks between planar (work) and shard, in runs of whole symbols' blocks.
 func (p blockPart) transfer(planar, shard []byte, u0, u1 int, toPlanar bool) {
@@ -58,14 +86,14 @@ func (p blockPart) transfer(planar, shard []byte, u0, u1 int, toPlanar bool) {
 }
 
 // tailPart is the final partial block of every symbol; a unit is one element.
-type tailPart struct{ symbolSize int }
+type tailPart struct {
+	tail       bool
+	symbolSize int
+}
 
-func (p tailPart) half() int                        { return p.symbolSize % 64 / 2 }
-func (p tailPart) units(size int) int               { return size / p.symbolSize * p.half() }
-func (p tailPart) width(n int) int                  { return (n + 31) / 32 * 64 }
-func (p tailPart) pack(dst, src []byte, u0, u1 int) { p.transfer(dst, src, u0, u1, true) }
-
-func (p tailPart) unpack(dst, src []byte, u0, u1 int) { p.transfer(src, dst, u0, u1, false) }
+func (p tailPart) half() int          { return p.symbolSize % 64 / 2 }
+func (p tailPart) units(size int) int { return size / p.symbolSize * p.half() }
+func (p tailPart) width(n int) int    { return (n + 31) / 32 * 64 }
 
 // transfer moves tail elements in runs that stay within one symbol's tail and one planar
 // block: the low bytes of a run are contiguous on both sides, and so are the high bytes.
@@ -90,14 +118,15 @@ func (p tailPart) transfer(planar, shard []byte, u0, u1 int, toPlanar bool) {
 	}
 }
 
-// parts returns the non-empty parts of shards of size bytes with the given symbol size.
-func parts(symbolSize, size int) []part {
-	var ps []part
+// parts returns the non-empty parts of shards with the given symbol size.
+func parts(symbolSize int) (ps [2]part, n int) {
 	if symbolSize >= 64 {
-		ps = append(ps, blockPart{symbolSize})
+		ps[n] = part{symbolSize: symbolSize}
+		n++
 	}
 	if symbolSize%64 != 0 {
-		ps = append(ps, tailPart{symbolSize})
+		ps[n] = part{tail: true, symbolSize: symbolSize}
+		n++
 	}
-	return ps
+	return ps, n
 }
