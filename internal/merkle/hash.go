@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"golang.org/x/crypto/blake2b"
+
+	"github.com/walrus-go/walrus/internal/blake2batch"
 )
 
 // Size is the length in bytes of a Node.
@@ -96,34 +98,27 @@ func (h *Hasher) LeafHash(data []byte) Node {
 	return n
 }
 
+// LeafHashes is the package-level [LeafHashes]; it keeps Hasher's method set
+// complete for callers that hold one.
+func (h *Hasher) LeafHashes(dst []Node, data []byte, leafSize int) []Node {
+	return LeafHashes(dst, data, leafSize)
+}
+
 // LeafHashes splits data into consecutive leaves of leafSize bytes, appends
 // their hashes to dst and returns the extended slice, growing it at most
-// once. With dst's capacity reused, a Hasher allocates nothing after its
-// first use.
+// once. The leaves are hashed in batches by the multi-buffer Blake2b of
+// package blake2batch; nothing is allocated beyond growing dst.
 //
 // It panics if leafSize is not positive or len(data) is not a multiple of
 // leafSize: callers check lengths of untrusted data before hashing it.
-func (h *Hasher) LeafHashes(dst []Node, data []byte, leafSize int) []Node {
-	checkLeafSize(len(data), leafSize)
-	dst = slices.Grow(dst, len(data)/leafSize)
-	for off := 0; off < len(data); off += leafSize {
-		dst = append(dst, h.LeafHash(data[off:off+leafSize]))
-	}
-	return dst
-}
-
-// LeafHashes is [Hasher.LeafHashes] with a fresh Hasher. For leaves of up
-// to 4 KiB it allocates nothing beyond growing dst; for longer leaves it
-// allocates one Blake2b state per call.
 func LeafHashes(dst []Node, data []byte, leafSize int) []Node {
-	if leafSize > stackLeafMax {
-		var h Hasher
-		return h.LeafHashes(dst, data, leafSize)
-	}
 	checkLeafSize(len(data), leafSize)
-	dst = slices.Grow(dst, len(data)/leafSize)
-	for off := 0; off < len(data); off += leafSize {
-		dst = append(dst, LeafHash(data[off:off+leafSize]))
+	n := len(data) / leafSize
+	dst = slices.Grow(dst, n)
+	start := len(dst)
+	dst = dst[:start+n]
+	if n > 0 {
+		blake2batch.SumPrefixed(digests(dst[start:]), leafPrefix, data, leafSize)
 	}
 	return dst
 }

@@ -1,6 +1,11 @@
 package merkle
 
-import "math/bits"
+import (
+	"math/bits"
+	"unsafe"
+
+	"github.com/walrus-go/walrus/internal/blake2batch"
+)
 
 // Depth returns the number of levels above the leaves in a tree of leafCount
 // leaves, ceil(log2(leafCount)), which is also the length of every proof in
@@ -59,11 +64,19 @@ func RootInto(scratch, leafHashes []Node) Node {
 // written after nodes 2i and 2i+1 are read, and 2i >= i.
 func parents(dst, src []Node) []Node {
 	pairs := len(src) / 2
-	for i := range pairs {
-		dst[i] = InnerHash(src[2*i], src[2*i+1])
+	if pairs > 0 {
+		blake2batch.SumPairs(digests(dst[:pairs]), innerPrefix, digests(src[:2*pairs]))
 	}
 	if len(src)%2 == 1 {
 		dst[pairs] = InnerHash(src[len(src)-1], Empty)
 	}
 	return dst
+}
+
+// digests views nodes as the digest slice blake2batch works on (Node is a [32]byte).
+func digests(nodes []Node) [][blake2batch.Size]byte {
+	if len(nodes) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*[blake2batch.Size]byte)(unsafe.Pointer(&nodes[0])), len(nodes))
 }

@@ -154,11 +154,13 @@ func (c *Config) sliverRootsBatch(a Axis, datas [][]byte, sym int, roots []merkl
 	if err := code.Encode(sym, shards[:k], shards[k:]); err != nil {
 		panic("redstuff: expansion with checked sizes failed: " + err.Error())
 	}
-	leaves := make([]merkle.Node, c.n)
+	leaves := make([]merkle.Node, 0, c.n)
+	row := make([]byte, c.n*sym)
 	for v := range datas {
 		for t := 0; t < c.n; t++ {
-			leaves[t] = merkle.LeafHash(shards[t][v*sym : (v+1)*sym])
+			copy(row[t*sym:(t+1)*sym], shards[t][v*sym:(v+1)*sym])
 		}
+		leaves = merkle.LeafHashes(leaves[:0], row, sym)
 		roots[v] = merkle.RootInto(leaves, leaves)
 	}
 }
