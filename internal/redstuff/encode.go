@@ -23,7 +23,7 @@ type EncodedBlob struct {
 // The systematic primary slivers that are whole rows of the blob alias blob (which is only
 // read); the other slivers share two allocations.
 func (c *Config) Encode(blob []byte) (*EncodedBlob, error) {
-	m, prim, sec, err := c.encode(blob)
+	m, prim, sec, err := c.encode(blob, true)
 	if err != nil {
 		return nil, err
 	}
@@ -39,9 +39,11 @@ func (c *Config) Encode(blob []byte) (*EncodedBlob, error) {
 	return out, nil
 }
 
-// ComputeMetadata computes a blob's metadata and blob ID without returning its slivers.
+// ComputeMetadata computes a blob's metadata and blob ID. It never holds the repair primary
+// slivers (about 2/3 of the encoding) in memory: they are computed a tile at a time, hashed
+// and dropped.
 func (c *Config) ComputeMetadata(blob []byte) (*Metadata, error) {
-	m, _, _, err := c.encode(blob)
+	m, _, _, err := c.encode(blob, false)
 	return m, err
 }
 
@@ -52,7 +54,9 @@ func (c *Config) ComputeMetadata(blob []byte) (*Metadata, error) {
 // columns of the secondary slivers; the column code over the C source columns gives the
 // repair rows of the primary slivers; the column code over the f repair columns gives the
 // lower-right quadrant, which is only hashed. Every symbol of E is hashed once.
-func (c *Config) encode(blob []byte) (*Metadata, [][]byte, [][]byte, error) {
+//
+// With keep unset the repair primary slivers are not kept: they are hashed tile by tile.
+func (c *Config) encode(blob []byte, keep bool) (*Metadata, [][]byte, [][]byte, error) {
 	sym, err := c.SymbolSize(uint64(len(blob)))
 	if err != nil {
 		return nil, nil, nil, err
@@ -61,14 +65,18 @@ func (c *Config) encode(blob []byte) (*Metadata, [][]byte, [][]byte, error) {
 	primLen, secLen := C*sym, R*sym
 	// The source rows are the blob itself: whole rows alias it, the rest are zero padded.
 	full := min(R, len(blob)/primLen)
-	primBuf := make([]byte, (n-full)*primLen)
+	kept := n
+	if !keep {
+		kept = R
+	}
+	primBuf := make([]byte, (kept-full)*primLen)
 	secBuf := make([]byte, n*secLen)
 	prim := make([][]byte, n)
 	sec := make([][]byte, n)
 	for i := range prim {
 		if i < full {
 			prim[i] = blob[i*primLen : (i+1)*primLen : (i+1)*primLen]
-		} else {
+		} else if i < kept {
 			o := (i - full) * primLen
 			prim[i] = primBuf[o : o+primLen : o+primLen]
 		}
@@ -91,16 +99,23 @@ func (c *Config) encode(blob []byte) (*Metadata, [][]byte, [][]byte, error) {
 	parallelFor(workers, R, func(lo, hi int) {
 		c.encodeRange(c.secondary, sym, sec[:C], sec[C:], lo, hi)
 	})
-	// Column code over the source columns: repair primary slivers.
-	parallelFor(workers, C, func(lo, hi int) {
-		c.encodeRange(c.primary, sym, prim[:R], prim[R:], lo, hi)
-	})
-
 	// Leaf hashes of E, row-major.
 	leaves := make([]merkle.Node, n*n)
+	// Column code over the source columns: repair primary slivers, kept or only hashed.
+	if keep {
+		parallelFor(workers, C, func(lo, hi int) {
+			c.encodeRange(c.primary, sym, prim[:R], prim[R:], lo, hi)
+		})
+	} else {
+		parallelFor(workers, C, func(lo, hi int) {
+			c.hashRepairRows(leaves, prim[:R], sym, lo, hi)
+		})
+	}
 	parallelFor(workers, n, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			hashSymbols(leaves[r*n:r*n+C], prim[r], sym)
+			if prim[r] != nil {
+				hashSymbols(leaves[r*n:r*n+C], prim[r], sym)
+			}
 		}
 	})
 	parallelFor(workers, n-C, func(lo, hi int) {
@@ -152,6 +167,32 @@ func (c *Config) encodeRange(code interface {
 	}
 	if err := code.Encode(sym, o, r); err != nil {
 		panic("redstuff: encoding with checked sizes failed: " + err.Error())
+	}
+}
+
+// hashRepairRows computes the repair primary symbols E[R..n)[c] for source columns c in
+// [lo, hi) a tile at a time and stores only their leaf hashes.
+func (c *Config) hashRepairRows(leaves []merkle.Node, rows [][]byte, sym, lo, hi int) {
+	n, R := c.n, c.rows
+	tile := max(1, quadrantTile/sym)
+	in := make([][]byte, R)
+	out := make([][]byte, n-R)
+	outBuf := make([]byte, (n-R)*tile*sym)
+	for c0 := lo; c0 < hi; c0 += tile {
+		t := min(tile, hi-c0)
+		w := t * sym
+		for r := range in {
+			in[r] = rows[r][c0*sym : c0*sym+w]
+		}
+		for i := range out {
+			out[i] = outBuf[i*w : (i+1)*w]
+		}
+		if err := c.primary.Encode(sym, in, out); err != nil {
+			panic("redstuff: encoding with checked sizes failed: " + err.Error())
+		}
+		for i := range out {
+			hashSymbols(leaves[(R+i)*n+c0:(R+i)*n+c0+t], out[i], sym)
+		}
 	}
 }
 
