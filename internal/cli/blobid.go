@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -88,8 +89,16 @@ func readInput(path string, max uint64) ([]byte, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("%s is a directory", path)
 	}
-	if st.Mode().IsRegular() && uint64(st.Size()) > max {
-		return nil, fmt.Errorf("%s is %d bytes, larger than the maximum blob size %d: %w", path, st.Size(), max, redstuff.ErrDataTooLarge)
+	if st.Mode().IsRegular() {
+		if uint64(st.Size()) > max {
+			return nil, fmt.Errorf("%s is %d bytes, larger than the maximum blob size %d: %w", path, st.Size(), max, redstuff.ErrDataTooLarge)
+		}
+		// Read into a buffer of the exact size rather than a growing one.
+		data := make([]byte, st.Size())
+		if _, err := io.ReadFull(f, data); err != nil {
+			return nil, fmt.Errorf("cannot read %s: %w", path, err)
+		}
+		return data, nil
 	}
 	return readLimited(f, max, path)
 }
