@@ -1,0 +1,44 @@
+// Package api serves a storage node's REST API over net/http, with Walrus's paths and
+// response shapes (walrus-spec §4.1), plus a batched upload endpoint of this project.
+//
+// # Endpoints
+//
+//	GET  /v1/blobs/{blob_id}/metadata                          BCS BlobMetadataWithId
+//	PUT  /v1/blobs/{blob_id}/metadata                          BCS BlobMetadata; 201 stored, 200 already stored
+//	GET  /v1/blobs/{blob_id}/metadata/status                   "stored" | "nonexistent"
+//	PUT  /v1/blobs/{blob_id}/slivers                           batched upload (see EncodeBatch); 201 | 200
+//	GET  /v1/blobs/{blob_id}/slivers/{pair}/{primary|secondary}         BCS SliverData
+//	PUT  /v1/blobs/{blob_id}/slivers/{pair}/{primary|secondary}         BCS SliverData; 201 | 200
+//	GET  /v1/blobs/{blob_id}/slivers/{pair}/{primary|secondary}/status  "stored" | "nonexistent"
+//	GET  /v1/blobs/{blob_id}/confirmation/permanent            {"signed": SignedMessage}
+//	GET  /v1/blobs/{blob_id}/confirmation/deletable/{object_id}
+//	GET  /v1/blobs/{blob_id}/recoverySymbols?id=P-S[&id=..][&proofAxis=..]
+//	GET  /v1/blobs/{blob_id}/recoverySymbols?targetSliver=I&targetType=primary|secondary
+//	                                                           BCS vector<GeneralRecoverySymbol>
+//	POST /v1/blobs/{blob_id}/inconsistencyProof/{primary|secondary}
+//	                                                           BCS InconsistencyProof; SignedMessage
+//	GET  /v1/blobs/{blob_id}/status                            BlobStatus
+//	GET  /v1/health[?detailed=true]                            HealthInfo
+//
+// JSON answers use Walrus's success envelope {"success": {"code", "data"}}; failures the
+// Google-style envelope {"error": {"code", "status", "message", "details": [{"@type":
+// "ErrorInfo", "reason", "domain": "storage.walrus.space", "metadata"}]}}, with the status
+// and reason of one table mapping errors (see SpecOf and ErrorFor). Binary answers are
+// application/octet-stream.
+//
+// # Limits
+//
+// Every body is read with a limit derived from the shard count and the blob: metadata
+// exactly its size for n shards; a sliver exactly the size its stored metadata implies; a
+// batched upload at most the metadata and one maximal pair per owned shard (and exactly its
+// Content-Length); an inconsistency proof the size of the required number of symbols.
+// Larger bodies get 413. Requests, uploads and recovery symbol requests in flight are
+// bounded, as are the bytes of upload bodies held at once; beyond them the node answers 429
+// at once rather than queueing. GET reads are open to any origin (CORS).
+//
+// # Safety
+//
+// Handlers parse strictly, verify everything before storing and store each request in
+// one batch or not at all, so a rejected request leaves the store unchanged. They do not
+// panic on any input; a panic would still be answered with a 500 error, not a crash.
+package api

@@ -1,0 +1,449 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/walrus-go/walrus/internal/redstuff"
+	sn "github.com/walrus-go/walrus/internal/storagenode"
+)
+
+func (h *Handler) routes() {
+	m := h.mux
+	m.HandleFunc("GET /v1/blobs/{blob_id}/metadata", h.getMetadata)
+	m.HandleFunc("PUT /v1/blobs/{blob_id}/metadata", h.upload(h.putMetadata))
+	m.HandleFunc("GET /v1/blobs/{blob_id}/metadata/status", h.getMetadataStatus)
+	m.HandleFunc("PUT /v1/blobs/{blob_id}/slivers", h.upload(h.putSlivers))
+	m.HandleFunc("GET /v1/blobs/{blob_id}/slivers/{sliver_pair_index}/{sliver_type}", h.getSliver)
+	m.HandleFunc("PUT /v1/blobs/{blob_id}/slivers/{sliver_pair_index}/{sliver_type}", h.upload(h.putSliver))
+	m.HandleFunc("GET /v1/blobs/{blob_id}/slivers/{sliver_pair_index}/{sliver_type}/status", h.getSliverStatus)
+	m.HandleFunc("GET /v1/blobs/{blob_id}/confirmation/permanent", h.getConfirmation)
+	m.HandleFunc("GET /v1/blobs/{blob_id}/confirmation/deletable/{object_id}", h.getConfirmation)
+	m.HandleFunc("GET /v1/blobs/{blob_id}/recoverySymbols", h.getRecoverySymbols)
+	m.HandleFunc("POST /v1/blobs/{blob_id}/inconsistencyProof/{sliver_type}", h.upload(h.postInconsistencyProof))
+	m.HandleFunc("GET /v1/blobs/{blob_id}/status", h.getBlobStatus)
+	m.HandleFunc("GET /v1/health", h.getHealth)
+	m.HandleFunc("OPTIONS /", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, fmt.Errorf("%w: %s %s", sn.ErrNotFound, r.Method, r.URL.Path))
+	})
+}
+
+// handler is an endpoint that reports failure by returning an error.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+// upload wraps a writing endpoint in the upload concurrency limit.
+func (h *Handler) upload(fn handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !tryAcquire(h.uploads) {
+			h.fail(w, r, fmt.Errorf("%w: %d uploads in flight", sn.ErrOverloaded, cap(h.uploads)))
+			return
+		}
+		defer release(h.uploads)
+		if err := fn(w, r); err != nil {
+			h.fail(w, r, err)
+		}
+	}
+}
+
+func blobID(r *http.Request) (redstuff.BlobID, error) {
+	id, err := redstuff.ParseBlobID(r.PathValue("blob_id"))
+	if err != nil {
+		return id, fmt.Errorf("%w: %q", sn.ErrInvalidBlobID, r.PathValue("blob_id"))
+	}
+	return id, nil
+}
+
+// sliverPath parses blob_id, sliver_pair_index (decimal u16) and sliver_type.
+func sliverPath(r *http.Request) (redstuff.BlobID, int, redstuff.Axis, error) {
+	id, err := blobID(r)
+	if err != nil {
+		return id, 0, 0, err
+	}
+	pair, err := strconv.ParseUint(r.PathValue("sliver_pair_index"), 10, 16)
+	if err != nil {
+		return id, 0, 0, fmt.Errorf("%w: sliver pair index %q", sn.ErrMalformed, r.PathValue("sliver_pair_index"))
+	}
+	a, err := parseAxis(r.PathValue("sliver_type"))
+	return id, int(pair), a, err
+}
+
+func parseAxis(s string) (redstuff.Axis, error) {
+	a, err := redstuff.ParseAxis(s)
+	if err != nil {
+		return 0, fmt.Errorf("%w: sliver type %q, want primary or secondary", sn.ErrMalformed, s)
+	}
+	return a, nil
+}
+
+// reserve takes size bytes of the upload memory budget. A body larger than the whole
+// budget can never be accepted (ErrTooLarge: split it); one that does not fit now must
+// wait (ErrOverloaded).
+func (h *Handler) reserve(size int64) (release func(), err error) {
+	if size > h.memory.max {
+		return nil, fmt.Errorf("%w: %d bytes, more than the node's upload budget of %d; send fewer sliver pairs per request", sn.ErrTooLarge, size, h.memory.max)
+	}
+	if !h.memory.tryAcquire(size) {
+		return nil, fmt.Errorf("%w: upload memory budget exhausted", sn.ErrOverloaded)
+	}
+	return func() { h.memory.release(size) }, nil
+}
+
+// readBody reads a whole request body of at most limit bytes, counted against the upload
+// memory budget until release is called.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, limit int64) (body []byte, release func(), err error) {
+	if r.ContentLength > limit {
+		return nil, nil, fmt.Errorf("%w: %d bytes, at most %d", sn.ErrTooLarge, r.ContentLength, limit)
+	}
+	size := limit
+	if r.ContentLength >= 0 {
+		size = r.ContentLength
+	}
+	if release, err = h.reserve(size); err != nil {
+		return nil, nil, err
+	}
+	var buf bytes.Buffer
+	if r.ContentLength >= 0 {
+		buf.Grow(int(size) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
+		release()
+		return nil, nil, readErr(err, "body")
+	}
+	return buf.Bytes(), release, nil
+}
+
+func (h *Handler) getMetadata(w http.ResponseWriter, r *http.Request) {
+	id, err := blobID(r)
+	if err == nil {
+		var b []byte
+		if b, err = h.node.MetadataBytes(id); err == nil {
+			writeBytes(w, b)
+			return
+		}
+	}
+	h.fail(w, r, err)
+}
+
+func (h *Handler) getMetadataStatus(w http.ResponseWriter, r *http.Request) {
+	id, err := blobID(r)
+	if err == nil {
+		var st sn.StoredStatus
+		if st, err = h.node.MetadataStatus(id); err == nil {
+			writeSuccess(w, http.StatusOK, st)
+			return
+		}
+	}
+	h.fail(w, r, err)
+}
+
+func (h *Handler) putMetadata(w http.ResponseWriter, r *http.Request) error {
+	id, err := blobID(r)
+	if err != nil {
+		return err
+	}
+	if err := h.node.CheckWritable(id); err != nil {
+		return err
+	}
+	body, release, err := h.readBody(w, r, int64(h.node.MetadataSize()))
+	if err != nil {
+		return err
+	}
+	defer release()
+	m, err := sn.DecodeMetadataBody(id, body)
+	if err != nil {
+		return err
+	}
+	u, err := h.node.NewUpload(id, m)
+	if err != nil {
+		return err
+	}
+	res, err := u.Commit()
+	if err != nil {
+		return err
+	}
+	if res.MetadataCreated {
+		writeSuccess(w, http.StatusCreated, "metadata successfully stored")
+	} else {
+		writeSuccess(w, http.StatusOK, "metadata already stored")
+	}
+	return nil
+}
+
+func (h *Handler) getSliver(w http.ResponseWriter, r *http.Request) {
+	id, pair, a, err := sliverPath(r)
+	if err == nil {
+		var b []byte
+		if b, err = h.node.Sliver(id, pair, a); err == nil {
+			writeBytes(w, b)
+			return
+		}
+	}
+	h.fail(w, r, err)
+}
+
+func (h *Handler) getSliverStatus(w http.ResponseWriter, r *http.Request) {
+	id, pair, a, err := sliverPath(r)
+	if err == nil {
+		var st sn.StoredStatus
+		if st, err = h.node.SliverStatus(id, pair, a); err == nil {
+			writeSuccess(w, http.StatusOK, st)
+			return
+		}
+	}
+	h.fail(w, r, err)
+}
+
+func (h *Handler) putSliver(w http.ResponseWriter, r *http.Request) error {
+	id, pair, a, err := sliverPath(r)
+	if err != nil {
+		return err
+	}
+	if pair >= h.node.NShards() {
+		return fmt.Errorf("%w: sliver pair %d, %d shards", sn.ErrIndexOutOfRange, pair, h.node.NShards())
+	}
+	u, err := h.node.NewUpload(id, nil)
+	if err != nil {
+		return err
+	}
+	defer u.Abort()
+	if err := u.CheckPair(pair); err != nil {
+		return err
+	}
+	body, release, err := h.readBody(w, r, int64(h.node.SliverSize(a, u.SymbolSize())))
+	if err != nil {
+		return err
+	}
+	defer release()
+	s, err := redstuff.DecodeSliver(body, a, len(body))
+	if err != nil {
+		return fmt.Errorf("%w: %v", sn.ErrMalformed, err)
+	}
+	if err := u.Add(r.Context(), pair, s, body); err != nil {
+		return err
+	}
+	res, err := u.Commit()
+	if err != nil {
+		return err
+	}
+	if res.Created() {
+		writeSuccess(w, http.StatusCreated, "sliver stored successfully")
+	} else {
+		writeSuccess(w, http.StatusOK, "sliver already stored")
+	}
+	return nil
+}
+
+func (h *Handler) putSlivers(w http.ResponseWriter, r *http.Request) error {
+	id, err := blobID(r)
+	if err != nil {
+		return err
+	}
+	if err := h.node.CheckWritable(id); err != nil {
+		return err
+	}
+	limit := maxBatchSize(h.node)
+	switch {
+	case r.ContentLength < 0:
+		return fmt.Errorf("%w: a batched upload needs a Content-Length", sn.ErrMalformed)
+	case r.ContentLength > limit:
+		return fmt.Errorf("%w: %d bytes, at most %d for the shards this node owns", sn.ErrTooLarge, r.ContentLength, limit)
+	}
+	release, err := h.reserve(r.ContentLength)
+	if err != nil {
+		return err
+	}
+	defer release()
+	u, err := readBatch(r.Context(), h.node, id, http.MaxBytesReader(w, r.Body, r.ContentLength))
+	if err != nil {
+		return err
+	}
+	res, err := u.Commit()
+	if err != nil {
+		return err
+	}
+	code := http.StatusOK
+	if res.Created() {
+		code = http.StatusCreated
+	}
+	writeSuccess(w, code, res)
+	return nil
+}
+
+func (h *Handler) getConfirmation(w http.ResponseWriter, r *http.Request) {
+	id, err := blobID(r)
+	var p sn.Persistence
+	if err == nil && r.PathValue("object_id") != "" {
+		p.Deletable = true
+		p.ObjectID, err = sn.ParseObjectID(r.PathValue("object_id"))
+	}
+	if err == nil {
+		var msg sn.SignedMessage
+		if msg, err = h.node.Confirm(id, p); err == nil {
+			writeSuccess(w, http.StatusOK, sn.StorageConfirmation{Signed: msg})
+			return
+		}
+	}
+	h.fail(w, r, err)
+}
+
+func (h *Handler) getRecoverySymbols(w http.ResponseWriter, r *http.Request) {
+	if !tryAcquire(h.symbols) {
+		h.fail(w, r, fmt.Errorf("%w: %d symbol requests in flight", sn.ErrOverloaded, cap(h.symbols)))
+		return
+	}
+	defer release(h.symbols)
+	syms, err := h.recoverySymbols(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeBytes(w, redstuff.EncodeSymbolList(syms))
+}
+
+// recoverySymbols serves ?id=P-S (repeated) with an optional proofAxis, or
+// ?targetSliver=I&targetType=primary|secondary.
+func (h *Handler) recoverySymbols(r *http.Request) ([]redstuff.RecoverySymbol, error) {
+	id, err := blobID(r)
+	if err != nil {
+		return nil, err
+	}
+	q, err := parseQuery(r)
+	if err != nil {
+		return nil, err
+	}
+	for k := range q {
+		switch k {
+		case "id", "proofAxis", "targetSliver", "targetType":
+		default:
+			return nil, fmt.Errorf("%w: unknown parameter %q", sn.ErrInvalidFilter, k)
+		}
+	}
+	single := func(k string) (string, bool, error) {
+		v, ok := q[k]
+		if ok && len(v) != 1 {
+			return "", false, fmt.Errorf("%w: parameter %q given %d times", sn.ErrInvalidFilter, k, len(v))
+		}
+		if !ok {
+			return "", false, nil
+		}
+		return v[0], true, nil
+	}
+	ids := q["id"]
+	target, hasTarget, err := single("targetSliver")
+	if err != nil {
+		return nil, err
+	}
+	targetType, hasType, err := single("targetType")
+	if err != nil {
+		return nil, err
+	}
+	proofAxis, hasProof, err := single("proofAxis")
+	if err != nil {
+		return nil, err
+	}
+	var proof *redstuff.Axis
+	if hasProof {
+		a, err := parseAxis(proofAxis)
+		if err != nil {
+			return nil, fmt.Errorf("%w: proofAxis %q", sn.ErrInvalidFilter, proofAxis)
+		}
+		proof = &a
+	}
+	switch {
+	case len(ids) > 0 && (hasTarget || hasType):
+		return nil, fmt.Errorf("%w: give either id or targetSliver and targetType", sn.ErrInvalidFilter)
+	case len(ids) > 0:
+		if len(ids) > h.opts.MaxSymbolsPerRequest {
+			return nil, fmt.Errorf("%w: %d symbol IDs, at most %d", sn.ErrInvalidFilter, len(ids), h.opts.MaxSymbolsPerRequest)
+		}
+		parsed := make([]sn.SymbolID, len(ids))
+		for i, s := range ids {
+			if parsed[i], err = sn.ParseSymbolID(s); err != nil {
+				return nil, err
+			}
+		}
+		return h.node.RecoverySymbols(id, parsed, proof)
+	case hasTarget && hasType:
+		index, err := strconv.ParseUint(target, 10, 16)
+		if err != nil {
+			return nil, fmt.Errorf("%w: targetSliver %q", sn.ErrInvalidFilter, target)
+		}
+		a, err := parseAxis(targetType)
+		if err != nil {
+			return nil, fmt.Errorf("%w: targetType %q", sn.ErrInvalidFilter, targetType)
+		}
+		if proof != nil && *proof != a.Orthogonal() {
+			return nil, fmt.Errorf("%w: symbols for a %s sliver come from %s slivers", sn.ErrInvalidFilter, a, a.Orthogonal())
+		}
+		return h.node.RecoverySymbolsFor(id, a, int(index))
+	case hasTarget || hasType:
+		return nil, fmt.Errorf("%w: targetSliver and targetType go together", sn.ErrInvalidFilter)
+	}
+	return nil, sn.ErrNoSymbols
+}
+
+func parseQuery(r *http.Request) (map[string][]string, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, fmt.Errorf("%w: query: %v", sn.ErrInvalidFilter, err)
+	}
+	return q, nil
+}
+
+func (h *Handler) postInconsistencyProof(w http.ResponseWriter, r *http.Request) error {
+	id, err := blobID(r)
+	if err != nil {
+		return err
+	}
+	a, err := parseAxis(r.PathValue("sliver_type"))
+	if err != nil {
+		return err
+	}
+	need, sym, limit, err := h.node.InconsistencyProofLimits(id, a)
+	if err != nil {
+		return err
+	}
+	body, release, err := h.readBody(w, r, int64(limit))
+	if err != nil {
+		return err
+	}
+	defer release()
+	p, err := redstuff.DecodeInconsistencyProof(body, a, need, sym)
+	if err != nil {
+		return fmt.Errorf("%w: %v", sn.ErrMalformed, err)
+	}
+	msg, err := h.node.VerifyInconsistency(id, p)
+	if err != nil {
+		return err
+	}
+	writeSuccess(w, http.StatusOK, msg)
+	return nil
+}
+
+func (h *Handler) getBlobStatus(w http.ResponseWriter, r *http.Request) {
+	id, err := blobID(r)
+	if err == nil {
+		var st sn.BlobStatus
+		if st, err = h.node.BlobStatus(id); err == nil {
+			writeSuccess(w, http.StatusOK, st)
+			return
+		}
+	}
+	h.fail(w, r, err)
+}
+
+func (h *Handler) getHealth(w http.ResponseWriter, r *http.Request) {
+	detailed := false
+	if v := r.URL.Query().Get("detailed"); v != "" {
+		var err error
+		if detailed, err = strconv.ParseBool(v); err != nil {
+			h.fail(w, r, fmt.Errorf("%w: detailed=%q", sn.ErrMalformed, v))
+			return
+		}
+	}
+	writeSuccess(w, http.StatusOK, h.node.Health(detailed))
+}

@@ -1,0 +1,195 @@
+package api
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"sync"
+	"time"
+
+	sn "github.com/walrus-go/walrus/internal/storagenode"
+)
+
+// Options configures the API. The zero value is valid: every field has a documented
+// default.
+type Options struct {
+	// Logger receives request failures; nil discards them.
+	Logger *slog.Logger
+	// MaxConcurrentRequests bounds the requests served at once; more are refused with 429.
+	// 0 means 1024.
+	MaxConcurrentRequests int
+	// MaxConcurrentUploads bounds the uploads (PUT, POST) served at once, which verify
+	// slivers or proofs; more are refused with 429. 0 means 4·GOMAXPROCS.
+	MaxConcurrentUploads int
+	// MaxConcurrentSymbolRequests bounds the recovery symbol requests served at once,
+	// which may expand slivers; more are refused with 429. 0 means 4·GOMAXPROCS.
+	MaxConcurrentSymbolRequests int
+	// MaxUploadBytes bounds the request bodies held in memory at once across uploads;
+	// an upload that would exceed it is refused with 429 before its body is read.
+	// 0 means 1 GiB.
+	MaxUploadBytes int64
+	// MaxSymbolsPerRequest bounds the symbol IDs of one recovery symbol request. 0 means
+	// the number of shards.
+	MaxSymbolsPerRequest int
+
+	// Server timeouts, used by NewServer. Zero means: ReadHeaderTimeout 10 s, ReadTimeout
+	// 10 min (a whole upload body), WriteTimeout 10 min, IdleTimeout 2 min.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// MaxHeaderBytes bounds request headers; 0 means 64 KiB.
+	MaxHeaderBytes int
+
+	// noRecover lets handler panics through (fuzz tests use it to see them).
+	noRecover bool
+}
+
+func (o *Options) setDefaults(node *sn.Node) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxConcurrentRequests <= 0 {
+		o.MaxConcurrentRequests = 1024
+	}
+	if o.MaxConcurrentUploads <= 0 {
+		o.MaxConcurrentUploads = 4 * runtime.GOMAXPROCS(0)
+	}
+	if o.MaxConcurrentSymbolRequests <= 0 {
+		o.MaxConcurrentSymbolRequests = 4 * runtime.GOMAXPROCS(0)
+	}
+	if o.MaxUploadBytes <= 0 {
+		o.MaxUploadBytes = 1 << 30
+	}
+	if o.MaxSymbolsPerRequest <= 0 {
+		o.MaxSymbolsPerRequest = node.NShards()
+	}
+	if o.ReadHeaderTimeout <= 0 {
+		o.ReadHeaderTimeout = 10 * time.Second
+	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = 10 * time.Minute
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Minute
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 2 * time.Minute
+	}
+	if o.MaxHeaderBytes <= 0 {
+		o.MaxHeaderBytes = 64 << 10
+	}
+}
+
+// Handler serves the node REST API. It is safe for concurrent use.
+type Handler struct {
+	node    *sn.Node
+	opts    Options
+	mux     *http.ServeMux
+	all     chan struct{} // tokens of requests in flight
+	uploads chan struct{} // tokens of uploads in flight
+	symbols chan struct{} // tokens of symbol requests in flight
+	memory  budget        // bytes of upload bodies in flight
+}
+
+// NewHandler returns the API handler for node.
+func NewHandler(node *sn.Node, opts Options) *Handler {
+	opts.setDefaults(node)
+	h := &Handler{
+		node: node, opts: opts, mux: http.NewServeMux(),
+		all:     make(chan struct{}, opts.MaxConcurrentRequests),
+		uploads: make(chan struct{}, opts.MaxConcurrentUploads),
+		symbols: make(chan struct{}, opts.MaxConcurrentSymbolRequests),
+		memory:  budget{max: opts.MaxUploadBytes},
+	}
+	h.routes()
+	return h
+}
+
+// NewServer returns an http.Server for node on addr with the timeouts and header limit of
+// opts. The caller starts and shuts it down.
+func NewServer(addr string, node *sn.Node, opts Options) *http.Server {
+	h := NewHandler(node, opts)
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: h.opts.ReadHeaderTimeout,
+		ReadTimeout:       h.opts.ReadTimeout,
+		WriteTimeout:      h.opts.WriteTimeout,
+		IdleTimeout:       h.opts.IdleTimeout,
+		MaxHeaderBytes:    h.opts.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(h.opts.Logger.Handler(), slog.LevelDebug),
+	}
+}
+
+// ServeHTTP implements http.Handler: panic recovery, CORS for reads, the request limit,
+// then routing.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.opts.noRecover {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				h.opts.Logger.Error("panic in node API handler", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
+				h.fail(w, r, fmt.Errorf("%w: handler panic", sn.ErrInternal))
+			}
+		}()
+	}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
+		hd := w.Header()
+		hd.Set("Access-Control-Allow-Origin", "*")
+		hd.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+		hd.Set("Access-Control-Allow-Headers", "*")
+		hd.Set("Access-Control-Max-Age", "86400")
+	}
+	if !tryAcquire(h.all) {
+		h.fail(w, r, fmt.Errorf("%w: %d requests in flight", sn.ErrOverloaded, cap(h.all)))
+		return
+	}
+	defer release(h.all)
+	h.mux.ServeHTTP(w, r)
+}
+
+// fail writes the error envelope for err.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code, body := newErrorBody(err)
+	level := slog.LevelDebug
+	if code >= 500 {
+		level = slog.LevelWarn
+	}
+	h.opts.Logger.Log(r.Context(), level, "node API request failed", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
+	writeJSON(w, code, body)
+}
+
+func tryAcquire(sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func release(sem chan struct{}) { <-sem }
+
+// budget is a counted resource (bytes) acquired without waiting.
+type budget struct {
+	mu   sync.Mutex
+	used int64
+	max  int64
+}
+
+func (b *budget) tryAcquire(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n > b.max-b.used {
+		return false
+	}
+	b.used += n
+	return true
+}
+
+func (b *budget) release(n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.used -= n
+}

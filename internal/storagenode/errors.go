@@ -1,0 +1,69 @@
+package storagenode
+
+import "errors"
+
+// Errors returned by the node; compare with errors.Is. They are wrapped with details.
+// The node API maps each to an HTTP status and a Walrus error reason in one table
+// (package api), and the node client maps responses back to them.
+var (
+	// ErrInvalidBlobID reports a blob ID that does not parse.
+	ErrInvalidBlobID = errors.New("storagenode: invalid blob ID")
+	// ErrInvalidObjectID reports an object ID that does not parse.
+	ErrInvalidObjectID = errors.New("storagenode: invalid object ID")
+	// ErrMalformed reports a request that does not parse: bad BCS, a bad path element or
+	// query parameter, trailing bytes.
+	ErrMalformed = errors.New("storagenode: malformed request")
+	// ErrIndexOutOfRange reports a sliver pair, sliver or symbol index >= the shard count.
+	ErrIndexOutOfRange = errors.New("storagenode: index out of range")
+	// ErrNotRegistered reports a blob (or, for a deletable confirmation, a Blob object)
+	// that has no registration.
+	ErrNotRegistered = errors.New("storagenode: blob not registered")
+	// ErrBlobExpired reports a blob (or Blob object) whose registrations have all ended.
+	ErrBlobExpired = errors.New("storagenode: blob registration expired")
+	// ErrInvalidBlob reports a blob ID that the chain has declared invalid.
+	ErrInvalidBlob = errors.New("storagenode: blob is invalid")
+	// ErrShardNotAssigned reports a shard this node does not hold in the current epoch.
+	ErrShardNotAssigned = errors.New("storagenode: shard not assigned to this node")
+	// ErrShardLocked reports a shard that is being handed over to its new owner: it
+	// serves reads but accepts no writes.
+	ErrShardLocked = errors.New("storagenode: shard is locked for migration")
+	// ErrMetadataNotFound reports a read of metadata that is not stored.
+	ErrMetadataNotFound = errors.New("storagenode: metadata not found")
+	// ErrMissingMetadata reports a write or proof that needs the blob's metadata, which is
+	// not stored yet.
+	ErrMissingMetadata = errors.New("storagenode: blob metadata must be stored first")
+	// ErrSliverNotFound reports a read of a sliver that is not stored.
+	ErrSliverNotFound = errors.New("storagenode: sliver not found")
+	// ErrInvalidMetadata reports metadata that does not verify: wrong blob ID, shard
+	// count, length or hashes.
+	ErrInvalidMetadata = errors.New("storagenode: invalid metadata")
+	// ErrUnsupportedEncoding reports metadata of an encoding type other than RS2.
+	ErrUnsupportedEncoding = errors.New("storagenode: unsupported encoding type")
+	// ErrInvalidSliver reports a sliver that does not verify against the metadata: wrong
+	// index, symbol size, length or hash.
+	ErrInvalidSliver = errors.New("storagenode: invalid sliver")
+	// ErrMissingSlivers reports a confirmation request for a blob of which the node does
+	// not yet hold metadata and both slivers for every shard it owns.
+	ErrMissingSlivers = errors.New("storagenode: slivers of some owned shards are not stored")
+	// ErrSymbolNotPresent reports a recovery symbol whose source slivers are in no shard
+	// of this node.
+	ErrSymbolNotPresent = errors.New("storagenode: symbol not present at this node's shards")
+	// ErrNoSymbols reports a recovery symbol request naming no symbol.
+	ErrNoSymbols = errors.New("storagenode: no symbols specified")
+	// ErrInvalidFilter reports an invalid recovery symbol filter (query).
+	ErrInvalidFilter = errors.New("storagenode: invalid symbol filter")
+	// ErrInvalidProof reports an inconsistency proof that does not verify or proves
+	// nothing.
+	ErrInvalidProof = errors.New("storagenode: invalid inconsistency proof")
+	// ErrTooLarge reports a request body over the limit for its endpoint.
+	ErrTooLarge = errors.New("storagenode: request body too large")
+	// ErrOverloaded reports a node at its concurrency or memory limit; retry later.
+	ErrOverloaded = errors.New("storagenode: node overloaded")
+	// ErrUnavailable reports a node that cannot serve requests now (shutting down).
+	ErrUnavailable = errors.New("storagenode: service unavailable")
+	// ErrNotFound reports an unknown API path.
+	ErrNotFound = errors.New("storagenode: not found")
+	// ErrInternal reports a failure inside the node (storage); details are logged, not
+	// returned.
+	ErrInternal = errors.New("storagenode: internal error")
+)

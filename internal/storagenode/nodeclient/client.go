@@ -1,0 +1,343 @@
+// Package nodeclient is a typed client of the storage node REST API (package api), used by
+// the client SDK to store and read blobs and by storage nodes to fetch metadata and
+// recovery symbols from their peers.
+//
+// Every method takes a context and applies Options.Timeout to it; request bodies are BCS,
+// answers are decoded from BCS or from Walrus's JSON envelopes. A failed request returns an
+// *Error carrying the HTTP status and Walrus error reason, which unwraps to the matching
+// storagenode sentinel error (errors.Is(err, storagenode.ErrNotRegistered), say) when the
+// reason is one the node API defines.
+//
+// The client checks that answers are well-formed and about what was asked (the blob ID of
+// metadata, the index of a sliver), but does not verify them cryptographically: callers
+// verify metadata, slivers and symbols with package redstuff and signatures with package
+// bls. A Client is safe for concurrent use.
+package nodeclient
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/walrus-go/walrus/internal/redstuff"
+	sn "github.com/walrus-go/walrus/internal/storagenode"
+	"github.com/walrus-go/walrus/internal/storagenode/api"
+)
+
+// Options configures a Client. The zero value is valid.
+type Options struct {
+	// HTTPClient sends the requests; nil means a client of its own with keep-alive
+	// connections (up to 16 idle per node).
+	HTTPClient *http.Client
+	// Timeout bounds each request, on top of the caller's context; 0 means 60 s.
+	Timeout time.Duration
+	// MaxResponseBytes bounds the answers read; 0 means 256 MiB.
+	MaxResponseBytes int64
+	// NShards is the system's shard count, with which Sliver checks the index of
+	// secondary slivers (n-1-pair); 0 leaves that check to the caller.
+	NShards int
+}
+
+// Client talks to one storage node.
+type Client struct {
+	base string
+	hc   *http.Client
+	opts Options
+}
+
+// New returns a client of the node at baseURL (scheme, host and port, such as
+// "http://127.0.0.1:9185").
+func New(baseURL string, opts Options) (*Client, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("nodeclient: base URL %q: want http(s)://host[:port]", baseURL)
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Transport: &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConnsPerHost: 16,
+			IdleConnTimeout:     90 * time.Second,
+			ForceAttemptHTTP2:   true,
+		}}
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 60 * time.Second
+	}
+	if opts.MaxResponseBytes <= 0 {
+		opts.MaxResponseBytes = 256 << 20
+	}
+	return &Client{base: strings.TrimSuffix(u.String(), "/"), hc: opts.HTTPClient, opts: opts}, nil
+}
+
+// Error is a request the node answered with an error envelope (or an unexpected status).
+type Error struct {
+	Code    int    // HTTP status
+	Status  string // Google API status, such as "FAILED_PRECONDITION"
+	Reason  string // Walrus error reason, such as "NOT_REGISTERED"
+	Message string
+	err     error // the sentinel for (Code, Reason), if known
+}
+
+func (e *Error) Error() string {
+	if e.Reason == "" {
+		return fmt.Sprintf("nodeclient: HTTP %d: %s", e.Code, e.Message)
+	}
+	return fmt.Sprintf("nodeclient: %s (HTTP %d %s): %s", e.Reason, e.Code, e.Status, e.Message)
+}
+
+// Unwrap returns the storagenode sentinel error the answer stands for, or nil.
+func (e *Error) Unwrap() error { return e.err }
+
+// request is one API call.
+type request struct {
+	method string
+	path   string
+	query  url.Values
+	body   [][]byte // sent in order, not copied
+}
+
+// do sends r and returns the status and body of a successful answer.
+func (c *Client) do(ctx context.Context, r request) (int, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	target := c.base + r.path
+	if len(r.query) > 0 {
+		target += "?" + r.query.Encode()
+	}
+	var body io.Reader
+	var size int64
+	if r.body != nil {
+		for _, b := range r.body {
+			size += int64(len(b))
+		}
+		bufs := net.Buffers(r.body)
+		body = &bufs
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
+	if err != nil {
+		return 0, nil, fmt.Errorf("nodeclient: %s %s: %w", r.method, r.path, err)
+	}
+	if r.body != nil {
+		req.ContentLength = size
+		req.Header.Set("Content-Type", "application/octet-stream")
+		req.GetBody = func() (io.ReadCloser, error) {
+			bufs := net.Buffers(r.body)
+			return io.NopCloser(&bufs), nil
+		}
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("nodeclient: %s %s: %w", r.method, r.path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.MaxResponseBytes+1))
+	if err != nil {
+		return 0, nil, fmt.Errorf("nodeclient: %s %s: reading the answer: %w", r.method, r.path, err)
+	}
+	if int64(len(data)) > c.opts.MaxResponseBytes {
+		return 0, nil, fmt.Errorf("nodeclient: %s %s: answer larger than %d bytes", r.method, r.path, c.opts.MaxResponseBytes)
+	}
+	if resp.StatusCode >= 300 {
+		return 0, nil, decodeError(resp.StatusCode, data)
+	}
+	return resp.StatusCode, data, nil
+}
+
+func decodeError(code int, data []byte) error {
+	var body api.ErrorBody
+	if err := json.Unmarshal(data, &body); err != nil || body.Error.Code == 0 {
+		msg := string(data)
+		if len(msg) > 200 {
+			msg = msg[:200] + "..."
+		}
+		return &Error{Code: code, Message: msg}
+	}
+	e := &Error{Code: code, Status: body.Error.Status, Reason: body.Error.Reason(), Message: body.Error.Message}
+	e.err = api.ErrorFor(code, e.Reason)
+	return e
+}
+
+// decodeSuccess decodes a success envelope's data.
+func decodeSuccess[T any](data []byte) (T, error) {
+	var body api.SuccessBody[T]
+	if err := json.Unmarshal(data, &body); err != nil {
+		var zero T
+		return zero, fmt.Errorf("nodeclient: malformed answer: %w", err)
+	}
+	return body.Success.Data, nil
+}
+
+func blobPath(id redstuff.BlobID, rest string) string { return "/v1/blobs/" + id.String() + rest }
+
+func sliverPath(id redstuff.BlobID, pair int, a redstuff.Axis) string {
+	return blobPath(id, "/slivers/"+strconv.Itoa(pair)+"/"+a.String())
+}
+
+// Metadata fetches a blob's metadata. It checks that it is well-formed and for id; the
+// caller verifies it (redstuff.Config.VerifyMetadata).
+func (c *Client) Metadata(ctx context.Context, id redstuff.BlobID) (*redstuff.Metadata, error) {
+	_, data, err := c.do(ctx, request{method: http.MethodGet, path: blobPath(id, "/metadata")})
+	if err != nil {
+		return nil, err
+	}
+	m, err := redstuff.DecodeMetadata(data)
+	if err != nil {
+		return nil, fmt.Errorf("nodeclient: metadata of %s: %w", id, err)
+	}
+	if m.BlobID != id {
+		return nil, fmt.Errorf("nodeclient: asked for the metadata of %s, got %s", id, m.BlobID)
+	}
+	return m, nil
+}
+
+// PutMetadata stores a blob's metadata; created is false if it was stored already.
+func (c *Client) PutMetadata(ctx context.Context, m *redstuff.Metadata) (created bool, err error) {
+	code, _, err := c.do(ctx, request{method: http.MethodPut, path: blobPath(m.BlobID, "/metadata"), body: [][]byte{sn.MetadataBody(m)}})
+	return code == http.StatusCreated, err
+}
+
+// MetadataStatus reports whether the node stores a blob's metadata.
+func (c *Client) MetadataStatus(ctx context.Context, id redstuff.BlobID) (sn.StoredStatus, error) {
+	return getJSON[sn.StoredStatus](ctx, c, blobPath(id, "/metadata/status"), nil)
+}
+
+// Sliver fetches the sliver of axis a in sliver pair pair. It checks its index; the caller
+// verifies it (redstuff.Config.VerifySliver).
+func (c *Client) Sliver(ctx context.Context, id redstuff.BlobID, pair int, a redstuff.Axis) (*redstuff.Sliver, error) {
+	_, data, err := c.do(ctx, request{method: http.MethodGet, path: sliverPath(id, pair, a)})
+	if err != nil {
+		return nil, err
+	}
+	s, err := redstuff.DecodeSliver(data, a, len(data))
+	if err != nil {
+		return nil, fmt.Errorf("nodeclient: %s sliver of pair %d of %s: %w", a, pair, id, err)
+	}
+	want := pair
+	if a == redstuff.Secondary {
+		want = c.opts.NShards - 1 - pair
+	}
+	if s.Index != want && (a == redstuff.Primary || c.opts.NShards > 0) {
+		return nil, fmt.Errorf("nodeclient: asked for %s sliver %d of %s, got sliver %d", a, want, id, s.Index)
+	}
+	return s, nil
+}
+
+// PutSliver stores one sliver of pair pair (its axis says which); created is false if it
+// was stored already. The metadata must have been stored first.
+func (c *Client) PutSliver(ctx context.Context, id redstuff.BlobID, pair int, s *redstuff.Sliver) (created bool, err error) {
+	code, _, err := c.do(ctx, request{method: http.MethodPut, path: sliverPath(id, pair, s.Axis), body: [][]byte{s.Bytes()}})
+	return code == http.StatusCreated, err
+}
+
+// SliverStatus reports whether the node stores a sliver.
+func (c *Client) SliverStatus(ctx context.Context, id redstuff.BlobID, pair int, a redstuff.Axis) (sn.StoredStatus, error) {
+	return getJSON[sn.StoredStatus](ctx, c, sliverPath(id, pair, a)+"/status", nil)
+}
+
+// StoreSlivers stores a blob's metadata and the given sliver pairs (those of the shards
+// the node owns) in one batched request (PUT /v1/blobs/{id}/slivers). The sliver data is
+// streamed, not copied.
+func (c *Client) StoreSlivers(ctx context.Context, m *redstuff.Metadata, pairs []*redstuff.SliverPair) (sn.UploadResult, error) {
+	segments, _ := api.EncodeBatch(m, pairs)
+	_, data, err := c.do(ctx, request{method: http.MethodPut, path: blobPath(m.BlobID, "/slivers"), body: segments})
+	if err != nil {
+		return sn.UploadResult{}, err
+	}
+	return decodeSuccess[sn.UploadResult](data)
+}
+
+// Confirmation fetches the node's signed storage confirmation for a blob, permanent or for
+// a deletable Blob object. The caller checks the message (storagenode.ConfirmationMessage)
+// and the signature.
+func (c *Client) Confirmation(ctx context.Context, id redstuff.BlobID, p sn.Persistence) (sn.SignedMessage, error) {
+	path := blobPath(id, "/confirmation/permanent")
+	if p.Deletable {
+		path = blobPath(id, "/confirmation/deletable/"+p.ObjectID.String())
+	}
+	conf, err := getJSON[sn.StorageConfirmation](ctx, c, path, nil)
+	return conf.Signed, err
+}
+
+// RecoverySymbols fetches the symbols with the given IDs that the node can serve;
+// proofAxis, if not nil, selects the axis of the slivers they come from.
+func (c *Client) RecoverySymbols(ctx context.Context, id redstuff.BlobID, ids []sn.SymbolID, proofAxis *redstuff.Axis) ([]redstuff.RecoverySymbol, error) {
+	q := url.Values{}
+	for _, s := range ids {
+		q.Add("id", s.String())
+	}
+	if proofAxis != nil {
+		q.Set("proofAxis", proofAxis.String())
+	}
+	return c.symbols(ctx, id, q, len(ids))
+}
+
+// RecoverySymbolsFor fetches every symbol the node can serve for recovering sliver target
+// of axis a.
+func (c *Client) RecoverySymbolsFor(ctx context.Context, id redstuff.BlobID, a redstuff.Axis, target int) ([]redstuff.RecoverySymbol, error) {
+	q := url.Values{"targetSliver": {strconv.Itoa(target)}, "targetType": {a.String()}}
+	return c.symbols(ctx, id, q, redstuff.MaxMetadataShards)
+}
+
+func (c *Client) symbols(ctx context.Context, id redstuff.BlobID, q url.Values, maxCount int) ([]redstuff.RecoverySymbol, error) {
+	_, data, err := c.do(ctx, request{method: http.MethodGet, path: blobPath(id, "/recoverySymbols"), query: q})
+	if err != nil {
+		return nil, err
+	}
+	syms, err := redstuff.DecodeSymbolList(data, maxCount, redstuff.MaxSymbolSize)
+	if err != nil {
+		return nil, fmt.Errorf("nodeclient: recovery symbols of %s: %w", id, err)
+	}
+	return syms, nil
+}
+
+// InconsistencyProof sends an inconsistency proof and returns the node's signed
+// attestation that the blob is invalid (storagenode.InvalidBlobMessage).
+func (c *Client) InconsistencyProof(ctx context.Context, id redstuff.BlobID, p *redstuff.InconsistencyProof) (sn.SignedMessage, error) {
+	_, data, err := c.do(ctx, request{method: http.MethodPost, path: blobPath(id, "/inconsistencyProof/"+p.Axis.String()), body: [][]byte{p.Bytes()}})
+	if err != nil {
+		return sn.SignedMessage{}, err
+	}
+	return decodeSuccess[sn.SignedMessage](data)
+}
+
+// BlobStatus fetches the node's view of a blob.
+func (c *Client) BlobStatus(ctx context.Context, id redstuff.BlobID) (sn.BlobStatus, error) {
+	return getJSON[sn.BlobStatus](ctx, c, blobPath(id, "/status"), nil)
+}
+
+// Health fetches the node's health report; detailed adds every shard's status.
+func (c *Client) Health(ctx context.Context, detailed bool) (sn.HealthInfo, error) {
+	var q url.Values
+	if detailed {
+		q = url.Values{"detailed": {"true"}}
+	}
+	return getJSON[sn.HealthInfo](ctx, c, "/v1/health", q)
+}
+
+func getJSON[T any](ctx context.Context, c *Client, path string, q url.Values) (T, error) {
+	_, data, err := c.do(ctx, request{method: http.MethodGet, path: path, query: q})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return decodeSuccess[T](data)
+}
+
+// IsRetryable reports whether a failed call may succeed if repeated later: the node was
+// overloaded, unavailable or timed out, or the connection failed.
+func IsRetryable(err error) bool {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code == http.StatusTooManyRequests || e.Code >= 500
+	}
+	return err != nil && !errors.Is(err, context.Canceled)
+}

@@ -1,0 +1,37 @@
+// Package store is a storage node's persistent state: a pebble v2 database holding blob
+// metadata, aggregate and per-object blob information, the slivers of every shard the node
+// holds, shard and node status, and the cursor of the chain events applied so far.
+//
+// # Key layout
+//
+// Every key starts with a one-byte table prefix; the tables act as column families:
+//
+//	0x00 "format"                    format version (u32), written at creation
+//	0x01 ‖ blob ID                   metadata: Walrus's BlobMetadataWithId in BCS
+//	0x02 ‖ blob ID                   aggregate blob information (BlobInfo)
+//	0x03 ‖ object ID                 per-object blob information (ObjectInfo)
+//	0x04 ‖ shard u16 BE ‖ axis u8 ‖ blob ID
+//	                                 a sliver: Walrus's SliverData in BCS
+//	0x05 ‖ shard u16 BE              shard status (ShardStatus)
+//	0x06                             event cursor: the sequence number of the next event (u64)
+//	0x07                             node state (NodeState)
+//
+// Shards are big-endian so that one shard's slivers of one axis are contiguous and sorted
+// by blob ID, which is what shard synchronization pages through (ShardSlivers); deleting a
+// whole shard is one range deletion (Batch.DropShard).
+//
+// # Atomicity and durability
+//
+// All writes go through a Batch, committed with Batch.Commit as one synced pebble batch:
+// after a crash either every write of a batch is visible or none is. Callers rely on this
+// to store metadata with all slivers of an upload, and to store the effects of chain events
+// together with the new event cursor. A Batch is indexed, so its reads (Batch.BlobInfo,
+// Batch.ObjectInfo, ...) see its own uncommitted writes.
+//
+// # Ownership and concurrency
+//
+// A Store is safe for concurrent use; a Batch is not. Byte slices returned by reads are
+// copies owned by the caller; slices passed to Batch writes are copied by the batch.
+// Close is idempotent; after it every method returns ErrClosed. The store makes no policy
+// decisions (which blob may be stored, which event changes what): that is the node's job.
+package store
