@@ -174,7 +174,7 @@ func (c *Config) encodeRange(code interface {
 // [lo, hi) a tile at a time and stores only their leaf hashes.
 func (c *Config) hashRepairRows(leaves []merkle.Node, rows [][]byte, sym, lo, hi int) {
 	n, R := c.n, c.rows
-	tile := max(1, quadrantTile/sym)
+	tile := c.tileColumns(sym)
 	in := make([][]byte, R)
 	out := make([][]byte, n-R)
 	outBuf := make([]byte, (n-R)*tile*sym)
@@ -196,14 +196,20 @@ func (c *Config) hashRepairRows(leaves []merkle.Node, rows [][]byte, sym, lo, hi
 	}
 }
 
-// quadrantTile is the target byte size of one shard of a lower-right quadrant tile.
-const quadrantTile = 16 << 10
+// tileOutput is the target size of the output of one tile of the column code when its
+// results are only hashed (repair rows in ComputeMetadata, the lower-right quadrant).
+const tileOutput = 8 << 20
+
+// tileColumns returns how many columns of symSize bytes one such tile covers.
+func (c *Config) tileColumns(sym int) int {
+	return max(1, tileOutput/(c.n-c.rows)/sym)
+}
 
 // hashQuadrant computes the symbols E[R..n)[j] for repair columns j in [lo, hi) with the
 // column code and stores their leaf hashes.
 func (c *Config) hashQuadrant(leaves []merkle.Node, sec [][]byte, sym, lo, hi int) {
 	n, R := c.n, c.rows
-	tile := max(1, quadrantTile/sym)
+	tile := c.tileColumns(sym)
 	in := make([][]byte, R)
 	out := make([][]byte, n-R)
 	inBuf := make([]byte, R*tile*sym)
