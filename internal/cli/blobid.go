@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -49,6 +50,9 @@ func runBlobID(e *env, path string, nShards int) error {
 		return err
 	}
 	m, err := cfg.ComputeMetadata(data)
+	if errors.Is(err, redstuff.ErrDataTooLarge) {
+		return withHint(err, fmt.Sprintf("at most %d bytes fit %d shards; more shards hold larger blobs", cfg.MaxBlobSize(), nShards))
+	}
 	if err != nil {
 		return err
 	}
