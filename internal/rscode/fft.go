@@ -10,6 +10,12 @@ func (w *work) shard(i int) []byte {
 	return w.buf[i*w.width : (i+1)*w.width : (i+1)*w.width]
 }
 
+// span returns shards [i, i+count) as one slice: shards are contiguous, and every kernel is
+// element-wise, so a run of butterflies on consecutive shards is one kernel call.
+func (w *work) span(i, count int) []byte {
+	return w.buf[i*w.width : (i+count)*w.width : (i+count)*w.width]
+}
+
 func (w *work) zero(from, to int) {
 	clear(w.buf[from*w.width : to*w.width])
 }
@@ -29,9 +35,8 @@ func (w *work) fft(pos, size, trunc, offset int) {
 			t02 := skew[offset+b+h-1]
 			t01 := skew[offset+b+d-1]
 			t23 := skew[offset+b+h+d-1]
-			for i := pos + b; i < pos+b+d; i++ {
-				fft4(w.shard(i), w.shard(i+d), w.shard(i+h), w.shard(i+h+d), t02, t01, t23)
-			}
+			i := pos + b
+			fft4(w.span(i, d), w.span(i+d, d), w.span(i+h, d), w.span(i+h+d, d), t02, t01, t23)
 		}
 	}
 	if h == 1 {
@@ -54,17 +59,13 @@ func (w *work) ifft(pos, size, trunc, offset int) {
 			t01 := skew[offset+b+h-1]
 			t23 := skew[offset+b+3*h-1]
 			t02 := skew[offset+b+2*h-1]
-			for i := pos + b; i < pos+b+h; i++ {
-				ifft4(w.shard(i), w.shard(i+h), w.shard(i+2*h), w.shard(i+3*h), t02, t01, t23)
-			}
+			i := pos + b
+			ifft4(w.span(i, h), w.span(i+h, h), w.span(i+2*h, h), w.span(i+3*h, h), t02, t01, t23)
 		}
 	}
 	if h < size {
 		for b := 0; b < trunc; b += 2 * h {
-			logM := skew[offset+b+h-1]
-			for i := pos + b; i < pos+b+h; i++ {
-				ifftButterfly(w.shard(i), w.shard(i+h), logM)
-			}
+			ifftButterfly(w.span(pos+b, h), w.span(pos+b+h, h), skew[offset+b+h-1])
 		}
 	}
 }
