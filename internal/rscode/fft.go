@@ -70,28 +70,15 @@ func (w *work) ifft(pos, size, trunc, offset int) {
 	}
 }
 
-// formalDerivative replaces the novel-basis coefficients in shards [0, n) with those of the
-// polynomial's formal derivative. With the Cantor basis every W̄_j has derivative 1, so
-// d/dx X_i = Σ_{b in bits(i)} X_{i-2^b}: coefficient j of the result is the sum of input
-// coefficients j+2^b over the bits b not set in j. Ascending j reads only larger indices,
-// which still hold inputs.
+// formalDerivative replaces the novel-basis coefficients of Q in shards [0, n) with those
+// of Q + Q'. With the Cantor basis every W̄_j has derivative 1, so d/dx X_i is the sum of
+// X_{i-2^b} over the bits b of i. Adding Q itself lets the whole computation run as one XOR
+// of a run of shards per index: for i with lowest set bit w, shards [i, i+w) are added to
+// [i-w, i), in increasing i. The decoder evaluates the result only at erased points, where
+// Q vanishes, so it reads Q' there.
 func (w *work) formalDerivative(n int) {
-	for j := 0; j < n; j++ {
-		dst := w.shard(j)
-		first := true
-		for b := 1; j+b < n; b <<= 1 {
-			if j&b != 0 {
-				continue
-			}
-			if first {
-				copy(dst, w.shard(j+b))
-				first = false
-			} else {
-				xorShard(dst, w.shard(j+b))
-			}
-		}
-		if first {
-			clear(dst)
-		}
+	for i := 1; i < n; i++ {
+		width := i & -i
+		xorShard(w.span(i-width, width), w.span(i, width))
 	}
 }
