@@ -21,7 +21,7 @@ var (
 const workTarget = 1 << 20
 
 // minTileWidth is the narrowest planar shard width a tile uses, in bytes.
-const minTileWidth = 2048
+const minTileWidth = 512
 
 // Code is the systematic Reed–Solomon code with a fixed number of original and recovery
 // shards. It is immutable and safe for concurrent use.
