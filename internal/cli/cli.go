@@ -87,6 +87,7 @@ func newRoot(e *env) *cobra.Command {
 	root.PersistentFlags().BoolVar(&e.json, "json", false, "print machine-readable JSON output")
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(blobIDCommand(e), convertBlobIDCommand(e))
+	root.AddCommand(chainCommand(e), walletCommand(e), faucetCommand(e), chainInfoCommand(e))
 	return root
 }
 

@@ -1,0 +1,392 @@
+package chainclient
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	"github.com/cometbft/cometbft/rpc/client/local"
+	jsonrpcclient "github.com/cometbft/cometbft/rpc/jsonrpc/client"
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/chain/abciapp"
+)
+
+// Options configures a Client. The zero value is valid: every field has a documented
+// default.
+type Options struct {
+	// Logger receives the client's logs (retries after errors); nil discards them.
+	Logger *slog.Logger
+	// PollMin and PollMax bound the interval at which the client asks the node for its
+	// committed height while it waits for a transaction or for new events: PollMin after
+	// each new block, doubling up to PollMax while nothing happens. Defaults 5 ms and
+	// 200 ms. With an in-process node, a new-block subscription wakes the client at once.
+	PollMin, PollMax time.Duration
+	// IdlePoll is the polling interval while nothing waits; default 1 s.
+	IdlePoll time.Duration
+	// RetryMin and RetryMax bound the exponential backoff after a failed call to the node
+	// (a restart, a network error); defaults 50 ms and 2 s.
+	RetryMin, RetryMax time.Duration
+	// CallTimeout bounds each call to the node made by the client's background work;
+	// default 10 s.
+	CallTimeout time.Duration
+	// TxTimeout bounds Submit's wait for a transaction's block when the caller's context
+	// has no deadline; default 1 min.
+	TxTimeout time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.PollMin, 5*time.Millisecond)
+	def(&o.PollMax, 200*time.Millisecond)
+	def(&o.IdlePoll, time.Second)
+	def(&o.RetryMin, 50*time.Millisecond)
+	def(&o.RetryMax, 2*time.Second)
+	def(&o.CallTimeout, 10*time.Second)
+	def(&o.TxTimeout, time.Minute)
+	o.PollMax = max(o.PollMax, o.PollMin)
+	o.RetryMax = max(o.RetryMax, o.RetryMin)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Client talks to one CometBFT node running the Walrus application: it submits signed
+// transactions and waits for their results, answers typed queries and follows the event
+// log. It is safe for concurrent use. A background goroutine tracks the node's committed
+// height (polling, plus a new-block subscription for in-process nodes) and finds the
+// results of submitted transactions in the blocks; Close stops it.
+type Client struct {
+	rpc    rpcclient.Client
+	opts   Options
+	logger *slog.Logger
+	// httpClient is the HTTP client of a dialed node, whose idle connections Close closes.
+	httpClient *http.Client
+
+	params atomic.Pointer[chain.Params] // immutable once fetched
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	wake   chan struct{} // capacity 1: wakes the tracker
+
+	interest atomic.Int64 // callers waiting for new heights (followers)
+
+	mu       sync.Mutex
+	closed   bool
+	waiters  map[string]*Pending // by CometBFT tx hash
+	height   int64               // the node's committed height, as last seen
+	scanned  int64               // blocks up to here were searched for waiters (or skipped while none waited)
+	based    bool                // scanned was set from an observed height (not the initial 0)
+	heightCh chan struct{}       // closed when height grows
+	accounts map[chain.Address]*account
+}
+
+// New returns a Client over an RPC client: an in-process node's (chainnode.Node.Client,
+// CometBFT's local client) or an HTTP one. The Client does not stop rpc when closed.
+func New(rpc rpcclient.Client, opts Options) (*Client, error) {
+	return newClient(rpc, opts)
+}
+
+// Dial returns a Client for the CometBFT RPC server at addr ("http://host:port",
+// "tcp://host:port" or "host:port"). It does not contact the node.
+func Dial(addr string, opts Options) (*Client, error) {
+	if !strings.Contains(addr, "://") {
+		addr = "http://" + addr
+	}
+	hc, err := jsonrpcclient.DefaultHTTPClient(addr)
+	if err != nil {
+		return nil, fmt.Errorf("chainclient: dial %s: %w", addr, err)
+	}
+	rpc, err := rpchttp.NewWithClient(addr, "/websocket", hc)
+	if err != nil {
+		return nil, fmt.Errorf("chainclient: dial %s: %w", addr, err)
+	}
+	c, err := newClient(rpc, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.httpClient = hc
+	return c, nil
+}
+
+func newClient(rpc rpcclient.Client, opts Options) (*Client, error) {
+	opts = opts.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Client{
+		rpc: rpc, opts: opts, logger: opts.Logger, ctx: ctx, cancel: cancel,
+		wake: make(chan struct{}, 1), waiters: make(map[string]*Pending), heightCh: make(chan struct{}),
+		accounts: make(map[chain.Address]*account),
+	}
+	if l, ok := rpc.(*local.Local); ok {
+		c.subscribe(l)
+	}
+	c.wg.Add(1)
+	go c.track()
+	return c, nil
+}
+
+// RPC returns the underlying CometBFT RPC client.
+func (c *Client) RPC() rpcclient.Client { return c.rpc }
+
+// Close stops the client's background work; pending waits fail with ErrClosed. It is
+// idempotent.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	waiters := c.waiters
+	c.waiters = map[string]*Pending{}
+	c.mu.Unlock()
+	c.cancel()
+	c.wg.Wait()
+	if c.httpClient != nil {
+		c.httpClient.CloseIdleConnections()
+	}
+	for _, p := range waiters {
+		p.finish(nil, ErrClosed)
+	}
+	return nil
+}
+
+// subscribe turns an in-process node's new-block events into wake-ups of the tracker. The
+// events are only hints: the tracker reads heights and results itself, so a lost event
+// costs at most one poll interval.
+func (c *Client) subscribe(l *local.Local) {
+	name := fmt.Sprintf("chainclient-%p", c)
+	ch, err := l.Subscribe(c.ctx, name, types.EventQueryNewBlockHeader.String(), 64)
+	if err != nil {
+		c.logger.Debug("chainclient: no new-block subscription; polling", "err", err)
+		return
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer l.UnsubscribeAll(context.Background(), name) //nolint:errcheck // best effort at shutdown
+		for {
+			select {
+			case <-c.ctx.Done():
+				return
+			case <-ch:
+				c.poke()
+			}
+		}
+	}()
+}
+
+func (c *Client) poke() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// track is the background loop: it follows the node's committed height and hands the
+// results of waited-for transactions to their waiters.
+func (c *Client) track() {
+	defer c.wg.Done()
+	interval := c.opts.PollMin
+	retry := c.opts.RetryMin
+	failing := false
+	for {
+		grew, err := c.step()
+		var delay time.Duration
+		switch {
+		case err != nil:
+			if !failing {
+				c.logger.Warn("chainclient: node unreachable; retrying", "err", err)
+			}
+			failing = true
+			delay = retry
+			retry = min(2*retry, c.opts.RetryMax)
+		default:
+			if failing {
+				c.logger.Info("chainclient: node reachable again")
+			}
+			failing, retry = false, c.opts.RetryMin
+			switch {
+			case grew:
+				interval = c.opts.PollMin
+			default:
+				interval = min(2*interval, c.opts.PollMax)
+			}
+			delay = interval
+			if !c.busy() {
+				delay = c.opts.IdlePoll
+			}
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-c.ctx.Done():
+			t.Stop()
+			return
+		case <-c.wake:
+			interval = c.opts.PollMin
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// busy reports whether anyone waits for a block.
+func (c *Client) busy() bool {
+	if c.interest.Load() > 0 {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.waiters) > 0
+}
+
+// step reads the committed height once and processes new blocks. It reports whether the
+// height grew.
+func (c *Client) step() (bool, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, c.opts.CallTimeout)
+	defer cancel()
+	info, err := c.rpc.ABCIInfo(ctx)
+	if err != nil {
+		return false, err
+	}
+	h := info.Response.LastBlockHeight
+	if err := c.scan(ctx, h); err != nil {
+		return false, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h <= c.height {
+		return false, nil
+	}
+	c.height = h
+	close(c.heightCh)
+	c.heightCh = make(chan struct{})
+	return true, nil
+}
+
+// scan searches the blocks after c.scanned up to h (all committed) for waited-for
+// transactions. While nobody waits it only moves c.scanned: a waiter registers before its
+// transaction is broadcast, so its transaction cannot be in a block committed before the
+// registration.
+func (c *Client) scan(ctx context.Context, h int64) error {
+	for {
+		c.mu.Lock()
+		if c.scanned >= h {
+			c.mu.Unlock()
+			return nil
+		}
+		if len(c.waiters) == 0 {
+			c.scanned, c.based = h, true
+			c.mu.Unlock()
+			return nil
+		}
+		next := c.scanned + 1
+		c.mu.Unlock()
+		if err := c.scanBlock(ctx, next); err != nil {
+			return err
+		}
+		c.mu.Lock()
+		c.scanned = next
+		c.mu.Unlock()
+	}
+}
+
+func (c *Client) scanBlock(ctx context.Context, h int64) error {
+	block, err := c.rpc.Block(ctx, &h)
+	if err != nil {
+		return fmt.Errorf("chainclient: block %d: %w", h, err)
+	}
+	if len(block.Block.Data.Txs) == 0 {
+		return nil
+	}
+	results, err := c.rpc.BlockResults(ctx, &h)
+	if err != nil {
+		return fmt.Errorf("chainclient: block results %d: %w", h, err)
+	}
+	if len(results.TxsResults) != len(block.Block.Data.Txs) {
+		return fmt.Errorf("chainclient: block %d has %d transactions but %d results", h, len(block.Block.Data.Txs), len(results.TxsResults))
+	}
+	for i, tx := range block.Block.Data.Txs {
+		hash := tx.Hash()
+		c.mu.Lock()
+		p, ok := c.waiters[string(hash)]
+		if ok {
+			delete(c.waiters, string(hash))
+		}
+		c.mu.Unlock()
+		if !ok {
+			continue
+		}
+		r := results.TxsResults[i]
+		meta, events, err := abciapp.DecodeEvents(r.Events)
+		if err != nil {
+			p.finish(nil, fmt.Errorf("chainclient: block %d tx %d: %w", h, i, err))
+			continue
+		}
+		res, err := decodeResult(h, i, hash, r.Code, r.Log, r.Data, meta, events)
+		p.finish(res, err)
+	}
+	return nil
+}
+
+// Height returns the node's committed height (the application's last commit).
+func (c *Client) Height(ctx context.Context) (int64, error) {
+	info, err := c.rpc.ABCIInfo(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("chainclient: info: %w", err)
+	}
+	return info.Response.LastBlockHeight, nil
+}
+
+// waitHeight blocks until the committed height seen by the tracker exceeds h, or ctx ends.
+func (c *Client) waitHeight(ctx context.Context, h int64) error {
+	c.interest.Add(1)
+	defer c.interest.Add(-1)
+	c.poke()
+	for {
+		c.mu.Lock()
+		cur, ch, closed := c.height, c.heightCh, c.closed
+		c.mu.Unlock()
+		switch {
+		case closed:
+			return ErrClosed
+		case cur > h:
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.ctx.Done():
+			return ErrClosed
+		case <-ch:
+		}
+	}
+}
+
+// sleep waits for d or until ctx or the client ends.
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.ctx.Done():
+		return ErrClosed
+	case <-t.C:
+		return nil
+	}
+}

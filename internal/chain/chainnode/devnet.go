@@ -1,0 +1,163 @@
+package chainnode
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/walrus-go/walrus/internal/bls"
+	"github.com/walrus-go/walrus/internal/chain"
+)
+
+// Defaults of DevnetOptions.
+const (
+	DefaultChainID          = "walrus-devnet"
+	DefaultDevnetShards     = 10
+	DefaultStorageNodes     = 4
+	DefaultEpochDuration    = time.Hour
+	DefaultMaxEpochsAhead   = 53
+	DefaultMaxCommitteeSize = 111
+	DefaultMinFee           = 1000 // FROST
+	DefaultBurnBasisPoints  = 300
+	DefaultNodeStake        = 1000 * chain.FrostPerWAL
+	DefaultOperatorBalance  = 1000 * chain.FrostPerWAL
+	DefaultStoragePrice     = 1000 // FROST per MiB per epoch
+	DefaultWritePrice       = 2000 // FROST per MiB
+	DefaultNodeCapacity     = 1 << 40
+	DefaultCommissionRate   = 1000 // basis points
+)
+
+// DevnetOptions describes the chain genesis of a development network: parameters, funded
+// accounts, and storage nodes whose keys DevnetGenesis generates. The zero value of every
+// field but GenesisTime has the documented default.
+type DevnetOptions struct {
+	// ChainID; default DefaultChainID.
+	ChainID string
+	// NShards is the number of shards; default DefaultDevnetShards.
+	NShards uint16
+	// EpochDuration is the length of an epoch in block time; default DefaultEpochDuration.
+	EpochDuration time.Duration
+	// GenesisTime is the start of epoch 0 and the CometBFT genesis time (required; use the
+	// present time, as CometBFT waits for the genesis time before making blocks).
+	GenesisTime time.Time
+	// MaxEpochsAhead and MaxCommitteeSize; defaults DefaultMaxEpochsAhead and
+	// DefaultMaxCommitteeSize.
+	MaxEpochsAhead, MaxCommitteeSize uint32
+	// MinFee in FROST; default DefaultMinFee. Use NoMinFee for a zero minimum.
+	MinFee uint64
+	// FaucetMax is the most one faucet transaction may mint; 0 disables the faucet.
+	FaucetMax uint64
+	// Accounts are funded at genesis.
+	Accounts []chain.GenesisAccount
+	// StorageNodes is the number of genesis storage nodes; default DefaultStorageNodes.
+	StorageNodes int
+	// StorageNodeAddresses are their network addresses (host:port); default
+	// "127.0.0.1:<9185+i>".
+	StorageNodeAddresses []string
+	// NodeStake is each storage node's genesis stake; default DefaultNodeStake.
+	NodeStake uint64
+	// OperatorBalance funds each operator account (for fees); default
+	// DefaultOperatorBalance.
+	OperatorBalance uint64
+	// Rand is the source of the generated keys; nil means crypto/rand. Tests pass a
+	// seeded reader for reproducible genesis files.
+	Rand io.Reader
+}
+
+// NoMinFee as DevnetOptions.MinFee sets a zero minimum fee.
+const NoMinFee = ^uint64(0)
+
+// StorageNodeKeys are the secrets of a generated genesis storage node.
+type StorageNodeKeys struct {
+	Name           string
+	NetworkAddress string
+	// BLS is the node's protocol key (signs confirmations); Operator the ed25519 key of
+	// the operator account that controls the node on chain.
+	BLS      *bls.SecretKey
+	Operator ed25519.PrivateKey
+}
+
+// DevnetGenesis builds a development genesis and the keys of its storage nodes.
+func DevnetGenesis(o DevnetOptions) (*chain.Genesis, []StorageNodeKeys, error) {
+	if o.GenesisTime.IsZero() {
+		return nil, nil, errors.New("chainnode: devnet: GenesisTime is required")
+	}
+	orDefault := func(v *uint64, d uint64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if o.ChainID == "" {
+		o.ChainID = DefaultChainID
+	}
+	if o.NShards == 0 {
+		o.NShards = DefaultDevnetShards
+	}
+	if o.EpochDuration == 0 {
+		o.EpochDuration = DefaultEpochDuration
+	}
+	if o.MaxEpochsAhead == 0 {
+		o.MaxEpochsAhead = DefaultMaxEpochsAhead
+	}
+	if o.MaxCommitteeSize == 0 {
+		o.MaxCommitteeSize = DefaultMaxCommitteeSize
+	}
+	switch o.MinFee {
+	case 0:
+		o.MinFee = DefaultMinFee
+	case NoMinFee:
+		o.MinFee = 0
+	}
+	if o.StorageNodes == 0 {
+		o.StorageNodes = DefaultStorageNodes
+	}
+	if o.StorageNodes < 0 || (len(o.StorageNodeAddresses) > 0 && len(o.StorageNodeAddresses) != o.StorageNodes) {
+		return nil, nil, fmt.Errorf("chainnode: devnet: %d storage nodes with %d addresses", o.StorageNodes, len(o.StorageNodeAddresses))
+	}
+	orDefault(&o.NodeStake, DefaultNodeStake)
+	orDefault(&o.OperatorBalance, DefaultOperatorBalance)
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	g := &chain.Genesis{
+		Params: chain.Params{
+			ChainID: o.ChainID, NShards: o.NShards, EpochDuration: int64(o.EpochDuration),
+			GenesisTime: o.GenesisTime.UnixNano(), MaxEpochsAhead: o.MaxEpochsAhead,
+			MaxCommitteeSize: o.MaxCommitteeSize, MinFee: o.MinFee, BurnBasisPoints: DefaultBurnBasisPoints,
+			FaucetMax: o.FaucetMax,
+		},
+		Accounts: append([]chain.GenesisAccount(nil), o.Accounts...),
+	}
+	var keys []StorageNodeKeys
+	for i := range o.StorageNodes {
+		sk, err := bls.GenerateKey(o.Rand)
+		if err != nil {
+			return nil, nil, fmt.Errorf("chainnode: devnet: %w", err)
+		}
+		seed := make([]byte, ed25519.SeedSize)
+		if _, err := io.ReadFull(o.Rand, seed); err != nil {
+			return nil, nil, fmt.Errorf("chainnode: devnet: %w", err)
+		}
+		op := ed25519.NewKeyFromSeed(seed)
+		k := StorageNodeKeys{Name: fmt.Sprintf("storage-node-%d", i), NetworkAddress: fmt.Sprintf("127.0.0.1:%d", 9185+i), BLS: sk, Operator: op}
+		if len(o.StorageNodeAddresses) > 0 {
+			k.NetworkAddress = o.StorageNodeAddresses[i]
+		}
+		opAddr := chain.AddressOf(op.Public().(ed25519.PublicKey))
+		g.Nodes = append(g.Nodes, chain.GenesisNode{
+			Name: k.Name, NetworkAddress: k.NetworkAddress, Operator: opAddr,
+			PublicKey: sk.PublicKey().Bytes(), ProofOfPossession: sk.ProvePossession(0, opAddr).Bytes(),
+			CommissionRate: DefaultCommissionRate, StoragePrice: DefaultStoragePrice, WritePrice: DefaultWritePrice,
+			Capacity: DefaultNodeCapacity, Stake: o.NodeStake,
+		})
+		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: opAddr, Balance: o.OperatorBalance})
+		keys = append(keys, k)
+	}
+	if err := g.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("chainnode: devnet: %w", err)
+	}
+	return g, keys, nil
+}
