@@ -86,8 +86,10 @@ func newRoot(e *env) *cobra.Command {
 	}
 	root.PersistentFlags().BoolVar(&e.json, "json", false, "print machine-readable JSON output")
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(blobIDCommand(e), convertBlobIDCommand(e))
+	root.AddCommand(blobIDCommand(e), convertBlobIDCommand(e), devnetCommand(e))
+	addClientCommands(root, e)
 	root.AddCommand(chainCommand(e), walletCommand(e), faucetCommand(e), chainInfoCommand(e))
+	root.AddCommand(nodeCommand(e))
 	return root
 }
 

@@ -55,6 +55,11 @@ var (
 	// ErrInvalidProof reports an inconsistency proof that does not verify or proves
 	// nothing.
 	ErrInvalidProof = errors.New("storagenode: invalid inconsistency proof")
+	// ErrUnauthorized reports a request signed by a node that may not make it: a shard
+	// sync request not signed by the shard's owner in the request's epoch.
+	ErrUnauthorized = errors.New("storagenode: request not authorized")
+	// ErrInvalidEpoch reports a request for an epoch the node has not reached.
+	ErrInvalidEpoch = errors.New("storagenode: invalid epoch")
 	// ErrTooLarge reports a request body over the limit for its endpoint.
 	ErrTooLarge = errors.New("storagenode: request body too large")
 	// ErrOverloaded reports a node at its concurrency or memory limit; retry later.

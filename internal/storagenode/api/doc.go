@@ -19,6 +19,8 @@
 //	                                                           BCS InconsistencyProof; SignedMessage
 //	GET  /v1/blobs/{blob_id}/status                            BlobStatus
 //	GET  /v1/health[?detailed=true]                            HealthInfo
+//	POST /v1/migrate/sync_shard                                BCS SignedMessage<SyncShardMsg>;
+//	                                                           BCS SyncShardResponse (see postSyncShard)
 //
 // JSON answers use Walrus's success envelope {"success": {"code", "data"}}; failures the
 // Google-style envelope {"error": {"code", "status", "message", "details": [{"@type":

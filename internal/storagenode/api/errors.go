@@ -47,6 +47,8 @@ var errorTable = []ErrorSpec{
 	{sn.ErrNoSymbols, http.StatusBadRequest, "FAILED_PRECONDITION", "NO_SYMBOLS_SPECIFIED"},
 	{sn.ErrInvalidFilter, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_FILTER"},
 	{sn.ErrInvalidProof, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_PROOF"},
+	{sn.ErrUnauthorized, http.StatusForbidden, "PERMISSION_DENIED", "UNAUTHORIZED"},
+	{sn.ErrInvalidEpoch, http.StatusBadRequest, "FAILED_PRECONDITION", "INVALID_EPOCH"},
 	{sn.ErrTooLarge, http.StatusRequestEntityTooLarge, "SIZE_EXCEEDED", "BODY_TOO_LARGE"},
 	{sn.ErrOverloaded, http.StatusTooManyRequests, "RESOURCE_EXHAUSTED", "TOO_MANY_REQUESTS"},
 	{sn.ErrNotFound, http.StatusNotFound, "NOT_FOUND", "NOT_FOUND"},

@@ -26,6 +26,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /v1/blobs/{blob_id}/inconsistencyProof/{sliver_type}", h.upload(h.postInconsistencyProof))
 	m.HandleFunc("GET /v1/blobs/{blob_id}/status", h.getBlobStatus)
 	m.HandleFunc("GET /v1/health", h.getHealth)
+	m.HandleFunc("POST /v1/migrate/sync_shard", h.upload(h.postSyncShard))
 	m.HandleFunc("OPTIONS /", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, fmt.Errorf("%w: %s %s", sn.ErrNotFound, r.Method, r.URL.Path))

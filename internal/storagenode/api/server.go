@@ -33,6 +33,19 @@ type Options struct {
 	// the number of shards.
 	MaxSymbolsPerRequest int
 
+	// ShardOwners tells who may sync which shard: POST /v1/migrate/sync_shard serves only
+	// requests signed by the owner of the shard in the request's epoch. Nil disables the
+	// endpoint (503).
+	ShardOwners ShardOwners
+	// MaxSyncShardSlivers caps the slivers of one sync-shard answer; 0 means 1000.
+	MaxSyncShardSlivers int
+	// MaxSyncShardBytes caps the sliver bytes of one sync-shard answer (an answer holds at
+	// least one sliver); 0 means 64 MiB.
+	MaxSyncShardBytes int64
+	// MaxConcurrentSyncShard bounds the sync-shard requests served at once; more are
+	// refused with 429. 0 means 10.
+	MaxConcurrentSyncShard int
+
 	// Server timeouts, used by NewServer. Zero means: ReadHeaderTimeout 10 s, ReadTimeout
 	// 10 min (a whole upload body), WriteTimeout 10 min, IdleTimeout 2 min.
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
@@ -62,6 +75,15 @@ func (o *Options) setDefaults(node *sn.Node) {
 	if o.MaxSymbolsPerRequest <= 0 {
 		o.MaxSymbolsPerRequest = node.NShards()
 	}
+	if o.MaxSyncShardSlivers <= 0 {
+		o.MaxSyncShardSlivers = 1000
+	}
+	if o.MaxSyncShardBytes <= 0 {
+		o.MaxSyncShardBytes = 64 << 20
+	}
+	if o.MaxConcurrentSyncShard <= 0 {
+		o.MaxConcurrentSyncShard = 10
+	}
 	if o.ReadHeaderTimeout <= 0 {
 		o.ReadHeaderTimeout = 10 * time.Second
 	}
@@ -87,6 +109,7 @@ type Handler struct {
 	all     chan struct{} // tokens of requests in flight
 	uploads chan struct{} // tokens of uploads in flight
 	symbols chan struct{} // tokens of symbol requests in flight
+	syncs   chan struct{} // tokens of sync-shard requests in flight
 	memory  budget        // bytes of upload bodies in flight
 }
 
@@ -98,6 +121,7 @@ func NewHandler(node *sn.Node, opts Options) *Handler {
 		all:     make(chan struct{}, opts.MaxConcurrentRequests),
 		uploads: make(chan struct{}, opts.MaxConcurrentUploads),
 		symbols: make(chan struct{}, opts.MaxConcurrentSymbolRequests),
+		syncs:   make(chan struct{}, opts.MaxConcurrentSyncShard),
 		memory:  budget{max: opts.MaxUploadBytes},
 	}
 	h.routes()

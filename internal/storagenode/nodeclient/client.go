@@ -309,6 +309,22 @@ func (c *Client) InconsistencyProof(ctx context.Context, id redstuff.BlobID, p *
 	return decodeSuccess[sn.SignedMessage](data)
 }
 
+// SyncShard sends a signed sync-shard request (storagenode.SignSyncShard) for slivers of
+// axis a and returns the slivers of the answer, at most maxCount with at most maxData bytes
+// of symbols each, checked to be well-formed, of axis a and in blob ID order; the caller
+// verifies them against the blobs' metadata. An empty answer means the end of the shard.
+func (c *Client) SyncShard(ctx context.Context, req sn.SignedMessage, a redstuff.Axis, maxCount, maxData int) ([]sn.ShardSliver, []*redstuff.Sliver, error) {
+	_, data, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/migrate/sync_shard", body: [][]byte{sn.EncodeSignedMessage(req)}})
+	if err != nil {
+		return nil, nil, err
+	}
+	items, slivers, err := sn.DecodeShardSlivers(data, a, maxCount, maxData)
+	if err != nil {
+		return nil, nil, fmt.Errorf("nodeclient: sync shard answer: %w", err)
+	}
+	return items, slivers, nil
+}
+
 // BlobStatus fetches the node's view of a blob.
 func (c *Client) BlobStatus(ctx context.Context, id redstuff.BlobID) (sn.BlobStatus, error) {
 	return getJSON[sn.BlobStatus](ctx, c, blobPath(id, "/status"), nil)

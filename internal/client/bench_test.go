@@ -1,0 +1,105 @@
+package client_test
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/walrus-go/walrus/internal/client"
+	"github.com/walrus-go/walrus/internal/redstuff"
+	"github.com/walrus-go/walrus/internal/testnet"
+)
+
+// countingTransport counts every request sent to the storage nodes, tail uploads included.
+type countingTransport struct {
+	n    atomic.Int64
+	base http.RoundTripper
+}
+
+func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.n.Add(1)
+	return t.base.RoundTrip(r)
+}
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[int(float64(len(s)-1)*p)]
+}
+
+// BenchmarkStoreRead stores and reads blobs of 1 KiB, 1 MiB and 64 MiB on an in-process
+// network shaped like the default devnet (4 storage nodes, 100 shards, one validator),
+// everything sharing this machine's cores. It reports throughput (MB/s of blob data),
+// p50 and p90 latency and the HTTP requests per store (tail uploads included: each store
+// waits for its tail before the next).
+//
+//	go test -run '^$' -bench StoreRead -benchtime 10x ./internal/client/
+func BenchmarkStoreRead(b *testing.B) {
+	net := testnet.New(b, testnet.Options{Nodes: 4, Shards: 100})
+	ct := &countingTransport{base: http.DefaultTransport.(*http.Transport).Clone()}
+	ct.base.(*http.Transport).MaxIdleConnsPerHost = 64
+	cfg := net.ClientConfig()
+	cfg.HTTPClient = &http.Client{Transport: ct}
+	c, err := net.NewClient(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, size := range []int{1 << 10, 1 << 20, 64 << 20} {
+		name := map[int]string{1 << 10: "1KiB", 1 << 20: "1MiB", 64 << 20: "64MiB"}[size]
+		data := randomBlob(size, uint64(size))
+		var last redstuff.BlobID
+		b.Run("store/"+name, func(b *testing.B) {
+			b.SetBytes(int64(size))
+			var lat []time.Duration
+			var reqs int64
+			i := uint64(0)
+			for b.Loop() {
+				i++
+				binary.LittleEndian.PutUint64(data[:8], i^uint64(time.Now().UnixNano())) // a new blob each time
+				before := ct.n.Load()
+				start := time.Now()
+				res, err := c.Store(ctx, data, client.StoreOptions{Epochs: 1})
+				lat = append(lat, time.Since(start))
+				if err != nil || res.NewlyCreated == nil {
+					b.Fatalf("store: %v", err)
+				}
+				b.StopTimer()
+				c.WaitTail()
+				reqs += ct.n.Load() - before
+				last, _ = redstuff.ParseBlobID(res.NewlyCreated.BlobObject.BlobID)
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(percentile(lat, 0.5).Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(percentile(lat, 0.9).Microseconds())/1000, "p90-ms")
+			b.ReportMetric(float64(reqs)/float64(len(lat)), "requests/store")
+		})
+		b.Run("read/"+name, func(b *testing.B) {
+			b.SetBytes(int64(size))
+			var lat []time.Duration
+			var reqs int64
+			for b.Loop() {
+				before := ct.n.Load()
+				start := time.Now()
+				got, err := c.Read(ctx, last, client.ReadOptions{})
+				lat = append(lat, time.Since(start))
+				if err != nil || len(got) != size {
+					b.Fatalf("read: %v (%d bytes)", err, len(got))
+				}
+				reqs += ct.n.Load() - before
+			}
+			b.ReportMetric(float64(percentile(lat, 0.5).Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(percentile(lat, 0.9).Microseconds())/1000, "p90-ms")
+			b.ReportMetric(float64(reqs)/float64(len(lat)), "requests/read")
+		})
+	}
+	_ = fmt.Sprint()
+}

@@ -1,0 +1,352 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/walrus-go/walrus/internal/bls"
+	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/chain/chainclient"
+	"github.com/walrus-go/walrus/internal/redstuff"
+	"github.com/walrus-go/walrus/internal/storagenode/nodeclient"
+)
+
+// Defaults of Config.
+const (
+	DefaultMaxConcurrentSliverReads   = 64
+	DefaultMaxConcurrentMetadataReads = 3
+	DefaultRequestTimeout             = 5 * time.Minute
+	DefaultMaxRetries                 = 5
+	DefaultRetryMin                   = 50 * time.Millisecond
+	DefaultRetryMax                   = 5 * time.Second
+	DefaultRegistrationTimeout        = 30 * time.Second
+	DefaultTailFactor                 = 0.5
+	DefaultTailBase                   = 500 * time.Millisecond
+	DefaultMaxEpochChangeRetries      = 3
+)
+
+// Config configures a Client. Chain is required; every other field has the documented
+// default when zero.
+type Config struct {
+	// Chain is the chain client (required). The Client does not close it.
+	Chain *chainclient.Client
+	// Signer is the wallet that pays for and owns stored blobs; nil allows only reads and
+	// queries (operations that send transactions fail with ErrNoWallet).
+	Signer *chainclient.Signer
+	// Logger receives the client's logs; nil discards them.
+	Logger *slog.Logger
+	// HTTPClient sends the requests to storage nodes; nil means a client of the Client's
+	// own with keep-alive connections. Its transport is wrapped to count requests.
+	HTTPClient *http.Client
+	// MaxConcurrentUploads bounds the nodes uploaded to at once by one store; 0 means
+	// every committee member at once (each node gets one batched request).
+	MaxConcurrentUploads int
+	// MaxConcurrentSliverReads bounds the sliver requests of one read in flight; 0 means
+	// DefaultMaxConcurrentSliverReads.
+	MaxConcurrentSliverReads int
+	// MaxConcurrentMetadataReads bounds the nodes asked for metadata at once; 0 means
+	// DefaultMaxConcurrentMetadataReads (Walrus's default).
+	MaxConcurrentMetadataReads int
+	// RequestTimeout bounds each request to a storage node; 0 means
+	// DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// MaxRetries bounds the retries of a request that failed in a way that may pass
+	// (overload, unavailability, network errors); 0 means DefaultMaxRetries, negative
+	// means none.
+	MaxRetries int
+	// RetryMin and RetryMax bound the exponential backoff between retries; defaults
+	// DefaultRetryMin and DefaultRetryMax.
+	RetryMin, RetryMax time.Duration
+	// RegistrationTimeout bounds how long an upload waits for a node to see the blob's
+	// registration (or its shards for a new epoch); 0 means DefaultRegistrationTimeout.
+	RegistrationTimeout time.Duration
+	// TailFactor and TailBase bound the tail of a store: once a quorum confirmed,
+	// uploads to the other nodes go on in the background for TailFactor times the time
+	// the quorum took plus TailBase (Walrus's sliver_write_extra_time). Defaults
+	// DefaultTailFactor and DefaultTailBase; a negative TailBase cancels them at once.
+	TailFactor float64
+	TailBase   time.Duration
+	// MaxEpochChangeRetries bounds how often a store collects confirmations again after
+	// the epoch moved under it; 0 means DefaultMaxEpochChangeRetries.
+	MaxEpochChangeRetries int
+	// EncodingParallelism is the number of goroutines encoding and verification may use;
+	// 0 means GOMAXPROCS.
+	EncodingParallelism int
+}
+
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxConcurrentSliverReads <= 0 {
+		c.MaxConcurrentSliverReads = DefaultMaxConcurrentSliverReads
+	}
+	if c.MaxConcurrentMetadataReads <= 0 {
+		c.MaxConcurrentMetadataReads = DefaultMaxConcurrentMetadataReads
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	switch {
+	case c.MaxRetries == 0:
+		c.MaxRetries = DefaultMaxRetries
+	case c.MaxRetries < 0:
+		c.MaxRetries = 0
+	}
+	if c.RetryMin <= 0 {
+		c.RetryMin = DefaultRetryMin
+	}
+	if c.RetryMax <= 0 {
+		c.RetryMax = DefaultRetryMax
+	}
+	if c.RetryMax < c.RetryMin {
+		c.RetryMax = c.RetryMin
+	}
+	if c.RegistrationTimeout <= 0 {
+		c.RegistrationTimeout = DefaultRegistrationTimeout
+	}
+	if c.TailFactor <= 0 {
+		c.TailFactor = DefaultTailFactor
+	}
+	if c.TailBase == 0 {
+		c.TailBase = DefaultTailBase
+	}
+	if c.MaxEpochChangeRetries <= 0 {
+		c.MaxEpochChangeRetries = DefaultMaxEpochChangeRetries
+	}
+	return c
+}
+
+// Validate checks the configuration and names the first bad field.
+func (c Config) Validate() error {
+	switch {
+	case c.Chain == nil:
+		return errors.New("client: Config.Chain is required")
+	case c.MaxConcurrentUploads < 0:
+		return errors.New("client: Config.MaxConcurrentUploads is negative")
+	case c.TailFactor < 0:
+		return errors.New("client: Config.TailFactor is negative")
+	}
+	return nil
+}
+
+// Client stores and reads blobs. It is safe for concurrent use; Close waits for the
+// background tail uploads of earlier stores.
+type Client struct {
+	cfg   Config
+	chain *chainclient.Client
+	log   *slog.Logger
+	hc    *http.Client
+
+	mu         sync.Mutex
+	nodes      map[string]*nodeclient.Client // by base URL
+	encodings  map[int]*redstuff.Config      // by shard count
+	committees map[uint32]*committeeView     // by epoch
+	keys       map[[48]byte]bls.PublicKey
+
+	tails  sync.WaitGroup
+	closed atomic.Bool
+}
+
+// New returns a Client.
+func New(cfg Config) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Transport: &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:        1024,
+			MaxIdleConnsPerHost: 64,
+			IdleConnTimeout:     90 * time.Second,
+			ForceAttemptHTTP2:   true,
+		}}
+	}
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	counted := *hc
+	counted.Transport = countingTransport{base: base}
+	return &Client{
+		cfg: cfg, chain: cfg.Chain, log: cfg.Logger, hc: &counted,
+		nodes: make(map[string]*nodeclient.Client), encodings: make(map[int]*redstuff.Config),
+		committees: make(map[uint32]*committeeView), keys: make(map[[48]byte]bls.PublicKey),
+	}, nil
+}
+
+// Close waits for the tail uploads of earlier stores (each bounded in time) and releases
+// idle connections. It does not close the chain client. It is idempotent.
+func (c *Client) Close() error {
+	c.closed.Store(true)
+	c.tails.Wait()
+	c.hc.CloseIdleConnections()
+	return nil
+}
+
+// WaitTail waits until the background tail uploads of earlier stores have ended.
+func (c *Client) WaitTail() { c.tails.Wait() }
+
+// Chain returns the chain client.
+func (c *Client) Chain() *chainclient.Client { return c.chain }
+
+// Address returns the wallet's address, or the zero address without a wallet.
+func (c *Client) Address() chain.Address {
+	if c.cfg.Signer == nil {
+		return chain.Address{}
+	}
+	return c.cfg.Signer.Address()
+}
+
+// Encoding returns the RedStuff configuration for n shards (cached).
+func (c *Client) Encoding(n int) (*redstuff.Config, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if enc, ok := c.encodings[n]; ok {
+		return enc, nil
+	}
+	enc, err := redstuff.NewConfig(n)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	enc.Parallelism = c.cfg.EncodingParallelism
+	c.encodings[n] = enc
+	return enc, nil
+}
+
+// member is one committee member as the client talks to it.
+type member struct {
+	index  int // position in the committee (bit of the signer bitmap)
+	info   chain.MemberInfo
+	key    bls.PublicKey
+	node   *nodeclient.Client // nil if the network address is unusable
+	weight int
+	err    error // why node is nil
+}
+
+// committeeView is a committee with node clients and a shard-to-member map.
+type committeeView struct {
+	epoch   uint32
+	n       int
+	members []*member
+	owner   []*member // by shard
+	enc     *redstuff.Config
+}
+
+// f returns the maximum number of faulty shards.
+func (v *committeeView) f() int { return (v.n - 1) / 3 }
+
+// committee returns the committee of epoch, cached.
+func (c *Client) committee(ctx context.Context, epoch uint32) (*committeeView, error) {
+	c.mu.Lock()
+	v, ok := c.committees[epoch]
+	c.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	info, err := c.chain.CommitteeAt(ctx, epoch)
+	if err != nil {
+		return nil, fmt.Errorf("client: committee of epoch %d: %w", epoch, err)
+	}
+	v, err = c.newView(info)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.committees[epoch] = v
+	c.mu.Unlock()
+	return v, nil
+}
+
+func (c *Client) newView(info chain.CommitteeInfo) (*committeeView, error) {
+	n := int(info.NShards)
+	enc, err := c.Encoding(n)
+	if err != nil {
+		return nil, err
+	}
+	v := &committeeView{epoch: info.Epoch, n: n, owner: make([]*member, n), enc: enc}
+	for i, mi := range info.Members {
+		m := &member{index: i, info: mi, weight: len(mi.Shards)}
+		if m.key, err = c.publicKey(mi.PublicKey); err != nil {
+			return nil, fmt.Errorf("client: committee of epoch %d: member %s: %w", info.Epoch, mi.NodeID, err)
+		}
+		m.node, m.err = c.nodeClient(mi.NetworkAddress, n)
+		for _, s := range mi.Shards {
+			if int(s) >= n || v.owner[s] != nil {
+				return nil, fmt.Errorf("client: committee of epoch %d: shard %d assigned twice or out of range", info.Epoch, s)
+			}
+			v.owner[s] = m
+		}
+		v.members = append(v.members, m)
+	}
+	for s, m := range v.owner {
+		if m == nil {
+			return nil, fmt.Errorf("client: committee of epoch %d: shard %d has no owner", info.Epoch, s)
+		}
+	}
+	return v, nil
+}
+
+func (c *Client) publicKey(b [48]byte) (bls.PublicKey, error) {
+	c.mu.Lock()
+	pk, ok := c.keys[b]
+	c.mu.Unlock()
+	if ok {
+		return pk, nil
+	}
+	pk, err := bls.PublicKeyFromBytes(b[:])
+	if err != nil {
+		return pk, err
+	}
+	c.mu.Lock()
+	c.keys[b] = pk
+	c.mu.Unlock()
+	return pk, nil
+}
+
+// NodeURL turns a node's network address into the base URL of its API: host:port
+// becomes http://host:port; an address with a scheme is used as is.
+func NodeURL(addr string) string {
+	if strings.Contains(addr, "://") {
+		return addr
+	}
+	return "http://" + addr
+}
+
+func (c *Client) nodeClient(addr string, n int) (*nodeclient.Client, error) {
+	url := NodeURL(addr)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if nc, ok := c.nodes[url]; ok {
+		return nc, nil
+	}
+	nc, err := nodeclient.New(url, nodeclient.Options{HTTPClient: c.hc, Timeout: c.cfg.RequestTimeout, NShards: n})
+	if err != nil {
+		return nil, err
+	}
+	c.nodes[url] = nc
+	return nc, nil
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,39 @@
+// Package client is the Walrus client SDK: it stores blobs on and reads them from a
+// committee of storage nodes, with the chain as the control plane. The CLI, the publisher
+// and the aggregator are built on it.
+//
+// # Store
+//
+// Client.Store encodes a blob with RedStuff and, unless forced, first checks whether it is
+// already certified for long enough (the result is then AlreadyCertified and nothing is
+// uploaded). Otherwise it reuses an owned uncertified registration of the same blob, or
+// an owned Storage resource that covers the size and lifetime, or reserves space and
+// registers the blob in two pipelined transactions. It uploads the metadata and every
+// sliver pair a node holds to each committee member in one batched request per node,
+// concurrently (Config.MaxConcurrentUploads) and with retries and backoff, collects
+// BLS-signed storage confirmations until the signers hold a quorum of the shards
+// (3w >= 2n+1), aggregates them into the chain certificate and certifies the blob.
+// Uploads to the remaining nodes go on in the background for a bounded time (the tail,
+// Config.TailFactor and Config.TailBase); Client.Close waits for them. If the epoch
+// changes during a store, the confirmations are collected again from the new committee.
+//
+// # Read
+//
+// Client.Read checks the blob's status on the chain (not found, invalid), fetches verified
+// metadata from any node, then primary slivers from the nodes, systematic ones first,
+// verifying each against the metadata, until n-2f are verified, decodes and runs the
+// consistency check. During an epoch change, blobs certified before the current epoch are
+// read from the previous committee, which still holds them, with the other committee as a
+// fallback.
+//
+// # Errors
+//
+// Errors wrap the sentinels of errors.go (ErrNotFound, ErrInvalidBlob, ErrUnavailable,
+// ErrInvalidEpochs, ...) and, for chain failures, the chain's own sentinels (such as
+// chain.ErrInsufficientFunds); compare with errors.Is.
+//
+// # Concurrency
+//
+// A Client is safe for concurrent use. It starts goroutines only inside calls and for the
+// tail uploads of a store, which Close waits for.
+package client

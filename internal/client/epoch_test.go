@@ -1,0 +1,81 @@
+package client_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/client"
+	"github.com/walrus-go/walrus/internal/testnet"
+)
+
+// TestEpochChange stores across an epoch change (the certificate of the first committee
+// is refused, the confirmations are collected again) and reads during an epoch change
+// that is held open by nodes that have not signalled their sync.
+func TestEpochChange(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for epoch changes")
+	}
+	net := testnet.New(t, testnet.Options{EpochDuration: 2 * time.Second})
+	c := newClient(t, net)
+	ctx := testContext(t)
+	a := randomBlob(5000, 11)
+	resA := mustStore(t, c, a, client.StoreOptions{Epochs: 20})
+
+	// Hold the store at certification until the epoch moved: the first certificate is
+	// for the old epoch, so the client collects confirmations again.
+	sys, err := net.Chain.System(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := false
+	b := randomBlob(7000, 12)
+	resB, err := c.Store(ctx, b, client.StoreOptions{Epochs: 20, Progress: func(p client.Progress) {
+		if p.Phase != "certifying" || held {
+			return
+		}
+		held = true
+		if err := net.WaitEpochState(ctx, sys.Epoch+1, chain.StateEpochChangeDone); err != nil {
+			t.Error(err)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resB.Stats.EpochChanges != 1 || resB.NewlyCreated.BlobObject.CertifiedEpoch == nil || *resB.NewlyCreated.BlobObject.CertifiedEpoch <= sys.Epoch {
+		t.Fatalf("store across an epoch change: %d epoch changes, blob %+v", resB.Stats.EpochChanges, resB.NewlyCreated.BlobObject)
+	}
+	mustRead(t, c, resB.NewlyCreated.BlobObject.BlobID, b)
+
+	// Keep the next epoch change open: nodes holding half the shards do not signal.
+	sys, err = net.Chain.System(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net.Nodes[0].HoldSync.Store(true)
+	net.Nodes[1].HoldSync.Store(true)
+	if err := net.WaitEpochState(ctx, sys.Epoch+1, chain.StateEpochChangeSync); err != nil {
+		t.Fatal(err)
+	}
+	sys2, _ := net.Chain.System(ctx)
+	if sys2.EpochState != chain.StateEpochChangeSync {
+		t.Fatalf("epoch state %v", sys2.EpochState)
+	}
+	mustRead(t, c, resA.NewlyCreated.BlobObject.BlobID, a)
+	mustRead(t, c, resB.NewlyCreated.BlobObject.BlobID, b)
+	cdata := randomBlob(9000, 13)
+	resC := mustStore(t, c, cdata, client.StoreOptions{Epochs: 5})
+	mustRead(t, c, resC.NewlyCreated.BlobObject.BlobID, cdata)
+	if sys3, _ := net.Chain.System(ctx); sys3.Epoch != sys2.Epoch || sys3.EpochState != chain.StateEpochChangeSync {
+		t.Fatalf("the epoch change ended during the test: %+v", sys3)
+	}
+	net.Nodes[0].HoldSync.Store(false)
+	net.Nodes[1].HoldSync.Store(false)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := net.WaitEpochState(wctx, sys2.Epoch, chain.StateEpochChangeDone); err != nil {
+		t.Fatal(err)
+	}
+	mustRead(t, c, resA.NewlyCreated.BlobObject.BlobID, a)
+}

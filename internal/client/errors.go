@@ -1,0 +1,27 @@
+package client
+
+import "errors"
+
+// Errors returned by the client; they are wrapped with details, compare with errors.Is.
+var (
+	// ErrNotFound: the blob does not exist (never registered, deleted or expired), or it
+	// was registered but never certified.
+	ErrNotFound = errors.New("client: blob not found")
+	// ErrInvalidBlob: the blob ID was declared invalid, or the blob's encoding is
+	// inconsistent (the consistency check failed).
+	ErrInvalidBlob = errors.New("client: blob is invalid")
+	// ErrUnavailable: not enough nodes answered with valid metadata, slivers or status;
+	// the condition may be transient.
+	ErrUnavailable = errors.New("client: blob unavailable")
+	// ErrInvalidEpochs: the storage duration is zero, given twice, in the past or beyond
+	// the system's maximum number of epochs ahead.
+	ErrInvalidEpochs = errors.New("client: invalid epochs")
+	// ErrNoQuorum: confirmations from a quorum of shards could not be collected.
+	ErrNoQuorum = errors.New("client: not enough storage confirmations")
+	// ErrNoWallet: the operation sends a transaction but the Client has no Signer.
+	ErrNoWallet = errors.New("client: no wallet configured")
+	// ErrNotOwned: the blob has no Blob object owned by the wallet.
+	ErrNotOwned = errors.New("client: no owned blob object")
+	// ErrTooLarge: the blob is larger than the largest blob the system can encode.
+	ErrTooLarge = errors.New("client: blob too large")
+)

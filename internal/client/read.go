@@ -1,0 +1,281 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+
+	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/redstuff"
+	sn "github.com/walrus-go/walrus/internal/storagenode"
+)
+
+// ReadOptions configures a read. The zero value reads with the default consistency check.
+type ReadOptions struct {
+	// Consistency selects the check of the decoded blob; the default re-hashes the
+	// systematic slivers that were not received directly (Walrus's default).
+	Consistency redstuff.Consistency
+	// Progress, if not nil, is called as the read advances (never concurrently with
+	// itself).
+	Progress func(Progress)
+}
+
+// ReadStats describe the work of one read.
+type ReadStats struct {
+	HTTPRequests int64
+	Epoch        uint32 // epoch of the committee the blob was read from
+}
+
+// Read reads and verifies a blob. Errors: ErrNotFound (the blob does not exist, was
+// deleted, expired or never certified), ErrInvalidBlob (declared invalid, or inconsistent
+// encoding), ErrUnavailable (not enough nodes answered), chain and context errors.
+func (c *Client) Read(ctx context.Context, id redstuff.BlobID, opts ReadOptions) ([]byte, error) {
+	data, _, err := c.ReadWithStats(ctx, id, opts)
+	return data, err
+}
+
+// ReadWithStats is Read that also returns statistics.
+func (c *Client) ReadWithStats(ctx context.Context, id redstuff.BlobID, opts ReadOptions) ([]byte, ReadStats, error) {
+	var requests atomic.Int64
+	ctx = withCounter(ctx, &requests)
+	var st ReadStats
+	data, err := c.read(ctx, id, opts, &st)
+	st.HTTPRequests = requests.Load()
+	return data, st, err
+}
+
+func (c *Client) read(ctx context.Context, id redstuff.BlobID, opts ReadOptions, st *ReadStats) ([]byte, error) {
+	prog := newProgress(opts.Progress)
+	sys, err := c.chain.System(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	status, err := c.chain.BlobStatus(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("client: blob status: %w", err)
+	}
+	if status.Invalid {
+		return nil, fmt.Errorf("%w: blob %s was declared invalid in epoch %d", ErrInvalidBlob, id, status.InvalidatedEpoch)
+	}
+	now := sys.Epoch
+	certified := (status.PermanentCertified > 0 && status.PermanentCertifiedEnd > now) ||
+		(status.DeletableCertified > 0 && status.DeletableCertifiedEnd > now)
+	if !certified {
+		registered := (status.PermanentRegistered > 0 && status.PermanentRegisteredEnd > now) ||
+			(status.DeletableRegistered > 0 && status.DeletableRegisteredEnd > now)
+		if registered {
+			return nil, fmt.Errorf("%w: blob %s is registered but not certified", ErrNotFound, id)
+		}
+		return nil, fmt.Errorf("%w: blob %s does not exist (never stored, deleted or expired)", ErrNotFound, id)
+	}
+
+	// During an epoch change the previous committee still holds blobs certified before the
+	// current epoch; the new one may still be fetching them.
+	epochs := []uint32{now}
+	if sys.EpochState == chain.StateEpochChangeSync && now > 0 {
+		if status.HasInitialCertifiedEpoch && status.InitialCertifiedEpoch < now {
+			epochs = []uint32{now - 1, now}
+		} else {
+			epochs = []uint32{now, now - 1}
+		}
+	}
+	var errs []error
+	for _, e := range epochs {
+		view, err := c.committee(ctx, e)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		st.Epoch = e
+		data, err := c.readFrom(ctx, view, id, opts.Consistency, prog)
+		if err == nil {
+			prog.report("done", 0, 0)
+			return data, nil
+		}
+		if !errors.Is(err, ErrUnavailable) || ctx.Err() != nil {
+			return nil, err
+		}
+		errs = append(errs, fmt.Errorf("epoch %d: %w", e, err))
+	}
+	return nil, errors.Join(errs...)
+}
+
+// readFrom reads a blob from one committee.
+func (c *Client) readFrom(ctx context.Context, view *committeeView, id redstuff.BlobID, check redstuff.Consistency, prog *progress) ([]byte, error) {
+	prog.report("metadata", 0, 0)
+	m, err := c.metadata(ctx, view, id)
+	if err != nil {
+		return nil, err
+	}
+	slivers, err := c.primarySlivers(ctx, view, m, prog)
+	if err != nil {
+		return nil, err
+	}
+	prog.report("decoding", 0, 0)
+	data, err := view.enc.Decode(m, slivers, check)
+	if err != nil {
+		if errors.Is(err, redstuff.ErrInconsistent) {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidBlob, err)
+		}
+		return nil, fmt.Errorf("client: decoding blob %s: %w", id, err)
+	}
+	return data, nil
+}
+
+// Metadata returns the verified metadata of a blob from the current committee.
+func (c *Client) Metadata(ctx context.Context, id redstuff.BlobID) (*redstuff.Metadata, error) {
+	sys, err := c.chain.System(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	view, err := c.committee(ctx, sys.Epoch)
+	if err != nil {
+		return nil, err
+	}
+	return c.metadata(ctx, view, id)
+}
+
+// metadata asks the members, in random order and a few at a time, for the blob's
+// metadata and returns the first that verifies.
+func (c *Client) metadata(ctx context.Context, view *committeeView, id redstuff.BlobID) (*redstuff.Metadata, error) {
+	order := rand.Perm(len(view.members))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type answer struct {
+		m   *redstuff.Metadata
+		err error
+	}
+	answers := make(chan answer, len(order))
+	next, inflight := 0, 0
+	launch := func() {
+		mb := view.members[order[next]]
+		next++
+		inflight++
+		go func() {
+			if mb.node == nil {
+				answers <- answer{err: mb.err}
+				return
+			}
+			m, err := mb.node.Metadata(ctx, id)
+			if err == nil {
+				err = view.enc.VerifyMetadata(m)
+			}
+			if err != nil {
+				err = fmt.Errorf("node %s: %w", mb.info.Name, err)
+			}
+			answers <- answer{m: m, err: err}
+		}()
+	}
+	var errs []error
+	for {
+		for inflight < c.cfg.MaxConcurrentMetadataReads && next < len(order) {
+			launch()
+		}
+		if inflight == 0 {
+			break
+		}
+		a := <-answers
+		inflight--
+		if a.err == nil {
+			return a.m, nil
+		}
+		errs = append(errs, a.err)
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return nil, fmt.Errorf("%w: no node returned valid metadata of blob %s: %w", ErrUnavailable, id, errors.Join(errs...))
+}
+
+// primarySlivers fetches primary slivers, systematic ones first, verifying them in
+// batches, until n-2f are verified.
+func (c *Client) primarySlivers(ctx context.Context, view *committeeView, m *redstuff.Metadata, prog *progress) ([]*redstuff.Sliver, error) {
+	enc := view.enc
+	need := enc.SourceSymbols(redstuff.Primary)
+	n := view.n
+	id := m.BlobID
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type answer struct {
+		s   *redstuff.Sliver
+		err error
+	}
+	answers := make(chan answer, n)
+	next, inflight := 0, 0
+	// Primary sliver i is in pair i: the systematic slivers are pairs 0..need-1.
+	launch := func() {
+		pair := next
+		next++
+		inflight++
+		mb := view.owner[id.PairShard(pair, n)]
+		go func() {
+			if mb.node == nil {
+				answers <- answer{err: mb.err}
+				return
+			}
+			s, err := mb.node.Sliver(ctx, id, pair, redstuff.Primary)
+			if err != nil {
+				err = fmt.Errorf("node %s: primary sliver %d: %w", mb.info.Name, pair, err)
+			}
+			answers <- answer{s: s, err: err}
+		}()
+	}
+	var verified, pending []*redstuff.Sliver
+	var errs []error
+	prog.report("slivers", 0, int64(need))
+	for len(verified) < need {
+		for inflight < c.cfg.MaxConcurrentSliverReads && next < n && len(verified)+len(pending)+inflight < need {
+			launch()
+		}
+		if inflight == 0 && len(pending) == 0 {
+			break
+		}
+		if inflight > 0 {
+			a := <-answers
+			inflight--
+			if a.err != nil {
+				if len(errs) < 8 {
+					errs = append(errs, a.err)
+				}
+			} else {
+				pending = append(pending, a.s)
+			}
+		}
+		// Verify in batches: when everything asked for has arrived, or enough for a
+		// decode are waiting.
+		if inflight == 0 || len(verified)+len(pending) >= need || len(pending) >= 16 {
+			for i, err := range enc.VerifySlivers(m, pending) {
+				if err != nil {
+					errs = append(errs, fmt.Errorf("primary sliver %d: %w", pending[i].Index, err))
+					continue
+				}
+				verified = append(verified, pending[i])
+			}
+			pending = pending[:0]
+			prog.report("slivers", int64(min(len(verified), need)), int64(need))
+		}
+	}
+	if len(verified) < need {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w: %d of the %d primary slivers needed for blob %s could be fetched and verified: %w",
+			ErrUnavailable, len(verified), need, id, errors.Join(errs...))
+	}
+	return verified, nil
+}
+
+// nodeStatusKindName names a node blob status kind.
+func nodeStatusKindName(k sn.BlobStatusKind) string {
+	switch k {
+	case sn.BlobStatusInvalid:
+		return "invalid"
+	case sn.BlobStatusPermanent:
+		return "permanent"
+	case sn.BlobStatusDeletable:
+		return "deletable"
+	}
+	return "nonexistent"
+}

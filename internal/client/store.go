@@ -1,0 +1,375 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/chain/chainclient"
+	"github.com/walrus-go/walrus/internal/redstuff"
+	sn "github.com/walrus-go/walrus/internal/storagenode"
+)
+
+// StoreOptions configures a store.
+type StoreOptions struct {
+	// Epochs is the number of epochs to store the blob for, counting the current one
+	// (the blob expires at the start of epoch current+Epochs). Exactly one of Epochs and
+	// EndEpoch must be set.
+	Epochs uint32
+	// EndEpoch is the exclusive end epoch, an alternative to Epochs.
+	EndEpoch uint32
+	// Permanent registers a permanent blob; the default is deletable, as Walrus does
+	// since v1.33.
+	Permanent bool
+	// Force stores even if the blob is already certified for long enough.
+	Force bool
+	// DryRun only encodes the blob and computes the cost; nothing is sent.
+	DryRun bool
+	// Progress, if not nil, is called as the store advances, from the calling goroutine
+	// or from upload goroutines (never concurrently with itself).
+	Progress func(Progress)
+}
+
+// epochsAhead resolves the storage duration against the current epoch and the maximum.
+func (o StoreOptions) epochsAhead(current, maxAhead uint32) (uint32, error) {
+	switch {
+	case o.Epochs > 0 && o.EndEpoch > 0:
+		return 0, fmt.Errorf("%w: give either a number of epochs or an end epoch, not both", ErrInvalidEpochs)
+	case o.Epochs == 0 && o.EndEpoch == 0:
+		return 0, fmt.Errorf("%w: the number of epochs must be at least 1", ErrInvalidEpochs)
+	case o.EndEpoch > 0 && o.EndEpoch <= current:
+		return 0, fmt.Errorf("%w: end epoch %d is not after the current epoch %d", ErrInvalidEpochs, o.EndEpoch, current)
+	}
+	n := o.Epochs
+	if o.EndEpoch > 0 {
+		n = o.EndEpoch - current
+	}
+	if n > maxAhead {
+		return 0, fmt.Errorf("%w: %d epochs is more than the maximum of %d epochs ahead", ErrInvalidEpochs, n, maxAhead)
+	}
+	return n, nil
+}
+
+// progress serializes calls of a progress callback.
+type progress struct {
+	fn func(Progress)
+	mu chan struct{}
+}
+
+func newProgress(fn func(Progress)) *progress {
+	p := &progress{fn: fn, mu: make(chan struct{}, 1)}
+	return p
+}
+
+func (p *progress) report(phase string, done, total int64) {
+	if p == nil || p.fn == nil {
+		return
+	}
+	p.mu <- struct{}{}
+	p.fn(Progress{Phase: phase, Done: done, Total: total})
+	<-p.mu
+}
+
+// Store stores data as a blob and certifies it; see the package documentation for the
+// steps. The data is only read, and may not be modified until Store returns (tail
+// uploads work on the encoding, not on data... except for the systematic slivers, which
+// alias it: keep data unmodified until Close or WaitTail returns).
+//
+// Errors: ErrInvalidEpochs, ErrTooLarge, ErrNoWallet, ErrNoQuorum, chain errors such as
+// chain.ErrInsufficientFunds, and context errors.
+func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*StoreResult, error) {
+	if c.closed.Load() {
+		return nil, errors.New("client: closed")
+	}
+	start := time.Now()
+	var requests atomic.Int64
+	ctx = withCounter(ctx, &requests)
+	res, err := c.store(ctx, data, opts, start)
+	if res != nil {
+		res.Stats.HTTPRequests = requests.Load()
+		res.Stats.Total = time.Since(start)
+	}
+	return res, err
+}
+
+func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, start time.Time) (*StoreResult, error) {
+	prog := newProgress(opts.Progress)
+	if c.cfg.Signer == nil && !opts.DryRun {
+		return nil, ErrNoWallet
+	}
+	params, err := c.chain.Params(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	sys, err := c.chain.System(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	epochs, err := opts.epochsAhead(sys.Epoch, params.MaxEpochsAhead)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := c.Encoding(int(params.NShards))
+	if err != nil {
+		return nil, err
+	}
+	if max := enc.MaxBlobSize(); uint64(len(data)) > max {
+		return nil, fmt.Errorf("%w: %d bytes, the maximum is %d bytes for %d shards", ErrTooLarge, len(data), max, params.NShards)
+	}
+	res := &StoreResult{}
+	st := &res.Stats
+
+	prog.report("encoding", 0, 0)
+	t := time.Now()
+	eb, err := enc.Encode(data)
+	if err != nil {
+		return nil, fmt.Errorf("client: encoding: %w", err)
+	}
+	st.Encode = time.Since(t)
+	m := eb.Metadata
+	encLen, err := enc.EncodedLength(m.UnencodedLength)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	units := chain.StorageUnits(encLen)
+	storageCost := sys.StoragePrice * units * uint64(epochs)
+	writeCost := sys.WritePrice * units
+	if opts.DryRun {
+		res.DryRun = &DryRun{
+			BlobID: m.BlobID.String(), EncodingType: EncodingName(m.EncodingType), UnencodedSize: m.UnencodedLength,
+			EncodedSize: encLen, StorageCost: storageCost, WriteCost: writeCost, Epochs: epochs,
+		}
+		return res, nil
+	}
+	end := sys.Epoch + epochs
+	deletable := !opts.Permanent
+
+	// Status and owned objects.
+	prog.report("checking", 0, 0)
+	t = time.Now()
+	owned, err := c.ownedBlobsOf(ctx, m.BlobID)
+	if err != nil {
+		return nil, err
+	}
+	if !opts.Force {
+		if ac, err := c.alreadyCertified(ctx, m.BlobID, owned, sys.Epoch, end, deletable); err != nil || ac != nil {
+			st.Check = time.Since(t)
+			if ac != nil {
+				res.AlreadyCertified = ac
+			}
+			return res, err
+		}
+	}
+
+	// Registration.
+	plan, err := c.planResources(ctx, m.BlobID, owned, sys.Epoch, end, encLen, deletable)
+	if err != nil {
+		return nil, err
+	}
+	st.Check = time.Since(t)
+	prog.report("registering", 0, 0)
+	t = time.Now()
+	cost := uint64(0)
+	switch {
+	case plan.registration != nil:
+	case plan.storage != nil:
+		cost = writeCost
+	default:
+		cost = storageCost + writeCost
+	}
+	if err := c.checkFunds(ctx, cost+params.MinFee*uint64(plan.txs()+1), m.UnencodedLength); err != nil {
+		return nil, err
+	}
+	blobObj, ntx, err := c.register(ctx, plan, m, encLen, epochs, deletable)
+	st.Transactions += ntx
+	if err != nil {
+		return nil, err
+	}
+	st.Register = time.Since(t)
+
+	// Upload, confirmations, certificate.
+	t = time.Now()
+	if err := c.uploadAndCertify(ctx, eb, blobObj, deletable, st, prog); err != nil {
+		return nil, err
+	}
+	b, err := c.chain.Blob(ctx, blobObj)
+	if err != nil {
+		return nil, fmt.Errorf("client: reading the certified blob object: %w", err)
+	}
+	prog.report("done", 0, 0)
+	res.NewlyCreated = &NewlyCreated{BlobObject: NewBlobObject(b), Cost: cost}
+	switch {
+	case plan.registration != nil:
+		res.NewlyCreated.ResourceOperation.ReuseRegistration = &ReuseResource{EncodedLength: encLen}
+	case plan.storage != nil:
+		res.NewlyCreated.ResourceOperation.ReuseStorage = &ReuseResource{EncodedLength: encLen}
+	default:
+		res.NewlyCreated.ResourceOperation.RegisterFromScratch = &RegisterFromScratch{EncodedLength: encLen, EpochsAhead: epochs}
+	}
+	_ = start
+	return res, nil
+}
+
+// ownedBlobsOf returns the wallet's Blob objects of a blob ID.
+func (c *Client) ownedBlobsOf(ctx context.Context, id redstuff.BlobID) ([]*chain.Blob, error) {
+	objs, err := c.chain.AllOwned(ctx, c.cfg.Signer.Address(), chain.KindBlob)
+	if err != nil {
+		return nil, fmt.Errorf("client: listing owned blobs: %w", err)
+	}
+	var out []*chain.Blob
+	for _, o := range objs {
+		if b, ok := o.(*chain.Blob); ok && b.BlobID == id {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
+// alreadyCertified returns the AlreadyCertified result if the blob is certified until at
+// least end: by a permanent certification (anyone's), or by an owned certified Blob object
+// of the requested persistence.
+func (c *Client) alreadyCertified(ctx context.Context, id redstuff.BlobID, owned []*chain.Blob, now, end uint32, deletable bool) (*AlreadyCertified, error) {
+	st, err := c.chain.BlobStatus(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("client: blob status: %w", err)
+	}
+	if st.Invalid {
+		return nil, fmt.Errorf("%w: blob %s was declared invalid in epoch %d", ErrInvalidBlob, id, st.InvalidatedEpoch)
+	}
+	if st.PermanentCertified > 0 && st.PermanentCertifiedEnd >= end && st.PermanentCertifiedEnd > now {
+		ac := &AlreadyCertified{BlobID: id.String(), EndEpoch: st.PermanentCertifiedEnd}
+		// The event behind the status comes from the nodes (best effort).
+		vctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if ns, err := c.Status(vctx, id); err == nil && ns.Kind == sn.BlobStatusPermanent && ns.IsCertified {
+			ac.Event = eventRef(ns.Event)
+			ac.EndEpoch = max(ac.EndEpoch, ns.EndEpoch)
+		}
+		return ac, nil
+	}
+	for _, b := range owned {
+		if b.Certified && b.Deletable == deletable && b.EndEpoch() >= end && b.EndEpoch() > now {
+			return &AlreadyCertified{BlobID: id.String(), Object: b.ID.String(), EndEpoch: b.EndEpoch()}, nil
+		}
+	}
+	return nil, nil
+}
+
+// resourcePlan is how a store gets its registration.
+type resourcePlan struct {
+	registration *chain.Blob    // an owned uncertified registration to reuse
+	storage      *chain.Storage // an owned Storage resource to register with
+	split        bool           // split storage down to the encoded length first
+}
+
+func (p resourcePlan) txs() int {
+	switch {
+	case p.registration != nil:
+		return 0
+	case p.storage != nil && p.split:
+		return 2
+	default:
+		return 2 // reserve + register, or register only (counted high)
+	}
+}
+
+// planResources picks an owned uncertified registration of the blob, else the smallest
+// owned Storage resource that covers the encoded length until end, else nothing (reserve
+// new space).
+func (c *Client) planResources(ctx context.Context, id redstuff.BlobID, owned []*chain.Blob, now, end uint32, encLen uint64, deletable bool) (resourcePlan, error) {
+	for _, b := range owned {
+		if !b.Certified && b.Deletable == deletable && b.EndEpoch() >= end && b.Storage.StartEpoch <= now && b.EndEpoch() > now {
+			return resourcePlan{registration: b}, nil
+		}
+	}
+	objs, err := c.chain.AllOwned(ctx, c.cfg.Signer.Address(), chain.KindStorage)
+	if err != nil {
+		return resourcePlan{}, fmt.Errorf("client: listing owned storage: %w", err)
+	}
+	var best *chain.Storage
+	for _, o := range objs {
+		s, ok := o.(*chain.Storage)
+		if !ok || s.Size < encLen || s.StartEpoch > now || s.EndEpoch < end || s.EndEpoch <= now {
+			continue
+		}
+		if best == nil || s.Size < best.Size || (s.Size == best.Size && s.EndEpoch < best.EndEpoch) {
+			best = s
+		}
+	}
+	if best != nil {
+		return resourcePlan{storage: best, split: best.Size > encLen}, nil
+	}
+	return resourcePlan{}, nil
+}
+
+// checkFunds fails with chain.ErrInsufficientFunds if the wallet holds less than need.
+func (c *Client) checkFunds(ctx context.Context, need uint64, size uint64) error {
+	acc, err := c.chain.Account(ctx, c.cfg.Signer.Address())
+	if err != nil {
+		return fmt.Errorf("client: reading the wallet balance: %w", err)
+	}
+	if acc.Balance < need {
+		return fmt.Errorf("client: storing %d bytes costs %d FROST with fees, the wallet %s holds %d: %w",
+			size, need, c.cfg.Signer.Address(), acc.Balance, chain.ErrInsufficientFunds)
+	}
+	return nil
+}
+
+// register obtains the registration of plan and returns the Blob object ID and the
+// number of transactions sent. Reservation (or split) and registration are pipelined:
+// the registration names the Storage object the first transaction will create, whose ID
+// follows from that transaction's digest.
+func (c *Client) register(ctx context.Context, plan resourcePlan, m *redstuff.Metadata, encLen uint64, epochs uint32, deletable bool) (chain.ObjectID, int, error) {
+	if plan.registration != nil {
+		return plan.registration.ID, 0, nil
+	}
+	signer := c.cfg.Signer
+	var first *chainclient.Pending
+	var storage chain.ObjectID
+	var err error
+	switch {
+	case plan.storage == nil:
+		first, err = c.chain.SubmitAsync(ctx, signer, &chain.ReserveSpace{Size: encLen, EpochsAhead: epochs}, 0)
+		if err != nil {
+			return chain.ObjectID{}, 0, fmt.Errorf("client: reserving storage: %w", err)
+		}
+		storage = chain.DeriveObjectID(first.Digest, 0)
+	case plan.split:
+		first, err = c.chain.SubmitAsync(ctx, signer, &chain.SplitStorageBySize{Storage: plan.storage.ID, Size: encLen}, 0)
+		if err != nil {
+			return chain.ObjectID{}, 0, fmt.Errorf("client: splitting storage %s: %w", plan.storage.ID, err)
+		}
+		storage = plan.storage.ID
+	default:
+		storage = plan.storage.ID
+	}
+	sent := 0
+	if first != nil {
+		sent++
+	}
+	root := m.Root()
+	reg, err := c.chain.SubmitAsync(ctx, signer, &chain.RegisterBlob{
+		Storage: storage, BlobID: m.BlobID, RootHash: root, Size: m.UnencodedLength,
+		EncodingType: m.EncodingType, Deletable: deletable,
+	}, 0)
+	if first != nil {
+		if _, ferr := first.Wait(ctx); ferr != nil {
+			if err == nil {
+				_, _ = reg.Wait(ctx)
+				sent++
+			}
+			return chain.ObjectID{}, sent, fmt.Errorf("client: reserving storage: %w", ferr)
+		}
+	}
+	if err != nil {
+		return chain.ObjectID{}, sent, fmt.Errorf("client: registering blob %s: %w", m.BlobID, err)
+	}
+	sent++
+	if _, err := reg.Wait(ctx); err != nil {
+		return chain.ObjectID{}, sent, fmt.Errorf("client: registering blob %s: %w", m.BlobID, err)
+	}
+	return chain.DeriveObjectID(reg.Digest, 0), sent, nil
+}

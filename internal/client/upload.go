@@ -1,0 +1,256 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/walrus-go/walrus/internal/bls"
+	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/committee"
+	"github.com/walrus-go/walrus/internal/redstuff"
+	sn "github.com/walrus-go/walrus/internal/storagenode"
+	"github.com/walrus-go/walrus/internal/storagenode/nodeclient"
+)
+
+// uploadAndCertify uploads the blob to the current committee, collects a quorum of
+// confirmations and certifies the Blob object, starting over with the new committee if
+// the epoch moved before the certificate landed.
+func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob, obj chain.ObjectID, deletable bool, st *StoreStats, prog *progress) error {
+	p := sn.Persistence{Deletable: deletable}
+	if deletable {
+		p.ObjectID = sn.ObjectID(obj)
+	}
+	var lastErr error
+	for attempt := 0; attempt <= c.cfg.MaxEpochChangeRetries; attempt++ {
+		sys, err := c.chain.System(ctx)
+		if err != nil {
+			return fmt.Errorf("client: %w", err)
+		}
+		view, err := c.committee(ctx, sys.Epoch)
+		if err != nil {
+			return err
+		}
+		if view.n != len(eb.Pairs) {
+			return fmt.Errorf("client: the committee of epoch %d has %d shards, the blob was encoded for %d", view.epoch, view.n, len(eb.Pairs))
+		}
+		t := time.Now()
+		cert, err := c.collect(ctx, view, eb, p, st, prog)
+		st.Upload += time.Since(t)
+		if err != nil {
+			return err
+		}
+		prog.report("certifying", 0, 0)
+		t = time.Now()
+		_, err = c.chain.Submit(ctx, c.cfg.Signer, &chain.CertifyBlob{Blob: obj, Certificate: cert})
+		st.Transactions++
+		st.Certify += time.Since(t)
+		switch {
+		case err == nil, errors.Is(err, chain.ErrAlreadyCertified):
+			return nil
+		case errors.Is(err, chain.ErrWrongEpoch), errors.Is(err, chain.ErrNotCommitteeMember):
+			c.log.Info("client: epoch changed during the store; collecting confirmations again", "blob", eb.Metadata.BlobID, "epoch", view.epoch)
+			st.EpochChanges++
+			lastErr = err
+			continue
+		default:
+			return fmt.Errorf("client: certifying blob %s: %w", eb.Metadata.BlobID, err)
+		}
+	}
+	return fmt.Errorf("client: certifying blob %s: the epoch kept changing: %w", eb.Metadata.BlobID, lastErr)
+}
+
+// confirmation is the outcome of uploading to one member.
+type confirmation struct {
+	m   *member
+	sig bls.Signature
+	err error
+}
+
+// collect uploads to every member of view concurrently and returns a certificate as soon
+// as the confirming members hold a quorum of shards. The uploads still running then go on
+// in the background for the tail time.
+func (c *Client) collect(ctx context.Context, view *committeeView, eb *redstuff.EncodedBlob, p sn.Persistence, st *StoreStats, prog *progress) (chain.Certificate, error) {
+	id := eb.Metadata.BlobID
+	msg := sn.ConfirmationMessage(view.epoch, id, p)
+	st.Nodes = len(view.members)
+
+	// Uploads run under their own context: the caller's cancellation reaches them until a
+	// quorum confirmed; after that only the tail deadline ends them.
+	upCtx, upCancel := context.WithCancel(context.WithoutCancel(ctx))
+	stopPropagation := context.AfterFunc(ctx, upCancel)
+	var quorum atomic.Bool
+	results := make(chan confirmation, len(view.members))
+	limit := c.cfg.MaxConcurrentUploads
+	if limit <= 0 {
+		limit = len(view.members)
+	}
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for _, m := range view.members {
+		pairs := make([]*redstuff.SliverPair, 0, m.weight)
+		for _, s := range m.info.Shards {
+			pairs = append(pairs, &eb.Pairs[id.ShardPair(int(s), view.n)])
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-upCtx.Done():
+				results <- confirmation{m: m, err: upCtx.Err()}
+				return
+			}
+			defer func() { <-sem }()
+			sig, err := c.uploadTo(upCtx, m, eb.Metadata, pairs, p, msg, &quorum, st)
+			results <- confirmation{m: m, sig: sig, err: err}
+		}()
+	}
+
+	start := time.Now()
+	weight := 0
+	var signers []*member
+	var sigs []bls.Signature
+	var errs []error
+	prog.report("uploading", 0, int64(view.n))
+	for range view.members {
+		r := <-results
+		if r.err != nil {
+			errs = append(errs, fmt.Errorf("node %s (%s): %w", r.m.info.Name, r.m.info.NetworkAddress, r.err))
+			c.log.Warn("client: upload failed", "blob", id, "node", r.m.info.Name, "err", r.err)
+			continue
+		}
+		weight += r.m.weight
+		signers = append(signers, r.m)
+		sigs = append(sigs, r.sig)
+		prog.report("uploading", int64(weight), int64(view.n))
+		if committee.Quorum(weight, view.n) {
+			break
+		}
+	}
+	st.ConfirmedWeight = weight
+	if !committee.Quorum(weight, view.n) {
+		stopPropagation()
+		upCancel()
+		wg.Wait()
+		if ctx.Err() != nil {
+			return chain.Certificate{}, ctx.Err()
+		}
+		return chain.Certificate{}, fmt.Errorf("%w: nodes holding %d of %d shards confirmed blob %s, %d needed: %w",
+			ErrNoQuorum, weight, view.n, id, (2*view.n)/3+1, errors.Join(errs...))
+	}
+	quorum.Store(true)
+	stopPropagation()
+	st.TailNodes = len(view.members) - len(signers) - len(errs)
+	tail := time.Duration(float64(time.Since(start))*c.cfg.TailFactor) + c.cfg.TailBase
+	if c.cfg.TailBase < 0 || st.TailNodes == 0 {
+		tail = 0
+	}
+	timer := time.AfterFunc(tail, upCancel)
+	c.tails.Add(1)
+	go func() {
+		defer c.tails.Done()
+		wg.Wait()
+		timer.Stop()
+		upCancel()
+	}()
+
+	agg, err := bls.AggregateSignatures(sigs)
+	if err != nil {
+		return chain.Certificate{}, fmt.Errorf("client: aggregating confirmations: %w", err)
+	}
+	bitmap := make([]byte, (len(view.members)+7)/8)
+	for _, m := range signers {
+		bitmap[m.index/8] |= 1 << (m.index % 8)
+	}
+	return chain.Certificate{Signers: bitmap, Message: msg, Signature: agg.Bytes()}, nil
+}
+
+// uploadTo sends the metadata and pairs to one member in one batched request and, unless
+// a quorum was reached meanwhile, fetches and checks its confirmation.
+func (c *Client) uploadTo(ctx context.Context, m *member, md *redstuff.Metadata, pairs []*redstuff.SliverPair, p sn.Persistence, msg []byte, quorum *atomic.Bool, st *StoreStats) (bls.Signature, error) {
+	if m.node == nil {
+		return bls.Signature{}, m.err
+	}
+	if len(pairs) > 0 {
+		err := c.retry(ctx, true, func() error {
+			atomic.AddInt64(&st.SliverUploads, 1)
+			atomic.AddInt64(&st.PairsUploaded, int64(len(pairs)))
+			_, err := m.node.StoreSlivers(ctx, md, pairs)
+			return err
+		})
+		if err != nil {
+			return bls.Signature{}, fmt.Errorf("upload: %w", err)
+		}
+	}
+	if quorum.Load() {
+		return bls.Signature{}, errors.New("quorum reached before the confirmation")
+	}
+	var signed sn.SignedMessage
+	err := c.retry(ctx, true, func() error {
+		var err error
+		signed, err = m.node.Confirmation(ctx, md.BlobID, p)
+		return err
+	})
+	if err != nil {
+		return bls.Signature{}, fmt.Errorf("confirmation: %w", err)
+	}
+	if !bytes.Equal(signed.Message, msg) {
+		return bls.Signature{}, fmt.Errorf("confirmation: the node signed %x, expected %x (epoch change?)", signed.Message, msg)
+	}
+	if err := signed.Verify(m.key); err != nil {
+		return bls.Signature{}, fmt.Errorf("confirmation: %w", err)
+	}
+	return signed.Signature, nil
+}
+
+// waitable reports errors that mean the node has not caught up with the chain yet: it has
+// not seen the registration, or is still taking over its shards, or lacks slivers that a
+// concurrent upload is storing.
+func waitable(err error) bool {
+	return errors.Is(err, sn.ErrNotRegistered) || errors.Is(err, sn.ErrShardNotAssigned) ||
+		errors.Is(err, sn.ErrMissingSlivers) || errors.Is(err, sn.ErrShardLocked)
+}
+
+// retry calls fn until it succeeds, fails for good, or the retries run out. With waitLag,
+// errors that mean the node lags behind the chain are retried quickly until
+// RegistrationTimeout;
+// errors that may pass (nodeclient.IsRetryable) up to MaxRetries times with exponential
+// backoff.
+func (c *Client) retry(ctx context.Context, waitLag bool, fn func() error) error {
+	backoff := c.cfg.RetryMin
+	lagWait := 5 * time.Millisecond
+	lagDeadline := time.Now().Add(c.cfg.RegistrationTimeout)
+	retries := 0
+	for {
+		err := fn()
+		if err == nil || ctx.Err() != nil {
+			if err != nil && ctx.Err() != nil {
+				return fmt.Errorf("%w (%w)", ctx.Err(), err)
+			}
+			return err
+		}
+		switch {
+		case waitLag && waitable(err):
+			if time.Now().After(lagDeadline) {
+				return err
+			}
+			if err := sleep(ctx, lagWait); err != nil {
+				return err
+			}
+			lagWait = min(2*lagWait, 200*time.Millisecond)
+		case nodeclient.IsRetryable(err) && retries < c.cfg.MaxRetries:
+			retries++
+			if err := sleep(ctx, backoff); err != nil {
+				return err
+			}
+			backoff = min(2*backoff, c.cfg.RetryMax)
+		default:
+			return err
+		}
+	}
+}

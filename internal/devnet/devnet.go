@@ -1,0 +1,213 @@
+// Package devnet runs a complete local Walrus network from one directory: a CometBFT
+// validator in-process, every storage node as its own OS process (`walrus node --config
+// DIR/nodes/<i>/node.yaml`), and whatever the caller serves on top (the CLI starts the
+// publisher/aggregator daemon).
+//
+// # Directory
+//
+//	DIR/devnet.json          what Init chose (node count, shards, ports); Run reads it
+//	DIR/chain/               the validator's home (genesis, keys, CometBFT data, app state)
+//	DIR/nodes/<i>/node.yaml  storage node i's configuration
+//	DIR/nodes/<i>/bls.key    its BLS protocol key; operator.json its operator account key
+//	DIR/nodes/<i>/db/        its pebble store; node.log its output; pid while it runs
+//	DIR/wallet.json          the funded client wallet
+//	DIR/client.yaml          client configuration (written by the caller's hook)
+//
+// The first Run of a directory creates all of it (Init); later runs resume the same network
+// with its data. A storage node process that dies is logged and not restarted: tests kill
+// and restart nodes on purpose, with the command line recorded in the log.
+package devnet
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/chain/chainclient"
+	"github.com/walrus-go/walrus/internal/chain/chainnode"
+	"github.com/walrus-go/walrus/internal/storagenode/daemon"
+)
+
+// Options configure a devnet. The zero value of every field but Dir has a default.
+type Options struct {
+	// Dir holds the whole network (required).
+	Dir string
+	// Nodes is the number of storage nodes; default 4. Used only when the directory is new.
+	Nodes int
+	// Shards is the number of shards; default 100. Used only when the directory is new.
+	Shards int
+	// EpochDuration is the length of an epoch in block time; default 10m.
+	EpochDuration time.Duration
+	// ChainRPC and ChainP2P are the validator's listen addresses; defaults
+	// 127.0.0.1:26657 and 127.0.0.1:26656.
+	ChainRPC, ChainP2P string
+	// NodePort is the REST port of storage node 0; node i listens on NodePort+i and serves
+	// metrics on NodePort+100+i. Default 9185.
+	NodePort int
+	// Executable is the walrus binary that runs the storage nodes; default os.Executable().
+	Executable string
+	// Logger receives the devnet's own logs; nil discards them.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.Nodes == 0 {
+		o.Nodes = 4
+	}
+	if o.Shards == 0 {
+		o.Shards = 100
+	}
+	if o.EpochDuration == 0 {
+		o.EpochDuration = 10 * time.Minute
+	}
+	if o.ChainRPC == "" {
+		o.ChainRPC = "127.0.0.1:26657"
+	}
+	if o.ChainP2P == "" {
+		o.ChainP2P = "127.0.0.1:26656"
+	}
+	if o.NodePort == 0 {
+		o.NodePort = 9185
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Validate names the first bad field.
+func (o Options) Validate() error {
+	switch {
+	case o.Dir == "":
+		return errors.New("devnet: --dir is required")
+	case o.Nodes < 1 || o.Nodes > 100:
+		return fmt.Errorf("devnet: --nodes %d: want 1..100", o.Nodes)
+	case o.Shards < 4 || o.Shards > 4096 || o.Shards < o.Nodes:
+		return fmt.Errorf("devnet: --shards %d: want 4..4096 and at least one per node", o.Shards)
+	case o.EpochDuration < 10*time.Second:
+		return fmt.Errorf("devnet: --epoch-duration %v: want at least 10s", o.EpochDuration)
+	case o.NodePort < 1024 || o.NodePort+200 > 65535:
+		return fmt.Errorf("devnet: node port %d out of range", o.NodePort)
+	}
+	return nil
+}
+
+// state is what Init recorded in DIR/devnet.json.
+type state struct {
+	Nodes         int           `json:"nodes"`
+	Shards        int           `json:"shards"`
+	EpochDuration time.Duration `json:"epochDuration"`
+	ChainRPC      string        `json:"chainRpc"`
+	ChainP2P      string        `json:"chainP2p"`
+	NodePort      int           `json:"nodePort"`
+}
+
+// Layout names the files of a devnet directory.
+type Layout struct{ Dir string }
+
+func (l Layout) state() string           { return filepath.Join(l.Dir, "devnet.json") }
+func (l Layout) ChainHome() string       { return filepath.Join(l.Dir, "chain") }
+func (l Layout) NodeDir(i int) string    { return filepath.Join(l.Dir, "nodes", strconv.Itoa(i)) }
+func (l Layout) NodeConfig(i int) string { return filepath.Join(l.NodeDir(i), "node.yaml") }
+func (l Layout) Wallet() string          { return filepath.Join(l.Dir, "wallet.json") }
+func (l Layout) ClientConfig() string    { return filepath.Join(l.Dir, "client.yaml") }
+
+// clientFunds is the client wallet's genesis balance.
+const clientFunds = 1_000_000 * chain.FrostPerWAL
+
+// Init creates a new devnet in o.Dir unless devnet.json is already there; it reports
+// whether it created one. It writes the genesis, the validator home, each storage node's
+// keys and configuration, and the funded client wallet.
+func Init(o Options) (created bool, err error) {
+	o = o.withDefaults()
+	if err := o.Validate(); err != nil {
+		return false, err
+	}
+	l := Layout{o.Dir}
+	if _, err := os.Stat(l.state()); err == nil {
+		return false, nil
+	}
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return false, fmt.Errorf("devnet: %w", err)
+	}
+	wallet, err := chainclient.GenerateSigner(rand.Reader)
+	if err != nil {
+		return false, err
+	}
+	addrs := make([]string, o.Nodes)
+	for i := range addrs {
+		addrs[i] = net.JoinHostPort("127.0.0.1", strconv.Itoa(o.NodePort+i))
+	}
+	g, keys, err := chainnode.DevnetGenesis(chainnode.DevnetOptions{
+		NShards:              uint16(o.Shards),
+		EpochDuration:        o.EpochDuration,
+		GenesisTime:          time.Now(),
+		FaucetMax:            1000 * chain.FrostPerWAL,
+		Accounts:             []chain.GenesisAccount{{Address: wallet.Address(), Balance: clientFunds}},
+		StorageNodes:         o.Nodes,
+		StorageNodeAddresses: addrs,
+	})
+	if err != nil {
+		return false, err
+	}
+	if _, err := chainnode.GenerateSingle(chainnode.Config{Home: l.ChainHome(), RPCListen: o.ChainRPC, P2PListen: o.ChainP2P}, g); err != nil {
+		return false, err
+	}
+	for i, k := range keys {
+		dir := l.NodeDir(i)
+		if err := daemon.SaveBLSKey(filepath.Join(dir, "bls.key"), k.BLS); err != nil {
+			return false, err
+		}
+		if err := chainclient.NewSigner(k.Operator).SaveNew(filepath.Join(dir, "operator.json")); err != nil {
+			return false, err
+		}
+		if err := os.WriteFile(l.NodeConfig(i), nodeYAML(o, i), 0o600); err != nil {
+			return false, fmt.Errorf("devnet: %w", err)
+		}
+	}
+	if err := wallet.SaveNew(l.Wallet()); err != nil {
+		return false, err
+	}
+	st := state{Nodes: o.Nodes, Shards: o.Shards, EpochDuration: o.EpochDuration, ChainRPC: o.ChainRPC, ChainP2P: o.ChainP2P, NodePort: o.NodePort}
+	b, _ := json.MarshalIndent(st, "", "  ")
+	// devnet.json is written last: a directory without it is an interrupted Init.
+	if err := os.WriteFile(l.state(), append(b, '\n'), 0o600); err != nil {
+		return false, fmt.Errorf("devnet: %w", err)
+	}
+	return true, nil
+}
+
+// nodeYAML is storage node i's configuration file (see package daemon for the format).
+func nodeYAML(o Options, i int) []byte {
+	port := o.NodePort + i
+	return []byte(fmt.Sprintf(`# Storage node %d of a walrus devnet (walrus node --config node.yaml).
+name: devnet-node-%d
+data_dir: db
+chain_rpc: http://%s
+bls_key_file: bls.key
+wallet_key_file: operator.json
+listen: 127.0.0.1:%d
+public_url: http://127.0.0.1:%d
+metrics_listen: 127.0.0.1:%d
+`, i, i, o.ChainRPC, port, port, port+100))
+}
+
+func readState(dir string) (state, error) {
+	var st state
+	b, err := os.ReadFile(Layout{dir}.state())
+	if err != nil {
+		return st, fmt.Errorf("devnet: %s is not an initialized devnet: %w", dir, err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("devnet: %s: %w", Layout{dir}.state(), err)
+	}
+	return st, nil
+}

@@ -1,0 +1,103 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/client"
+)
+
+// Domain is the error domain of the gateway's ErrorInfo details.
+const Domain = "daemon.walrus.space"
+
+// apiError is an error answer: HTTP code, Google API status, Walrus reason, message.
+type apiError struct {
+	code    int
+	status  string
+	reason  string
+	message string
+}
+
+func (e *apiError) Error() string { return e.message }
+
+func badRequest(reason, msg string) *apiError {
+	return &apiError{code: http.StatusBadRequest, status: "INVALID_ARGUMENT", reason: reason, message: msg}
+}
+
+var (
+	errNotFoundPath = &apiError{http.StatusNotFound, "NOT_FOUND", "NOT_FOUND", "no such endpoint"}
+	errMethod       = &apiError{http.StatusMethodNotAllowed, "FAILED_PRECONDITION", "METHOD_NOT_ALLOWED", "method not allowed"}
+	errTooMany      = &apiError{http.StatusTooManyRequests, "RESOURCE_EXHAUSTED", "TOO_MANY_REQUESTS", "too many requests in flight; retry later"}
+	errInternal     = &apiError{http.StatusInternalServerError, "INTERNAL", "INTERNAL", "internal error"}
+)
+
+// errorTable maps SDK and chain errors to answers, first match wins. Messages of
+// client-side problems carry the error text; server-side ones (funds, quorum) too, as
+// they help the operator and reveal nothing secret.
+var errorTable = []struct {
+	err    error
+	code   int
+	status string
+	reason string
+}{
+	{client.ErrNotFound, http.StatusNotFound, "NOT_FOUND", "BLOB_NOT_FOUND"},
+	{chain.ErrNotFound, http.StatusNotFound, "NOT_FOUND", "OBJECT_NOT_FOUND"},
+	{chain.ErrUnknownObject, http.StatusNotFound, "NOT_FOUND", "OBJECT_NOT_FOUND"},
+	{client.ErrInvalidBlob, http.StatusNotFound, "NOT_FOUND", "BLOB_INVALID"},
+	{client.ErrInvalidEpochs, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_EPOCHS"},
+	{chain.ErrInvalidEpochs, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_EPOCHS"},
+	{client.ErrTooLarge, http.StatusRequestEntityTooLarge, "OUT_OF_RANGE", "BLOB_TOO_LARGE"},
+	{client.ErrUnavailable, http.StatusServiceUnavailable, "UNAVAILABLE", "BLOB_UNAVAILABLE"},
+	{client.ErrNoQuorum, http.StatusServiceUnavailable, "UNAVAILABLE", "NOT_ENOUGH_CONFIRMATIONS"},
+	{chain.ErrInsufficientFunds, http.StatusServiceUnavailable, "UNAVAILABLE", "INSUFFICIENT_FUNDS"},
+	{context.DeadlineExceeded, http.StatusServiceUnavailable, "UNAVAILABLE", "TIMEOUT"},
+	{context.Canceled, http.StatusServiceUnavailable, "UNAVAILABLE", "CANCELLED"},
+}
+
+// toAPIError maps err to its answer.
+func toAPIError(err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	for _, row := range errorTable {
+		if errors.Is(err, row.err) {
+			return &apiError{code: row.code, status: row.status, reason: row.reason, message: err.Error()}
+		}
+	}
+	return &apiError{code: http.StatusInternalServerError, status: "INTERNAL", reason: "INTERNAL", message: err.Error()}
+}
+
+// errorBody is the JSON error envelope (Google API style, as Walrus answers).
+type errorBody struct {
+	Error errorStatus `json:"error"`
+}
+
+type errorStatus struct {
+	Code    int           `json:"code"`
+	Status  string        `json:"status"`
+	Message string        `json:"message"`
+	Details []errorDetail `json:"details"`
+}
+
+type errorDetail struct {
+	Type   string `json:"@type"`
+	Reason string `json:"reason"`
+	Domain string `json:"domain"`
+}
+
+// writeError answers with err's envelope and returns the status code.
+func writeError(w http.ResponseWriter, err error) int {
+	ae := toAPIError(err)
+	h := w.Header()
+	for _, k := range []string{"Content-Range", "ETag", "Cache-Control", "Last-Modified"} {
+		h.Del(k)
+	}
+	writeJSON(w, ae.code, errorBody{Error: errorStatus{
+		Code: ae.code, Status: ae.status, Message: ae.message,
+		Details: []errorDetail{{Type: "ErrorInfo", Reason: ae.reason, Domain: Domain}},
+	}})
+	return ae.code
+}

@@ -1,0 +1,460 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/goccy/go-yaml"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/client"
+	"github.com/walrus-go/walrus/internal/gateway"
+	"github.com/walrus-go/walrus/internal/redstuff"
+	"github.com/walrus-go/walrus/internal/testnet"
+)
+
+// fakeBlobs is an in-memory Blobs for the handler's unit tests.
+type fakeBlobs struct {
+	mu      sync.Mutex
+	blobs   map[redstuff.BlobID][]byte
+	objects map[chain.ObjectID]*chain.Blob
+	block   chan struct{} // if not nil, Store and Read wait on it
+	entered chan struct{} // if not nil, receives a value when a call starts waiting
+	stores  int
+}
+
+func newFake() *fakeBlobs {
+	return &fakeBlobs{blobs: map[redstuff.BlobID][]byte{}, objects: map[chain.ObjectID]*chain.Blob{}}
+}
+
+func (f *fakeBlobs) wait(ctx context.Context) error {
+	if f.block == nil {
+		return nil
+	}
+	if f.entered != nil {
+		f.entered <- struct{}{}
+	}
+	select {
+	case <-f.block:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (f *fakeBlobs) Store(ctx context.Context, data []byte, opts client.StoreOptions) (*client.StoreResult, error) {
+	if err := f.wait(ctx); err != nil {
+		return nil, err
+	}
+	if opts.Epochs == 0 || opts.Epochs > 53 {
+		return nil, fmt.Errorf("%w: %d epochs", client.ErrInvalidEpochs, opts.Epochs)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stores++
+	var root [32]byte
+	root[0] = byte(len(data))
+	copy(root[1:], data)
+	id := redstuff.DeriveBlobID(redstuff.EncodingRS2, uint64(len(data)), root)
+	f.blobs[id] = bytes.Clone(data)
+	obj := chain.ObjectID{byte(f.stores)}
+	f.objects[obj] = &chain.Blob{ID: obj, BlobID: id, Size: uint64(len(data)), EncodingType: 1, Certified: true, Deletable: !opts.Permanent,
+		Storage: chain.Storage{EndEpoch: opts.Epochs}, Attributes: []chain.Attribute{{Key: "content-type", Value: "text/plain"}, {Key: "x-secret", Value: "no"}}}
+	return &client.StoreResult{NewlyCreated: &client.NewlyCreated{BlobObject: client.NewBlobObject(f.objects[obj])}}, nil
+}
+
+func (f *fakeBlobs) Read(ctx context.Context, id redstuff.BlobID, _ client.ReadOptions) ([]byte, error) {
+	if err := f.wait(ctx); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.blobs[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", client.ErrNotFound, id)
+	}
+	return d, nil
+}
+
+func (f *fakeBlobs) BlobObject(ctx context.Context, id chain.ObjectID) (*chain.Blob, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.objects[id]
+	if !ok {
+		return nil, fmt.Errorf("blob object %s: %w", id, chain.ErrNotFound)
+	}
+	return b, nil
+}
+
+func newHandler(t testing.TB, blobs gateway.Blobs, mod func(*gateway.Config)) *gateway.Handler {
+	t.Helper()
+	cfg := gateway.Config{Blobs: blobs, Publisher: true, Aggregator: true, MaxBodySize: 1 << 20, Registerer: prometheus.NewRegistry()}
+	if mod != nil {
+		mod(&cfg)
+	}
+	h, err := gateway.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func do(h http.Handler, method, target string, body []byte, hdr ...string) *httptest.ResponseRecorder {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req := httptest.NewRequest(method, target, r)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return w
+}
+
+// reason returns the Walrus reason of an error answer.
+func reason(t *testing.T, w *httptest.ResponseRecorder) string {
+	t.Helper()
+	var body struct {
+		Error struct {
+			Code    int
+			Message string
+			Details []struct{ Reason string }
+		}
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || body.Error.Code != w.Code || len(body.Error.Details) != 1 {
+		t.Fatalf("error body %q (code %d): %v", w.Body.String(), w.Code, err)
+	}
+	return body.Error.Details[0].Reason
+}
+
+func TestHandler(t *testing.T) {
+	f := newFake()
+	h := newHandler(t, f, nil)
+	data := []byte("0123456789abcdefghij")
+	w := do(h, http.MethodPut, "/v1/blobs?epochs=3&permanent=true", data)
+	var res client.StoreResult
+	if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &res) != nil || res.NewlyCreated == nil || res.NewlyCreated.BlobObject.Deletable {
+		t.Fatalf("PUT: %d %s", w.Code, w.Body)
+	}
+	id := res.NewlyCreated.BlobObject.BlobID
+
+	w = do(h, http.MethodGet, "/v1/blobs/"+id, nil)
+	if w.Code != 200 || !bytes.Equal(w.Body.Bytes(), data) {
+		t.Fatalf("GET: %d %q", w.Code, w.Body)
+	}
+	for k, v := range map[string]string{"ETag": `"` + id + `"`, "X-Content-Type-Options": "nosniff",
+		"Cache-Control": "public, max-age=86400, stale-while-revalidate=3600", "Content-Type": "application/octet-stream",
+		"Accept-Ranges": "bytes", "Access-Control-Allow-Origin": "*"} {
+		if got := w.Header().Get(k); got != v {
+			t.Errorf("%s: %q, want %q", k, got, v)
+		}
+	}
+	w = do(h, http.MethodGet, "/v1/blobs/"+id, nil, "Range", "bytes=5-9")
+	if w.Code != http.StatusPartialContent || w.Body.String() != "56789" || w.Header().Get("Content-Range") != "bytes 5-9/20" {
+		t.Fatalf("range: %d %q %q", w.Code, w.Body, w.Header().Get("Content-Range"))
+	}
+	w = do(h, http.MethodGet, "/v1/blobs/"+id, nil, "Range", "bytes=-3")
+	if w.Code != http.StatusPartialContent || w.Body.String() != "hij" {
+		t.Fatalf("suffix range: %d %q", w.Code, w.Body)
+	}
+	w = do(h, http.MethodGet, "/v1/blobs/"+id, nil, "Range", "bytes=50-60")
+	if w.Code != http.StatusRequestedRangeNotSatisfiable {
+		t.Fatalf("unsatisfiable range: %d", w.Code)
+	}
+	w = do(h, http.MethodGet, "/v1/blobs/"+id, nil, "If-None-Match", `"`+id+`"`)
+	if w.Code != http.StatusNotModified || w.Body.Len() != 0 {
+		t.Fatalf("If-None-Match: %d", w.Code)
+	}
+	w = do(h, http.MethodHead, "/v1/blobs/"+id, nil)
+	if w.Code != 200 || w.Body.Len() != 0 || w.Header().Get("Content-Length") != "20" {
+		t.Fatalf("HEAD: %d %q %v", w.Code, w.Body, w.Header())
+	}
+	// By object ID: attributes that are allowed headers become headers.
+	w = do(h, http.MethodGet, "/v1/blobs/by-object-id/"+res.NewlyCreated.BlobObject.ID, nil)
+	if w.Code != 200 || !bytes.Equal(w.Body.Bytes(), data) || w.Header().Get("Content-Type") != "text/plain" || w.Header().Get("X-Secret") != "" {
+		t.Fatalf("by object: %d %v", w.Code, w.Header())
+	}
+
+	unknown := redstuff.DeriveBlobID(1, 1, [32]byte{9}).String()
+	for _, c := range []struct {
+		method, target string
+		body           []byte
+		code           int
+		reason         string
+	}{
+		{"GET", "/v1/blobs/" + unknown, nil, 404, "BLOB_NOT_FOUND"},
+		{"GET", "/v1/blobs/not-a-blob-id", nil, 400, "INVALID_BLOB_ID"},
+		{"GET", "/v1/blobs/by-object-id/0x1234", nil, 400, "INVALID_OBJECT_ID"},
+		{"GET", "/v1/blobs/by-object-id/0x" + strings.Repeat("77", 32), nil, 404, "OBJECT_NOT_FOUND"},
+		{"PUT", "/v1/blobs?epochs=0", data, 400, "INVALID_EPOCHS"},
+		{"PUT", "/v1/blobs?epochs=-1", data, 400, "INVALID_EPOCHS"},
+		{"PUT", "/v1/blobs?epochs=abc", data, 400, "INVALID_EPOCHS"},
+		{"PUT", "/v1/blobs?epochs=54", data, 400, "INVALID_EPOCHS"},
+		{"PUT", "/v1/blobs?permanent=true&deletable=true", data, 400, "INVALID_ARGUMENT"},
+		{"PUT", "/v1/blobs?force=maybe", data, 400, "INVALID_ARGUMENT"},
+		{"PUT", "/v1/blobs", make([]byte, 1<<20+1), 413, "BODY_TOO_LARGE"},
+		{"POST", "/v1/blobs", data, 405, "METHOD_NOT_ALLOWED"},
+		{"DELETE", "/v1/blobs/" + unknown, nil, 405, "METHOD_NOT_ALLOWED"},
+		{"GET", "/v2/nothing", nil, 404, "NOT_FOUND"},
+	} {
+		w := do(h, c.method, c.target, c.body)
+		if w.Code != c.code || reason(t, w) != c.reason {
+			t.Errorf("%s %s: %d %s, want %d %s", c.method, c.target, w.Code, w.Body, c.code, c.reason)
+		}
+	}
+	if f.stores != 1 {
+		t.Fatalf("%d stores, want 1 (bad requests must store nothing)", f.stores)
+	}
+
+	// /status and the OpenAPI document.
+	w = do(h, http.MethodGet, "/status", nil)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `"status":"ok"`) {
+		t.Fatalf("status: %d %s", w.Code, w.Body)
+	}
+	w = do(h, http.MethodGet, "/v1/api", nil)
+	var doc struct {
+		OpenAPI string         `yaml:"openapi"`
+		Paths   map[string]any `yaml:"paths"`
+	}
+	if w.Code != 200 || yaml.Unmarshal(w.Body.Bytes(), &doc) != nil || !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("openapi: %d %v", w.Code, doc)
+	}
+	for _, p := range []string{"/v1/blobs", "/v1/blobs/{blobId}", "/v1/blobs/by-object-id/{objectId}", "/status", "/v1/api"} {
+		if doc.Paths[p] == nil {
+			t.Errorf("OpenAPI document lacks %s", p)
+		}
+	}
+}
+
+func TestBodyLimitDeclared(t *testing.T) {
+	f := newFake()
+	h := newHandler(t, f, func(c *gateway.Config) { c.MaxBodySize = 10 })
+	// A declared length over the limit is refused before the body is read.
+	req := httptest.NewRequest(http.MethodPut, "/v1/blobs", io.LimitReader(neverEnding{}, 1<<30))
+	req.ContentLength = 1 << 30
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != 413 {
+		t.Fatalf("declared 1 GiB: %d", w.Code)
+	}
+	// An undeclared (chunked) body is cut at the limit.
+	req = httptest.NewRequest(http.MethodPut, "/v1/blobs", io.LimitReader(neverEnding{}, 11))
+	req.ContentLength = -1
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != 413 || f.stores != 0 {
+		t.Fatalf("chunked 11 bytes: %d, %d stores", w.Code, f.stores)
+	}
+}
+
+type neverEnding struct{}
+
+func (neverEnding) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	return len(p), nil
+}
+
+func TestConcurrencyLimit(t *testing.T) {
+	f := newFake()
+	f.block = make(chan struct{})
+	f.entered = make(chan struct{}, 2)
+	h := newHandler(t, f, func(c *gateway.Config) { c.MaxConcurrentStores = 2; c.MaxConcurrentReads = 1 })
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	var wg sync.WaitGroup
+	codes := make(chan int, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPut, srv.URL+"/v1/blobs", bytes.NewReader([]byte{byte(i)}))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	// Both stores hold their slots: a third is refused at once.
+	<-f.entered
+	<-f.entered
+	w := do(h, http.MethodPut, "/v1/blobs", []byte("third"))
+	if w.Code != 429 || reason(t, w) != "TOO_MANY_REQUESTS" {
+		t.Fatalf("third store: %d %s", w.Code, w.Body)
+	}
+	close(f.block)
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		if c != 200 {
+			t.Fatalf("blocked store answered %d", c)
+		}
+	}
+}
+
+func TestPublisherOnly(t *testing.T) {
+	h := newHandler(t, newFake(), func(c *gateway.Config) { c.Aggregator = false })
+	id := redstuff.DeriveBlobID(1, 1, [32]byte{9}).String()
+	if w := do(h, http.MethodGet, "/v1/blobs/"+id, nil); w.Code != 405 && w.Code != 404 {
+		t.Fatalf("GET on a publisher: %d", w.Code)
+	}
+	h = newHandler(t, newFake(), func(c *gateway.Config) { c.Publisher = false })
+	if w := do(h, http.MethodPut, "/v1/blobs", []byte("x")); w.Code != 404 && w.Code != 405 {
+		t.Fatalf("PUT on an aggregator: %d", w.Code)
+	}
+	if _, err := gateway.New(gateway.Config{Blobs: newFake()}); err == nil {
+		t.Fatal("a handler serving nothing was accepted")
+	}
+}
+
+func FuzzHandler(f *testing.F) {
+	f.Add("PUT", "/v1/blobs?epochs=2&permanent=true", []byte("hello"), "")
+	f.Add("GET", "/v1/blobs/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", []byte(nil), "bytes=0-3")
+	f.Add("GET", "/v1/blobs/by-object-id/0x00", []byte(nil), "")
+	f.Add("HEAD", "/status", []byte(nil), "bytes=-1")
+	f.Add("GET", "/v1/api", []byte(nil), "")
+	f.Add("OPTIONS", "/v1/blobs", []byte(nil), "")
+	fake := newFake()
+	h := newHandler(f, fake, func(c *gateway.Config) { c.MaxBodySize = 4096 })
+	// Something to read.
+	do(h, http.MethodPut, "/v1/blobs", []byte("stored"))
+	f.Fuzz(func(t *testing.T, method, target string, body []byte, rng string) {
+		if !validMethod(method) || !strings.HasPrefix(target, "/") {
+			return
+		}
+		req, err := http.NewRequest(method, "http://gateway"+target, bytes.NewReader(body))
+		if err != nil {
+			return
+		}
+		if rng != "" {
+			req.Header.Set("Range", rng)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code < 200 || w.Code > 599 || w.Code == 500 {
+			t.Fatalf("%s %s: %d %s", method, target, w.Code, w.Body)
+		}
+	})
+}
+
+func validMethod(m string) bool {
+	if m == "" {
+		return false
+	}
+	for _, c := range m {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// TestGatewayNetwork stores and reads through the handler over HTTP on a real in-process
+// network: 0 B, 1 B and 1 MiB, with Range reads, alreadyCertified, and a node down.
+func TestGatewayNetwork(t *testing.T) {
+	net := testnet.New(t, testnet.Options{})
+	c, err := net.NewClient(net.ClientConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHandler(t, c, func(cfg *gateway.Config) { cfg.MaxBodySize = 8 << 20 })
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	put := func(data []byte, query string) (int, client.StoreResult) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPut, srv.URL+"/v1/blobs"+query, bytes.NewReader(data))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var res client.StoreResult
+		json.NewDecoder(resp.Body).Decode(&res)
+		return resp.StatusCode, res
+	}
+	get := func(path string, hdr ...string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for round, down := range []bool{false, true} {
+		if down {
+			if err := net.Nodes[2].Stop(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, size := range []int{0, 1, 1 << 20} {
+			data := make([]byte, size+round)
+			for i := range data {
+				data[i] = byte(r.Uint32())
+			}
+			code, res := put(data, "?epochs=2")
+			if code != 200 || res.NewlyCreated == nil || !res.NewlyCreated.BlobObject.Deletable {
+				t.Fatalf("PUT %d bytes (node down %v): %d %+v", len(data), down, code, res)
+			}
+			id := res.NewlyCreated.BlobObject.BlobID
+			resp, got := get("/v1/blobs/" + id)
+			if resp.StatusCode != 200 || !bytes.Equal(got, data) {
+				t.Fatalf("GET %d bytes: %d, %d bytes", len(data), resp.StatusCode, len(got))
+			}
+			if len(data) > 100 {
+				resp, got = get("/v1/blobs/"+id, "Range", "bytes=10-99")
+				if resp.StatusCode != 206 || !bytes.Equal(got, data[10:100]) {
+					t.Fatalf("range: %d", resp.StatusCode)
+				}
+			}
+			resp, got = get("/v1/blobs/by-object-id/" + res.NewlyCreated.BlobObject.ID)
+			if resp.StatusCode != 200 || !bytes.Equal(got, data) {
+				t.Fatalf("by object ID: %d", resp.StatusCode)
+			}
+		}
+	}
+	data := []byte("permanent")
+	if code, res := put(data, "?epochs=3&permanent=true"); code != 200 || res.NewlyCreated == nil || res.NewlyCreated.BlobObject.Deletable {
+		t.Fatalf("permanent: %d %+v", code, res)
+	}
+	code, res := put(data, "?epochs=2")
+	if code != 200 || res.AlreadyCertified == nil {
+		t.Fatalf("again: %d %+v", code, res)
+	}
+	unknown := redstuff.DeriveBlobID(1, 1, [32]byte{9}).String()
+	if resp, _ := get("/v1/blobs/" + unknown); resp.StatusCode != 404 {
+		t.Fatalf("unknown: %d", resp.StatusCode)
+	}
+	if code, _ := put(data, "?epochs=1000"); code != 400 {
+		t.Fatalf("epochs beyond the maximum: %d", code)
+	}
+	// Two nodes down: no quorum, 503.
+	if err := net.Nodes[3].Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := put([]byte("no quorum"), ""); code != 503 {
+		t.Fatalf("no quorum: %d", code)
+	}
+}

@@ -1,0 +1,57 @@
+package gateway
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the handler's Prometheus metrics; with no registerer they are kept but not
+// exported.
+type metrics struct {
+	requests    *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	inFlight    *prometheus.GaugeVec
+	bytesStored prometheus.Counter
+	bytesRead   prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "walrus", Subsystem: "gateway", Name: "requests_total",
+			Help: "HTTP requests served, by route and status code.",
+		}, []string{"route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "walrus", Subsystem: "gateway", Name: "request_duration_seconds",
+			Help:    "Time to serve a request, by route.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+		}, []string{"route"}),
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "walrus", Subsystem: "gateway", Name: "in_flight",
+			Help: "Stores and reads being served.",
+		}, []string{"kind"}),
+		bytesStored: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "walrus", Subsystem: "gateway", Name: "stored_bytes_total",
+			Help: "Bytes of blobs stored.",
+		}),
+		bytesRead: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "walrus", Subsystem: "gateway", Name: "read_bytes_total",
+			Help: "Bytes of blobs read.",
+		}),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.bytesStored, m.bytesRead} {
+			if err := reg.Register(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) observe(route string, code int, start time.Time) {
+	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+	m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+}

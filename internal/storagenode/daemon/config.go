@@ -1,0 +1,247 @@
+package daemon
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is a storage node's configuration: the YAML file that `walrus node --config FILE`
+// reads (see the package documentation for the file format), or a struct filled in by a
+// program that runs a node in-process. Every field but DataDir, ChainRPC, BLSKeyFile and
+// WalletKeyFile has a documented default used when it is zero; ChainRPC, BLSKeyFile and
+// WalletKeyFile may also be left empty when Options supplies the chain client or keys.
+type Config struct {
+	// DataDir holds the node's database (DataDir/db). Required.
+	DataDir string `yaml:"data_dir"`
+	// Listen is the host:port of the node REST API. Default DefaultListen. Port 0 picks a
+	// free port (Daemon.URL reports it).
+	Listen string `yaml:"listen"`
+	// MetricsListen is the host:port of the Prometheus metrics endpoint (/metrics); "off"
+	// serves no metrics. Default DefaultMetricsListen.
+	MetricsListen string `yaml:"metrics_listen"`
+	// ChainRPC is the CometBFT JSON-RPC address of a chain validator
+	// ("http://host:port"). Required unless Options.Chain is set.
+	ChainRPC string `yaml:"chain_rpc"`
+	// BLSKeyFile is the node's BLS protocol key: 64 hex digits (the 32-byte secret scalar)
+	// and a newline, mode 0600, as 'walrus chain init' writes bls.key. Required unless
+	// Options.BLSKey is set.
+	BLSKeyFile string `yaml:"bls_key_file"`
+	// WalletKeyFile is the key file (chainclient format, mode 0600) of the account that
+	// operates the node on chain: it pays for and signs EpochSyncDone and invalid-blob
+	// transactions and 'walrus node register'. Required unless Options.Wallet is set.
+	WalletKeyFile string `yaml:"wallet_key_file"`
+	// PublicURL is how clients and peers reach the REST API ("http://host:port" or
+	// "https://host:port"); 'walrus node register' announces it on chain. Default
+	// "http://" + Listen.
+	PublicURL string `yaml:"public_url"`
+	// Name is the node's name on chain ('walrus node register'). Default "storage-node".
+	Name string `yaml:"name"`
+	// LogLevel is debug, info, warn or error. Default info.
+	LogLevel string `yaml:"log_level"`
+
+	// CacheBytes bounds the node's cache of decoded metadata and expanded slivers.
+	// Default storagenode.DefaultCacheBytes (64 MiB); negative disables it.
+	CacheBytes int64 `yaml:"cache_bytes"`
+	// MaxUploadBytes bounds the upload bodies held in memory at once. Default 1 GiB.
+	MaxUploadBytes int64 `yaml:"max_upload_bytes"`
+	// EventPageSize is the number of chain events read and applied per batch. Default
+	// 1000 (the chain's maximum).
+	EventPageSize int `yaml:"event_page_size"`
+	// BlobSyncConcurrency bounds the blobs recovered at once. Default 10.
+	BlobSyncConcurrency int `yaml:"blob_sync_concurrency"`
+	// PeerRequestConcurrency bounds the requests to other storage nodes in flight at once
+	// (recovery symbols, metadata, shard sync, inconsistency proofs). Default 32.
+	PeerRequestConcurrency int `yaml:"peer_request_concurrency"`
+	// PeerTimeout bounds one request to another storage node. Default 30s.
+	PeerTimeout time.Duration `yaml:"peer_timeout"`
+	// RetryMin and RetryMax bound the exponential backoff of blob and shard syncs that
+	// failed (peers unreachable, not enough symbols yet). Defaults 1s and 1m.
+	RetryMin time.Duration `yaml:"retry_min"`
+	RetryMax time.Duration `yaml:"retry_max"`
+	// ShardSyncPageSize is the number of slivers asked for per shard sync request.
+	// Default 1000.
+	ShardSyncPageSize int `yaml:"shard_sync_page_size"`
+	// ShardSyncConcurrency bounds the shards synced at once. Default 10.
+	ShardSyncConcurrency int `yaml:"shard_sync_concurrency"`
+	// ShardSyncFallbackAfter is how long a shard's previous owner may fail to answer
+	// before the node recovers the shard from the whole committee with RedStuff instead.
+	// Default 10m.
+	ShardSyncFallbackAfter time.Duration `yaml:"shard_sync_fallback_after"`
+	// GCMaxDelay bounds the delay after the start of an epoch before garbage collection
+	// runs; the delay is derived from the node's key and the epoch, so nodes do not all
+	// collect at once. Default (0) half the epoch duration; negative means no delay.
+	GCMaxDelay time.Duration `yaml:"gc_max_delay"`
+}
+
+// Defaults of Config.
+const (
+	DefaultListen                 = "127.0.0.1:9185"
+	DefaultMetricsListen          = "127.0.0.1:9184"
+	DefaultName                   = "storage-node"
+	DefaultEventPageSize          = 1000
+	DefaultBlobSyncConcurrency    = 10
+	DefaultPeerRequestConcurrency = 32
+	DefaultPeerTimeout            = 30 * time.Second
+	DefaultRetryMin               = time.Second
+	DefaultRetryMax               = time.Minute
+	DefaultShardSyncPageSize      = 1000
+	DefaultShardSyncConcurrency   = 10
+	DefaultShardSyncFallbackAfter = 10 * time.Minute
+	DefaultMaxUploadBytes         = 1 << 30
+)
+
+// MetricsOff as Config.MetricsListen serves no metrics.
+const MetricsOff = "off"
+
+// withDefaults returns c with defaults filled in.
+func (c Config) withDefaults() Config {
+	set := func(s *string, d string) {
+		if *s == "" {
+			*s = d
+		}
+	}
+	setInt := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	setDur := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	set(&c.Listen, DefaultListen)
+	set(&c.MetricsListen, DefaultMetricsListen)
+	set(&c.Name, DefaultName)
+	set(&c.LogLevel, "info")
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Listen
+	}
+	if c.MaxUploadBytes == 0 {
+		c.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	setInt(&c.EventPageSize, DefaultEventPageSize)
+	setInt(&c.BlobSyncConcurrency, DefaultBlobSyncConcurrency)
+	setInt(&c.PeerRequestConcurrency, DefaultPeerRequestConcurrency)
+	setInt(&c.ShardSyncPageSize, DefaultShardSyncPageSize)
+	setInt(&c.ShardSyncConcurrency, DefaultShardSyncConcurrency)
+	setDur(&c.PeerTimeout, DefaultPeerTimeout)
+	setDur(&c.RetryMin, DefaultRetryMin)
+	setDur(&c.RetryMax, DefaultRetryMax)
+	setDur(&c.ShardSyncFallbackAfter, DefaultShardSyncFallbackAfter)
+	return c
+}
+
+// Validate checks the configuration (after defaults) and names the first bad field by its
+// YAML key. needChain, needBLS and needWallet say whether ChainRPC, BLSKeyFile and
+// WalletKeyFile are required (Options may supply them instead).
+func (c Config) validate(needChain, needBLS, needWallet bool) error {
+	bad := func(field, format string, args ...any) error {
+		return fmt.Errorf("daemon: config: %s: %s", field, fmt.Sprintf(format, args...))
+	}
+	c = c.withDefaults()
+	switch {
+	case c.DataDir == "":
+		return bad("data_dir", "required")
+	case needChain && c.ChainRPC == "":
+		return bad("chain_rpc", "required")
+	case needBLS && c.BLSKeyFile == "":
+		return bad("bls_key_file", "required")
+	case needWallet && c.WalletKeyFile == "":
+		return bad("wallet_key_file", "required")
+	case c.EventPageSize < 0 || c.EventPageSize > DefaultEventPageSize:
+		return bad("event_page_size", "%d out of range 1..%d", c.EventPageSize, DefaultEventPageSize)
+	case c.BlobSyncConcurrency < 0:
+		return bad("blob_sync_concurrency", "%d is negative", c.BlobSyncConcurrency)
+	case c.PeerRequestConcurrency < 0:
+		return bad("peer_request_concurrency", "%d is negative", c.PeerRequestConcurrency)
+	case c.ShardSyncPageSize < 0:
+		return bad("shard_sync_page_size", "%d is negative", c.ShardSyncPageSize)
+	case c.ShardSyncConcurrency < 0:
+		return bad("shard_sync_concurrency", "%d is negative", c.ShardSyncConcurrency)
+	case c.PeerTimeout < 0:
+		return bad("peer_timeout", "%v is negative", c.PeerTimeout)
+	case c.RetryMin < 0:
+		return bad("retry_min", "%v is negative", c.RetryMin)
+	case c.RetryMax < c.RetryMin:
+		return bad("retry_max", "%v is below retry_min %v", c.RetryMax, c.RetryMin)
+	case c.ShardSyncFallbackAfter < 0:
+		return bad("shard_sync_fallback_after", "%v is negative", c.ShardSyncFallbackAfter)
+	case c.MaxUploadBytes < 0:
+		return bad("max_upload_bytes", "%d is negative", c.MaxUploadBytes)
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return bad("listen", "%q is not host:port", c.Listen)
+	}
+	if c.MetricsListen != MetricsOff {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			return bad("metrics_listen", "%q is not host:port or %q", c.MetricsListen, MetricsOff)
+		}
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return bad("public_url", "%q is not http(s)://host:port", c.PublicURL)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return bad("log_level", "%v", err)
+	}
+	return nil
+}
+
+// Validate checks a configuration that names its chain and key files, as a configuration
+// file must, and names the first bad field by its YAML key.
+func (c Config) Validate() error { return c.validate(true, true, true) }
+
+// ResolvePaths makes the relative file paths of c (data_dir, bls_key_file,
+// wallet_key_file) relative to dir, the directory of the configuration file.
+func (c *Config) ResolvePaths(dir string) {
+	for _, p := range []*string{&c.DataDir, &c.BLSKeyFile, &c.WalletKeyFile} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+}
+
+// Level returns the configured log level.
+func (c Config) Level() slog.Level {
+	l, _ := parseLevel(c.withDefaults().LogLevel)
+	return l
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(s))); err != nil {
+		return 0, fmt.Errorf("%q is not debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// NetworkAddress returns the network address to announce on chain for a public URL:
+// host:port for an http URL (peers reach it over plain HTTP, the devnet convention), the
+// whole URL for https.
+func NetworkAddress(publicURL string) (string, error) {
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("daemon: public URL %q is not http(s)://host:port", publicURL)
+	}
+	switch u.Scheme {
+	case "http":
+		return u.Host, nil
+	case "https":
+		return "https://" + u.Host, nil
+	}
+	return "", fmt.Errorf("daemon: public URL %q is not http(s)://host:port", publicURL)
+}
+
+// peerURL returns the base URL of a node from its on-chain network address: host:port
+// means plain HTTP; an address with a scheme is used as is.
+func peerURL(addr string) string {
+	if strings.Contains(addr, "://") {
+		return strings.TrimSuffix(addr, "/")
+	}
+	return "http://" + addr
+}

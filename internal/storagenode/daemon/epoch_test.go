@@ -1,0 +1,228 @@
+package daemon_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/chain/chainclient"
+	"github.com/walrus-go/walrus/internal/chain/chainnode"
+	"github.com/walrus-go/walrus/internal/storagenode/daemon"
+	"github.com/walrus-go/walrus/internal/storagenode/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/storagenode/store"
+)
+
+// workload stores and reads blobs in the background and counts failed reads.
+type workload struct {
+	net    *nodenet.Net
+	mu     sync.Mutex
+	blobs  []*nodenet.Blob
+	reads  atomic.Int64
+	writes atomic.Int64
+	failed atomic.Int64
+	errs   []error
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func (w *workload) certified() []*nodenet.Blob {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.blobs)
+}
+
+func (w *workload) fail(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.errs = append(w.errs, err)
+}
+
+// start runs writers storing new blobs and readers reading random certified blobs.
+func (w *workload) start(t *testing.T, writers, readers int) {
+	ctx, cancel := context.WithCancel(context.Background())
+	w.cancel = cancel
+	for i := range writers {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			for k := uint64(0); ctx.Err() == nil; k++ {
+				data := randomData(1000+uint64(i)*100_000+k, 2000+int(k%7)*3000)
+				b, err := w.net.Store(ctx, data, nodenet.StoreOptions{Epochs: 20})
+				if ctx.Err() != nil {
+					return
+				}
+				if err != nil {
+					w.fail(err)
+					continue
+				}
+				w.writes.Add(1)
+				w.mu.Lock()
+				w.blobs = append(w.blobs, b)
+				w.mu.Unlock()
+			}
+		}()
+	}
+	for i := range readers {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			rnd := rand.New(rand.NewPCG(uint64(i), 7))
+			for ctx.Err() == nil {
+				blobs := w.certified()
+				if len(blobs) == 0 {
+					continue
+				}
+				b := blobs[rnd.IntN(len(blobs))]
+				got, err := w.net.Read(ctx, b.ID)
+				if ctx.Err() != nil {
+					return
+				}
+				w.reads.Add(1)
+				if err != nil || string(got) != string(b.Data) {
+					w.failed.Add(1)
+					w.fail(err)
+				}
+			}
+		}()
+	}
+}
+
+func (w *workload) stop() {
+	w.cancel()
+	w.wg.Wait()
+}
+
+// TestEpochChangeMovesShards runs an epoch change in which a genesis node leaves (its
+// operator withdraws its stake) and a new node joins (registered and staked after
+// genesis): the joining node pulls the leaving node's shards with signed sync requests,
+// signals EpochSyncDone, and the leaving node drops the shards once the change is done.
+// Writers and readers run throughout; no read of a certified blob may fail.
+func TestEpochChangeMovesShards(t *testing.T) {
+	const epoch = 5 * time.Second
+	net := nodenet.New(t, nodenet.Options{EpochDuration: epoch, Candidates: 1})
+	startAll(t, net)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	// Before the mid-epoch committee selection: the candidate registers and stakes as much
+	// as a genesis node, and genesis node 3 withdraws its stake.
+	joining, op := net.AddCandidate(0)
+	leaving := net.Nodes[3]
+	if _, err := daemon.Register(ctx, net.Chain, op, joining.Keys.BLS, daemon.Registration{
+		Name: joining.Name, NetworkAddress: joining.Addr, CommissionRate: 100, StoragePrice: 1000, WritePrice: 2000,
+		Capacity: 1 << 40, Stake: chainnode.DefaultNodeStake,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	net.StartInProcess(joining)
+	leaver := chainclient.NewSigner(leaving.Keys.Operator)
+	staked, err := net.Chain.AllOwned(ctx, chain.AddressOf(leaving.Keys.Operator.Public().(ed25519.PublicKey)), chain.KindStakedWal)
+	if err != nil || len(staked) != 1 {
+		t.Fatalf("stake of the leaving node: %v, %v", staked, err)
+	}
+	if _, err := net.Chain.Submit(ctx, leaver, &chain.RequestWithdrawStake{StakedWal: staked[0].ObjectID()}); err != nil {
+		t.Fatal(err)
+	}
+
+	w := &workload{net: net}
+	for i := range 6 {
+		b, err := net.Store(ctx, randomData(uint64(i), 1000+i*20_000), nodenet.StoreOptions{Epochs: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.blobs = append(w.blobs, b)
+	}
+	w.start(t, 2, 2)
+	defer w.stop()
+
+	// The first committee without the leaving node and with the joining one.
+	var target chain.CommitteeInfo
+	nodenet.WaitFor(t, 4*epoch, "a committee with the joining node instead of the leaving one", func() (bool, error) {
+		sys, err := net.Chain.System(ctx)
+		if err != nil {
+			return false, err
+		}
+		for e := uint32(1); e <= sys.Epoch+1; e++ {
+			c, err := net.Chain.CommitteeAt(ctx, e)
+			if err != nil {
+				continue
+			}
+			has := func(addr string) bool {
+				return slices.ContainsFunc(c.Members, func(m chain.MemberInfo) bool { return m.NetworkAddress == addr })
+			}
+			if has(joining.Addr) && !has(leaving.Addr) {
+				target = c
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	var gained []uint16
+	for _, m := range target.Members {
+		if m.NetworkAddress == joining.Addr {
+			gained = m.Shards
+		}
+	}
+	t.Logf("epoch %d: the joining node takes shards %v", target.Epoch, gained)
+
+	// The change completes: the joining node holds every certified blob of its shards,
+	// signalled EpochSyncDone, and the leaving node dropped its shards.
+	nodenet.WaitFor(t, 4*epoch, "the epoch change to complete and the shards to move", func() (bool, error) {
+		sys, err := net.Chain.System(ctx)
+		if err != nil || sys.Epoch < target.Epoch || sys.Epoch == target.Epoch && sys.EpochState == chain.StateEpochChangeSync {
+			return false, err
+		}
+		if len(leaving.Daemon.Node().Shards()) > 0 {
+			return false, nil
+		}
+		for _, s := range joining.Daemon.Node().Shards() {
+			if s.Status != store.ShardActive {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	// Keep the workload running a little into the new epoch, then check everything
+	// certified so far.
+	writes := w.writes.Load()
+	nodenet.WaitFor(t, 30*time.Second, "writes in the new epoch", func() (bool, error) { return w.writes.Load() >= writes+3, nil })
+	w.stop()
+	// Every certified blob is complete at the joining node, for the shards it owns now
+	// (later epoch changes may move shards again: rewards change the stakes).
+	nodenet.WaitFor(t, 4*epoch, "the joining node to hold every certified blob", func() (bool, error) {
+		cmt, err := net.Chain.Committee(ctx)
+		if err != nil {
+			return false, err
+		}
+		var shards []uint16
+		for _, m := range cmt.Members {
+			if m.NetworkAddress == joining.Addr {
+				shards = m.Shards
+			}
+		}
+		for _, b := range w.certified() {
+			if ok, err := net.HoldsAll(ctx, joining.Addr, b.ID, shards); err != nil || !ok {
+				return false, err
+			}
+		}
+		return true, nil
+	})
+	st := joining.Daemon.Stats()
+	t.Logf("%d reads, %d writes, %d failed reads; joining node: %d slivers by shard sync (%d bytes), %d recovered; %d EpochSyncDone",
+		w.reads.Load(), w.writes.Load(), w.failed.Load(), st.ShardSyncSlivers, st.ShardSyncBytes, st.RecoveredSlivers, st.EpochSyncsSubmitted)
+	if w.failed.Load() != 0 {
+		t.Fatalf("%d of %d reads failed: %v", w.failed.Load(), w.reads.Load(), w.errs)
+	}
+	if len(w.errs) > 0 {
+		t.Fatalf("writes failed: %v", w.errs)
+	}
+	if st.ShardSyncSlivers == 0 || st.EpochSyncsSubmitted == 0 {
+		t.Fatalf("the joining node took over no sliver by shard sync (%d) or did not signal EpochSyncDone (%d)", st.ShardSyncSlivers, st.EpochSyncsSubmitted)
+	}
+}

@@ -1,0 +1,348 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/walrus-go/walrus/internal/merkle"
+	"github.com/walrus-go/walrus/internal/redstuff"
+	sn "github.com/walrus-go/walrus/internal/storagenode"
+	"github.com/walrus-go/walrus/internal/storagenode/nodeclient"
+)
+
+// errBlobInvalid stops the sync of a blob whose encoding turned out to be inconsistent:
+// the node submitted (or is submitting) its invalidation instead.
+var errBlobInvalid = errors.New("daemon: blob encoding is inconsistent")
+
+// holderSet lists the nodes that may serve metadata and recovery symbols in the node's
+// current epoch: this node (index 0, served locally), the members of the current
+// committee and, for shards that moved at the start of the epoch, their previous owners,
+// which keep serving them until the epoch change is done.
+type holderSet struct {
+	names   []string             // network addresses; "" for this node
+	clients []*nodeclient.Client // nil for this node
+	shards  [][]uint16           // shards each holder may serve
+}
+
+// holders returns the holder set of the node's current epoch.
+func (d *Daemon) holders(ctx context.Context) (*holderSet, error) {
+	epoch := d.node.Epoch()
+	cur, err := d.view.committee(ctx, epoch)
+	if err != nil {
+		return nil, err
+	}
+	hs := &holderSet{names: []string{""}, clients: []*nodeclient.Client{nil}, shards: [][]uint16{nil}}
+	for _, s := range d.node.Shards() {
+		hs.shards[0] = append(hs.shards[0], s.Shard)
+	}
+	index := map[string]int{}
+	add := func(addr string, shards []uint16) error {
+		i, ok := index[addr]
+		if !ok {
+			c, err := d.view.client(addr)
+			if err != nil {
+				return err
+			}
+			i = len(hs.names)
+			index[addr] = i
+			hs.names, hs.clients, hs.shards = append(hs.names, addr), append(hs.clients, c), append(hs.shards, nil)
+		}
+		hs.shards[i] = append(hs.shards[i], shards...)
+		return nil
+	}
+	for i, m := range cur.info.Members {
+		if i == cur.self {
+			continue
+		}
+		if err := add(m.NetworkAddress, m.Shards); err != nil {
+			return nil, err
+		}
+	}
+	if epoch > 0 {
+		prev, err := d.view.committee(ctx, epoch-1)
+		if err != nil {
+			return nil, err
+		}
+		for i, m := range prev.info.Members {
+			if i == prev.self {
+				continue
+			}
+			var moved []uint16
+			for _, s := range m.Shards {
+				if cur.info.Members[cur.owner[s]].PublicKey != m.PublicKey {
+					moved = append(moved, s)
+				}
+			}
+			if len(moved) > 0 {
+				if err := add(m.NetworkAddress, moved); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return hs, nil
+}
+
+// order returns the holders in order of preference for blob id: this node first (its
+// symbols cost no download), then the others rotated by the blob ID, which spreads the
+// load of many blobs over the committee.
+func (hs *holderSet) order(id redstuff.BlobID) []int {
+	n := len(hs.names)
+	out := []int{0}
+	if n > 1 {
+		start := id.RotationOffset(n - 1)
+		for k := 0; k < n-1; k++ {
+			out = append(out, 1+(start+k)%(n-1))
+		}
+	}
+	return out
+}
+
+// metadata returns the verified metadata of blob id: the stored one, or one fetched from
+// peers (not stored).
+func (d *Daemon) metadata(ctx context.Context, id redstuff.BlobID, hs *holderSet, stored bool) (*redstuff.Metadata, error) {
+	if stored {
+		b, err := d.node.MetadataBytes(id)
+		if err != nil {
+			return nil, err
+		}
+		return redstuff.DecodeMetadata(b)
+	}
+	ctx = withByteCounter(ctx, &d.counters.recDownloaded, &d.counters.recMetadata)
+	var lastErr error = fmt.Errorf("daemon: no peer to fetch the metadata of %s from", id)
+	for _, h := range hs.order(id)[1:] {
+		m, err := peerCall(d, ctx, func(ctx context.Context) (*redstuff.Metadata, error) {
+			return hs.clients[h].Metadata(ctx, id)
+		})
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		if err := d.enc.VerifyMetadata(m); err != nil || m.BlobID != id {
+			d.metrics.badResponse(&d.counters, "metadata")
+			lastErr = fmt.Errorf("daemon: bad metadata of %s from %s: %v", id, hs.names[h], err)
+			continue
+		}
+		return m, nil
+	}
+	return nil, lastErr
+}
+
+// peerCall runs one request to a peer within the peer request limit.
+func peerCall[T any](d *Daemon, ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
+	select {
+	case d.peerSem <- struct{}{}:
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+	defer func() { <-d.peerSem }()
+	return fn(ctx)
+}
+
+// recoverBlob fetches what the node lacks of blob id (need): its metadata from a peer, and
+// the missing slivers rebuilt from recovery symbols of other nodes (RedStuff recovery).
+// Slivers that could be rebuilt are stored even if others could not; the error then says
+// what is still missing. An inconsistent encoding starts the invalidation of the blob and
+// returns errBlobInvalid.
+func (d *Daemon) recoverBlob(ctx context.Context, id redstuff.BlobID, need sn.SyncNeed) error {
+	hs, err := d.holders(ctx)
+	if err != nil {
+		return err
+	}
+	return d.recoverFrom(ctx, hs, id, need)
+}
+
+// recoverFrom is recoverBlob with the given holders.
+func (d *Daemon) recoverFrom(ctx context.Context, hs *holderSet, id redstuff.BlobID, need sn.SyncNeed) error {
+	m, err := d.metadata(ctx, id, hs, !need.MetadataMissing)
+	if err != nil {
+		return err
+	}
+	if need.MetadataMissing {
+		u, err := d.node.NewUpload(id, m)
+		if err != nil {
+			return err
+		}
+		if _, err := u.Commit(); err != nil {
+			return err
+		}
+	}
+	if len(need.Slivers) == 0 {
+		return nil
+	}
+	p := newSymbolPlanner(d.enc, id, hs.shards, hs.order(id))
+	for _, ref := range need.Slivers {
+		pair := id.ShardPair(int(ref.Shard), d.n)
+		index := pair
+		if ref.Axis == redstuff.Secondary {
+			index = d.n - 1 - pair
+		}
+		p.addTarget(ref.Axis, index)
+	}
+	for !p.complete() {
+		reqs := p.next(d.maxSymbolIDs)
+		if len(reqs) == 0 {
+			break
+		}
+		if err := d.fetchSymbols(ctx, id, m, hs, reqs, p); err != nil {
+			return err
+		}
+	}
+	return d.rebuild(ctx, id, m, p)
+}
+
+// fetchSymbols runs one round of symbol requests in parallel and records the verified
+// symbols in p.
+func (d *Daemon) fetchSymbols(ctx context.Context, id redstuff.BlobID, m *redstuff.Metadata, hs *holderSet, reqs []symbolRequest, p *symbolPlanner) error {
+	ctx = withByteCounter(ctx, &d.counters.recDownloaded)
+	results := make([][]redstuff.RecoverySymbol, len(reqs))
+	var wg sync.WaitGroup
+	for i, r := range reqs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			axis := r.proofAxis
+			var syms []redstuff.RecoverySymbol
+			var err error
+			if hs.clients[r.holder] == nil {
+				syms, err = d.node.RecoverySymbols(id, r.ids, &axis)
+			} else {
+				syms, err = peerCall(d, ctx, func(ctx context.Context) ([]redstuff.RecoverySymbol, error) {
+					return hs.clients[r.holder].RecoverySymbols(ctx, id, r.ids, &axis)
+				})
+			}
+			if err != nil {
+				d.log.Debug("recovery symbols not served", "blob", id, "holder", hs.names[r.holder], "err", err)
+				return
+			}
+			remote := hs.clients[r.holder] != nil
+			var ok []redstuff.RecoverySymbol
+			for _, s := range syms {
+				if remote {
+					d.counters.recSymbols.Add(int64(len(s.Data)))
+					d.counters.recProofs.Add(int64(symbolOverhead(&s)))
+				}
+				if s.Axis != axis.Orthogonal() || d.enc.VerifyRecoverySymbol(m, &s) != nil {
+					d.metrics.badResponse(&d.counters, "recovery_symbol")
+					continue
+				}
+				ok = append(ok, s)
+			}
+			results[i] = ok
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, syms := range results {
+		for _, s := range syms {
+			if !p.add(s) {
+				d.metrics.badResponse(&d.counters, "recovery_symbol")
+			}
+		}
+	}
+	return nil
+}
+
+// rebuild recovers the slivers of every complete target of p and stores them.
+func (d *Daemon) rebuild(ctx context.Context, id redstuff.BlobID, m *redstuff.Metadata, p *symbolPlanner) error {
+	type result struct {
+		s   *redstuff.Sliver
+		err error
+	}
+	results := make([]result, len(p.targets))
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(p.targets)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				t := p.targets[i]
+				if t.have < p.need[t.axis] {
+					results[i].err = fmt.Errorf("daemon: %s sliver %d of %s: %d of %d recovery symbols", t.axis, t.index, id, t.have, p.need[t.axis])
+					continue
+				}
+				results[i].s, results[i].err = d.enc.RecoverSliver(m, t.axis, t.index, p.symbols(i))
+			}
+		}()
+	}
+	for i := range p.targets {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+
+	var missing error
+	var slivers []*redstuff.Sliver
+	for _, r := range results {
+		var ie *redstuff.InconsistencyError
+		switch {
+		case errors.As(r.err, &ie):
+			d.log.Warn("inconsistent blob encoding found by recovery; invalidating it", "blob", id, "axis", ie.Proof.Axis, "sliver", ie.Proof.Target)
+			if err := d.invalidate(ctx, id, ie.Proof); err != nil {
+				return fmt.Errorf("daemon: invalidating %s: %w", id, err)
+			}
+			return errBlobInvalid
+		case r.err != nil:
+			missing = r.err
+		default:
+			slivers = append(slivers, r.s)
+		}
+	}
+	if len(slivers) > 0 {
+		u, err := d.node.NewUpload(id, nil)
+		if err != nil {
+			return err
+		}
+		defer u.Abort()
+		var bytes, added int64
+		for _, s := range slivers {
+			pair := s.Pair(d.n)
+			if st, err := d.node.SliverStatus(id, pair, s.Axis); err == nil && st == sn.StatusStored {
+				continue // stored meanwhile (by an upload or another sync)
+			}
+			if err := u.AddVerified(pair, s, s.Bytes()); err != nil {
+				return err
+			}
+			bytes += int64(len(s.Data))
+			added++
+		}
+		res, err := u.Commit()
+		if err != nil {
+			return err
+		}
+		if res.SliversCreated > 0 {
+			d.counters.recovered.Add(bytes * int64(res.SliversCreated) / added)
+			d.counters.recoveredSlivers.Add(int64(res.SliversCreated))
+		}
+	}
+	return missing
+}
+
+// symbolOverhead returns the bytes of a GeneralRecoverySymbol's encoding other than its
+// symbol data: axis, indices, length prefixes and the Merkle proof.
+func symbolOverhead(s *redstuff.RecoverySymbol) int {
+	size := 1 + 2 + ulebLen(len(s.Data)) + 2 + ulebLen(len(s.Proof.Path))
+	for _, p := range s.Proof.Path {
+		size++
+		if !p.IsEmpty() {
+			size += merkle.Size
+		}
+	}
+	return size
+}
+
+func ulebLen(v int) int {
+	l := 1
+	for v >= 0x80 {
+		v >>= 7
+		l++
+	}
+	return l
+}

@@ -1,0 +1,87 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/walrus-go/walrus/internal/bls"
+	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/chain/chainclient"
+)
+
+// Registration describes a storage node candidate for Register.
+type Registration struct {
+	// Name and NetworkAddress are announced on chain (see NetworkAddress for the address
+	// of a public URL).
+	Name           string
+	NetworkAddress string
+	// CommissionRate is in basis points (at most 10000).
+	CommissionRate uint16
+	// StoragePrice (FROST per MiB per epoch), WritePrice (FROST per MiB) and Capacity
+	// (encoded bytes) are the node's votes.
+	StoragePrice, WritePrice, Capacity uint64
+	// Stake is the FROST the wallet stakes with the node after registering it; 0 stakes
+	// nothing.
+	Stake uint64
+}
+
+// RegisterResult is the outcome of Register.
+type RegisterResult struct {
+	NodeID chain.ObjectID
+	// Registered is false if the key was registered already (by this wallet), in which
+	// case only the stake was added.
+	Registered bool
+	// StakedWal is the StakedWal object of the stake, if any.
+	StakedWal chain.ObjectID
+}
+
+// Register registers a storage node candidate on chain: a RegisterNode transaction from
+// the wallet (the node's operator) carrying key's public key and its proof of possession
+// for the wallet's address in the current epoch, then a Stake transaction of r.Stake. A
+// key this wallet registered before is not registered again; it is only staked. The node
+// joins a committee at a later epoch change if its stake ranks high enough.
+func Register(ctx context.Context, c *chainclient.Client, wallet *chainclient.Signer, key *bls.SecretKey, r Registration) (RegisterResult, error) {
+	var res RegisterResult
+	pk := key.PublicKey().Bytes()
+	sys, err := c.System(ctx)
+	if err != nil {
+		return res, err
+	}
+	tx, err := c.Submit(ctx, wallet, &chain.RegisterNode{
+		Name: r.Name, NetworkAddress: r.NetworkAddress, PublicKey: pk,
+		ProofOfPossession: key.ProvePossession(sys.Epoch, wallet.Address()).Bytes(),
+		CommissionRate:    r.CommissionRate, StoragePrice: r.StoragePrice, WritePrice: r.WritePrice, Capacity: r.Capacity,
+	})
+	switch {
+	case err == nil:
+		res.NodeID, res.Registered = tx.Created[0], true
+	case errors.Is(err, chain.ErrDuplicateKey):
+		pools, perr := c.Pools(ctx)
+		if perr != nil {
+			return res, perr
+		}
+		found := false
+		for _, p := range pools {
+			if p.PublicKey == pk {
+				if p.Operator != wallet.Address() {
+					return res, fmt.Errorf("daemon: the BLS key is registered for node %s, operated by %s, not by this wallet", p.NodeID, p.Operator)
+				}
+				res.NodeID, found = p.NodeID, true
+			}
+		}
+		if !found {
+			return res, err
+		}
+	default:
+		return res, fmt.Errorf("daemon: registering the node: %w", err)
+	}
+	if r.Stake > 0 {
+		tx, err := c.Submit(ctx, wallet, &chain.Stake{Node: res.NodeID, Amount: r.Stake})
+		if err != nil {
+			return res, fmt.Errorf("daemon: staking with node %s: %w", res.NodeID, err)
+		}
+		res.StakedWal = tx.Created[0]
+	}
+	return res, nil
+}

@@ -1,0 +1,406 @@
+// Package nodenet runs a small Walrus network for the tests of the storage node daemon:
+// a CometBFT validator in-process (package chainnode) with a devnet genesis, and storage
+// nodes (package daemon) either in-process or as separate `walrus node` processes, with
+// their stores on disk and HTTP on loopback. It also stores and reads blobs the way a
+// client does: encode, register and certify on chain, upload over the node API, collect
+// and aggregate confirmations. It is imported only by tests.
+package nodenet
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/walrus-go/walrus/internal/bls"
+	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/chain/chainclient"
+	"github.com/walrus-go/walrus/internal/chain/chainnode"
+	"github.com/walrus-go/walrus/internal/redstuff"
+	"github.com/walrus-go/walrus/internal/storagenode/daemon"
+	"github.com/walrus-go/walrus/internal/storagenode/nodeclient"
+)
+
+// Options configure New. The zero value is a network of 4 genesis nodes over 10 shards
+// with epochs too long to change during a test.
+type Options struct {
+	// Nodes is the number of genesis storage nodes; default 4.
+	Nodes int
+	// Shards is the number of shards; default 10.
+	Shards uint16
+	// EpochDuration is the epoch length; default 10 years (no epoch change).
+	EpochDuration time.Duration
+	// Heartbeat is the interval of empty blocks; default none when epochs do not change,
+	// 100 ms otherwise (BFT time must advance for epochs to change).
+	Heartbeat time.Duration
+	// Candidates is the number of extra funded operator accounts for nodes that register
+	// after genesis (AddCandidate).
+	Candidates int
+	// RPC serves the validator's JSON-RPC on loopback (needed by node processes).
+	RPC bool
+	// Config edits each node's configuration.
+	Config func(i int, c *daemon.Config)
+	// Seed makes keys reproducible; 0 means 1.
+	Seed uint64
+}
+
+// Net is a running network. Its methods may be called from several goroutines, except
+// those that start and stop nodes.
+type Net struct {
+	T         testing.TB
+	Dir       string
+	Opts      Options
+	Genesis   *chain.Genesis
+	Validator *chainnode.Node
+	Chain     *chainclient.Client
+	RPCAddr   string // host:port of the validator's JSON-RPC, if Options.RPC
+	Wallet    *chainclient.Signer
+	Enc       *redstuff.Config
+	Nodes     []*Node
+
+	candidates []ed25519.PrivateKey
+	mu         sync.Mutex
+	clients    map[string]*nodeclient.Client
+}
+
+// Node is one storage node of a Net: its directory (node.yaml, bls.key, operator.json,
+// db/), its configuration and, while it runs, its in-process daemon or its process.
+type Node struct {
+	Index  int
+	Name   string
+	Addr   string // host:port of the REST API, announced on chain
+	Dir    string
+	Config daemon.Config
+	Keys   chainnode.StorageNodeKeys
+	Daemon *daemon.Daemon
+	Proc   *exec.Cmd
+	procDone chan struct{}
+}
+
+// Logger returns a logger for test components: discarded unless WALRUS_TEST_LOG is set
+// (background goroutines may log after a test ends, so t.Log cannot be used).
+func Logger() *slog.Logger {
+	if os.Getenv("WALRUS_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// FreeAddr returns a loopback host:port that was free a moment ago.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+type seeded struct{ r *rand.ChaCha8 }
+
+func (s seeded) Read(p []byte) (int, error) { return s.r.Read(p) }
+
+func seededReader(seed uint64) seeded {
+	var s [32]byte
+	binary.LittleEndian.PutUint64(s[:], seed)
+	return seeded{rand.NewChaCha8(s)}
+}
+
+// New starts a validator with a devnet genesis and prepares (does not start) the genesis
+// storage nodes. Close is registered with t.Cleanup.
+func New(t testing.TB, o Options) *Net {
+	t.Helper()
+	if o.Nodes == 0 {
+		o.Nodes = 4
+	}
+	if o.Shards == 0 {
+		o.Shards = 10
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	changing := o.EpochDuration != 0
+	if o.EpochDuration == 0 {
+		o.EpochDuration = 10 * 365 * 24 * time.Hour
+	}
+	if o.Heartbeat == 0 {
+		o.Heartbeat = -1
+		if changing {
+			o.Heartbeat = 100 * time.Millisecond
+		}
+	}
+	rnd := seededReader(o.Seed)
+	n := &Net{T: t, Dir: t.TempDir(), Opts: o, clients: map[string]*nodeclient.Client{}}
+	var err error
+	if n.Wallet, err = chainclient.GenerateSigner(rnd); err != nil {
+		t.Fatal(err)
+	}
+	accounts := []chain.GenesisAccount{{Address: n.Wallet.Address(), Balance: 1_000_000 * chain.FrostPerWAL}}
+	for range o.Candidates {
+		seed := make([]byte, ed25519.SeedSize)
+		rnd.Read(seed)
+		k := ed25519.NewKeyFromSeed(seed)
+		n.candidates = append(n.candidates, k)
+		addr := chain.AddressOf(k.Public().(ed25519.PublicKey))
+		accounts = append(accounts, chain.GenesisAccount{Address: addr, Balance: 100_000 * chain.FrostPerWAL})
+	}
+	addrs := make([]string, o.Nodes)
+	for i := range addrs {
+		addrs[i] = FreeAddr(t)
+	}
+	g, keys, err := chainnode.DevnetGenesis(chainnode.DevnetOptions{
+		ChainID: "nodenet", NShards: o.Shards, EpochDuration: o.EpochDuration, GenesisTime: time.Now(),
+		Accounts: accounts, StorageNodes: o.Nodes, StorageNodeAddresses: addrs, Rand: rnd, MinFee: chainnode.NoMinFee,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Genesis = g
+	if n.Enc, err = redstuff.NewConfig(int(o.Shards)); err != nil {
+		t.Fatal(err)
+	}
+	cfg := chainnode.Config{Home: filepath.Join(n.Dir, "validator"), P2PListen: "127.0.0.1:0", RPCListen: chainnode.RPCOff,
+		Heartbeat: o.Heartbeat, Logger: Logger()}
+	if o.RPC {
+		n.RPCAddr = FreeAddr(t)
+		cfg.RPCListen = n.RPCAddr
+	}
+	if cfg, err = chainnode.GenerateSingle(cfg, g); err != nil {
+		t.Fatal(err)
+	}
+	if n.Validator, err = chainnode.Start(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if n.Chain, err = chainclient.New(n.Validator.Client(), chainclient.Options{Logger: Logger()}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Close)
+	for i, k := range keys {
+		n.Nodes = append(n.Nodes, n.prepare(i, k, addrs[i]))
+	}
+	return n
+}
+
+// prepare writes a node's directory: keys and configuration.
+func (n *Net) prepare(i int, k chainnode.StorageNodeKeys, addr string) *Node {
+	t := n.T
+	t.Helper()
+	dir := filepath.Join(n.Dir, fmt.Sprintf("node-%d", i))
+	nd := &Node{Index: i, Name: k.Name, Addr: addr, Dir: dir, Keys: k}
+	if err := daemon.SaveBLSKey(filepath.Join(dir, "bls.key"), k.BLS); err != nil {
+		t.Fatal(err)
+	}
+	if err := chainclient.NewSigner(k.Operator).SaveNew(filepath.Join(dir, "operator.json")); err != nil {
+		t.Fatal(err)
+	}
+	nd.Config = daemon.Config{
+		DataDir: filepath.Join(dir, "data"), Listen: addr, MetricsListen: daemon.MetricsOff, Name: k.Name,
+		BLSKeyFile: filepath.Join(dir, "bls.key"), WalletKeyFile: filepath.Join(dir, "operator.json"),
+		RetryMin: 50 * time.Millisecond, RetryMax: time.Second, PeerTimeout: 10 * time.Second,
+		ShardSyncFallbackAfter: 10 * time.Second, GCMaxDelay: -1, LogLevel: "debug",
+	}
+	if n.RPCAddr != "" {
+		nd.Config.ChainRPC = "http://" + n.RPCAddr
+	}
+	if n.Opts.Config != nil {
+		n.Opts.Config(i, &nd.Config)
+	}
+	return nd
+}
+
+// AddCandidate prepares a storage node that is not in the genesis, operated by the i-th
+// candidate account (Options.Candidates); the test registers it (daemon.Register) and
+// starts it.
+func (n *Net) AddCandidate(i int) (*Node, *chainclient.Signer) {
+	n.T.Helper()
+	rnd := seededReader(n.Opts.Seed*1000 + uint64(i) + 1)
+	sk, err := bls.GenerateKey(rnd)
+	if err != nil {
+		n.T.Fatal(err)
+	}
+	op := n.candidates[i]
+	addr := FreeAddr(n.T)
+	k := chainnode.StorageNodeKeys{Name: fmt.Sprintf("candidate-%d", i), NetworkAddress: addr, BLS: sk, Operator: op}
+	nd := n.prepare(len(n.Nodes), k, addr)
+	n.Nodes = append(n.Nodes, nd)
+	return nd, chainclient.NewSigner(op)
+}
+
+// Close stops every node and the validator.
+func (n *Net) Close() {
+	for _, nd := range n.Nodes {
+		n.Stop(nd)
+	}
+	n.Chain.Close()
+	n.Validator.Close()
+}
+
+// StartInProcess starts a node's daemon in this process.
+func (n *Net) StartInProcess(nd *Node) {
+	n.T.Helper()
+	c, err := chainclient.New(n.Validator.Client(), chainclient.Options{Logger: Logger()})
+	if err != nil {
+		n.T.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := daemon.Start(ctx, nd.Config, daemon.Options{Logger: Logger().With("node", nd.Name), Chain: c, ShutdownTimeout: -1})
+	if err != nil {
+		c.Close()
+		n.T.Fatalf("start %s: %v", nd.Name, err)
+	}
+	nd.Daemon = d
+	go func() {
+		<-d.Done()
+		c.Close()
+	}()
+}
+
+// WriteConfig writes the node's configuration as DIR/node.yaml and returns its path.
+func (n *Net) WriteConfig(nd *Node) string {
+	n.T.Helper()
+	b, err := yaml.Marshal(nd.Config)
+	if err != nil {
+		n.T.Fatal(err)
+	}
+	path := filepath.Join(nd.Dir, "node.yaml")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		n.T.Fatal(err)
+	}
+	return path
+}
+
+// StartProcess starts the node as a `walrus node --config` process of binary; its logs go
+// to DIR/node.log.
+func (n *Net) StartProcess(nd *Node, binary string) {
+	n.T.Helper()
+	path := n.WriteConfig(nd)
+	log, err := os.OpenFile(filepath.Join(nd.Dir, "node.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		n.T.Fatal(err)
+	}
+	cmd := exec.Command(binary, "node", "--config", path)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		log.Close()
+		n.T.Fatal(err)
+	}
+	nd.Proc = cmd
+	nd.procDone = make(chan struct{})
+	go func() {
+		cmd.Wait() //nolint:errcheck // a killed process reports its signal
+		log.Close()
+		close(nd.procDone)
+	}()
+}
+
+// Kill kills the node's process with SIGKILL and waits for it.
+func (n *Net) Kill(nd *Node) {
+	if nd.Proc == nil {
+		return
+	}
+	nd.Proc.Process.Signal(syscall.SIGKILL) //nolint:errcheck // it may have exited
+	<-nd.procDone
+	nd.Proc = nil
+}
+
+// Stop stops the node, in-process (Close) or as a process (SIGTERM, then SIGKILL).
+func (n *Net) Stop(nd *Node) {
+	if nd.Daemon != nil {
+		nd.Daemon.Close()
+		nd.Daemon = nil
+	}
+	if nd.Proc != nil {
+		nd.Proc.Process.Signal(syscall.SIGTERM) //nolint:errcheck // it may have exited
+		select {
+		case <-nd.procDone:
+		case <-time.After(10 * time.Second):
+			nd.Proc.Process.Signal(syscall.SIGKILL) //nolint:errcheck // it may have exited
+			<-nd.procDone
+		}
+		nd.Proc = nil
+	}
+}
+
+// Client returns a node API client for a network address.
+func (n *Net) Client(addr string) *nodeclient.Client {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if c, ok := n.clients[addr]; ok {
+		return c
+	}
+	c, err := nodeclient.New("http://"+addr, nodeclient.Options{NShards: int(n.Opts.Shards), Timeout: 20 * time.Second})
+	if err != nil {
+		n.T.Fatal(err)
+	}
+	n.clients[addr] = c
+	return c
+}
+
+// WaitFor polls cond until it holds or timeout passes, failing the test then. The
+// polling interval is not synchronization: cond decides.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() (bool, error)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := cond()
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond) // polling interval
+	}
+}
+
+var (
+	binOnce sync.Once
+	binDir  string
+	binPath string
+	binErr  error
+)
+
+// Binary builds the walrus command once per test process (go build, into a temporary
+// directory that RemoveBinary deletes) and returns its path.
+func Binary(t testing.TB) string {
+	t.Helper()
+	binOnce.Do(func() {
+		if binDir, binErr = os.MkdirTemp("", "walrus-bin-"); binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "walrus")
+		cmd := exec.Command("go", "build", "-o", binPath, "github.com/walrus-go/walrus/cmd/walrus")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// RemoveBinary deletes the binary Binary built; TestMain calls it.
+func RemoveBinary() {
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+}

@@ -1,0 +1,396 @@
+// Package testnet runs a complete Walrus network in one process, for tests and benchmarks:
+// a CometBFT validator (package chainnode) with a devnet genesis, storage nodes (package
+// storagenode with its REST API over pebble stores in a directory, HTTP on loopback) that
+// follow the chain's event log, and a funded wallet.
+//
+//	net := testnet.New(t, testnet.Options{})        // 4 nodes, 100 shards
+//	c, _ := client.New(net.ClientConfig())
+//	res, err := c.Store(ctx, data, client.StoreOptions{Epochs: 1})
+//
+// Storage nodes can be stopped and started again (same address, same store) to test
+// failures; Options.RPC serves the validator's JSON-RPC on loopback so that out-of-process
+// tools (the CLI) can reach the chain, and Network.WriteWallet saves the wallet key for
+// them.
+//
+// The chain follower of each storage node here is minimal: it translates blob and epoch
+// events into storagenode events, takes the shards the chain assigns and signals
+// EpochSyncDone at once. It does not move shard data between nodes (networks whose
+// committee changes lose the data of moved shards); the storage node daemon does that.
+//
+// A Network is safe for concurrent use. Close stops everything; New registers it with
+// t.Cleanup.
+package testnet
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/blake2b"
+
+	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/chain/chainclient"
+	"github.com/walrus-go/walrus/internal/chain/chainnode"
+	"github.com/walrus-go/walrus/internal/client"
+)
+
+// Defaults of Options.
+const (
+	DefaultNodes         = 4
+	DefaultShards        = 100
+	DefaultEpochDuration = 24 * time.Hour
+	DefaultWalletBalance = 1_000_000 * chain.FrostPerWAL
+)
+
+// Options configures a Network. The zero value is valid except for Dir in Start.
+type Options struct {
+	// Dir holds everything: the validator's home, each node's store, the wallet key.
+	// Required by Start; New uses t.TempDir().
+	Dir string
+	// Nodes is the number of storage nodes; default DefaultNodes.
+	Nodes int
+	// Shards is the number of shards; default DefaultShards.
+	Shards int
+	// EpochDuration is the length of an epoch in block time; default
+	// DefaultEpochDuration (no epoch change during a test).
+	EpochDuration time.Duration
+	// Heartbeat is the interval of empty blocks; 0 means none unless EpochDuration is
+	// below a minute, then EpochDuration/20, so that epochs advance.
+	Heartbeat time.Duration
+	// MaxEpochsAhead bounds storage purchases; default chainnode.DefaultMaxEpochsAhead.
+	MaxEpochsAhead uint32
+	// WalletBalance funds the wallet; default DefaultWalletBalance.
+	WalletBalance uint64
+	// Accounts are funded at genesis besides the wallet.
+	Accounts []chain.GenesisAccount
+	// RPC serves the validator's JSON-RPC on a free loopback port (see Network.RPCURL).
+	RPC bool
+	// Seed makes the keys reproducible; the same seed gives the same genesis keys.
+	Seed uint64
+	// Logger receives the logs of every component; nil discards them (set
+	// WALRUS_TEST_LOG=1 to log to stderr in tests).
+	Logger *slog.Logger
+}
+
+// Network is a running in-process Walrus network.
+type Network struct {
+	// Dir is the network's directory.
+	Dir string
+	// Genesis is the chain genesis.
+	Genesis *chain.Genesis
+	// Validator is the chain validator; Chain a client of it.
+	Validator *chainnode.Node
+	Chain     *chainclient.Client
+	// Wallet is the funded account that clients use.
+	Wallet *chainclient.Signer
+	// Nodes are the storage nodes, in genesis order.
+	Nodes []*StorageNode
+
+	opts Options
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	closed  bool
+	clients []*client.Client
+}
+
+// New starts a Network in t.TempDir() and stops it when the test ends.
+func New(t testing.TB, o Options) *Network {
+	t.Helper()
+	if o.Dir == "" {
+		o.Dir = t.TempDir()
+	}
+	if o.Logger == nil && os.Getenv("WALRUS_TEST_LOG") != "" {
+		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	n, err := Start(ctx, o)
+	if err != nil {
+		t.Fatalf("testnet: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := n.Close(); err != nil {
+			t.Errorf("testnet: close: %v", err)
+		}
+	})
+	return n
+}
+
+// Start starts a network and returns once every storage node has applied the genesis
+// events.
+func Start(ctx context.Context, o Options) (n *Network, err error) {
+	if o.Dir == "" {
+		return nil, errors.New("testnet: Options.Dir is required")
+	}
+	if o.Nodes <= 0 {
+		o.Nodes = DefaultNodes
+	}
+	if o.Shards <= 0 {
+		o.Shards = DefaultShards
+	}
+	if o.EpochDuration <= 0 {
+		o.EpochDuration = DefaultEpochDuration
+	}
+	if o.Heartbeat == 0 {
+		o.Heartbeat = -1
+		if o.EpochDuration < time.Minute {
+			o.Heartbeat = max(o.EpochDuration/20, 10*time.Millisecond)
+		}
+	}
+	if o.WalletBalance == 0 {
+		o.WalletBalance = DefaultWalletBalance
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var seed [32]byte
+	seed[0], seed[1] = byte(o.Seed), byte(o.Seed>>8)
+	rng := rand.NewChaCha8(seed)
+
+	walletSeed := blake2b.Sum256(append([]byte("testnet-wallet:"), seed[:]...))
+	wallet := chainclient.NewSigner(ed25519.NewKeyFromSeed(walletSeed[:]))
+
+	// Reserve the nodes' addresses first: they go into the genesis.
+	listeners := make([]net.Listener, o.Nodes)
+	addrs := make([]string, o.Nodes)
+	defer func() {
+		for _, l := range listeners {
+			if l != nil && err != nil {
+				l.Close()
+			}
+		}
+	}()
+	for i := range listeners {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("testnet: %w", err)
+		}
+		listeners[i], addrs[i] = l, l.Addr().String()
+	}
+	accounts := append([]chain.GenesisAccount{{Address: wallet.Address(), Balance: o.WalletBalance}}, o.Accounts...)
+	g, keys, err := chainnode.DevnetGenesis(chainnode.DevnetOptions{
+		ChainID: "walrus-testnet", NShards: uint16(o.Shards), EpochDuration: o.EpochDuration,
+		GenesisTime: time.Now(), MaxEpochsAhead: o.MaxEpochsAhead, Accounts: accounts,
+		StorageNodes: o.Nodes, StorageNodeAddresses: addrs, Rand: rng,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("testnet: %w", err)
+	}
+	cfg := chainnode.Config{
+		Home: filepath.Join(o.Dir, "validator"), P2PListen: "127.0.0.1:0", RPCListen: chainnode.RPCOff,
+		Heartbeat: o.Heartbeat, Logger: log.With("component", "validator"),
+	}
+	if o.RPC {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("testnet: %w", err)
+		}
+		cfg.RPCListen = l.Addr().String()
+		l.Close()
+	}
+	if cfg, err = chainnode.GenerateSingle(cfg, g); err != nil {
+		return nil, fmt.Errorf("testnet: %w", err)
+	}
+	val, err := chainnode.Start(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("testnet: starting the validator: %w", err)
+	}
+	cc, err := chainclient.New(val.Client(), chainclient.Options{Logger: log.With("component", "chainclient")})
+	if err != nil {
+		val.Close()
+		return nil, fmt.Errorf("testnet: %w", err)
+	}
+	n = &Network{Dir: o.Dir, Genesis: g, Validator: val, Chain: cc, Wallet: wallet, opts: o, log: log}
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+	info, err := cc.Committee(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("testnet: %w", err)
+	}
+	for i, k := range keys {
+		sn := &StorageNode{
+			Index: i, Name: k.Name, Addr: addrs[i], Dir: filepath.Join(o.Dir, "nodes", fmt.Sprint(i)),
+			Keys: k, net: n, log: log.With("component", k.Name),
+		}
+		pk := k.BLS.PublicKey().Bytes()
+		for _, m := range info.Members {
+			if m.PublicKey == pk {
+				sn.NodeID = m.NodeID
+			}
+		}
+		if err := sn.start(listeners[i]); err != nil {
+			return nil, err
+		}
+		listeners[i] = nil
+		n.Nodes = append(n.Nodes, sn)
+	}
+	// Wait until every node applied the genesis events (it then owns its shards).
+	for _, sn := range n.Nodes {
+		if err := sn.WaitEpoch(ctx, 0); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+// Close stops the clients made by NewClient, the storage nodes and the validator. It is
+// idempotent.
+func (n *Network) Close() error {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return nil
+	}
+	n.closed = true
+	clients := n.clients
+	n.mu.Unlock()
+	var errs []error
+	for _, c := range clients {
+		c.Close()
+	}
+	for _, sn := range n.Nodes {
+		if err := sn.Stop(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if n.Chain != nil {
+		n.Chain.Close()
+	}
+	if n.Validator != nil {
+		if err := n.Validator.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// RPCURL returns the URL of the validator's JSON-RPC server ("" unless Options.RPC).
+func (n *Network) RPCURL() string {
+	if a := n.Validator.RPCAddr(); a != "" {
+		return "http://" + a
+	}
+	return ""
+}
+
+// ClientConfig returns a client configuration for this network with the wallet; the
+// caller may adjust it before client.New.
+func (n *Network) ClientConfig() client.Config {
+	return client.Config{Chain: n.Chain, Signer: n.Wallet, Logger: n.log.With("component", "client")}
+}
+
+// NewClient returns a client of the network with the wallet (or another signer), closed
+// with the network.
+func (n *Network) NewClient(cfg client.Config) (*client.Client, error) {
+	if cfg.Chain == nil {
+		cfg.Chain = n.Chain
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = n.log.With("component", "client")
+	}
+	c, err := client.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	n.mu.Lock()
+	n.clients = append(n.clients, c)
+	n.mu.Unlock()
+	return c, nil
+}
+
+// WriteWallet saves the wallet key to path (0600), for tools that load it from a file.
+func (n *Network) WriteWallet(path string) error {
+	return n.Wallet.SaveNew(path)
+}
+
+// FundedSigner returns a new account funded with amount FROST from the wallet.
+func (n *Network) FundedSigner(ctx context.Context, name string, amount uint64) (*chainclient.Signer, error) {
+	seed := blake2b.Sum256([]byte("testnet-signer:" + name))
+	s := chainclient.NewSigner(ed25519.NewKeyFromSeed(seed[:]))
+	if amount > 0 {
+		if _, err := n.Chain.Submit(ctx, n.Wallet, &chain.Transfer{To: s.Address(), Amount: amount}); err != nil {
+			return nil, fmt.Errorf("testnet: funding %s: %w", name, err)
+		}
+	}
+	return s, nil
+}
+
+// WaitEpoch waits until the chain is in epoch e (or later) and every running storage node
+// has applied its start.
+func (n *Network) WaitEpoch(ctx context.Context, e uint32) error {
+	for _, sn := range n.Nodes {
+		if !sn.Running() {
+			continue
+		}
+		if err := sn.WaitEpoch(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WaitEpochState waits until the chain's epoch is at least e and its epoch state is st.
+func (n *Network) WaitEpochState(ctx context.Context, e uint32, st chain.EpochState) error {
+	return poll(ctx, func() (bool, error) {
+		sys, err := n.Chain.System(ctx)
+		if err != nil {
+			return false, err
+		}
+		return sys.Epoch > e || (sys.Epoch == e && sys.EpochState == st), nil
+	})
+}
+
+// WaitSynced waits until every running node has applied every event the chain has logged
+// so far.
+func (n *Network) WaitSynced(ctx context.Context) error {
+	sys, err := n.Chain.System(ctx)
+	if err != nil {
+		return err
+	}
+	for _, sn := range n.Nodes {
+		if !sn.Running() {
+			continue
+		}
+		if err := poll(ctx, func() (bool, error) {
+			node := sn.Node()
+			return node != nil && node.Cursor() >= sys.NextEventSeq, nil
+		}); err != nil {
+			return fmt.Errorf("testnet: %s: %w", sn.Name, err)
+		}
+	}
+	return nil
+}
+
+// poll evaluates cond every few milliseconds until it holds, fails or ctx ends. It is a
+// polling interval on state that other goroutines change, not a synchronization sleep.
+func poll(ctx context.Context, cond func() (bool, error)) error {
+	t := time.NewTicker(2 * time.Millisecond)
+	defer t.Stop()
+	for {
+		ok, err := cond()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
