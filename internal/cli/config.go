@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -80,6 +81,8 @@ func writeClientConfig(path, rpcURL, wallet string) error {
 type clientEnv struct {
 	*env
 	configPath string
+	// httpClient, if set, sends the SDK's requests to storage nodes (bench counts them).
+	httpClient *http.Client
 }
 
 // addClientCommands adds the client, publisher and aggregator commands and the --config
@@ -90,7 +93,7 @@ func addClientCommands(root *cobra.Command, e *env) {
 		"client configuration file (default $"+clientConfigEnv+", then ~/.config/walrus/"+clientConfigName+")")
 	root.AddCommand(
 		storeCommand(ce), readCommand(ce), blobStatusCommand(ce), listBlobsCommand(ce), deleteCommand(ce),
-		extendCommand(ce), healthCommand(ce), stakeCommand(ce),
+		extendCommand(ce), healthCommand(ce), stakeCommand(ce), benchCommand(ce),
 		publisherCommand(ce), aggregatorCommand(ce), daemonCommand(ce),
 	)
 }
@@ -248,7 +251,7 @@ func (ce *clientEnv) connect(ctx context.Context, needWallet bool) (*session, er
 		return nil, withHint(fmt.Errorf("cannot reach the chain at %s: %s", cfg.RPCURL, rootCause(err)),
 			"is the network running? check rpc_url in "+path)
 	}
-	sc := client.Config{Chain: cc, Signer: signer, Logger: log}
+	sc := client.Config{Chain: cc, Signer: signer, Logger: log, HTTPClient: ce.httpClient}
 	if err := cfg.Communication.apply(&sc, path); err != nil {
 		cc.Close()
 		return nil, err

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -108,7 +106,7 @@ func runDaemon(ce *clientEnv, f daemonFlags, publisher, aggregator bool) error {
 	if ml != nil {
 		fmt.Fprintf(ce.stderr, "walrus: serving metrics on http://%s/metrics\n", ml.Addr())
 	}
-	return serveDaemon(ce.ctx, l, ml, h, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return gateway.Serve(ce.ctx, l, h, ml, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 }
 
 func daemonKind(publisher, aggregator bool) string {
@@ -119,38 +117,4 @@ func daemonKind(publisher, aggregator bool) string {
 		return "publisher"
 	}
 	return "aggregator"
-}
-
-// serveDaemon serves api on l and metrics on ml (if not nil) until ctx ends, then shuts
-// both down, giving requests in flight up to 30 s.
-func serveDaemon(ctx context.Context, l, ml net.Listener, api, metrics http.Handler) error {
-	servers := []*http.Server{{
-		Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Minute,
-		WriteTimeout: 10 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
-	}}
-	listeners := []net.Listener{l}
-	if ml != nil {
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", metrics)
-		servers = append(servers, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second})
-		listeners = append(listeners, ml)
-	}
-	errs := make(chan error, len(servers))
-	for i, srv := range servers {
-		go func() { errs <- srv.Serve(listeners[i]) }()
-	}
-	var err error
-	select {
-	case <-ctx.Done():
-	case err = <-errs:
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for _, srv := range servers {
-		_ = srv.Shutdown(sctx)
-	}
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
-	return err
 }

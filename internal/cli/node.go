@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml"
 	"github.com/spf13/cobra"
@@ -56,6 +58,9 @@ func loadNodeConfig(path string) (daemon.Config, error) {
 	}
 	var c daemon.Config
 	if err := yaml.UnmarshalWithOptions(raw, &c, yaml.DisallowUnknownField()); err != nil {
+		if key := badDuration(raw); key != "" {
+			return daemon.Config{}, fmt.Errorf("%s: %s: %w", path, key, err)
+		}
 		return daemon.Config{}, fmt.Errorf("%s: %s", path, strings.TrimSpace(yaml.FormatError(err, false, true)))
 	}
 	c.ResolvePaths(filepath.Dir(path))
@@ -205,4 +210,27 @@ func runNodeRegister(e *env, o nodeRegisterOptions) error {
 		fmt.Fprintf(e.stdout, "Staked %s WAL (StakedWal %s)\n", formatWAL(stake), out.StakedWal)
 	}
 	return nil
+}
+
+// badDuration returns the key of the first duration field of a node configuration whose
+// value does not parse, or "" (the YAML decoder reports duration errors without the key).
+func badDuration(raw []byte) string {
+	var m map[string]any
+	if yaml.Unmarshal(raw, &m) != nil {
+		return ""
+	}
+	t := reflect.TypeFor[daemon.Config]()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Type != reflect.TypeFor[time.Duration]() {
+			continue
+		}
+		key := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if v, ok := m[key]; ok {
+			if _, err := time.ParseDuration(fmt.Sprint(v)); err != nil {
+				return key
+			}
+		}
+	}
+	return ""
 }

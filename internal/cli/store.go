@@ -120,20 +120,27 @@ func runStore(ce *clientEnv, cmd *cobra.Command, paths []string, f storeFlags) e
 	}
 	var results []storeOutput
 	var dry []dryRunOutput
+	// fail reports the files stored before a failure all the same.
+	fail := func(err error) error {
+		if ce.json && len(results) > 0 {
+			_ = ce.printJSON(results)
+		}
+		return err
+	}
 	for _, path := range paths {
 		data, err := readInput(path, enc.MaxBlobSize())
 		if err != nil {
 			if errors.Is(err, redstuff.ErrDataTooLarge) {
-				return withHint(err, fmt.Sprintf("the network has %d shards; larger blobs need more shards", s.params.NShards))
+				return fail(withHint(err, fmt.Sprintf("the network has %d shards; larger blobs need more shards", s.params.NShards)))
 			}
-			return err
+			return fail(err)
 		}
 		bar := ce.newProgressBar(path)
 		opts.Progress = bar.callback()
 		res, err := s.client.Store(ce.ctx, data, opts)
 		bar.finish()
 		if err != nil {
-			return explain(fmt.Errorf("storing %s: %w", path, err), s)
+			return fail(explain(fmt.Errorf("storing %s: %w", path, err), s))
 		}
 		if res.DryRun != nil {
 			dry = append(dry, dryRunOutput{Path: path, DryRun: res.DryRun})

@@ -183,6 +183,13 @@ func TestCLIStoreRead(t *testing.T) {
 		t.Fatalf("stake: %d %q %q", code, out, errs)
 	}
 
+	// Bench.
+	out, errs, code = n.walrus(t, "bench", "--json", "--sizes", "1KiB,0", "--count", "2")
+	var rows []benchRow
+	if code != 0 || json.Unmarshal(out, &rows) != nil || len(rows) != 4 || rows[0].RequestsPer < 4 || rows[0].Op != "store" {
+		t.Fatalf("bench: %d %q %q", code, out, errs)
+	}
+
 	// One node stopped: stores and reads still work.
 	if err := n.Nodes[3].Stop(); err != nil {
 		t.Fatal(err)

@@ -151,6 +151,7 @@ type Client struct {
 	encodings  map[int]*redstuff.Config      // by shard count
 	committees map[uint32]*committeeView     // by epoch
 	keys       map[[48]byte]bls.PublicKey
+	claimed    map[chain.ObjectID]bool // owned objects used by stores in progress
 
 	tails  sync.WaitGroup
 	closed atomic.Bool
@@ -183,6 +184,7 @@ func New(cfg Config) (*Client, error) {
 		cfg: cfg, chain: cfg.Chain, log: cfg.Logger, hc: &counted,
 		nodes: make(map[string]*nodeclient.Client), encodings: make(map[int]*redstuff.Config),
 		committees: make(map[uint32]*committeeView), keys: make(map[[48]byte]bls.PublicKey),
+		claimed: make(map[chain.ObjectID]bool),
 	}, nil
 }
 

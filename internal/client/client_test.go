@@ -69,7 +69,7 @@ func TestStoreRead(t *testing.T) {
 	c := newClient(t, net)
 	sizes := []int{0, 1, 1 << 20}
 	if !testing.Short() {
-		sizes = append(sizes, 8<<20+3)
+		sizes = append(sizes, 32<<20+3)
 	}
 	for i, size := range sizes {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
@@ -275,6 +275,46 @@ func TestBadInput(t *testing.T) {
 	}
 	if _, err := ro.Store(ctx, []byte("x"), client.StoreOptions{Epochs: 1}); !errors.Is(err, client.ErrNoWallet) {
 		t.Fatalf("store without wallet: %v", err)
+	}
+}
+
+func TestConcurrentStores(t *testing.T) {
+	net := testnet.New(t, testnet.Options{})
+	c := newClient(t, net)
+	ctx := testContext(t)
+	// A storage resource to fight over: every store could reuse it, only one may.
+	first := mustStore(t, c, randomBlob(2000, 20), client.StoreOptions{Epochs: 3})
+	id, _ := redstuff.ParseBlobID(first.NewlyCreated.BlobObject.BlobID)
+	if _, err := c.DeleteBlobID(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	const n = 6
+	blobs := make([][]byte, n)
+	results := make([]*client.StoreResult, n)
+	errs := make([]error, n)
+	done := make(chan int)
+	for i := range n {
+		blobs[i] = randomBlob(2000, uint64(30+i))
+		go func() {
+			results[i], errs[i] = c.Store(ctx, blobs[i], client.StoreOptions{Epochs: 2})
+			done <- i
+		}()
+	}
+	reused := 0
+	for range n {
+		i := <-done
+		if errs[i] != nil {
+			t.Fatalf("store %d: %v", i, errs[i])
+		}
+		if results[i].NewlyCreated.ResourceOperation.ReuseStorage != nil {
+			reused++
+		}
+	}
+	if reused > 1 {
+		t.Fatalf("%d stores reused the one storage resource", reused)
+	}
+	for i := range n {
+		mustRead(t, c, results[i].NewlyCreated.BlobObject.BlobID, blobs[i])
 	}
 }
 

@@ -49,12 +49,12 @@ func TestEpochChange(t *testing.T) {
 	mustRead(t, c, resB.NewlyCreated.BlobObject.BlobID, b)
 
 	// Keep the next epoch change open: nodes holding half the shards do not signal.
+	net.Nodes[0].HoldSync.Store(true)
+	net.Nodes[1].HoldSync.Store(true)
 	sys, err = net.Chain.System(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	net.Nodes[0].HoldSync.Store(true)
-	net.Nodes[1].HoldSync.Store(true)
 	if err := net.WaitEpochState(ctx, sys.Epoch+1, chain.StateEpochChangeSync); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/redstuff"
-	sn "github.com/walrus-go/walrus/internal/storagenode"
 )
 
 // ReadOptions configures a read. The zero value reads with the default consistency check.
@@ -265,17 +264,4 @@ func (c *Client) primarySlivers(ctx context.Context, view *committeeView, m *red
 			ErrUnavailable, len(verified), need, id, errors.Join(errs...))
 	}
 	return verified, nil
-}
-
-// nodeStatusKindName names a node blob status kind.
-func nodeStatusKindName(k sn.BlobStatusKind) string {
-	switch k {
-	case sn.BlobStatusInvalid:
-		return "invalid"
-	case sn.BlobStatusPermanent:
-		return "permanent"
-	case sn.BlobStatusDeletable:
-		return "deletable"
-	}
-	return "nonexistent"
 }

@@ -74,12 +74,13 @@ func (p *progress) report(phase string, done, total int64) {
 }
 
 // Store stores data as a blob and certifies it; see the package documentation for the
-// steps. The data is only read, and may not be modified until Store returns (tail
-// uploads work on the encoding, not on data... except for the systematic slivers, which
-// alias it: keep data unmodified until Close or WaitTail returns).
+// steps. Store only reads data, but the systematic slivers alias it and tail uploads may
+// still send them after Store returns: do not modify data until WaitTail or Close
+// returns.
 //
-// Errors: ErrInvalidEpochs, ErrTooLarge, ErrNoWallet, ErrNoQuorum, chain errors such as
-// chain.ErrInsufficientFunds, and context errors.
+// Errors: ErrInvalidEpochs, ErrTooLarge, ErrNoWallet, ErrInvalidBlob, ErrNoQuorum, chain
+// errors such as chain.ErrInsufficientFunds (checked before any transaction is sent),
+// and context errors.
 func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*StoreResult, error) {
 	if c.closed.Load() {
 		return nil, errors.New("client: closed")
@@ -87,7 +88,7 @@ func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*St
 	start := time.Now()
 	var requests atomic.Int64
 	ctx = withCounter(ctx, &requests)
-	res, err := c.store(ctx, data, opts, start)
+	res, err := c.store(ctx, data, opts)
 	if res != nil {
 		res.Stats.HTTPRequests = requests.Load()
 		res.Stats.Total = time.Since(start)
@@ -95,7 +96,7 @@ func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*St
 	return res, err
 }
 
-func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, start time.Time) (*StoreResult, error) {
+func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions) (*StoreResult, error) {
 	prog := newProgress(opts.Progress)
 	if c.cfg.Signer == nil && !opts.DryRun {
 		return nil, ErrNoWallet
@@ -150,25 +151,35 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, star
 	// Status and owned objects.
 	prog.report("checking", 0, 0)
 	t = time.Now()
-	owned, err := c.ownedBlobsOf(ctx, m.BlobID)
+	status, err := c.chain.BlobStatus(ctx, m.BlobID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("client: blob status: %w", err)
+	}
+	if status.Invalid {
+		return nil, fmt.Errorf("%w: blob %s was declared invalid in epoch %d", ErrInvalidBlob, m.BlobID, status.InvalidatedEpoch)
+	}
+	// Owned registrations of the blob can exist only if it has registrations at all.
+	var owned []*chain.Blob
+	if status.PermanentRegistered+status.DeletableRegistered > 0 {
+		if owned, err = c.ownedBlobsOf(ctx, m.BlobID); err != nil {
+			return nil, err
+		}
 	}
 	if !opts.Force {
-		if ac, err := c.alreadyCertified(ctx, m.BlobID, owned, sys.Epoch, end, deletable); err != nil || ac != nil {
+		if ac := c.alreadyCertified(ctx, m.BlobID, status, owned, sys.Epoch, end, deletable); ac != nil {
 			st.Check = time.Since(t)
-			if ac != nil {
-				res.AlreadyCertified = ac
-			}
-			return res, err
+			res.AlreadyCertified = ac
+			return res, nil
 		}
 	}
 
-	// Registration.
-	plan, err := c.planResources(ctx, m.BlobID, owned, sys.Epoch, end, encLen, deletable)
+	// Registration. The resources a plan uses are claimed until the store ends, so that
+	// concurrent stores of this Client do not pick the same ones.
+	plan, err := c.planResources(ctx, owned, sys.Epoch, end, encLen, deletable)
 	if err != nil {
 		return nil, err
 	}
+	defer c.release(plan)
 	st.Check = time.Since(t)
 	prog.report("registering", 0, 0)
 	t = time.Now()
@@ -191,7 +202,6 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, star
 	st.Register = time.Since(t)
 
 	// Upload, confirmations, certificate.
-	t = time.Now()
 	if err := c.uploadAndCertify(ctx, eb, blobObj, deletable, st, prog); err != nil {
 		return nil, err
 	}
@@ -209,7 +219,6 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, star
 	default:
 		res.NewlyCreated.ResourceOperation.RegisterFromScratch = &RegisterFromScratch{EncodedLength: encLen, EpochsAhead: epochs}
 	}
-	_ = start
 	return res, nil
 }
 
@@ -231,14 +240,7 @@ func (c *Client) ownedBlobsOf(ctx context.Context, id redstuff.BlobID) ([]*chain
 // alreadyCertified returns the AlreadyCertified result if the blob is certified until at
 // least end: by a permanent certification (anyone's), or by an owned certified Blob object
 // of the requested persistence.
-func (c *Client) alreadyCertified(ctx context.Context, id redstuff.BlobID, owned []*chain.Blob, now, end uint32, deletable bool) (*AlreadyCertified, error) {
-	st, err := c.chain.BlobStatus(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("client: blob status: %w", err)
-	}
-	if st.Invalid {
-		return nil, fmt.Errorf("%w: blob %s was declared invalid in epoch %d", ErrInvalidBlob, id, st.InvalidatedEpoch)
-	}
+func (c *Client) alreadyCertified(ctx context.Context, id redstuff.BlobID, st chain.BlobStatus, owned []*chain.Blob, now, end uint32, deletable bool) *AlreadyCertified {
 	if st.PermanentCertified > 0 && st.PermanentCertifiedEnd >= end && st.PermanentCertifiedEnd > now {
 		ac := &AlreadyCertified{BlobID: id.String(), EndEpoch: st.PermanentCertifiedEnd}
 		// The event behind the status comes from the nodes (best effort).
@@ -248,14 +250,14 @@ func (c *Client) alreadyCertified(ctx context.Context, id redstuff.BlobID, owned
 			ac.Event = eventRef(ns.Event)
 			ac.EndEpoch = max(ac.EndEpoch, ns.EndEpoch)
 		}
-		return ac, nil
+		return ac
 	}
 	for _, b := range owned {
 		if b.Certified && b.Deletable == deletable && b.EndEpoch() >= end && b.EndEpoch() > now {
-			return &AlreadyCertified{BlobID: id.String(), Object: b.ID.String(), EndEpoch: b.EndEpoch()}, nil
+			return &AlreadyCertified{BlobID: id.String(), Object: b.ID.String(), EndEpoch: b.EndEpoch()}
 		}
 	}
-	return nil, nil
+	return nil
 }
 
 // resourcePlan is how a store gets its registration.
@@ -279,9 +281,9 @@ func (p resourcePlan) txs() int {
 // planResources picks an owned uncertified registration of the blob, else the smallest
 // owned Storage resource that covers the encoded length until end, else nothing (reserve
 // new space).
-func (c *Client) planResources(ctx context.Context, id redstuff.BlobID, owned []*chain.Blob, now, end uint32, encLen uint64, deletable bool) (resourcePlan, error) {
+func (c *Client) planResources(ctx context.Context, owned []*chain.Blob, now, end uint32, encLen uint64, deletable bool) (resourcePlan, error) {
 	for _, b := range owned {
-		if !b.Certified && b.Deletable == deletable && b.EndEpoch() >= end && b.Storage.StartEpoch <= now && b.EndEpoch() > now {
+		if !b.Certified && b.Deletable == deletable && b.EndEpoch() >= end && b.Storage.StartEpoch <= now && b.EndEpoch() > now && c.claim(b.ID) {
 			return resourcePlan{registration: b}, nil
 		}
 	}
@@ -292,17 +294,47 @@ func (c *Client) planResources(ctx context.Context, id redstuff.BlobID, owned []
 	var best *chain.Storage
 	for _, o := range objs {
 		s, ok := o.(*chain.Storage)
-		if !ok || s.Size < encLen || s.StartEpoch > now || s.EndEpoch < end || s.EndEpoch <= now {
+		if !ok || s.Size < encLen || s.StartEpoch > now || s.EndEpoch < end || s.EndEpoch <= now || c.isClaimed(s.ID) {
 			continue
 		}
 		if best == nil || s.Size < best.Size || (s.Size == best.Size && s.EndEpoch < best.EndEpoch) {
 			best = s
 		}
 	}
-	if best != nil {
+	if best != nil && c.claim(best.ID) {
 		return resourcePlan{storage: best, split: best.Size > encLen}, nil
 	}
 	return resourcePlan{}, nil
+}
+
+func (c *Client) isClaimed(id chain.ObjectID) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.claimed[id]
+}
+
+// claim marks an owned object as used by a store in progress; it returns false if another
+// store of this Client uses it.
+func (c *Client) claim(id chain.ObjectID) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.claimed[id] {
+		return false
+	}
+	c.claimed[id] = true
+	return true
+}
+
+// release ends the claims of a plan.
+func (c *Client) release(p resourcePlan) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p.registration != nil {
+		delete(c.claimed, p.registration.ID)
+	}
+	if p.storage != nil {
+		delete(c.claimed, p.storage.ID)
+	}
 }
 
 // checkFunds fails with chain.ErrInsufficientFunds if the wallet holds less than need.

@@ -41,6 +41,15 @@ func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob,
 		t := time.Now()
 		cert, err := c.collect(ctx, view, eb, p, st, prog)
 		st.Upload += time.Since(t)
+		if errors.Is(err, ErrNoQuorum) {
+			// Nodes that moved to a new epoch sign for it: start over with its committee.
+			if now, serr := c.chain.System(ctx); serr == nil && now.Epoch != view.epoch {
+				c.log.Info("client: epoch changed during the upload; uploading to the new committee", "blob", eb.Metadata.BlobID, "epoch", now.Epoch)
+				st.EpochChanges++
+				lastErr = err
+				continue
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -176,7 +185,10 @@ func (c *Client) uploadTo(ctx context.Context, m *member, md *redstuff.Metadata,
 	if m.node == nil {
 		return bls.Signature{}, m.err
 	}
-	if len(pairs) > 0 {
+	if len(pairs) == 0 {
+		return bls.Signature{}, errors.New("the node holds no shards")
+	}
+	{
 		err := c.retry(ctx, true, func() error {
 			atomic.AddInt64(&st.SliverUploads, 1)
 			atomic.AddInt64(&st.PairsUploaded, int64(len(pairs)))

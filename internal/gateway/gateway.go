@@ -31,6 +31,9 @@
 // and status, durations, bytes stored and read, requests in flight); serving them, on a
 // separate listener, is the caller's job.
 //
+// Serve runs a Handler (and a metrics handler) on listeners until a context ends, then
+// shuts down cleanly.
+//
 // A Handler is safe for concurrent use and never panics on any request: a panic in a
 // handler is answered with a 500 error.
 package gateway

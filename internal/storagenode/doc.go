@@ -27,6 +27,16 @@
 // deletable confirmation, the given Blob object) is registered and live. Node.VerifyInconsistency
 // signs an invalid-blob attestation (InvalidBlobMessage) for a valid inconsistency proof.
 //
+// # Blob sync and shard sync
+//
+// The daemon (package daemon) repairs and hands over data through the node: NeedsSync
+// and CertifiedBlobs say what a certified blob lacks; Upload.AddVerified stores slivers
+// rebuilt by RedStuff recovery (already checked against the metadata); ShardSlivers
+// serves a shard's slivers page by page to its new owner, whose request
+// (SyncShardMessage, signed and checked with VerifySyncShard) must come from the shard's
+// owner in the request's epoch; StoreShardSlivers verifies and stores what the new owner
+// receives. SetShardStatus and DropShard finish a shard's sync and hand-over.
+//
 // # Errors
 //
 // Errors wrap the sentinel errors of errors.go; storage failures are logged and returned

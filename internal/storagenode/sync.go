@@ -74,6 +74,7 @@ func certifiedAt(info store.BlobInfo, epoch uint32) bool {
 func (n *Node) CertifiedBlobs(from redstuff.BlobID, limit int) (ids []redstuff.BlobID, next redstuff.BlobID, more bool, err error) {
 	epoch := n.st.Load().epoch
 	scanned := 0
+	stopped := false
 	var last redstuff.BlobID
 	err = n.store.BlobInfos(from, func(id redstuff.BlobID, info store.BlobInfo) (bool, error) {
 		scanned++
@@ -81,12 +82,13 @@ func (n *Node) CertifiedBlobs(from redstuff.BlobID, limit int) (ids []redstuff.B
 		if !info.Invalid && certifiedAt(info, epoch) {
 			ids = append(ids, id)
 		}
-		return len(ids) < limit && scanned < 16*limit, nil
+		stopped = len(ids) >= limit || scanned >= 16*limit
+		return !stopped, nil
 	})
 	if err != nil {
 		return nil, next, false, n.internal("scan blob infos", err)
 	}
-	if scanned == 0 {
+	if !stopped {
 		return ids, next, false, nil
 	}
 	next = last

@@ -17,6 +17,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/api"
+	"github.com/walrus-go/walrus/internal/storagenode/daemon"
 	"github.com/walrus-go/walrus/internal/storagenode/store"
 )
 
@@ -39,6 +40,7 @@ type StorageNode struct {
 
 	mu      sync.Mutex
 	running *running
+	daemon  *daemon.Daemon // with Options.Daemon
 }
 
 // running is a started node.
@@ -54,10 +56,20 @@ type running struct {
 func (s *StorageNode) Node() *sn.Node {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.running == nil {
-		return nil
+	switch {
+	case s.daemon != nil:
+		return s.daemon.Node()
+	case s.running != nil:
+		return s.running.node
 	}
-	return s.running.node
+	return nil
+}
+
+// Daemon returns the storage node daemon (with Options.Daemon), or nil.
+func (s *StorageNode) Daemon() *daemon.Daemon {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.daemon
 }
 
 // Running reports whether the node is started.
@@ -85,11 +97,14 @@ func (s *StorageNode) Start() error {
 func (s *StorageNode) start(l net.Listener) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.running != nil {
+	if s.running != nil || s.daemon != nil {
 		l.Close()
 		return fmt.Errorf("testnet: %s is running", s.Name)
 	}
-	st, err := store.Open(s.Dir, store.Options{Logger: s.log, CacheBytes: 8 << 20, MemTableBytes: 16 << 20})
+	if s.net.opts.Daemon {
+		return s.startDaemon(l)
+	}
+	st, err := store.Open(s.Dir, store.Options{Logger: s.log})
 	if err != nil {
 		l.Close()
 		return fmt.Errorf("testnet: %s: %w", s.Name, err)
@@ -113,7 +128,7 @@ func (s *StorageNode) start(l net.Listener) error {
 	}()
 	go func() {
 		defer wg.Done()
-		if err := s.follow(ctx, node, &wg); err != nil && ctx.Err() == nil {
+		if err := s.follow(ctx, node, &wg); ctx.Err() == nil {
 			s.log.Error("testnet: chain follower stopped", "err", err)
 		}
 	}()
@@ -129,9 +144,12 @@ func (s *StorageNode) start(l net.Listener) error {
 // It is idempotent.
 func (s *StorageNode) Stop() error {
 	s.mu.Lock()
-	r := s.running
-	s.running = nil
+	r, d := s.running, s.daemon
+	s.running, s.daemon = nil, nil
 	s.mu.Unlock()
+	if d != nil {
+		return d.Close()
+	}
 	if r == nil {
 		return nil
 	}
@@ -139,6 +157,26 @@ func (s *StorageNode) Stop() error {
 	r.srv.Close()
 	<-r.done
 	return r.store.Close()
+}
+
+// startDaemon runs the node as the storage node daemon over Dir, on Addr. The daemon
+// listens itself, so the reserved listener is closed first.
+func (s *StorageNode) startDaemon(l net.Listener) error {
+	l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := daemon.Start(ctx, daemon.Config{
+		DataDir: s.Dir, Listen: s.Addr, MetricsListen: "off", Name: s.Name,
+		RetryMin: 50 * time.Millisecond, RetryMax: time.Second, GCMaxDelay: -1,
+	}, daemon.Options{
+		Logger: s.log, Chain: s.net.Chain, BLSKey: s.Keys.BLS, Wallet: chainclient.NewSigner(s.Keys.Operator),
+		ShutdownTimeout: -1,
+	})
+	if err != nil {
+		return fmt.Errorf("testnet: %s: %w", s.Name, err)
+	}
+	s.daemon = d
+	return nil
 }
 
 // WaitEpoch waits until the node has applied the start of epoch e or a later one.

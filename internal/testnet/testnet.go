@@ -12,10 +12,12 @@
 // tools (the CLI) can reach the chain, and Network.WriteWallet saves the wallet key for
 // them.
 //
-// The chain follower of each storage node here is minimal: it translates blob and epoch
-// events into storagenode events, takes the shards the chain assigns and signals
-// EpochSyncDone at once. It does not move shard data between nodes (networks whose
-// committee changes lose the data of moved shards); the storage node daemon does that.
+// By default the chain follower of each storage node is this package's minimal one: it
+// translates blob and epoch events into storagenode events, takes the shards the chain
+// assigns and signals EpochSyncDone at once (unless StorageNode.HoldSync keeps it back,
+// which holds an epoch change open). It does not move shard data between nodes or
+// recover missing slivers. With Options.Daemon the nodes are real storage node daemons
+// (package storagenode/daemon), which do.
 //
 // A Network is safe for concurrent use. Close stops everything; New registers it with
 // t.Cleanup.
@@ -76,6 +78,10 @@ type Options struct {
 	RPC bool
 	// Seed makes the keys reproducible; the same seed gives the same genesis keys.
 	Seed uint64
+	// Daemon runs each storage node as the storage node daemon (package
+	// storagenode/daemon: chain follower, blob sync, shard sync, garbage collection)
+	// instead of this package's minimal follower. StorageNode.HoldSync has no effect then.
+	Daemon bool
 	// Logger receives the logs of every component; nil discards them (set
 	// WALRUS_TEST_LOG=1 to log to stderr in tests).
 	Logger *slog.Logger

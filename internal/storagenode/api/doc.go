@@ -20,7 +20,8 @@
 //	GET  /v1/blobs/{blob_id}/status                            BlobStatus
 //	GET  /v1/health[?detailed=true]                            HealthInfo
 //	POST /v1/migrate/sync_shard                                BCS SignedMessage<SyncShardMsg>;
-//	                                                           BCS SyncShardResponse (see postSyncShard)
+//	                                                           BCS SyncShardResponse; only from the
+//	                                                           shard's owner (Options.ShardOwners)
 //
 // JSON answers use Walrus's success envelope {"success": {"code", "data"}}; failures the
 // Google-style envelope {"error": {"code", "status", "message", "details": [{"@type":
@@ -33,9 +34,10 @@
 // Every body is read with a limit derived from the shard count and the blob: metadata
 // exactly its size for n shards; a sliver exactly the size its stored metadata implies; a
 // batched upload at most the metadata and one maximal pair per owned shard (and exactly its
-// Content-Length); an inconsistency proof the size of the required number of symbols.
-// Larger bodies get 413. Requests, uploads and recovery symbol requests in flight are
-// bounded, as are the bytes of upload bodies held at once; beyond them the node answers 429
+// Content-Length); an inconsistency proof the size of the required number of symbols; a
+// shard sync request the size of a signed request (its answer is capped by
+// MaxSyncShardSlivers and MaxSyncShardBytes). Larger bodies get 413. Requests, uploads,
+// recovery symbol requests and shard syncs in flight are bounded, as are the bytes of upload bodies held at once; beyond them the node answers 429
 // at once rather than queueing. GET reads are open to any origin (CORS).
 //
 // # Safety

@@ -231,9 +231,9 @@ func TestCrashDuringEventProcessing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	// While the node is down: 200 registrations of 150 blob IDs (50 registered twice),
-	// then deletions of a third of the registrations.
-	const blobsN, twice = 150, 50
+	// While the node is down: 400 registrations of 300 blob IDs (100 registered twice),
+	// then deletions of a sixth of the registrations.
+	const blobsN, twice = 300, 100
 	var ids []redstuff.BlobID
 	var roots [][32]byte
 	for range blobsN {
@@ -274,21 +274,25 @@ func TestCrashDuringEventProcessing(t *testing.T) {
 	ref, _ := net.AddCandidate(0)
 	net.StartInProcess(ref)
 
-	net.StartProcess(nd, bin)
+	// Kill it twice while it applies the events, each time after it made some progress.
 	var at uint64
-	nodenet.WaitFor(t, time.Minute, "the node to be applying events", func() (bool, error) {
-		h, err := net.Client(nd.Addr).Health(ctx, false)
-		if err != nil {
-			return false, nil // not listening yet
+	for round := range 2 {
+		net.StartProcess(nd, bin)
+		last := at
+		nodenet.WaitFor(t, time.Minute, "the node to be applying events", func() (bool, error) {
+			h, err := net.Client(nd.Addr).Health(ctx, false)
+			if err != nil {
+				return false, nil // not listening yet
+			}
+			at = h.EventProgress.Persisted
+			return at > last+10, nil
+		})
+		net.Kill(nd)
+		if at >= sys.NextEventSeq {
+			t.Fatalf("kill %d: the node applied all %d events before it could be killed", round+1, sys.NextEventSeq)
 		}
-		at = h.EventProgress.Persisted
-		return at > sys.NextEventSeq/4, nil
-	})
-	net.Kill(nd)
-	if at >= sys.NextEventSeq {
-		t.Fatalf("the node applied all %d events before it could be killed", sys.NextEventSeq)
+		t.Logf("kill %d: the node had applied %d of %d events", round+1, at, sys.NextEventSeq)
 	}
-	t.Logf("killed the node after it applied %d of %d events", at, sys.NextEventSeq)
 
 	net.StartProcess(nd, bin)
 	waitCaughtUp(t, net, nd.Addr)
@@ -304,6 +308,34 @@ func TestCrashDuringEventProcessing(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("blob %s after the crash: status %+v, the reference node has %+v", id, got, want)
+		}
+	}
+}
+
+// TestChainRestart restarts the validator under a running storage node process: the
+// node's event follower rides through the restart, and blobs stored after it are applied,
+// stored and confirmed as before.
+func TestChainRestart(t *testing.T) {
+	bin := nodenet.Binary(t)
+	net := nodenet.New(t, nodenet.Options{Nodes: 1, RPC: true})
+	nd := net.Nodes[0]
+	net.StartProcess(nd, bin)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	before, err := net.Store(ctx, randomData(1, 10_000), nodenet.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net.RestartValidator()
+	after, err := net.Store(ctx, randomData(2, 20_000), nodenet.StoreOptions{})
+	if err != nil {
+		t.Fatalf("store after the chain restart: %v", err)
+	}
+	waitCaughtUp(t, net, nd.Addr)
+	for _, b := range []*nodenet.Blob{before, after} {
+		got, err := net.Read(ctx, b.ID)
+		if err != nil || !bytes.Equal(got, b.Data) {
+			t.Fatalf("read %s: %v", b.ID, err)
 		}
 	}
 }

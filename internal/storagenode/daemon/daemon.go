@@ -44,13 +44,6 @@ type Options struct {
 	// connections that sent none yet) before closing them; 0 means 5 s, negative closes
 	// them at once.
 	ShutdownTimeout time.Duration
-
-	hooks hooks
-}
-
-// hooks let tests observe the daemon.
-type hooks struct {
-	afterApply func([]sn.SequencedEvent)
 }
 
 // Daemon is a running storage node: the node core over its store, the REST API and
@@ -69,7 +62,6 @@ type Daemon struct {
 	store  *store.Store
 	node   *sn.Node
 	view   *chainView
-	hooks  hooks
 
 	counters counters
 	metrics  *metrics
@@ -107,7 +99,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	d := &Daemon{cfg: cfg, log: opts.Logger, key: opts.BLSKey, wallet: opts.Wallet, chain: opts.Chain, hooks: opts.hooks,
+	d := &Daemon{cfg: cfg, log: opts.Logger, key: opts.BLSKey, wallet: opts.Wallet, chain: opts.Chain,
 		invalidating: map[redstuff.BlobID]bool{}, done: make(chan struct{}), shutdownTimeout: opts.ShutdownTimeout}
 	if d.shutdownTimeout == 0 {
 		d.shutdownTimeout = 5 * time.Second

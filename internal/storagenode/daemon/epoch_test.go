@@ -110,25 +110,7 @@ func TestEpochChangeMovesShards(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	// Before the mid-epoch committee selection: the candidate registers and stakes as much
-	// as a genesis node, and genesis node 3 withdraws its stake.
-	joining, op := net.AddCandidate(0)
-	leaving := net.Nodes[3]
-	if _, err := daemon.Register(ctx, net.Chain, op, joining.Keys.BLS, daemon.Registration{
-		Name: joining.Name, NetworkAddress: joining.Addr, CommissionRate: 100, StoragePrice: 1000, WritePrice: 2000,
-		Capacity: 1 << 40, Stake: chainnode.DefaultNodeStake,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	net.StartInProcess(joining)
-	leaver := chainclient.NewSigner(leaving.Keys.Operator)
-	staked, err := net.Chain.AllOwned(ctx, chain.AddressOf(leaving.Keys.Operator.Public().(ed25519.PublicKey)), chain.KindStakedWal)
-	if err != nil || len(staked) != 1 {
-		t.Fatalf("stake of the leaving node: %v, %v", staked, err)
-	}
-	if _, err := net.Chain.Submit(ctx, leaver, &chain.RequestWithdrawStake{StakedWal: staked[0].ObjectID()}); err != nil {
-		t.Fatal(err)
-	}
+	joining, leaving := joinAndLeave(t, ctx, net)
 
 	w := &workload{net: net}
 	for i := range 6 {
@@ -141,28 +123,7 @@ func TestEpochChangeMovesShards(t *testing.T) {
 	w.start(t, 2, 2)
 	defer w.stop()
 
-	// The first committee without the leaving node and with the joining one.
-	var target chain.CommitteeInfo
-	nodenet.WaitFor(t, 4*epoch, "a committee with the joining node instead of the leaving one", func() (bool, error) {
-		sys, err := net.Chain.System(ctx)
-		if err != nil {
-			return false, err
-		}
-		for e := uint32(1); e <= sys.Epoch+1; e++ {
-			c, err := net.Chain.CommitteeAt(ctx, e)
-			if err != nil {
-				continue
-			}
-			has := func(addr string) bool {
-				return slices.ContainsFunc(c.Members, func(m chain.MemberInfo) bool { return m.NetworkAddress == addr })
-			}
-			if has(joining.Addr) && !has(leaving.Addr) {
-				target = c
-				return true, nil
-			}
-		}
-		return false, nil
-	})
+	target := waitNewCommittee(t, ctx, net, joining, leaving, 4*epoch)
 	var gained []uint16
 	for _, m := range target.Members {
 		if m.NetworkAddress == joining.Addr {
@@ -195,24 +156,7 @@ func TestEpochChangeMovesShards(t *testing.T) {
 	w.stop()
 	// Every certified blob is complete at the joining node, for the shards it owns now
 	// (later epoch changes may move shards again: rewards change the stakes).
-	nodenet.WaitFor(t, 4*epoch, "the joining node to hold every certified blob", func() (bool, error) {
-		cmt, err := net.Chain.Committee(ctx)
-		if err != nil {
-			return false, err
-		}
-		var shards []uint16
-		for _, m := range cmt.Members {
-			if m.NetworkAddress == joining.Addr {
-				shards = m.Shards
-			}
-		}
-		for _, b := range w.certified() {
-			if ok, err := net.HoldsAll(ctx, joining.Addr, b.ID, shards); err != nil || !ok {
-				return false, err
-			}
-		}
-		return true, nil
-	})
+	holdsEverything(t, ctx, net, joining.Addr, w.certified, 4*epoch)
 	st := joining.Daemon.Stats()
 	t.Logf("%d reads, %d writes, %d failed reads; joining node: %d slivers by shard sync (%d bytes), %d recovered; %d EpochSyncDone",
 		w.reads.Load(), w.writes.Load(), w.failed.Load(), st.ShardSyncSlivers, st.ShardSyncBytes, st.RecoveredSlivers, st.EpochSyncsSubmitted)
@@ -224,5 +168,119 @@ func TestEpochChangeMovesShards(t *testing.T) {
 	}
 	if st.ShardSyncSlivers == 0 || st.EpochSyncsSubmitted == 0 {
 		t.Fatalf("the joining node took over no sliver by shard sync (%d) or did not signal EpochSyncDone (%d)", st.ShardSyncSlivers, st.EpochSyncsSubmitted)
+	}
+}
+
+// joinAndLeave registers and starts a new node staking as much as a genesis node, and
+// makes genesis node 3 withdraw its stake: at the next committee selection the new node
+// replaces it.
+func joinAndLeave(t *testing.T, ctx context.Context, net *nodenet.Net) (joining, leaving *nodenet.Node) {
+	t.Helper()
+	joining, op := net.AddCandidate(0)
+	leaving = net.Nodes[3]
+	if _, err := daemon.Register(ctx, net.Chain, op, joining.Keys.BLS, daemon.Registration{
+		Name: joining.Name, NetworkAddress: joining.Addr, CommissionRate: 100, StoragePrice: 1000, WritePrice: 2000,
+		Capacity: 1 << 40, Stake: chainnode.DefaultNodeStake,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	net.StartInProcess(joining)
+	leaver := chainclient.NewSigner(leaving.Keys.Operator)
+	staked, err := net.Chain.AllOwned(ctx, chain.AddressOf(leaving.Keys.Operator.Public().(ed25519.PublicKey)), chain.KindStakedWal)
+	if err != nil || len(staked) != 1 {
+		t.Fatalf("stake of the leaving node: %v, %v", staked, err)
+	}
+	if _, err := net.Chain.Submit(ctx, leaver, &chain.RequestWithdrawStake{StakedWal: staked[0].ObjectID()}); err != nil {
+		t.Fatal(err)
+	}
+	return joining, leaving
+}
+
+// waitNewCommittee waits for the first committee with the joining node and without the
+// leaving one (selected, not necessarily started) and returns it.
+func waitNewCommittee(t *testing.T, ctx context.Context, net *nodenet.Net, joining, leaving *nodenet.Node, timeout time.Duration) chain.CommitteeInfo {
+	t.Helper()
+	var target chain.CommitteeInfo
+	nodenet.WaitFor(t, timeout, "a committee with the joining node instead of the leaving one", func() (bool, error) {
+		sys, err := net.Chain.System(ctx)
+		if err != nil {
+			return false, err
+		}
+		for e := uint32(1); e <= sys.Epoch+1; e++ {
+			c, err := net.Chain.CommitteeAt(ctx, e)
+			if err != nil {
+				continue
+			}
+			has := func(addr string) bool {
+				return slices.ContainsFunc(c.Members, func(m chain.MemberInfo) bool { return m.NetworkAddress == addr })
+			}
+			if has(joining.Addr) && !has(leaving.Addr) {
+				target = c
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	return target
+}
+
+// holdsEverything waits until the node at addr holds every blob of blobs in the shards it
+// owns in the current committee.
+func holdsEverything(t *testing.T, ctx context.Context, net *nodenet.Net, addr string, blobs func() []*nodenet.Blob, timeout time.Duration) {
+	t.Helper()
+	nodenet.WaitFor(t, timeout, "the node to hold every certified blob", func() (bool, error) {
+		cmt, err := net.Chain.Committee(ctx)
+		if err != nil {
+			return false, err
+		}
+		var shards []uint16
+		for _, m := range cmt.Members {
+			if m.NetworkAddress == addr {
+				shards = m.Shards
+			}
+		}
+		for _, b := range blobs() {
+			if ok, err := net.HoldsAll(ctx, addr, b.ID, shards); err != nil || !ok {
+				return false, err
+			}
+		}
+		return true, nil
+	})
+}
+
+// TestEpochChangeFallsBackToRecovery stops the leaving node before the epoch change: the
+// joining node cannot pull the shards it takes over from it, falls back to RedStuff
+// recovery from the rest of the committee, and signals EpochSyncDone.
+func TestEpochChangeFallsBackToRecovery(t *testing.T) {
+	const epoch = 4 * time.Second
+	net := nodenet.New(t, nodenet.Options{EpochDuration: epoch, Candidates: 1, Config: func(i int, c *daemon.Config) {
+		c.ShardSyncFallbackAfter = 500 * time.Millisecond
+	}})
+	startAll(t, net)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	joining, leaving := joinAndLeave(t, ctx, net)
+	var blobs []*nodenet.Blob
+	for i := range 4 {
+		b, err := net.Store(ctx, randomData(uint64(50+i), 3000+i*7000), nodenet.StoreOptions{Epochs: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		blobs = append(blobs, b)
+	}
+	target := waitNewCommittee(t, ctx, net, joining, leaving, 4*epoch)
+	net.Stop(leaving)
+	nodenet.WaitFor(t, 4*epoch, "the new committee's epoch", func() (bool, error) {
+		sys, err := net.Chain.System(ctx)
+		return err == nil && sys.Epoch >= target.Epoch, err
+	})
+	holdsEverything(t, ctx, net, joining.Addr, func() []*nodenet.Blob { return blobs }, 4*epoch)
+	nodenet.WaitFor(t, 4*epoch, "the joining node to signal EpochSyncDone", func() (bool, error) {
+		return joining.Daemon.Stats().EpochSyncsSubmitted > 0, nil
+	})
+	st := joining.Daemon.Stats()
+	t.Logf("joining node: %d slivers by shard sync, %d recovered (%d bytes, %d downloaded)", st.ShardSyncSlivers, st.RecoveredSlivers, st.RecoveredBytes, st.RecoveryDownloadedBytes)
+	if st.RecoveredSlivers == 0 {
+		t.Fatal("the joining node recovered no sliver")
 	}
 }

@@ -109,9 +109,6 @@ func (d *Daemon) applyPage(ctx context.Context, page chain.EventPage) error {
 	}
 	d.counters.cursor.Store(int64(d.node.Cursor()))
 	d.counters.epoch.Store(int64(d.node.Epoch()))
-	if d.hooks.afterApply != nil {
-		d.hooks.afterApply(batch)
-	}
 	epochChanged := d.node.Epoch() != before
 	for _, e := range batch {
 		switch ev := e.Event.(type) {

@@ -3,12 +3,14 @@ package daemon_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/walrus-go/walrus/internal/redstuff"
 	"github.com/walrus-go/walrus/internal/storagenode/internal/nodenet"
 )
 
@@ -55,6 +57,7 @@ func TestRecoverEmptyStore(t *testing.T) {
 	if err := os.RemoveAll(victim.Config.DataDir); err != nil {
 		t.Fatal(err)
 	}
+	victim.Config.MetricsListen = "127.0.0.1:0"
 	net.StartInProcess(victim)
 	cmt, err := net.Chain.Committee(ctx)
 	if err != nil {
@@ -96,6 +99,28 @@ func TestRecoverEmptyStore(t *testing.T) {
 		t.Fatalf("downloaded %d bytes to recover %d bytes of slivers: more than 1.5x plus %d bytes of proofs and %d of metadata",
 			st.RecoveryDownloadedBytes, st.RecoveredBytes, st.RecoveryProofBytes, st.RecoveryMetadataBytes)
 	}
+	// The metrics endpoint exports the same counters.
+	resp, err := http.Get("http://" + victim.Daemon.MetricsAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{
+		fmt.Sprintf("walrus_node_recovered_bytes_total %d", st.RecoveredBytes),
+		fmt.Sprintf("walrus_node_recovered_slivers_total %d", st.RecoveredSlivers),
+		`walrus_node_shards{status="Active"} 4`,
+		"walrus_node_recovery_downloaded_bytes_total ",
+		"walrus_node_event_lag ",
+		"walrus_node_served_bytes_total{endpoint=",
+	} {
+		if !strings.Contains(string(body), line) {
+			t.Errorf("metrics lack %q", line)
+		}
+	}
 	if st.BadPeerResponses != 0 {
 		t.Fatalf("%d bad peer responses", st.BadPeerResponses)
 	}
@@ -106,6 +131,4 @@ func TestRecoverEmptyStore(t *testing.T) {
 			t.Fatalf("read %s after recovery: %v", b.ID, err)
 		}
 	}
-	_ = fmt.Sprint
-	_ = redstuff.Primary
 }

@@ -71,6 +71,7 @@ type Net struct {
 	Nodes     []*Node
 
 	candidates []ed25519.PrivateKey
+	vcfg       chainnode.Config
 	mu         sync.Mutex
 	clients    map[string]*nodeclient.Client
 }
@@ -78,14 +79,14 @@ type Net struct {
 // Node is one storage node of a Net: its directory (node.yaml, bls.key, operator.json,
 // db/), its configuration and, while it runs, its in-process daemon or its process.
 type Node struct {
-	Index  int
-	Name   string
-	Addr   string // host:port of the REST API, announced on chain
-	Dir    string
-	Config daemon.Config
-	Keys   chainnode.StorageNodeKeys
-	Daemon *daemon.Daemon
-	Proc   *exec.Cmd
+	Index    int
+	Name     string
+	Addr     string // host:port of the REST API, announced on chain
+	Dir      string
+	Config   daemon.Config
+	Keys     chainnode.StorageNodeKeys
+	Daemon   *daemon.Daemon
+	Proc     *exec.Cmd
 	procDone chan struct{}
 }
 
@@ -181,17 +182,35 @@ func New(t testing.TB, o Options) *Net {
 	if cfg, err = chainnode.GenerateSingle(cfg, g); err != nil {
 		t.Fatal(err)
 	}
-	if n.Validator, err = chainnode.Start(cfg); err != nil {
-		t.Fatal(err)
-	}
-	if n.Chain, err = chainclient.New(n.Validator.Client(), chainclient.Options{Logger: Logger()}); err != nil {
-		t.Fatal(err)
-	}
+	n.vcfg = cfg
+	n.startValidator()
 	t.Cleanup(n.Close)
 	for i, k := range keys {
 		n.Nodes = append(n.Nodes, n.prepare(i, k, addrs[i]))
 	}
 	return n
+}
+
+func (n *Net) startValidator() {
+	var err error
+	if n.Validator, err = chainnode.Start(n.vcfg); err != nil {
+		n.T.Fatal(err)
+	}
+	if n.Chain, err = chainclient.New(n.Validator.Client(), chainclient.Options{Logger: Logger()}); err != nil {
+		n.T.Fatal(err)
+	}
+}
+
+// RestartValidator stops the validator and starts it again on the same home and
+// addresses. Nodes running as processes (over JSON-RPC) ride through it; in-process
+// nodes, whose chain client calls the old validator directly, do not.
+func (n *Net) RestartValidator() {
+	n.T.Helper()
+	n.Chain.Close()
+	if err := n.Validator.Close(); err != nil {
+		n.T.Fatal(err)
+	}
+	n.startValidator()
 }
 
 // prepare writes a node's directory: keys and configuration.

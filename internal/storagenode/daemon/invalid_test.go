@@ -1,0 +1,66 @@
+package daemon_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	sn "github.com/walrus-go/walrus/internal/storagenode"
+	"github.com/walrus-go/walrus/internal/storagenode/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/storagenode/internal/nodetest"
+)
+
+// TestInvalidBlob stores a blob whose metadata commits to an inconsistent encoding (every
+// sliver verifies on its own) and skips the node that holds the inconsistent sliver. Blob
+// sync on that node finds the inconsistency while recovering the sliver, collects
+// invalid-blob attestations from the committee and submits the certificate; the chain
+// marks the blob invalid and every node deletes its data.
+func TestInvalidBlob(t *testing.T) {
+	net := nodenet.New(t, nodenet.Options{})
+	startAll(t, net)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	eb, bad := nodetest.Inconsistent(t, net.Enc, 30_000, 7)
+	id := eb.Metadata.BlobID
+	cmt, err := net.Chain.Committee(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := cmt.Members[0]
+	badShard := uint16(id.PairShard(bad, net.Enc.NShards()))
+	for _, m := range cmt.Members {
+		for _, s := range m.Shards {
+			if s == badShard {
+				owner = m
+			}
+		}
+	}
+	if _, err := net.StoreEncoded(ctx, eb, nodenet.StoreOptions{Skip: []string{owner.NetworkAddress}}); err != nil {
+		t.Fatal(err)
+	}
+	nodenet.WaitFor(t, 30*time.Second, "the chain to mark the blob invalid", func() (bool, error) {
+		st, err := net.Chain.BlobStatus(ctx, id)
+		return st.Invalid, err
+	})
+	nodenet.WaitFor(t, 30*time.Second, "every node to drop the invalid blob", func() (bool, error) {
+		for _, nd := range net.Nodes {
+			c := net.Client(nd.Addr)
+			st, err := c.BlobStatus(ctx, id)
+			if err != nil || st.Kind != sn.BlobStatusInvalid {
+				return false, err
+			}
+			if ms, err := c.MetadataStatus(ctx, id); err != nil || ms != sn.StatusNonexistent {
+				return false, err
+			}
+		}
+		return true, nil
+	})
+	var submitted int64
+	for _, nd := range net.Nodes {
+		submitted += nd.Daemon.Stats().InvalidBlobsSubmitted
+	}
+	if submitted != 1 {
+		t.Fatalf("%d invalid-blob certificates submitted, want 1 (by the node that found the inconsistency)", submitted)
+	}
+}
