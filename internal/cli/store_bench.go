@@ -76,9 +76,12 @@ func benchCommand(ce *clientEnv) *cobra.Command {
 func parseSize(s string) (int, error) {
 	s = strings.TrimSpace(s)
 	mul := 1
-	for suffix, m := range map[string]int{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "B": 1} {
-		if strings.HasSuffix(s, suffix) {
-			s, mul = strings.TrimSuffix(s, suffix), m
+	for _, u := range []struct {
+		suffix string
+		mul    int
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mul = strings.TrimSuffix(s, u.suffix), u.mul
 			break
 		}
 	}

@@ -365,3 +365,16 @@ func TestCLIDaemon(t *testing.T) {
 		t.Fatal("daemon did not stop")
 	}
 }
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int{"0": 0, "17": 17, "5B": 5, "1KiB": 1024, "64MiB": 64 << 20, "1GiB": 1 << 30} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "x", "-1", "1KB", "MiB"} {
+		if _, err := parseSize(in); err == nil {
+			t.Errorf("parseSize(%q) accepted", in)
+		}
+	}
+}

@@ -48,7 +48,6 @@ func BenchmarkStoreRead(b *testing.B) {
 	ct.base.(*http.Transport).MaxIdleConnsPerHost = 64
 	cfg := net.ClientConfig()
 	cfg.HTTPClient = &http.Client{Transport: ct}
-	cfg.MaxConcurrentUploads = 3
 	c, err := net.NewClient(cfg)
 	if err != nil {
 		b.Fatal(err)

@@ -10,7 +10,9 @@
 // an owned Storage resource that covers the size and lifetime, or reserves space and
 // registers the blob in two pipelined transactions. It uploads the metadata and every
 // sliver pair a node holds to each committee member in one batched request per node,
-// concurrently (Config.MaxConcurrentUploads) and with retries and backoff, collects
+// concurrently (Config.MaxConcurrentUploads) and with retries and backoff (a node that
+// has not seen the registration yet is retried quickly; before a body of more than 4 MiB
+// the client waits for the registration with small status requests), collects
 // BLS-signed storage confirmations until the signers hold a quorum of the shards
 // (3w >= 2n+1), aggregates them into the chain certificate and certifies the blob.
 // Uploads to the remaining nodes go on in the background for a bounded time (the tail,

@@ -73,6 +73,9 @@ func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob,
 	return fmt.Errorf("client: certifying blob %s: the epoch kept changing: %w", eb.Metadata.BlobID, lastErr)
 }
 
+// uploadCounters count the batched uploads of one collect and their pairs.
+type uploadCounters struct{ uploads, pairs atomic.Int64 }
+
 // confirmation is the outcome of uploading to one member.
 type confirmation struct {
 	m   *member
@@ -87,6 +90,13 @@ func (c *Client) collect(ctx context.Context, view *committeeView, eb *redstuff.
 	id := eb.Metadata.BlobID
 	msg := sn.ConfirmationMessage(view.epoch, id, p)
 	st.Nodes = len(view.members)
+	// Tail uploads go on counting after Store returned: they count into uc, which is read
+	// into st only now and when the quorum is reached.
+	uc := &uploadCounters{}
+	defer func() {
+		st.SliverUploads += uc.uploads.Load()
+		st.PairsUploaded += uc.pairs.Load()
+	}()
 
 	// Uploads run under their own context: the caller's cancellation reaches them until a
 	// quorum confirmed; after that only the tail deadline ends them.
@@ -115,7 +125,7 @@ func (c *Client) collect(ctx context.Context, view *committeeView, eb *redstuff.
 				return
 			}
 			defer func() { <-sem }()
-			sig, err := c.uploadTo(upCtx, m, eb.Metadata, pairs, p, msg, &quorum, st)
+			sig, err := c.uploadTo(upCtx, m, eb.Metadata, pairs, p, msg, &quorum, uc)
 			results <- confirmation{m: m, sig: sig, err: err}
 		}()
 	}
@@ -181,29 +191,40 @@ func (c *Client) collect(ctx context.Context, view *committeeView, eb *redstuff.
 
 // uploadTo sends the metadata and pairs to one member in one batched request and, unless
 // a quorum was reached meanwhile, fetches and checks its confirmation.
-func (c *Client) uploadTo(ctx context.Context, m *member, md *redstuff.Metadata, pairs []*redstuff.SliverPair, p sn.Persistence, msg []byte, quorum *atomic.Bool, st *StoreStats) (bls.Signature, error) {
+func (c *Client) uploadTo(ctx context.Context, m *member, md *redstuff.Metadata, pairs []*redstuff.SliverPair, p sn.Persistence, msg []byte, quorum *atomic.Bool, uc *uploadCounters) (bls.Signature, error) {
 	if m.node == nil {
 		return bls.Signature{}, m.err
 	}
 	if len(pairs) == 0 {
 		return bls.Signature{}, errors.New("the node holds no shards")
 	}
-	{
-		err := c.retry(ctx, true, func() error {
-			atomic.AddInt64(&st.SliverUploads, 1)
-			atomic.AddInt64(&st.PairsUploaded, int64(len(pairs)))
-			_, err := m.node.StoreSlivers(ctx, md, pairs)
-			return err
-		})
-		if err != nil {
-			return bls.Signature{}, fmt.Errorf("upload: %w", err)
+	start := time.Now()
+	size := 0
+	for _, pr := range pairs {
+		size += len(pr.Primary.Data) + len(pr.Secondary.Data)
+	}
+	if size > statusCheckThreshold {
+		// A node that has not seen the registration yet would refuse a large body after
+		// part of it was sent: wait for the registration with small status requests.
+		if err := c.waitRegistered(ctx, m, md.BlobID); err != nil {
+			return bls.Signature{}, fmt.Errorf("waiting for the registration: %w", err)
 		}
 	}
+	err := c.retry(ctx, true, func() error {
+		uc.uploads.Add(1)
+		uc.pairs.Add(int64(len(pairs)))
+		_, err := m.node.StoreSlivers(ctx, md, pairs)
+		return err
+	})
+	if err != nil {
+		return bls.Signature{}, fmt.Errorf("upload: %w", err)
+	}
+	c.log.Debug("client: uploaded", "blob", md.BlobID, "node", m.info.Name, "pairs", len(pairs), "duration", time.Since(start))
 	if quorum.Load() {
 		return bls.Signature{}, errors.New("quorum reached before the confirmation")
 	}
 	var signed sn.SignedMessage
-	err := c.retry(ctx, true, func() error {
+	err = c.retry(ctx, true, func() error {
 		var err error
 		signed, err = m.node.Confirmation(ctx, md.BlobID, p)
 		return err
@@ -211,6 +232,7 @@ func (c *Client) uploadTo(ctx context.Context, m *member, md *redstuff.Metadata,
 	if err != nil {
 		return bls.Signature{}, fmt.Errorf("confirmation: %w", err)
 	}
+	c.log.Debug("client: confirmed", "blob", md.BlobID, "node", m.info.Name, "duration", time.Since(start))
 	if !bytes.Equal(signed.Message, msg) {
 		return bls.Signature{}, fmt.Errorf("confirmation: the node signed %x, expected %x (epoch change?)", signed.Message, msg)
 	}
@@ -218,6 +240,22 @@ func (c *Client) uploadTo(ctx context.Context, m *member, md *redstuff.Metadata,
 		return bls.Signature{}, fmt.Errorf("confirmation: %w", err)
 	}
 	return signed.Signature, nil
+}
+
+// statusCheckThreshold is the upload size above which the client first checks that the
+// node has seen the blob's registration.
+const statusCheckThreshold = 4 << 20
+
+// waitRegistered polls a node's status of a blob until it reports a registration, for at
+// most RegistrationTimeout.
+func (c *Client) waitRegistered(ctx context.Context, m *member, id redstuff.BlobID) error {
+	return c.retry(ctx, true, func() error {
+		s, err := m.node.BlobStatus(ctx, id)
+		if err == nil && s.Kind == sn.BlobStatusNonexistent {
+			return fmt.Errorf("the node has not seen the registration: %w", sn.ErrNotRegistered)
+		}
+		return err
+	})
 }
 
 // waitable reports errors that mean the node has not caught up with the chain yet: it has

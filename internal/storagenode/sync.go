@@ -104,6 +104,27 @@ func (n *Node) ChangeDoneEpoch() uint32 { return n.st.Load().changeDone }
 // ShardStatus returns the status of a shard on the node (ShardNone if it does not hold it).
 func (n *Node) ShardStatus(shard uint16) ShardStatus { return n.st.Load().shards[shard] }
 
+// SwapShardStatus changes the status of a shard from old to new if it is old, for the
+// shard sync driver: a sync that finished (ActiveSync or ActiveRecover to Active) must not
+// overwrite a status an epoch change set meanwhile (LockedToMove, say). It reports whether
+// the status changed. new may not be ShardNone (see DropShard).
+func (n *Node) SwapShardStatus(shard uint16, old, new ShardStatus) (bool, error) {
+	if int(shard) >= n.n || new == store.ShardNone || !new.Readable() {
+		return false, fmt.Errorf("%w: shard %d status %s", ErrMalformed, shard, new)
+	}
+	swapped := false
+	err := n.changeShards(func(shards map[uint16]store.ShardStatus, b *store.Batch) error {
+		if shards[shard] != old {
+			return nil
+		}
+		shards[shard] = new
+		b.SetShardStatus(shard, new)
+		swapped = true
+		return nil
+	})
+	return swapped, err
+}
+
 // AddVerified adds a sliver that the caller has already verified against the upload's
 // metadata (a sliver rebuilt by redstuff.Config.RecoverSliver, which checks it), so that
 // it is not verified again; otherwise it is Add. The index and shard checks of Add apply.

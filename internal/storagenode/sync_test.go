@@ -205,6 +205,16 @@ func TestStoreShardSlivers(t *testing.T) {
 			t.Fatalf("%s sliver of the synced blob: %s, %v", a, st, err)
 		}
 	}
+	// The sync finishes only from a sync status.
+	if ok, err := e.Node.SwapShardStatus(3, store.ShardActiveRecover, store.ShardActive); ok || err != nil {
+		t.Fatalf("swap from the wrong status: %v, %v", ok, err)
+	}
+	if ok, err := e.Node.SwapShardStatus(3, store.ShardActiveSync, store.ShardActive); !ok || err != nil || e.Node.ShardStatus(3) != store.ShardActive {
+		t.Fatalf("swap: %v, %v", ok, err)
+	}
+	if _, err := e.Node.SwapShardStatus(3, store.ShardActive, store.ShardNone); !errors.Is(err, sn.ErrMalformed) {
+		t.Fatalf("swap to None: %v", err)
+	}
 	if _, err := e.Node.StoreShardSlivers(5, items[:1]); !errors.Is(err, sn.ErrShardNotAssigned) {
 		t.Fatalf("store into a shard not owned: %v", err)
 	}

@@ -28,7 +28,6 @@ type blobSyncer struct {
 type syncEntry struct {
 	attempts int
 	running  bool
-	waiting  bool // waiting for a retry timer
 	// activeOnly limits the sync to Active shards (the startup scan, which leaves shards
 	// being synced or recovered to the shard syncer); events widen it to all owned shards.
 	activeOnly bool
@@ -104,14 +103,12 @@ func (s *blobSyncer) finish(ctx context.Context, id redstuff.BlobID, e *syncEntr
 	if delay > s.d.cfg.RetryMax || delay <= 0 {
 		delay = s.d.cfg.RetryMax
 	}
-	e.waiting = true
 	time.AfterFunc(delay, func() {
 		if ctx.Err() != nil {
 			return
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		e.waiting = false
 		s.queue = append(s.queue, id)
 		s.signal()
 	})

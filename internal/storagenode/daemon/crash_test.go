@@ -322,6 +322,7 @@ func TestChainRestart(t *testing.T) {
 	net.StartProcess(nd, bin)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	waitCaughtUp(t, net, nd.Addr)
 	before, err := net.Store(ctx, randomData(1, 10_000), nodenet.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -36,7 +36,8 @@ type Options struct {
 	BLSKey *bls.SecretKey
 	Wallet *chainclient.Signer
 	// Registry receives the node's metrics; nil means a registry of its own. The metrics
-	// endpoint serves this registry.
+	// endpoint serves this registry. Daemons cannot share one (the series carry no node
+	// label).
 	Registry *prometheus.Registry
 	// StartTimeout bounds how long Start waits for the chain to answer; 0 means 1 min.
 	StartTimeout time.Duration

@@ -157,6 +157,9 @@ func TestEpochChangeMovesShards(t *testing.T) {
 	// Every certified blob is complete at the joining node, for the shards it owns now
 	// (later epoch changes may move shards again: rewards change the stakes).
 	holdsEverything(t, ctx, net, joining.Addr, w.certified, 4*epoch)
+	nodenet.WaitFor(t, 4*epoch, "the joining node to count its EpochSyncDone", func() (bool, error) {
+		return joining.Daemon.Stats().EpochSyncsSubmitted > 0, nil
+	})
 	st := joining.Daemon.Stats()
 	t.Logf("%d reads, %d writes, %d failed reads; joining node: %d slivers by shard sync (%d bytes), %d recovered; %d EpochSyncDone",
 		w.reads.Load(), w.writes.Load(), w.failed.Load(), st.ShardSyncSlivers, st.ShardSyncBytes, st.RecoveredSlivers, st.EpochSyncsSubmitted)
@@ -278,9 +281,9 @@ func TestEpochChangeFallsBackToRecovery(t *testing.T) {
 	nodenet.WaitFor(t, 4*epoch, "the joining node to signal EpochSyncDone", func() (bool, error) {
 		return joining.Daemon.Stats().EpochSyncsSubmitted > 0, nil
 	})
+	nodenet.WaitFor(t, 4*epoch, "the joining node to count recovered slivers", func() (bool, error) {
+		return joining.Daemon.Stats().RecoveredSlivers > 0, nil
+	})
 	st := joining.Daemon.Stats()
 	t.Logf("joining node: %d slivers by shard sync, %d recovered (%d bytes, %d downloaded)", st.ShardSyncSlivers, st.RecoveredSlivers, st.RecoveredBytes, st.RecoveryDownloadedBytes)
-	if st.RecoveredSlivers == 0 {
-		t.Fatal("the joining node recovered no sliver")
-	}
 }

@@ -81,6 +81,10 @@ func TestRecoverEmptyStore(t *testing.T) {
 		}
 		return true, nil
 	})
+	// The counters follow the stores: wait for the syncs to finish.
+	nodenet.WaitFor(t, time.Minute, "the blob syncs to finish", func() (bool, error) {
+		return victim.Daemon.Stats().BlobSyncsPending == 0, nil
+	})
 	st := victim.Daemon.Stats()
 	var want int64
 	for _, b := range blobs {

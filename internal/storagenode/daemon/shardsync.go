@@ -212,16 +212,20 @@ func (s *shardSyncer) syncShard(ctx context.Context, shard uint16, epoch uint32)
 				return err
 			}
 			d.log.Warn("previous owner does not hand over the shard; recovering it instead", "shard", shard, "epoch", epoch, "err", err)
-			if err := d.node.SetShardStatus(shard, store.ShardActiveRecover); err != nil {
-				return err
+			if ok, err := d.node.SwapShardStatus(shard, store.ShardActiveSync, store.ShardActiveRecover); err != nil || !ok {
+				return fmt.Errorf("daemon: shard %d changed status during its sync: %v", shard, err)
 			}
 		}
 	}
 	if err := s.complete(ctx, shard); err != nil {
 		return err
 	}
-	if err := d.node.SetShardStatus(shard, store.ShardActive); err != nil {
-		return err
+	status := d.node.ShardStatus(shard)
+	if status != store.ShardActiveSync && status != store.ShardActiveRecover {
+		return fmt.Errorf("daemon: shard %d became %s during its sync", shard, status)
+	}
+	if ok, err := d.node.SwapShardStatus(shard, status, store.ShardActive); err != nil || !ok {
+		return fmt.Errorf("daemon: shard %d changed status during its sync: %v", shard, err)
 	}
 	s.mu.Lock()
 	delete(s.started, shard)
