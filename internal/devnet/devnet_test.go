@@ -254,6 +254,40 @@ func TestDevnet(t *testing.T) {
 		t.Fatalf("PUT: %d %s", resp.StatusCode, body)
 	}
 
+	// Storing an already certified blob answers alreadyCertified without uploading.
+	path1m := filepath.Join(files, fmt.Sprintf("blob-%d", 1<<20))
+	out, err := walrus(t, bin, d.config, "store", path1m, "--epochs", "2", "--json")
+	if err != nil || !strings.Contains(out, "alreadyCertified") {
+		t.Fatalf("second store of the same blob: %v\n%s", err, out)
+	}
+	// A 32 MiB blob, then lifecycle operations on a deletable blob.
+	big, bigData := randomFile(t, files, 32<<20)
+	bigID := storeCLI(t, bin, d.config, big)
+	if got := readHTTP(t, d.http, bigID); !bytes.Equal(got, bigData) {
+		t.Fatalf("HTTP read of 32 MiB differs")
+	}
+	blobs = append(blobs, stored{bigID, bigData})
+	lifePath, _ := randomFile(t, files, 777)
+	out, err = walrus(t, bin, d.config, "store", lifePath, "--epochs", "1", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lifeID, objID := jsonField(t, out, "blobId"), jsonField(t, out, "id")
+	before := jsonField(t, out, "endEpoch")
+	out, err = walrus(t, bin, d.config, "extend", "--blob-obj-id", objID, "--epochs-extended", "2", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := jsonField(t, out, "endEpoch"); after == before {
+		t.Fatalf("extend left the end epoch at %s: %s", after, out)
+	}
+	if _, err := walrus(t, bin, d.config, "delete", "--blob-id", lifeID, "--yes"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := walrus(t, bin, d.config, "read", lifeID, "--out", filepath.Join(files, "deleted")); err == nil {
+		t.Fatalf("a deleted blob was still readable")
+	}
+
 	// Kill one storage node process: every blob still reads.
 	pid, err := os.ReadFile(filepath.Join(dir, "nodes", "3", "pid"))
 	if err != nil {
@@ -286,4 +320,19 @@ func mustRequest(t *testing.T, method, url string, body []byte) *http.Request {
 		t.Fatal(err)
 	}
 	return req
+}
+
+// jsonField returns the first string or number value of "key" in a JSON document.
+func jsonField(t *testing.T, doc, key string) string {
+	t.Helper()
+	i := strings.Index(doc, `"`+key+`":`)
+	if i < 0 {
+		t.Fatalf("no %q in %s", key, doc)
+	}
+	v := strings.TrimLeft(doc[i+len(key)+3:], " ")
+	if strings.HasPrefix(v, `"`) {
+		return v[1 : 1+strings.IndexByte(v[1:], '"')]
+	}
+	end := strings.IndexAny(v, ",}\n")
+	return strings.TrimSpace(v[:end])
 }
