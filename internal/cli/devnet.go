@@ -114,7 +114,7 @@ func runDevnet(e *env, f devnetFlags) error {
 		return withHint(err, "see the node logs in "+filepath.Join(dir, "nodes", "<i>", "node.log"))
 	}
 	daemonURL := "http://" + f.http
-	if err := waitReady(rctx, daemonURL+"/status", daemonDone); err != nil {
+	if err := devnet.WaitHTTP(rctx, &http.Client{Timeout: 2 * time.Second}, daemonURL+"/status", daemonDone); err != nil {
 		return fmt.Errorf("the publisher/aggregator did not become ready: %w", err)
 	}
 	fmt.Fprintln(e.stdout, "devnet ready")
@@ -135,34 +135,5 @@ func runDevnet(e *env, f devnetFlags) error {
 			err = errors.New("the publisher/aggregator stopped")
 		}
 		return err
-	}
-}
-
-// waitReady polls url until it answers 200, the daemon fails, or ctx ends.
-func waitReady(ctx context.Context, url string, failed <-chan error) error {
-	hc := &http.Client{Timeout: 2 * time.Second}
-	t := time.NewTimer(0)
-	defer t.Stop()
-	delay := 20 * time.Millisecond
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case err := <-failed:
-			if err == nil {
-				err = errors.New("stopped")
-			}
-			return err
-		case <-t.C:
-		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if resp, err := hc.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		delay = min(2*delay, time.Second)
-		t.Reset(delay)
 	}
 }

@@ -153,15 +153,16 @@ func (n *Network) Endpoints() Endpoints {
 func (n *Network) WaitReady(ctx context.Context) error {
 	hc := &http.Client{Timeout: 2 * time.Second}
 	for _, u := range n.Endpoints().Nodes {
-		if err := waitHTTP(ctx, hc, u+"/v1/health"); err != nil {
+		if err := WaitHTTP(ctx, hc, u+"/v1/health", nil); err != nil {
 			return fmt.Errorf("devnet: storage node %s did not become ready: %w", u, err)
 		}
 	}
 	return nil
 }
 
-// waitHTTP polls url until it answers 200, backing off up to a second.
-func waitHTTP(ctx context.Context, hc *http.Client, url string) error {
+// WaitHTTP polls url until it answers 200, backing off up to a second. It gives up when
+// ctx ends or when failed (if not nil) delivers: the server it waits for has stopped.
+func WaitHTTP(ctx context.Context, hc *http.Client, url string, failed <-chan error) error {
 	delay := 20 * time.Millisecond
 	t := time.NewTimer(0)
 	defer t.Stop()
@@ -169,6 +170,11 @@ func waitHTTP(ctx context.Context, hc *http.Client, url string) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case err := <-failed:
+			if err == nil {
+				err = errors.New("stopped")
+			}
+			return err
 		case <-t.C:
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
