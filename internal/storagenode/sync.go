@@ -129,37 +129,13 @@ func (n *Node) SwapShardStatus(shard uint16, old, new ShardStatus) (bool, error)
 // metadata (a sliver rebuilt by redstuff.Config.RecoverSliver, which checks it), so that
 // it is not verified again; otherwise it is Add. The index and shard checks of Add apply.
 func (u *Upload) AddVerified(pair int, s *redstuff.Sliver, encoded []byte) error {
-	if err := u.failed(); err != nil {
+	k, stored, err := u.admit(pair, s)
+	if err != nil || stored {
 		return err
-	}
-	st := u.n.st.Load()
-	shard, err := u.n.checkPair(st, u.id, pair, true)
-	if err != nil {
-		return err
-	}
-	want := pair
-	if s.Axis == redstuff.Secondary {
-		want = u.n.n - 1 - pair
-	}
-	if s.Index != want {
-		return fmt.Errorf("%w: %s sliver %d in sliver pair %d, want sliver %d", ErrInvalidSliver, s.Axis, s.Index, pair, want)
-	}
-	k := sliverKey{shard, s.Axis}
-	if u.added[k] {
-		return fmt.Errorf("%w: %s sliver of pair %d sent twice", ErrMalformed, s.Axis, pair)
-	}
-	u.added[k] = true
-	has, err := u.n.store.HasSliver(shard, s.Axis, u.id)
-	if err != nil {
-		return u.n.internal("read sliver", err)
-	}
-	if has {
-		u.present++
-		return nil
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.batch.PutSliver(shard, s.Axis, u.id, encoded)
+	u.batch.PutSliver(k.shard, s.Axis, u.id, encoded)
 	u.slivs = append(u.slivs, k)
 	return nil
 }

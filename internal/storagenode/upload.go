@@ -136,33 +136,9 @@ func (u *Upload) CheckPair(pair int) error {
 // background; Add waits for a free worker (or ctx) when it starts a group, and a failed
 // verification is returned by a later Add or by Commit.
 func (u *Upload) Add(ctx context.Context, pair int, s *redstuff.Sliver, encoded []byte) error {
-	if err := u.failed(); err != nil {
+	k, stored, err := u.admit(pair, s)
+	if err != nil || stored {
 		return err
-	}
-	st := u.n.st.Load()
-	shard, err := u.n.checkPair(st, u.id, pair, true)
-	if err != nil {
-		return err
-	}
-	want := pair
-	if s.Axis == redstuff.Secondary {
-		want = u.n.n - 1 - pair
-	}
-	if s.Index != want {
-		return fmt.Errorf("%w: %s sliver %d in sliver pair %d, want sliver %d", ErrInvalidSliver, s.Axis, s.Index, pair, want)
-	}
-	k := sliverKey{shard, s.Axis}
-	if u.added[k] {
-		return fmt.Errorf("%w: %s sliver of pair %d sent twice", ErrMalformed, s.Axis, pair)
-	}
-	u.added[k] = true
-	has, err := u.n.store.HasSliver(shard, s.Axis, u.id)
-	if err != nil {
-		return u.n.internal("read sliver", err)
-	}
-	if has {
-		u.present++
-		return nil
 	}
 	p := pendingSliver{s: s, enc: encoded, key: k}
 	if len(s.Data) >= verifyAloneBytes {
@@ -331,4 +307,40 @@ func (u *Upload) finishLocked() {
 		u.done = true
 		u.batch.Close()
 	}
+}
+
+// admit runs the checks every added sliver passes: the upload has not failed, the pair is
+// on a shard the node owns and may write, the sliver is the pair's sliver of its axis, and
+// it was not sent before in this upload. stored reports a sliver the node already holds
+// (counted as present; nothing more to do).
+func (u *Upload) admit(pair int, s *redstuff.Sliver) (k sliverKey, stored bool, err error) {
+	if err := u.failed(); err != nil {
+		return k, false, err
+	}
+	st := u.n.st.Load()
+	shard, err := u.n.checkPair(st, u.id, pair, true)
+	if err != nil {
+		return k, false, err
+	}
+	want := pair
+	if s.Axis == redstuff.Secondary {
+		want = u.n.n - 1 - pair
+	}
+	if s.Index != want {
+		return k, false, fmt.Errorf("%w: %s sliver %d in sliver pair %d, want sliver %d", ErrInvalidSliver, s.Axis, s.Index, pair, want)
+	}
+	k = sliverKey{shard, s.Axis}
+	if u.added[k] {
+		return k, false, fmt.Errorf("%w: %s sliver of pair %d sent twice", ErrMalformed, s.Axis, pair)
+	}
+	u.added[k] = true
+	has, err := u.n.store.HasSliver(shard, s.Axis, u.id)
+	if err != nil {
+		return k, false, u.n.internal("read sliver", err)
+	}
+	if has {
+		u.present++
+		return k, true, nil
+	}
+	return k, false, nil
 }
