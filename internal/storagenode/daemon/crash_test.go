@@ -22,7 +22,7 @@ import (
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/api"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
-	"github.com/walrus-go/walrus/internal/storagenode/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/nodenet"
 )
 
 func TestMain(m *testing.M) {

@@ -14,7 +14,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
-	"github.com/walrus-go/walrus/internal/storagenode/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/nodenet"
 	"github.com/walrus-go/walrus/internal/storagenode/store"
 )
 

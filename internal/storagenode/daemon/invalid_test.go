@@ -6,7 +6,7 @@ import (
 	"time"
 
 	sn "github.com/walrus-go/walrus/internal/storagenode"
-	"github.com/walrus-go/walrus/internal/storagenode/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/nodenet"
 	"github.com/walrus-go/walrus/internal/storagenode/internal/nodetest"
 )
 

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/walrus-go/walrus/internal/storagenode/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/nodenet"
 )
 
 func randomData(seed uint64, size int) []byte {
