@@ -155,6 +155,34 @@ type Client struct {
 
 	tails  sync.WaitGroup
 	closed atomic.Bool
+	bad    [numBadKinds]atomic.Int64
+}
+
+// Kinds of bad node responses counted by BadResponses.
+const (
+	badMetadata = iota
+	badSliver
+	numBadKinds
+)
+
+// BadResponses counts the answers of storage nodes that arrived but failed verification
+// since the Client was created: metadata that does not match the blob ID, and slivers that
+// do not match the metadata. Each is also logged at warning level with the node's name.
+// Such answers come from faulty or Byzantine nodes (or a corrupting network); the read
+// goes on with other nodes.
+type BadResponses struct {
+	Metadata, Slivers int64
+}
+
+// BadResponses returns the counts of node answers that failed verification.
+func (c *Client) BadResponses() BadResponses {
+	return BadResponses{Metadata: c.bad[badMetadata].Load(), Slivers: c.bad[badSliver].Load()}
+}
+
+func (c *Client) badResponse(kind int, node string, id redstuff.BlobID, err error) {
+	c.bad[kind].Add(1)
+	what := [numBadKinds]string{"metadata", "sliver"}[kind]
+	c.log.Warn("storage node answered with data that failed verification", "node", node, "kind", what, "blob", id, "err", err)
 }
 
 // New returns a Client.

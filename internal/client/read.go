@@ -159,7 +159,9 @@ func (c *Client) metadata(ctx context.Context, view *committeeView, id redstuff.
 			}
 			m, err := mb.node.Metadata(ctx, id)
 			if err == nil {
-				err = view.enc.VerifyMetadata(m)
+				if err = view.enc.VerifyMetadata(m); err != nil {
+					c.badResponse(badMetadata, mb.info.Name, id, err)
+				}
 			}
 			if err != nil {
 				err = fmt.Errorf("node %s: %w", mb.info.Name, err)
@@ -198,8 +200,9 @@ func (c *Client) primarySlivers(ctx context.Context, view *committeeView, m *red
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type answer struct {
-		s   *redstuff.Sliver
-		err error
+		s    *redstuff.Sliver
+		node string
+		err  error
 	}
 	answers := make(chan answer, n)
 	next, inflight := 0, 0
@@ -218,10 +221,11 @@ func (c *Client) primarySlivers(ctx context.Context, view *committeeView, m *red
 			if err != nil {
 				err = fmt.Errorf("node %s: primary sliver %d: %w", mb.info.Name, pair, err)
 			}
-			answers <- answer{s: s, err: err}
+			answers <- answer{s: s, node: mb.info.Name, err: err}
 		}()
 	}
 	var verified, pending []*redstuff.Sliver
+	var pendingFrom []string
 	var errs []error
 	prog.report("slivers", 0, int64(need))
 	for len(verified) < need {
@@ -240,6 +244,7 @@ func (c *Client) primarySlivers(ctx context.Context, view *committeeView, m *red
 				}
 			} else {
 				pending = append(pending, a.s)
+				pendingFrom = append(pendingFrom, a.node)
 			}
 		}
 		// Verify in batches: when everything asked for has arrived, or enough for a
@@ -247,12 +252,13 @@ func (c *Client) primarySlivers(ctx context.Context, view *committeeView, m *red
 		if inflight == 0 || len(verified)+len(pending) >= need || len(pending) >= 16 {
 			for i, err := range enc.VerifySlivers(m, pending) {
 				if err != nil {
-					errs = append(errs, fmt.Errorf("primary sliver %d: %w", pending[i].Index, err))
+					c.badResponse(badSliver, pendingFrom[i], id, err)
+					errs = append(errs, fmt.Errorf("node %s: primary sliver %d: %w", pendingFrom[i], pending[i].Index, err))
 					continue
 				}
 				verified = append(verified, pending[i])
 			}
-			pending = pending[:0]
+			pending, pendingFrom = pending[:0], pendingFrom[:0]
 			prog.report("slivers", int64(min(len(verified), need)), int64(need))
 		}
 	}

@@ -162,7 +162,7 @@ func New(cfg Config) (*Handler, error) {
 	for _, k := range cfg.AllowedHeaders {
 		h.allowed[strings.ToLower(k)] = true
 	}
-	m, err := newMetrics(cfg.Registerer)
+	m, err := newMetrics(cfg.Registerer, cfg.Blobs)
 	if err != nil {
 		return nil, err
 	}

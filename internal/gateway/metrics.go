@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/walrus-go/walrus/internal/client"
 )
 
 // metrics are the handler's Prometheus metrics; with no registerer they are kept but not
@@ -17,7 +19,13 @@ type metrics struct {
 	bytesRead   prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+// badCounter is implemented by *client.Client: counts of storage node answers that failed
+// verification.
+type badCounter interface {
+	BadResponses() client.BadResponses
+}
+
+func newMetrics(reg prometheus.Registerer, blobs any) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "walrus", Subsystem: "gateway", Name: "requests_total",
@@ -41,8 +49,21 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Bytes of blobs read.",
 		}),
 	}
+	collectors := []prometheus.Collector{m.requests, m.duration, m.inFlight, m.bytesStored, m.bytesRead}
+	if bc, ok := blobs.(badCounter); ok {
+		for kind, get := range map[string]func(client.BadResponses) int64{
+			"metadata": func(b client.BadResponses) int64 { return b.Metadata },
+			"sliver":   func(b client.BadResponses) int64 { return b.Slivers },
+		} {
+			collectors = append(collectors, prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Namespace: "walrus", Subsystem: "client", Name: "bad_node_responses_total",
+				Help:        "Storage node answers that failed verification, by kind.",
+				ConstLabels: prometheus.Labels{"kind": kind},
+			}, func() float64 { return float64(get(bc.BadResponses())) }))
+		}
+	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.bytesStored, m.bytesRead} {
+		for _, c := range collectors {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}

@@ -54,6 +54,10 @@ type Options struct {
 	Config func(i int, c *daemon.Config)
 	// Seed makes keys reproducible; 0 means 1.
 	Seed uint64
+	// ValidatorBinary, if set, runs the validator as a `walrus chain start` process of this
+	// binary (JSON-RPC on loopback, implies RPC) instead of in this process, so tests can
+	// kill it; Validator is then nil and Chain talks to it over HTTP.
+	ValidatorBinary string
 }
 
 // Net is a running network. Its methods may be called from several goroutines, except
@@ -63,7 +67,7 @@ type Net struct {
 	Dir       string
 	Opts      Options
 	Genesis   *chain.Genesis
-	Validator *chainnode.Node
+	Validator *chainnode.Node // nil when the validator runs as a process
 	Chain     *chainclient.Client
 	RPCAddr   string // host:port of the validator's JSON-RPC, if Options.RPC
 	Wallet    *chainclient.Signer
@@ -72,6 +76,8 @@ type Net struct {
 
 	candidates []ed25519.PrivateKey
 	vcfg       chainnode.Config
+	vproc      *exec.Cmd
+	vdone      chan struct{}
 	mu         sync.Mutex
 	clients    map[string]*nodeclient.Client
 }
@@ -175,12 +181,16 @@ func New(t testing.TB, o Options) *Net {
 	}
 	cfg := chainnode.Config{Home: filepath.Join(n.Dir, "validator"), P2PListen: "127.0.0.1:0", RPCListen: chainnode.RPCOff,
 		Heartbeat: o.Heartbeat, Logger: Logger()}
-	if o.RPC {
+	if o.RPC || o.ValidatorBinary != "" {
 		n.RPCAddr = FreeAddr(t)
 		cfg.RPCListen = n.RPCAddr
 	}
 	if cfg, err = chainnode.GenerateSingle(cfg, g); err != nil {
 		t.Fatal(err)
+	}
+	if o.ValidatorBinary != "" {
+		cfg.P2PListen = FreeAddr(t) // fixed across restarts of the process
+		n.writeValidatorConfig(cfg)
 	}
 	n.vcfg = cfg
 	n.startValidator()
@@ -193,12 +203,92 @@ func New(t testing.TB, o Options) *Net {
 
 func (n *Net) startValidator() {
 	var err error
-	if n.Validator, err = chainnode.Start(n.vcfg); err != nil {
+	if n.Opts.ValidatorBinary != "" {
+		n.startValidatorProcess()
+		if n.Chain != nil {
+			return // the HTTP client outlives restarts of the process
+		}
+		n.Chain, err = chainclient.Dial(n.RPCAddr, chainclient.Options{Logger: Logger()})
+	} else {
+		if n.Validator, err = chainnode.Start(n.vcfg); err != nil {
+			n.T.Fatal(err)
+		}
+		n.Chain, err = chainclient.New(n.Validator.Client(), chainclient.Options{Logger: Logger()})
+	}
+	if err != nil {
 		n.T.Fatal(err)
 	}
-	if n.Chain, err = chainclient.New(n.Validator.Client(), chainclient.Options{Logger: Logger()}); err != nil {
+}
+
+// writeValidatorConfig writes the chain.yaml that `walrus chain start --home` reads.
+func (n *Net) writeValidatorConfig(cfg chainnode.Config) {
+	b, err := yaml.Marshal(map[string]string{
+		"p2p_listen": cfg.P2PListen, "rpc_listen": cfg.RPCListen, "heartbeat": cfg.Heartbeat.String(), "log_level": "info",
+	})
+	if err == nil {
+		err = os.WriteFile(filepath.Join(cfg.Home, "chain.yaml"), b, 0o600)
+	}
+	if err != nil {
 		n.T.Fatal(err)
 	}
+}
+
+// startValidatorProcess runs `walrus chain start --home` with its output appended to
+// HOME/validator.log and waits until its JSON-RPC answers.
+func (n *Net) startValidatorProcess() {
+	t := n.T
+	t.Helper()
+	log, err := os.OpenFile(filepath.Join(n.vcfg.Home, "validator.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(n.Opts.ValidatorBinary, "chain", "start", "--home", n.vcfg.Home)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		log.Close()
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	n.vproc, n.vdone = cmd, done
+	go func() {
+		cmd.Wait() //nolint:errcheck // a killed process reports its signal
+		log.Close()
+		close(done)
+	}()
+	WaitFor(t, time.Minute, "the validator's JSON-RPC", func() (bool, error) {
+		select {
+		case <-done:
+			return false, fmt.Errorf("the validator process exited; see %s", filepath.Join(n.vcfg.Home, "validator.log"))
+		default:
+		}
+		c, err := net.DialTimeout("tcp", n.RPCAddr, time.Second)
+		if err != nil {
+			return false, nil
+		}
+		c.Close()
+		return true, nil
+	})
+}
+
+// stopValidator stops the validator: in-process, or its process with sig (SIGTERM waits
+// up to 20 s before SIGKILL).
+func (n *Net) stopValidator(sig syscall.Signal) error {
+	if n.vproc == nil {
+		if n.Validator == nil {
+			return nil
+		}
+		n.Chain.Close()
+		return n.Validator.Close()
+	}
+	n.vproc.Process.Signal(sig) //nolint:errcheck // it may have exited
+	select {
+	case <-n.vdone:
+	case <-time.After(20 * time.Second):
+		n.vproc.Process.Kill() //nolint:errcheck // it may have exited
+		<-n.vdone
+	}
+	n.vproc = nil
+	return nil
 }
 
 // RestartValidator stops the validator and starts it again on the same home and
@@ -206,10 +296,25 @@ func (n *Net) startValidator() {
 // nodes, whose chain client calls the old validator directly, do not.
 func (n *Net) RestartValidator() {
 	n.T.Helper()
-	n.Chain.Close()
-	if err := n.Validator.Close(); err != nil {
+	if err := n.stopValidator(syscall.SIGTERM); err != nil {
 		n.T.Fatal(err)
 	}
+	n.startValidator()
+}
+
+// KillValidator kills the validator process with SIGKILL (ValidatorBinary only);
+// StartValidator starts it again.
+func (n *Net) KillValidator() {
+	n.T.Helper()
+	if n.vproc == nil {
+		n.T.Fatal("KillValidator: the validator is not a process")
+	}
+	n.stopValidator(syscall.SIGKILL) //nolint:errcheck // a process stop has no error
+}
+
+// StartValidator starts the validator after KillValidator.
+func (n *Net) StartValidator() {
+	n.T.Helper()
 	n.startValidator()
 }
 
@@ -263,8 +368,8 @@ func (n *Net) Close() {
 	for _, nd := range n.Nodes {
 		n.Stop(nd)
 	}
+	n.stopValidator(syscall.SIGTERM) //nolint:errcheck // best effort at cleanup
 	n.Chain.Close()
-	n.Validator.Close()
 }
 
 // StartInProcess starts a node's daemon in this process.

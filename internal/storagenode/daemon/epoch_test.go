@@ -2,7 +2,6 @@ package daemon_test
 
 import (
 	"context"
-	"crypto/ed25519"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -11,10 +10,8 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/internal/chain"
-	"github.com/walrus-go/walrus/internal/chain/chainclient"
-	"github.com/walrus-go/walrus/internal/chain/chainnode"
-	"github.com/walrus-go/walrus/internal/storagenode/daemon"
 	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/storagenode/daemon"
 	"github.com/walrus-go/walrus/internal/storagenode/store"
 )
 
@@ -179,21 +176,13 @@ func TestEpochChangeMovesShards(t *testing.T) {
 // replaces it.
 func joinAndLeave(t *testing.T, ctx context.Context, net *nodenet.Net) (joining, leaving *nodenet.Node) {
 	t.Helper()
-	joining, op := net.AddCandidate(0)
-	leaving = net.Nodes[3]
-	if _, err := daemon.Register(ctx, net.Chain, op, joining.Keys.BLS, daemon.Registration{
-		Name: joining.Name, NetworkAddress: joining.Addr, CommissionRate: 100, StoragePrice: 1000, WritePrice: 2000,
-		Capacity: 1 << 40, Stake: chainnode.DefaultNodeStake,
-	}); err != nil {
+	joining, err := net.Join(ctx, 0)
+	if err != nil {
 		t.Fatal(err)
 	}
 	net.StartInProcess(joining)
-	leaver := chainclient.NewSigner(leaving.Keys.Operator)
-	staked, err := net.Chain.AllOwned(ctx, chain.AddressOf(leaving.Keys.Operator.Public().(ed25519.PublicKey)), chain.KindStakedWal)
-	if err != nil || len(staked) != 1 {
-		t.Fatalf("stake of the leaving node: %v, %v", staked, err)
-	}
-	if _, err := net.Chain.Submit(ctx, leaver, &chain.RequestWithdrawStake{StakedWal: staked[0].ObjectID()}); err != nil {
+	leaving = net.Nodes[3]
+	if err := net.Leave(ctx, leaving); err != nil {
 		t.Fatal(err)
 	}
 	return joining, leaving
@@ -203,28 +192,7 @@ func joinAndLeave(t *testing.T, ctx context.Context, net *nodenet.Net) (joining,
 // leaving one (selected, not necessarily started) and returns it.
 func waitNewCommittee(t *testing.T, ctx context.Context, net *nodenet.Net, joining, leaving *nodenet.Node, timeout time.Duration) chain.CommitteeInfo {
 	t.Helper()
-	var target chain.CommitteeInfo
-	nodenet.WaitFor(t, timeout, "a committee with the joining node instead of the leaving one", func() (bool, error) {
-		sys, err := net.Chain.System(ctx)
-		if err != nil {
-			return false, err
-		}
-		for e := uint32(1); e <= sys.Epoch+1; e++ {
-			c, err := net.Chain.CommitteeAt(ctx, e)
-			if err != nil {
-				continue
-			}
-			has := func(addr string) bool {
-				return slices.ContainsFunc(c.Members, func(m chain.MemberInfo) bool { return m.NetworkAddress == addr })
-			}
-			if has(joining.Addr) && !has(leaving.Addr) {
-				target = c
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-	return target
+	return net.WaitCommittee(ctx, joining, leaving, timeout)
 }
 
 // holdsEverything waits until the node at addr holds every blob of blobs in the shards it

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/nodenet"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
-	"github.com/walrus-go/walrus/internal/nodenet"
 )
 
 // TestGarbageCollection checks that every node deletes the data of blobs whose

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/nodenet"
+	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/internal/nodetest"
 )
 

@@ -1,0 +1,68 @@
+package nodenet
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/chain/chainclient"
+	"github.com/walrus-go/walrus/internal/chain/chainnode"
+	"github.com/walrus-go/walrus/internal/storagenode/daemon"
+)
+
+// Join prepares the i-th candidate node (AddCandidate) and registers it on chain with as
+// much stake as a genesis node, so that it enters the committee at the next selection.
+// The caller starts it.
+func (n *Net) Join(ctx context.Context, i int) (*Node, error) {
+	nd, op := n.AddCandidate(i)
+	_, err := daemon.Register(ctx, n.Chain, op, nd.Keys.BLS, daemon.Registration{
+		Name: nd.Name, NetworkAddress: nd.Addr, CommissionRate: 100, StoragePrice: 1000, WritePrice: 2000,
+		Capacity: 1 << 40, Stake: chainnode.DefaultNodeStake,
+	})
+	return nd, err
+}
+
+// Leave makes the node's operator withdraw its stake: at the next committee selection the
+// node leaves the committee.
+func (n *Net) Leave(ctx context.Context, nd *Node) error {
+	staked, err := n.Chain.AllOwned(ctx, chain.AddressOf(nd.Keys.Operator.Public().(ed25519.PublicKey)), chain.KindStakedWal)
+	if err != nil {
+		return err
+	}
+	if len(staked) != 1 {
+		return fmt.Errorf("nodenet: %s has %d stakes, want 1", nd.Name, len(staked))
+	}
+	_, err = n.Chain.Submit(ctx, chainclient.NewSigner(nd.Keys.Operator), &chain.RequestWithdrawStake{StakedWal: staked[0].ObjectID()})
+	return err
+}
+
+// WaitCommittee waits for the first committee (selected, not necessarily started) with
+// joining and without leaving, and returns it.
+func (n *Net) WaitCommittee(ctx context.Context, joining, leaving *Node, timeout time.Duration) chain.CommitteeInfo {
+	n.T.Helper()
+	var target chain.CommitteeInfo
+	WaitFor(n.T, timeout, "a committee with the joining node instead of the leaving one", func() (bool, error) {
+		sys, err := n.Chain.System(ctx)
+		if err != nil {
+			return false, err
+		}
+		for e := uint32(1); e <= sys.Epoch+1; e++ {
+			c, err := n.Chain.CommitteeAt(ctx, e)
+			if err != nil {
+				continue
+			}
+			has := func(addr string) bool {
+				return slices.ContainsFunc(c.Members, func(m chain.MemberInfo) bool { return m.NetworkAddress == addr })
+			}
+			if has(joining.Addr) && !has(leaving.Addr) {
+				target = c
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	return target
+}
