@@ -4,7 +4,7 @@ STATICCHECK_VERSION ?= v0.8.2
 GOBIN ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 
-.PHONY: check fmt vet staticcheck tidy test test-short bench build
+.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz
 
 check: fmt vet staticcheck tidy test
 
@@ -30,6 +30,25 @@ tidy:
 test:
 	$(GO) test -race -timeout 30m ./...
 	$(GO) test -count=1 -timeout 30m -run 'Vectors' ./internal/...
+	$(MAKE) resilience
+
+# The fault-injection suite (CI subset): prints the scenario table (docs/resilience.md).
+resilience:
+	$(GO) test -count=1 -timeout 20m -run 'TestResilience' -v ./internal/resilience/ | grep -v '^=== \|^    --- \|^--- PASS'
+
+# Longer runs: the suite with larger blobs and three rounds, then every fuzz target for
+# FUZZTIME each.
+FUZZTIME ?= 30s
+soak:
+	WALRUS_SOAK=1 $(GO) test -count=1 -timeout 2h -run 'TestResilience' -v ./internal/resilience/
+	$(MAKE) fuzz
+
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./internal/...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
 
 test-short:
 	$(GO) test -short ./...

@@ -31,6 +31,7 @@ const (
 	DefaultTailFactor                 = 0.5
 	DefaultTailBase                   = 500 * time.Millisecond
 	DefaultMaxEpochChangeRetries      = 3
+	DefaultHedgeDelay                 = time.Second
 )
 
 // Config configures a Client. Chain is required; every other field has the documented
@@ -77,6 +78,11 @@ type Config struct {
 	// MaxEpochChangeRetries bounds how often a store collects confirmations again after
 	// the epoch moved under it; 0 means DefaultMaxEpochChangeRetries.
 	MaxEpochChangeRetries int
+	// HedgeDelay is how long a read waits without any sliver arriving before it asks one
+	// more node, so that a node that accepts requests and never answers delays a read by
+	// about this much instead of RequestTimeout; 0 means DefaultHedgeDelay, negative
+	// means never.
+	HedgeDelay time.Duration
 	// EncodingParallelism is the number of goroutines encoding and verification may use;
 	// 0 means GOMAXPROCS.
 	EncodingParallelism int
@@ -122,6 +128,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxEpochChangeRetries <= 0 {
 		c.MaxEpochChangeRetries = DefaultMaxEpochChangeRetries
 	}
+	if c.HedgeDelay == 0 {
+		c.HedgeDelay = DefaultHedgeDelay
+	}
 	return c
 }
 
@@ -166,8 +175,8 @@ const (
 )
 
 // BadResponses counts the answers of storage nodes that arrived but failed verification
-// since the Client was created: metadata that does not match the blob ID, and slivers that
-// do not match the metadata. Each is also logged at warning level with the node's name.
+// since the Client was created: metadata that is malformed or does not match the blob ID,
+// and slivers that are malformed, not the one asked for, or do not match the metadata. Each is also logged at warning level with the node's name.
 // Such answers come from faulty or Byzantine nodes (or a corrupting network); the read
 // goes on with other nodes.
 type BadResponses struct {

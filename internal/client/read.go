@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
+	"time"
 
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/redstuff"
+	"github.com/walrus-go/walrus/internal/storagenode/nodeclient"
 )
 
 // ReadOptions configures a read. The zero value reads with the default consistency check.
@@ -158,10 +160,13 @@ func (c *Client) metadata(ctx context.Context, view *committeeView, id redstuff.
 				return
 			}
 			m, err := mb.node.Metadata(ctx, id)
+			bad := errors.Is(err, nodeclient.ErrBadAnswer)
 			if err == nil {
-				if err = view.enc.VerifyMetadata(m); err != nil {
-					c.badResponse(badMetadata, mb.info.Name, id, err)
-				}
+				err = view.enc.VerifyMetadata(m)
+				bad = err != nil
+			}
+			if bad {
+				c.badResponse(badMetadata, mb.info.Name, id, err)
 			}
 			if err != nil {
 				err = fmt.Errorf("node %s: %w", mb.info.Name, err)
@@ -218,6 +223,9 @@ func (c *Client) primarySlivers(ctx context.Context, view *committeeView, m *red
 				return
 			}
 			s, err := mb.node.Sliver(ctx, id, pair, redstuff.Primary)
+			if errors.Is(err, nodeclient.ErrBadAnswer) {
+				c.badResponse(badSliver, mb.info.Name, id, err)
+			}
 			if err != nil {
 				err = fmt.Errorf("node %s: primary sliver %d: %w", mb.info.Name, pair, err)
 			}
@@ -228,15 +236,36 @@ func (c *Client) primarySlivers(ctx context.Context, view *committeeView, m *red
 	var pendingFrom []string
 	var errs []error
 	prog.report("slivers", 0, int64(need))
+	// hedged counts extra requests sent because no answer came for HedgeDelay: a node
+	// that accepts a request and never answers costs one hedge delay, not a timeout.
+	hedged := 0
+	hedgeTimer := time.NewTimer(c.cfg.HedgeDelay)
+	defer hedgeTimer.Stop()
+	hedge := hedgeTimer.C
+	if c.cfg.HedgeDelay < 0 {
+		hedge = nil
+	}
 	for len(verified) < need {
-		for inflight < c.cfg.MaxConcurrentSliverReads && next < n && len(verified)+len(pending)+inflight < need {
+		for inflight < c.cfg.MaxConcurrentSliverReads && next < n && len(verified)+len(pending)+inflight < need+hedged {
 			launch()
 		}
 		if inflight == 0 && len(pending) == 0 {
 			break
 		}
 		if inflight > 0 {
-			a := <-answers
+			var a answer
+			select {
+			case a = <-answers:
+			case <-hedge:
+				if next < n {
+					hedged++
+				}
+				hedgeTimer.Reset(c.cfg.HedgeDelay)
+				continue
+			}
+			if hedge != nil {
+				hedgeTimer.Reset(c.cfg.HedgeDelay)
+			}
 			inflight--
 			if a.err != nil {
 				if len(errs) < 8 {

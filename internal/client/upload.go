@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -227,6 +228,10 @@ func (c *Client) uploadTo(ctx context.Context, m *member, md *redstuff.Metadata,
 	err = c.retry(ctx, true, func() error {
 		var err error
 		signed, err = m.node.Confirmation(ctx, md.BlobID, p)
+		if err == nil && !bytes.Equal(signed.Message, msg) && messageEpoch(signed.Message) < messageEpoch(msg) {
+			return fmt.Errorf("%w: it signed for epoch %d, the committee is of epoch %d", errNodeBehind,
+				messageEpoch(signed.Message), messageEpoch(msg))
+		}
 		return err
 	})
 	if err != nil {
@@ -258,11 +263,24 @@ func (c *Client) waitRegistered(ctx context.Context, m *member, id redstuff.Blob
 	})
 }
 
+// errNodeBehind: a node confirmed for an earlier epoch than the committee's; it has not
+// applied the epoch change yet.
+var errNodeBehind = errors.New("the node has not reached the epoch yet")
+
+// messageEpoch is the epoch of a signed protocol message (intent ‖ epoch u32 LE ‖ ...),
+// or 0 if it is too short.
+func messageEpoch(m []byte) uint32 {
+	if len(m) < 7 {
+		return 0
+	}
+	return binary.LittleEndian.Uint32(m[3:7])
+}
+
 // waitable reports errors that mean the node has not caught up with the chain yet: it has
 // not seen the registration, or is still taking over its shards, or lacks slivers that a
 // concurrent upload is storing.
 func waitable(err error) bool {
-	return errors.Is(err, sn.ErrNotRegistered) || errors.Is(err, sn.ErrShardNotAssigned) ||
+	return errors.Is(err, errNodeBehind) || errors.Is(err, sn.ErrNotRegistered) || errors.Is(err, sn.ErrShardNotAssigned) ||
 		errors.Is(err, sn.ErrMissingSlivers) || errors.Is(err, sn.ErrShardLocked)
 }
 

@@ -47,7 +47,7 @@ func epochChange(t *testing.T, ctx context.Context, sz size, r *row) {
 	killed := make(chan struct{})
 	var once sync.Once
 	c.proxy(leaving).OnRequest(func(method, path string) {
-		if strings.Contains(path, "sync_shard") && syncs.Add(1) == 3 {
+		if strings.Contains(path, "sync_shard") && syncs.Add(1) == 4 {
 			once.Do(func() {
 				go func() {
 					c.kill(leaving)

@@ -28,20 +28,22 @@ type scenario struct {
 
 // size is the scale of a run: the CI subset, or the soak run's larger blobs and rounds.
 type size struct {
-	blobs  []int // sizes of the blobs written per step
+	shards uint16 // shards of the main network (the largest blob grows with it)
+	blobs  []int  // sizes of the blobs written per step
 	big    int   // size of the blob a crash interrupts
 	rounds int   // how often the main table runs
 }
 
 func runSize() size {
 	if os.Getenv("WALRUS_SOAK") != "" {
-		return size{blobs: []int{0, 1, 4096, 1 << 20, 8 << 20}, big: 32 << 20, rounds: 3}
+		return size{shards: 100, blobs: []int{0, 1, 4096, 1 << 20, 8 << 20}, big: 32 << 20, rounds: 3}
 	}
-	return size{blobs: []int{1, 50_000, 1 << 20}, big: 4 << 20, rounds: 1}
+	// 14 shards hold blobs of at most 3.93 MB.
+	return size{shards: 14, blobs: []int{1, 50_000, 1 << 20}, big: 3 << 20, rounds: 1}
 }
 
 // TestResilience runs the scenario table on a network of 7 storage node processes over
-// 14 shards (f = 4 shards: two nodes) and the epoch-change scenario on a second network
+// 14 shards (f = 4 shards: two nodes; 100 shards in a soak run) and the epoch-change scenario on a second network
 // whose epochs last 10 s; it prints the report.
 func TestResilience(t *testing.T) {
 	if testing.Short() {
@@ -65,8 +67,8 @@ func TestResilience(t *testing.T) {
 	defer cancel()
 
 	t.Run("main", func(t *testing.T) {
-		c := newCluster(t, clusterOptions{nodes: 7, shards: 14})
-		setup := &row{name: "setup: 7 nodes, 14 shards"}
+		c := newCluster(t, clusterOptions{nodes: 7, shards: sz.shards})
+		setup := &row{name: fmt.Sprintf("setup: 7 nodes, %d shards", sz.shards)}
 		start := time.Now()
 		c.writeBlobs(ctx, setup, sz.blobs...)
 		c.readAll(ctx, setup)

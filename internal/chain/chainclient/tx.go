@@ -208,8 +208,8 @@ type account struct {
 	// in nonce order.
 	mu      sync.Mutex
 	synced  bool
-	next    uint64              // the nonce of the next transaction
-	pending map[uint64]struct{} // nonces admitted but not yet seen in a block
+	next    uint64            // the nonce of the next transaction
+	pending map[uint64][]byte // transactions admitted but not yet seen in a block, by nonce
 }
 
 func (c *Client) account(addr chain.Address) *account {
@@ -217,14 +217,17 @@ func (c *Client) account(addr chain.Address) *account {
 	defer c.mu.Unlock()
 	a, ok := c.accounts[addr]
 	if !ok {
-		a = &account{pending: make(map[uint64]struct{})}
+		a = &account{pending: make(map[uint64][]byte)}
 		c.accounts[addr] = a
 	}
 	return a
 }
 
 // resync sets the next nonce from the committed state, skipping the nonces of this
-// client's own transactions still in flight. a.mu is held.
+// client's own transactions still in flight. Those in flight from the committed nonce on
+// are broadcast again: a validator that crashed or restarted loses its mempool, and
+// without them every later nonce would be rejected (a copy still in a mempool is refused
+// as a duplicate, which is harmless). a.mu is held.
 func (c *Client) resync(ctx context.Context, addr chain.Address, a *account) error {
 	acct, err := c.Account(ctx, addr)
 	if err != nil {
@@ -232,8 +235,12 @@ func (c *Client) resync(ctx context.Context, addr chain.Address, a *account) err
 	}
 	next := acct.Nonce
 	for {
-		if _, ok := a.pending[next]; !ok {
+		raw, ok := a.pending[next]
+		if !ok {
 			break
+		}
+		if _, err := c.rpc.BroadcastTxSync(ctx, cmttypes.Tx(raw)); err != nil {
+			c.logger.Debug("chainclient: rebroadcast of an in-flight transaction", "nonce", next, "err", err)
 		}
 		next++
 	}
@@ -258,31 +265,40 @@ func (c *Client) SubmitAsync(ctx context.Context, s *Signer, p chain.Payload, fe
 			return nil, err
 		}
 	}
-	nonce := a.next
-	tx, err := c.Sign(ctx, s, p, nonce, fee)
-	if err != nil {
-		return nil, err
-	}
-	settle := func(res *TxResult, err error) {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		delete(a.pending, nonce)
-		// A transaction rejected before execution (bad nonce, fee it could not pay) did not
-		// consume its nonce; neither did one whose outcome is unknown, maybe. Read the
-		// nonce again before the next submission.
-		if err != nil && (res == nil || res.Fee == 0) {
-			a.synced = false
+	for attempt := 0; ; attempt++ {
+		nonce := a.next
+		tx, err := c.Sign(ctx, s, p, nonce, fee)
+		if err != nil {
+			return nil, err
 		}
+		settle := func(res *TxResult, err error) {
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			delete(a.pending, nonce)
+			// A transaction rejected before execution (bad nonce, fee it could not pay) did
+			// not consume its nonce; neither did one whose outcome is unknown, maybe. Read
+			// the nonce again before the next submission.
+			if err != nil && (res == nil || res.Fee == 0) {
+				a.synced = false
+			}
+		}
+		raw := tx.Encode()
+		pend, err := c.broadcast(ctx, raw, settle)
+		if err != nil {
+			a.synced = false
+			// A nonce rejection means the bookkeeping was off (another client of the same
+			// key, or in-flight transactions a restarted validator lost): read the nonce
+			// again, send the lost ones again, and retry once.
+			if attempt == 0 && errors.Is(err, chain.ErrNonce) && c.resync(ctx, addr, a) == nil {
+				continue
+			}
+			return nil, err
+		}
+		pend.Digest = tx.Digest(c.params.Load().ChainID)
+		a.next = nonce + 1
+		a.pending[nonce] = raw
+		return pend, nil
 	}
-	pend, err := c.broadcast(ctx, tx.Encode(), settle)
-	if err != nil {
-		a.synced = false
-		return nil, err
-	}
-	pend.Digest = tx.Digest(c.params.Load().ChainID)
-	a.next = nonce + 1
-	a.pending[nonce] = struct{}{}
-	return pend, nil
 }
 
 // Submit is SubmitAsync followed by Wait: it returns the result of the transaction once

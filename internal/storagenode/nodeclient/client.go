@@ -32,6 +32,10 @@ import (
 	"github.com/walrus-go/walrus/internal/storagenode/api"
 )
 
+// ErrBadAnswer is a successful answer whose body is malformed or is not what was asked
+// for (another blob's metadata, another sliver): the node is faulty or lying.
+var ErrBadAnswer = errors.New("nodeclient: bad answer")
+
 // Options configures a Client. The zero value is valid.
 type Options struct {
 	// HTTPClient sends the requests; nil means a client of its own with keep-alive
@@ -191,10 +195,10 @@ func (c *Client) Metadata(ctx context.Context, id redstuff.BlobID) (*redstuff.Me
 	}
 	m, err := redstuff.DecodeMetadata(data)
 	if err != nil {
-		return nil, fmt.Errorf("nodeclient: metadata of %s: %w", id, err)
+		return nil, fmt.Errorf("%w: metadata of %s: %w", ErrBadAnswer, id, err)
 	}
 	if m.BlobID != id {
-		return nil, fmt.Errorf("nodeclient: asked for the metadata of %s, got %s", id, m.BlobID)
+		return nil, fmt.Errorf("%w: asked for the metadata of %s, got %s", ErrBadAnswer, id, m.BlobID)
 	}
 	return m, nil
 }
@@ -219,14 +223,14 @@ func (c *Client) Sliver(ctx context.Context, id redstuff.BlobID, pair int, a red
 	}
 	s, err := redstuff.DecodeSliver(data, a, len(data))
 	if err != nil {
-		return nil, fmt.Errorf("nodeclient: %s sliver of pair %d of %s: %w", a, pair, id, err)
+		return nil, fmt.Errorf("%w: %s sliver of pair %d of %s: %w", ErrBadAnswer, a, pair, id, err)
 	}
 	want := pair
 	if a == redstuff.Secondary {
 		want = c.opts.NShards - 1 - pair
 	}
 	if s.Index != want && (a == redstuff.Primary || c.opts.NShards > 0) {
-		return nil, fmt.Errorf("nodeclient: asked for %s sliver %d of %s, got sliver %d", a, want, id, s.Index)
+		return nil, fmt.Errorf("%w: asked for %s sliver %d of %s, got sliver %d", ErrBadAnswer, a, want, id, s.Index)
 	}
 	return s, nil
 }
