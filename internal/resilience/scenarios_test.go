@@ -385,8 +385,8 @@ func killNodeDuringIngest(t *testing.T, ctx context.Context, c *cluster, r *row,
 	met := c.metrics(nd)
 	r.recovered = int64(met["walrus_node_recovered_bytes_total"])
 	r.downloaded = int64(met["walrus_node_recovery_downloaded_bytes_total"])
-	r.note = fmt.Sprintf("%s killed as a %d MiB upload to it began; the store certified without it; restarted, it rebuilt its part",
-		nd.Name, sz.big>>20)
+	r.note = fmt.Sprintf("%s killed as a %d MiB upload to it began; the store certified without it; restarted, it holds its part again (%.0f slivers rebuilt, %s bytes uploaded to it again by the client's retries)",
+		nd.Name, sz.big>>20, met["walrus_node_recovered_slivers_total"], thousands(int64(met["walrus_node_ingest_bytes_total"])))
 }
 
 // killValidator kills the validator process with SIGKILL while stores are submitting
@@ -458,13 +458,16 @@ func networkFaults(t *testing.T, ctx context.Context, c *cluster, r *row, sz siz
 		{Kind: faultproxy.Cut, CutAfter: 2048},
 		{Kind: faultproxy.Blackhole},
 	}
+	var took []string
 	for _, f := range faults {
 		c.healAll()
 		for _, m := range bad {
 			c.proxy(c.node(m.NetworkAddress)).Set(f)
 		}
+		start := time.Now()
 		c.writeBlobs(ctx, r, sz.blobs[len(sz.blobs)-1])
 		c.readAll(ctx, r)
+		took = append(took, fmt.Sprintf("%s %.1f s", f.Kind, time.Since(start).Seconds()))
 	}
 	c.healAll()
 	for _, p := range c.proxies {
@@ -477,6 +480,6 @@ func networkFaults(t *testing.T, ctx context.Context, c *cluster, r *row, sz siz
 		faulted += p.Stats().TotalFaulted()
 	}
 	c.healAll()
-	r.note = fmt.Sprintf("%d nodes behind links that delay 300 ms, drop half the requests, cut answers after 2 KiB, or never answer; then 10%% loss on every link (%d requests faulted in all)",
-		len(bad), faulted)
+	r.note = fmt.Sprintf("%d nodes behind links that delay 300 ms, drop half the requests, cut answers after 2 KiB, or never answer (%s); then 10%% loss on every link (%d requests faulted in all)",
+		len(bad), strings.Join(took, ", "), faulted)
 }

@@ -74,6 +74,8 @@ type devnetOptions struct {
 	heartbeat time.Duration // default: none
 	rpc       bool          // serve JSON-RPC on a loopback port
 	accounts  []chain.GenesisAccount
+	// timeoutCommit is the wait after each block before the next (default chainnode's).
+	timeoutCommit time.Duration
 }
 
 func newDevnet(t testing.TB, o devnetOptions) *devnet {
@@ -98,6 +100,7 @@ func newDevnet(t testing.TB, o devnetOptions) *devnet {
 	if o.rpc {
 		cfg.RPCListen = freeAddr(t)
 	}
+	cfg.TimeoutCommit = o.timeoutCommit
 	cfg, err = chainnode.GenerateSingle(cfg, g)
 	if err != nil {
 		t.Fatal(err)
