@@ -31,7 +31,7 @@ import (
 func hostileInput(t *testing.T, ctx context.Context, c *cluster, r *row) {
 	_, nodes := c.committee(ctx)
 	node := nodes[0]
-	daemonAddr := c.startDaemon(ctx)
+	daemonAddr, daemonPID := c.startDaemon(ctx)
 
 	id := c.certified()[0].id.String()
 	garbage := func(n int) []byte {
@@ -145,6 +145,13 @@ func hostileInput(t *testing.T, ctx context.Context, c *cluster, r *row) {
 	if rss > 1<<30 {
 		t.Errorf("%s peaked at %d MiB of memory under hostile input", node.Name, rss>>20)
 	}
+	drss, err := rssHighWater(daemonPID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if drss > 1<<30 {
+		t.Errorf("the publisher/aggregator peaked at %d MiB of memory under hostile input", drss>>20)
+	}
 	// Stores still work through the daemon, and directly.
 	data := garbage(5000)
 	preq, err := http.NewRequestWithContext(ctx, "PUT", daemonBase+"/v1/blobs?epochs=20", bytes.NewReader(data))
@@ -170,7 +177,7 @@ func hostileInput(t *testing.T, ctx context.Context, c *cluster, r *row) {
 	c.mu.Unlock()
 	r.written++
 	c.writeBlobs(ctx, r, 10_000)
-	r.note = fmt.Sprintf("%d malformed requests to a node, the publisher/aggregator and the validator: all stayed up; node peak RSS %d MiB", sent, rss>>20)
+	r.note = fmt.Sprintf("%d malformed requests to a node, the publisher/aggregator and the validator: all stayed up; peak RSS %d MiB (node), %d MiB (publisher/aggregator)", sent, rss>>20, drss>>20)
 }
 
 // sendRaw writes payload on a fresh connection and reads whatever comes back for a
@@ -190,8 +197,8 @@ func sendRaw(addr, payload string) {
 }
 
 // startDaemon runs a `walrus daemon` process (publisher and aggregator) with its own
-// funded wallet and returns its address; it is stopped when the test ends.
-func (c *cluster) startDaemon(ctx context.Context) string {
+// funded wallet and returns its address and process ID; it is stopped when the test ends.
+func (c *cluster) startDaemon(ctx context.Context) (string, int) {
 	t := c.t
 	t.Helper()
 	dir := t.TempDir()
@@ -226,5 +233,5 @@ func (c *cluster) startDaemon(ctx context.Context) string {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK, nil
 	})
-	return addr
+	return addr, cmd.Process.Pid
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -287,9 +288,17 @@ func byzantine(t *testing.T, ctx context.Context, c *cluster, r *row) {
 	if peerBad == 0 {
 		t.Errorf("%s rebuilt its slivers with liars among its peers but counted no bad peer response", victim.Name)
 	}
+	nodeLog, err := os.ReadFile(filepath.Join(victim.Dir, "node.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	warned := strings.Count(string(nodeLog), "a peer's answer failed verification")
+	if warned == 0 {
+		t.Errorf("%s counted %d bad peer answers but logged none", victim.Name, peerBad)
+	}
 	c.healAll()
-	r.note = fmt.Sprintf("%d nodes (%s shards) served corrupted slivers, metadata and symbols, or refused: client counted %d bad metadata and %d bad slivers (%d warnings logged); %s rebuilt its disk past %d bad symbol answers",
-		len(liars), shardCount(liars), badMeta, badSlivers, logged, victim.Name, peerBad)
+	r.note = fmt.Sprintf("%d nodes (%s shards) served corrupted slivers, metadata and symbols, or refused: client counted %d bad metadata and %d bad slivers (%d warnings logged); %s rebuilt its disk past %d bad symbols (%d warnings in its log)",
+		len(liars), shardCount(liars), badMeta, badSlivers, logged, victim.Name, peerBad, warned)
 }
 
 func isMember(ms []chain.MemberInfo, addr string) bool {

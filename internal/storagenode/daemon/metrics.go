@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/store"
 )
@@ -132,6 +133,15 @@ func newMetrics(reg *prometheus.Registry, c *counters, node *sn.Node) *metrics {
 func (m *metrics) badResponse(c *counters, kind string) {
 	c.bad.Add(1)
 	m.bad.WithLabelValues(kind).Inc()
+}
+
+// badPeer counts n bad answers of one kind from a peer and logs them once: a peer whose
+// answers fail verification is faulty or lying, which an operator wants to see.
+func (d *Daemon) badPeer(kind, peer string, blob redstuff.BlobID, n int, err error) {
+	for range n {
+		d.metrics.badResponse(&d.counters, kind)
+	}
+	d.log.Warn("a peer's answer failed verification", "kind", kind, "peer", peer, "blob", blob, "count", n, "err", err)
 }
 
 // shardCollector exports the number of shards in each status.

@@ -118,12 +118,15 @@ func (d *Daemon) metadata(ctx context.Context, id redstuff.BlobID, hs *holderSet
 			return hs.clients[h].Metadata(ctx, id)
 		})
 		if err != nil {
+			if errors.Is(err, nodeclient.ErrBadAnswer) {
+				d.badPeer("metadata", hs.names[h], id, 1, err)
+			}
 			lastErr = err
 			continue
 		}
 		if err := d.enc.VerifyMetadata(m); err != nil || m.BlobID != id {
-			d.metrics.badResponse(&d.counters, "metadata")
 			lastErr = fmt.Errorf("daemon: bad metadata of %s from %s: %v", id, hs.names[h], err)
+			d.badPeer("metadata", hs.names[h], id, 1, lastErr)
 			continue
 		}
 		return m, nil
@@ -215,22 +218,34 @@ func (d *Daemon) fetchSymbols(ctx context.Context, id redstuff.BlobID, m *redstu
 					return hs.clients[r.holder].RecoverySymbols(ctx, id, r.ids, &axis)
 				})
 			}
+			if errors.Is(err, nodeclient.ErrBadAnswer) {
+				d.badPeer("recovery_symbol", hs.names[r.holder], id, 1, err)
+			}
 			if err != nil {
 				d.log.Debug("recovery symbols not served", "blob", id, "holder", hs.names[r.holder], "err", err)
 				return
 			}
 			remote := hs.clients[r.holder] != nil
 			var ok []redstuff.RecoverySymbol
+			var bad int
+			var badErr error
 			for _, s := range syms {
 				if remote {
 					d.counters.recSymbols.Add(int64(len(s.Data)))
 					d.counters.recProofs.Add(int64(symbolOverhead(&s)))
 				}
-				if s.Axis != axis.Orthogonal() || d.enc.VerifyRecoverySymbol(m, &s) != nil {
-					d.metrics.badResponse(&d.counters, "recovery_symbol")
+				if s.Axis != axis.Orthogonal() {
+					bad, badErr = bad+1, fmt.Errorf("symbol of the %s axis, asked for %s", s.Axis, axis.Orthogonal())
+					continue
+				}
+				if err := d.enc.VerifyRecoverySymbol(m, &s); err != nil {
+					bad, badErr = bad+1, err
 					continue
 				}
 				ok = append(ok, s)
+			}
+			if bad > 0 {
+				d.badPeer("recovery_symbol", hs.names[r.holder], id, bad, badErr)
 			}
 			results[i] = ok
 		}()

@@ -175,7 +175,7 @@ func decodeSuccess[T any](data []byte) (T, error) {
 	var body api.SuccessBody[T]
 	if err := json.Unmarshal(data, &body); err != nil {
 		var zero T
-		return zero, fmt.Errorf("nodeclient: malformed answer: %w", err)
+		return zero, fmt.Errorf("%w: malformed answer: %w", ErrBadAnswer, err)
 	}
 	return body.Success.Data, nil
 }
@@ -298,7 +298,7 @@ func (c *Client) symbols(ctx context.Context, id redstuff.BlobID, q url.Values, 
 	}
 	syms, err := redstuff.DecodeSymbolList(data, maxCount, redstuff.MaxSymbolSize)
 	if err != nil {
-		return nil, fmt.Errorf("nodeclient: recovery symbols of %s: %w", id, err)
+		return nil, fmt.Errorf("%w: recovery symbols of %s: %w", ErrBadAnswer, id, err)
 	}
 	return syms, nil
 }
@@ -324,7 +324,7 @@ func (c *Client) SyncShard(ctx context.Context, req sn.SignedMessage, a redstuff
 	}
 	items, slivers, err := sn.DecodeShardSlivers(data, a, maxCount, maxData)
 	if err != nil {
-		return nil, nil, fmt.Errorf("nodeclient: sync shard answer: %w", err)
+		return nil, nil, fmt.Errorf("%w: sync shard answer: %w", ErrBadAnswer, err)
 	}
 	return items, slivers, nil
 }
