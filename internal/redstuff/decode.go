@@ -2,6 +2,8 @@ package redstuff
 
 import (
 	"fmt"
+
+	"github.com/walrus-go/walrus/internal/rscode"
 )
 
 // Consistency selects how Decode checks that the decoded blob is the one the metadata
@@ -53,15 +55,20 @@ func (c *Config) Decode(m *Metadata, slivers []*Sliver, check Consistency) ([]by
 	for i := 0; i < k; i++ {
 		received[i] = shards[i] != nil
 	}
-	if err := code.Reconstruct(sym, shards); err != nil {
+	systematic, blob := c.systematicBuffers(a, sym, shards[:k])
+	if err := c.reconstruct(code, sym, shards, systematic); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotEnough, err)
 	}
 	if check == ConsistencyDefault {
-		if err := c.checkSystematic(m, a, sym, shards[:k], received); err != nil {
+		if err := c.checkSystematic(m, a, sym, systematic, received); err != nil {
 			return nil, err
 		}
 	}
-	blob := c.assemble(a, sym, shards[:k], m.UnencodedLength)
+	if blob == nil {
+		blob = c.assemble(a, sym, systematic, m.UnencodedLength)
+	} else {
+		blob = blob[:m.UnencodedLength]
+	}
 	if check == ConsistencyStrict {
 		got, err := c.ComputeMetadata(blob)
 		if err != nil {
@@ -72,6 +79,95 @@ func (c *Config) Decode(m *Metadata, slivers []*Sliver, check Consistency) ([]by
 		}
 	}
 	return blob, nil
+}
+
+// systematicBuffers returns the buffers the k systematic slivers of axis a are decoded
+// into. Primary slivers are the rows of the blob, so they are cut from one buffer that is
+// returned as the blob; received rows are copied into it. Secondary slivers (columns) get
+// their own buffers when missing and alias the received ones otherwise, and blob is nil.
+func (c *Config) systematicBuffers(a Axis, sym int, received [][]byte) (systematic [][]byte, blob []byte) {
+	k := len(received)
+	systematic = make([][]byte, k)
+	if a == Primary {
+		rowLen := c.columns * sym
+		blob = make([]byte, k*rowLen)
+		for i := range systematic {
+			systematic[i] = blob[i*rowLen : (i+1)*rowLen : (i+1)*rowLen]
+		}
+		parallelFor(c.workers(), k, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				if received[i] != nil {
+					copy(systematic[i], received[i])
+				}
+			}
+		})
+		return systematic, blob
+	}
+	size := c.rows * sym
+	missing := 0
+	for _, d := range received {
+		if d == nil {
+			missing++
+		}
+	}
+	buf := make([]byte, missing*size)
+	for i, d := range received {
+		if d != nil {
+			systematic[i] = d
+		} else {
+			systematic[i], buf = buf[:size:size], buf[size:]
+		}
+	}
+	return systematic, blob
+}
+
+// reconstruct decodes the missing originals of shards into dst, splitting the codewords
+// (the symbols of the shards) among the workers.
+func (c *Config) reconstruct(code *rscode.Code, sym int, shards, dst [][]byte) error {
+	var missing bool
+	size := 0
+	for i, s := range shards {
+		if s != nil {
+			size = len(s)
+		} else if i < len(dst) {
+			missing = true
+		}
+	}
+	if !missing {
+		return nil
+	}
+	count := size / sym
+	workers := max(1, min(c.workers(), count))
+	errs := make([]error, workers)
+	parallelFor(workers, workers, func(lo, hi int) {
+		for w := lo; w < hi; w++ {
+			b0, b1 := w*count/workers*sym, (w+1)*count/workers*sym
+			sub := make([][]byte, len(shards))
+			for i, s := range shards {
+				if s != nil {
+					sub[i] = s[b0:b1:b1]
+				}
+			}
+			out := make([][]byte, len(dst))
+			for i, d := range dst {
+				if shards[i] == nil {
+					out[i] = d[b0:b1:b1]
+				}
+			}
+			errs[w] = code.ReconstructInto(sym, sub, out)
+		}
+	})
+	for i := range dst {
+		if shards[i] == nil {
+			shards[i] = dst[i]
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkSystematic re-hashes the decoded systematic slivers that were not received.

@@ -182,6 +182,7 @@ func mainScenarios(sz size) []scenario {
 			if err := os.RemoveAll(nd.Config.DataDir); err != nil {
 				t.Fatal(err)
 			}
+			c.writeBlobs(ctx, r, sz.blobs...) // stored while the node is down: it must rebuild these too
 			c.start(nd)
 			c.holdsAll(ctx, nd, 3*time.Minute)
 			met := c.metrics(nd)
@@ -194,7 +195,7 @@ func mainScenarios(sz size) []scenario {
 				nd.Name, int64(met["walrus_node_recovered_slivers_total"]), len(c.certified()))
 		}},
 		{"3. Byzantine nodes", func(t *testing.T, ctx context.Context, c *cluster, r *row) {
-			byzantine(t, ctx, c, r)
+			byzantine(t, ctx, c, r, sz)
 		}},
 		{"4. malicious client", func(t *testing.T, ctx context.Context, c *cluster, r *row) {
 			maliciousClient(t, ctx, c, r)
@@ -226,10 +227,10 @@ func shardCount(ms []chain.MemberInfo) string {
 }
 
 // byzantine makes the nodes of up to f shards lie: corrupted slivers, corrupted metadata,
-// refusals, and corrupted recovery symbols while an honest node rebuilds its lost disk
-// from them. Reads stay correct; the client counts and logs the bad answers, and the
+// refusals (while blobs are written too), and corrupted recovery symbols while an honest
+// node rebuilds its lost disk from them. Reads stay correct; the client counts and logs the bad answers, and the
 // rebuilding node counts them in its metrics.
-func byzantine(t *testing.T, ctx context.Context, c *cluster, r *row) {
+func byzantine(t *testing.T, ctx context.Context, c *cluster, r *row, sz size) {
 	cmt, _ := c.committee(ctx)
 	liars := faultyNodes(cmt, false)
 	set := func(k faultproxy.Kind) {
@@ -242,6 +243,7 @@ func byzantine(t *testing.T, ctx context.Context, c *cluster, r *row) {
 	logsBefore := c.logs.count("failed verification")
 	for _, k := range []faultproxy.Kind{faultproxy.CorruptSlivers, faultproxy.CorruptMetadata, faultproxy.Refuse} {
 		set(k)
+		c.writeBlobs(ctx, r, sz.blobs[len(sz.blobs)-1])
 		c.readAll(ctx, r)
 	}
 	// A lying node is met only when the client asks it; read until each kind was seen

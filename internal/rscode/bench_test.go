@@ -66,3 +66,37 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOddSymbol codes shards of 64 symbols of 302 bytes, the symbol size of a 64 MiB
+// blob at n = 1000: four full planar blocks and a 46-byte tail per symbol, so the work
+// buffer is filled block run by block run and tail by tail.
+func BenchmarkOddSymbol(b *testing.B) {
+	const k, m, sym = 334, 666, 302
+	size := 64 * sym
+	c, _ := New(k, m)
+	orig, rec := benchShards(k, size), benchShards(m, size)
+	b.Run("encode", func(b *testing.B) {
+		b.SetBytes(int64(k * size))
+		for b.Loop() {
+			if err := c.Encode(sym, orig, rec); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode-repair", func(b *testing.B) {
+		// The last k recovery shards, as in a decode from repair slivers.
+		shards := make([][]byte, k+m)
+		dst := make([][]byte, k)
+		for i := range dst {
+			dst[i] = make([]byte, size)
+		}
+		b.SetBytes(int64(k * size))
+		for b.Loop() {
+			clear(shards)
+			copy(shards[k+m-k:], rec[m-k:])
+			if err := c.ReconstructInto(sym, shards, dst); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -29,8 +29,9 @@ type Code struct {
 	k, m    int
 	lowRate bool
 	chunk   int // K for the low-rate code, M for the high-rate code
+	step    int // encode tile width in 64-byte blocks (see plan)
 
-	pool sync.Pool // *[]byte work buffers
+	pool sync.Pool // *workBuf
 }
 
 // New returns the code with originalCount original and recoveryCount recovery shards. Both
@@ -55,6 +56,7 @@ func New(originalCount, recoveryCount int) (*Code, error) {
 			return nil, fmt.Errorf("%w: %d original, %d recovery", ErrShardCount, k, m)
 		}
 	}
+	c.step = max(minTileWidth/64, workTarget/(2*c.chunk)/64)
 	return c, nil
 }
 
@@ -102,6 +104,31 @@ func checkShards(symbolSize int, shards ...[][]byte) (int, error) {
 	return size, nil
 }
 
+// checkEncodeShards is checkShards for Encode, where no shard may be nil, in one pass.
+func checkEncodeShards(symbolSize int, originals, recovery [][]byte) (int, error) {
+	if symbolSize <= 0 || symbolSize%2 != 0 {
+		return 0, fmt.Errorf("%w: got %d", ErrSymbolSize, symbolSize)
+	}
+	size := len(originals[0])
+	same := true
+	for i, s := range originals {
+		if s == nil {
+			return 0, fmt.Errorf("%w: original shard %d is nil", ErrShardsMissing, i)
+		}
+		same = same && len(s) == size
+	}
+	for i, s := range recovery {
+		if s == nil {
+			return 0, fmt.Errorf("%w: recovery shard %d is nil", ErrShardsMissing, i)
+		}
+		same = same && len(s) == size
+	}
+	if !same || size == 0 || size%symbolSize != 0 {
+		return checkShards(symbolSize, originals, recovery) // the detailed error
+	}
+	return size, nil
+}
+
 // tile describes how one part of the shards is cut into work-buffer tiles.
 type tile struct {
 	p     part
@@ -109,7 +136,7 @@ type tile struct {
 	step  int // units per tile
 }
 
-// plan returns the tiles of every part for n work shards.
+// plan returns the tiles of the shards' part (see parts) for n work shards.
 func plan(n, symbolSize, size int) ([2]tile, int) {
 	var ts [2]tile
 	ps, np := parts(symbolSize)
@@ -119,25 +146,45 @@ func plan(n, symbolSize, size int) ([2]tile, int) {
 		step := max(minTileWidth/64, workTarget/n/64)
 		if p.tail {
 			step *= 32 // elements: 32 per planar block
+		} else if p.mixed {
+			step = max(1, step*64/p.symbolSize) // whole symbols
 		}
 		ts[i] = tile{p: p, units: units, step: min(step, units)}
 	}
 	return ts, np
 }
 
-// getWork returns a work buffer of n shards wide enough for every tile of ts.
-func (c *Code) getWork(n int, ts []tile) (work, *[]byte) {
+// workBuf is a pooled work buffer and the shard pointers of the gather and scatter layers.
+type workBuf struct {
+	buf  []byte
+	ptrs []*byte
+}
+
+// getWork returns a work buffer of n shards wide enough for every tile of ts, with np
+// pointers. Give it back with putWork.
+func (c *Code) getWork(n, np int, ts []tile) (work, *workBuf) {
 	width := 64
 	for _, t := range ts {
 		width = max(width, t.p.width(t.step))
 	}
 	need := n * width
-	bp, _ := c.pool.Get().(*[]byte)
-	if bp == nil || cap(*bp) < need {
-		b := make([]byte, need)
-		bp = &b
+	wb, _ := c.pool.Get().(*workBuf)
+	if wb == nil {
+		wb = &workBuf{}
 	}
-	return work{buf: (*bp)[:need], width: width}, bp
+	if cap(wb.buf) < need {
+		wb.buf = make([]byte, need)
+	}
+	if cap(wb.ptrs) < np {
+		wb.ptrs = make([]*byte, np)
+	}
+	return work{buf: wb.buf[:need], width: width, ptrs: wb.ptrs[:np]}, wb
+}
+
+// putWork returns a work buffer to the pool, dropping its pointers to caller memory.
+func (c *Code) putWork(wb *workBuf) {
+	clear(wb.ptrs[:cap(wb.ptrs)])
+	c.pool.Put(wb)
 }
 
 // Encode computes the recovery shards of the given originals. originals holds k shards and
@@ -149,29 +196,37 @@ func (c *Code) Encode(symbolSize int, originals, recovery [][]byte) error {
 		return fmt.Errorf("%w: got %d original and %d recovery shards, want %d and %d",
 			ErrShardCount, len(originals), len(recovery), c.k, c.m)
 	}
-	for i, s := range originals {
-		if s == nil {
-			return fmt.Errorf("%w: original shard %d is nil", ErrShardsMissing, i)
-		}
-	}
-	for i, s := range recovery {
-		if s == nil {
-			return fmt.Errorf("%w: recovery shard %d is nil", ErrShardsMissing, i)
-		}
-	}
-	size, err := checkShards(symbolSize, originals, recovery)
+	size, err := checkEncodeShards(symbolSize, originals, recovery)
 	if err != nil {
 		return err
 	}
-	tiles, nt := plan(2*c.chunk, symbolSize, size)
-	ts := tiles[:nt]
-	w, bp := c.getWork(2*c.chunk, ts)
-	defer c.pool.Put(bp)
+	var tiles [2]tile
+	var ts []tile
+	if symbolSize%64 == 0 {
+		// One part, the shards themselves: skip the general planning.
+		units := size / 64
+		tiles[0] = tile{p: part{symbolSize: symbolSize}, units: units,
+			step: min(units, c.step)}
+		ts = tiles[:1]
+	} else {
+		var nt int
+		tiles, nt = plan(2*c.chunk, symbolSize, size)
+		ts = tiles[:nt]
+	}
+	w, wb := c.getWork(2*c.chunk, max(2*c.chunk, c.m+3, c.k+3), ts)
+	defer c.putWork(wb)
+	fused := layers != nil && c.chunk >= 4
 	for _, t := range ts {
 		for u0 := 0; u0 < t.units; u0 += t.step {
 			u1 := min(u0+t.step, t.units)
 			w.width = t.p.width(u1 - u0)
-			if c.lowRate {
+			if fused {
+				if c.lowRate {
+					c.encodeLowFused(&w, t.p, u0, u1, originals, recovery)
+				} else {
+					c.encodeHighFused(&w, t.p, u0, u1, originals, recovery)
+				}
+			} else if c.lowRate {
 				c.encodeLowTile(&w, t.p, u0, u1, originals, recovery)
 			} else {
 				c.encodeHighTile(&w, t.p, u0, u1, originals, recovery)
@@ -199,6 +254,134 @@ func (c *Code) encodeLowTile(w *work, p part, e0, e1 int, originals, recovery []
 		w.fft(pos, K, count, K+first)
 		for j := 0; j < count; j++ {
 			p.unpack(recovery[first+j], w.shard(pos+j), e0, e1)
+		}
+	}
+}
+
+// encodeLowFused is encodeLowTile on the layer kernels, with the copies fused into the
+// transforms: when the part is contiguous, the first IFFT layers read the originals and the
+// last FFT layers write the recovery shards in place; and every chunk's FFT reads the
+// coefficients out of place instead of transforming a copy.
+func (c *Code) encodeLowFused(w *work, p part, e0, e1 int, originals, recovery [][]byte) {
+	K := c.chunk
+	direct := p.contiguous()
+	in := w.ptrs[:K]
+	for i := 0; i < c.k; i++ {
+		if direct {
+			in[i] = &originals[i][e0*64]
+		} else {
+			x := w.shard(i)
+			p.pack(x, originals[i], e0, e1)
+			in[i] = &x[0]
+		}
+	}
+	w.zero(c.k, K)
+	for i := c.k; i < K; i++ {
+		in[i] = &w.buf[i*w.width]
+	}
+	w.ifftGather(0, K, c.k, 0, in)
+	if K == 4 && direct {
+		// One layer pair: evaluate the coefficients at every chunk in one call.
+		blocks := (c.m + 3) / 4
+		out := w.ptrs[:4*blocks]
+		for j := range out {
+			if j < c.m {
+				out[j] = &recovery[j][e0*64]
+			} else {
+				out[j] = &w.buf[(K+j%4)*w.width]
+			}
+		}
+		layers.fft4Scatter(w.buf, w.width, blocks, out, K, true)
+		return
+	}
+	out := w.ptrs[:K]
+	for first := 0; first < c.m; first += K {
+		count := min(K, c.m-first)
+		for j := range out {
+			if direct && j < count {
+				out[j] = &recovery[first+j][e0*64]
+			} else {
+				out[j] = &w.buf[(K+j)*w.width]
+			}
+		}
+		w.fftScatter(0, K, K, count, K+first, out)
+		if !direct {
+			for j := 0; j < count; j++ {
+				p.unpack(recovery[first+j], w.shard(K+j), e0, e1)
+			}
+		}
+	}
+}
+
+// encodeHighFused is encodeHighTile on the layer kernels, with the copies fused into the
+// transforms as in encodeLowFused.
+func (c *Code) encodeHighFused(w *work, p part, e0, e1 int, originals, recovery [][]byte) {
+	M := c.chunk
+	direct := p.contiguous()
+	if M == 4 && direct {
+		// One layer pair: interpolate every chunk and add them up in one call, then
+		// evaluate.
+		blocks := (c.k + 3) / 4
+		in := w.ptrs[:4*blocks]
+		for i := range in {
+			if i < c.k {
+				in[i] = &originals[i][e0*64]
+			} else {
+				in[i] = &w.buf[(4+i%4)*w.width]
+			}
+		}
+		if c.k%4 != 0 {
+			w.zero(4, 8)
+		}
+		layers.ifft4Gather(w.buf, w.width, blocks, in, 4, true)
+		out := w.ptrs[:4]
+		for j := range out {
+			if j < c.m {
+				out[j] = &recovery[j][e0*64]
+			} else {
+				out[j] = &w.buf[(4+j)*w.width]
+			}
+		}
+		layers.fft4Scatter(w.buf, w.width, 1, out, 0, false)
+		return
+	}
+	in := w.ptrs[:M]
+	for first := 0; first < c.k; first += M {
+		count := min(M, c.k-first)
+		pos := 0
+		if first > 0 {
+			pos = M
+		}
+		for i := 0; i < count; i++ {
+			if direct {
+				in[i] = &originals[first+i][e0*64]
+			} else {
+				x := w.shard(pos + i)
+				p.pack(x, originals[first+i], e0, e1)
+				in[i] = &x[0]
+			}
+		}
+		w.zero(pos+count, pos+M)
+		for i := count; i < M; i++ {
+			in[i] = &w.buf[(pos+i)*w.width]
+		}
+		w.ifftGather(pos, M, count, M+first, in)
+		if pos != 0 {
+			xorShard(w.buf[:M*w.width], w.buf[M*w.width:2*M*w.width])
+		}
+	}
+	out := w.ptrs[:M]
+	for j := range out {
+		if direct && j < c.m {
+			out[j] = &recovery[j][e0*64]
+		} else {
+			out[j] = &w.buf[j*w.width]
+		}
+	}
+	w.fftScatter(0, 0, M, c.m, 0, out)
+	if !direct {
+		for j := 0; j < c.m; j++ {
+			p.unpack(recovery[j], w.shard(j), e0, e1)
 		}
 	}
 }
@@ -238,6 +421,44 @@ func (c *Code) ReconstructAll(symbolSize int, shards [][]byte) error {
 	return c.reconstruct(symbolSize, shards, true)
 }
 
+// ReconstructInto is Reconstruct with caller-owned outputs: dst holds k entries, and for
+// every missing original i (shards[i] == nil) dst[i] must be a buffer of the shard length;
+// it is overwritten with the original and shards[i] is set to it. Other entries of dst are
+// not used; the outputs must not overlap the present shards. Callers can decode directly
+// into place, or split the shards into ranges of whole codewords and decode the ranges
+// concurrently.
+func (c *Code) ReconstructInto(symbolSize int, shards, dst [][]byte) error {
+	if len(shards) != c.k+c.m || len(dst) != c.k {
+		return fmt.Errorf("%w: got %d shards and %d outputs, want %d and %d",
+			ErrShardCount, len(shards), len(dst), c.k+c.m, c.k)
+	}
+	present := 0
+	var missingOrig []int
+	for i, s := range shards {
+		if s != nil {
+			present++
+		} else if i < c.k {
+			missingOrig = append(missingOrig, i)
+		}
+	}
+	if present < c.k {
+		return fmt.Errorf("%w: have %d, need %d", ErrTooFewShards, present, c.k)
+	}
+	size, err := checkShards(symbolSize, shards)
+	if err != nil {
+		return err
+	}
+	for _, i := range missingOrig {
+		if len(dst[i]) != size {
+			return fmt.Errorf("%w: output %d has %d bytes, want %d", ErrShardSize, i, len(dst[i]), size)
+		}
+	}
+	if len(missingOrig) > 0 {
+		c.decode(symbolSize, size, shards, dst, missingOrig)
+	}
+	return nil
+}
+
 func (c *Code) reconstruct(symbolSize int, shards [][]byte, all bool) error {
 	if len(shards) != c.k+c.m {
 		return fmt.Errorf("%w: got %d shards, want %d", ErrShardCount, len(shards), c.k+c.m)
@@ -259,7 +480,11 @@ func (c *Code) reconstruct(symbolSize int, shards [][]byte, all bool) error {
 		return err
 	}
 	if len(missingOrig) > 0 {
-		c.decode(symbolSize, size, shards, missingOrig)
+		dst := make([][]byte, c.k)
+		for _, i := range missingOrig {
+			dst[i] = make([]byte, size)
+		}
+		c.decode(symbolSize, size, shards, dst, missingOrig)
 	}
 	if !all {
 		return nil
@@ -294,7 +519,7 @@ func (c *Code) reconstruct(symbolSize int, shards [][]byte, all bool) error {
 // With e the erasure locator, Q = e·P has degree < N and is known at every point (zero
 // where erased); at an erased point P = Q'/e' because e vanishes there. There are at least
 // D known points, so deg e <= N-D and the interpolation of Q over N points is exact.
-func (c *Code) decode(s, size int, shards [][]byte, missingOrig []int) {
+func (c *Code) decode(s, size int, shards, dst [][]byte, missingOrig []int) {
 	var N, origPos, recPos, zeroFrom, zeroTo int
 	if c.lowRate {
 		K := c.chunk
@@ -330,6 +555,7 @@ func (c *Code) decode(s, size int, shards [][]byte, missingOrig []int) {
 	erasureLogs(logs, erased, a)
 
 	lastOut := origPos + missingOrig[len(missingOrig)-1] + 1
+	L := nextPow2(lastOut)
 	lastIn := 0
 	for p, i := range src {
 		if i >= 0 {
@@ -337,13 +563,13 @@ func (c *Code) decode(s, size int, shards [][]byte, missingOrig []int) {
 		}
 	}
 	for _, i := range missingOrig {
-		shards[i] = make([]byte, size)
+		shards[i] = dst[i]
 	}
 
 	tiles, nt := plan(N, s, size)
 	ts := tiles[:nt]
-	w, bp := c.getWork(N, ts)
-	defer c.pool.Put(bp)
+	w, wb := c.getWork(N, 0, ts)
+	defer c.putWork(wb)
 	for _, t := range ts {
 		for u0 := 0; u0 < t.units; u0 += t.step {
 			u1 := min(u0+t.step, t.units)
@@ -358,8 +584,10 @@ func (c *Code) decode(s, size int, shards [][]byte, missingOrig []int) {
 				}
 			}
 			w.ifft(0, N, lastIn, 0)
-			w.formalDerivative(N)
-			w.fft(0, N, lastOut, 0)
+			// Outputs below L depend only on the first L coefficients: the layers above L
+			// have the zero twiddle in their first block.
+			w.formalDerivative(N, L)
+			w.fft(0, L, lastOut, 0)
 			for _, i := range missingOrig {
 				p := origPos + i
 				x := w.shard(p)

@@ -43,7 +43,31 @@ var (
 	fft4          func(x0, x1, x2, x3 []byte, t02, t01, t23 uint16)
 	ifft4         func(x0, x1, x2, x3 []byte, t02, t01, t23 uint16)
 	kernelName    = "generic"
+	layers        *layerKernels // nil: the transforms call the butterflies block by block
 )
+
+// layerKernels apply a whole layer (radix 2) or pair of layers (radix 4) of butterflies to
+// count consecutive blocks in one call. Block i is made of four (two) spans of n bytes
+// starting at byte i·4n (i·2n for radix 2). Its twiddles are t01 = skew[p], t02 = skew[p+q]
+// and t23 = skew[p+2q] with p = skewPos + i·4q for radix 4, and skew[skewPos + i·stride] for
+// radix 2. The runs with src and dst read src and write dst, which may be the same buffer.
+//
+// The gather and scatter forms are the q = 1 radix-4 (and the radix-2) layers with shard j
+// of the blocks read from src[j] (gather) or written to dst[j] (scatter), n bytes each: the
+// first IFFT layers read the caller's shards and the last FFT layers write them directly.
+// With sum set, ifft4Gather adds up the coefficients of all its blocks (polynomials of size 4
+// interpolated on consecutive blocks of points) in the first block of dst; with reuse set,
+// fft4Scatter reads
+// the first block of src for every block (one polynomial of size 4 evaluated at count
+// consecutive blocks of points).
+type layerKernels struct {
+	fft4, ifft4 func(dst, src []byte, n, count, skewPos, q int)
+	fft2        func(dst, src []byte, n, count, skewPos, stride int)
+	ifft2       func(x []byte, n, count, skewPos, stride int)
+	ifft4Gather func(dst []byte, n, count int, src []*byte, skewPos int, sum bool)
+	fft4Scatter func(src []byte, n, count int, dst []*byte, skewPos int, reuse bool)
+	fft2Scatter func(src []byte, n, count int, dst []*byte, skewPos int)
+}
 
 // radix2As4 builds the two-layer butterflies of a kernel set from its one-layer ones. The
 // FFT does layer 2d on (x0,x2),(x1,x3) with t02, then layer d on (x0,x1) with t01 and
@@ -115,6 +139,7 @@ type kernelSet struct {
 	mulAdd, fft, ifft func(x, y []byte, logM uint16)
 	mul               func(x []byte, logM uint16)
 	fft4, ifft4       func(x0, x1, x2, x3 []byte, t02, t01, t23 uint16)
+	layers            *layerKernels
 }
 
 var genericKernels = kernelSet{name: "generic", mulAdd: mulAddGeneric, fft: fftGeneric, ifft: ifftGeneric, mul: mulGeneric}
@@ -126,6 +151,7 @@ func init() { genericKernels.fft4, genericKernels.ifft4 = radix2As4(genericKerne
 func useKernels(k kernelSet) {
 	mulAddShard, fftButterfly, ifftButterfly, mulShard, kernelName = k.mulAdd, k.fft, k.ifft, k.mul, k.name
 	fft4, ifft4 = k.fft4, k.ifft4
+	layers = k.layers
 }
 
 // Kernels returns the name of the arithmetic kernels in use: "gfni" (AVX-512 with GFNI),

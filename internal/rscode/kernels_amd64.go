@@ -2,7 +2,12 @@
 
 package rscode
 
-import "golang.org/x/sys/cpu"
+import (
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/cpu"
+)
 
 //go:noescape
 func mulAddGFNI(x, y *byte, n int, mats *gfniMatrices)
@@ -33,6 +38,83 @@ func gfniOrZero(logM uint16) *gfniMatrices {
 var zeroMatrices gfniMatrices
 
 //go:noescape
+func fft4RunGFNI(dst, src *byte, n, count int, mp **gfniMatrices, q int)
+
+//go:noescape
+func ifft4RunGFNI(dst, src *byte, n, count int, mp **gfniMatrices, q int)
+
+//go:noescape
+func fft2RunGFNI(dst, src *byte, n, count int, mp **gfniMatrices, stride int)
+
+//go:noescape
+func ifft2RunGFNI(x *byte, n, count int, mp **gfniMatrices, stride int)
+
+//go:noescape
+func ifft4GatherGFNI(dst *byte, n, count int, src **byte, mp **gfniMatrices, sum bool)
+
+//go:noescape
+func fft4ScatterGFNI(src *byte, n, count int, dst **byte, mp **gfniMatrices, reuse bool)
+
+//go:noescape
+func fft2ScatterGFNI(src *byte, n, count int, dst **byte, mp **gfniMatrices)
+
+// gfniLayers runs whole layers with the matrices of the skew table (see gfniSkew).
+var gfniLayers = &layerKernels{
+	fft4: func(dst, src []byte, n, count, skewPos, q int) {
+		if count > 0 && n > 0 {
+			_, _ = dst[4*n*count-1], src[4*n*count-1]
+			fft4RunGFNI(&dst[0], &src[0], n, count, &gfniSkew(skewPos + (count-1)*4*q + 2*q + 1)[skewPos], q)
+		}
+	},
+	ifft4: func(dst, src []byte, n, count, skewPos, q int) {
+		if count > 0 && n > 0 {
+			_, _ = dst[4*n*count-1], src[4*n*count-1]
+			ifft4RunGFNI(&dst[0], &src[0], n, count, &gfniSkew(skewPos + (count-1)*4*q + 2*q + 1)[skewPos], q)
+		}
+	},
+	fft2: func(dst, src []byte, n, count, skewPos, stride int) {
+		if count > 0 && n > 0 {
+			_, _ = dst[2*n*count-1], src[2*n*count-1]
+			fft2RunGFNI(&dst[0], &src[0], n, count, &gfniSkew(skewPos + (count-1)*stride + 1)[skewPos], stride)
+		}
+	},
+	ifft2: func(x []byte, n, count, skewPos, stride int) {
+		if count > 0 && n > 0 {
+			_ = x[2*n*count-1]
+			ifft2RunGFNI(&x[0], n, count, &gfniSkew(skewPos + (count-1)*stride + 1)[skewPos], stride)
+		}
+	},
+	ifft4Gather: func(dst []byte, n, count int, src []*byte, skewPos int, sum bool) {
+		if count > 0 && n > 0 {
+			if sum {
+				_ = dst[4*n-1]
+			} else {
+				_ = dst[4*n*count-1]
+			}
+			_ = src[4*count-1]
+			ifft4GatherGFNI(&dst[0], n, count, &src[0], &gfniSkew(skewPos + 4*count)[skewPos], sum)
+		}
+	},
+	fft4Scatter: func(src []byte, n, count int, dst []*byte, skewPos int, reuse bool) {
+		if count > 0 && n > 0 {
+			if reuse {
+				_ = src[4*n-1]
+			} else {
+				_ = src[4*n*count-1]
+			}
+			_ = dst[4*count-1]
+			fft4ScatterGFNI(&src[0], n, count, &dst[0], &gfniSkew(skewPos + 4*count)[skewPos], reuse)
+		}
+	},
+	fft2Scatter: func(src []byte, n, count int, dst []*byte, skewPos int) {
+		if count > 0 && n > 0 {
+			_, _ = src[2*n*count-1], dst[2*count-1]
+			fft2ScatterGFNI(&src[0], n, count, &dst[0], &gfniSkew(skewPos + 2*count)[skewPos])
+		}
+	},
+}
+
+//go:noescape
 func mulAddAVX2(x, y *byte, n int, t *nibbleTables)
 
 //go:noescape
@@ -45,7 +127,8 @@ func fftAVX2(x, y *byte, n int, t *nibbleTables)
 func ifftAVX2(x, y *byte, n int, t *nibbleTables)
 
 var gfniKernels = kernelSet{
-	name: "gfni",
+	name:   "gfni",
+	layers: gfniLayers,
 	mulAdd: func(x, y []byte, logM uint16) {
 		if len(x) > 0 {
 			mulAddGFNI(&x[0], &y[0], len(x), gfniFor(logM))
@@ -131,4 +214,33 @@ func availableKernels() []kernelSet {
 func init() {
 	avx2Kernels.fft4, avx2Kernels.ifft4 = radix2As4(avx2Kernels)
 	useKernels(availableKernels()[0])
+}
+
+// skewGFNI[i] is the matrices of the twiddle skew[i] (the zero matrices for the zero
+// twiddle), filled for i < skewGFNIDone. Entries never change once published, so the layer
+// kernels read them without locking.
+var (
+	skewGFNI     [modulus]*gfniMatrices
+	skewGFNIDone atomic.Int64
+	skewGFNIMu   sync.Mutex
+)
+
+// gfniSkew returns the skew matrix table with at least its first limit entries filled.
+func gfniSkew(limit int) *[modulus]*gfniMatrices {
+	if int(skewGFNIDone.Load()) >= limit {
+		return &skewGFNI
+	}
+	skewGFNIMu.Lock()
+	defer skewGFNIMu.Unlock()
+	done := int(skewGFNIDone.Load())
+	if done < limit {
+		// Fill whole 1024-entry chunks so that small domains share one build.
+		end := min(modulus, (limit+1023)/1024*1024)
+		skew := &transforms().skew
+		for i := done; i < end; i++ {
+			skewGFNI[i] = gfniOrZero(skew[i])
+		}
+		skewGFNIDone.Store(int64(end))
+	}
+	return &skewGFNI
 }

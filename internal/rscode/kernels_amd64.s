@@ -342,3 +342,392 @@ ifft4GFNILoop:
 	JNZ  ifft4GFNILoop
 	VZEROUPPER
 	RET
+
+// ---- AVX-512 + GFNI, whole layers ----
+// A run applies one pair of layers (fft4/ifft4) or one layer (fft2/ifft2) to count
+// consecutive blocks in one call. Block i starts at x + i·4n (i·2n for radix 2) and is made
+// of four (two) spans of n bytes; the radix-4 runs read block i at src and write it at dst
+// (the same for an in-place run). mp points at the matrix pointers of the skew table: block i
+// uses mp[i·4q] (t01), mp[i·4q+q] (t02) and mp[i·4q+2q] (t23), or mp[i·stride] for radix 2.
+
+// func fft4RunGFNI(dst, src *byte, n, count int, mp **gfniMatrices, q int)
+TEXT ·fft4RunGFNI(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), R13
+	MOVQ src+8(FP), DI
+	MOVQ n+16(FP), DX
+	MOVQ count+24(FP), BX
+	MOVQ mp+32(FP), SI
+	MOVQ q+40(FP), R12
+	SUBQ DI, R13        // dst - src
+	SHLQ $3, R12        // q pointers in bytes
+
+fft4RunBlock:
+	MOVQ      (SI), AX
+	VMOVDQU64 (AX), Z28
+	VMOVDQU64 64(AX), Z29
+	MOVQ      (SI)(R12*1), AX
+	VMOVDQU64 (AX), Z26
+	VMOVDQU64 64(AX), Z27
+	MOVQ      (SI)(R12*2), AX
+	VMOVDQU64 (AX), Z30
+	VMOVDQU64 64(AX), Z31
+	MOVQ DI, R8
+	LEAQ (DI)(DX*1), R9
+	LEAQ (R9)(DX*1), R10
+	LEAQ (R10)(DX*1), R11
+	MOVQ DX, CX
+	SHRQ $6, CX
+
+fft4RunLoop:
+	VMOVDQU64 (R8), Z0
+	VMOVDQU64 (R9), Z1
+	VMOVDQU64 (R10), Z2
+	VMOVDQU64 (R11), Z3
+	GFNI_MULADD(Z0, Z2, Z26, Z27)
+	VPXORQ Z0, Z2, Z2
+	GFNI_MULADD(Z1, Z3, Z26, Z27)
+	VPXORQ Z1, Z3, Z3
+	GFNI_MULADD(Z0, Z1, Z28, Z29)
+	VPXORQ Z0, Z1, Z1
+	GFNI_MULADD(Z2, Z3, Z30, Z31)
+	VPXORQ Z2, Z3, Z3
+	VMOVDQU64 Z0, (R8)(R13*1)
+	VMOVDQU64 Z1, (R9)(R13*1)
+	VMOVDQU64 Z2, (R10)(R13*1)
+	VMOVDQU64 Z3, (R11)(R13*1)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	ADDQ $64, R11
+	DECQ CX
+	JNZ  fft4RunLoop
+	MOVQ R11, DI
+	LEAQ (SI)(R12*4), SI
+	DECQ BX
+	JNZ  fft4RunBlock
+	VZEROUPPER
+	RET
+
+// func ifft4RunGFNI(dst, src *byte, n, count int, mp **gfniMatrices, q int)
+TEXT ·ifft4RunGFNI(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), R13
+	MOVQ src+8(FP), DI
+	MOVQ n+16(FP), DX
+	MOVQ count+24(FP), BX
+	MOVQ mp+32(FP), SI
+	MOVQ q+40(FP), R12
+	SUBQ DI, R13        // dst - src
+	SHLQ $3, R12
+
+ifft4RunBlock:
+	MOVQ      (SI), AX
+	VMOVDQU64 (AX), Z28
+	VMOVDQU64 64(AX), Z29
+	MOVQ      (SI)(R12*1), AX
+	VMOVDQU64 (AX), Z26
+	VMOVDQU64 64(AX), Z27
+	MOVQ      (SI)(R12*2), AX
+	VMOVDQU64 (AX), Z30
+	VMOVDQU64 64(AX), Z31
+	MOVQ DI, R8
+	LEAQ (DI)(DX*1), R9
+	LEAQ (R9)(DX*1), R10
+	LEAQ (R10)(DX*1), R11
+	MOVQ DX, CX
+	SHRQ $6, CX
+
+ifft4RunLoop:
+	VMOVDQU64 (R8), Z0
+	VMOVDQU64 (R9), Z1
+	VMOVDQU64 (R10), Z2
+	VMOVDQU64 (R11), Z3
+	VPXORQ Z0, Z1, Z1
+	GFNI_MULADD(Z0, Z1, Z28, Z29)
+	VPXORQ Z2, Z3, Z3
+	GFNI_MULADD(Z2, Z3, Z30, Z31)
+	VPXORQ Z0, Z2, Z2
+	GFNI_MULADD(Z0, Z2, Z26, Z27)
+	VPXORQ Z1, Z3, Z3
+	GFNI_MULADD(Z1, Z3, Z26, Z27)
+	VMOVDQU64 Z0, (R8)(R13*1)
+	VMOVDQU64 Z1, (R9)(R13*1)
+	VMOVDQU64 Z2, (R10)(R13*1)
+	VMOVDQU64 Z3, (R11)(R13*1)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	ADDQ $64, R11
+	DECQ CX
+	JNZ  ifft4RunLoop
+	MOVQ R11, DI
+	LEAQ (SI)(R12*4), SI
+	DECQ BX
+	JNZ  ifft4RunBlock
+	VZEROUPPER
+	RET
+
+// func fft2RunGFNI(dst, src *byte, n, count int, mp **gfniMatrices, stride int): per pair
+// (x, y): x ^= y·m; y ^= x, read from src and written to dst.
+TEXT ·fft2RunGFNI(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), R13
+	MOVQ src+8(FP), DI
+	MOVQ n+16(FP), DX
+	MOVQ count+24(FP), BX
+	MOVQ mp+32(FP), SI
+	MOVQ stride+40(FP), R12
+	SUBQ DI, R13        // dst - src
+	SHLQ $3, R12
+
+fft2RunBlock:
+	MOVQ      (SI), AX
+	VMOVDQU64 (AX), Z30
+	VMOVDQU64 64(AX), Z31
+	MOVQ DI, R8
+	LEAQ (DI)(DX*1), R9
+	MOVQ DX, CX
+	SHRQ $6, CX
+
+fft2RunLoop:
+	VMOVDQU64 (R9), Z0
+	VMOVDQU64 (R8), Z4
+	VSHUFI64X2     $0x4e, Z0, Z0, Z1
+	VGF2P8AFFINEQB $0, Z30, Z0, Z2
+	VGF2P8AFFINEQB $0, Z31, Z1, Z3
+	VPTERNLOGQ $0x96, Z3, Z2, Z4
+	VPXORQ     Z4, Z0, Z0
+	VMOVDQU64  Z4, (R8)(R13*1)
+	VMOVDQU64  Z0, (R9)(R13*1)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  fft2RunLoop
+	MOVQ R9, DI
+	ADDQ R12, SI
+	DECQ BX
+	JNZ  fft2RunBlock
+	VZEROUPPER
+	RET
+
+// func ifft2RunGFNI(x *byte, n, count int, mp **gfniMatrices, stride int): per pair
+// (x, y): y ^= x; x ^= y·m.
+TEXT ·ifft2RunGFNI(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), DX
+	MOVQ count+16(FP), BX
+	MOVQ mp+24(FP), SI
+	MOVQ stride+32(FP), R12
+	SHLQ $3, R12
+
+ifft2RunBlock:
+	MOVQ      (SI), AX
+	VMOVDQU64 (AX), Z30
+	VMOVDQU64 64(AX), Z31
+	MOVQ DI, R8
+	LEAQ (DI)(DX*1), R9
+	MOVQ DX, CX
+	SHRQ $6, CX
+
+ifft2RunLoop:
+	VMOVDQU64 (R8), Z4
+	VMOVDQU64 (R9), Z0
+	VPXORQ    Z4, Z0, Z0
+	VMOVDQU64 Z0, (R9)
+	VSHUFI64X2     $0x4e, Z0, Z0, Z1
+	VGF2P8AFFINEQB $0, Z30, Z0, Z2
+	VGF2P8AFFINEQB $0, Z31, Z1, Z3
+	VPTERNLOGQ $0x96, Z3, Z2, Z4
+	VMOVDQU64  Z4, (R8)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  ifft2RunLoop
+	MOVQ R9, DI
+	ADDQ R12, SI
+	DECQ BX
+	JNZ  ifft2RunBlock
+	VZEROUPPER
+	RET
+
+// Gather and scatter forms of the q = 1 layers, for the first IFFT and the last FFT layers:
+// the shards of block i are read from (gather) or written to (scatter) the pointers
+// p[4i..4i+3] (p[2i..2i+1] for radix 2) instead of the work buffer. Twiddles as for q = 1.
+
+// func ifft4GatherGFNI(dst *byte, n, count int, src **byte, mp **gfniMatrices, sum bool)
+// With sum set every block goes to the first block of dst: the first is stored, the others
+// are XORed into it.
+TEXT ·ifft4GatherGFNI(SB), NOSPLIT, $0-41
+	MOVQ dst+0(FP), DI
+	MOVQ n+8(FP), DX
+	MOVQ count+16(FP), BX
+	MOVQ src+24(FP), R12
+	MOVQ mp+32(FP), SI
+	LEAQ (DX)(DX*2), R13
+
+ifft4GatherBlock:
+	MOVQ      (SI), AX
+	VMOVDQU64 (AX), Z28
+	VMOVDQU64 64(AX), Z29
+	MOVQ      8(SI), AX
+	VMOVDQU64 (AX), Z26
+	VMOVDQU64 64(AX), Z27
+	MOVQ      16(SI), AX
+	VMOVDQU64 (AX), Z30
+	VMOVDQU64 64(AX), Z31
+	MOVQ (R12), R8
+	MOVQ 8(R12), R9
+	MOVQ 16(R12), R10
+	MOVQ 24(R12), R11
+	MOVQ DX, CX
+	SHRQ $6, CX
+
+ifft4GatherLoop:
+	VMOVDQU64 (R8), Z0
+	VMOVDQU64 (R9), Z1
+	VMOVDQU64 (R10), Z2
+	VMOVDQU64 (R11), Z3
+	VPXORQ Z0, Z1, Z1
+	GFNI_MULADD(Z0, Z1, Z28, Z29)
+	VPXORQ Z2, Z3, Z3
+	GFNI_MULADD(Z2, Z3, Z30, Z31)
+	VPXORQ Z0, Z2, Z2
+	GFNI_MULADD(Z0, Z2, Z26, Z27)
+	VPXORQ Z1, Z3, Z3
+	GFNI_MULADD(Z1, Z3, Z26, Z27)
+	CMPB sum+40(FP), $0
+	JEQ  ifft4GatherStore
+	CMPQ BX, count+16(FP)
+	JEQ  ifft4GatherStore
+	VPXORQ (DI), Z0, Z0
+	VPXORQ (DI)(DX*1), Z1, Z1
+	VPXORQ (DI)(DX*2), Z2, Z2
+	VPXORQ (DI)(R13*1), Z3, Z3
+
+ifft4GatherStore:
+	VMOVDQU64 Z0, (DI)
+	VMOVDQU64 Z1, (DI)(DX*1)
+	VMOVDQU64 Z2, (DI)(DX*2)
+	VMOVDQU64 Z3, (DI)(R13*1)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  ifft4GatherLoop
+	ADDQ R13, DI
+	CMPB sum+40(FP), $0
+	JEQ  ifft4GatherNext
+	MOVQ dst+0(FP), DI
+
+ifft4GatherNext:
+	ADDQ $32, R12
+	ADDQ $32, SI
+	DECQ BX
+	JNZ  ifft4GatherBlock
+	VZEROUPPER
+	RET
+
+// func fft4ScatterGFNI(src *byte, n, count int, dst **byte, mp **gfniMatrices, reuse bool)
+// With reuse set every block reads the first block of src: one set of coefficients is
+// evaluated at count consecutive blocks of points.
+TEXT ·fft4ScatterGFNI(SB), NOSPLIT, $0-41
+	MOVQ src+0(FP), DI
+	MOVQ n+8(FP), DX
+	MOVQ count+16(FP), BX
+	MOVQ dst+24(FP), R12
+	MOVQ mp+32(FP), SI
+	LEAQ (DX)(DX*2), R13
+
+fft4ScatterBlock:
+	MOVQ      (SI), AX
+	VMOVDQU64 (AX), Z28
+	VMOVDQU64 64(AX), Z29
+	MOVQ      8(SI), AX
+	VMOVDQU64 (AX), Z26
+	VMOVDQU64 64(AX), Z27
+	MOVQ      16(SI), AX
+	VMOVDQU64 (AX), Z30
+	VMOVDQU64 64(AX), Z31
+	MOVQ (R12), R8
+	MOVQ 8(R12), R9
+	MOVQ 16(R12), R10
+	MOVQ 24(R12), R11
+	MOVQ DX, CX
+	SHRQ $6, CX
+
+fft4ScatterLoop:
+	VMOVDQU64 (DI), Z0
+	VMOVDQU64 (DI)(DX*1), Z1
+	VMOVDQU64 (DI)(DX*2), Z2
+	VMOVDQU64 (DI)(R13*1), Z3
+	GFNI_MULADD(Z0, Z2, Z26, Z27)
+	VPXORQ Z0, Z2, Z2
+	GFNI_MULADD(Z1, Z3, Z26, Z27)
+	VPXORQ Z1, Z3, Z3
+	GFNI_MULADD(Z0, Z1, Z28, Z29)
+	VPXORQ Z0, Z1, Z1
+	GFNI_MULADD(Z2, Z3, Z30, Z31)
+	VPXORQ Z2, Z3, Z3
+	VMOVDQU64 Z0, (R8)
+	VMOVDQU64 Z1, (R9)
+	VMOVDQU64 Z2, (R10)
+	VMOVDQU64 Z3, (R11)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  fft4ScatterLoop
+	ADDQ R13, DI
+	CMPB reuse+40(FP), $0
+	JEQ  fft4ScatterNext
+	MOVQ src+0(FP), DI
+
+fft4ScatterNext:
+	ADDQ $32, R12
+	ADDQ $32, SI
+	DECQ BX
+	JNZ  fft4ScatterBlock
+	VZEROUPPER
+	RET
+
+// func fft2ScatterGFNI(src *byte, n, count int, dst **byte, mp **gfniMatrices)
+TEXT ·fft2ScatterGFNI(SB), NOSPLIT, $0-40
+	MOVQ src+0(FP), DI
+	MOVQ n+8(FP), DX
+	MOVQ count+16(FP), BX
+	MOVQ dst+24(FP), R12
+	MOVQ mp+32(FP), SI
+
+fft2ScatterBlock:
+	MOVQ      (SI), AX
+	VMOVDQU64 (AX), Z30
+	VMOVDQU64 64(AX), Z31
+	MOVQ (R12), R8
+	MOVQ 8(R12), R9
+	MOVQ DX, CX
+	SHRQ $6, CX
+
+fft2ScatterLoop:
+	VMOVDQU64 (DI)(DX*1), Z0
+	VMOVDQU64 (DI), Z4
+	VSHUFI64X2     $0x4e, Z0, Z0, Z1
+	VGF2P8AFFINEQB $0, Z30, Z0, Z2
+	VGF2P8AFFINEQB $0, Z31, Z1, Z3
+	VPTERNLOGQ $0x96, Z3, Z2, Z4
+	VPXORQ     Z4, Z0, Z0
+	VMOVDQU64  Z4, (R8)
+	VMOVDQU64  Z0, (R9)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  fft2ScatterLoop
+	ADDQ DX, DI
+	ADDQ $16, R12
+	ADDQ $16, SI
+	DECQ BX
+	JNZ  fft2ScatterBlock
+	VZEROUPPER
+	RET

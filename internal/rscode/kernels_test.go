@@ -9,7 +9,7 @@ import (
 // forEachKernel runs fn once per kernel set this CPU and build support, restoring the
 // default afterwards.
 func forEachKernel(t *testing.T, fn func(t *testing.T)) {
-	def := kernelSet{name: kernelName, mulAdd: mulAddShard, fft: fftButterfly, ifft: ifftButterfly, mul: mulShard, fft4: fft4, ifft4: ifft4}
+	def := kernelSet{name: kernelName, mulAdd: mulAddShard, fft: fftButterfly, ifft: ifftButterfly, mul: mulShard, fft4: fft4, ifft4: ifft4, layers: layers}
 	defer useKernels(def)
 	for _, k := range availableKernels() {
 		useKernels(k)
@@ -92,4 +92,71 @@ func TestVectorsAllKernels(t *testing.T) {
 		t.Run("decode", TestVectorsDecode)
 		t.Run("roundtrip", TestRoundTripRandomSubsets)
 	})
+}
+
+// The whole-layer kernels (with their gather and scatter forms) give the same transforms as
+// the block-by-block butterflies of the same kernel set.
+func TestLayerKernelsAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	def := kernelSet{name: kernelName, mulAdd: mulAddShard, fft: fftButterfly, ifft: ifftButterfly, mul: mulShard, fft4: fft4, ifft4: ifft4, layers: layers}
+	defer useKernels(def)
+	for _, k := range availableKernels() {
+		if k.layers == nil {
+			continue
+		}
+		for trial := 0; trial < 200; trial++ {
+			size := 1 << (2 + rng.IntN(8))
+			offset := size * rng.IntN(8)
+			trunc := 1 + rng.IntN(size)
+			width := 64 * (1 + rng.IntN(3))
+			fill := func() work {
+				w := work{buf: make([]byte, 2*size*width), width: width}
+				for i := 0; i < trunc*width; i++ {
+					w.buf[i] = byte(rng.Uint32())
+				}
+				return w
+			}
+			blocks := func(fn func()) {
+				plain := k
+				plain.layers = nil
+				useKernels(plain)
+				fn()
+				useKernels(k)
+			}
+			// ifft and fft in place.
+			a := fill()
+			b := work{buf: bytes.Clone(a.buf), width: width}
+			useKernels(k)
+			a.ifft(0, size, trunc, offset)
+			a.fft(0, size, size, offset)
+			blocks(func() { b.ifft(0, size, trunc, offset); b.fft(0, size, size, offset) })
+			if !bytes.Equal(a.buf[:size*width], b.buf[:size*width]) {
+				t.Fatalf("%s: ifft+fft size %d offset %d trunc %d differ", k.name, size, offset, trunc)
+			}
+			// ifftGather from separate shards, then fftScatter into separate shards.
+			a = fill()
+			b = work{buf: bytes.Clone(a.buf), width: width}
+			in := make([]*byte, size)
+			src := make([][]byte, size)
+			for i := range src {
+				src[i] = bytes.Clone(a.shard(i))
+				in[i] = &src[i][0]
+			}
+			clear(a.buf)
+			a.ifftGather(0, size, trunc, offset, in)
+			out := make([]*byte, size)
+			dst := make([][]byte, size)
+			for i := range dst {
+				dst[i] = make([]byte, width)
+				out[i] = &dst[i][0]
+			}
+			a.fftScatter(0, size, size, trunc, offset+size, out)
+			blocks(func() { b.ifft(0, size, trunc, offset); b.fft(0, size, trunc, offset+size) })
+			for i := 0; i < trunc; i++ {
+				if !bytes.Equal(dst[i], b.shard(i)) {
+					t.Fatalf("%s: gather/scatter size %d offset %d trunc %d: output %d differs", k.name, size, offset, trunc, i)
+				}
+			}
+		}
+	}
 }

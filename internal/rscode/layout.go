@@ -5,19 +5,33 @@ package rscode
 // low bytes then its t/2 high bytes. The work buffers are planar throughout.
 //
 // Every operation is element-wise, so any bijection between a shard's elements and work
-// positions does, as long as all shards use the same one. A shard is therefore processed in
-// two independent parts: its full blocks (copied whole, block after block) and its symbol
-// tails (gathered into planar blocks). Each part is tiled separately.
+// positions does, as long as all shards use the same one. A shard is therefore seen as its
+// full blocks (copied whole, block after block) and its symbol tails (gathered into planar
+// blocks). When symbols have both, a tile covers whole symbols: its work shard holds the
+// tile's full blocks followed by its tails, so every tile reads and writes each caller shard
+// once, in one place.
 
-// part is one of the two parts of a shard: its full blocks (tail == false, a unit is a
-// 64-byte block) or its symbol tails (tail == true, a unit is one element).
+// part is how a shard is tiled: by its full blocks (a unit is a 64-byte block; symbols are
+// whole blocks), by its symbol tails (tail, a unit is one element; symbols are shorter than
+// a block) or by whole symbols (mixed, a unit is one symbol: its full blocks then its tail).
 type part struct {
 	tail       bool
+	mixed      bool
 	symbolSize int
+}
+
+// split returns the block part and tail part of a mixed part, and the blocks and tail
+// elements per symbol.
+func (p part) split() (blockPart, tailPart, int, int) {
+	return blockPart{symbolSize: p.symbolSize}, tailPart{tail: true, symbolSize: p.symbolSize},
+		p.symbolSize / 64, p.symbolSize % 64 / 2
 }
 
 // units returns the number of units in a shard of size bytes.
 func (p part) units(size int) int {
+	if p.mixed {
+		return size / p.symbolSize
+	}
 	if p.tail {
 		return tailPart(p).units(size)
 	}
@@ -26,14 +40,29 @@ func (p part) units(size int) int {
 
 // width returns the planar bytes needed for n units.
 func (p part) width(n int) int {
+	if p.mixed {
+		bp, tp, per, h := p.split()
+		return bp.width(n*per) + tp.width(n*h)
+	}
 	if p.tail {
 		return tailPart(p).width(n)
 	}
 	return blockPart(p).width(n)
 }
 
+// contiguous reports whether units [u0, u1) of a shard are its bytes [64·u0, 64·u1) in
+// planar layout: the full blocks of symbols made only of full blocks.
+func (p part) contiguous() bool { return !p.tail && !p.mixed && p.symbolSize%64 == 0 }
+
 // pack copies units [u0, u1) of shard src into planar buffer dst.
 func (p part) pack(dst, src []byte, u0, u1 int) {
+	if p.mixed {
+		bp, tp, per, h := p.split()
+		b := bp.width((u1 - u0) * per)
+		bp.transfer(dst[:b], src, u0*per, u1*per, true)
+		tp.transfer(dst[b:], src, u0*h, u1*h, true)
+		return
+	}
 	if p.tail {
 		tailPart(p).transfer(dst, src, u0, u1, true)
 	} else {
@@ -43,6 +72,13 @@ func (p part) pack(dst, src []byte, u0, u1 int) {
 
 // unpack copies planar units back into units [u0, u1) of shard dst.
 func (p part) unpack(dst, src []byte, u0, u1 int) {
+	if p.mixed {
+		bp, tp, per, h := p.split()
+		b := bp.width((u1 - u0) * per)
+		bp.transfer(src[:b], dst, u0*per, u1*per, false)
+		tp.transfer(src[b:], dst, u0*h, u1*h, false)
+		return
+	}
 	if p.tail {
 		tailPart(p).transfer(src, dst, u0, u1, false)
 	} else {
@@ -53,6 +89,7 @@ func (p part) unpack(dst, src []byte, u0, u1 int) {
 // blockPart is the full 64-byte blocks of every symbol; a unit is one block.
 type blockPart struct {
 	tail       bool
+	mixed      bool
 	symbolSize int
 }
 
@@ -88,6 +125,7 @@ func (p blockPart) transfer(planar, shard []byte, u0, u1 int, toPlanar bool) {
 // tailPart is the final partial block of every symbol; a unit is one element.
 type tailPart struct {
 	tail       bool
+	mixed      bool
 	symbolSize int
 }
 
@@ -118,15 +156,16 @@ func (p tailPart) transfer(planar, shard []byte, u0, u1 int, toPlanar bool) {
 	}
 }
 
-// parts returns the non-empty parts of shards with the given symbol size.
+// parts returns how shards with the given symbol size are tiled: one part, the block, tail
+// or mixed part.
 func parts(symbolSize int) (ps [2]part, n int) {
-	if symbolSize >= 64 {
-		ps[n] = part{symbolSize: symbolSize}
-		n++
+	switch {
+	case symbolSize%64 == 0:
+		ps[0] = part{symbolSize: symbolSize}
+	case symbolSize < 64:
+		ps[0] = part{tail: true, symbolSize: symbolSize}
+	default:
+		ps[0] = part{mixed: true, symbolSize: symbolSize}
 	}
-	if symbolSize%64 != 0 {
-		ps[n] = part{tail: true, symbolSize: symbolSize}
-		n++
-	}
-	return ps, n
+	return ps, 1
 }
