@@ -78,7 +78,7 @@ func clientProcess(mode string) error {
 // killClient runs a client process that registers a blob and is killed with SIGKILL
 // before it can certify it. The same user's retry (a new process) then stores the blob,
 // reusing the registration, and the abandoned registration blocks nobody.
-func killClient(t *testing.T, ctx context.Context, c *cluster, r *row) {
+func killClient(t *testing.T, ctx context.Context, c *cluster, r *row, _ size) {
 	dir := t.TempDir()
 	wallet := c.fundedSigner(ctx)
 	walletPath, dataPath := filepath.Join(dir, "wallet.json"), filepath.Join(dir, "blob")

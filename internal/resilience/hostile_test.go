@@ -28,7 +28,7 @@ import (
 // lying and huge lengths, truncated bodies, garbage bodies and transactions, bad paths and
 // methods, and bytes that are not HTTP at all. Every process must stay up with bounded
 // memory, answer health checks, and lose nothing (the suite then reads every blob).
-func hostileInput(t *testing.T, ctx context.Context, c *cluster, r *row) {
+func hostileInput(t *testing.T, ctx context.Context, c *cluster, r *row, _ size) {
 	_, nodes := c.committee(ctx)
 	node := nodes[0]
 	daemonAddr, daemonPID := c.startDaemon(ctx)

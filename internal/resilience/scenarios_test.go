@@ -24,15 +24,15 @@ import (
 // (all nodes running, proxies passing); the suite then reads every certified blob.
 type scenario struct {
 	name string
-	run  func(t *testing.T, ctx context.Context, c *cluster, r *row)
+	run  func(t *testing.T, ctx context.Context, c *cluster, r *row, sz size)
 }
 
 // size is the scale of a run: the CI subset, or the soak run's larger blobs and rounds.
 type size struct {
 	shards uint16 // shards of the main network (the largest blob grows with it)
 	blobs  []int  // sizes of the blobs written per step
-	big    int   // size of the blob a crash interrupts
-	rounds int   // how often the main table runs
+	big    int    // size of the blob a crash interrupts
+	rounds int    // how often the main table runs
 }
 
 func runSize() size {
@@ -76,14 +76,14 @@ func TestResilience(t *testing.T) {
 		setup.took = time.Since(start)
 		rep.add(setup)
 		for round := range sz.rounds {
-			for _, s := range mainScenarios(sz) {
+			for _, s := range mainScenarios {
 				name := s.name
 				if sz.rounds > 1 {
 					name = fmt.Sprintf("%s (round %d)", name, round+1)
 				}
 				r := &row{name: name}
 				start := time.Now()
-				s.run(t, ctx, c, r)
+				s.run(t, ctx, c, r, sz)
 				c.healAll()
 				// The promise after every scenario: everything certified so far reads back.
 				c.readAll(ctx, r)
@@ -104,118 +104,19 @@ func TestResilience(t *testing.T) {
 	})
 }
 
-func mainScenarios(sz size) []scenario {
-	return []scenario{
-		{"1a. node loss within f", func(t *testing.T, ctx context.Context, c *cluster, r *row) {
-			cmt, _ := c.committee(ctx)
-			down := faultyNodes(cmt, false)
-			for _, m := range down {
-				c.kill(c.node(m.NetworkAddress))
-			}
-			c.readAll(ctx, r)
-			c.writeBlobs(ctx, r, sz.blobs...)
-			for _, m := range down {
-				c.start(c.node(m.NetworkAddress))
-			}
-			for _, m := range down {
-				nd := c.node(m.NetworkAddress)
-				c.holdsAll(ctx, nd, 3*time.Minute)
-				met := c.metrics(nd)
-				r.recovered += int64(met["walrus_node_recovered_bytes_total"])
-				r.downloaded += int64(met["walrus_node_recovery_downloaded_bytes_total"])
-			}
-			r.note = fmt.Sprintf("%d nodes (%s of %d shards) killed; writes certified; on restart they recovered what they missed",
-				len(down), shardCount(down), cmt.NShards)
-		}},
-		{"1b. node loss beyond f", func(t *testing.T, ctx context.Context, c *cluster, r *row) {
-			cmt, _ := c.committee(ctx)
-			down := faultyNodes(cmt, true)
-			for _, m := range down {
-				c.kill(c.node(m.NetworkAddress))
-			}
-			data := c.randomBlob(100_000)
-			eb, err := c.net.Enc.Encode(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-			_, err = c.client.Store(sctx, data, client.StoreOptions{Epochs: 20})
-			cancel()
-			switch {
-			case err == nil:
-				t.Errorf("a store certified with %s of %d shards down", shardCount(down), cmt.NShards)
-			case !errors.Is(err, client.ErrNoQuorum):
-				t.Errorf("store with too few nodes: want ErrNoQuorum, got %v", err)
-			}
-			st, serr := c.net.Chain.BlobStatus(ctx, eb.Metadata.BlobID)
-			if serr != nil {
-				t.Fatal(serr)
-			}
-			if st.DeletableCertified > 0 || st.PermanentCertified > 0 {
-				t.Errorf("the failed store left a certified blob: %+v", st)
-			}
-			// Reads need only a third of the shards.
-			c.readAll(ctx, r)
-			for _, m := range down {
-				c.start(c.node(m.NetworkAddress))
-			}
-			// Once the nodes are back, the same store succeeds (reusing the registration).
-			if _, err := c.store(ctx, data); err != nil {
-				t.Errorf("store after the nodes returned: %v", err)
-			} else {
-				r.written++
-			}
-			msg := "no error"
-			if err != nil {
-				msg = err.Error()
-				if len(msg) > 90 {
-					msg = msg[:90] + "…"
-				}
-			}
-			r.note = fmt.Sprintf("%d nodes (%s of %d shards) killed; the store failed with %q and no certificate; after restart it succeeded",
-				len(down), shardCount(down), cmt.NShards, msg)
-		}},
-		{"2. disk loss", func(t *testing.T, ctx context.Context, c *cluster, r *row) {
-			_, nodes := c.committee(ctx)
-			nd := nodes[2]
-			c.kill(nd)
-			if err := os.RemoveAll(nd.Config.DataDir); err != nil {
-				t.Fatal(err)
-			}
-			c.writeBlobs(ctx, r, sz.blobs...) // stored while the node is down: it must rebuild these too
-			c.start(nd)
-			c.holdsAll(ctx, nd, 3*time.Minute)
-			met := c.metrics(nd)
-			r.recovered = int64(met["walrus_node_recovered_bytes_total"])
-			r.downloaded = int64(met["walrus_node_recovery_downloaded_bytes_total"])
-			if r.recovered == 0 {
-				t.Errorf("%s rebuilt nothing after losing its disk", nd.Name)
-			}
-			r.note = fmt.Sprintf("%s restarted with an empty data directory and rebuilt %d slivers of %d blobs",
-				nd.Name, int64(met["walrus_node_recovered_slivers_total"]), len(c.certified()))
-		}},
-		{"3. Byzantine nodes", func(t *testing.T, ctx context.Context, c *cluster, r *row) {
-			byzantine(t, ctx, c, r, sz)
-		}},
-		{"4. malicious client", func(t *testing.T, ctx context.Context, c *cluster, r *row) {
-			maliciousClient(t, ctx, c, r)
-		}},
-		{"6a. kill -9 of a node during ingest", func(t *testing.T, ctx context.Context, c *cluster, r *row) {
-			killNodeDuringIngest(t, ctx, c, r, sz)
-		}},
-		{"6b. kill -9 of the validator during commits", func(t *testing.T, ctx context.Context, c *cluster, r *row) {
-			killValidator(t, ctx, c, r, sz)
-		}},
-		{"6c. kill -9 of a client between register and certify", func(t *testing.T, ctx context.Context, c *cluster, r *row) {
-			killClient(t, ctx, c, r)
-		}},
-		{"7. network faults", func(t *testing.T, ctx context.Context, c *cluster, r *row) {
-			networkFaults(t, ctx, c, r, sz)
-		}},
-		{"8. hostile input", func(t *testing.T, ctx context.Context, c *cluster, r *row) {
-			hostileInput(t, ctx, c, r)
-		}},
-	}
+// mainScenarios run in order on the main network; scenario 5 (epochChange) needs a
+// network with short epochs of its own.
+var mainScenarios = []scenario{
+	{"1a. node loss within f", nodeLossWithinF},
+	{"1b. node loss beyond f", nodeLossBeyondF},
+	{"2. disk loss", diskLoss},
+	{"3. Byzantine nodes", byzantine},
+	{"4. malicious client", maliciousClient},
+	{"6a. kill -9 of a node during ingest", killNodeDuringIngest},
+	{"6b. kill -9 of the validator during commits", killValidator},
+	{"6c. kill -9 of a client between register and certify", killClient},
+	{"7. network faults", networkFaults},
+	{"8. hostile input", hostileInput},
 }
 
 func shardCount(ms []chain.MemberInfo) string {
@@ -249,13 +150,17 @@ func byzantine(t *testing.T, ctx context.Context, c *cluster, r *row, sz size) {
 	// A lying node is met only when the client asks it; read until each kind was seen
 	// (each read asks a liar with probability about 2/7 at least), within bounds.
 	blobs := c.certified()
-	for i := 0; i < 60 && c.client.BadResponses().Metadata == before.Metadata; i++ {
-		set(faultproxy.CorruptMetadata)
-		c.readOne(ctx, r, blobs[i%len(blobs)])
-	}
-	for i := 0; i < 60 && c.client.BadResponses().Slivers == before.Slivers; i++ {
-		set(faultproxy.CorruptSlivers)
-		c.readOne(ctx, r, blobs[i%len(blobs)])
+	for _, k := range []struct {
+		fault faultproxy.Kind
+		count func(client.BadResponses) int64
+	}{
+		{faultproxy.CorruptMetadata, func(b client.BadResponses) int64 { return b.Metadata }},
+		{faultproxy.CorruptSlivers, func(b client.BadResponses) int64 { return b.Slivers }},
+	} {
+		set(k.fault)
+		for i := 0; i < 60 && k.count(c.client.BadResponses()) == k.count(before); i++ {
+			c.readOne(ctx, r, blobs[i%len(blobs)])
+		}
 	}
 	after := c.client.BadResponses()
 	badMeta, badSlivers := after.Metadata-before.Metadata, after.Slivers-before.Slivers
@@ -317,7 +222,7 @@ func isMember(ms []chain.MemberInfo, addr string) bool {
 // the node that holds the bad sliver. That node finds the inconsistency when it syncs,
 // the committee attests it, the chain marks the blob invalid and every node drops it;
 // reads answer "invalid".
-func maliciousClient(t *testing.T, ctx context.Context, c *cluster, r *row) {
+func maliciousClient(t *testing.T, ctx context.Context, c *cluster, r *row, _ size) {
 	eb, bad := inconsistentBlob(t, c.net.Enc, c.randomBlob(60_000))
 	id := eb.Metadata.BlobID
 	cmt, _ := c.committee(ctx)
@@ -493,4 +398,101 @@ func networkFaults(t *testing.T, ctx context.Context, c *cluster, r *row, sz siz
 	c.healAll()
 	r.note = fmt.Sprintf("%d nodes behind links that delay 300 ms, drop half the requests, cut answers after 2 KiB, or never answer (%s); then 10%% loss on every link (%d requests faulted in all)",
 		len(bad), strings.Join(took, ", "), faulted)
+}
+
+// nodeLossWithinF kills the nodes of up to f shards: every blob reads and writes certify;
+// restarted, the nodes rebuild what they missed.
+func nodeLossWithinF(t *testing.T, ctx context.Context, c *cluster, r *row, sz size) {
+	cmt, _ := c.committee(ctx)
+	down := faultyNodes(cmt, false)
+	for _, m := range down {
+		c.kill(c.node(m.NetworkAddress))
+	}
+	c.readAll(ctx, r)
+	c.writeBlobs(ctx, r, sz.blobs...)
+	for _, m := range down {
+		c.start(c.node(m.NetworkAddress))
+	}
+	for _, m := range down {
+		nd := c.node(m.NetworkAddress)
+		c.holdsAll(ctx, nd, 3*time.Minute)
+		met := c.metrics(nd)
+		r.recovered += int64(met["walrus_node_recovered_bytes_total"])
+		r.downloaded += int64(met["walrus_node_recovery_downloaded_bytes_total"])
+	}
+	r.note = fmt.Sprintf("%d nodes (%s of %d shards) killed; writes certified; on restart they recovered what they missed",
+		len(down), shardCount(down), cmt.NShards)
+}
+
+// nodeLossBeyondF kills nodes until no write quorum is left: the store fails clearly with
+// no certificate, reads still work, and once the nodes return the same store succeeds.
+func nodeLossBeyondF(t *testing.T, ctx context.Context, c *cluster, r *row, sz size) {
+	cmt, _ := c.committee(ctx)
+	down := faultyNodes(cmt, true)
+	for _, m := range down {
+		c.kill(c.node(m.NetworkAddress))
+	}
+	data := c.randomBlob(100_000)
+	eb, err := c.net.Enc.Encode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	_, err = c.client.Store(sctx, data, client.StoreOptions{Epochs: 20})
+	cancel()
+	switch {
+	case err == nil:
+		t.Errorf("a store certified with %s of %d shards down", shardCount(down), cmt.NShards)
+	case !errors.Is(err, client.ErrNoQuorum):
+		t.Errorf("store with too few nodes: want ErrNoQuorum, got %v", err)
+	}
+	st, serr := c.net.Chain.BlobStatus(ctx, eb.Metadata.BlobID)
+	if serr != nil {
+		t.Fatal(serr)
+	}
+	if st.DeletableCertified > 0 || st.PermanentCertified > 0 {
+		t.Errorf("the failed store left a certified blob: %+v", st)
+	}
+	// Reads need only a third of the shards.
+	c.readAll(ctx, r)
+	for _, m := range down {
+		c.start(c.node(m.NetworkAddress))
+	}
+	// Once the nodes are back, the same store succeeds (reusing the registration).
+	if _, err := c.store(ctx, data); err != nil {
+		t.Errorf("store after the nodes returned: %v", err)
+	} else {
+		r.written++
+	}
+	msg := "no error"
+	if err != nil {
+		msg = err.Error()
+		if len(msg) > 90 {
+			msg = msg[:90] + "…"
+		}
+	}
+	r.note = fmt.Sprintf("%d nodes (%s of %d shards) killed; the store failed with %q and no certificate; after restart it succeeded",
+		len(down), shardCount(down), cmt.NShards, msg)
+}
+
+// diskLoss restarts a node with an empty data directory (blobs are written while it is
+// down): it rebuilds every sliver of its shards.
+func diskLoss(t *testing.T, ctx context.Context, c *cluster, r *row, sz size) {
+	_, nodes := c.committee(ctx)
+	nd := nodes[2]
+	c.kill(nd)
+	if err := os.RemoveAll(nd.Config.DataDir); err != nil {
+		t.Fatal(err)
+	}
+	c.writeBlobs(ctx, r, sz.blobs...) // stored while the node is down: it must rebuild these too
+	c.start(nd)
+	c.holdsAll(ctx, nd, 3*time.Minute)
+	met := c.metrics(nd)
+	r.recovered = int64(met["walrus_node_recovered_bytes_total"])
+	r.downloaded = int64(met["walrus_node_recovery_downloaded_bytes_total"])
+	if r.recovered == 0 {
+		t.Errorf("%s rebuilt nothing after losing its disk", nd.Name)
+	}
+	r.note = fmt.Sprintf("%s restarted with an empty data directory and rebuilt %d slivers of %d blobs",
+		nd.Name, int64(met["walrus_node_recovered_slivers_total"]), len(c.certified()))
 }
