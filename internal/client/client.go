@@ -78,9 +78,9 @@ type Config struct {
 	// MaxEpochChangeRetries bounds how often a store collects confirmations again after
 	// the epoch moved under it; 0 means DefaultMaxEpochChangeRetries.
 	MaxEpochChangeRetries int
-	// HedgeDelay is how long a read waits without any sliver arriving before it asks one
-	// more node, so that a node that accepts requests and never answers delays a read by
-	// about this much instead of RequestTimeout; 0 means DefaultHedgeDelay, negative
+	// HedgeDelay is how long a read waits without any sliver arriving before it asks other
+	// nodes for the slivers still outstanding, so that nodes that accept requests and
+	// never answer delay a read by about this much instead of RequestTimeout; 0 means DefaultHedgeDelay, negative
 	// means never.
 	HedgeDelay time.Duration
 	// EncodingParallelism is the number of goroutines encoding and verification may use;

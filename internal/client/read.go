@@ -236,8 +236,8 @@ func (c *Client) primarySlivers(ctx context.Context, view *committeeView, m *red
 	var pendingFrom []string
 	var errs []error
 	prog.report("slivers", 0, int64(need))
-	// hedged counts extra requests sent because no answer came for HedgeDelay: a node
-	// that accepts a request and never answers costs one hedge delay, not a timeout.
+	// hedged counts extra requests allowed because no answer came for HedgeDelay: nodes
+	// that accept requests and never answer cost a hedge delay, not a request timeout.
 	hedged := 0
 	hedgeTimer := time.NewTimer(c.cfg.HedgeDelay)
 	defer hedgeTimer.Stop()
@@ -257,9 +257,10 @@ func (c *Client) primarySlivers(ctx context.Context, view *committeeView, m *red
 			select {
 			case a = <-answers:
 			case <-hedge:
-				if next < n {
-					hedged++
-				}
+				// Nothing arrived for a hedge delay: every request in flight is a
+				// straggler (a node that accepted and went silent holds all of its
+				// requests). Ask other nodes for as many slivers again.
+				hedged += inflight
 				hedgeTimer.Reset(c.cfg.HedgeDelay)
 				continue
 			}

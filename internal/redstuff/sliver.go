@@ -122,47 +122,36 @@ func (c *Config) metadataSymbolSize(m *Metadata) (int, error) {
 	return c.SymbolSize(m.UnencodedLength)
 }
 
-// sliverRoots returns the commitments of many slivers of one axis at once: one batched
-// code call expands all of them (symbol i of every sliver forms shard i), then each expanded
-// sliver is hashed. It is much cheaper than one sliverRoot per sliver.
+// sliverRoots returns the commitments of many slivers of one axis at once, split among the
+// workers. Each sliver is expanded by one code call whose shards are its own symbols, so
+// nothing is copied: the leaves are hashed straight from the sliver and from the recovery
+// buffer, which every sliver of a worker reuses.
 func (c *Config) sliverRoots(a Axis, datas [][]byte, sym int) []merkle.Node {
 	roots := make([]merkle.Node, len(datas))
 	parallelFor(c.workers(), len(datas), func(lo, hi int) {
-		const batch = 64
-		for b0 := lo; b0 < hi; b0 += batch {
-			b1 := min(b0+batch, hi)
-			c.sliverRootsBatch(a, datas[b0:b1], sym, roots[b0:b1])
+		code := c.expansionCode(a)
+		k := code.OriginalCount()
+		orig := make([][]byte, k)
+		rec := make([][]byte, c.n-k)
+		recBuf := make([]byte, (c.n-k)*sym)
+		for j := range rec {
+			rec[j] = recBuf[j*sym : (j+1)*sym : (j+1)*sym]
+		}
+		leaves := make([]merkle.Node, 0, c.n)
+		for v := lo; v < hi; v++ {
+			d := datas[v]
+			for i := range orig {
+				orig[i] = d[i*sym : (i+1)*sym : (i+1)*sym]
+			}
+			if err := code.Encode(sym, orig, rec); err != nil {
+				panic("redstuff: expansion with checked sizes failed: " + err.Error())
+			}
+			leaves = merkle.LeafHashes(leaves[:0], d[:k*sym], sym)
+			leaves = merkle.LeafHashes(leaves, recBuf, sym)
+			roots[v] = merkle.RootInto(leaves, leaves)
 		}
 	})
 	return roots
-}
-
-func (c *Config) sliverRootsBatch(a Axis, datas [][]byte, sym int, roots []merkle.Node) {
-	code := c.expansionCode(a)
-	k, count := code.OriginalCount(), len(datas)
-	w := count * sym
-	buf := make([]byte, c.n*w)
-	shards := make([][]byte, c.n)
-	for i := range shards {
-		shards[i] = buf[i*w : (i+1)*w : (i+1)*w]
-	}
-	for v, d := range datas {
-		for i := 0; i < k; i++ {
-			copy(shards[i][v*sym:(v+1)*sym], d[i*sym:(i+1)*sym])
-		}
-	}
-	if err := code.Encode(sym, shards[:k], shards[k:]); err != nil {
-		panic("redstuff: expansion with checked sizes failed: " + err.Error())
-	}
-	leaves := make([]merkle.Node, 0, c.n)
-	row := make([]byte, c.n*sym)
-	for v := range datas {
-		for t := 0; t < c.n; t++ {
-			copy(row[t*sym:(t+1)*sym], shards[t][v*sym:(v+1)*sym])
-		}
-		leaves = merkle.LeafHashes(leaves[:0], row, sym)
-		roots[v] = merkle.RootInto(leaves, leaves)
-	}
 }
 
 // VerifySlivers checks many slivers against verified metadata, batching the expansion of

@@ -82,6 +82,7 @@ func TestResilience(t *testing.T) {
 					name = fmt.Sprintf("%s (round %d)", name, round+1)
 				}
 				r := &row{name: name}
+				t.Logf("scenario %s", name)
 				start := time.Now()
 				s.run(t, ctx, c, r, sz)
 				c.healAll()
