@@ -52,7 +52,6 @@ type cluster struct {
 
 	mu    sync.Mutex
 	blobs []*stored // certified blobs that must stay readable
-	seq   uint64
 }
 
 // stored is a certified blob and its content.
@@ -371,9 +370,7 @@ type logCounter struct {
 func (l *logCounter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
-		l.lines = append(l.lines, line)
-	}
+	l.lines = append(l.lines, strings.Split(strings.TrimRight(string(p), "\n"), "\n")...)
 	return len(p), nil
 }
 
