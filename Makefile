@@ -34,7 +34,7 @@ test:
 
 # The fault-injection suite (CI subset): prints the scenario table (docs/resilience.md).
 resilience:
-	$(GO) test -count=1 -timeout 20m -run 'TestResilience' -v ./internal/resilience/ | grep -v '^=== \|^    --- \|^--- PASS'
+	$(GO) test -count=1 -timeout 20m -run 'TestResilience' -v ./internal/resilience/
 
 # Longer runs: the suite with larger blobs and three rounds, then every fuzz target for
 # FUZZTIME each.

@@ -360,7 +360,7 @@ func killValidator(t *testing.T, ctx context.Context, c *cluster, r *row, sz siz
 	if h1 <= h0 {
 		t.Errorf("the chain did not advance after the restart: height %d -> %d", h0, h1)
 	}
-	r.note = fmt.Sprintf("validator killed with %d stores in flight (%d failed and were retried); chain height %d -> %d",
+	r.note = fmt.Sprintf("validator killed with %d stores in flight (%d of them failed and were retried); chain height %d -> %d",
 		n, failed, h0, h1)
 }
 
