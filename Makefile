@@ -37,7 +37,8 @@ resilience:
 	$(GO) test -count=1 -timeout 20m -run 'TestResilience' -v ./internal/resilience/
 
 # Longer runs: the suite with larger blobs and three rounds, then every fuzz target for
-# FUZZTIME each.
+# FUZZTIME each (at least a few seconds: with 1s Go's fuzz coordinator can stop with
+# "context deadline exceeded" before its workers ran).
 FUZZTIME ?= 30s
 soak:
 	WALRUS_SOAK=1 $(GO) test -count=1 -timeout 2h -run 'TestResilience' -v ./internal/resilience/
