@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/walrus-go/walrus/internal/testvec"
 )
 
 // buildWalrus builds the walrus binary once for the test.
@@ -63,14 +65,7 @@ func freePortBlock(t *testing.T, span int) int {
 	return 0
 }
 
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+var freeAddr = testvec.FreeAddr
 
 type devnetProc struct {
 	cmd    *exec.Cmd

@@ -11,7 +11,6 @@ import (
 	"crypto/ed25519"
 	"encoding/binary"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -31,6 +30,7 @@ import (
 	"github.com/walrus-go/walrus/internal/redstuff"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
 	"github.com/walrus-go/walrus/internal/storagenode/nodeclient"
+	"github.com/walrus-go/walrus/internal/testvec"
 )
 
 // Options configure New. The zero value is a network of 4 genesis nodes over 10 shards
@@ -82,6 +82,13 @@ type Net struct {
 	clients    map[string]*nodeclient.Client
 }
 
+// Logger, FreeAddr and WaitFor are testvec's, for the callers of this package.
+var (
+	Logger   = testvec.Logger
+	FreeAddr = testvec.FreeAddr
+	WaitFor  = testvec.WaitFor
+)
+
 // Node is one storage node of a Net: its directory (node.yaml, bls.key, operator.json,
 // db/), its configuration and, while it runs, its in-process daemon or its process.
 type Node struct {
@@ -94,26 +101,6 @@ type Node struct {
 	Daemon   *daemon.Daemon
 	Proc     *exec.Cmd
 	procDone chan struct{}
-}
-
-// Logger returns a logger for test components: discarded unless WALRUS_TEST_LOG is set
-// (background goroutines may log after a test ends, so t.Log cannot be used).
-func Logger() *slog.Logger {
-	if os.Getenv("WALRUS_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
-// FreeAddr returns a loopback host:port that was free a moment ago.
-func FreeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 type seeded struct{ r *rand.ChaCha8 }
@@ -472,26 +459,6 @@ func (n *Net) Client(addr string) *nodeclient.Client {
 	}
 	n.clients[addr] = c
 	return c
-}
-
-// WaitFor polls cond until it holds or timeout passes, failing the test then. The
-// polling interval is not synchronization: cond decides.
-func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() (bool, error)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, err := cond()
-		if err != nil {
-			t.Fatalf("waiting for %s: %v", what, err)
-		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond) // polling interval
-	}
 }
 
 var (

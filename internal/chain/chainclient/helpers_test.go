@@ -5,10 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
-	"net"
-	"os"
 	"testing"
 	"time"
 
@@ -20,6 +17,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
 	"github.com/walrus-go/walrus/internal/merkle"
 	"github.com/walrus-go/walrus/internal/redstuff"
+	"github.com/walrus-go/walrus/internal/testvec"
 )
 
 // genesisTime is fixed so that two runs build the same genesis. Epochs are long enough that
@@ -27,15 +25,6 @@ import (
 var genesisTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 const testEpoch = 10 * 365 * 24 * time.Hour
-
-// testLogger discards logs unless WALRUS_TEST_LOG is set (CometBFT goroutines may log after
-// a test ends, so t.Log cannot be used).
-func testLogger() *slog.Logger {
-	if os.Getenv("WALRUS_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.DiscardHandler)
-}
 
 func seededRand(seed uint64) *rand.ChaCha8 {
 	var s [32]byte
@@ -48,16 +37,11 @@ func testSigner(name string) *chainclient.Signer {
 	return chainclient.NewSigner(ed25519.NewKeyFromSeed(seed[:]))
 }
 
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+var (
+	testLogger = testvec.Logger
+	freeAddr   = testvec.FreeAddr
+	waitFor    = testvec.WaitFor
+)
 
 // devnet is a single-validator chain for a test.
 type devnet struct {
@@ -144,25 +128,6 @@ func (d *devnet) restart() {
 }
 
 func (d *devnet) rpcURL() string { return "http://" + d.cfg.RPCListen }
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() (bool, error)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, err := cond()
-		if err != nil {
-			t.Fatalf("waiting for %s: %v", what, err)
-		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(2 * time.Millisecond) // polling interval, not synchronization
-	}
-}
 
 // waitHeight waits until the application has committed height h.
 func (d *devnet) waitHeight(h int64) {

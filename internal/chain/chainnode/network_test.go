@@ -5,9 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,24 +18,13 @@ import (
 	"github.com/walrus-go/walrus/internal/chain/abciapp"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
+	"github.com/walrus-go/walrus/internal/testvec"
 )
 
-func testLogger() *slog.Logger {
-	if os.Getenv("WALRUS_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+var (
+	testLogger = testvec.Logger
+	freeAddr   = testvec.FreeAddr
+)
 
 func testSigner(name string) *chainclient.Signer {
 	seed := blake2b.Sum256([]byte("chainnode-test:" + name))

@@ -120,7 +120,7 @@ func TestEpochChangeMovesShards(t *testing.T) {
 	w.start(t, 2, 2)
 	defer w.stop()
 
-	target := waitNewCommittee(t, ctx, net, joining, leaving, 4*epoch)
+	target := net.WaitCommittee(ctx, joining, leaving, 4*epoch)
 	var gained []uint16
 	for _, m := range target.Members {
 		if m.NetworkAddress == joining.Addr {
@@ -188,13 +188,6 @@ func joinAndLeave(t *testing.T, ctx context.Context, net *nodenet.Net) (joining,
 	return joining, leaving
 }
 
-// waitNewCommittee waits for the first committee with the joining node and without the
-// leaving one (selected, not necessarily started) and returns it.
-func waitNewCommittee(t *testing.T, ctx context.Context, net *nodenet.Net, joining, leaving *nodenet.Node, timeout time.Duration) chain.CommitteeInfo {
-	t.Helper()
-	return net.WaitCommittee(ctx, joining, leaving, timeout)
-}
-
 // holdsEverything waits until the node at addr holds every blob of blobs in the shards it
 // owns in the current committee.
 func holdsEverything(t *testing.T, ctx context.Context, net *nodenet.Net, addr string, blobs func() []*nodenet.Blob, timeout time.Duration) {
@@ -239,7 +232,7 @@ func TestEpochChangeFallsBackToRecovery(t *testing.T) {
 		}
 		blobs = append(blobs, b)
 	}
-	target := waitNewCommittee(t, ctx, net, joining, leaving, 4*epoch)
+	target := net.WaitCommittee(ctx, joining, leaving, 4*epoch)
 	net.Stop(leaving)
 	nodenet.WaitFor(t, 4*epoch, "the new committee's epoch", func() (bool, error) {
 		sys, err := net.Chain.System(ctx)
