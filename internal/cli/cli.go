@@ -46,7 +46,7 @@ func withHint(err error, hint string) error { return hintError{err: err, hint: h
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRoot(e)
-	root.SetArgs(args)
+	root.SetArgs(blobIDOperands(root, args))
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

@@ -28,7 +28,7 @@ func readCommand(ce *clientEnv) *cobra.Command {
 		Short: "Read a blob and write it to standard output or a file",
 		Long: "Read a blob from the storage nodes, verify every sliver against the blob's metadata, decode\n" +
 			"it and check its consistency, then write it to standard output or to --out FILE.\n" +
-			"A blob ID that starts with '-' goes after '--': walrus read -- -xyz...",
+			"A blob ID that starts with '-' is taken as the blob ID, not as flags.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseBlobIDArg(args[0])
