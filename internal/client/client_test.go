@@ -92,10 +92,12 @@ func TestStoreRead(t *testing.T) {
 				t.Fatal("zero cost")
 			}
 			st := res.Stats
-			t.Logf("%d B: %d HTTP requests, %d uploads, encode %v, register %v, upload %v, certify %v, total %v",
-				size, st.HTTPRequests, st.SliverUploads, st.Encode, st.Register, st.Upload, st.Certify, st.Total)
-			if st.SliverUploads > int64(len(net.Nodes)) {
-				t.Errorf("%d sliver uploads for %d nodes", st.SliverUploads, len(net.Nodes))
+			t.Logf("%d B: %d HTTP requests, %d uploads (%d refused by nodes behind the chain), encode %v, register %v, upload %v, certify %v, total %v",
+				size, st.HTTPRequests, st.SliverUploads, st.UploadsBehind, st.Encode, st.Register, st.Upload, st.Certify, st.Total)
+			// One upload per node, apart from those a node refused because it had not
+			// seen the registration yet (a loaded machine delays event following).
+			if st.SliverUploads-st.UploadsBehind > int64(len(net.Nodes)) {
+				t.Errorf("%d sliver uploads (%d refused by nodes behind) for %d nodes", st.SliverUploads, st.UploadsBehind, len(net.Nodes))
 			}
 			mustRead(t, c, nc.BlobObject.BlobID, data)
 		})

@@ -140,9 +140,12 @@ type StoreStats struct {
 	// (status checks, uploads, confirmations); tail uploads after that are not counted.
 	HTTPRequests int64
 	// SliverUploads counts the batched upload requests sent (one per node and attempt);
-	// PairsUploaded the sliver pairs they carried.
+	// PairsUploaded the sliver pairs they carried. UploadsBehind counts the uploads a node
+	// refused because it had not caught up with the chain yet (it had not seen the
+	// registration, say); they were sent again.
 	SliverUploads int64
 	PairsUploaded int64
+	UploadsBehind int64
 	// Transactions counts the chain transactions sent.
 	Transactions int
 	// Nodes is the committee size; ConfirmedWeight the shards whose nodes confirmed

@@ -75,7 +75,7 @@ func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob,
 }
 
 // uploadCounters count the batched uploads of one collect and their pairs.
-type uploadCounters struct{ uploads, pairs atomic.Int64 }
+type uploadCounters struct{ uploads, pairs, behind atomic.Int64 }
 
 // confirmation is the outcome of uploading to one member.
 type confirmation struct {
@@ -97,6 +97,7 @@ func (c *Client) collect(ctx context.Context, view *committeeView, eb *redstuff.
 	defer func() {
 		st.SliverUploads += uc.uploads.Load()
 		st.PairsUploaded += uc.pairs.Load()
+		st.UploadsBehind += uc.behind.Load()
 	}()
 
 	// Uploads run under their own context: the caller's cancellation reaches them until a
@@ -215,6 +216,9 @@ func (c *Client) uploadTo(ctx context.Context, m *member, md *redstuff.Metadata,
 		uc.uploads.Add(1)
 		uc.pairs.Add(int64(len(pairs)))
 		_, err := m.node.StoreSlivers(ctx, md, pairs)
+		if waitable(err) {
+			uc.behind.Add(1)
+		}
 		return err
 	})
 	if err != nil {
