@@ -79,6 +79,7 @@ type Node struct {
 	maxSym   int
 	cache    *lru
 	verifies chan struct{} // one token per running sliver verification
+	ingest   ingestTracker
 
 	// commit serializes state changes with uploads: an upload holds it shared while it
 	// re-checks acceptance and commits; event application, garbage collection and shard

@@ -95,6 +95,7 @@ func (n *Node) NewUpload(id redstuff.BlobID, m *redstuff.Metadata) (*Upload, err
 		return nil, fmt.Errorf("%w: blob of %d bytes is larger than this node accepts", ErrInvalidMetadata, u.meta.UnencodedLength)
 	}
 	u.batch = n.store.NewBatch()
+	n.ingest.begin(id, n.now())
 	return u, nil
 }
 
@@ -240,6 +241,7 @@ func (u *Upload) failed() error {
 func (u *Upload) Commit() (UploadResult, error) {
 	for _, a := range []redstuff.Axis{redstuff.Primary, redstuff.Secondary} {
 		if err := u.flush(context.Background(), a); err != nil {
+			u.Abort()
 			return UploadResult{}, err
 		}
 	}
@@ -306,6 +308,7 @@ func (u *Upload) finishLocked() {
 	if !u.done {
 		u.done = true
 		u.batch.Close()
+		u.n.ingest.end(u.id, u.n.now())
 	}
 }
 

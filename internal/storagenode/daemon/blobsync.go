@@ -32,6 +32,9 @@ type syncEntry struct {
 	// being synced or recovered to the shard syncer); events widen it to all owned shards.
 	activeOnly bool
 	again      bool // enqueued again while running
+	// deferredSince is when the sync was first put off for an upload of the blob to this
+	// node (zero if it was not).
+	deferredSince time.Time
 }
 
 func newBlobSyncer(d *Daemon) *blobSyncer {
@@ -64,29 +67,34 @@ func (s *blobSyncer) signal() {
 	}
 }
 
-// take returns the next queued blob, or false if the queue is empty.
-func (s *blobSyncer) take() (redstuff.BlobID, *syncEntry, bool) {
+// take returns the next queued blob and whether its sync is limited to Active shards, or
+// false if the queue is empty.
+func (s *blobSyncer) take() (id redstuff.BlobID, e *syncEntry, activeOnly, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.queue) == 0 {
-		return redstuff.BlobID{}, nil, false
+		return redstuff.BlobID{}, nil, false, false
 	}
-	id := s.queue[0]
+	id = s.queue[0]
 	s.queue = s.queue[1:]
-	e := s.entries[id]
+	e = s.entries[id]
 	e.running, e.again = true, false
 	if len(s.queue) > 0 {
 		s.signal()
 	}
-	return id, e, true
+	return id, e, e.activeOnly, true
 }
 
 // finish records the outcome of a sync: done (or no longer needed) forgets the blob;
-// otherwise it is retried after a backoff.
-func (s *blobSyncer) finish(ctx context.Context, id redstuff.BlobID, e *syncEntry, done bool) {
+// a deferred sync runs again after wait; otherwise it is retried after a backoff.
+func (s *blobSyncer) finish(ctx context.Context, id redstuff.BlobID, e *syncEntry, done bool, wait time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e.running = false
+	if wait > 0 {
+		s.requeueAfter(ctx, id, wait)
+		return
+	}
 	if done && !e.again {
 		delete(s.entries, id)
 		s.d.counters.blobsPending.Store(int64(len(s.entries)))
@@ -103,6 +111,11 @@ func (s *blobSyncer) finish(ctx context.Context, id redstuff.BlobID, e *syncEntr
 	if delay > s.d.cfg.RetryMax || delay <= 0 {
 		delay = s.d.cfg.RetryMax
 	}
+	s.requeueAfter(ctx, id, delay)
+}
+
+// requeueAfter queues blob id again after delay.
+func (s *blobSyncer) requeueAfter(ctx context.Context, id redstuff.BlobID, delay time.Duration) {
 	time.AfterFunc(delay, func() {
 		if ctx.Err() != nil {
 			return
@@ -122,7 +135,7 @@ func (s *blobSyncer) run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for {
-				id, e, ok := s.take()
+				id, e, activeOnly, ok := s.take()
 				if !ok {
 					select {
 					case <-s.wake:
@@ -131,8 +144,8 @@ func (s *blobSyncer) run(ctx context.Context) error {
 						return
 					}
 				}
-				done := s.sync(ctx, id, e.activeOnly)
-				s.finish(ctx, id, e, done)
+				done, wait := s.sync(ctx, id, e, activeOnly)
+				s.finish(ctx, id, e, done, wait)
 			}
 		}()
 	}
@@ -140,8 +153,10 @@ func (s *blobSyncer) run(ctx context.Context) error {
 	return nil
 }
 
-// sync runs one attempt to complete blob id; it reports whether nothing is left to do.
-func (s *blobSyncer) sync(ctx context.Context, id redstuff.BlobID, activeOnly bool) bool {
+// sync runs one attempt to complete blob id; it reports whether nothing is left to do,
+// or how long to wait before the next attempt if an upload of the blob to this node is
+// in progress or has just ended.
+func (s *blobSyncer) sync(ctx context.Context, id redstuff.BlobID, e *syncEntry, activeOnly bool) (done bool, wait time.Duration) {
 	d := s.d
 	var shards []uint16
 	if activeOnly {
@@ -151,34 +166,67 @@ func (s *blobSyncer) sync(ctx context.Context, id redstuff.BlobID, activeOnly bo
 			}
 		}
 		if len(shards) == 0 {
-			return true
+			return true, 0
 		}
 	}
 	need, err := d.node.NeedsSync(id, shards)
 	if err != nil {
 		d.log.Warn("blob sync: cannot read the node's state", "blob", id, "err", err)
-		return false
+		return false, 0
 	}
 	if need.Done() {
-		return true
+		return true, 0
+	}
+	if wait := s.ingestWait(id, e); wait > 0 {
+		d.counters.blobsDeferred.Add(1)
+		d.log.Debug("blob sync put off: an upload of the blob is in progress or just ended", "blob", id, "wait", wait)
+		return false, wait
 	}
 	err = d.recoverBlob(ctx, id, need)
 	switch {
 	case err == nil:
 		d.counters.blobsDone.Add(1)
 		d.log.Debug("blob synced", "blob", id, "slivers", len(need.Slivers), "metadata", need.MetadataMissing)
-		return true
+		return true, 0
 	case errors.Is(err, errBlobInvalid):
-		return true
+		return true, 0
 	case ctx.Err() != nil:
-		return true
+		return true, 0
 	}
 	// The blob may have been deleted, expired or invalidated meanwhile.
 	if need, nerr := d.node.NeedsSync(id, shards); nerr == nil && need.Done() {
-		return true
+		return true, 0
 	}
 	d.log.Info("blob sync failed; will retry", "blob", id, "err", err)
-	return false
+	return false, 0
+}
+
+// ingestWait returns how long the sync of entry e's blob should wait for uploads of it to
+// this node: while one is in progress, or until Config.IngestQuiet after the last one
+// ended; never more than Config.IngestWaitMax after the first wait. Zero means go ahead.
+func (s *blobSyncer) ingestWait(id redstuff.BlobID, e *syncEntry) time.Duration {
+	cfg := s.d.cfg
+	if cfg.IngestQuiet <= 0 {
+		return 0
+	}
+	active, ended := s.d.node.UploadActivity(id)
+	now := time.Now()
+	var wait time.Duration
+	switch {
+	case active > 0:
+		wait = cfg.IngestQuiet
+	case !ended.IsZero() && now.Sub(ended) < cfg.IngestQuiet:
+		wait = cfg.IngestQuiet - now.Sub(ended)
+	default:
+		return 0
+	}
+	if e.deferredSince.IsZero() {
+		e.deferredSince = now
+	}
+	if left := cfg.IngestWaitMax - now.Sub(e.deferredSince); left < wait {
+		wait = left
+	}
+	return max(wait, 0)
 }
 
 // scan queues every certified blob that misses data in the node's Active shards: the

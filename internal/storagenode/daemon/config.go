@@ -63,6 +63,14 @@ type Config struct {
 	// failed (peers unreachable, not enough symbols yet). Defaults 1s and 1m.
 	RetryMin time.Duration `yaml:"retry_min"`
 	RetryMax time.Duration `yaml:"retry_max"`
+	// IngestQuiet is how long the node waits after an upload of a certified blob to it
+	// ended before it recovers what that blob still lacks: a client's upload may still be
+	// streaming in when the certificate lands, and recovering those slivers from peers
+	// would download them twice. While uploads of the blob are in progress it waits on,
+	// for at most IngestWaitMax in all. Defaults 1s and 30s; a negative IngestQuiet
+	// recovers at once.
+	IngestQuiet   time.Duration `yaml:"ingest_quiet"`
+	IngestWaitMax time.Duration `yaml:"ingest_wait_max"`
 	// ShardSyncPageSize is the number of slivers asked for per shard sync request.
 	// Default 1000.
 	ShardSyncPageSize int `yaml:"shard_sync_page_size"`
@@ -88,6 +96,8 @@ const (
 	DefaultPeerRequestConcurrency = 32
 	DefaultPeerTimeout            = 30 * time.Second
 	DefaultRetryMin               = time.Second
+	DefaultIngestQuiet            = time.Second
+	DefaultIngestWaitMax          = 30 * time.Second
 	DefaultRetryMax               = time.Minute
 	DefaultShardSyncPageSize      = 1000
 	DefaultShardSyncConcurrency   = 10
@@ -133,6 +143,8 @@ func (c Config) withDefaults() Config {
 	setDur(&c.PeerTimeout, DefaultPeerTimeout)
 	setDur(&c.RetryMin, DefaultRetryMin)
 	setDur(&c.RetryMax, DefaultRetryMax)
+	setDur(&c.IngestQuiet, DefaultIngestQuiet)
+	setDur(&c.IngestWaitMax, DefaultIngestWaitMax)
 	setDur(&c.ShardSyncFallbackAfter, DefaultShardSyncFallbackAfter)
 	return c
 }
@@ -170,6 +182,8 @@ func (c Config) validate(needChain, needBLS, needWallet bool) error {
 		return bad("retry_min", "%v is negative", c.RetryMin)
 	case c.RetryMax < c.RetryMin:
 		return bad("retry_max", "%v is below retry_min %v", c.RetryMax, c.RetryMin)
+	case c.IngestWaitMax < 0:
+		return bad("ingest_wait_max", "%v is negative", c.IngestWaitMax)
 	case c.ShardSyncFallbackAfter < 0:
 		return bad("shard_sync_fallback_after", "%v is negative", c.ShardSyncFallbackAfter)
 	case c.MaxUploadBytes < 0:

@@ -43,6 +43,9 @@ type Stats struct {
 	// BlobSyncsDone counts blobs whose sync completed; BlobSyncsPending is the number of
 	// blobs queued or being synced.
 	BlobSyncsDone, BlobSyncsPending int64
+	// BlobSyncsDeferred counts blob syncs put off because a client's upload of the blob
+	// to this node was in progress or had just ended (Config.IngestQuiet).
+	BlobSyncsDeferred int64
 	// InvalidBlobsSubmitted counts invalid-blob certificates the node submitted.
 	InvalidBlobsSubmitted int64
 	// EpochSyncsSubmitted counts EpochSyncDone transactions the node submitted.
@@ -61,7 +64,7 @@ type counters struct {
 	recovered, recoveredSlivers                       atomic.Int64
 	syncBytes, syncSlivers                            atomic.Int64
 	bad                                               atomic.Int64
-	blobsDone, blobsPending                           atomic.Int64
+	blobsDone, blobsPending, blobsDeferred            atomic.Int64
 	invalidated, epochSyncs                           atomic.Int64
 	gcRuns, gcBlobs                                   atomic.Int64
 	eventLag, cursor, epoch                           atomic.Int64
@@ -75,6 +78,7 @@ func (c *counters) stats() Stats {
 		RecoveredBytes: c.recovered.Load(), RecoveredSlivers: c.recoveredSlivers.Load(),
 		ShardSyncBytes: c.syncBytes.Load(), ShardSyncSlivers: c.syncSlivers.Load(),
 		BadPeerResponses: c.bad.Load(), BlobSyncsDone: c.blobsDone.Load(), BlobSyncsPending: c.blobsPending.Load(),
+		BlobSyncsDeferred: c.blobsDeferred.Load(),
 		InvalidBlobsSubmitted: c.invalidated.Load(), EpochSyncsSubmitted: c.epochSyncs.Load(),
 		GCRuns: c.gcRuns.Load(), GCBlobs: c.gcBlobs.Load(), EventLag: c.eventLag.Load(),
 	}
@@ -117,6 +121,7 @@ func newMetrics(reg *prometheus.Registry, c *counters, node *sn.Node) *metrics {
 		counter("walrus_node_shard_sync_bytes_total", "Bytes received from previous shard owners by shard sync.", &c.syncBytes),
 		counter("walrus_node_shard_sync_slivers_total", "Slivers received by shard sync and stored.", &c.syncSlivers),
 		counter("walrus_node_blob_syncs_total", "Blob syncs completed.", &c.blobsDone),
+		counter("walrus_node_blob_syncs_deferred_total", "Blob syncs put off while an upload of the blob to this node was in progress or had just ended.", &c.blobsDeferred),
 		gauge("walrus_node_blob_syncs_pending", "Blobs queued or being synced.", &c.blobsPending),
 		counter("walrus_node_invalid_blob_certificates_total", "Invalid-blob certificates submitted.", &c.invalidated),
 		counter("walrus_node_epoch_sync_done_total", "EpochSyncDone transactions submitted.", &c.epochSyncs),

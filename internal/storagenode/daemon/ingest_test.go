@@ -1,0 +1,175 @@
+package daemon_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/redstuff"
+	"github.com/walrus-go/walrus/internal/storagenode/api"
+	"github.com/walrus-go/walrus/internal/storagenode/daemon"
+)
+
+// heldUpload is a batched upload to one node whose body is held after its first pair.
+type heldUpload struct {
+	eb       *redstuff.EncodedBlob
+	obj      chain.ObjectID
+	shards   []uint16
+	rest     [][]byte
+	body     *io.PipeWriter
+	answered chan heldAnswer
+}
+
+type heldAnswer struct {
+	code int
+	body []byte
+	err  error
+}
+
+// holdUpload registers a blob and starts its upload to nd, sending the metadata and the
+// first pair's primary sliver only: the node has opened the upload but lacks the slivers.
+func holdUpload(t *testing.T, ctx context.Context, net *nodenet.Net, nd *nodenet.Node, seed uint64) *heldUpload {
+	t.Helper()
+	eb, err := net.Enc.Encode(randomData(seed, 300_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &heldUpload{eb: eb, answered: make(chan heldAnswer, 1)}
+	if h.obj, err = net.Register(ctx, eb, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	cmt, err := net.Chain.Committee(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pairs []*redstuff.SliverPair
+	for _, m := range cmt.Members {
+		if m.NetworkAddress == nd.Addr {
+			h.shards = m.Shards
+			for _, s := range m.Shards {
+				pairs = append(pairs, &eb.Pairs[eb.Metadata.BlobID.ShardPair(int(s), net.Enc.NShards())])
+			}
+		}
+	}
+	if len(pairs) == 0 {
+		t.Fatalf("%s owns no shard", nd.Name)
+	}
+	id := eb.Metadata.BlobID
+	nodenet.WaitFor(t, 30*time.Second, "the node to see the registration", func() (bool, error) {
+		return nd.Daemon.Node().CheckWritable(id) == nil, nil
+	})
+	segments, size := api.EncodeBatch(eb.Metadata, pairs)
+	pr, pw := io.Pipe()
+	h.body = pw
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, "http://"+nd.Addr+"/v1/blobs/"+id.String()+"/slivers", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = size
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			h.answered <- heldAnswer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		h.answered <- heldAnswer{resp.StatusCode, body, err}
+	}()
+	const head = 3 // metadata and pair count; the first pair's index and length; its primary data
+	h.rest = segments[head:]
+	for _, seg := range segments[:head] {
+		if _, err := pw.Write(seg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nodenet.WaitFor(t, 30*time.Second, "the upload to open", func() (bool, error) {
+		active, _ := nd.Daemon.Node().UploadActivity(id)
+		return active == 1, nil
+	})
+	return h
+}
+
+// TestRecoveryWaitsForUpload certifies a blob while a client's upload to one node is still
+// streaming in: the node must not download recovery symbols for slivers that are arriving
+// anyway. It puts the blob's sync off while the upload runs and, once the upload has
+// stored everything, has nothing left to recover.
+func TestRecoveryWaitsForUpload(t *testing.T) {
+	net := nodenet.New(t, nodenet.Options{Shards: 8})
+	startAll(t, net)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	victim := net.Nodes[2]
+	h := holdUpload(t, ctx, net, victim, 7)
+
+	// Certify with the other nodes' confirmations.
+	if _, err := net.StoreEncoded(ctx, h.eb, nodenet.StoreOptions{Object: &h.obj, Skip: []string{victim.Addr}}); err != nil {
+		t.Fatal(err)
+	}
+	nodenet.WaitFor(t, 30*time.Second, "the victim to put the blob's sync off", func() (bool, error) {
+		return victim.Daemon.Stats().BlobSyncsDeferred > 0, nil
+	})
+	if st := victim.Daemon.Stats(); st.RecoveryDownloadedBytes != 0 {
+		t.Fatalf("the node downloaded %d bytes for recovery while the upload was in progress", st.RecoveryDownloadedBytes)
+	}
+
+	// The rest of the body arrives; the upload stores everything.
+	for _, seg := range h.rest {
+		if _, err := h.body.Write(seg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.body.Close()
+	a := <-h.answered
+	if a.err != nil || a.code != http.StatusCreated {
+		t.Fatalf("upload: %d %s %v", a.code, bytes.TrimSpace(a.body), a.err)
+	}
+	nodenet.WaitFor(t, 30*time.Second, "the blob's sync to end", func() (bool, error) {
+		return victim.Daemon.Stats().BlobSyncsPending == 0, nil
+	})
+	st := victim.Daemon.Stats()
+	if st.RecoveryDownloadedBytes != 0 || st.RecoveredSlivers != 0 {
+		t.Fatalf("the node downloaded %d bytes and rebuilt %d slivers that its upload brought", st.RecoveryDownloadedBytes, st.RecoveredSlivers)
+	}
+	if ok, err := net.HoldsAll(ctx, victim.Addr, h.eb.Metadata.BlobID, h.shards); err != nil || !ok {
+		t.Fatalf("the node does not hold its slivers: %v", err)
+	}
+}
+
+// TestRecoveryAfterStalledUpload: an upload that stops midway does not hold recovery off
+// for longer than IngestWaitMax; the node then recovers its slivers from its peers.
+func TestRecoveryAfterStalledUpload(t *testing.T) {
+	net := nodenet.New(t, nodenet.Options{Shards: 8, Config: func(i int, c *daemon.Config) {
+		c.IngestQuiet = 100 * time.Millisecond
+		c.IngestWaitMax = 500 * time.Millisecond
+	}})
+	startAll(t, net)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	victim := net.Nodes[2]
+	h := holdUpload(t, ctx, net, victim, 8)
+	defer h.body.CloseWithError(io.ErrUnexpectedEOF)
+
+	if _, err := net.StoreEncoded(ctx, h.eb, nodenet.StoreOptions{Object: &h.obj, Skip: []string{victim.Addr}}); err != nil {
+		t.Fatal(err)
+	}
+	id := h.eb.Metadata.BlobID
+	nodenet.WaitFor(t, time.Minute, "the node to recover its slivers past the stalled upload", func() (bool, error) {
+		return net.HoldsAll(ctx, victim.Addr, id, h.shards)
+	})
+	nodenet.WaitFor(t, 30*time.Second, "the blob's sync to end", func() (bool, error) {
+		return victim.Daemon.Stats().BlobSyncsPending == 0, nil
+	})
+	st := victim.Daemon.Stats()
+	if st.BlobSyncsDeferred == 0 || st.RecoveredSlivers != int64(2*len(h.shards)) {
+		t.Fatalf("%d syncs deferred, %d slivers rebuilt; want some deferred and %d rebuilt", st.BlobSyncsDeferred, st.RecoveredSlivers, 2*len(h.shards))
+	}
+	if active, _ := victim.Daemon.Node().UploadActivity(id); active != 1 {
+		t.Fatalf("%d uploads in progress, want the stalled one", active)
+	}
+}
