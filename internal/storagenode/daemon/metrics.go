@@ -78,7 +78,7 @@ func (c *counters) stats() Stats {
 		RecoveredBytes: c.recovered.Load(), RecoveredSlivers: c.recoveredSlivers.Load(),
 		ShardSyncBytes: c.syncBytes.Load(), ShardSyncSlivers: c.syncSlivers.Load(),
 		BadPeerResponses: c.bad.Load(), BlobSyncsDone: c.blobsDone.Load(), BlobSyncsPending: c.blobsPending.Load(),
-		BlobSyncsDeferred: c.blobsDeferred.Load(),
+		BlobSyncsDeferred:     c.blobsDeferred.Load(),
 		InvalidBlobsSubmitted: c.invalidated.Load(), EpochSyncsSubmitted: c.epochSyncs.Load(),
 		GCRuns: c.gcRuns.Load(), GCBlobs: c.gcBlobs.Load(), EventLag: c.eventLag.Load(),
 	}
