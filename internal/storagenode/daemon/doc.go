@@ -47,6 +47,8 @@
 //	peer_timeout: 30s                 # one request to another node
 //	retry_min: 1s                     # backoff of failed blob and shard syncs ...
 //	retry_max: 1m                     # ... doubling up to this
+//	ingest_quiet: 1s                  # recovery waits this long after a client's upload of the blob ends ...
+//	ingest_wait_max: 30s              # ... and no longer than this in all
 //	shard_sync_page_size: 1000        # slivers per shard sync request
 //	shard_sync_concurrency: 10        # shards synced at once
 //	shard_sync_fallback_after: 10m    # previous owner silent this long: recover the shard
