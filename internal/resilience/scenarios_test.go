@@ -302,8 +302,8 @@ func killNodeDuringIngest(t *testing.T, ctx context.Context, c *cluster, r *row,
 	met := c.metrics(nd)
 	r.recovered = int64(met["walrus_node_recovered_bytes_total"])
 	r.downloaded = int64(met["walrus_node_recovery_downloaded_bytes_total"])
-	r.note = fmt.Sprintf("%s killed as a %d MiB upload to it began; the store certified without it; restarted, it holds its part again (%.0f slivers rebuilt, %s bytes uploaded to it again by the client's retries)",
-		nd.Name, sz.big>>20, met["walrus_node_recovered_slivers_total"], thousands(int64(met["walrus_node_ingest_bytes_total"])))
+	r.note = fmt.Sprintf("%s killed as a %d MiB upload to it began; the store certified without it; restarted, it holds its part again (%s bytes uploaded to it again by the store's tail, %.0f slivers rebuilt from peers, %.0f syncs put off while the tail arrived)",
+		nd.Name, sz.big>>20, thousands(int64(met["walrus_node_ingest_bytes_total"])), met["walrus_node_recovered_slivers_total"], met["walrus_node_blob_syncs_deferred_total"])
 }
 
 // killValidator kills the validator process with SIGKILL while stores are submitting
@@ -411,6 +411,9 @@ func nodeLossWithinF(t *testing.T, ctx context.Context, c *cluster, r *row, sz s
 	}
 	c.readAll(ctx, r)
 	c.writeBlobs(ctx, r, sz.blobs...)
+	// The stores' tail uploads would reach nodes that return at once (scenario 6a shows
+	// that); wait them out so that the returning nodes recover from their peers.
+	c.client.WaitTail()
 	for _, m := range down {
 		c.start(c.node(m.NetworkAddress))
 	}

@@ -32,9 +32,9 @@ type syncEntry struct {
 	// being synced or recovered to the shard syncer); events widen it to all owned shards.
 	activeOnly bool
 	again      bool // enqueued again while running
-	// deferredSince is when the sync was first put off for an upload of the blob to this
-	// node (zero if it was not).
-	deferredSince time.Time
+	// created is when the blob was queued; deferredSince when its sync was first put off
+	// for an upload of the blob to this node (zero if it was not).
+	created, deferredSince time.Time
 }
 
 func newBlobSyncer(d *Daemon) *blobSyncer {
@@ -54,7 +54,7 @@ func (s *blobSyncer) add(id redstuff.BlobID, activeOnly bool) {
 		}
 		return
 	}
-	s.entries[id] = &syncEntry{activeOnly: activeOnly}
+	s.entries[id] = &syncEntry{activeOnly: activeOnly, created: time.Now()}
 	s.queue = append(s.queue, id)
 	s.d.counters.blobsPending.Store(int64(len(s.entries)))
 	s.signal()
@@ -201,29 +201,34 @@ func (s *blobSyncer) sync(ctx context.Context, id redstuff.BlobID, e *syncEntry,
 	return false, 0
 }
 
-// ingestWait returns how long the sync of entry e's blob should wait for uploads of it to
-// this node: while one is in progress, or until Config.IngestQuiet after the last one
-// ended; never more than Config.IngestWaitMax after the first wait. Zero means go ahead.
+// ingestWait returns how long the sync of entry e's blob should wait for a client's
+// upload of it to this node: while one is in progress, and until Config.IngestQuiet after
+// the last one ended and after the blob was queued (a store's tail upload goes on for a
+// moment after its certificate, and a node that just restarted may still get it); never
+// more than Config.IngestWaitMax after the first wait. Zero means go ahead.
 func (s *blobSyncer) ingestWait(id redstuff.BlobID, e *syncEntry) time.Duration {
-	cfg := s.d.cfg
-	if cfg.IngestQuiet <= 0 {
+	quiet := s.d.cfg.IngestQuiet
+	if quiet <= 0 {
 		return 0
 	}
 	active, ended := s.d.node.UploadActivity(id)
 	now := time.Now()
 	var wait time.Duration
-	switch {
-	case active > 0:
-		wait = cfg.IngestQuiet
-	case !ended.IsZero() && now.Sub(ended) < cfg.IngestQuiet:
-		wait = cfg.IngestQuiet - now.Sub(ended)
-	default:
+	if active > 0 {
+		wait = quiet
+	}
+	for _, t := range []time.Time{ended, e.created} {
+		if !t.IsZero() {
+			wait = max(wait, quiet-now.Sub(t))
+		}
+	}
+	if wait <= 0 {
 		return 0
 	}
 	if e.deferredSince.IsZero() {
 		e.deferredSince = now
 	}
-	if left := cfg.IngestWaitMax - now.Sub(e.deferredSince); left < wait {
+	if left := s.d.cfg.IngestWaitMax - now.Sub(e.deferredSince); left < wait {
 		wait = left
 	}
 	return max(wait, 0)

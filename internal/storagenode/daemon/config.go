@@ -63,11 +63,12 @@ type Config struct {
 	// failed (peers unreachable, not enough symbols yet). Defaults 1s and 1m.
 	RetryMin time.Duration `yaml:"retry_min"`
 	RetryMax time.Duration `yaml:"retry_max"`
-	// IngestQuiet is how long the node waits after an upload of a certified blob to it
-	// ended before it recovers what that blob still lacks: a client's upload may still be
-	// streaming in when the certificate lands, and recovering those slivers from peers
-	// would download them twice. While uploads of the blob are in progress it waits on,
-	// for at most IngestWaitMax in all. Defaults 1s and 30s; a negative IngestQuiet
+	// IngestQuiet is how long the node waits, after it learns that a blob it lacks data of
+	// is certified and after an upload of the blob to it ended, before it recovers what
+	// is missing: a client's upload may still be streaming in when the certificate lands
+	// (or arrive with the store's tail), and recovering those slivers from peers would
+	// download them twice. While uploads of the blob are in progress it waits on, for at
+	// most IngestWaitMax in all. Defaults 1s and 30s; a negative IngestQuiet
 	// recovers at once.
 	IngestQuiet   time.Duration `yaml:"ingest_quiet"`
 	IngestWaitMax time.Duration `yaml:"ingest_wait_max"`

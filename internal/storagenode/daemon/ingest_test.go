@@ -173,3 +173,50 @@ func TestRecoveryAfterStalledUpload(t *testing.T) {
 		t.Fatalf("%d uploads in progress, want the stalled one", active)
 	}
 }
+
+// TestRecoveryWaitsForTail: a node that got nothing of a blob before its certificate
+// landed waits IngestQuiet before recovering it, and a client upload arriving in that time
+// (a store's tail, or its retry to a node that just restarted) leaves nothing to recover.
+func TestRecoveryWaitsForTail(t *testing.T) {
+	net := nodenet.New(t, nodenet.Options{Shards: 8, Config: func(i int, c *daemon.Config) {
+		c.IngestQuiet = 3 * time.Second
+	}})
+	startAll(t, net)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	victim := net.Nodes[1]
+	b, err := net.Store(ctx, randomData(9, 200_000), nodenet.StoreOptions{Skip: []string{victim.Addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodenet.WaitFor(t, 30*time.Second, "the victim to put the blob's sync off", func() (bool, error) {
+		return victim.Daemon.Stats().BlobSyncsDeferred > 0, nil
+	})
+	cmt, err := net.Chain.Committee(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shards []uint16
+	var pairs []*redstuff.SliverPair
+	for _, m := range cmt.Members {
+		if m.NetworkAddress == victim.Addr {
+			shards = m.Shards
+			for _, s := range m.Shards {
+				pairs = append(pairs, &b.Encoded.Pairs[b.ID.ShardPair(int(s), net.Enc.NShards())])
+			}
+		}
+	}
+	if _, err := net.Client(victim.Addr).StoreSlivers(ctx, b.Encoded.Metadata, pairs); err != nil {
+		t.Fatalf("the late upload: %v", err)
+	}
+	nodenet.WaitFor(t, 30*time.Second, "the blob's sync to end", func() (bool, error) {
+		return victim.Daemon.Stats().BlobSyncsPending == 0, nil
+	})
+	st := victim.Daemon.Stats()
+	if st.RecoveryDownloadedBytes != 0 || st.RecoveredSlivers != 0 {
+		t.Fatalf("the node downloaded %d bytes and rebuilt %d slivers that the late upload brought", st.RecoveryDownloadedBytes, st.RecoveredSlivers)
+	}
+	if ok, err := net.HoldsAll(ctx, victim.Addr, b.ID, shards); err != nil || !ok {
+		t.Fatalf("the node does not hold its slivers: %v", err)
+	}
+}
