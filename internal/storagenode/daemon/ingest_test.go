@@ -179,7 +179,7 @@ func TestRecoveryAfterStalledUpload(t *testing.T) {
 // (a store's tail, or its retry to a node that just restarted) leaves nothing to recover.
 func TestRecoveryWaitsForTail(t *testing.T) {
 	net := nodenet.New(t, nodenet.Options{Shards: 8, Config: func(i int, c *daemon.Config) {
-		c.IngestQuiet = 3 * time.Second
+		c.IngestQuiet = 5 * time.Second // ample time for the late upload, even on a loaded machine
 	}})
 	startAll(t, net)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
