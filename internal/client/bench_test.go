@@ -39,7 +39,7 @@ func percentile(d []time.Duration, p float64) time.Duration {
 // validator),
 // everything sharing this machine's cores. It reports throughput (MB/s of blob data),
 // p50 and p90 latency and the HTTP requests per store (tail uploads included: each store
-// waits for its tail before the next).
+// waits for its tail before the next), and for 1 MiB and 64 MiB blobs a 64 KiB range read.
 //
 //	go test -run '^$' -bench StoreRead -benchtime 10x ./internal/client/
 func BenchmarkStoreRead(b *testing.B) {
@@ -99,6 +99,33 @@ func BenchmarkStoreRead(b *testing.B) {
 			b.ReportMetric(float64(percentile(lat, 0.5).Microseconds())/1000, "p50-ms")
 			b.ReportMetric(float64(percentile(lat, 0.9).Microseconds())/1000, "p90-ms")
 			b.ReportMetric(float64(reqs)/float64(len(lat)), "requests/read")
+		})
+		if size < 1<<20 {
+			continue
+		}
+		// A 64 KiB range from the middle of the blob (an HTTP Range read at the aggregator).
+		b.Run("range64KiB/"+name, func(b *testing.B) {
+			b.SetBytes(64 << 10)
+			var lat []time.Duration
+			var reqs, slivers int64
+			p := make([]byte, 64<<10)
+			for b.Loop() {
+				before := ct.n.Load()
+				start := time.Now()
+				br, err := c.OpenBlob(ctx, last, client.ReadOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := br.ReadAt(p, int64(size/2)); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+				reqs += ct.n.Load() - before
+				slivers += br.Stats().Slivers
+			}
+			b.ReportMetric(float64(percentile(lat, 0.5).Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(reqs)/float64(len(lat)), "requests/read")
+			b.ReportMetric(float64(slivers)/float64(len(lat)), "slivers/read")
 		})
 	}
 }

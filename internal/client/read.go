@@ -49,6 +49,36 @@ func (c *Client) ReadWithStats(ctx context.Context, id redstuff.BlobID, opts Rea
 
 func (c *Client) read(ctx context.Context, id redstuff.BlobID, opts ReadOptions, st *ReadStats) ([]byte, error) {
 	prog := newProgress(opts.Progress)
+	epochs, err := c.readEpochs(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, e := range epochs {
+		view, err := c.committee(ctx, e)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		st.Epoch = e
+		data, err := c.readFrom(ctx, view, id, opts.Consistency, prog)
+		if err == nil {
+			prog.report("done", 0, 0)
+			return data, nil
+		}
+		if !errors.Is(err, ErrUnavailable) || ctx.Err() != nil {
+			return nil, err
+		}
+		errs = append(errs, fmt.Errorf("epoch %d: %w", e, err))
+	}
+	return nil, errors.Join(errs...)
+}
+
+// readEpochs checks that blob id is certified and not invalid, and returns the epochs
+// whose committees to read it from, in order: the current one, and during an epoch change
+// the previous one (first if the blob was certified before the current epoch), which
+// still holds it while the new committee may still be fetching it.
+func (c *Client) readEpochs(ctx context.Context, id redstuff.BlobID) ([]uint32, error) {
 	sys, err := c.chain.System(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
@@ -71,36 +101,13 @@ func (c *Client) read(ctx context.Context, id redstuff.BlobID, opts ReadOptions,
 		}
 		return nil, fmt.Errorf("%w: blob %s does not exist (never stored, deleted or expired)", ErrNotFound, id)
 	}
-
-	// During an epoch change the previous committee still holds blobs certified before the
-	// current epoch; the new one may still be fetching them.
-	epochs := []uint32{now}
 	if sys.EpochState == chain.StateEpochChangeSync && now > 0 {
 		if status.HasInitialCertifiedEpoch && status.InitialCertifiedEpoch < now {
-			epochs = []uint32{now - 1, now}
-		} else {
-			epochs = []uint32{now, now - 1}
+			return []uint32{now - 1, now}, nil
 		}
+		return []uint32{now, now - 1}, nil
 	}
-	var errs []error
-	for _, e := range epochs {
-		view, err := c.committee(ctx, e)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		st.Epoch = e
-		data, err := c.readFrom(ctx, view, id, opts.Consistency, prog)
-		if err == nil {
-			prog.report("done", 0, 0)
-			return data, nil
-		}
-		if !errors.Is(err, ErrUnavailable) || ctx.Err() != nil {
-			return nil, err
-		}
-		errs = append(errs, fmt.Errorf("epoch %d: %w", e, err))
-	}
-	return nil, errors.Join(errs...)
+	return []uint32{now}, nil
 }
 
 // readFrom reads a blob from one committee.

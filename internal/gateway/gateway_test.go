@@ -423,10 +423,30 @@ func TestGatewayNetwork(t *testing.T) {
 			if resp.StatusCode != 200 || !bytes.Equal(got, data) {
 				t.Fatalf("GET %d bytes: %d, %d bytes", len(data), resp.StatusCode, len(got))
 			}
-			if len(data) > 100 {
-				resp, got = get("/v1/blobs/"+id, "Range", "bytes=10-99")
-				if resp.StatusCode != 206 || !bytes.Equal(got, data[10:100]) {
-					t.Fatalf("range: %d", resp.StatusCode)
+			if l := len(data); l > 100 {
+				// Ranges are read from the slivers that hold them (or, with the node
+				// holding one down, from a whole read).
+				for _, rg := range []struct {
+					hdr    string
+					lo, hi int
+				}{
+					{"bytes=10-99", 10, 100}, {"bytes=-50", l - 50, l},
+					{fmt.Sprintf("bytes=%d-", l-7), l - 7, l}, {fmt.Sprintf("bytes=%d-%d", l/2, l/2+70000), l / 2, min(l/2+70001, l)},
+				} {
+					resp, got = get("/v1/blobs/"+id, "Range", rg.hdr)
+					want := fmt.Sprintf("bytes %d-%d/%d", rg.lo, rg.hi-1, l)
+					if resp.StatusCode != 206 || !bytes.Equal(got, data[rg.lo:rg.hi]) || resp.Header.Get("Content-Range") != want {
+						t.Fatalf("range %s of %d bytes: %d, Content-Range %q (want %q), body equal %v",
+							rg.hdr, l, resp.StatusCode, resp.Header.Get("Content-Range"), want, bytes.Equal(got, data[rg.lo:rg.hi]))
+					}
+				}
+				resp, got = get("/v1/blobs/"+id, "Range", "bytes=0-4,20-29")
+				if resp.StatusCode != 206 || !bytes.Contains(got, data[0:5]) || !bytes.Contains(got, data[20:30]) {
+					t.Fatalf("multi-range: %d", resp.StatusCode)
+				}
+				resp, _ = get("/v1/blobs/"+id, "Range", fmt.Sprintf("bytes=%d-", l))
+				if resp.StatusCode != http.StatusRequestedRangeNotSatisfiable {
+					t.Fatalf("range past the end: %d", resp.StatusCode)
 				}
 			}
 			resp, got = get("/v1/blobs/by-object-id/" + res.NewlyCreated.BlobObject.ID)

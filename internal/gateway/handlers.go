@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -149,13 +150,21 @@ func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, id redstuff.
 	defer func() { <-h.reads }()
 	h.metrics.inFlight.WithLabelValues("read").Inc()
 	defer h.metrics.inFlight.WithLabelValues("read").Dec()
-	data, err := h.cfg.Blobs.Read(r.Context(), id, client.ReadOptions{})
-	if err != nil {
-		code := writeError(w, err)
-		if code >= 500 {
-			h.log.Warn("gateway: read failed", "blob", id, "err", err)
+	var content io.ReadSeeker
+	var opened *client.BlobReader
+	if o, ok := h.cfg.Blobs.(blobOpener); ok && r.Header.Get("Range") != "" {
+		// A range: fetch only the slivers that hold it.
+		br, err := o.OpenBlob(r.Context(), id, client.ReadOptions{})
+		if err != nil {
+			return h.readFailed(w, id, err)
 		}
-		return code
+		content, opened = br, br
+	} else {
+		data, err := h.cfg.Blobs.Read(r.Context(), id, client.ReadOptions{})
+		if err != nil {
+			return h.readFailed(w, id, err)
+		}
+		content = bytes.NewReader(data)
 	}
 	hd := w.Header()
 	hd.Set("ETag", etag)
@@ -167,16 +176,42 @@ func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, id redstuff.
 			hd.Set(a.Key, a.Value)
 		}
 	}
-	h.metrics.bytesRead.Add(float64(len(data)))
 	rw := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-	http.ServeContent(rw, r, "", time.Time{}, bytes.NewReader(data))
+	http.ServeContent(rw, r, "", time.Time{}, content)
+	h.metrics.bytesRead.Add(float64(rw.written))
+	if opened != nil {
+		st := opened.Stats()
+		h.log.Debug("gateway: range read", "blob", id, "range", r.Header.Get("Range"), "slivers", st.Slivers, "requests", st.HTTPRequests, "fellBack", st.FellBack)
+	}
 	return rw.code
 }
 
-// statusRecorder remembers the status code written.
+// blobOpener is implemented by Blobs that read ranges without fetching whole blobs
+// (*client.Client does).
+type blobOpener interface {
+	OpenBlob(ctx context.Context, id redstuff.BlobID, opts client.ReadOptions) (*client.BlobReader, error)
+}
+
+// readFailed answers a failed read, logging server-side failures.
+func (h *Handler) readFailed(w http.ResponseWriter, id redstuff.BlobID, err error) int {
+	code := writeError(w, err)
+	if code >= 500 {
+		h.log.Warn("gateway: read failed", "blob", id, "err", err)
+	}
+	return code
+}
+
+// statusRecorder remembers the status code and counts the body bytes written.
 type statusRecorder struct {
 	http.ResponseWriter
-	code int
+	code    int
+	written int64
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	n, err := s.ResponseWriter.Write(b)
+	s.written += int64(n)
+	return n, err
 }
 
 func (s *statusRecorder) WriteHeader(code int) {

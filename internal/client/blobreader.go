@@ -1,0 +1,243 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/walrus-go/walrus/internal/redstuff"
+	"github.com/walrus-go/walrus/internal/storagenode/nodeclient"
+)
+
+// BlobReader reads parts of a certified blob without fetching all of it. Primary sliver i
+// is row i of the blob (SourceSymbols(Secondary) symbols), held by one shard, so a byte
+// range lies in a run of consecutive rows: the reader fetches just those slivers and
+// verifies each against the blob's metadata before using its bytes, the guarantee a whole
+// read with the default consistency check gives for the slivers it receives. If a sliver
+// cannot be fetched and verified (its node is down, behind or lying), the reader falls
+// back to reading and decoding the whole blob once, as Read does.
+//
+// A BlobReader is an io.ReadSeeker and an io.ReaderAt for one goroutine at a time. Its
+// reads run under the context given to OpenBlob.
+type BlobReader struct {
+	c    *Client
+	ctx  context.Context
+	id   redstuff.BlobID
+	opts ReadOptions
+	view *committeeView
+	m    *redstuff.Metadata
+
+	size   int64
+	rowLen int64
+	pos    int64
+	rows   map[int][]byte // the rows of the last read
+	full   []byte         // the whole blob, once read
+
+	requests atomic.Int64
+	slivers  int64
+	fellBack bool
+}
+
+// BlobReaderStats describe the work of a BlobReader so far.
+type BlobReaderStats struct {
+	// HTTPRequests counts the requests to storage nodes (metadata, slivers, and those of a
+	// whole read after a fall-back).
+	HTTPRequests int64
+	// Slivers counts the primary slivers fetched for ranges.
+	Slivers int64
+	// FellBack reports that a sliver could not be had and the whole blob was read.
+	FellBack bool
+}
+
+// OpenBlob checks that blob id is certified and readable and fetches its verified metadata,
+// for reading parts of it with the returned BlobReader. With ConsistencyStrict the whole
+// blob is read at once (the check needs all of it).
+func (c *Client) OpenBlob(ctx context.Context, id redstuff.BlobID, opts ReadOptions) (*BlobReader, error) {
+	r := &BlobReader{c: c, id: id, opts: opts}
+	r.ctx = withCounter(ctx, &r.requests)
+	if opts.Consistency == redstuff.ConsistencyStrict {
+		if err := r.readAll(); err != nil {
+			return nil, err
+		}
+		r.size = int64(len(r.full))
+		return r, nil
+	}
+	epochs, err := c.readEpochs(r.ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, e := range epochs {
+		view, err := c.committee(r.ctx, e)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		m, err := c.metadata(r.ctx, view, id)
+		if err != nil {
+			if !errors.Is(err, ErrUnavailable) || ctx.Err() != nil {
+				return nil, err
+			}
+			errs = append(errs, fmt.Errorf("epoch %d: %w", e, err))
+			continue
+		}
+		sym, err := view.enc.SymbolSize(m.UnencodedLength)
+		if err != nil {
+			return nil, fmt.Errorf("client: blob %s: %w", id, err)
+		}
+		r.view, r.m = view, m
+		r.size = int64(m.UnencodedLength)
+		r.rowLen = int64(view.enc.SourceSymbols(redstuff.Secondary) * sym)
+		return r, nil
+	}
+	return nil, errors.Join(errs...)
+}
+
+// Size returns the length of the blob.
+func (r *BlobReader) Size() int64 { return r.size }
+
+// Stats returns what the reader has done so far.
+func (r *BlobReader) Stats() BlobReaderStats {
+	return BlobReaderStats{HTTPRequests: r.requests.Load(), Slivers: r.slivers, FellBack: r.fellBack}
+}
+
+// Read implements io.Reader.
+func (r *BlobReader) Read(p []byte) (int, error) {
+	n, err := r.ReadAt(p, r.pos)
+	r.pos += int64(n)
+	return n, err
+}
+
+// Seek implements io.Seeker.
+func (r *BlobReader) Seek(offset int64, whence int) (int64, error) {
+	var pos int64
+	switch whence {
+	case io.SeekStart:
+		pos = offset
+	case io.SeekCurrent:
+		pos = r.pos + offset
+	case io.SeekEnd:
+		pos = r.size + offset
+	default:
+		return r.pos, fmt.Errorf("client: seek: invalid whence %d", whence)
+	}
+	if pos < 0 {
+		return r.pos, fmt.Errorf("client: seek to %d: negative position", pos)
+	}
+	r.pos = pos
+	return pos, nil
+}
+
+// ReadAt implements io.ReaderAt: it reads len(p) bytes at off, or up to the end of the
+// blob with io.EOF.
+func (r *BlobReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("client: read at %d: negative offset", off)
+	}
+	if off >= r.size {
+		return 0, io.EOF
+	}
+	n := int(min(int64(len(p)), r.size-off))
+	if n == 0 {
+		return 0, nil
+	}
+	if r.full == nil {
+		if err := r.fetchRows(off, int64(n)); err != nil {
+			if r.ctx.Err() != nil {
+				return 0, r.ctx.Err()
+			}
+			r.c.log.Info("client: range read falls back to a whole read", "blob", r.id, "err", err)
+			if err := r.readAll(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if r.full != nil {
+		copy(p[:n], r.full[off:])
+	} else {
+		for done := 0; done < n; {
+			at := off + int64(done)
+			row, in := int(at/r.rowLen), at%r.rowLen
+			done += copy(p[done:n], r.rows[row][in:])
+		}
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// readAll reads the whole blob, as Read does, for the rest of the reader's life.
+func (r *BlobReader) readAll() error {
+	var st ReadStats
+	data, err := r.c.read(r.ctx, r.id, ReadOptions{Consistency: r.opts.Consistency}, &st)
+	if err != nil {
+		return err
+	}
+	r.full, r.rows, r.fellBack = data, nil, r.view != nil
+	return nil
+}
+
+// fetchRows fetches and verifies the primary slivers holding bytes [off, off+n) that the
+// last read did not, keeping only those.
+func (r *BlobReader) fetchRows(off, n int64) error {
+	first, last := int(off/r.rowLen), int((off+n-1)/r.rowLen)
+	rows := make(map[int][]byte, last-first+1)
+	var todo []int
+	for i := first; i <= last; i++ {
+		if d, ok := r.rows[i]; ok {
+			rows[i] = d
+		} else {
+			todo = append(todo, i)
+		}
+	}
+	slivers := make([]*redstuff.Sliver, len(todo))
+	errs := make([]error, len(todo))
+	sem := make(chan struct{}, max(r.c.cfg.MaxConcurrentSliverReads, 1))
+	var wg sync.WaitGroup
+	for j, row := range todo {
+		mb := r.view.owner[r.id.PairShard(row, r.view.n)]
+		if mb.node == nil {
+			errs[j] = fmt.Errorf("primary sliver %d: node unreachable: %w", row, mb.err)
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			s, err := mb.node.Sliver(r.ctx, r.id, row, redstuff.Primary)
+			switch {
+			case err != nil:
+				if errors.Is(err, nodeclient.ErrBadAnswer) {
+					r.c.badResponse(badSliver, mb.info.Name, r.id, err)
+				}
+			case s.Axis != redstuff.Primary || s.Index != row:
+				err = fmt.Errorf("%w: %s sliver %d, asked for primary sliver %d", redstuff.ErrInvalidSliver, s.Axis, s.Index, row)
+				r.c.badResponse(badSliver, mb.info.Name, r.id, err)
+			default:
+				if err = r.view.enc.VerifySliver(r.m, s); err != nil {
+					r.c.badResponse(badSliver, mb.info.Name, r.id, err)
+				}
+			}
+			if err != nil {
+				errs[j] = fmt.Errorf("node %s: primary sliver %d: %w", mb.info.Name, row, err)
+				return
+			}
+			slivers[j] = s
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for j, row := range todo {
+		rows[row] = slivers[j].Data
+		r.slivers++
+	}
+	r.rows = rows
+	return nil
+}
