@@ -170,6 +170,25 @@ func (r *BlobReader) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
+// Prefetch fetches, in parallel, the slivers holding bytes [off, off+n) (clipped to the
+// blob), so that the reads of that range that follow need no request. A caller that knows
+// the range it will read sequentially (an HTTP Range request) calls it first; otherwise
+// each read fetches the rows it lacks when it needs them.
+func (r *BlobReader) Prefetch(off, n int64) error {
+	if off < 0 || n <= 0 || off >= r.size || r.full != nil {
+		return nil
+	}
+	n = min(n, r.size-off)
+	if err := r.fetchRows(off, n); err != nil {
+		if r.ctx.Err() != nil {
+			return r.ctx.Err()
+		}
+		r.c.log.Info("client: range read falls back to a whole read", "blob", r.id, "err", err)
+		return r.readAll()
+	}
+	return nil
+}
+
 // readAll reads the whole blob, as Read does, for the rest of the reader's life.
 func (r *BlobReader) readAll() error {
 	var st ReadStats
@@ -182,16 +201,22 @@ func (r *BlobReader) readAll() error {
 }
 
 // fetchRows fetches and verifies the primary slivers holding bytes [off, off+n) that the
-// last read did not, keeping only those.
+// reader does not hold. Unless it holds them all, it then keeps just those rows.
 func (r *BlobReader) fetchRows(off, n int64) error {
 	first, last := int(off/r.rowLen), int((off+n-1)/r.rowLen)
-	rows := make(map[int][]byte, last-first+1)
 	var todo []int
+	for i := first; i <= last; i++ {
+		if _, ok := r.rows[i]; !ok {
+			todo = append(todo, i)
+		}
+	}
+	if len(todo) == 0 {
+		return nil // all held (fetched by the last miss or a Prefetch)
+	}
+	rows := make(map[int][]byte, last-first+1)
 	for i := first; i <= last; i++ {
 		if d, ok := r.rows[i]; ok {
 			rows[i] = d
-		} else {
-			todo = append(todo, i)
 		}
 	}
 	slivers := make([]*redstuff.Sliver, len(todo))

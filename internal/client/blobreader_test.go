@@ -87,6 +87,23 @@ func TestBlobReader(t *testing.T) {
 		if st := br.Stats(); st.FellBack {
 			t.Fatalf("%d B: fell back to a whole read with every node up", size)
 		}
+		// Prefetch fetches a range's rows at once; reading the range then needs nothing more.
+		pf, err := c.OpenBlob(ctx, id, client.ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pf.Prefetch(0, int64(size)); err != nil {
+			t.Fatal(err)
+		}
+		rows := int64((size-1)/rowLen + 1)
+		requests := pf.Stats().HTTPRequests
+		all, err := io.ReadAll(pf)
+		if err != nil || !bytes.Equal(all, data) {
+			t.Fatalf("%d B: read after Prefetch: %v", size, err)
+		}
+		if st := pf.Stats(); st.Slivers != rows || st.HTTPRequests != requests {
+			t.Fatalf("%d B: %d slivers and %d more requests after prefetching %d rows", size, st.Slivers, st.HTTPRequests-requests, rows)
+		}
 	}
 
 	// The node holding the first row is down: the reader falls back to decoding.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/walrus-go/walrus/internal/chain"
@@ -158,6 +159,13 @@ func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, id redstuff.
 		if err != nil {
 			return h.readFailed(w, id, err)
 		}
+		if off, n, ok := singleRange(r.Header.Get("Range"), br.Size()); ok {
+			// Fetch the range's slivers in parallel rather than one row at a time as
+			// the response is written.
+			if err := br.Prefetch(off, n); err != nil {
+				return h.readFailed(w, id, err)
+			}
+		}
 		content, opened = br, br
 	} else {
 		data, err := h.cfg.Blobs.Read(r.Context(), id, client.ReadOptions{})
@@ -190,6 +198,41 @@ func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, id redstuff.
 // (*client.Client does).
 type blobOpener interface {
 	OpenBlob(ctx context.Context, id redstuff.BlobID, opts client.ReadOptions) (*client.BlobReader, error)
+}
+
+// singleRange parses a Range header of one byte range ("bytes=a-b", "bytes=a-" or
+// "bytes=-n") against a blob of size bytes and returns its offset and length; ok is false
+// for anything else (several ranges, a malformed or unsatisfiable one), which
+// http.ServeContent then answers by itself.
+func singleRange(h string, size int64) (off, n int64, ok bool) {
+	spec, found := strings.CutPrefix(h, "bytes=")
+	if !found || strings.Contains(spec, ",") {
+		return 0, 0, false
+	}
+	a, b, found := strings.Cut(strings.TrimSpace(spec), "-")
+	if !found {
+		return 0, 0, false
+	}
+	if a == "" {
+		suffix, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || suffix <= 0 {
+			return 0, 0, false
+		}
+		suffix = min(suffix, size)
+		return size - suffix, suffix, suffix > 0
+	}
+	start, err := strconv.ParseInt(a, 10, 64)
+	if err != nil || start < 0 || start >= size {
+		return 0, 0, false
+	}
+	end := size - 1
+	if b != "" {
+		if end, err = strconv.ParseInt(b, 10, 64); err != nil || end < start {
+			return 0, 0, false
+		}
+		end = min(end, size-1)
+	}
+	return start, end - start + 1, true
 }
 
 // readFailed answers a failed read, logging server-side failures.
