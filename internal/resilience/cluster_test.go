@@ -91,9 +91,15 @@ func newCluster(t *testing.T, o clusterOptions) *cluster {
 	for _, nd := range c.net.Nodes {
 		c.net.StartProcess(nd, bin)
 	}
+	t.Cleanup(func() {
+		if t.Failed() || os.Getenv("WALRUS_RESILIENCE_LOGS") != "" {
+			c.dumpLogs()
+		}
+	})
 	for _, nd := range c.net.Nodes {
 		c.waitHealthy(nd)
 	}
+	c.waitShards()
 	var err error
 	c.client, err = client.New(client.Config{
 		Chain: c.net.Chain, Signer: c.net.Wallet,
@@ -105,6 +111,28 @@ func newCluster(t *testing.T, o clusterOptions) *cluster {
 	}
 	t.Cleanup(func() { c.client.Close() })
 	return c
+}
+
+// dumpLogs prints the warnings and errors in every node's log, for a failed run (or any
+// run with WALRUS_RESILIENCE_LOGS set).
+func (c *cluster) dumpLogs() {
+	for _, nd := range c.net.Nodes {
+		data, err := os.ReadFile(filepath.Join(nd.Dir, "node.log"))
+		if err != nil {
+			c.t.Logf("%s: no log: %v", nd.Name, err)
+			continue
+		}
+		var lines []string
+		for _, l := range strings.Split(string(data), "\n") {
+			if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) > 40 {
+			lines = append(lines[:20], append([]string{"..."}, lines[len(lines)-20:]...)...)
+		}
+		c.t.Logf("%s: %d warnings and errors:\n%s", nd.Name, len(lines), strings.Join(lines, "\n"))
+	}
 }
 
 // addProxy puts a fault proxy on the node's public address, forwarding to its private one.
@@ -137,6 +165,23 @@ func (c *cluster) waitHealthy(nd *nodenet.Node) {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK, nil
 	})
+}
+
+// waitShards waits until every committee member has applied the chain's events that give
+// it its shards: a node answers its health endpoint before its event follower has caught
+// up, and a store before then would count on nodes that still refuse their slivers.
+func (c *cluster) waitShards() {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmt, nodes := c.committee(ctx)
+	for i, nd := range nodes {
+		want := len(cmt.Members[i].Shards)
+		nodenet.WaitFor(c.t, 2*time.Minute, nd.Name+" to hold its shards", func() (bool, error) {
+			h, err := c.net.Client(nd.Addr).Health(ctx, false)
+			return err == nil && h.ShardSummary.Owned == want, nil
+		})
+	}
 }
 
 // kill kills the node's process with SIGKILL.

@@ -78,10 +78,15 @@ func translatePage(page chain.EventPage, shardsAt func(epoch uint32) ([]uint16, 
 func (d *Daemon) follow(ctx context.Context) error {
 	backoff := d.cfg.RetryMin
 	for {
-		f := d.chain.Follow(d.node.Cursor(), uint32(d.cfg.EventPageSize))
+		start := d.node.Cursor()
+		f := d.chain.Follow(start, uint32(d.cfg.EventPageSize))
 		err := f.Run(ctx, d.applyPage)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if d.node.Cursor() != start {
+			// It made progress before failing: a new failure, not the same one again.
+			backoff = d.cfg.RetryMin
 		}
 		d.log.Warn("event follower failed; restarting at the node's cursor", "cursor", d.node.Cursor(), "err", err, "retry_in", backoff)
 		if !sleep(ctx, backoff) {
