@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -23,6 +24,7 @@ type readOutput struct {
 func readCommand(ce *clientEnv) *cobra.Command {
 	var out string
 	var strict, skip bool
+	var offset, length int64
 	cmd := &cobra.Command{
 		Use:   "read BLOB_ID",
 		Short: "Read a blob and write it to standard output or a file",
@@ -45,12 +47,21 @@ func readCommand(ce *clientEnv) *cobra.Command {
 			case skip:
 				check = redstuff.ConsistencySkip
 			}
-			return runRead(ce, id, out, check)
+			var rng *byteRange
+			if cmd.Flags().Changed("offset") || cmd.Flags().Changed("length") {
+				if offset < 0 || length < 0 {
+					return usageError{errors.New("--offset and --length must not be negative")}
+				}
+				rng = &byteRange{offset, length}
+			}
+			return runRead(ce, id, out, check, rng)
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "write the blob to FILE instead of standard output")
 	cmd.Flags().BoolVar(&strict, "strict-consistency-check", false, "re-encode the blob and compare its blob ID")
 	cmd.Flags().BoolVar(&skip, "skip-consistency-check", false, "skip the consistency check")
+	cmd.Flags().Int64Var(&offset, "offset", 0, "read from byte OFFSET of the blob; only the slivers holding the bytes read are fetched")
+	cmd.Flags().Int64Var(&length, "length", 0, "read at most LENGTH bytes (default: up to the end of the blob)")
 	return cmd
 }
 
@@ -64,17 +75,31 @@ func parseBlobIDArg(s string) (redstuff.BlobID, error) {
 	return id, nil
 }
 
-func runRead(ce *clientEnv, id redstuff.BlobID, out string, check redstuff.Consistency) error {
+// byteRange is the part of a blob that read --offset/--length asks for; length 0 means up
+// to the end.
+type byteRange struct{ offset, length int64 }
+
+func runRead(ce *clientEnv, id redstuff.BlobID, out string, check redstuff.Consistency, rng *byteRange) error {
 	s, err := ce.connect(ce.ctx, false)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	bar := ce.newProgressBar(id.String())
-	data, err := s.client.Read(ce.ctx, id, client.ReadOptions{Consistency: check, Progress: bar.callback()})
-	bar.finish()
-	if err != nil {
-		return explain(err, s)
+	var data []byte
+	if rng != nil {
+		if data, err = readRange(ce, s.client, id, check, *rng); err != nil {
+			if errors.As(err, new(usageError)) {
+				return err
+			}
+			return explain(err, s)
+		}
+	} else {
+		bar := ce.newProgressBar(id.String())
+		data, err = s.client.Read(ce.ctx, id, client.ReadOptions{Consistency: check, Progress: bar.callback()})
+		bar.finish()
+		if err != nil {
+			return explain(err, s)
+		}
 	}
 	if out != "" {
 		if err := writeFileAtomic(out, data); err != nil {
@@ -92,6 +117,30 @@ func runRead(ce *clientEnv, id redstuff.BlobID, out string, check redstuff.Consi
 	}
 	_, err = ce.stdout.Write(data)
 	return err
+}
+
+// readRange reads part of a blob, fetching only the slivers that hold it.
+func readRange(ce *clientEnv, c *client.Client, id redstuff.BlobID, check redstuff.Consistency, rng byteRange) ([]byte, error) {
+	br, err := c.OpenBlob(ce.ctx, id, client.ReadOptions{Consistency: check})
+	if err != nil {
+		return nil, err
+	}
+	size := br.Size()
+	if rng.offset > size {
+		return nil, usageError{fmt.Errorf("--offset %d is beyond the end of the blob (%d bytes)", rng.offset, size)}
+	}
+	n := size - rng.offset
+	if rng.length > 0 {
+		n = min(n, rng.length)
+	}
+	if err := br.Prefetch(rng.offset, n); err != nil {
+		return nil, err
+	}
+	data := make([]byte, n)
+	if got, err := br.ReadAt(data, rng.offset); int64(got) != n || (err != nil && !errors.Is(err, io.EOF)) {
+		return nil, fmt.Errorf("reading bytes %d-%d of blob %s: %w", rng.offset, rng.offset+n, id, err)
+	}
+	return data, nil
 }
 
 // writeFileAtomic writes data to a temporary file beside path and renames it into place,

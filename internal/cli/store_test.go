@@ -120,6 +120,25 @@ func TestCLIStoreRead(t *testing.T) {
 		if got, _ := os.ReadFile(outFile); !bytes.Equal(got, datas[i]) {
 			t.Fatalf("read --out %s: contents differ", id)
 		}
+		// Ranges: from an offset, of a length, clipped at the end, and past the end.
+		size := int64(len(datas[i]))
+		for _, rg := range [][2]int64{{0, 1}, {size / 2, 100}, {size / 3, 0}, {size - 1, 50}, {size, 0}} {
+			off, l := rg[0], rg[1]
+			if off < 0 {
+				continue // an empty blob
+			}
+			got, errs, code := n.walrus(t, "read", "--offset", fmt.Sprint(off), "--length", fmt.Sprint(l), "--", id)
+			end := size
+			if l > 0 {
+				end = min(off+l, size)
+			}
+			if code != 0 || !bytes.Equal(got, datas[i][off:end]) {
+				t.Fatalf("read --offset %d --length %d of %d bytes: code %d, %d bytes, stderr %q", off, l, size, code, len(got), errs)
+			}
+		}
+		if _, errs, code := n.walrus(t, "read", "--offset", fmt.Sprint(size+1), "--", id); code != 2 || !strings.Contains(errs, "beyond the end") {
+			t.Fatalf("read past the end: code %d, %q", code, errs)
+		}
 	}
 	// Human output.
 	out, errs, code = n.walrus(t, "store", "--permanent", "--epochs", "3", paths[1])
