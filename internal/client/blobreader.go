@@ -16,9 +16,11 @@ import (
 // is row i of the blob (SourceSymbols(Secondary) symbols), held by one shard, so a byte
 // range lies in a run of consecutive rows: the reader fetches just those slivers and
 // verifies each against the blob's metadata before using its bytes, the guarantee a whole
-// read with the default consistency check gives for the slivers it receives. If a sliver
-// cannot be fetched and verified (its node is down, behind or lying), the reader falls
-// back to reading and decoding the whole blob once, as Read does.
+// read with the default consistency check gives for the slivers it receives. A row whose
+// sliver cannot be fetched and verified (its node is down, behind or lying) is rebuilt
+// from recovery symbols of the other nodes (one small symbol from each secondary sliver,
+// each checked against the metadata); if that fails too, or many rows are missing, the
+// reader falls back to reading and decoding the whole blob once, as Read does.
 //
 // A BlobReader is an io.ReadSeeker and an io.ReaderAt for one goroutine at a time. Its
 // reads run under the context given to OpenBlob.
@@ -36,9 +38,10 @@ type BlobReader struct {
 	rows   map[int][]byte // the rows of the last read
 	full   []byte         // the whole blob, once read
 
-	requests atomic.Int64
-	slivers  int64
-	fellBack bool
+	requests  atomic.Int64
+	slivers   int64
+	recovered int64
+	fellBack  bool
 }
 
 // BlobReaderStats describe the work of a BlobReader so far.
@@ -46,8 +49,9 @@ type BlobReaderStats struct {
 	// HTTPRequests counts the requests to storage nodes (metadata, slivers, and those of a
 	// whole read after a fall-back).
 	HTTPRequests int64
-	// Slivers counts the primary slivers fetched for ranges.
-	Slivers int64
+	// Slivers counts the primary slivers fetched for ranges; Recovered the rows rebuilt
+	// from recovery symbols because their own sliver could not be had.
+	Slivers, Recovered int64
 	// FellBack reports that a sliver could not be had and the whole blob was read.
 	FellBack bool
 }
@@ -101,7 +105,7 @@ func (r *BlobReader) Size() int64 { return r.size }
 
 // Stats returns what the reader has done so far.
 func (r *BlobReader) Stats() BlobReaderStats {
-	return BlobReaderStats{HTTPRequests: r.requests.Load(), Slivers: r.slivers, FellBack: r.fellBack}
+	return BlobReaderStats{HTTPRequests: r.requests.Load(), Slivers: r.slivers, Recovered: r.recovered, FellBack: r.fellBack}
 }
 
 // Read implements io.Reader.
@@ -256,13 +260,100 @@ func (r *BlobReader) fetchRows(off, n int64) error {
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
+	var failed []int
+	var failures []error
 	for j, row := range todo {
+		if errs[j] != nil {
+			failed, failures = append(failed, row), append(failures, errs[j])
+			continue
+		}
 		rows[row] = slivers[j].Data
 		r.slivers++
 	}
+	if len(failed) > maxRecoveredRows {
+		return errors.Join(failures...)
+	}
+	for _, row := range failed {
+		d, err := r.recoverRow(row)
+		if err != nil {
+			return errors.Join(append(failures, err)...)
+		}
+		rows[row] = d
+		r.recovered++
+	}
 	r.rows = rows
 	return nil
+}
+
+// maxRecoveredRows bounds the rows one read rebuilds from recovery symbols (each costs a
+// request to every node); beyond it a whole read is cheaper.
+const maxRecoveredRows = 4
+
+// recoverRow rebuilds primary sliver row from recovery symbols: every member is asked for
+// the symbols it serves for that row (E[row][j] of each secondary sliver j it holds), each
+// symbol is verified against the metadata, and the row is decoded from the first
+// RecoverySymbolsNeeded(Primary) distinct ones and checked against its commitment.
+func (r *BlobReader) recoverRow(row int) ([]byte, error) {
+	enc := r.view.enc
+	need := enc.RecoverySymbolsNeeded(redstuff.Primary)
+	type answer struct {
+		syms []redstuff.RecoverySymbol
+		err  error
+	}
+	ctx, cancel := context.WithCancel(r.ctx)
+	defer cancel()
+	answers := make(chan answer, len(r.view.members))
+	for _, mb := range r.view.members {
+		go func() {
+			if mb.node == nil {
+				answers <- answer{err: fmt.Errorf("node %s unreachable: %w", mb.info.Name, mb.err)}
+				return
+			}
+			syms, err := mb.node.RecoverySymbolsFor(ctx, r.id, redstuff.Primary, row)
+			if err != nil {
+				if errors.Is(err, nodeclient.ErrBadAnswer) {
+					r.c.badResponse(badSliver, mb.info.Name, r.id, err)
+				}
+				answers <- answer{err: fmt.Errorf("node %s: %w", mb.info.Name, err)}
+				return
+			}
+			ok := syms[:0]
+			for _, s := range syms {
+				err := enc.VerifyRecoverySymbol(r.m, &s)
+				if err == nil && (s.Axis != redstuff.Primary || s.Target != row) {
+					err = fmt.Errorf("%w: symbol %s for %s sliver %d, asked for primary sliver %d", redstuff.ErrInvalidSymbol, s.ID(), s.Axis, s.Target, row)
+				}
+				if err != nil {
+					r.c.badResponse(badSliver, mb.info.Name, r.id, err)
+					continue
+				}
+				ok = append(ok, s)
+			}
+			answers <- answer{syms: ok}
+		}()
+	}
+	var syms []redstuff.RecoverySymbol
+	seen := map[int]bool{}
+	var errs []error
+	for range r.view.members {
+		a := <-answers
+		if a.err != nil {
+			errs = append(errs, a.err)
+			continue
+		}
+		for _, s := range a.syms {
+			if !seen[s.Index] {
+				seen[s.Index] = true
+				syms = append(syms, s)
+			}
+		}
+		if len(syms) >= need {
+			s, err := enc.RecoverSliver(r.m, redstuff.Primary, row, syms)
+			if err != nil {
+				return nil, fmt.Errorf("rebuilding primary sliver %d: %w", row, err)
+			}
+			return s.Data, nil
+		}
+	}
+	return nil, fmt.Errorf("primary sliver %d: %d of the %d recovery symbols needed: %w", row, len(syms), need, errors.Join(errs...))
 }

@@ -106,7 +106,8 @@ func TestBlobReader(t *testing.T) {
 		}
 	}
 
-	// The node holding the first row is down: the reader falls back to decoding.
+	// The node holding the first row is down: the reader rebuilds the row from recovery
+	// symbols of the other nodes.
 	data := randomBlob(300_000, 77)
 	res := mustStore(t, c, data, client.StoreOptions{Epochs: 2})
 	c.WaitTail()
@@ -133,10 +134,26 @@ func TestBlobReader(t *testing.T) {
 	if got, err := br.ReadAt(p, 10); got != 100 || err != nil || !bytes.Equal(p, data[10:110]) {
 		t.Fatalf("ReadAt with the row's node down: %d, %v", got, err)
 	}
-	if !br.Stats().FellBack {
-		t.Fatal("the read did not fall back with the row's node down")
+	if st := br.Stats(); st.Recovered != 1 || st.FellBack {
+		t.Fatalf("with the row's node down: %d rows rebuilt, fell back %v; want 1 rebuilt and no fall-back", st.Recovered, st.FellBack)
 	}
 	if got, err := br.ReadAt(p, 200_000); got != 100 || err != nil || !slices.Equal(p, data[200_000:200_100]) {
-		t.Fatalf("ReadAt after the fall-back: %d, %v", got, err)
+		t.Fatalf("ReadAt of another row: %d, %v", got, err)
+	}
+
+	// A second node down: too few symbols to rebuild the row (n-f are needed), but n-2f
+	// primary slivers are still there, so the reader falls back to a whole read.
+	if err := net.Nodes[(holder+1)%len(net.Nodes)].Stop(); err != nil {
+		t.Fatal(err)
+	}
+	br, err = c.OpenBlob(ctx, id, client.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := br.ReadAt(p, 10); got != 100 || err != nil || !bytes.Equal(p, data[10:110]) {
+		t.Fatalf("ReadAt with two nodes down: %d, %v", got, err)
+	}
+	if !br.Stats().FellBack {
+		t.Fatal("the read did not fall back with two nodes down")
 	}
 }
