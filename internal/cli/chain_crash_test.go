@@ -23,6 +23,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
+	"github.com/walrus-go/walrus/internal/testvec"
 )
 
 // buildWalrus builds the walrus binary into a temporary directory, with the race detector if
@@ -101,10 +102,10 @@ func TestValidatorCrashSafety(t *testing.T) {
 	bin := buildWalrus(t)
 	dir := t.TempDir()
 	home := filepath.Join(dir, "chain")
-	rpc := chainTestAddr(t)
+	rpc := testvec.FreeAddr(t)
 	const senders = 3
 	var signers []*chainclient.Signer
-	args := []string{"chain", "init", "--home", home, "--addresses", chainTestAddr(t), "--rpc-addresses", rpc, "--storage-nodes", "2"}
+	args := []string{"chain", "init", "--home", home, "--addresses", testvec.FreeAddr(t), "--rpc-addresses", rpc, "--storage-nodes", "2"}
 	for i := range senders {
 		seed := blake2b.Sum256([]byte(fmt.Sprint("crash-sender-", i)))
 		s := chainclient.NewSigner(ed25519.NewKeyFromSeed(seed[:]))

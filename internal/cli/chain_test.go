@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,17 +13,8 @@ import (
 
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
+	"github.com/walrus-go/walrus/internal/testvec"
 )
-
-func chainTestAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // chainWaitFor polls cond until it holds or the deadline passes.
 func chainWaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
@@ -86,8 +76,8 @@ func startTestValidator(t *testing.T, home, rpc string) {
 func TestChainCommands(t *testing.T) {
 	dir := t.TempDir()
 	home := filepath.Join(dir, "chain")
-	rpc := chainTestAddr(t)
-	out, errs, code := run(t, "chain", "init", "--home", home, "--faucet", "--faucet-max", "50", "--addresses", chainTestAddr(t), "--rpc-addresses", rpc)
+	rpc := testvec.FreeAddr(t)
+	out, errs, code := run(t, "chain", "init", "--home", home, "--faucet", "--faucet-max", "50", "--addresses", testvec.FreeAddr(t), "--rpc-addresses", rpc)
 	if code != 0 || !strings.Contains(out, "Chain walrus-devnet created") || !strings.Contains(out, "faucet up to 50 WAL") {
 		t.Fatalf("chain init: code %d, %q, %q", code, out, errs)
 	}
@@ -173,8 +163,8 @@ func TestChainCommands(t *testing.T) {
 func TestFaucetDisabled(t *testing.T) {
 	dir := t.TempDir()
 	home := filepath.Join(dir, "chain")
-	rpc := chainTestAddr(t)
-	if _, errs, code := run(t, "chain", "init", "--home", home, "--addresses", chainTestAddr(t), "--rpc-addresses", rpc, "--storage-nodes", "1"); code != 0 {
+	rpc := testvec.FreeAddr(t)
+	if _, errs, code := run(t, "chain", "init", "--home", home, "--addresses", testvec.FreeAddr(t), "--rpc-addresses", rpc, "--storage-nodes", "1"); code != 0 {
 		t.Fatalf("chain init: %s", errs)
 	}
 	startTestValidator(t, home, rpc)

@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
 	"github.com/walrus-go/walrus/internal/storagenode/nodeclient"
+	"github.com/walrus-go/walrus/internal/testvec"
 )
 
 func writeNodeFile(t *testing.T, dir, name, content string) string {
@@ -61,16 +61,6 @@ func TestNodeConfigErrors(t *testing.T) {
 	}
 }
 
-func freeLoopback(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // TestNodeRegisterAndRun registers a storage node candidate with 'walrus node register'
 // against a validator's JSON-RPC, then runs it with 'walrus node --config' until the
 // context ends.
@@ -86,7 +76,7 @@ func TestNodeRegisterAndRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rpc := freeLoopback(t)
+	rpc := testvec.FreeAddr(t)
 	vcfg, err := chainnode.GenerateSingle(chainnode.Config{Home: filepath.Join(dir, "validator"), P2PListen: "127.0.0.1:0", RPCListen: rpc, Heartbeat: -1}, g)
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +97,7 @@ func TestNodeRegisterAndRun(t *testing.T) {
 	if err := op.SaveNew(filepath.Join(dir, "operator.json")); err != nil {
 		t.Fatal(err)
 	}
-	listen := freeLoopback(t)
+	listen := testvec.FreeAddr(t)
 	config := writeNodeFile(t, dir, "node.yaml", fmt.Sprintf(
 		"data_dir: data\nchain_rpc: http://%s\nbls_key_file: bls.key\nwallet_key_file: operator.json\nlisten: %s\nmetrics_listen: off\nname: cli-node\n", rpc, listen))
 
