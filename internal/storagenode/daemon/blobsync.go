@@ -179,7 +179,7 @@ func (s *blobSyncer) sync(ctx context.Context, id redstuff.BlobID, e *syncEntry,
 	}
 	if wait := s.ingestWait(id, e); wait > 0 {
 		d.counters.blobsDeferred.Add(1)
-		d.log.Debug("blob sync put off: an upload of the blob is in progress or just ended", "blob", id, "wait", wait)
+		d.log.Debug("blob sync put off for a client's upload (ingest_quiet)", "blob", id, "wait", wait)
 		return false, wait
 	}
 	err = d.recoverBlob(ctx, id, need)

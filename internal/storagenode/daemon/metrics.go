@@ -43,8 +43,9 @@ type Stats struct {
 	// BlobSyncsDone counts blobs whose sync completed; BlobSyncsPending is the number of
 	// blobs queued or being synced.
 	BlobSyncsDone, BlobSyncsPending int64
-	// BlobSyncsDeferred counts blob syncs put off because a client's upload of the blob
-	// to this node was in progress or had just ended (Config.IngestQuiet).
+	// BlobSyncsDeferred counts blob syncs put off for a client's upload of the blob to
+	// this node: in progress, just ended, or expected right after the certificate
+	// (Config.IngestQuiet).
 	BlobSyncsDeferred int64
 	// InvalidBlobsSubmitted counts invalid-blob certificates the node submitted.
 	InvalidBlobsSubmitted int64
@@ -121,7 +122,7 @@ func newMetrics(reg *prometheus.Registry, c *counters, node *sn.Node) *metrics {
 		counter("walrus_node_shard_sync_bytes_total", "Bytes received from previous shard owners by shard sync.", &c.syncBytes),
 		counter("walrus_node_shard_sync_slivers_total", "Slivers received by shard sync and stored.", &c.syncSlivers),
 		counter("walrus_node_blob_syncs_total", "Blob syncs completed.", &c.blobsDone),
-		counter("walrus_node_blob_syncs_deferred_total", "Blob syncs put off while an upload of the blob to this node was in progress or had just ended.", &c.blobsDeferred),
+		counter("walrus_node_blob_syncs_deferred_total", "Blob syncs put off for a client's upload of the blob to this node (in progress, just ended, or expected just after the certificate).", &c.blobsDeferred),
 		gauge("walrus_node_blob_syncs_pending", "Blobs queued or being synced.", &c.blobsPending),
 		counter("walrus_node_invalid_blob_certificates_total", "Invalid-blob certificates submitted.", &c.invalidated),
 		counter("walrus_node_epoch_sync_done_total", "EpochSyncDone transactions submitted.", &c.epochSyncs),
