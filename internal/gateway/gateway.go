@@ -14,7 +14,7 @@
 //
 // A request with a Range header is served from the primary slivers that hold the range
 // (client.BlobReader), not from a whole read; when one of them cannot be had, from a whole
-// read after all.
+// read after all. HEAD fetches only the metadata.
 //
 // Reads answer with X-Content-Type-Options: nosniff, Cache-Control: public,
 // max-age=86400, stale-while-revalidate=3600 and ETag = the quoted blob ID. Errors are

@@ -449,6 +449,16 @@ func TestGatewayNetwork(t *testing.T) {
 					t.Fatalf("range past the end: %d", resp.StatusCode)
 				}
 			}
+			// HEAD answers the size from the metadata, without a body.
+			req, _ := http.NewRequest(http.MethodHead, srv.URL+"/v1/blobs/"+id, nil)
+			hresp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hresp.Body.Close()
+			if hresp.StatusCode != 200 || hresp.ContentLength != int64(len(data)) {
+				t.Fatalf("HEAD of %d bytes: %d, Content-Length %d", len(data), hresp.StatusCode, hresp.ContentLength)
+			}
 			resp, got = get("/v1/blobs/by-object-id/" + res.NewlyCreated.BlobObject.ID)
 			if resp.StatusCode != 200 || !bytes.Equal(got, data) {
 				t.Fatalf("by object ID: %d", resp.StatusCode)

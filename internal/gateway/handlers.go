@@ -153,13 +153,15 @@ func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, id redstuff.
 	defer h.metrics.inFlight.WithLabelValues("read").Dec()
 	var content io.ReadSeeker
 	var opened *client.BlobReader
-	if o, ok := h.cfg.Blobs.(blobOpener); ok && r.Header.Get("Range") != "" {
-		// A range: fetch only the slivers that hold it.
+	head := r.Method == http.MethodHead
+	if o, ok := h.cfg.Blobs.(blobOpener); ok && (r.Header.Get("Range") != "" || head) {
+		// A range: fetch only the slivers that hold it. HEAD: only the metadata (the
+		// size), no sliver at all.
 		br, err := o.OpenBlob(r.Context(), id, client.ReadOptions{})
 		if err != nil {
 			return h.readFailed(w, id, err)
 		}
-		if off, n, ok := singleRange(r.Header.Get("Range"), br.Size()); ok {
+		if off, n, ok := singleRange(r.Header.Get("Range"), br.Size()); ok && !head {
 			// Fetch the range's slivers in parallel rather than one row at a time as
 			// the response is written.
 			if err := br.Prefetch(off, n); err != nil {
