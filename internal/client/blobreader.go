@@ -148,16 +148,8 @@ func (r *BlobReader) ReadAt(p []byte, off int64) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	if r.full == nil {
-		if err := r.fetchRows(off, int64(n)); err != nil {
-			if r.ctx.Err() != nil {
-				return 0, r.ctx.Err()
-			}
-			r.c.log.Info("client: range read falls back to a whole read", "blob", r.id, "err", err)
-			if err := r.readAll(); err != nil {
-				return 0, err
-			}
-		}
+	if err := r.Prefetch(off, int64(n)); err != nil {
+		return 0, err
 	}
 	if r.full != nil {
 		copy(p[:n], r.full[off:])
