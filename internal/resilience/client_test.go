@@ -25,7 +25,11 @@ import (
 // and prints the result as JSON.
 func TestMain(m *testing.M) {
 	if mode := os.Getenv("RESILIENCE_CLIENT"); mode != "" {
-		if err := clientProcess(mode); err != nil {
+		run := clientProcess
+		if mode == "attacker" {
+			run = func(string) error { return attackerProcess() }
+		}
+		if err := run(mode); err != nil {
 			fmt.Fprintln(os.Stderr, "client process:", err)
 			os.Exit(1)
 		}

@@ -103,6 +103,13 @@ func TestResilience(t *testing.T) {
 		r.took = time.Since(start)
 		rep.add(r)
 	})
+	t.Run("attack", func(t *testing.T) {
+		r := &row{name: "9. attacker process against a live network"}
+		start := time.Now()
+		attack(t, ctx, sz, r)
+		r.took = time.Since(start)
+		rep.add(r)
+	})
 }
 
 // mainScenarios run in order on the main network; scenario 5 (epochChange) needs a
