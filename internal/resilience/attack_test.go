@@ -440,7 +440,7 @@ func flashStake(ctx context.Context, chainc *chainclient.Client, wallet *chaincl
 	}
 	var staked chain.ObjectID
 	for _, ev := range res.Events {
-		if d, ok := ev.(*chain.StakeDeposited); ok {
+		if d, ok := ev.Body.(*chain.StakeDeposited); ok {
 			staked, rep.Activation = d.StakedWal, d.ActivationEpoch
 		}
 	}
