@@ -10,7 +10,7 @@ package chain
 // Commands (amounts are FROST or take a WAL suffix; sizes take KiB/MiB/GiB; durations are Go
 // durations):
 //
-//	genesis [shards=N] [epoch=DUR] [max-ahead=N] [committee-size=N] [min-fee=N] [burn=BP] [faucet=AMT]
+//	genesis [shards=N] [epoch=DUR] [sync-timeout=DUR] [max-ahead=N] [committee-size=N] [min-fee=N] [burn=BP] [faucet=AMT]
 //	  account NAME AMOUNT
 //	  node NAME stake=AMT [operator=NAME] [commission=BP] [storage-price=N] [write-price=N] [capacity=SIZE]
 //	block [+DUR]                one block; each body line is a transaction "SENDER OP ARGS..."
@@ -435,6 +435,9 @@ func (e *scriptEnv) run(c scriptCase) {
 		e.printf("epoch=%d state=%s sync-weight=%d epoch-start=+%s capacity=%d next-capacity=%d storage-price=%d write-price=%d\n",
 			s.Epoch, s.EpochState, s.SyncWeight, time.Duration(s.EpochStart-genesisTime), s.TotalCapacity, s.NextCapacity, s.StoragePrice, s.WritePrice)
 		e.printf("supply=%d burned=%d next-event=%d height=%d\n", s.Supply, s.Burned, s.NextEventSeq, s.Height)
+		if s.EpochState == StateEpochChangeSync && s.SyncDeadline != genesisTime {
+			e.printf("sync-deadline=+%s\n", time.Duration(s.SyncDeadline-genesisTime))
+		}
 	case "accounts":
 		for _, n := range a.pos {
 			acct := e.app.View().Account(e.account(n))
@@ -478,9 +481,17 @@ func (e *scriptEnv) run(c scriptCase) {
 		}
 	case "pools":
 		for _, p := range e.app.View().Pools() {
-			e.printf("%s: wal=%d shares=%d pending-stake=%s pending-withdraw=%s reserve=%d commission=%d rate=%d votes=%d/%d/%d sync=%d\n",
+			e.printf("%s: wal=%d shares=%d pending-stake=%s pending-withdraw=%s reserve=%d commission=%d rate=%d votes=%d/%d/%d sync=%d",
 				e.name32(p.NodeID), p.Wal, p.Shares, scheduled(p.PendingStake), scheduled(p.PendingWithdraw),
 				p.WithdrawReserve, p.Commission, p.CommissionRate, p.StoragePriceVote, p.WritePriceVote, p.CapacityVote, p.LastSyncDone)
+			// Printed only when they say something, to keep the outputs short.
+			if len(p.PreActiveWithdraw) > 0 {
+				e.printf(" pre-active-withdraw=%s", scheduled(p.PreActiveWithdraw))
+			}
+			if p.LastSyncOnTime != p.LastSyncDone {
+				e.printf(" sync-on-time=%d", p.LastSyncOnTime)
+			}
+			e.printf("\n")
 		}
 	case "owned":
 		kinds := map[string]ObjectKind{"storage": KindStorage, "blob": KindBlob, "staked": KindStakedWal}
@@ -630,6 +641,9 @@ func (e *scriptEnv) genesis(a *args, body []string) {
 	}
 	if v, ok := a.opt("epoch"); ok {
 		p.EpochDuration = e.duration(v)
+	}
+	if v, ok := a.opt("sync-timeout"); ok {
+		p.EpochSyncTimeout = e.duration(v)
 	}
 	if v, ok := a.opt("max-ahead"); ok {
 		p.MaxEpochsAhead = e.u32(v)
