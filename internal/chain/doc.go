@@ -50,14 +50,15 @@
 // Stake is counted by the selection of the committee it activates in, and it stays for the
 // epochs it was counted for. New stake activates at the next epoch, or the one after if the
 // next committee is already selected. Until a selection can have counted it, it can be
-// withdrawn at once (WithdrawStake or RequestWithdrawStake). Once counted it must be requested
-// out: stake not active yet serves its activation epoch and is withdrawable from the epoch
-// after; active stake is withdrawable from the next epoch, or the one after if its pool is in
-// the selected next committee. A withdrawal pays the stake's pool shares (its principal at the
-// activation epoch's exchange rate) at the withdrawal epoch's rate, so it includes the rewards
-// of the epochs served. Only pools with stake for an epoch are selected into its committee
-// (the genesis committee is fixed by the genesis, and if no pool has any stake the committee
-// carries over). A pool without shares earns only its commission; the stakers' part is burned.
+// withdrawn at once (WithdrawStake or RequestWithdrawStake). Once counted it must be
+// requested out: stake not active yet stays through its activation epoch and is withdrawable
+// from the epoch after; active stake is withdrawable from the next epoch, or the one after if
+// its pool is in the selected next committee. A withdrawal pays the stake's pool shares (its
+// principal at the activation epoch's exchange rate) at the withdrawal epoch's rate, so it
+// includes the rewards of the epochs served. Only pools with stake for an epoch are selected
+// into its committee (the genesis committee is fixed by the genesis, and if no pool has any
+// stake the committee carries over). A pool without shares earns only its commission; the
+// stakers' part is burned.
 //
 // # Events and queries
 //
