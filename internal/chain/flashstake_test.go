@@ -121,8 +121,8 @@ func testFlashStake(t *testing.T, pools int) {
 	if n := strings.Count(out, "withdrawable from epoch 2"); n != pools {
 		t.Fatalf("%d of %d withdrawals in epoch 1 refused:\n%s", n, pools, out)
 	}
-	if got := balance(); got >= 100*FrostPerWAL {
-		t.Fatalf("attacker balance %d in epoch 1", got)
+	if got := balance(); got != before-uint64(pools)*1000 || got >= 100*FrostPerWAL {
+		t.Fatalf("attacker balance %d in epoch 1, want %d (fees only)", got, before-uint64(pools)*1000)
 	}
 	run("sync-all")
 
