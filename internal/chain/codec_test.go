@@ -182,6 +182,37 @@ func TestObjectRoundTrip(t *testing.T) {
 	}
 }
 
+// TestStateRoundTrip round-trips the state records with every field set, the sync deadline
+// and pre-active withdrawal fields included.
+func TestStateRoundTrip(t *testing.T) {
+	params := Params{ChainID: "c", NShards: 10, EpochDuration: 3600, GenesisTime: 5, MaxEpochsAhead: 53,
+		MaxCommitteeSize: 111, MinFee: 1000, BurnBasisPoints: 300, FaucetMax: 9, EpochSyncTimeout: 600}
+	if got, err := DecodeParams(params.Encode()); err != nil || !cmp.Equal(got, params) {
+		t.Errorf("params: %v\n%s", err, cmp.Diff(params, got))
+	}
+	sys := SystemState{Epoch: 3, EpochState: StateEpochChangeSync, SyncWeight: 4, EpochStart: 5, TotalCapacity: 6,
+		NextCapacity: 7, StoragePrice: 8, WritePrice: 9, Supply: 10, Burned: 11, NextEventSeq: 12, Height: 13, Time: 14,
+		SyncDeadline: 15}
+	if got, err := DecodeSystemState(sys.Encode()); err != nil || !cmp.Equal(got, sys) {
+		t.Errorf("system state: %v\n%s", err, cmp.Diff(sys, got))
+	}
+	pool := Pool{NodeID: ObjectID{1}, Operator: Address{2}, Name: "n", NetworkAddress: "n:1", PublicKey: [48]byte{3},
+		CommissionRate: 100, HasNextCommission: true, NextCommissionRate: 200, NextCommissionEpoch: 4,
+		StoragePriceVote: 5, WritePriceVote: 6, CapacityVote: 7, Wal: 8, Shares: 9,
+		PendingStake: []EpochAmount{{1, 10}}, PendingWithdraw: []EpochAmount{{2, 11}}, PreActiveWithdraw: []EpochAmount{{1, 3}},
+		WithdrawReserve: 12, Commission: 13, LastSyncDone: 14, LastSyncOnTime: 13, RegisteredEpoch: 1}
+	if got, err := DecodePool(pool.Encode()); err != nil || !cmp.Equal(got, pool) {
+		t.Errorf("pool: %v\n%s", err, cmp.Diff(pool, got))
+	}
+	// A zero EpochSyncTimeout means half an epoch.
+	if got := (&Params{EpochDuration: 3600}).SyncTimeout(); got != 1800 {
+		t.Errorf("default sync timeout %d, want 1800", got)
+	}
+	if got := params.SyncTimeout(); got != 600 {
+		t.Errorf("sync timeout %d, want 600", got)
+	}
+}
+
 func TestAppHashVector(t *testing.T) {
 	ws := WriteSet{{Key: []byte("a"), Value: []byte("1")}, {Key: []byte("b"), Deleted: true}}
 	h1 := ws.Hash([32]byte{})

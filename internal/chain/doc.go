@@ -39,7 +39,26 @@
 // change completed, the next committee is selected (stake ranking, D'Hondt apportionment with
 // a per-node cap, minimal shard movement; EpochParametersSelected); at the end of the epoch the
 // reward pool is paid out, the new committee takes over (EpochChangeStart, ShardsReceived) and,
-// once nodes holding a quorum of shards send EpochSyncDone, EpochChangeDone follows.
+// once nodes holding a quorum of shards send EpochSyncDone, EpochChangeDone follows. If no
+// quorum has synced by the sync deadline (Params.EpochSyncTimeout of block time after the
+// change started; default half an epoch), the first block at or after it completes the change
+// anyway. Only members that sent EpochSyncDone before the deadline are paid for the epoch; the
+// parts of the others are burned.
+//
+// # Staking
+//
+// Stake is counted by the selection of the committee it activates in, and it stays for the
+// epochs it was counted for. New stake activates at the next epoch, or the one after if the
+// next committee is already selected. Until a selection can have counted it, it can be
+// withdrawn at once (WithdrawStake or RequestWithdrawStake). Once counted it must be
+// requested out: stake not active yet stays through its activation epoch and is withdrawable
+// from the epoch after; active stake is withdrawable from the next epoch, or the one after if
+// its pool is in the selected next committee. A withdrawal pays the stake's pool shares (its
+// principal at the activation epoch's exchange rate) at the withdrawal epoch's rate, so it
+// includes the rewards of the epochs served. Only pools with stake for an epoch are selected
+// into its committee (the genesis committee is fixed by the genesis, and if no pool has any
+// stake the committee carries over). A pool without shares earns only its commission; the
+// stakers' part is burned.
 //
 // # Events and queries
 //

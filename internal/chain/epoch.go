@@ -10,15 +10,20 @@ import (
 	"github.com/walrus-go/walrus/internal/committee"
 )
 
-// advanceEpochs runs the epoch state machine at the current block time: mid-epoch (half an
+// advanceEpochs runs the epoch state machine at the current block time: at the sync
+// deadline it completes an epoch change that no quorum has completed, mid-epoch (half an
 // epoch after the current epoch's change completed) it selects the next committee, and at the
-// end of the epoch it starts the change to the next epoch. Both may happen in one block if
+// end of the epoch it starts the change to the next epoch. Several may happen in one block if
 // blocks were sparse; at most one epoch change starts per block, since the next one waits for
-// the new committee's EpochSyncDone quorum.
+// the new committee's EpochSyncDone quorum or the sync deadline, which is in a later block.
 func (c *ctx) advanceEpochs() error {
 	d := c.params.EpochDuration
 	for {
 		switch {
+		case c.sys.EpochState == StateEpochChangeSync && c.header.Time >= c.sys.SyncDeadline:
+			// The members that did not sync in time lose the epoch's rewards
+			// (distributeRewards); the others go on without them.
+			c.completeEpochChange()
 		case c.sys.EpochState == StateEpochChangeDone && c.header.Time >= c.sys.EpochStart+d/2:
 			if err := c.selectNextCommittee(); err != nil {
 				return err
@@ -46,13 +51,18 @@ func allPools(kv Store) []*Pool {
 }
 
 // stakeAt returns the stake the pool will have in epoch: active WAL, minus the value of
-// withdrawals due by then, plus stake activating by then.
+// withdrawals due by then, plus stake activating by then, minus stake activating whose
+// withdrawal (one epoch after its activation) is due by then.
 func (p *Pool) stakeAt(epoch uint32) uint64 {
 	active := p.Wal
 	if w := sumScheduled(p.PendingWithdraw, epoch); w > 0 {
 		active -= walFor(w, ExchangeRate{Wal: p.Wal, Shares: p.Shares})
 	}
-	return active + sumScheduled(p.PendingStake, epoch)
+	pending := sumScheduled(p.PendingStake, epoch)
+	if epoch > 0 {
+		pending -= min(sumScheduled(p.PreActiveWithdraw, epoch-1), pending)
+	}
+	return active + pending
 }
 
 // computeCommittee selects the committee of epoch from the pools, as Walrus does at
@@ -192,7 +202,9 @@ func capacityVote(kv Store, rec *CommitteeRecord) uint64 {
 }
 
 // selectNextCommittee runs Walrus's voting_end: it fixes the committee and capacity of the
-// next epoch. If no pool has stake, the current committee carries over.
+// next epoch. Only pools with stake for the next epoch can be members (computeCommittee);
+// only if no pool has any does the current committee carry over, so that the chain keeps a
+// committee at all.
 func (c *ctx) selectNextCommittee() error {
 	next := c.sys.Epoch + 1
 	cur, ok := getCommittee(c.kv, c.sys.Epoch)
@@ -240,6 +252,7 @@ func (c *ctx) startEpochChange() error {
 	c.sys.TotalCapacity = c.sys.NextCapacity
 	c.sys.EpochState = StateEpochChangeSync
 	c.sys.SyncWeight = 0
+	c.sys.SyncDeadline = c.header.Time + c.params.SyncTimeout()
 	for _, p := range allPools(c.kv) {
 		c.settlePool(p, next)
 		putPool(c.kv, p)
@@ -266,10 +279,25 @@ func (c *ctx) startEpochChange() error {
 	return nil
 }
 
+// completeEpochChange ends the sync phase of the current epoch (EpochChangeDone); the
+// mid-epoch selection and the end of the epoch count from now.
+func (c *ctx) completeEpochChange() {
+	c.sys.EpochState = StateEpochChangeDone
+	c.sys.EpochStart = c.header.Time
+	c.emit(&EpochChangeDone{Epoch: c.sys.Epoch})
+}
+
 // distributeRewards pays the reward slot of epoch to the pools of its committee in proportion
 // to their shards, after burning BurnBasisPoints of it. Each pool's reward is split into the
 // operator's commission and the stakers' part, which raises the pool's exchange rate.
 // Rounding leftovers roll into the next epoch's slot.
+//
+// A member earns its part only if it sent EpochSyncDone for the epoch before the sync
+// deadline (Pool.LastSyncOnTime; the genesis committee of epoch 0 needs no sync). The part of
+// a member that did not is burned, like a slashing: burning rather than sharing it among the
+// others gives no member a reason to keep another's EpochSyncDone out of the chain. A pool
+// with no shares (nobody's stake is in it) earns its commission only; the stakers' part has
+// no owner and is burned too.
 //
 // Simplification: Walrus weights each node by shards × (used capacity − its deny-list size);
 // there are no deny lists here, so the weight is the shard count.
@@ -278,7 +306,7 @@ func (c *ctx) distributeRewards(epoch uint32, cmt *CommitteeRecord) {
 	total := slot.Rewards
 	burned := mulDiv(total, uint64(c.params.BurnBasisPoints), 10_000)
 	dist := total - burned
-	var paid uint64
+	var paid, forfeited uint64
 	n := uint64(cmt.NShards)
 	for _, m := range cmt.Members {
 		r := mulDiv(dist, uint64(len(m.Shards)), n)
@@ -289,18 +317,24 @@ func (c *ctx) distributeRewards(epoch uint32, cmt *CommitteeRecord) {
 		if !ok {
 			continue
 		}
-		commission := mulDiv(r, uint64(p.CommissionRate), 10_000)
-		if p.Shares == 0 {
-			// Nobody holds shares of the pool: the operator gets the whole reward.
-			commission = r
+		if epoch > 0 && p.LastSyncOnTime < epoch {
+			forfeited += r
+			continue
 		}
+		commission := mulDiv(r, uint64(p.CommissionRate), 10_000)
 		p.Commission += commission
-		p.Wal += r - commission
+		if p.Shares == 0 {
+			forfeited += r - commission
+			paid += commission
+		} else {
+			p.Wal += r - commission
+			paid += r
+		}
 		putPool(c.kv, &p)
-		paid += r
 	}
+	burned += forfeited
 	c.kv.Delete(keyFuture(epoch))
-	if left := dist - paid; left > 0 {
+	if left := dist - paid - forfeited; left > 0 {
 		f := getFuture(c.kv, epoch+1)
 		f.Rewards += left
 		putFuture(c.kv, f)
@@ -311,7 +345,8 @@ func (c *ctx) distributeRewards(epoch uint32, cmt *CommitteeRecord) {
 
 // settlePool applies the pool's scheduled changes at the start of epoch: a due commission
 // change, the exchange rate of the epoch, withdrawals due (their WAL moves to the withdrawal
-// reserve) and stake activating (new shares at the epoch's rate).
+// reserve), stake activating (new shares at the epoch's rate) and, for activating stake whose
+// withdrawal was requested before, its shares scheduled for withdrawal at epoch+1.
 func (c *ctx) settlePool(p *Pool, epoch uint32) {
 	if p.HasNextCommission && p.NextCommissionEpoch <= epoch {
 		p.CommissionRate = p.NextCommissionRate
@@ -331,6 +366,13 @@ func (c *ctx) settlePool(p *Pool, epoch uint32) {
 	if stake > 0 {
 		p.Shares += sharesFor(stake, rate)
 		p.Wal += stake
+	}
+	p.PreActiveWithdraw, stake = takeScheduled(p.PreActiveWithdraw, epoch)
+	if stake > 0 {
+		p.PendingWithdraw = addScheduled(p.PendingWithdraw, epoch+1, sharesFor(stake, rate))
+	}
+	if len(p.PreActiveWithdraw) == 0 {
+		p.PreActiveWithdraw = nil
 	}
 	if len(p.PendingStake) == 0 {
 		p.PendingStake = nil

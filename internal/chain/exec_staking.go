@@ -132,17 +132,18 @@ func (c *ctx) execStake(p *Stake) error {
 	return nil
 }
 
-// withdrawEarly pays back stake that is not active yet.
+// counted reports whether stake activating at act may already have been counted by a
+// committee selection: it is active, or it activates next epoch and the next committee has
+// been selected. Stake that is not counted yet can be withdrawn at once (withdrawEarly);
+// counted stake serves the epochs it was counted for before it can leave, as in Walrus
+// (staking_pool.move: early withdrawal only before the stake can be counted).
+func (c *ctx) counted(act uint32) bool {
+	return act < c.activationEpoch()
+}
+
+// withdrawEarly pays back stake that no committee selection can have counted yet.
 func (c *ctx) withdrawEarly(sw *StakedWal, pool *Pool) {
-	for i := range pool.PendingStake {
-		if pool.PendingStake[i].Epoch == sw.ActivationEpoch {
-			pool.PendingStake[i].Amount -= sw.Principal
-			if pool.PendingStake[i].Amount == 0 {
-				pool.PendingStake = append(pool.PendingStake[:i], pool.PendingStake[i+1:]...)
-			}
-			break
-		}
-	}
+	pool.PendingStake = subScheduled(pool.PendingStake, sw.ActivationEpoch, sw.Principal)
 	putPool(c.kv, pool)
 	deleteObject(c.kv, sw)
 	c.credit(c.sender, sw.Principal)
@@ -171,6 +172,14 @@ func (c *ctx) rate(node ObjectID, epoch uint32) ExchangeRate {
 	return r
 }
 
+// execRequestWithdraw starts the withdrawal of a StakedWal:
+//
+//   - stake no selection can have counted yet is paid back at once (withdrawEarly);
+//   - stake counted by the selection of the next committee but not active yet (activation
+//     epoch E+1 after the selection in E) serves epoch E+1 and becomes withdrawable at E+2;
+//     its WAL is kept in Pool.PreActiveWithdraw until it activates;
+//   - active stake leaves when the committee that counts it is over: at E+1, or at E+2 if the
+//     pool is in the already selected committee of E+1.
 func (c *ctx) execRequestWithdraw(p *RequestWithdrawStake) error {
 	sw, err := c.ownedStaked(p.StakedWal)
 	if err != nil {
@@ -183,20 +192,25 @@ func (c *ctx) execRequestWithdraw(p *RequestWithdrawStake) error {
 	if err != nil {
 		return err
 	}
-	if sw.ActivationEpoch > c.sys.Epoch {
+	if !c.counted(sw.ActivationEpoch) {
 		c.withdrawEarly(sw, pool)
 		return nil
 	}
-	// Active stake leaves when the committee that counts it is over: at the next epoch, or
-	// the one after if the pool is in the already selected next committee.
-	w := c.sys.Epoch + 1
-	if c.sys.EpochState == StateNextParamsSelected {
-		if next, ok := getCommittee(c.kv, c.sys.Epoch+1); ok && next.Weight(pool.NodeID) > 0 {
-			w = c.sys.Epoch + 2
+	var w uint32
+	var shares uint64
+	if sw.ActivationEpoch > c.sys.Epoch {
+		w = sw.ActivationEpoch + 1
+		pool.PreActiveWithdraw = addScheduled(pool.PreActiveWithdraw, sw.ActivationEpoch, sw.Principal)
+	} else {
+		w = c.sys.Epoch + 1
+		if c.sys.EpochState == StateNextParamsSelected {
+			if next, ok := getCommittee(c.kv, c.sys.Epoch+1); ok && next.Weight(pool.NodeID) > 0 {
+				w = c.sys.Epoch + 2
+			}
 		}
+		shares = sharesFor(sw.Principal, c.rate(pool.NodeID, sw.ActivationEpoch))
+		pool.PendingWithdraw = addScheduled(pool.PendingWithdraw, w, shares)
 	}
-	shares := sharesFor(sw.Principal, c.rate(pool.NodeID, sw.ActivationEpoch))
-	pool.PendingWithdraw = addScheduled(pool.PendingWithdraw, w, shares)
 	putPool(c.kv, pool)
 	sw.Withdrawing, sw.WithdrawEpoch, sw.Shares = true, w, shares
 	putObject(c.kv, sw)
@@ -204,6 +218,10 @@ func (c *ctx) execRequestWithdraw(p *RequestWithdrawStake) error {
 	return nil
 }
 
+// execWithdraw pays out a StakedWal: at once if no selection can have counted it yet,
+// otherwise from its withdrawal epoch on, the value of its shares (those of its principal at
+// the activation epoch's rate) at the withdrawal epoch's rate, which includes the rewards of
+// the epochs it served.
 func (c *ctx) execWithdraw(p *WithdrawStake) error {
 	sw, err := c.ownedStaked(p.StakedWal)
 	if err != nil {
@@ -214,7 +232,7 @@ func (c *ctx) execWithdraw(p *WithdrawStake) error {
 		return err
 	}
 	if !sw.Withdrawing {
-		if sw.ActivationEpoch > c.sys.Epoch {
+		if !c.counted(sw.ActivationEpoch) {
 			c.withdrawEarly(sw, pool)
 			return nil
 		}
@@ -223,7 +241,11 @@ func (c *ctx) execWithdraw(p *WithdrawStake) error {
 	if c.sys.Epoch < sw.WithdrawEpoch {
 		return errorf(ErrNotWithdrawable, "withdrawable from epoch %d", sw.WithdrawEpoch)
 	}
-	amount := min(walFor(sw.Shares, c.rate(pool.NodeID, sw.WithdrawEpoch)), pool.WithdrawReserve)
+	shares := sw.Shares
+	if shares == 0 {
+		shares = sharesFor(sw.Principal, c.rate(pool.NodeID, sw.ActivationEpoch))
+	}
+	amount := min(walFor(shares, c.rate(pool.NodeID, sw.WithdrawEpoch)), pool.WithdrawReserve)
 	pool.WithdrawReserve -= amount
 	putPool(c.kv, pool)
 	deleteObject(c.kv, sw)
@@ -270,13 +292,14 @@ func (c *ctx) execEpochSyncDone(p *EpochSyncDone) error {
 		return errorf(ErrAlreadyDone, "node already signalled sync for epoch %d", pool.LastSyncDone)
 	}
 	pool.LastSyncDone = p.Epoch
+	if c.header.Time < c.sys.SyncDeadline {
+		pool.LastSyncOnTime = p.Epoch
+	}
 	putPool(c.kv, pool)
 	if c.sys.EpochState == StateEpochChangeSync {
 		c.sys.SyncWeight += uint32(weight)
 		if committee.Quorum(int(c.sys.SyncWeight), int(cmt.NShards)) {
-			c.sys.EpochState = StateEpochChangeDone
-			c.sys.EpochStart = c.header.Time
-			c.emit(&EpochChangeDone{Epoch: c.sys.Epoch})
+			c.completeEpochChange()
 		}
 	}
 	return nil

@@ -143,6 +143,8 @@ func (g *Genesis) Validate() error {
 		return bad("Params.MaxEpochsAhead", "%d, want 1 to 1000", p.MaxEpochsAhead)
 	case p.MaxCommitteeSize < 1:
 		return bad("Params.MaxCommitteeSize", "must be at least 1")
+	case p.EpochSyncTimeout < 0 || p.EpochSyncTimeout > 1<<60:
+		return bad("Params.EpochSyncTimeout", "%d ns out of range", p.EpochSyncTimeout)
 	case p.BurnBasisPoints > 10_000:
 		return bad("Params.BurnBasisPoints", "%d above 10000", p.BurnBasisPoints)
 	case len(g.Nodes) == 0:
@@ -201,7 +203,7 @@ func (a *App) InitChain(g *Genesis) (WriteSet, []Event, error) {
 	}()
 	kv := NewOverlay(a.base)
 	kv.Set(keyParams(), encodeBCS(&p))
-	sys := SystemState{EpochState: StateEpochChangeDone, EpochStart: p.GenesisTime, Time: p.GenesisTime}
+	sys := SystemState{EpochState: StateEpochChangeDone, EpochStart: p.GenesisTime, Time: p.GenesisTime, SyncDeadline: p.GenesisTime}
 	kv.Set(keySystem(), encodeBCS(&sys))
 	c, err := a.newCtx(kv, BlockHeader{Time: p.GenesisTime}, g.Digest())
 	if err != nil {

@@ -189,6 +189,8 @@ func TestGenesisValidate(t *testing.T) {
 		{"Params.MaxEpochsAhead", func(g *Genesis) { g.Params.MaxEpochsAhead = 0 }},
 		{"Params.MaxCommitteeSize", func(g *Genesis) { g.Params.MaxCommitteeSize = 0 }},
 		{"Params.BurnBasisPoints", func(g *Genesis) { g.Params.BurnBasisPoints = 10001 }},
+		{"Params.EpochSyncTimeout", func(g *Genesis) { g.Params.EpochSyncTimeout = -1 }},
+		{"Params.EpochSyncTimeout", func(g *Genesis) { g.Params.EpochSyncTimeout = 1<<60 + 1 }},
 		{"Nodes", func(g *Genesis) { g.Nodes = nil }},
 		{"Nodes[0].Stake", func(g *Genesis) { g.Nodes[0].Stake = 0 }},
 		{"Nodes[0].ProofOfPossession", func(g *Genesis) { g.Nodes[0].Operator = testAddress("other") }},

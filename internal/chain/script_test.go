@@ -10,9 +10,9 @@ package chain
 // Commands (amounts are FROST or take a WAL suffix; sizes take KiB/MiB/GiB; durations are Go
 // durations):
 //
-//	genesis [shards=N] [epoch=DUR] [max-ahead=N] [committee-size=N] [min-fee=N] [burn=BP] [faucet=AMT]
+//	genesis [shards=N] [epoch=DUR] [sync-timeout=DUR] [max-ahead=N] [committee-size=N] [min-fee=N] [burn=BP] [faucet=AMT]
 //	  account NAME AMOUNT
-//	  node NAME stake=AMT [operator=NAME] [commission=BP] [storage-price=N] [write-price=N] [capacity=SIZE]
+//	  node NAME stake=AMT [operator=NAME] [commission=BP] [storage-price=N] [write-price=N] [capacity=SIZE] [shards=0-2,5]
 //	block [+DUR]                one block; each body line is a transaction "SENDER OP ARGS..."
 //	tx SENDER OP ARGS...        a block with one transaction, 1s after the previous block
 //	advance DUR [step=DUR]      empty blocks every step (default: one block) until DUR has passed
@@ -379,6 +379,21 @@ func (e *scriptEnv) u32(s string) uint32 {
 	return uint32(v)
 }
 
+// shards parses shard ranges "0-2,5".
+func (e *scriptEnv) shards(s string) []uint16 {
+	var out []uint16
+	for _, r := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(r, "-")
+		if !isRange {
+			hi = lo
+		}
+		for i := e.u32(lo); i <= e.u32(hi); i++ {
+			out = append(out, uint16(i))
+		}
+	}
+	return out
+}
+
 func (e *scriptEnv) duration(s string) int64 {
 	d, err := time.ParseDuration(s)
 	if err != nil {
@@ -435,6 +450,9 @@ func (e *scriptEnv) run(c scriptCase) {
 		e.printf("epoch=%d state=%s sync-weight=%d epoch-start=+%s capacity=%d next-capacity=%d storage-price=%d write-price=%d\n",
 			s.Epoch, s.EpochState, s.SyncWeight, time.Duration(s.EpochStart-genesisTime), s.TotalCapacity, s.NextCapacity, s.StoragePrice, s.WritePrice)
 		e.printf("supply=%d burned=%d next-event=%d height=%d\n", s.Supply, s.Burned, s.NextEventSeq, s.Height)
+		if s.EpochState == StateEpochChangeSync && s.SyncDeadline != genesisTime {
+			e.printf("sync-deadline=+%s\n", time.Duration(s.SyncDeadline-genesisTime))
+		}
 	case "accounts":
 		for _, n := range a.pos {
 			acct := e.app.View().Account(e.account(n))
@@ -478,9 +496,17 @@ func (e *scriptEnv) run(c scriptCase) {
 		}
 	case "pools":
 		for _, p := range e.app.View().Pools() {
-			e.printf("%s: wal=%d shares=%d pending-stake=%s pending-withdraw=%s reserve=%d commission=%d rate=%d votes=%d/%d/%d sync=%d\n",
+			e.printf("%s: wal=%d shares=%d pending-stake=%s pending-withdraw=%s reserve=%d commission=%d rate=%d votes=%d/%d/%d sync=%d",
 				e.name32(p.NodeID), p.Wal, p.Shares, scheduled(p.PendingStake), scheduled(p.PendingWithdraw),
 				p.WithdrawReserve, p.Commission, p.CommissionRate, p.StoragePriceVote, p.WritePriceVote, p.CapacityVote, p.LastSyncDone)
+			// Printed only when they say something, to keep the outputs short.
+			if len(p.PreActiveWithdraw) > 0 {
+				e.printf(" pre-active-withdraw=%s", scheduled(p.PreActiveWithdraw))
+			}
+			if p.LastSyncOnTime != p.LastSyncDone {
+				e.printf(" sync-on-time=%d", p.LastSyncOnTime)
+			}
+			e.printf("\n")
 		}
 	case "owned":
 		kinds := map[string]ObjectKind{"storage": KindStorage, "blob": KindBlob, "staked": KindStakedWal}
@@ -610,8 +636,46 @@ func (e *scriptEnv) invariants() error {
 	if !e.app.Initialized() {
 		return nil
 	}
-	_, err := checkSupply(e.store)
-	return err
+	if _, err := checkSupply(e.store); err != nil {
+		return err
+	}
+	return checkCommitteeStake(e.store)
+}
+
+// checkCommitteeStake checks that no selected committee holds a pool without stake: every
+// member of the current committee has active stake, and every member of an already selected
+// next committee has stake for that epoch that can no longer leave before it. The genesis
+// committee of epoch 0 is not selected but fixed by the genesis, which may give shards to
+// nodes without stake.
+func checkCommitteeStake(kv Store) error {
+	sys := mustSystem(kv)
+	var epochs []uint32
+	if sys.Epoch > 0 {
+		epochs = append(epochs, sys.Epoch)
+	}
+	if sys.EpochState == StateNextParamsSelected {
+		epochs = append(epochs, sys.Epoch+1)
+	}
+	for _, epoch := range epochs {
+		cmt, ok := getCommittee(kv, epoch)
+		if !ok {
+			return fmt.Errorf("no committee for epoch %d", epoch)
+		}
+		for _, m := range cmt.Members {
+			p, ok := getPool(kv, m.NodeID)
+			if !ok {
+				return fmt.Errorf("committee %d: member %s has no pool", epoch, m.NodeID)
+			}
+			stake := p.Wal
+			if epoch > sys.Epoch {
+				stake = p.stakeAt(epoch)
+			}
+			if stake == 0 {
+				return fmt.Errorf("committee %d: member %s holds %d shards with no stake", epoch, m.NodeID, len(m.Shards))
+			}
+		}
+	}
+	return nil
 }
 
 func (e *scriptEnv) genesis(a *args, body []string) {
@@ -630,6 +694,9 @@ func (e *scriptEnv) genesis(a *args, body []string) {
 	}
 	if v, ok := a.opt("epoch"); ok {
 		p.EpochDuration = e.duration(v)
+	}
+	if v, ok := a.opt("sync-timeout"); ok {
+		p.EpochSyncTimeout = e.duration(v)
 	}
 	if v, ok := a.opt("max-ahead"); ok {
 		p.MaxEpochsAhead = e.u32(v)
@@ -668,6 +735,9 @@ func (e *scriptEnv) genesis(a *args, body []string) {
 			}
 			if v, ok := la.opt("capacity"); ok {
 				gn.Capacity = e.size(v)
+			}
+			if v, ok := la.opt("shards"); ok {
+				gn.Shards = e.shards(v)
 			}
 			g.Nodes = append(g.Nodes, gn)
 			order = append(order, n)

@@ -29,6 +29,23 @@ type Params struct {
 	BurnBasisPoints uint16
 	// FaucetMax is the largest amount one faucet transaction may mint; 0 disables the faucet.
 	FaucetMax uint64
+	// EpochSyncTimeout is how long, in nanoseconds of block time after an epoch change
+	// started, the new committee has to send EpochSyncDone (0 to 2^60; 0 means the default,
+	// EpochDuration/2). If no quorum of shards has synced by then, the first block at or after
+	// the deadline completes the change (EpochChangeDone) with the members that did; whatever
+	// happens, a member that has not sent EpochSyncDone by the deadline earns no reward for
+	// the epoch. Without it, members holding more than a third of the shards could stop every
+	// later epoch change, and with it every withdrawal.
+	EpochSyncTimeout int64
+}
+
+// SyncTimeout returns the effective EpochSyncTimeout: the parameter, or EpochDuration/2 if
+// it is 0.
+func (p *Params) SyncTimeout() int64 {
+	if p.EpochSyncTimeout == 0 {
+		return p.EpochDuration / 2
+	}
+	return p.EpochSyncTimeout
 }
 
 func (p *Params) encode(e *bcs.Encoder) {
@@ -41,6 +58,7 @@ func (p *Params) encode(e *bcs.Encoder) {
 	e.U64(p.MinFee)
 	e.U16(p.BurnBasisPoints)
 	e.U64(p.FaucetMax)
+	e.U64(uint64(p.EpochSyncTimeout))
 }
 
 func (p *Params) decode(d *bcs.Decoder) {
@@ -53,6 +71,7 @@ func (p *Params) decode(d *bcs.Decoder) {
 	p.MinFee = d.U64()
 	p.BurnBasisPoints = d.U16()
 	p.FaucetMax = d.U64()
+	p.EpochSyncTimeout = int64(d.U64())
 }
 
 // Encode returns the BCS encoding of p.
@@ -70,8 +89,8 @@ const (
 	// StateEpochChangeSync: the epoch started; the new committee is taking over its shards and
 	// signalling EpochSyncDone.
 	StateEpochChangeSync EpochState = 0
-	// StateEpochChangeDone: a quorum of the committee finished syncing; mid-epoch the next
-	// committee is selected.
+	// StateEpochChangeDone: a quorum of the committee finished syncing, or the sync deadline
+	// passed; mid-epoch the next committee is selected.
 	StateEpochChangeDone EpochState = 1
 	// StateNextParamsSelected: the next committee and capacity are fixed; at the end of the
 	// epoch the change starts.
@@ -120,6 +139,11 @@ type SystemState struct {
 	// Height and Time are those of the last block begun.
 	Height uint64
 	Time   int64
+	// SyncDeadline is the block time by which the current committee must send EpochSyncDone:
+	// the time the epoch change started plus Params.SyncTimeout (at genesis, GenesisTime;
+	// the genesis committee needs no sync). A member that syncs later still counts as synced
+	// for shard hand-over (Pool.LastSyncDone) but earns no reward for the epoch.
+	SyncDeadline int64
 }
 
 func (s *SystemState) encode(e *bcs.Encoder) {
@@ -136,6 +160,7 @@ func (s *SystemState) encode(e *bcs.Encoder) {
 	e.U64(s.NextEventSeq)
 	e.U64(s.Height)
 	e.U64(uint64(s.Time))
+	e.U64(uint64(s.SyncDeadline))
 }
 
 func (s *SystemState) decode(d *bcs.Decoder) {
@@ -155,6 +180,7 @@ func (s *SystemState) decode(d *bcs.Decoder) {
 	s.NextEventSeq = d.U64()
 	s.Height = d.U64()
 	s.Time = int64(d.U64())
+	s.SyncDeadline = int64(d.U64())
 }
 
 // Encode returns the BCS encoding of s.
@@ -381,8 +407,11 @@ func compareStrings(a, b string) int {
 }
 
 // StakedWal is a stake of Principal FROST with a node (Walrus staked_wal::StakedWal). It earns
-// rewards from ActivationEpoch on through the pool's exchange rate. After a withdrawal request
-// it is Withdrawing: its Shares are redeemed at the rate of WithdrawEpoch.
+// rewards from ActivationEpoch on through the pool's exchange rate: it is worth
+// Principal × rate(ActivationEpoch) in pool shares. After a withdrawal request it is
+// Withdrawing: from WithdrawEpoch on, its shares are redeemed at the rate of WithdrawEpoch.
+// Shares is 0 while the shares are not known yet (a withdrawal requested before the
+// activation epoch; they are those of Principal at the activation epoch's rate).
 type StakedWal struct {
 	ID              ObjectID
 	Owner           Address
@@ -458,6 +487,23 @@ func addScheduled(l []EpochAmount, epoch uint32, amount uint64) []EpochAmount {
 	return slices.Insert(l, i, EpochAmount{Epoch: epoch, Amount: amount})
 }
 
+// subScheduled subtracts amount (at most the entry) from the entry of epoch and drops the
+// entry if it reaches zero.
+func subScheduled(l []EpochAmount, epoch uint32, amount uint64) []EpochAmount {
+	i, ok := slices.BinarySearchFunc(l, epoch, func(x EpochAmount, e uint32) int { return cmpU32(x.Epoch, e) })
+	if !ok {
+		return l
+	}
+	l[i].Amount -= min(amount, l[i].Amount)
+	if l[i].Amount == 0 {
+		l = slices.Delete(l, i, i+1)
+	}
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}
+
 // takeScheduled removes and returns the total of the entries with epoch <= upTo.
 func takeScheduled(l []EpochAmount, upTo uint32) ([]EpochAmount, uint64) {
 	var total uint64
@@ -495,9 +541,11 @@ func cmpU32(a, b uint32) int {
 //
 // Stake accounting: Wal is the WAL of active stake including credited rewards, Shares the
 // pool shares issued for it; a staker's value is shares × Wal / Shares. PendingStake holds
-// stake by activation epoch, PendingWithdraw shares by withdrawal epoch; WithdrawReserve holds
-// WAL already taken out of the pool for requested withdrawals. Commission is the operator's
-// collectable commission.
+// stake by activation epoch, PendingWithdraw shares by withdrawal epoch; PreActiveWithdraw
+// holds, by activation epoch, the WAL of stake whose withdrawal was requested before it became
+// active (it still activates, serves its first epoch and is converted to shares due in
+// PendingWithdraw the epoch after); WithdrawReserve holds WAL already taken out of the pool for
+// requested withdrawals. Commission is the operator's collectable commission.
 type Pool struct {
 	NodeID         ObjectID
 	Operator       Address
@@ -517,10 +565,14 @@ type Pool struct {
 	Shares              uint64
 	PendingStake        []EpochAmount
 	PendingWithdraw     []EpochAmount
+	PreActiveWithdraw   []EpochAmount
 	WithdrawReserve     uint64
 	Commission          uint64
 	// LastSyncDone is the last epoch for which the node signalled EpochSyncDone (0: none).
 	LastSyncDone uint32
+	// LastSyncOnTime is the last epoch for which the node signalled EpochSyncDone before the
+	// epoch's SyncDeadline (0: none); only those members earn the epoch's rewards.
+	LastSyncOnTime uint32
 	// RegisteredEpoch is the epoch the node registered in.
 	RegisteredEpoch uint32
 }
@@ -542,9 +594,11 @@ func (p *Pool) encode(e *bcs.Encoder) {
 	e.U64(p.Shares)
 	encEpochAmounts(e, p.PendingStake)
 	encEpochAmounts(e, p.PendingWithdraw)
+	encEpochAmounts(e, p.PreActiveWithdraw)
 	e.U64(p.WithdrawReserve)
 	e.U64(p.Commission)
 	e.U32(p.LastSyncDone)
+	e.U32(p.LastSyncOnTime)
 	e.U32(p.RegisteredEpoch)
 }
 
@@ -565,9 +619,11 @@ func (p *Pool) decode(d *bcs.Decoder) {
 	p.Shares = d.U64()
 	p.PendingStake = decEpochAmounts(d)
 	p.PendingWithdraw = decEpochAmounts(d)
+	p.PreActiveWithdraw = decEpochAmounts(d)
 	p.WithdrawReserve = d.U64()
 	p.Commission = d.U64()
 	p.LastSyncDone = d.U32()
+	p.LastSyncOnTime = d.U32()
 	p.RegisteredEpoch = d.U32()
 }
 

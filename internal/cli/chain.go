@@ -43,6 +43,7 @@ type chainInitOptions struct {
 	chainID          string
 	nShards          int
 	epochDuration    time.Duration
+	epochSyncTimeout time.Duration
 	faucet           bool
 	faucetMax        string
 	storageNodes     int
@@ -97,6 +98,7 @@ func chainInitCommand(e *env) *cobra.Command {
 	f.StringVar(&o.chainID, "chain-id", chainnode.DefaultChainID, "chain ID")
 	f.IntVar(&o.nShards, "n-shards", chainnode.DefaultDevnetShards, "number of shards")
 	f.DurationVar(&o.epochDuration, "epoch-duration", chainnode.DefaultEpochDuration, "epoch length in block time")
+	f.DurationVar(&o.epochSyncTimeout, "epoch-sync-timeout", 0, "block time an epoch change waits for a quorum of EpochSyncDone before it completes without the laggards (default: half an epoch)")
 	f.BoolVar(&o.faucet, "faucet", false, "enable the faucet (a development chain)")
 	f.StringVar(&o.faucetMax, "faucet-max", "1000", "most WAL one faucet request may mint, with --faucet")
 	f.IntVar(&o.storageNodes, "storage-nodes", chainnode.DefaultStorageNodes, "number of genesis storage nodes")
@@ -145,7 +147,7 @@ func runChainInit(e *env, o chainInitOptions) error {
 		}
 	}
 	g, keys, err := chainnode.DevnetGenesis(chainnode.DevnetOptions{
-		ChainID: o.chainID, NShards: uint16(o.nShards), EpochDuration: o.epochDuration,
+		ChainID: o.chainID, NShards: uint16(o.nShards), EpochDuration: o.epochDuration, EpochSyncTimeout: o.epochSyncTimeout,
 		GenesisTime: time.Now().UTC().Truncate(time.Millisecond), FaucetMax: faucetMax, Accounts: accounts,
 		StorageNodes: o.storageNodes, StorageNodeAddresses: o.storageAddresses,
 	})

@@ -17,7 +17,8 @@ func TestEpochChange(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for epoch changes")
 	}
-	net := testnet.New(t, testnet.Options{EpochDuration: 2 * time.Second})
+	// The sync deadline is far: the test holds an epoch change open on purpose.
+	net := testnet.New(t, testnet.Options{EpochDuration: 2 * time.Second, EpochSyncTimeout: time.Hour})
 	c := newClient(t, net)
 	ctx := testContext(t)
 	a := randomBlob(5000, 11)

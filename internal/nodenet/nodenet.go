@@ -42,6 +42,10 @@ type Options struct {
 	Shards uint16
 	// EpochDuration is the epoch length; default 10 years (no epoch change).
 	EpochDuration time.Duration
+	// EpochSyncTimeout is how long an epoch change waits for EpochSyncDone from a quorum
+	// before it completes without the laggards (chain.Params.EpochSyncTimeout); 0 means
+	// ten epochs (at most 2^60 ns), so that a slow shard sync does not end a change early.
+	EpochSyncTimeout time.Duration
 	// Heartbeat is the interval of empty blocks; default none when epochs do not change,
 	// 100 ms otherwise (BFT time must advance for epochs to change).
 	Heartbeat time.Duration
@@ -130,6 +134,12 @@ func New(t testing.TB, o Options) *Net {
 	if o.EpochDuration == 0 {
 		o.EpochDuration = 10 * 365 * 24 * time.Hour
 	}
+	if o.EpochSyncTimeout <= 0 {
+		o.EpochSyncTimeout = 1 << 60
+		if o.EpochDuration < (1<<60)/10 {
+			o.EpochSyncTimeout = 10 * o.EpochDuration
+		}
+	}
 	if o.Heartbeat == 0 {
 		o.Heartbeat = -1
 		if changing {
@@ -156,7 +166,7 @@ func New(t testing.TB, o Options) *Net {
 		addrs[i] = FreeAddr(t)
 	}
 	g, keys, err := chainnode.DevnetGenesis(chainnode.DevnetOptions{
-		ChainID: "nodenet", NShards: o.Shards, EpochDuration: o.EpochDuration, GenesisTime: time.Now(),
+		ChainID: "nodenet", NShards: o.Shards, EpochDuration: o.EpochDuration, EpochSyncTimeout: o.EpochSyncTimeout, GenesisTime: time.Now(),
 		Accounts: accounts, StorageNodes: o.Nodes, StorageNodeAddresses: addrs, Rand: rnd, MinFee: chainnode.NoMinFee,
 	})
 	if err != nil {

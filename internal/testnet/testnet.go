@@ -65,6 +65,11 @@ type Options struct {
 	// EpochDuration is the length of an epoch in block time; default
 	// DefaultEpochDuration (no epoch change during a test).
 	EpochDuration time.Duration
+	// EpochSyncTimeout is how long an epoch change waits for EpochSyncDone from a quorum
+	// before it completes without the laggards (chain.Params.EpochSyncTimeout); 0 means
+	// ten epochs, so that tests with short epochs do not see changes completed early by a
+	// slow node.
+	EpochSyncTimeout time.Duration
 	// Heartbeat is the interval of empty blocks; 0 means none unless EpochDuration is
 	// below a minute, then EpochDuration/20, so that epochs advance.
 	Heartbeat time.Duration
@@ -147,6 +152,12 @@ func Start(ctx context.Context, o Options) (n *Network, err error) {
 	if o.EpochDuration <= 0 {
 		o.EpochDuration = DefaultEpochDuration
 	}
+	if o.EpochSyncTimeout <= 0 {
+		o.EpochSyncTimeout = 1 << 60
+		if o.EpochDuration < (1<<60)/10 {
+			o.EpochSyncTimeout = 10 * o.EpochDuration
+		}
+	}
 	if o.Heartbeat == 0 {
 		o.Heartbeat = -1
 		if o.EpochDuration < time.Minute {
@@ -186,7 +197,7 @@ func Start(ctx context.Context, o Options) (n *Network, err error) {
 	}
 	accounts := append([]chain.GenesisAccount{{Address: wallet.Address(), Balance: o.WalletBalance}}, o.Accounts...)
 	g, keys, err := chainnode.DevnetGenesis(chainnode.DevnetOptions{
-		ChainID: "walrus-testnet", NShards: uint16(o.Shards), EpochDuration: o.EpochDuration,
+		ChainID: "walrus-testnet", NShards: uint16(o.Shards), EpochDuration: o.EpochDuration, EpochSyncTimeout: o.EpochSyncTimeout,
 		GenesisTime: time.Now(), MaxEpochsAhead: o.MaxEpochsAhead, Accounts: accounts,
 		StorageNodes: o.Nodes, StorageNodeAddresses: addrs, Rand: rng,
 	})

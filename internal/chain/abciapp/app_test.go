@@ -387,6 +387,7 @@ func TestCrashRecovery(t *testing.T) {
 func TestAppStateRoundTrip(t *testing.T) {
 	g := testGenesis(t)
 	g.Nodes[0].Shards = nil
+	g.Params.EpochSyncTimeout = int64(90 * time.Minute)
 	raw, err := abciapp.EncodeAppState(g)
 	if err != nil {
 		t.Fatal(err)
@@ -403,6 +404,16 @@ func TestAppStateRoundTrip(t *testing.T) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		t.Fatal(err)
 	}
+	if m["params"].(map[string]any)["epoch_sync_timeout"] != "1h30m0s" {
+		t.Errorf("epoch_sync_timeout is not a duration string:\n%s", raw)
+	}
+	// Without epoch_sync_timeout the chain's default applies (0).
+	g.Params.EpochSyncTimeout = 0
+	if raw0, _ := abciapp.EncodeAppState(g); strings.Contains(string(raw0), "epoch_sync_timeout") {
+		t.Errorf("a zero epoch_sync_timeout is written:\n%s", raw0)
+	} else if back0, err := abciapp.DecodeAppState(raw0); err != nil || back0.Params.EpochSyncTimeout != 0 {
+		t.Errorf("app state without epoch_sync_timeout: %v", err)
+	}
 	if _, ok := m["params"].(map[string]any)["min_fee"].(string); !ok {
 		t.Errorf("min_fee is not a string:\n%s", raw)
 	}
@@ -410,6 +421,7 @@ func TestAppStateRoundTrip(t *testing.T) {
 		strings.Replace(string(raw), `"chain_id"`, `"chainid"`, 1),
 		string(raw) + "{}",
 		strings.Replace(string(raw), `"epoch_duration": "24h0m0s"`, `"epoch_duration": "soon"`, 1),
+		strings.Replace(string(raw), `"epoch_sync_timeout": "1h30m0s"`, `"epoch_sync_timeout": "later"`, 1),
 		strings.Replace(string(raw), `"operator": "0x`, `"operator": "0xzz`, 1),
 	} {
 		if _, err := abciapp.DecodeAppState([]byte(bad)); err == nil {

@@ -21,7 +21,7 @@ import (
 //	    "chain_id": "walrus-devnet", "n_shards": 10, "epoch_duration": "1h0m0s",
 //	    "genesis_time": "2026-01-01T00:00:00Z", "max_epochs_ahead": 53,
 //	    "max_committee_size": 111, "min_fee": "1000", "burn_basis_points": 300,
-//	    "faucet_max": "0"
+//	    "faucet_max": "0", "epoch_sync_timeout": "30m0s"
 //	  },
 //	  "accounts": [{"address": "0x…", "balance": "1000000000"}],
 //	  "nodes": [{"name": "n0", "network_address": "127.0.0.1:9185", "operator": "0x…",
@@ -31,7 +31,8 @@ import (
 //	}
 //
 // Amounts and sizes (u64) are decimal strings so that no JSON reader rounds them; durations
-// are Go duration strings; the genesis time is RFC 3339 with nanoseconds and must equal the
+// are Go duration strings (epoch_sync_timeout is optional: absent means 0, the chain's
+// default of half an epoch); the genesis time is RFC 3339 with nanoseconds and must equal the
 // CometBFT genesis time; addresses are 0x-hex; BLS keys and proofs are hex. Decoding is
 // strict: unknown fields and trailing data are errors.
 
@@ -51,6 +52,7 @@ type paramsJSON struct {
 	MinFee           uint64 `json:"min_fee,string"`
 	BurnBasisPoints  uint16 `json:"burn_basis_points"`
 	FaucetMax        uint64 `json:"faucet_max,string"`
+	EpochSyncTimeout string `json:"epoch_sync_timeout,omitempty"`
 }
 
 type accountJSON struct {
@@ -84,6 +86,9 @@ func EncodeAppState(g *chain.Genesis) ([]byte, error) {
 		},
 		Accounts: []accountJSON{},
 		Nodes:    []nodeJSON{},
+	}
+	if p.EpochSyncTimeout != 0 {
+		s.Params.EpochSyncTimeout = time.Duration(p.EpochSyncTimeout).String()
 	}
 	for _, a := range g.Accounts {
 		s.Accounts = append(s.Accounts, accountJSON{Address: a.Address.String(), Balance: a.Balance})
@@ -122,6 +127,12 @@ func DecodeAppState(b []byte) (*chain.Genesis, error) {
 	if err != nil {
 		return nil, bad("params.epoch_duration: %v", err)
 	}
+	var syncTimeout time.Duration
+	if s.Params.EpochSyncTimeout != "" {
+		if syncTimeout, err = time.ParseDuration(s.Params.EpochSyncTimeout); err != nil {
+			return nil, bad("params.epoch_sync_timeout: %v", err)
+		}
+	}
 	gt, err := time.Parse(time.RFC3339Nano, s.Params.GenesisTime)
 	if err != nil {
 		return nil, bad("params.genesis_time: %v", err)
@@ -129,7 +140,7 @@ func DecodeAppState(b []byte) (*chain.Genesis, error) {
 	g := &chain.Genesis{Params: chain.Params{
 		ChainID: s.Params.ChainID, NShards: s.Params.NShards, EpochDuration: int64(d), GenesisTime: gt.UnixNano(),
 		MaxEpochsAhead: s.Params.MaxEpochsAhead, MaxCommitteeSize: s.Params.MaxCommitteeSize, MinFee: s.Params.MinFee,
-		BurnBasisPoints: s.Params.BurnBasisPoints, FaucetMax: s.Params.FaucetMax,
+		BurnBasisPoints: s.Params.BurnBasisPoints, FaucetMax: s.Params.FaucetMax, EpochSyncTimeout: int64(syncTimeout),
 	}}
 	for i, a := range s.Accounts {
 		addr, err := chain.ParseAddress(a.Address)

@@ -40,6 +40,10 @@ type DevnetOptions struct {
 	NShards uint16
 	// EpochDuration is the length of an epoch in block time; default DefaultEpochDuration.
 	EpochDuration time.Duration
+	// EpochSyncTimeout is how long after an epoch change starts the new committee has to
+	// signal EpochSyncDone before the change completes without the laggards (see
+	// chain.Params.EpochSyncTimeout); 0 means the chain's default, EpochDuration/2.
+	EpochSyncTimeout time.Duration
 	// GenesisTime is the start of epoch 0 and the CometBFT genesis time (required; use the
 	// present time, as CometBFT waits for the genesis time before making blocks).
 	GenesisTime time.Time
@@ -127,7 +131,7 @@ func DevnetGenesis(o DevnetOptions) (*chain.Genesis, []StorageNodeKeys, error) {
 			ChainID: o.ChainID, NShards: o.NShards, EpochDuration: int64(o.EpochDuration),
 			GenesisTime: o.GenesisTime.UnixNano(), MaxEpochsAhead: o.MaxEpochsAhead,
 			MaxCommitteeSize: o.MaxCommitteeSize, MinFee: o.MinFee, BurnBasisPoints: DefaultBurnBasisPoints,
-			FaucetMax: o.FaucetMax,
+			FaucetMax: o.FaucetMax, EpochSyncTimeout: int64(o.EpochSyncTimeout),
 		},
 		Accounts: append([]chain.GenesisAccount(nil), o.Accounts...),
 	}
