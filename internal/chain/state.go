@@ -29,6 +29,43 @@ type Params struct {
 	BurnBasisPoints uint16
 	// FaucetMax is the largest amount one faucet transaction may mint; 0 disables the faucet.
 	FaucetMax uint64
+	// SignatureFee is added to MinFee in the minimum fee of a transaction whose operation
+	// verifies a BLS signature (see [Params.MinFeeFor]): a pairing costs every validator
+	// milliseconds, which the fee must pay for even when the signature turns out bad.
+	SignatureFee uint64
+	// NodeRegistrationFee is added to the minimum fee of RegisterNode. A pool is state that
+	// every epoch change reads and rewrites for ever, so registering one must cost what that
+	// state costs the network; the fee goes to the epoch's reward pool and is not refunded.
+	NodeRegistrationFee uint64
+	// FaucetAccountMax is the most the faucet mints to one account over the chain's life,
+	// and FaucetTotalMax the most it mints in all. With the faucet enabled both are
+	// required: FaucetMax <= FaucetAccountMax <= FaucetTotalMax.
+	FaucetAccountMax uint64
+	FaucetTotalMax   uint64
+}
+
+// MinFeeFor returns the smallest fee a transaction with payload p must offer: MinFee, plus
+// SignatureFee if its operation verifies a BLS signature (CertifyBlob and InvalidateBlobID
+// verify a committee certificate, RegisterNode a proof of possession), plus
+// NodeRegistrationFee for RegisterNode. The sum saturates at the largest uint64 (a fee no
+// one can pay) instead of overflowing.
+func (p *Params) MinFeeFor(payload Payload) uint64 {
+	fee := p.MinFee
+	plus := func(x uint64) {
+		if fee+x < fee {
+			fee = ^uint64(0)
+			return
+		}
+		fee += x
+	}
+	switch payload.(type) {
+	case *CertifyBlob, *InvalidateBlobID:
+		plus(p.SignatureFee)
+	case *RegisterNode:
+		plus(p.SignatureFee)
+		plus(p.NodeRegistrationFee)
+	}
+	return fee
 }
 
 func (p *Params) encode(e *bcs.Encoder) {
@@ -41,6 +78,10 @@ func (p *Params) encode(e *bcs.Encoder) {
 	e.U64(p.MinFee)
 	e.U16(p.BurnBasisPoints)
 	e.U64(p.FaucetMax)
+	e.U64(p.SignatureFee)
+	e.U64(p.NodeRegistrationFee)
+	e.U64(p.FaucetAccountMax)
+	e.U64(p.FaucetTotalMax)
 }
 
 func (p *Params) decode(d *bcs.Decoder) {
@@ -53,6 +94,10 @@ func (p *Params) decode(d *bcs.Decoder) {
 	p.MinFee = d.U64()
 	p.BurnBasisPoints = d.U16()
 	p.FaucetMax = d.U64()
+	p.SignatureFee = d.U64()
+	p.NodeRegistrationFee = d.U64()
+	p.FaucetAccountMax = d.U64()
+	p.FaucetTotalMax = d.U64()
 }
 
 // Encode returns the BCS encoding of p.

@@ -122,9 +122,27 @@ func (c *Client) AllOwned(ctx context.Context, owner chain.Address, kind chain.O
 	}
 }
 
-// Pools returns every staking pool (storage node), in node ID order.
+// PoolPage returns one page of the staking pools, in node ID order.
+func (c *Client) PoolPage(ctx context.Context, r chain.PoolsRequest) (chain.PoolPage, error) {
+	return query(ctx, c, chain.QueryPools, r.Encode(), chain.DecodePoolPage)
+}
+
+// Pools returns every staking pool (storage node), in node ID order, paging through
+// PoolPage. The pages are read at possibly different heights.
 func (c *Client) Pools(ctx context.Context) ([]chain.Pool, error) {
-	return query(ctx, c, chain.QueryPools, nil, chain.DecodePools)
+	var out []chain.Pool
+	var r chain.PoolsRequest
+	for {
+		page, err := c.PoolPage(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Pools...)
+		if !page.HasNext {
+			return out, nil
+		}
+		r = chain.PoolsRequest{HasAfter: true, After: page.Next}
+	}
 }
 
 // Pool returns the staking pool of a node.
