@@ -40,7 +40,7 @@ func query[T any](ctx context.Context, c *Client, path string, data []byte, deco
 }
 
 // Params returns the system parameters. They are fixed at genesis, so the first answer is
-// kept.
+// kept. With Options.ChainID set, a chain with another ID gives ErrChainID.
 func (c *Client) Params(ctx context.Context) (chain.Params, error) {
 	if p := c.params.Load(); p != nil {
 		return *p, nil
@@ -48,6 +48,9 @@ func (c *Client) Params(ctx context.Context) (chain.Params, error) {
 	p, err := query(ctx, c, chain.QueryParams, nil, chain.DecodeParams)
 	if err != nil {
 		return chain.Params{}, err
+	}
+	if c.opts.ChainID != "" && p.ChainID != c.opts.ChainID {
+		return chain.Params{}, fmt.Errorf("%w: its chain ID is %q, the client is configured for %q", ErrChainID, p.ChainID, c.opts.ChainID)
 	}
 	c.params.Store(&p)
 	return p, nil
