@@ -95,6 +95,10 @@ type App struct {
 	params *Params                    // immutable once set
 	codec  *redstuff.Config           // for params.NShards
 	cache  map[uint32]*quorumVerifier // committee keys by epoch, derived from the state
+
+	// pairings counts the aggregate-certificate verifications run (each a BLS pairing). It
+	// is not state: tests read it to show what admission spares.
+	pairings uint64
 }
 
 // ErrNotInitialized is returned by block calls on a store without genesis.
@@ -172,7 +176,8 @@ func (a *App) BeginBlock(h BlockHeader) ([]Event, error) {
 // DeliverTx executes a transaction in the current block.
 //
 // A transaction that does not decode, has a bad signature, a wrong nonce, a fee below the
-// minimum, or a sender who cannot pay the fee changes nothing. Otherwise the fee is charged
+// minimum for its payload ([Params.MinFeeFor]), or a sender who cannot pay the fee changes
+// nothing; these checks come before any signature of the payload is verified. Otherwise the fee is charged
 // and the nonce advanced whether or not the operation succeeds (the fee goes to the current
 // epoch's reward pool); a failed operation changes nothing else and emits no events.
 func (a *App) DeliverTx(raw []byte) TxResult {
@@ -184,7 +189,8 @@ func (a *App) DeliverTx(raw []byte) TxResult {
 
 // CheckTx validates a transaction for the mempool against the committed state plus the
 // transactions already accepted since the last Commit: it checks the encoding, signature,
-// nonce, fee and that the sender can pay the fee, then advances the nonce and deducts the fee
+// nonce, fee (at least [Params.MinFeeFor] the payload) and that the sender can pay the fee
+// (from a faucet request's mint only if that mint will succeed), then advances the nonce and deducts the fee
 // in its private check state, so that a sender can queue several transactions. It does not
 // execute the operation.
 func (a *App) CheckTx(raw []byte) TxResult {
@@ -254,15 +260,34 @@ func (a *App) runTx(parent *Overlay, raw []byte, deliver bool) TxResult {
 	if tx.Nonce != acct.Nonce {
 		return failedTx(res, errorf(ErrNonce, "got %d, want %d", tx.Nonce, acct.Nonce))
 	}
-	if tx.Fee < p.MinFee {
-		return failedTx(res, errorf(ErrFeeTooLow, "fee %d below minimum %d", tx.Fee, p.MinFee))
+	if min := p.MinFeeFor(tx.Payload); tx.Fee < min {
+		return failedTx(res, errorf(ErrFeeTooLow, "fee %d below minimum %d for %s", tx.Fee, min, PayloadName(tx.Payload)))
 	}
-	faucet := a.faucetAmount(tx.Payload)
-	if acct.Balance+faucet < tx.Fee || acct.Balance+faucet < acct.Balance {
+	// A faucet request may pay its fee out of what it mints, but only if the mint will
+	// succeed; otherwise the sender's own balance must pay, so that every admitted
+	// transaction pays its fee and advances its nonce and the same bytes cannot be included
+	// again.
+	var mint uint64
+	if f, ok := tx.Payload.(*Faucet); ok {
+		sys := mustSystem(parent)
+		err := checkFaucet(p, parent, &sys, sender, f.Amount)
+		switch {
+		case err == nil:
+			mint = f.Amount
+		case acct.Balance < tx.Fee:
+			return failedTx(res, err)
+		}
+	}
+	if acct.Balance+mint < tx.Fee || acct.Balance+mint < acct.Balance {
 		return failedTx(res, errorf(ErrInsufficientFunds, "balance %d cannot pay fee %d", acct.Balance, tx.Fee))
 	}
 	if !deliver {
-		acct.Balance += faucet
+		if mint > 0 {
+			sys := mustSystem(parent)
+			recordFaucet(parent, &sys, sender, mint)
+			parent.Set(keySystem(), encodeBCS(&sys))
+		}
+		acct.Balance += mint
 		acct.Balance -= tx.Fee
 		acct.Nonce++
 		putAccount(parent, sender, acct)
@@ -291,15 +316,6 @@ func (a *App) runTx(parent *Overlay, raw []byte, deliver bool) TxResult {
 		res.Fee = tx.Fee
 	}
 	return failedTx(res, err)
-}
-
-// faucetAmount returns what a faucet payload would mint, or 0 if it is not a valid faucet
-// request.
-func (a *App) faucetAmount(p Payload) uint64 {
-	if f, ok := p.(*Faucet); ok && a.params.FaucetMax > 0 && f.Amount <= a.params.FaucetMax {
-		return f.Amount
-	}
-	return 0
 }
 
 // chargeFee takes fee from the sender, advances its nonce and adds the fee to the current

@@ -27,6 +27,15 @@
 // nonce, fee too low or unpayable) changes nothing; a transaction whose operation fails pays
 // its fee and advances its nonce but changes nothing else and emits no events.
 //
+// Fees pay for what a transaction costs the validators: the minimum fee of a payload
+// ([Params.MinFeeFor]) adds Params.SignatureFee to Params.MinFee when the operation verifies
+// a BLS signature (certify, invalidate, register a node) and Params.NodeRegistrationFee to a
+// node registration, whose pool every epoch change rewrites. Admission checks the fee before
+// any signature of the payload is verified. A faucet request may pay its fee out of its mint
+// only if the mint will succeed (within Params.FaucetMax per request, FaucetAccountMax per
+// account and FaucetTotalMax in all), so every admitted transaction advances its nonce and
+// the same bytes are never executed twice.
+//
 // The payloads mirror Walrus: storage resources (reserve, split, fuse, transfer, destroy),
 // blobs (register, certify with a BLS quorum certificate of the current committee, extend,
 // delete, burn, attributes, invalidate, shared and funded blobs), staking (register a node with
@@ -65,7 +74,12 @@
 // Events are BCS, numbered by a global sequence number and stored in an append-only log that
 // clients page through by cursor ([QueryEvents]). Queries ([View]) cover parameters, system
 // state, committees per epoch, accounts, objects, objects by owner, pools, aggregated blob
-// status and events.
+// status and events. Every query that returns a list is paged with a cursor and a bounded
+// page size (objects by owner, pools, events); a committee is returned whole, bounded by
+// the shard count.
+//
+// Storage node network addresses are host:port only ([CheckNetworkAddress]): clients and
+// nodes build URLs from them.
 //
 // The key layout is documented in keys.go.
 package chain

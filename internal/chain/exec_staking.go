@@ -13,7 +13,7 @@ func checkNodeInfo(name, addr string) error {
 	if name == "" || addr == "" {
 		return errorf(ErrInvalidArgument, "node name and network address must not be empty")
 	}
-	return nil
+	return CheckNetworkAddress(addr)
 }
 
 // checkPossession validates a BLS key and its proof of possession for address in epoch.

@@ -11,22 +11,6 @@ func (c *ctx) execTransfer(p *Transfer) error {
 	return nil
 }
 
-func (c *ctx) execFaucet(p *Faucet) error {
-	if c.params.FaucetMax == 0 || p.Amount > c.params.FaucetMax {
-		return errorf(ErrFaucetDisabled, "amount %d, limit %d", p.Amount, c.params.FaucetMax)
-	}
-	if p.Amount == 0 {
-		return errorf(ErrInvalidArgument, "zero amount")
-	}
-	supply, err := add(c.sys.Supply, p.Amount)
-	if err != nil {
-		return err
-	}
-	c.sys.Supply = supply
-	c.credit(c.sender, p.Amount)
-	return nil
-}
-
 // reserve accounts size bytes of capacity in epochs [start, end), paying perEpoch into each
 // epoch's reward slot from pay. It checks capacity in every epoch first.
 func (c *ctx) reserve(size uint64, start, end uint32, pay func(uint64) error) error {

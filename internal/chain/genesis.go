@@ -147,6 +147,10 @@ func (g *Genesis) Validate() error {
 		return bad("Params.EpochSyncTimeout", "%d ns out of range", p.EpochSyncTimeout)
 	case p.BurnBasisPoints > 10_000:
 		return bad("Params.BurnBasisPoints", "%d above 10000", p.BurnBasisPoints)
+	case p.FaucetMax > 0 && p.FaucetAccountMax < p.FaucetMax:
+		return bad("Params.FaucetAccountMax", "%d below FaucetMax %d (the faucet needs a per-account cap)", p.FaucetAccountMax, p.FaucetMax)
+	case p.FaucetMax > 0 && p.FaucetTotalMax < p.FaucetAccountMax:
+		return bad("Params.FaucetTotalMax", "%d below FaucetAccountMax %d (the faucet needs a total cap)", p.FaucetTotalMax, p.FaucetAccountMax)
 	case len(g.Nodes) == 0:
 		return bad("Nodes", "at least one storage node is needed")
 	}
@@ -156,8 +160,8 @@ func (g *Genesis) Validate() error {
 		switch {
 		case n.Name == "" || len(n.Name) > MaxNameLen || !utf8.ValidString(n.Name):
 			return bad(f+".Name", "want 1 to %d bytes of UTF-8", MaxNameLen)
-		case n.NetworkAddress == "" || len(n.NetworkAddress) > MaxNetworkAddressLen || !utf8.ValidString(n.NetworkAddress):
-			return bad(f+".NetworkAddress", "want 1 to %d bytes of UTF-8", MaxNetworkAddressLen)
+		case CheckNetworkAddress(n.NetworkAddress) != nil:
+			return bad(f+".NetworkAddress", "%v", CheckNetworkAddress(n.NetworkAddress))
 		case n.Operator == Address{}:
 			return bad(f+".Operator", "zero address")
 		case n.CommissionRate > MaxCommissionRate:

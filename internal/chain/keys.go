@@ -19,6 +19,8 @@ import "encoding/binary"
 //	e/<sequence 8>                      Event, append-only
 //	v/<epoch 4><candidate 32><voter 32> slashing vote, empty value
 //	t/<epoch 4><candidate 32>           SlashTally
+//	m                                   u64: FROST minted by the faucet in all
+//	m/<address 32>                      u64: FROST minted by the faucet to an address
 const (
 	prefixParams    = "p"
 	prefixSystem    = "s"
@@ -34,6 +36,8 @@ const (
 	prefixEvent     = "e/"
 	prefixVote      = "v/"
 	prefixTally     = "t/"
+	prefixFaucet    = "m/"
+	keyFaucetTotal  = "m"
 )
 
 func key(prefix string, parts ...[]byte) []byte {
@@ -63,6 +67,7 @@ func keyFuture(epoch uint32) []byte       { return key(prefixFuture, be32(epoch)
 func keyBlobStatus(id [32]byte) []byte    { return key(prefixBlob, id[:]) }
 func keyEvent(seq uint64) []byte          { return key(prefixEvent, be64(seq)) }
 func keyRate(n ObjectID, e uint32) []byte { return key(prefixRate, n[:], be32(e)) }
+func keyFaucet(a Address) []byte          { return key(prefixFaucet, a[:]) }
 func keyOwned(owner Address, kind ObjectKind, id ObjectID) []byte {
 	return key(prefixOwned, owner[:], []byte{byte(kind)}, id[:])
 }

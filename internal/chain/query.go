@@ -27,7 +27,8 @@ const (
 	// QueryCommittee: request empty (current epoch) or the epoch as u32; response
 	// CommitteeInfo.
 	QueryCommittee = "/committee"
-	// QueryPools: empty request; response vector<Pool> in node ID order.
+	// QueryPools: request PoolsRequest; response PoolPage (pools in node ID order, at most
+	// MaxPoolPageSize per page).
 	QueryPools = "/pools"
 	// QueryPool: request the 32-byte node ID; response Pool.
 	QueryPool = "/pool"
@@ -37,6 +38,15 @@ const (
 
 // MaxPageSize bounds the number of items one paged query returns.
 const MaxPageSize = 1000
+
+// MaxPoolPageSize bounds the number of pools one QueryPools page returns: a pool record is
+// up to about 1 KiB (and more with scheduled stake changes), so pages are smaller than
+// MaxPageSize.
+const MaxPoolPageSize = 100
+
+// Every query that returns a list is paged: QueryOwned and QueryPools by an After cursor,
+// QueryEvents by sequence number. QueryCommittee returns a whole committee, which is
+// bounded by MaxCommitteeSize and NShards.
 
 // View reads typed state from a Store. The App's View reads the committed state. A View is
 // as safe for concurrent use as its Store.
@@ -269,13 +279,92 @@ func (v *View) Committee(epoch uint32) (CommitteeInfo, error) {
 	return info, nil
 }
 
-// Pools returns every staking pool in node ID order.
-func (v *View) Pools() []Pool {
-	var out []Pool
-	for _, p := range allPools(v.s) {
-		out = append(out, *p)
+// PoolsRequest asks for the pools in node ID order, starting after After (if set), at most
+// Limit (capped at MaxPoolPageSize; 0 means MaxPoolPageSize).
+type PoolsRequest struct {
+	HasAfter bool
+	After    ObjectID
+	Limit    uint32
+}
+
+func (r *PoolsRequest) encode(e *bcs.Encoder) {
+	e.Option(r.HasAfter)
+	if r.HasAfter {
+		e.Fixed(r.After[:])
 	}
-	return out
+	e.U32(r.Limit)
+}
+
+func (r *PoolsRequest) decode(d *bcs.Decoder) {
+	if r.HasAfter = d.Option(); r.HasAfter {
+		r.After = fixed32(d)
+	}
+	r.Limit = d.U32()
+}
+
+// Encode returns the BCS encoding of r.
+func (r PoolsRequest) Encode() []byte { return encodeBCS(&r) }
+
+// PoolPage is a page of pools; if HasNext, the next page starts after Next.
+type PoolPage struct {
+	Pools   []Pool
+	HasNext bool
+	Next    ObjectID
+}
+
+func (p *PoolPage) encode(e *bcs.Encoder) {
+	e.Len(len(p.Pools))
+	for i := range p.Pools {
+		p.Pools[i].encode(e)
+	}
+	e.Option(p.HasNext)
+	if p.HasNext {
+		e.Fixed(p.Next[:])
+	}
+}
+
+func (p *PoolPage) decode(d *bcs.Decoder) {
+	n := d.Len(MaxPoolPageSize)
+	for i := 0; i < n && d.Err() == nil; i++ {
+		var pool Pool
+		pool.decode(d)
+		p.Pools = append(p.Pools, pool)
+	}
+	if p.HasNext = d.Option(); p.HasNext {
+		p.Next = fixed32(d)
+	}
+}
+
+// DecodePoolPage decodes the response of QueryPools.
+func DecodePoolPage(b []byte) (PoolPage, error) { return decodeBCS[PoolPage](b) }
+
+// Pools returns a page of the staking pools, in node ID order.
+func (v *View) Pools(r PoolsRequest) PoolPage {
+	limit := int(r.Limit)
+	if limit == 0 || limit > MaxPoolPageSize {
+		limit = MaxPoolPageSize
+	}
+	start := []byte(prefixPool)
+	if r.HasAfter {
+		start = append(keyPool(r.After), 0) // the smallest key after After
+	}
+	var page PoolPage
+	v.s.Iterate(start, prefixEnd([]byte(prefixPool)), func(_, val []byte) bool {
+		if len(page.Pools) == limit {
+			page.HasNext = true
+			return false
+		}
+		p, err := DecodePool(val)
+		if err != nil {
+			panic(fmt.Sprintf("chain: corrupt pool: %v", err))
+		}
+		page.Pools = append(page.Pools, p)
+		return true
+	})
+	if page.HasNext {
+		page.Next = page.Pools[len(page.Pools)-1].NodeID
+	}
+	return page
 }
 
 // Pool returns the pool of a node.
@@ -285,30 +374,6 @@ func (v *View) Pool(id ObjectID) (Pool, error) {
 		return Pool{}, errorf(ErrNotFound, "node %s", id)
 	}
 	return p, nil
-}
-
-type poolList []Pool
-
-func (l *poolList) encode(e *bcs.Encoder) {
-	e.Len(len(*l))
-	for i := range *l {
-		(*l)[i].encode(e)
-	}
-}
-
-func (l *poolList) decode(d *bcs.Decoder) {
-	n := d.Len(maxListLen)
-	for i := 0; i < n && d.Err() == nil; i++ {
-		var p Pool
-		p.decode(d)
-		*l = append(*l, p)
-	}
-}
-
-// DecodePools decodes the response of QueryPools.
-func DecodePools(b []byte) ([]Pool, error) {
-	l, err := decodeBCS[poolList](b)
-	return []Pool(l), err
 }
 
 // EventsRequest asks for the events with sequence numbers >= Cursor, at most Limit (capped at
@@ -455,11 +520,12 @@ func (v *View) Query(path string, data []byte) ([]byte, error) {
 		}
 		return encodeBCS(&info), nil
 	case QueryPools:
-		if err := noData(); err != nil {
+		r, err := decodeBCS[PoolsRequest](data)
+		if err != nil {
 			return nil, err
 		}
-		l := poolList(v.Pools())
-		return encodeBCS(&l), nil
+		page := v.Pools(r)
+		return encodeBCS(&page), nil
 	case QueryPool:
 		id, err := id32()
 		if err != nil {

@@ -66,13 +66,13 @@ func TestQuery(t *testing.T) {
 			t.Fatalf("committee %+v, %v", info, err)
 		}
 	}
-	out, err = app.Query(QueryPools, nil)
+	out, err = app.Query(QueryPools, PoolsRequest{}.Encode())
 	if err != nil {
 		t.Fatal(err)
 	}
-	pools, err := DecodePools(out)
-	if err != nil || len(pools) != 5 {
-		t.Fatalf("pools %d, %v", len(pools), err)
+	pools, err := DecodePoolPage(out)
+	if err != nil || len(pools.Pools) != 5 || pools.HasNext {
+		t.Fatalf("pools %d, %v", len(pools.Pools), err)
 	}
 	n5 := env.object("n5")
 	out, err = app.Query(QueryPool, n5[:])

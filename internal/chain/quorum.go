@@ -99,6 +99,7 @@ func (c *ctx) verifyCertificate(cert *Certificate, threshold func(weight, n int)
 	if err != nil {
 		return errorf(ErrBadCertificate, "signer key: %v", err)
 	}
+	c.app.pairings++
 	if err := bls.Verify(agg, cert.Message, sig); err != nil {
 		if errors.Is(err, bls.ErrVerify) {
 			return errorf(ErrBadCertificate, "aggregate signature does not verify")

@@ -10,7 +10,8 @@ package chain
 // Commands (amounts are FROST or take a WAL suffix; sizes take KiB/MiB/GiB; durations are Go
 // durations):
 //
-//	genesis [shards=N] [epoch=DUR] [sync-timeout=DUR] [max-ahead=N] [committee-size=N] [min-fee=N] [burn=BP] [faucet=AMT]
+//	genesis [shards=N] [epoch=DUR] [sync-timeout=DUR] [max-ahead=N] [committee-size=N] [min-fee=N] [burn=BP]
+//	        [faucet=AMT] [faucet-account=AMT] [faucet-total=AMT] [sig-fee=AMT] [node-fee=AMT]
 //	  account NAME AMOUNT
 //	  node NAME stake=AMT [operator=NAME] [commission=BP] [storage-price=N] [write-price=N] [capacity=SIZE] [shards=0-2,5]
 //	block [+DUR]                one block; each body line is a transaction "SENDER OP ARGS..."
@@ -21,7 +22,7 @@ package chain
 //	pools | staked OBJ... | owned NAME KIND | events [cursor=N] [limit=N] | supply | hash
 //
 // Transaction operations are listed in (*scriptEnv).payload. Every transaction accepts
-// nonce=N, fee=AMT, bad-sig and chain=ID modifiers.
+// nonce=N, fee=AMT (default: the minimum for the payload), bad-sig and chain=ID modifiers.
 
 import (
 	"bufio"
@@ -495,7 +496,7 @@ func (e *scriptEnv) run(c scriptCase) {
 			e.printf("  %s %s shards=%s\n", e.name32(m.NodeID), m.NetworkAddress, shardRanges(m.Shards))
 		}
 	case "pools":
-		for _, p := range e.app.View().Pools() {
+		for _, p := range allPools(e.app.base) {
 			e.printf("%s: wal=%d shares=%d pending-stake=%s pending-withdraw=%s reserve=%d commission=%d rate=%d votes=%d/%d/%d sync=%d",
 				e.name32(p.NodeID), p.Wal, p.Shares, scheduled(p.PendingStake), scheduled(p.PendingWithdraw),
 				p.WithdrawReserve, p.Commission, p.CommissionRate, p.StoragePriceVote, p.WritePriceVote, p.CapacityVote, p.LastSyncDone)
@@ -709,6 +710,10 @@ func (e *scriptEnv) genesis(a *args, body []string) {
 		p.BurnBasisPoints = uint16(e.u32(v))
 	}
 	p.FaucetMax = e.optAmount(a, "faucet", 0)
+	p.FaucetAccountMax = e.optAmount(a, "faucet-account", 100*p.FaucetMax)
+	p.FaucetTotalMax = e.optAmount(a, "faucet-total", 100*p.FaucetAccountMax)
+	p.SignatureFee = e.optAmount(a, "sig-fee", 0)
+	p.NodeRegistrationFee = e.optAmount(a, "node-fee", 0)
 	g := &Genesis{Params: p}
 	var order []*testNode
 	for _, l := range body {
@@ -829,7 +834,7 @@ func (e *scriptEnv) buildTx(fields []string) ([]byte, []string) {
 	}
 	addr := e.account(sender)
 	p, names := e.payload(sender, fields[1], a)
-	tx := &Tx{Payload: p, Fee: e.app.params.MinFee, Nonce: getAccount(e.app.pending(), addr).Nonce}
+	tx := &Tx{Payload: p, Fee: e.app.params.MinFeeFor(p), Nonce: getAccount(e.app.pending(), addr).Nonce}
 	if v, ok := a.opt("nonce"); ok {
 		tx.Nonce = uint64(e.u32(v))
 	}

@@ -37,6 +37,19 @@ type Params struct {
 	// the epoch. Without it, members holding more than a third of the shards could stop every
 	// later epoch change, and with it every withdrawal.
 	EpochSyncTimeout int64
+	// SignatureFee is added to MinFee in the minimum fee of a transaction whose operation
+	// verifies a BLS signature (see [Params.MinFeeFor]): a pairing costs every validator
+	// milliseconds, which the fee must pay for even when the signature turns out bad.
+	SignatureFee uint64
+	// NodeRegistrationFee is added to the minimum fee of RegisterNode. A pool is state that
+	// every epoch change reads and rewrites for ever, so registering one must cost what that
+	// state costs the network; the fee goes to the epoch's reward pool and is not refunded.
+	NodeRegistrationFee uint64
+	// FaucetAccountMax is the most the faucet mints to one account over the chain's life,
+	// and FaucetTotalMax the most it mints in all. With the faucet enabled both are
+	// required: FaucetMax <= FaucetAccountMax <= FaucetTotalMax.
+	FaucetAccountMax uint64
+	FaucetTotalMax   uint64
 }
 
 // SyncTimeout returns the effective EpochSyncTimeout: the parameter, or EpochDuration/2 if
@@ -46,6 +59,30 @@ func (p *Params) SyncTimeout() int64 {
 		return p.EpochDuration / 2
 	}
 	return p.EpochSyncTimeout
+}
+
+// MinFeeFor returns the smallest fee a transaction with payload p must offer: MinFee, plus
+// SignatureFee if its operation verifies a BLS signature (CertifyBlob and InvalidateBlobID
+// verify a committee certificate, RegisterNode a proof of possession), plus
+// NodeRegistrationFee for RegisterNode. The sum saturates at the largest uint64 (a fee no
+// one can pay) instead of overflowing.
+func (p *Params) MinFeeFor(payload Payload) uint64 {
+	fee := p.MinFee
+	plus := func(x uint64) {
+		if fee+x < fee {
+			fee = ^uint64(0)
+			return
+		}
+		fee += x
+	}
+	switch payload.(type) {
+	case *CertifyBlob, *InvalidateBlobID:
+		plus(p.SignatureFee)
+	case *RegisterNode:
+		plus(p.SignatureFee)
+		plus(p.NodeRegistrationFee)
+	}
+	return fee
 }
 
 func (p *Params) encode(e *bcs.Encoder) {
@@ -59,6 +96,10 @@ func (p *Params) encode(e *bcs.Encoder) {
 	e.U16(p.BurnBasisPoints)
 	e.U64(p.FaucetMax)
 	e.U64(uint64(p.EpochSyncTimeout))
+	e.U64(p.SignatureFee)
+	e.U64(p.NodeRegistrationFee)
+	e.U64(p.FaucetAccountMax)
+	e.U64(p.FaucetTotalMax)
 }
 
 func (p *Params) decode(d *bcs.Decoder) {
@@ -72,6 +113,10 @@ func (p *Params) decode(d *bcs.Decoder) {
 	p.BurnBasisPoints = d.U16()
 	p.FaucetMax = d.U64()
 	p.EpochSyncTimeout = int64(d.U64())
+	p.SignatureFee = d.U64()
+	p.NodeRegistrationFee = d.U64()
+	p.FaucetAccountMax = d.U64()
+	p.FaucetTotalMax = d.U64()
 }
 
 // Encode returns the BCS encoding of p.

@@ -95,7 +95,7 @@ func chainInitCommand(e *env) *cobra.Command {
 	f.IntVar(&o.validators, "validators", 1, "number of validators")
 	f.StringSliceVar(&o.addresses, "addresses", nil, "peer-to-peer host:port of each validator (default 127.0.0.1:26656, :26666, ...)")
 	f.StringSliceVar(&o.rpcAddresses, "rpc-addresses", nil, "JSON-RPC host:port of each validator, or off (default: the port after its peer port)")
-	f.StringVar(&o.chainID, "chain-id", chainnode.DefaultChainID, "chain ID")
+	f.StringVar(&o.chainID, "chain-id", "", "chain ID (default "+chainnode.DefaultChainID+"-<random>, unique to this chain)")
 	f.IntVar(&o.nShards, "n-shards", chainnode.DefaultDevnetShards, "number of shards")
 	f.DurationVar(&o.epochDuration, "epoch-duration", chainnode.DefaultEpochDuration, "epoch length in block time")
 	f.DurationVar(&o.epochSyncTimeout, "epoch-sync-timeout", 0, "block time an epoch change waits for a quorum of EpochSyncDone before it completes without the laggards (default: half an epoch)")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -78,7 +79,7 @@ func TestChainCommands(t *testing.T) {
 	home := filepath.Join(dir, "chain")
 	rpc := testvec.FreeAddr(t)
 	out, errs, code := run(t, "chain", "init", "--home", home, "--faucet", "--faucet-max", "50", "--addresses", testvec.FreeAddr(t), "--rpc-addresses", rpc)
-	if code != 0 || !strings.Contains(out, "Chain walrus-devnet created") || !strings.Contains(out, "faucet up to 50 WAL") {
+	if code != 0 || !regexp.MustCompile(`Chain walrus-devnet-[0-9a-f]{8} created`).MatchString(out) || !strings.Contains(out, "faucet up to 50 WAL") {
 		t.Fatalf("chain init: code %d, %q, %q", code, out, errs)
 	}
 	for _, f := range []string{"chain.yaml", "config/genesis.json", "storage-nodes/storage-node-0/bls.key", "storage-nodes/storage-node-3/operator.json"} {
@@ -173,7 +174,7 @@ func TestFaucetDisabled(t *testing.T) {
 		t.Fatal(errs)
 	}
 	_, errs, code := run(t, "faucet", "--wallet", wallet, "--rpc", rpc)
-	if code != 1 || !strings.Contains(errs, "walrus: error: chain walrus-devnet has no faucet") || !strings.Contains(errs, "hint:") {
+	if code != 1 || !regexp.MustCompile(`walrus: error: chain walrus-devnet-[0-9a-f]{8} has no faucet`).MatchString(errs) || !strings.Contains(errs, "hint:") {
 		t.Fatalf("faucet on a chain without one: code %d, %q", code, errs)
 	}
 }

@@ -33,12 +33,14 @@ const clientConfigEnv = "WALRUS_CONFIG"
 // addresses, keys, shards) is not configured: it comes from the chain.
 //
 //	rpc_url: http://127.0.0.1:26657   # CometBFT JSON-RPC of a chain validator
+//	chain_id: walrus-devnet-1a2b3c4d  # optional; the client refuses any other chain
 //	wallet: wallet.key                # ed25519 key file, relative to this file's directory
 //	communication:                    # optional; zero values keep the SDK defaults
 //	  max_concurrent_uploads: 0
 //	  request_timeout: 5m
 type clientConfigFile struct {
 	RPCURL        string              `yaml:"rpc_url"`
+	ChainID       string              `yaml:"chain_id,omitempty"`
 	Wallet        string              `yaml:"wallet"`
 	Communication communicationConfig `yaml:"communication,omitempty"`
 }
@@ -59,14 +61,15 @@ type communicationConfig struct {
 
 const clientConfigHeader = `# Walrus client configuration (walrus store, read, publisher, ...). The storage nodes
 # come from the chain's committee. 'wallet' is an ed25519 key file (mode 0600), relative
-# to this file's directory unless absolute.
+# to this file's directory unless absolute. 'chain_id' pins the chain: the client signs
+# nothing for a chain with another ID.
 `
 
-// writeClientConfig writes a client configuration for a chain at rpcURL and a wallet key
-// file (a path relative to the configuration's directory, or absolute). The devnet
-// command uses it to write DIR/client.yaml.
-func writeClientConfig(path, rpcURL, wallet string) error {
-	b, err := yaml.Marshal(clientConfigFile{RPCURL: rpcURL, Wallet: wallet})
+// writeClientConfig writes a client configuration for the chain chainID at rpcURL and a
+// wallet key file (a path relative to the configuration's directory, or absolute). The
+// devnet command uses it to write DIR/client.yaml.
+func writeClientConfig(path, rpcURL, chainID, wallet string) error {
+	b, err := yaml.Marshal(clientConfigFile{RPCURL: rpcURL, ChainID: chainID, Wallet: wallet})
 	if err != nil {
 		return err
 	}
@@ -236,7 +239,7 @@ func (ce *clientEnv) connect(ctx context.Context, needWallet bool) (*session, er
 		return nil, withHint(fmt.Errorf("%s configures no wallet", path), "add 'wallet: KEYFILE' to "+path)
 	}
 	log := ce.logger()
-	cc, err := chainclient.Dial(cfg.RPCURL, chainclient.Options{Logger: log})
+	cc, err := chainclient.Dial(cfg.RPCURL, chainclient.Options{Logger: log, ChainID: cfg.ChainID})
 	if err != nil {
 		return nil, fmt.Errorf("%s: rpc_url: %w", path, err)
 	}
@@ -247,6 +250,10 @@ func (ce *clientEnv) connect(ctx context.Context, needWallet bool) (*session, er
 		cc.Close()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if errors.Is(err, chainclient.ErrChainID) {
+			return nil, withHint(fmt.Errorf("the chain at %s is not the configured chain %s: %w", cfg.RPCURL, cfg.ChainID, err),
+				"check rpc_url and chain_id in "+path+"; a wallet signs only for the chain it was configured for")
 		}
 		return nil, withHint(fmt.Errorf("cannot reach the chain at %s: %s", cfg.RPCURL, rootCause(err)),
 			"is the network running? check rpc_url in "+path)

@@ -87,7 +87,7 @@ func runDevnet(e *env, f devnetFlags) error {
 	defer netw.Close()
 	ends := netw.Endpoints()
 	if created {
-		if err := writeClientConfig(l.ClientConfig(), ends.ChainRPC, "wallet.json"); err != nil {
+		if err := writeClientConfig(l.ClientConfig(), ends.ChainRPC, ends.ChainID, "wallet.json"); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "walrus: created a devnet in %s\n", dir)

@@ -36,7 +36,7 @@ func newCLINet(t *testing.T, o testnet.Options) *cliNet {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(dir, "client.yaml")
-	if err := writeClientConfig(cfg, net.RPCURL(), "wallet.key"); err != nil {
+	if err := writeClientConfig(cfg, net.RPCURL(), "walrus-testnet", "wallet.key"); err != nil {
 		t.Fatal(err)
 	}
 	return &cliNet{Network: net, config: cfg}
@@ -248,7 +248,12 @@ func TestCLIBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	poorCfg := filepath.Join(dir, "poor.yaml")
-	if err := writeClientConfig(poorCfg, n.RPCURL(), "poor.key"); err != nil {
+	if err := writeClientConfig(poorCfg, n.RPCURL(), "", "poor.key"); err != nil {
+		t.Fatal(err)
+	}
+	// A wallet configured for another chain: the client must not sign for this one.
+	otherCfg := filepath.Join(dir, "other.yaml")
+	if err := writeClientConfig(otherCfg, n.RPCURL(), "walrus-devnet-0badc0de", "poor.key"); err != nil {
 		t.Fatal(err)
 	}
 	// A chain that does not answer.
@@ -259,7 +264,7 @@ func TestCLIBadInput(t *testing.T) {
 	deadAddr := l.Addr().String()
 	l.Close()
 	deadCfg := filepath.Join(dir, "dead.yaml")
-	if err := writeClientConfig(deadCfg, "http://"+deadAddr, "wallet.key"); err != nil {
+	if err := writeClientConfig(deadCfg, "http://"+deadAddr, "", "wallet.key"); err != nil {
 		t.Fatal(err)
 	}
 	badYAML := filepath.Join(dir, "bad.yaml")
@@ -283,6 +288,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"bad config", []string{"--config", badYAML, "read", unknown}, 1, "walet"},
 		{"unreachable chain", []string{"--config", deadCfg, "read", unknown}, 1, "cannot reach the chain at http://" + deadAddr},
 		{"insufficient funds", []string{"--config", poorCfg, "store", file}, 1, "insufficient funds"},
+		{"other chain", []string{"--config", otherCfg, "store", file}, 1, `is not the configured chain walrus-devnet-0badc0de`},
 		{"extend zero", []string{"--config", n.config, "extend", "--blob-obj-id", "0x" + strings.Repeat("ab", 32), "--epochs-extended", "0"}, 2, "must be at least 1"},
 		{"bad object ID", []string{"--config", n.config, "extend", "--blob-obj-id", "xyz", "--epochs-extended", "1"}, 2, "invalid --blob-obj-id"},
 	}

@@ -271,19 +271,24 @@ func faucetCommand(e *env) *cobra.Command {
 
 // chainInfoResult is the --json output of info.
 type chainInfoResult struct {
-	ChainID        string                 `json:"chainId"`
-	Height         int64                  `json:"height"`
-	Epoch          uint32                 `json:"epoch"`
-	EpochState     string                 `json:"epochState"`
-	EpochDuration  string                 `json:"epochDuration"`
-	NShards        uint16                 `json:"nShards"`
-	StoragePrice   uint64                 `json:"storagePricePerMiBPerEpoch"`
-	WritePrice     uint64                 `json:"writePricePerMiB"`
-	Capacity       uint64                 `json:"totalCapacityBytes"`
-	MaxEpochsAhead uint32                 `json:"maxEpochsAhead"`
-	MinFee         uint64                 `json:"minFee"`
-	FaucetMax      uint64                 `json:"faucetMax"`
-	Committee      []chainCommitteeMember `json:"committee"`
+	ChainID        string `json:"chainId"`
+	Height         int64  `json:"height"`
+	Epoch          uint32 `json:"epoch"`
+	EpochState     string `json:"epochState"`
+	EpochDuration  string `json:"epochDuration"`
+	NShards        uint16 `json:"nShards"`
+	StoragePrice   uint64 `json:"storagePricePerMiBPerEpoch"`
+	WritePrice     uint64 `json:"writePricePerMiB"`
+	Capacity       uint64 `json:"totalCapacityBytes"`
+	MaxEpochsAhead uint32 `json:"maxEpochsAhead"`
+	MinFee         uint64 `json:"minFee"`
+	// SignatureFee and NodeRegistrationFee add to MinFee (see chain.Params.MinFeeFor).
+	SignatureFee        uint64                 `json:"signatureFee"`
+	NodeRegistrationFee uint64                 `json:"nodeRegistrationFee"`
+	FaucetMax           uint64                 `json:"faucetMax"`
+	FaucetAccountMax    uint64                 `json:"faucetAccountMax"`
+	FaucetTotalMax      uint64                 `json:"faucetTotalMax"`
+	Committee           []chainCommitteeMember `json:"committee"`
 }
 
 type chainCommitteeMember struct {
@@ -326,6 +331,8 @@ func chainInfoCommand(e *env) *cobra.Command {
 				EpochDuration: time.Duration(p.EpochDuration).String(), NShards: p.NShards,
 				StoragePrice: sys.StoragePrice, WritePrice: sys.WritePrice, Capacity: sys.TotalCapacity,
 				MaxEpochsAhead: p.MaxEpochsAhead, MinFee: p.MinFee, FaucetMax: p.FaucetMax,
+				SignatureFee: p.SignatureFee, NodeRegistrationFee: p.NodeRegistrationFee,
+				FaucetAccountMax: p.FaucetAccountMax, FaucetTotalMax: p.FaucetTotalMax,
 			}
 			for _, m := range cmt.Members {
 				res.Committee = append(res.Committee, chainCommitteeMember{NodeID: m.NodeID.String(), Name: m.Name, NetworkAddress: m.NetworkAddress, Shards: m.Shards})
@@ -338,9 +345,11 @@ func chainInfoCommand(e *env) *cobra.Command {
 			fmt.Fprintf(w, "Epoch %d (%s), epochs last %s\n", res.Epoch, res.EpochState, res.EpochDuration)
 			fmt.Fprintf(w, "Storage price: %d FROST per MiB per epoch; write price: %d FROST per MiB\n", res.StoragePrice, res.WritePrice)
 			fmt.Fprintf(w, "Capacity: %d bytes (encoded); storage can be bought up to %d epochs ahead\n", res.Capacity, res.MaxEpochsAhead)
-			fmt.Fprintf(w, "Minimum fee: %d FROST", res.MinFee)
+			fmt.Fprintf(w, "Minimum fee: %d FROST, plus %d for a signature check, plus %d for a node registration",
+				res.MinFee, res.SignatureFee, res.NodeRegistrationFee)
 			if res.FaucetMax > 0 {
-				fmt.Fprintf(w, "; faucet up to %s WAL", formatWAL(res.FaucetMax))
+				fmt.Fprintf(w, "; faucet up to %s WAL a request, %s WAL an account, %s WAL in all",
+					formatWAL(res.FaucetMax), formatWAL(res.FaucetAccountMax), formatWAL(res.FaucetTotalMax))
 			}
 			fmt.Fprintf(w, "\nCommittee: %d storage nodes, %d shards\n", len(res.Committee), res.NShards)
 			for _, m := range res.Committee {

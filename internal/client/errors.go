@@ -24,4 +24,7 @@ var (
 	ErrNotOwned = errors.New("client: no owned blob object")
 	// ErrTooLarge: the blob is larger than the largest blob the system can encode.
 	ErrTooLarge = errors.New("client: blob too large")
+	// ErrCostOverflow: at the chain's prices the cost of the operation does not fit in a
+	// uint64 of FROST (no wallet could pay it).
+	ErrCostOverflow = errors.New("client: cost overflows")
 )

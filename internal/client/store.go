@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 	"sync/atomic"
 	"time"
 
@@ -135,9 +136,10 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions) (*St
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
-	units := chain.StorageUnits(encLen)
-	storageCost := sys.StoragePrice * units * uint64(epochs)
-	writeCost := sys.WritePrice * units
+	storageCost, writeCost, err := estimateCost(sys.StoragePrice, sys.WritePrice, encLen, epochs)
+	if err != nil {
+		return nil, err
+	}
 	if opts.DryRun {
 		res.DryRun = &DryRun{
 			BlobID: m.BlobID.String(), EncodingType: EncodingName(m.EncodingType), UnencodedSize: m.UnencodedLength,
@@ -191,7 +193,11 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions) (*St
 	default:
 		cost = storageCost + writeCost
 	}
-	if err := c.checkFunds(ctx, cost+params.MinFee*uint64(plan.txs()+1), m.UnencodedLength); err != nil {
+	need, err := withFees(cost, &params, plan.txs())
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkFunds(ctx, need, m.UnencodedLength); err != nil {
 		return nil, err
 	}
 	blobObj, ntx, err := c.register(ctx, plan, m, encLen, epochs, deletable)
@@ -265,6 +271,38 @@ type resourcePlan struct {
 	registration *chain.Blob    // an owned uncertified registration to reuse
 	storage      *chain.Storage // an owned Storage resource to register with
 	split        bool           // split storage down to the encoded length first
+}
+
+// estimateCost returns what storing encLen encoded bytes for epochs epochs costs at the
+// given prices: storage price × units × epochs, and write price × units (units are
+// chain.StorageUnits). A cost that does not fit in a uint64 is ErrCostOverflow.
+func estimateCost(storagePrice, writePrice, encLen uint64, epochs uint32) (storage, write uint64, err error) {
+	units := chain.StorageUnits(encLen)
+	perEpoch, ok1 := mulChecked(storagePrice, units)
+	storage, ok2 := mulChecked(perEpoch, uint64(epochs))
+	write, ok3 := mulChecked(writePrice, units)
+	if !ok1 || !ok2 || !ok3 {
+		return 0, 0, fmt.Errorf("%w: %d encoded bytes for %d epochs at storage price %d and write price %d FROST per MiB",
+			ErrCostOverflow, encLen, epochs, storagePrice, writePrice)
+	}
+	return storage, write, nil
+}
+
+// withFees adds to cost the fees of a store's transactions: txs ordinary ones and the
+// certification, which pays the signature fee. A sum that does not fit is ErrCostOverflow.
+func withFees(cost uint64, p *chain.Params, txs int) (uint64, error) {
+	fees, ok := mulChecked(p.MinFee, uint64(txs))
+	total, carry := bits.Add64(cost, fees, 0)
+	total, carry2 := bits.Add64(total, p.MinFeeFor(&chain.CertifyBlob{}), carry)
+	if !ok || carry2 != 0 {
+		return 0, fmt.Errorf("%w: cost %d FROST plus the fees of %d transactions", ErrCostOverflow, cost, txs+1)
+	}
+	return total, nil
+}
+
+func mulChecked(a, b uint64) (uint64, bool) {
+	hi, lo := bits.Mul64(a, b)
+	return lo, hi == 0
 }
 
 func (p resourcePlan) txs() int {

@@ -108,6 +108,9 @@ type state struct {
 	ChainRPC      string        `json:"chainRpc"`
 	ChainP2P      string        `json:"chainP2p"`
 	NodePort      int           `json:"nodePort"`
+	// ChainID is the chain's ID, unique to this devnet ("" in a directory made before it
+	// was recorded).
+	ChainID string `json:"chainId,omitempty"`
 }
 
 // Layout names the files of a devnet directory.
@@ -176,7 +179,8 @@ func Init(o Options) (created bool, err error) {
 	if err := wallet.SaveNew(l.Wallet()); err != nil {
 		return false, err
 	}
-	st := state{Nodes: o.Nodes, Shards: o.Shards, EpochDuration: o.EpochDuration, ChainRPC: o.ChainRPC, ChainP2P: o.ChainP2P, NodePort: o.NodePort}
+	st := state{Nodes: o.Nodes, Shards: o.Shards, EpochDuration: o.EpochDuration, ChainRPC: o.ChainRPC, ChainP2P: o.ChainP2P, NodePort: o.NodePort,
+		ChainID: g.Params.ChainID}
 	b, _ := json.MarshalIndent(st, "", "  ")
 	// devnet.json is written last: a directory without it is an interrupted Init.
 	if err := os.WriteFile(l.state(), append(b, '\n'), 0o600); err != nil {

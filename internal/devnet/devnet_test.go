@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -220,6 +221,14 @@ func TestDevnet(t *testing.T) {
 	args := []string{"--dir", dir, "--node-port", strconv.Itoa(base), "--chain-rpc", freeAddr(t),
 		"--chain-p2p", freeAddr(t), "--http", freeAddr(t)}
 	d := startDevnet(t, bin, args...)
+	// The client configuration pins the devnet's own chain ID, unique to this genesis.
+	cfg, err := os.ReadFile(d.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^chain_id: walrus-devnet-[0-9a-f]{8}$`).Match(cfg) {
+		t.Fatalf("client.yaml pins no generated chain ID:\n%s", cfg)
+	}
 	files := t.TempDir()
 	type stored struct {
 		id   string

@@ -39,6 +39,7 @@ type nodeProc struct {
 // Endpoints are the addresses a devnet serves.
 type Endpoints struct {
 	ChainRPC string   // http URL of the validator's JSON-RPC
+	ChainID  string   // the chain's ID, unique to this devnet ("" if not recorded)
 	Nodes    []string // http URLs of the storage nodes' REST APIs
 }
 
@@ -142,7 +143,7 @@ func (n *Network) startNode(exe string, i int) error {
 
 // Endpoints returns the devnet's addresses.
 func (n *Network) Endpoints() Endpoints {
-	e := Endpoints{ChainRPC: "http://" + n.st.ChainRPC}
+	e := Endpoints{ChainRPC: "http://" + n.st.ChainRPC, ChainID: n.st.ChainID}
 	for i := 0; i < n.st.Nodes; i++ {
 		e.Nodes = append(e.Nodes, "http://127.0.0.1:"+strconv.Itoa(n.st.NodePort+i))
 	}

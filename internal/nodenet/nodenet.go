@@ -167,7 +167,8 @@ func New(t testing.TB, o Options) *Net {
 	}
 	g, keys, err := chainnode.DevnetGenesis(chainnode.DevnetOptions{
 		ChainID: "nodenet", NShards: o.Shards, EpochDuration: o.EpochDuration, EpochSyncTimeout: o.EpochSyncTimeout, GenesisTime: time.Now(),
-		Accounts: accounts, StorageNodes: o.Nodes, StorageNodeAddresses: addrs, Rand: rnd, MinFee: chainnode.NoMinFee,
+		Accounts: accounts, StorageNodes: o.Nodes, StorageNodeAddresses: addrs, Rand: rnd,
+		MinFee: chainnode.NoFee, SignatureFee: chainnode.NoFee, NodeRegistrationFee: chainnode.NoFee,
 	})
 	if err != nil {
 		t.Fatal(err)

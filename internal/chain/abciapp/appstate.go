@@ -18,10 +18,11 @@ import (
 //
 //	{
 //	  "params": {
-//	    "chain_id": "walrus-devnet", "n_shards": 10, "epoch_duration": "1h0m0s",
+//	    "chain_id": "walrus-devnet-1a2b3c4d", "n_shards": 10, "epoch_duration": "1h0m0s",
 //	    "genesis_time": "2026-01-01T00:00:00Z", "max_epochs_ahead": 53,
 //	    "max_committee_size": 111, "min_fee": "1000", "burn_basis_points": 300,
-//	    "faucet_max": "0", "epoch_sync_timeout": "30m0s"
+//	    "faucet_max": "0", "epoch_sync_timeout": "30m0s", "signature_fee": "100000",
+//	    "node_registration_fee": "10000000000", "faucet_account_max": "0", "faucet_total_max": "0"
 //	  },
 //	  "accounts": [{"address": "0x…", "balance": "1000000000"}],
 //	  "nodes": [{"name": "n0", "network_address": "127.0.0.1:9185", "operator": "0x…",
@@ -43,16 +44,20 @@ type appStateJSON struct {
 }
 
 type paramsJSON struct {
-	ChainID          string `json:"chain_id"`
-	NShards          uint16 `json:"n_shards"`
-	EpochDuration    string `json:"epoch_duration"`
-	GenesisTime      string `json:"genesis_time"`
-	MaxEpochsAhead   uint32 `json:"max_epochs_ahead"`
-	MaxCommitteeSize uint32 `json:"max_committee_size"`
-	MinFee           uint64 `json:"min_fee,string"`
-	BurnBasisPoints  uint16 `json:"burn_basis_points"`
-	FaucetMax        uint64 `json:"faucet_max,string"`
-	EpochSyncTimeout string `json:"epoch_sync_timeout,omitempty"`
+	ChainID             string `json:"chain_id"`
+	NShards             uint16 `json:"n_shards"`
+	EpochDuration       string `json:"epoch_duration"`
+	GenesisTime         string `json:"genesis_time"`
+	MaxEpochsAhead      uint32 `json:"max_epochs_ahead"`
+	MaxCommitteeSize    uint32 `json:"max_committee_size"`
+	MinFee              uint64 `json:"min_fee,string"`
+	BurnBasisPoints     uint16 `json:"burn_basis_points"`
+	FaucetMax           uint64 `json:"faucet_max,string"`
+	SignatureFee        uint64 `json:"signature_fee,string"`
+	NodeRegistrationFee uint64 `json:"node_registration_fee,string"`
+	FaucetAccountMax    uint64 `json:"faucet_account_max,string"`
+	FaucetTotalMax      uint64 `json:"faucet_total_max,string"`
+	EpochSyncTimeout    string `json:"epoch_sync_timeout,omitempty"`
 }
 
 type accountJSON struct {
@@ -83,6 +88,8 @@ func EncodeAppState(g *chain.Genesis) ([]byte, error) {
 			GenesisTime:    time.Unix(0, p.GenesisTime).UTC().Format(time.RFC3339Nano),
 			MaxEpochsAhead: p.MaxEpochsAhead, MaxCommitteeSize: p.MaxCommitteeSize, MinFee: p.MinFee,
 			BurnBasisPoints: p.BurnBasisPoints, FaucetMax: p.FaucetMax,
+			SignatureFee: p.SignatureFee, NodeRegistrationFee: p.NodeRegistrationFee,
+			FaucetAccountMax: p.FaucetAccountMax, FaucetTotalMax: p.FaucetTotalMax,
 		},
 		Accounts: []accountJSON{},
 		Nodes:    []nodeJSON{},
@@ -141,6 +148,8 @@ func DecodeAppState(b []byte) (*chain.Genesis, error) {
 		ChainID: s.Params.ChainID, NShards: s.Params.NShards, EpochDuration: int64(d), GenesisTime: gt.UnixNano(),
 		MaxEpochsAhead: s.Params.MaxEpochsAhead, MaxCommitteeSize: s.Params.MaxCommitteeSize, MinFee: s.Params.MinFee,
 		BurnBasisPoints: s.Params.BurnBasisPoints, FaucetMax: s.Params.FaucetMax, EpochSyncTimeout: int64(syncTimeout),
+		SignatureFee: s.Params.SignatureFee, NodeRegistrationFee: s.Params.NodeRegistrationFee,
+		FaucetAccountMax: s.Params.FaucetAccountMax, FaucetTotalMax: s.Params.FaucetTotalMax,
 	}}
 	for i, a := range s.Accounts {
 		addr, err := chain.ParseAddress(a.Address)

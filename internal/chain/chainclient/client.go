@@ -23,6 +23,10 @@ import (
 // Options configures a Client. The zero value is valid: every field has a documented
 // default.
 type Options struct {
+	// ChainID pins the chain: if set, the client refuses a node whose chain has another ID
+	// (Params and everything that signs return ErrChainID), so that a wallet configured
+	// for one chain never signs a transaction for another. Empty accepts any chain.
+	ChainID string
 	// Logger receives the client's logs (retries after errors); nil discards them.
 	Logger *slog.Logger
 	// PollMin and PollMax bound the interval at which the client asks the node for its

@@ -23,6 +23,9 @@ var (
 	// ErrEventGap: the chain returned events that do not continue the cursor (a different
 	// chain, or a corrupt node).
 	ErrEventGap = errors.New("chainclient: event log does not continue the cursor")
+	// ErrChainID: the node serves a chain whose ID is not the one the client was
+	// configured for (Options.ChainID); the client signs nothing for it.
+	ErrChainID = errors.New("chainclient: the node serves another chain")
 )
 
 // Error is a chain error reported by the node: a transaction rejected at admission

@@ -54,6 +54,10 @@ type devnet struct {
 }
 
 type devnetOptions struct {
+	// chainID is the chain's ID: default "chainclient-test"; "generate" lets DevnetGenesis
+	// draw one from seed.
+	chainID   string
+	seed      uint64 // of the genesis keys; default 7
 	faucet    uint64
 	heartbeat time.Duration // default: none
 	rpc       bool          // serve JSON-RPC on a loopback port
@@ -70,9 +74,18 @@ func newDevnet(t testing.TB, o devnetOptions) *devnet {
 			{Address: testSigner("carol").Address(), Balance: chainnode.DefaultMinFee + 10},
 		}
 	}
+	switch o.chainID {
+	case "":
+		o.chainID = "chainclient-test"
+	case "generate":
+		o.chainID = ""
+	}
+	if o.seed == 0 {
+		o.seed = 7
+	}
 	g, keys, err := chainnode.DevnetGenesis(chainnode.DevnetOptions{
-		ChainID: "chainclient-test", GenesisTime: genesisTime, EpochDuration: testEpoch, FaucetMax: o.faucet,
-		Accounts: o.accounts, Rand: seededRand(7),
+		ChainID: o.chainID, GenesisTime: genesisTime, EpochDuration: testEpoch, FaucetMax: o.faucet,
+		Accounts: o.accounts, Rand: seededRand(o.seed),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -40,7 +40,7 @@ func query[T any](ctx context.Context, c *Client, path string, data []byte, deco
 }
 
 // Params returns the system parameters. They are fixed at genesis, so the first answer is
-// kept.
+// kept. With Options.ChainID set, a chain with another ID gives ErrChainID.
 func (c *Client) Params(ctx context.Context) (chain.Params, error) {
 	if p := c.params.Load(); p != nil {
 		return *p, nil
@@ -48,6 +48,9 @@ func (c *Client) Params(ctx context.Context) (chain.Params, error) {
 	p, err := query(ctx, c, chain.QueryParams, nil, chain.DecodeParams)
 	if err != nil {
 		return chain.Params{}, err
+	}
+	if c.opts.ChainID != "" && p.ChainID != c.opts.ChainID {
+		return chain.Params{}, fmt.Errorf("%w: its chain ID is %q, the client is configured for %q", ErrChainID, p.ChainID, c.opts.ChainID)
 	}
 	c.params.Store(&p)
 	return p, nil
@@ -122,9 +125,27 @@ func (c *Client) AllOwned(ctx context.Context, owner chain.Address, kind chain.O
 	}
 }
 
-// Pools returns every staking pool (storage node), in node ID order.
+// PoolPage returns one page of the staking pools, in node ID order.
+func (c *Client) PoolPage(ctx context.Context, r chain.PoolsRequest) (chain.PoolPage, error) {
+	return query(ctx, c, chain.QueryPools, r.Encode(), chain.DecodePoolPage)
+}
+
+// Pools returns every staking pool (storage node), in node ID order, paging through
+// PoolPage. The pages are read at possibly different heights.
 func (c *Client) Pools(ctx context.Context) ([]chain.Pool, error) {
-	return query(ctx, c, chain.QueryPools, nil, chain.DecodePools)
+	var out []chain.Pool
+	var r chain.PoolsRequest
+	for {
+		page, err := c.PoolPage(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Pools...)
+		if !page.HasNext {
+			return out, nil
+		}
+		r = chain.PoolsRequest{HasAfter: true, After: page.Next}
+	}
 }
 
 // Pool returns the staking pool of a node.

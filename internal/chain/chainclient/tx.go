@@ -106,14 +106,16 @@ func (c *Client) ChainID(ctx context.Context) (string, error) {
 }
 
 // Sign builds and signs a transaction with an explicit nonce and fee (0 means the chain's
-// minimum fee), without sending it. Most callers use Submit, which manages nonces.
+// minimum fee for the payload, chain.Params.MinFeeFor), without sending it. Most callers
+// use Submit, which manages nonces. With Options.ChainID set, Sign refuses (ErrChainID) to
+// sign for a chain with another ID.
 func (c *Client) Sign(ctx context.Context, s *Signer, p chain.Payload, nonce, fee uint64) (*chain.Tx, error) {
 	params, err := c.Params(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if fee == 0 {
-		fee = params.MinFee
+		fee = params.MinFeeFor(p)
 	}
 	tx := &chain.Tx{Nonce: nonce, Fee: fee, Payload: p}
 	s.Sign(params.ChainID, tx)

@@ -14,6 +14,9 @@ import (
 
 // Defaults of DevnetOptions.
 const (
+	// DefaultChainID is the prefix of a generated chain ID: DevnetGenesis appends a random
+	// suffix, so that no two development chains share an ID and a transaction signed for
+	// one cannot be replayed on another.
 	DefaultChainID          = "walrus-devnet"
 	DefaultDevnetShards     = 10
 	DefaultStorageNodes     = 4
@@ -21,20 +24,26 @@ const (
 	DefaultMaxEpochsAhead   = 53
 	DefaultMaxCommitteeSize = 111
 	DefaultMinFee           = 1000 // FROST
-	DefaultBurnBasisPoints  = 300
-	DefaultNodeStake        = 1000 * chain.FrostPerWAL
-	DefaultOperatorBalance  = 1000 * chain.FrostPerWAL
-	DefaultStoragePrice     = 1000 // FROST per MiB per epoch
-	DefaultWritePrice       = 2000 // FROST per MiB
-	DefaultNodeCapacity     = 1 << 40
-	DefaultCommissionRate   = 1000 // basis points
+	// DefaultSignatureFee is added to the minimum fee of a transaction whose operation
+	// verifies a BLS signature (a pairing costs about 40 ed25519 verifications).
+	DefaultSignatureFee = 100 * DefaultMinFee
+	// DefaultNodeRegistrationFee is added to the minimum fee of a node registration: a pool
+	// is rewritten at every epoch change for ever.
+	DefaultNodeRegistrationFee = 10 * chain.FrostPerWAL
+	DefaultBurnBasisPoints     = 300
+	DefaultNodeStake           = 1000 * chain.FrostPerWAL
+	DefaultOperatorBalance     = 1000 * chain.FrostPerWAL
+	DefaultStoragePrice        = 1000 // FROST per MiB per epoch
+	DefaultWritePrice          = 2000 // FROST per MiB
+	DefaultNodeCapacity        = 1 << 40
+	DefaultCommissionRate      = 1000 // basis points
 )
 
 // DevnetOptions describes the chain genesis of a development network: parameters, funded
 // accounts, and storage nodes whose keys DevnetGenesis generates. The zero value of every
 // field but GenesisTime has the documented default.
 type DevnetOptions struct {
-	// ChainID; default DefaultChainID.
+	// ChainID; default DefaultChainID, a hyphen and 8 random hex digits (from Rand).
 	ChainID string
 	// NShards is the number of shards; default DefaultDevnetShards.
 	NShards uint16
@@ -52,8 +61,15 @@ type DevnetOptions struct {
 	MaxEpochsAhead, MaxCommitteeSize uint32
 	// MinFee in FROST; default DefaultMinFee. Use NoMinFee for a zero minimum.
 	MinFee uint64
+	// SignatureFee and NodeRegistrationFee (FROST); defaults DefaultSignatureFee and
+	// DefaultNodeRegistrationFee. Use NoFee for zero.
+	SignatureFee, NodeRegistrationFee uint64
 	// FaucetMax is the most one faucet transaction may mint; 0 disables the faucet.
 	FaucetMax uint64
+	// FaucetAccountMax is the most the faucet mints to one account, default 10 × FaucetMax;
+	// FaucetTotalMax the most it mints in all, default 100 × FaucetAccountMax (both
+	// saturating). Unused without a faucet.
+	FaucetAccountMax, FaucetTotalMax uint64
 	// Accounts are funded at genesis.
 	Accounts []chain.GenesisAccount
 	// StorageNodes is the number of genesis storage nodes; default DefaultStorageNodes.
@@ -71,8 +87,11 @@ type DevnetOptions struct {
 	Rand io.Reader
 }
 
+// NoFee as DevnetOptions.MinFee, SignatureFee or NodeRegistrationFee sets that fee to zero.
+const NoFee = ^uint64(0)
+
 // NoMinFee as DevnetOptions.MinFee sets a zero minimum fee.
-const NoMinFee = ^uint64(0)
+const NoMinFee = NoFee
 
 // StorageNodeKeys are the secrets of a generated genesis storage node.
 type StorageNodeKeys struct {
@@ -94,9 +113,6 @@ func DevnetGenesis(o DevnetOptions) (*chain.Genesis, []StorageNodeKeys, error) {
 			*v = d
 		}
 	}
-	if o.ChainID == "" {
-		o.ChainID = DefaultChainID
-	}
 	if o.NShards == 0 {
 		o.NShards = DefaultDevnetShards
 	}
@@ -109,11 +125,20 @@ func DevnetGenesis(o DevnetOptions) (*chain.Genesis, []StorageNodeKeys, error) {
 	if o.MaxCommitteeSize == 0 {
 		o.MaxCommitteeSize = DefaultMaxCommitteeSize
 	}
-	switch o.MinFee {
-	case 0:
-		o.MinFee = DefaultMinFee
-	case NoMinFee:
-		o.MinFee = 0
+	fee := func(v *uint64, d uint64) {
+		switch *v {
+		case 0:
+			*v = d
+		case NoFee:
+			*v = 0
+		}
+	}
+	fee(&o.MinFee, DefaultMinFee)
+	fee(&o.SignatureFee, DefaultSignatureFee)
+	fee(&o.NodeRegistrationFee, DefaultNodeRegistrationFee)
+	if o.FaucetMax > 0 {
+		orDefault(&o.FaucetAccountMax, saturatingMul(o.FaucetMax, 10))
+		orDefault(&o.FaucetTotalMax, saturatingMul(o.FaucetAccountMax, 100))
 	}
 	if o.StorageNodes == 0 {
 		o.StorageNodes = DefaultStorageNodes
@@ -132,6 +157,7 @@ func DevnetGenesis(o DevnetOptions) (*chain.Genesis, []StorageNodeKeys, error) {
 			GenesisTime: o.GenesisTime.UnixNano(), MaxEpochsAhead: o.MaxEpochsAhead,
 			MaxCommitteeSize: o.MaxCommitteeSize, MinFee: o.MinFee, BurnBasisPoints: DefaultBurnBasisPoints,
 			FaucetMax: o.FaucetMax, EpochSyncTimeout: int64(o.EpochSyncTimeout),
+			SignatureFee: o.SignatureFee, NodeRegistrationFee: o.NodeRegistrationFee,
 		},
 		Accounts: append([]chain.GenesisAccount(nil), o.Accounts...),
 	}
@@ -160,8 +186,23 @@ func DevnetGenesis(o DevnetOptions) (*chain.Genesis, []StorageNodeKeys, error) {
 		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: opAddr, Balance: o.OperatorBalance})
 		keys = append(keys, k)
 	}
+	if g.Params.ChainID == "" {
+		// Drawn after the keys, so that a seeded Rand gives the same keys as before.
+		suffix := make([]byte, 4)
+		if _, err := io.ReadFull(o.Rand, suffix); err != nil {
+			return nil, nil, fmt.Errorf("chainnode: devnet: %w", err)
+		}
+		g.Params.ChainID = fmt.Sprintf("%s-%x", DefaultChainID, suffix)
+	}
 	if err := g.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("chainnode: devnet: %w", err)
 	}
 	return g, keys, nil
+}
+
+func saturatingMul(a, b uint64) uint64 {
+	if a != 0 && a*b/a != b {
+		return ^uint64(0)
+	}
+	return a * b
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/walrus-go/walrus/internal/chain"
 )
 
 // Config is a storage node's configuration: the YAML file that `walrus node --config FILE`
@@ -36,8 +38,8 @@ type Config struct {
 	// transactions and 'walrus node register'. Required unless Options.Wallet is set.
 	WalletKeyFile string `yaml:"wallet_key_file"`
 	// PublicURL is how clients and peers reach the REST API ("http://host:port" or
-	// "https://host:port"); 'walrus node register' announces it on chain. Default
-	// "http://" + Listen.
+	// "https://host:port"); 'walrus node register' announces its host:port on chain, which
+	// only an http URL can have (see NetworkAddress). Default "http://" + Listen.
 	PublicURL string `yaml:"public_url"`
 	// Name is the node's name on chain ('walrus node register'). Default "storage-node".
 	Name string `yaml:"name"`
@@ -235,21 +237,19 @@ func parseLevel(s string) (slog.Level, error) {
 	return l, nil
 }
 
-// NetworkAddress returns the network address to announce on chain for a public URL:
-// host:port for an http URL (peers reach it over plain HTTP, the devnet convention), the
-// whole URL for https.
+// NetworkAddress returns the network address to announce on chain for a public URL: its
+// host:port, which peers reach over plain HTTP. The chain accepts host:port only
+// (chain.CheckNetworkAddress), never a URL, so an https public URL, or one with a path or
+// user information, is an error.
 func NetworkAddress(publicURL string) (string, error) {
 	u, err := url.Parse(publicURL)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("daemon: public URL %q is not http(s)://host:port", publicURL)
+	if err != nil || u.Host == "" || u.Scheme != "http" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("daemon: public URL %q is not http://host:port (the chain announces host:port, reached over plain HTTP)", publicURL)
 	}
-	switch u.Scheme {
-	case "http":
-		return u.Host, nil
-	case "https":
-		return "https://" + u.Host, nil
+	if err := chain.CheckNetworkAddress(u.Host); err != nil {
+		return "", fmt.Errorf("daemon: public URL %q: %w", publicURL, err)
 	}
-	return "", fmt.Errorf("daemon: public URL %q is not http(s)://host:port", publicURL)
+	return u.Host, nil
 }
 
 // peerURL returns the base URL of a node from its on-chain network address: host:port

@@ -54,8 +54,9 @@
 //	shard_sync_fallback_after: 10m    # previous owner silent this long: recover the shard
 //	gc_max_delay: 0s                  # GC delay bound; 0: half an epoch; negative: none
 //
-// The network address a node announces on chain is host:port for an http public URL
-// (peers then use plain HTTP) and the whole URL for https (NetworkAddress).
+// The network address a node announces on chain is the host:port of an http public URL
+// (peers then use plain HTTP); the chain accepts nothing but host:port
+// (chain.CheckNetworkAddress), so an https public URL cannot be announced (NetworkAddress).
 //
 // # Keys
 //

@@ -48,33 +48,48 @@ func Register(ctx context.Context, c *chainclient.Client, wallet *chainclient.Si
 	if err != nil {
 		return res, err
 	}
-	tx, err := c.Submit(ctx, wallet, &chain.RegisterNode{
-		Name: r.Name, NetworkAddress: r.NetworkAddress, PublicKey: pk,
-		ProofOfPossession: key.ProvePossession(sys.Epoch, wallet.Address()).Bytes(),
-		CommissionRate:    r.CommissionRate, StoragePrice: r.StoragePrice, WritePrice: r.WritePrice, Capacity: r.Capacity,
-	})
-	switch {
-	case err == nil:
-		res.NodeID, res.Registered = tx.Created[0], true
-	case errors.Is(err, chain.ErrDuplicateKey):
-		pools, perr := c.Pools(ctx)
-		if perr != nil {
-			return res, perr
+	// A registration costs the chain's node registration fee even when it fails, so a key
+	// registered before is looked up first.
+	findKey := func() (bool, error) {
+		pools, err := c.Pools(ctx)
+		if err != nil {
+			return false, err
 		}
-		found := false
 		for _, p := range pools {
 			if p.PublicKey == pk {
 				if p.Operator != wallet.Address() {
-					return res, fmt.Errorf("daemon: the BLS key is registered for node %s, operated by %s, not by this wallet", p.NodeID, p.Operator)
+					return false, fmt.Errorf("daemon: the BLS key is registered for node %s, operated by %s, not by this wallet", p.NodeID, p.Operator)
 				}
-				res.NodeID, found = p.NodeID, true
+				res.NodeID = p.NodeID
+				return true, nil
 			}
 		}
-		if !found {
-			return res, err
+		return false, nil
+	}
+	found, err := findKey()
+	if err != nil {
+		return res, err
+	}
+	if !found {
+		tx, err := c.Submit(ctx, wallet, &chain.RegisterNode{
+			Name: r.Name, NetworkAddress: r.NetworkAddress, PublicKey: pk,
+			ProofOfPossession: key.ProvePossession(sys.Epoch, wallet.Address()).Bytes(),
+			CommissionRate:    r.CommissionRate, StoragePrice: r.StoragePrice, WritePrice: r.WritePrice, Capacity: r.Capacity,
+		})
+		switch {
+		case err == nil:
+			res.NodeID, res.Registered = tx.Created[0], true
+		case errors.Is(err, chain.ErrDuplicateKey):
+			// Registered concurrently since the lookup.
+			if found, ferr := findKey(); ferr != nil || !found {
+				if ferr != nil {
+					return res, ferr
+				}
+				return res, err
+			}
+		default:
+			return res, fmt.Errorf("daemon: registering the node: %w", err)
 		}
-	default:
-		return res, fmt.Errorf("daemon: registering the node: %w", err)
 	}
 	if r.Stake > 0 {
 		tx, err := c.Submit(ctx, wallet, &chain.Stake{Node: res.NodeID, Amount: r.Stake})

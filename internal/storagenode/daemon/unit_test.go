@@ -242,18 +242,21 @@ func TestConfigValidate(t *testing.T) {
 func TestNetworkAddress(t *testing.T) {
 	for in, want := range map[string]string{
 		"http://127.0.0.1:9185":     "127.0.0.1:9185",
-		"https://node.example:443/": "https://node.example:443",
+		"http://node.example:9185/": "node.example:9185",
 	} {
 		got, err := NetworkAddress(in)
 		if err != nil || got != want {
 			t.Errorf("NetworkAddress(%q) = %q, %v; want %q", in, got, err, want)
 		}
-		if peerURL(got) != strings.TrimSuffix(in, "/") {
+		if peerURL(got) != strings.TrimSuffix(in, "/") || chain.CheckNetworkAddress(got) != nil {
 			t.Errorf("peerURL(%q) = %q, want %q", got, peerURL(got), in)
 		}
 	}
-	if _, err := NetworkAddress("tcp://x:1"); err == nil {
-		t.Error("tcp URL accepted")
+	// Anything the chain would refuse, or would turn into another URL, is refused here.
+	for _, in := range []string{"tcp://x:1", "https://node.example:443/", "http://u@x:1", "http://x:1/p", "http://x:1?q", "http://x", "http://x:0"} {
+		if got, err := NetworkAddress(in); err == nil {
+			t.Errorf("NetworkAddress(%q) = %q", in, got)
+		}
 	}
 }
 
