@@ -42,6 +42,7 @@ type BlobReader struct {
 	slivers   int64
 	recovered int64
 	fellBack  bool
+	closed    bool
 }
 
 // BlobReaderStats describe the work of a BlobReader so far.
@@ -103,6 +104,23 @@ func (c *Client) OpenBlob(ctx context.Context, id redstuff.BlobID, opts ReadOpti
 // Size returns the length of the blob.
 func (r *BlobReader) Size() int64 { return r.size }
 
+// RowSize returns the length of a row (a primary sliver): reads fetch whole rows, so a
+// range of n bytes holds up to n+2*RowSize()-2 bytes of the blob in memory. It is 0 when
+// the reader holds the whole blob (ConsistencyStrict).
+func (r *BlobReader) RowSize() int64 {
+	if r.full != nil {
+		return 0
+	}
+	return r.rowLen
+}
+
+// Close drops the rows (or the whole blob) the reader holds; reads after Close fail with
+// ErrReaderClosed. Close is idempotent and always returns nil.
+func (r *BlobReader) Close() error {
+	r.closed, r.rows, r.full = true, nil, nil
+	return nil
+}
+
 // Stats returns what the reader has done so far.
 func (r *BlobReader) Stats() BlobReaderStats {
 	return BlobReaderStats{HTTPRequests: r.requests.Load(), Slivers: r.slivers, Recovered: r.recovered, FellBack: r.fellBack}
@@ -138,6 +156,9 @@ func (r *BlobReader) Seek(offset int64, whence int) (int64, error) {
 // ReadAt implements io.ReaderAt: it reads len(p) bytes at off, or up to the end of the
 // blob with io.EOF.
 func (r *BlobReader) ReadAt(p []byte, off int64) (int, error) {
+	if r.closed {
+		return 0, ErrReaderClosed
+	}
 	if off < 0 {
 		return 0, fmt.Errorf("client: read at %d: negative offset", off)
 	}
@@ -167,10 +188,16 @@ func (r *BlobReader) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // Prefetch fetches, in parallel, the slivers holding bytes [off, off+n) (clipped to the
-// blob), so that the reads of that range that follow need no request. A caller that knows
-// the range it will read sequentially (an HTTP Range request) calls it first; otherwise
-// each read fetches the rows it lacks when it needs them.
+// blob), so that the reads of that range that follow need no request. The rows held for
+// earlier ranges are dropped first. A caller that knows the range it will read
+// sequentially (an HTTP Range request) calls it first; otherwise each read fetches the
+// rows it lacks when it needs them. When a row can be neither fetched nor rebuilt, the
+// reader reads the whole blob instead, unless it is larger than ReadOptions.MaxWholeRead
+// (then the error wraps ErrUnavailable).
 func (r *BlobReader) Prefetch(off, n int64) error {
+	if r.closed {
+		return ErrReaderClosed
+	}
 	if off < 0 || n <= 0 || off >= r.size || r.full != nil {
 		return nil
 	}
@@ -178,6 +205,9 @@ func (r *BlobReader) Prefetch(off, n int64) error {
 	if err := r.fetchRows(off, n); err != nil {
 		if r.ctx.Err() != nil {
 			return r.ctx.Err()
+		}
+		if max := r.opts.MaxWholeRead; max > 0 && r.size > max {
+			return fmt.Errorf("%w: blob %s: bytes [%d, %d): %w", ErrUnavailable, r.id, off, off+n, err)
 		}
 		r.c.log.Info("client: range read falls back to a whole read", "blob", r.id, "err", err)
 		return r.readAll()
@@ -215,6 +245,8 @@ func (r *BlobReader) fetchRows(off, n int64) error {
 			rows[i] = d
 		}
 	}
+	// Rows outside the range are not needed any more: let them go before fetching.
+	r.rows = rows
 	slivers := make([]*redstuff.Sliver, len(todo))
 	errs := make([]error, len(todo))
 	sem := make(chan struct{}, max(r.c.cfg.MaxConcurrentSliverReads, 1))

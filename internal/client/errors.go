@@ -24,4 +24,9 @@ var (
 	ErrNotOwned = errors.New("client: no owned blob object")
 	// ErrTooLarge: the blob is larger than the largest blob the system can encode.
 	ErrTooLarge = errors.New("client: blob too large")
+	// ErrInvalidOptions: options that contradict each other (StoreOptions.Share with
+	// StoreOptions.SendTo).
+	ErrInvalidOptions = errors.New("client: invalid options")
+	// ErrReaderClosed: a BlobReader was used after Close.
+	ErrReaderClosed = errors.New("client: blob reader closed")
 )

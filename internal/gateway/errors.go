@@ -18,6 +18,7 @@ type apiError struct {
 	status  string
 	reason  string
 	message string
+	domain  string // "" means Domain
 }
 
 func (e *apiError) Error() string { return e.message }
@@ -27,10 +28,12 @@ func badRequest(reason, msg string) *apiError {
 }
 
 var (
-	errNotFoundPath = &apiError{http.StatusNotFound, "NOT_FOUND", "NOT_FOUND", "no such endpoint"}
-	errMethod       = &apiError{http.StatusMethodNotAllowed, "FAILED_PRECONDITION", "METHOD_NOT_ALLOWED", "method not allowed"}
-	errTooMany      = &apiError{http.StatusTooManyRequests, "RESOURCE_EXHAUSTED", "TOO_MANY_REQUESTS", "too many requests in flight; retry later"}
-	errInternal     = &apiError{http.StatusInternalServerError, "INTERNAL", "INTERNAL", "internal error"}
+	errNotFoundPath = &apiError{code: http.StatusNotFound, status: "NOT_FOUND", reason: "NOT_FOUND", message: "no such endpoint"}
+	errMethod       = &apiError{code: http.StatusMethodNotAllowed, status: "FAILED_PRECONDITION", reason: "METHOD_NOT_ALLOWED", message: "method not allowed"}
+	errTooMany      = &apiError{code: http.StatusTooManyRequests, status: "RESOURCE_EXHAUSTED", reason: "TOO_MANY_REQUESTS", message: "too many requests in flight; retry later"}
+	errReadBusy     = &apiError{code: http.StatusTooManyRequests, status: "RESOURCE_EXHAUSTED", reason: "TOO_MANY_REQUESTS", message: "the aggregator's read buffer is full; retry later"}
+	errRowTooLarge  = &apiError{code: http.StatusServiceUnavailable, status: "UNAVAILABLE", reason: "READ_BUFFER_TOO_SMALL", message: "the blob's rows are larger than the aggregator's read buffer"}
+	errInternal     = &apiError{code: http.StatusInternalServerError, status: "INTERNAL", reason: "INTERNAL", message: "internal error"}
 )
 
 // errorTable maps SDK and chain errors to answers, first match wins. Messages of
@@ -49,6 +52,7 @@ var errorTable = []struct {
 	{client.ErrInvalidEpochs, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_EPOCHS"},
 	{chain.ErrInvalidEpochs, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_EPOCHS"},
 	{client.ErrTooLarge, http.StatusRequestEntityTooLarge, "OUT_OF_RANGE", "BLOB_TOO_LARGE"},
+	{client.ErrInvalidOptions, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_ARGUMENT"},
 	{client.ErrUnavailable, http.StatusServiceUnavailable, "UNAVAILABLE", "BLOB_UNAVAILABLE"},
 	{client.ErrNoQuorum, http.StatusServiceUnavailable, "UNAVAILABLE", "NOT_ENOUGH_CONFIRMATIONS"},
 	{chain.ErrInsufficientFunds, http.StatusServiceUnavailable, "UNAVAILABLE", "INSUFFICIENT_FUNDS"},
@@ -95,9 +99,16 @@ func writeError(w http.ResponseWriter, err error) int {
 	for _, k := range []string{"Content-Range", "ETag", "Cache-Control", "Last-Modified"} {
 		h.Del(k)
 	}
+	domain := ae.domain
+	if domain == "" {
+		domain = Domain
+	}
+	if ae.code == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", "Bearer")
+	}
 	writeJSON(w, ae.code, errorBody{Error: errorStatus{
 		Code: ae.code, Status: ae.status, Message: ae.message,
-		Details: []errorDetail{{Type: "ErrorInfo", Reason: ae.reason, Domain: Domain}},
+		Details: []errorDetail{{Type: "ErrorInfo", Reason: ae.reason, Domain: domain}},
 	}})
 	return ae.code
 }
