@@ -128,7 +128,7 @@ func runDaemon(ce *clientEnv, f daemonFlags, publisher, aggregator bool) error {
 			ClientBudget: f.anonClientBudget << 20, GlobalBudget: f.anonGlobalBudget << 20,
 		},
 		MaxReadBytes: f.readBufferMiB << 20,
-		Health: func(ctx context.Context) error { _, err := s.chain.System(ctx); return err },
+		Health:       func(ctx context.Context) error { _, err := s.chain.System(ctx); return err },
 	})
 	if err != nil {
 		return err
