@@ -5,6 +5,7 @@
 // # Endpoints
 //
 //	PUT  /v1/blobs?epochs=N&permanent=true|deletable=true&force=true   (publisher)
+//	          &send_object_to=0x…&share=true&reuse_resources=true&encoding_type=RS2
 //	     body: the blob; answer: {"newlyCreated": ...} or {"alreadyCertified": ...}
 //	GET  /v1/blobs/{blobId}                  (aggregator) the blob; Range, ETag, If-None-Match
 //	GET  /v1/blobs/by-object-id/{objectId}   (aggregator) the blob of a Blob object; its
@@ -12,16 +13,48 @@
 //	GET  /status                             {"status": "ok", ...}
 //	GET  /v1/api                             the OpenAPI 3 document (YAML)
 //
-// A request with a Range header is served from the primary slivers that hold the range
-// (client.BlobReader), not from a whole read; when one of them cannot be had, from a whole
-// read after all. HEAD fetches only the metadata.
+// Every store parameter is honoured or refused with 400: unknown and repeated
+// parameters, reuse_resources=false (owned resources are always reused), an encoding
+// other than RS2 (also named RedStuff), and share with send_object_to. send_object_to
+// sends the new Blob object to that address, share makes it shared; an already certified
+// blob creates no object and sends nothing. A wrong method on a known path gets 405 with
+// an Allow header (empty when the route is not served: a publisher does not read, an
+// aggregator does not store); an unknown path 404.
+//
+// # Who may store
+//
+// With Config.Auth (Walrus's authenticated publisher, --jwt-decode-secret) every store
+// needs an Authorization: Bearer JWT signed with the shared HMAC secret: exp and jti are
+// required, the token is single-use (its jti is remembered until it expires, in a
+// bounded cache), and the store must comply with its epochs, max_epochs, size, max_size
+// and send_object_to claims. Only then may web pages of other origins store (CORS allows
+// PUT and the Authorization header).
+//
+// Without it stores are anonymous, and what they may spend is bounded (Config.Anonymous):
+// per store, epochs and size; per Window, the byte-epochs ((size + StoreOverhead) ×
+// epochs) of each client address and of all clients together, as token buckets. Over a
+// per-store cap a store gets 400 or 413, over a budget 429, before anything is spent.
+// Browsers are not allowed to PUT cross-origin, so a web page the operator visits cannot
+// spend the publisher's wallet.
+//
+// # Reads
+//
+// Every read streams: the blob is opened (its metadata), then read one window of whole
+// rows (primary slivers, client.BlobReader) at a time, each verified before its bytes
+// are sent. The rows all reads hold at once are bounded by Config.MaxReadBytes: a read
+// reserves its window (Config.ReadWindow, or the blob if smaller) before fetching, waits
+// at most Config.MaxReadWait for it and otherwise gets 429. HEAD fetches only the
+// metadata and reserves nothing. A failure before the first byte is answered with its
+// status; after it, the body is cut short.
 //
 // Reads answer with X-Content-Type-Options: nosniff, Cache-Control: public,
-// max-age=86400, stale-while-revalidate=3600 and ETag = the quoted blob ID. Errors are
-// JSON envelopes {"error": {"code", "status", "message", "details": [{"@type":
-// "ErrorInfo", "reason", "domain"}]}} with the status codes of one table (errors.go):
-// 400 for bad input, 404 BLOB_NOT_FOUND, 413 for a body over the limit, 429 when the
-// concurrency limit is reached, 503 BLOB_UNAVAILABLE and for transient failures.
+// max-age=86400, stale-while-revalidate=3600 and ETag = the quoted blob ID, and may be
+// read by pages of any origin. Errors are JSON envelopes {"error": {"code", "status",
+// "message", "details": [{"@type": "ErrorInfo", "reason", "domain"}]}} with the status
+// codes of one table (errors.go): 400 for bad input and stores that break their token's
+// claims, 401 without a valid token, 404 BLOB_NOT_FOUND, 405, 413 for a body over the
+// limit, 429 when a concurrency limit, the read buffer or an anonymous budget is
+// exhausted and for a reused token, 503 BLOB_UNAVAILABLE and for transient failures.
 //
 // # Limits
 //
@@ -32,8 +65,8 @@
 // # Metrics
 //
 // With Config.Registerer set, the handler registers Prometheus metrics (requests by route
-// and status, durations, bytes stored and read, requests in flight); serving them, on a
-// separate listener, is the caller's job.
+// and status, durations, bytes stored and read, requests in flight, read buffer bytes
+// reserved); serving them, on a separate listener, is the caller's job.
 //
 // Serve runs a Handler (and a metrics handler) on listeners until a context ends, then
 // shuts down cleanly.

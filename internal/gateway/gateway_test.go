@@ -124,13 +124,12 @@ func (s *fakeStream) Prefetch(off, n int64) error {
 	if lo >= s.lo && hi <= s.hi {
 		return nil
 	}
-	s.hold(0) // the rows held before are dropped first, as the client's BlobReader does
+	s.hold(hi - lo) // replaces the rows held before, as the client's BlobReader does
+	s.lo, s.hi = lo, hi
 	if s.f.gate != nil {
 		s.f.gateEntered <- struct{}{}
 		<-s.f.gate
 	}
-	s.hold(hi - lo)
-	s.lo, s.hi = lo, hi
 	return nil
 }
 
