@@ -206,13 +206,19 @@ func (r *BlobReader) Prefetch(off, n int64) error {
 		if r.ctx.Err() != nil {
 			return r.ctx.Err()
 		}
-		if max := r.opts.MaxWholeRead; max > 0 && r.size > max {
+		if !r.mayReadWhole() {
 			return fmt.Errorf("%w: blob %s: bytes [%d, %d): %w", ErrUnavailable, r.id, off, off+n, err)
 		}
 		r.c.log.Info("client: range read falls back to a whole read", "blob", r.id, "err", err)
 		return r.readAll()
 	}
 	return nil
+}
+
+// mayReadWhole reports whether ReadOptions.MaxWholeRead lets the reader fall back to a
+// whole read.
+func (r *BlobReader) mayReadWhole() bool {
+	return r.opts.MaxWholeRead <= 0 || r.size <= r.opts.MaxWholeRead
 }
 
 // readAll reads the whole blob, as Read does, for the rest of the reader's life.
@@ -294,7 +300,7 @@ func (r *BlobReader) fetchRows(off, n int64) error {
 		rows[row] = slivers[j].Data
 		r.slivers++
 	}
-	if len(failed) > maxRecoveredRows {
+	if len(failed) > maxRecoveredRows && r.mayReadWhole() {
 		return errors.Join(failures...)
 	}
 	for _, row := range failed {
@@ -310,7 +316,8 @@ func (r *BlobReader) fetchRows(off, n int64) error {
 }
 
 // maxRecoveredRows bounds the rows one read rebuilds from recovery symbols (each costs a
-// request to every node); beyond it a whole read is cheaper.
+// request to every node); beyond it a whole read is cheaper, unless MaxWholeRead forbids
+// one: then every row is rebuilt.
 const maxRecoveredRows = 4
 
 // recoverRow rebuilds primary sliver row from recovery symbols: every member is asked for
