@@ -173,11 +173,9 @@ func ParseToken(token, alg string, secret []byte) (*Claims, error) {
 	}
 	var header struct {
 		Alg  string          `json:"alg"`
-		Typ  *string         `json:"typ"`
 		Crit json.RawMessage `json:"crit"`
 	}
-	if err := json.Unmarshal(rawHeader, &header); err != nil || header.Alg != alg || header.Crit != nil ||
-		(header.Typ != nil && !strings.EqualFold(*header.Typ, "JWT")) {
+	if err := json.Unmarshal(rawHeader, &header); err != nil || header.Alg != alg || header.Crit != nil {
 		return nil, errBadToken
 	}
 	mac := hmac.New(newHash, secret)
