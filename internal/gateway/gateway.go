@@ -34,8 +34,9 @@
 // per store, epochs and size; per Window, the byte-epochs ((size + StoreOverhead) ×
 // epochs) of each client address and of all clients together, as token buckets. Over a
 // per-store cap a store gets 400 or 413, over a budget 429, before anything is spent.
-// Browsers are not allowed to PUT cross-origin, so a web page the operator visits cannot
-// spend the publisher's wallet.
+// Browsers are not allowed to PUT cross-origin, and an anonymous PUT that carries an
+// Origin header (as every PUT a browser sends does) gets 403, so a web page the operator
+// visits cannot spend the publisher's wallet, not even through DNS rebinding.
 //
 // # Reads
 //
@@ -52,7 +53,8 @@
 // read by pages of any origin. Errors are JSON envelopes {"error": {"code", "status",
 // "message", "details": [{"@type": "ErrorInfo", "reason", "domain"}]}} with the status
 // codes of one table (errors.go): 400 for bad input and stores that break their token's
-// claims, 401 without a valid token, 404 BLOB_NOT_FOUND, 405, 413 for a body over the
+// claims, 401 without a valid token, 403 for an anonymous store from a web page, 404
+// BLOB_NOT_FOUND, 405, 413 for a body over the
 // limit, 429 when a concurrency limit, the read buffer or an anonymous budget is
 // exhausted and for a reused token, 503 BLOB_UNAVAILABLE and for transient failures.
 //

@@ -31,6 +31,11 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request) int {
 		}
 		limit = claims.sizeLimit(limit)
 	} else {
+		if r.Header.Get("Origin") != "" {
+			// A browser: even a same-origin page (a DNS-rebinding one) may not spend
+			// the wallet without a token. Scripts and the SDK send no Origin.
+			return writeError(w, errBrowserStore)
+		}
 		if max := h.cfg.Anonymous.MaxEpochs; opts.Epochs > max {
 			return writeError(w, &apiError{code: http.StatusBadRequest, status: "INVALID_ARGUMENT", reason: "EPOCHS_ABOVE_MAX",
 				message: fmt.Sprintf("epochs=%d: anonymous stores on this publisher last at most %d epochs", opts.Epochs, max)})
@@ -127,6 +132,9 @@ func (h *Handler) charge(client string, size int64, epochs uint32) (int64, error
 	}
 	return cost, nil
 }
+
+var errBrowserStore = &apiError{code: http.StatusForbidden, status: "PERMISSION_DENIED", reason: "BROWSER_STORE_REFUSED",
+	message: "this publisher takes no stores from web pages; it needs a token for them (--jwt-decode-secret)"}
 
 var errBudget = &apiError{code: http.StatusTooManyRequests, status: "RESOURCE_EXHAUSTED", reason: "ANONYMOUS_BUDGET_EXHAUSTED",
 	message: "this publisher's budget for anonymous stores is spent for now; retry later, or use a token"}
