@@ -108,28 +108,6 @@ type Claims struct {
 	MaxSize *uint64 `json:"max_size,omitempty"`
 }
 
-// Authentication errors (401), as Walrus names them.
-var (
-	errNoToken = &apiError{code: http.StatusUnauthorized, status: "UNAUTHENTICATED", reason: "MISSING_TOKEN", domain: AuthDomain,
-		message: "this publisher requires a JWT in an Authorization: Bearer header"}
-	errBadToken = &apiError{code: http.StatusUnauthorized, status: "UNAUTHENTICATED", reason: "INVALID_TOKEN", domain: AuthDomain,
-		message: "the JWT is malformed"}
-	errBadSignature = &apiError{code: http.StatusUnauthorized, status: "UNAUTHENTICATED", reason: "INVALID_SIGNATURE", domain: AuthDomain,
-		message: "the signature on the JWT is invalid"}
-	errExpired = &apiError{code: http.StatusUnauthorized, status: "UNAUTHENTICATED", reason: "EXPIRED_SIGNATURE", domain: AuthDomain,
-		message: "the JWT has expired or is not valid yet"}
-	errTokenUsed = &apiError{code: http.StatusTooManyRequests, status: "RESOURCE_EXHAUSTED", reason: "TOKEN_ALREADY_USED", domain: AuthDomain,
-		message: "the JWT was already used"}
-	errReplayFull = &apiError{code: http.StatusServiceUnavailable, status: "UNAVAILABLE", reason: "TOKEN_CACHE_FULL", domain: AuthDomain,
-		message: "too many unexpired tokens in use; retry later"}
-)
-
-// claimError is a store that does not comply with its token (400, Walrus's
-// FAILED_PRECONDITION).
-func claimError(reason, msg string) *apiError {
-	return &apiError{code: http.StatusBadRequest, status: "FAILED_PRECONDITION", reason: reason, domain: AuthDomain, message: msg}
-}
-
 // bearerToken returns the token of an Authorization: Bearer header.
 func bearerToken(r *http.Request) (string, error) {
 	h := r.Header.Values("Authorization")

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/walrus-go/walrus/internal/chain"
@@ -111,4 +112,40 @@ func writeError(w http.ResponseWriter, err error) int {
 		Details: []errorDetail{{Type: "ErrorInfo", Reason: ae.reason, Domain: domain}},
 	}})
 	return ae.code
+}
+
+// Errors of authenticated stores, with Walrus's reasons in its domain (AuthDomain): no
+// valid token 401, a used token 429, the replay cache full 503.
+var (
+	errNoToken = &apiError{code: http.StatusUnauthorized, status: "UNAUTHENTICATED", reason: "MISSING_TOKEN", domain: AuthDomain,
+		message: "this publisher requires a JWT in an Authorization: Bearer header"}
+	errBadToken = &apiError{code: http.StatusUnauthorized, status: "UNAUTHENTICATED", reason: "INVALID_TOKEN", domain: AuthDomain,
+		message: "the JWT is malformed"}
+	errBadSignature = &apiError{code: http.StatusUnauthorized, status: "UNAUTHENTICATED", reason: "INVALID_SIGNATURE", domain: AuthDomain,
+		message: "the signature on the JWT is invalid"}
+	errExpired = &apiError{code: http.StatusUnauthorized, status: "UNAUTHENTICATED", reason: "EXPIRED_SIGNATURE", domain: AuthDomain,
+		message: "the JWT has expired or is not valid yet"}
+	errTokenUsed = &apiError{code: http.StatusTooManyRequests, status: "RESOURCE_EXHAUSTED", reason: "TOKEN_ALREADY_USED", domain: AuthDomain,
+		message: "the JWT was already used"}
+	errReplayFull = &apiError{code: http.StatusServiceUnavailable, status: "UNAVAILABLE", reason: "TOKEN_CACHE_FULL", domain: AuthDomain,
+		message: "too many unexpired tokens in use; retry later"}
+)
+
+// claimError is a store that breaks its token's claims (400, Walrus's
+// FAILED_PRECONDITION).
+func claimError(reason, msg string) *apiError {
+	return &apiError{code: http.StatusBadRequest, status: "FAILED_PRECONDITION", reason: reason, domain: AuthDomain, message: msg}
+}
+
+// Errors of anonymous stores: from a web page 403, over a budget 429.
+var errBrowserStore = &apiError{code: http.StatusForbidden, status: "PERMISSION_DENIED", reason: "BROWSER_STORE_REFUSED",
+	message: "this publisher takes stores from web pages only with a token"}
+
+var errBudget = &apiError{code: http.StatusTooManyRequests, status: "RESOURCE_EXHAUSTED", reason: "ANONYMOUS_BUDGET_EXHAUSTED",
+	message: "this publisher's budget for anonymous stores is spent for now; retry later, or use a token"}
+
+// tooLarge is a body over the publisher's, the anonymous or the token's limit (413).
+func tooLarge(limit int64) *apiError {
+	return &apiError{code: http.StatusRequestEntityTooLarge, status: "OUT_OF_RANGE", reason: "BODY_TOO_LARGE",
+		message: fmt.Sprintf("the blob is larger than this publisher's limit of %d bytes", limit)}
 }

@@ -133,17 +133,6 @@ func (h *Handler) charge(client string, size int64, epochs uint32) (int64, error
 	return cost, nil
 }
 
-var errBrowserStore = &apiError{code: http.StatusForbidden, status: "PERMISSION_DENIED", reason: "BROWSER_STORE_REFUSED",
-	message: "this publisher takes no stores from web pages; it needs a token for them (--jwt-decode-secret)"}
-
-var errBudget = &apiError{code: http.StatusTooManyRequests, status: "RESOURCE_EXHAUSTED", reason: "ANONYMOUS_BUDGET_EXHAUSTED",
-	message: "this publisher's budget for anonymous stores is spent for now; retry later, or use a token"}
-
-func tooLarge(limit int64) *apiError {
-	return &apiError{code: http.StatusRequestEntityTooLarge, status: "OUT_OF_RANGE", reason: "BODY_TOO_LARGE",
-		message: fmt.Sprintf("the blob is larger than this publisher's limit of %d bytes", limit)}
-}
-
 // readBody reads a body into a buffer of the declared size when there is one.
 func readBody(r io.Reader, declared int64) ([]byte, error) {
 	if declared > 0 {
