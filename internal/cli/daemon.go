@@ -2,9 +2,11 @@ package cli
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -27,6 +29,18 @@ type daemonFlags struct {
 	maxStores     int
 	maxReads      int
 	defaultEpochs uint32
+	// Authentication of stores (Walrus's --jwt-* flags); no secret: anonymous stores.
+	jwtSecret      string
+	jwtAlgorithm   string
+	jwtExpiringSec int64
+	jwtCacheSize   int
+	// Limits of anonymous stores; 0 means the gateway's default.
+	anonMaxEpochs    uint32
+	anonMaxSizeKiB   int64
+	anonClientBudget int64 // MiB-epochs per hour
+	anonGlobalBudget int64 // MiB-epochs per hour
+	// Bytes of blob rows all reads hold at once, in MiB; 0 means the gateway's default.
+	readBufferMiB int64
 }
 
 func publisherCommand(ce *clientEnv) *cobra.Command {
@@ -60,9 +74,20 @@ func newDaemonCommand(ce *clientEnv, name, short string, publisher, aggregator b
 		fl.Int64Var(&f.maxBodyKiB, "max-body-size", gateway.DefaultMaxBodySize>>10, "largest blob accepted, in KiB")
 		fl.IntVar(&f.maxStores, "max-concurrent-requests", gateway.DefaultMaxConcurrentStores, "stores served at once; more get 429")
 		fl.Uint32Var(&f.defaultEpochs, "default-epochs", gateway.DefaultEpochs, "epochs a blob is stored for when the request does not say")
+		fl.StringVar(&f.jwtSecret, "jwt-decode-secret", "", "require a JWT signed with this HMAC secret (0x-prefixed hex, or the text itself) for every store, and allow stores from web pages")
+		fl.StringVar(&f.jwtAlgorithm, "jwt-algorithm", gateway.DefaultJWTAlgorithm, "signature algorithm of the JWTs: HS256, HS384 or HS512")
+		fl.Int64Var(&f.jwtExpiringSec, "jwt-expiring-sec", 0, "if positive, JWTs must carry iat and live at most this many seconds")
+		fl.IntVar(&f.jwtCacheSize, "jwt-cache-size", gateway.DefaultReplayCacheSize, "used JWT IDs remembered until they expire; when full, stores get 503")
+		fl.Uint32Var(&f.anonMaxEpochs, "anonymous-max-epochs", gateway.DefaultAnonymousMaxEpochs, "without --jwt-decode-secret: the most epochs one store may last")
+		fl.Int64Var(&f.anonMaxSizeKiB, "anonymous-max-size", 0, "without --jwt-decode-secret: the largest blob one store may hold, in KiB (0: --max-body-size)")
+		fl.Int64Var(&f.anonClientBudget, "anonymous-client-budget", gateway.DefaultAnonymousClientBudget>>20,
+			"without --jwt-decode-secret: MiB x epochs one client address may store per hour; more get 429")
+		fl.Int64Var(&f.anonGlobalBudget, "anonymous-global-budget", gateway.DefaultAnonymousGlobalBudget>>20,
+			"without --jwt-decode-secret: MiB x epochs all clients together may store per hour; more get 429")
 	}
 	if aggregator {
 		fl.IntVar(&f.maxReads, "max-concurrent-reads", gateway.DefaultMaxConcurrentReads, "reads served at once; more get 429")
+		fl.Int64Var(&f.readBufferMiB, "max-read-buffer", gateway.DefaultMaxReadBytes>>20, "MiB of blob data all reads hold at once; reads stream in windows of rows and wait for room")
 	}
 	return cmd
 }
@@ -71,8 +96,19 @@ func runDaemon(ce *clientEnv, f daemonFlags, publisher, aggregator bool) error {
 	if publisher && (f.maxBodyKiB <= 0 || f.maxStores <= 0 || f.defaultEpochs == 0) {
 		return usageError{errors.New("--max-body-size, --max-concurrent-requests and --default-epochs must be positive")}
 	}
-	if aggregator && f.maxReads <= 0 {
-		return usageError{errors.New("--max-concurrent-reads must be positive")}
+	if aggregator && (f.maxReads <= 0 || f.readBufferMiB < 0) {
+		return usageError{errors.New("--max-concurrent-reads must be positive and --max-read-buffer not negative")}
+	}
+	if f.jwtExpiringSec < 0 || f.jwtCacheSize < 0 || f.anonMaxSizeKiB < 0 || f.anonClientBudget < 0 || f.anonGlobalBudget < 0 {
+		return usageError{errors.New("--jwt-expiring-sec, --jwt-cache-size and the --anonymous-* limits must not be negative")}
+	}
+	var auth *gateway.AuthConfig
+	if f.jwtSecret != "" {
+		secret, err := parseSecret(f.jwtSecret)
+		if err != nil {
+			return usageError{err}
+		}
+		auth = &gateway.AuthConfig{Secret: secret, Algorithm: f.jwtAlgorithm, ExpiringSec: f.jwtExpiringSec, ReplayCacheSize: f.jwtCacheSize}
 	}
 	s, err := ce.connect(ce.ctx, publisher)
 	if err != nil {
@@ -83,10 +119,16 @@ func runDaemon(ce *clientEnv, f daemonFlags, publisher, aggregator bool) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	log := ce.logger()
 	h, err := gateway.New(gateway.Config{
-		Blobs: s.client, Publisher: publisher, Aggregator: aggregator,
+		Blobs: gateway.SDK{Client: s.client}, Publisher: publisher, Aggregator: aggregator,
 		MaxBodySize: f.maxBodyKiB << 10, MaxConcurrentStores: f.maxStores, MaxConcurrentReads: f.maxReads,
 		DefaultEpochs: f.defaultEpochs, Logger: log, Registerer: reg,
-		Health: func(ctx context.Context) error { _, err := s.chain.System(ctx); return err },
+		Auth: auth,
+		Anonymous: gateway.AnonymousLimits{
+			MaxEpochs: f.anonMaxEpochs, MaxSize: f.anonMaxSizeKiB << 10,
+			ClientBudget: f.anonClientBudget << 20, GlobalBudget: f.anonGlobalBudget << 20,
+		},
+		MaxReadBytes: f.readBufferMiB << 20,
+		Health:       func(ctx context.Context) error { _, err := s.chain.System(ctx); return err },
 	})
 	if err != nil {
 		return err
@@ -107,6 +149,19 @@ func runDaemon(ce *clientEnv, f daemonFlags, publisher, aggregator bool) error {
 		fmt.Fprintf(ce.stderr, "walrus: serving metrics on http://%s/metrics\n", ml.Addr())
 	}
 	return gateway.Serve(ce.ctx, l, h, ml, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+}
+
+// parseSecret parses --jwt-decode-secret: 0x-prefixed hex, or the text itself (as
+// Walrus reads it).
+func parseSecret(s string) ([]byte, error) {
+	if h, ok := strings.CutPrefix(s, "0x"); ok {
+		b, err := hex.DecodeString(h)
+		if err != nil {
+			return nil, fmt.Errorf("--jwt-decode-secret: invalid hex after 0x: %w", err)
+		}
+		return b, nil
+	}
+	return []byte(s), nil
 }
 
 func daemonKind(publisher, aggregator bool) string {

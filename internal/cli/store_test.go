@@ -3,6 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -380,7 +383,48 @@ func TestCLIDaemon(t *testing.T) {
 	if !bytes.Contains(body, []byte(`walrus_gateway_requests_total{code="200",route="store"} 1`)) {
 		t.Fatalf("metrics: %s", body)
 	}
+
+	// A publisher with --jwt-decode-secret stores only with a valid, unused token.
+	var stderr2 syncBuffer
+	done2 := make(chan int, 1)
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	go func() {
+		done2 <- Main(ctx, []string{"--config", n.config, "publisher", "--bind-address", "127.0.0.1:0", "--metrics-address", "off",
+			"--jwt-decode-secret", fmt.Sprintf("0x%x", secret)}, strings.NewReader(""), io.Discard, &stderr2)
+	}()
+	apiRe := regexp.MustCompile(`API on (http://[0-9.:]+)\n`)
+	m = nil
+	for m == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("publisher did not start: %q", stderr2.String())
+		}
+		time.Sleep(5 * time.Millisecond) // polling the daemon's output, not synchronization
+		m = apiRe.FindStringSubmatch(stderr2.String())
+	}
+	authPut := func(tok string) int {
+		req, _ := http.NewRequest(http.MethodPut, m[1]+"/v1/blobs?epochs=1", bytes.NewReader([]byte("with a token")))
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	tok := hs256(secret, fmt.Sprintf(`{"exp":%d,"jti":"cli-test","max_epochs":1}`, time.Now().Add(time.Hour).Unix()))
+	if code := authPut(""); code != 401 {
+		t.Fatalf("PUT without a token: %d", code)
+	}
+	if code := authPut(tok); code != 200 {
+		t.Fatalf("PUT with a token: %d", code)
+	}
+	if code := authPut(tok); code != 429 {
+		t.Fatalf("PUT with a used token: %d", code)
+	}
 	cancel()
+	<-done2
 	select {
 	case code := <-done:
 		if code != 0 {
@@ -402,4 +446,13 @@ func TestParseSize(t *testing.T) {
 			t.Errorf("parseSize(%q) accepted", in)
 		}
 	}
+}
+
+// hs256 returns a JWT of claims signed with HS256.
+func hs256(secret []byte, claims string) string {
+	enc := base64.RawURLEncoding
+	signed := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc.EncodeToString([]byte(claims))
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(signed))
+	return signed + "." + enc.EncodeToString(mac.Sum(nil))
 }

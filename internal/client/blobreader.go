@@ -42,6 +42,7 @@ type BlobReader struct {
 	slivers   int64
 	recovered int64
 	fellBack  bool
+	closed    bool
 }
 
 // BlobReaderStats describe the work of a BlobReader so far.
@@ -103,6 +104,23 @@ func (c *Client) OpenBlob(ctx context.Context, id redstuff.BlobID, opts ReadOpti
 // Size returns the length of the blob.
 func (r *BlobReader) Size() int64 { return r.size }
 
+// RowSize returns the length of a row (a primary sliver): reads fetch whole rows, so a
+// range of n bytes holds up to n+2*RowSize()-2 bytes of the blob in memory. It is 0 when
+// the reader holds the whole blob (ConsistencyStrict).
+func (r *BlobReader) RowSize() int64 {
+	if r.full != nil {
+		return 0
+	}
+	return r.rowLen
+}
+
+// Close drops the rows (or the whole blob) the reader holds; reads after Close fail with
+// ErrReaderClosed. Close is idempotent and always returns nil.
+func (r *BlobReader) Close() error {
+	r.closed, r.rows, r.full = true, nil, nil
+	return nil
+}
+
 // Stats returns what the reader has done so far.
 func (r *BlobReader) Stats() BlobReaderStats {
 	return BlobReaderStats{HTTPRequests: r.requests.Load(), Slivers: r.slivers, Recovered: r.recovered, FellBack: r.fellBack}
@@ -138,6 +156,9 @@ func (r *BlobReader) Seek(offset int64, whence int) (int64, error) {
 // ReadAt implements io.ReaderAt: it reads len(p) bytes at off, or up to the end of the
 // blob with io.EOF.
 func (r *BlobReader) ReadAt(p []byte, off int64) (int, error) {
+	if r.closed {
+		return 0, ErrReaderClosed
+	}
 	if off < 0 {
 		return 0, fmt.Errorf("client: read at %d: negative offset", off)
 	}
@@ -167,10 +188,16 @@ func (r *BlobReader) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // Prefetch fetches, in parallel, the slivers holding bytes [off, off+n) (clipped to the
-// blob), so that the reads of that range that follow need no request. A caller that knows
-// the range it will read sequentially (an HTTP Range request) calls it first; otherwise
-// each read fetches the rows it lacks when it needs them.
+// blob), so that the reads of that range that follow need no request. The rows held for
+// earlier ranges are dropped first. A caller that knows the range it will read
+// sequentially (an HTTP Range request) calls it first; otherwise each read fetches the
+// rows it lacks when it needs them. When a row can be neither fetched nor rebuilt, the
+// reader reads the whole blob instead, unless it is larger than ReadOptions.MaxWholeRead
+// (then the error wraps ErrUnavailable).
 func (r *BlobReader) Prefetch(off, n int64) error {
+	if r.closed {
+		return ErrReaderClosed
+	}
 	if off < 0 || n <= 0 || off >= r.size || r.full != nil {
 		return nil
 	}
@@ -179,10 +206,19 @@ func (r *BlobReader) Prefetch(off, n int64) error {
 		if r.ctx.Err() != nil {
 			return r.ctx.Err()
 		}
+		if !r.mayReadWhole() {
+			return fmt.Errorf("%w: blob %s: bytes [%d, %d): %w", ErrUnavailable, r.id, off, off+n, err)
+		}
 		r.c.log.Info("client: range read falls back to a whole read", "blob", r.id, "err", err)
 		return r.readAll()
 	}
 	return nil
+}
+
+// mayReadWhole reports whether ReadOptions.MaxWholeRead lets the reader fall back to a
+// whole read.
+func (r *BlobReader) mayReadWhole() bool {
+	return r.opts.MaxWholeRead <= 0 || r.size <= r.opts.MaxWholeRead
 }
 
 // readAll reads the whole blob, as Read does, for the rest of the reader's life.
@@ -215,6 +251,8 @@ func (r *BlobReader) fetchRows(off, n int64) error {
 			rows[i] = d
 		}
 	}
+	// Rows outside the range are not needed any more: let them go before fetching.
+	r.rows = rows
 	slivers := make([]*redstuff.Sliver, len(todo))
 	errs := make([]error, len(todo))
 	sem := make(chan struct{}, max(r.c.cfg.MaxConcurrentSliverReads, 1))
@@ -262,7 +300,7 @@ func (r *BlobReader) fetchRows(off, n int64) error {
 		rows[row] = slivers[j].Data
 		r.slivers++
 	}
-	if len(failed) > maxRecoveredRows {
+	if len(failed) > maxRecoveredRows && r.mayReadWhole() {
 		return errors.Join(failures...)
 	}
 	for _, row := range failed {
@@ -278,7 +316,8 @@ func (r *BlobReader) fetchRows(off, n int64) error {
 }
 
 // maxRecoveredRows bounds the rows one read rebuilds from recovery symbols (each costs a
-// request to every node); beyond it a whole read is cheaper.
+// request to every node); beyond it a whole read is cheaper, unless MaxWholeRead forbids
+// one: then every row is rebuilt.
 const maxRecoveredRows = 4
 
 // recoverRow rebuilds primary sliver row from recovery symbols: every member is asked for

@@ -156,4 +156,17 @@ func TestBlobReader(t *testing.T) {
 	if !br.Stats().FellBack {
 		t.Fatal("the read did not fall back with two nodes down")
 	}
+	// Unless the blob is larger than MaxWholeRead: then the read fails instead of holding
+	// the whole blob.
+	br, err = c.OpenBlob(ctx, id, client.ReadOptions{MaxWholeRead: int64(len(data)) - 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := br.ReadAt(p, 10); !errors.Is(err, client.ErrUnavailable) || br.Stats().FellBack {
+		t.Fatalf("ReadAt with two nodes down and MaxWholeRead under the size: %v, fell back %v", err, br.Stats().FellBack)
+	}
+	br.Close()
+	if _, err := br.ReadAt(p, 0); !errors.Is(err, client.ErrReaderClosed) {
+		t.Fatalf("ReadAt after Close: %v", err)
+	}
 }

@@ -27,4 +27,9 @@ var (
 	// ErrCostOverflow: at the chain's prices the cost of the operation does not fit in a
 	// uint64 of FROST (no wallet could pay it).
 	ErrCostOverflow = errors.New("client: cost overflows")
+	// ErrInvalidOptions: options that contradict each other (StoreOptions.Share with
+	// StoreOptions.SendTo).
+	ErrInvalidOptions = errors.New("client: invalid options")
+	// ErrReaderClosed: a BlobReader was used after Close.
+	ErrReaderClosed = errors.New("client: blob reader closed")
 )

@@ -21,6 +21,12 @@ type ReadOptions struct {
 	// Progress, if not nil, is called as the read advances (never concurrently with
 	// itself).
 	Progress func(Progress)
+	// MaxWholeRead bounds the size of a blob that a BlobReader reads whole when a part of
+	// it cannot be fetched from its primary slivers; for a larger blob it rebuilds every
+	// missing row from recovery symbols instead, and if that fails the read fails with
+	// ErrUnavailable, so that a reader never holds more than the rows it was asked for.
+	// 0 means no bound. Read ignores it.
+	MaxWholeRead int64
 }
 
 // ReadStats describe the work of one read.

@@ -40,6 +40,8 @@ type NewlyCreated struct {
 	ResourceOperation ResourceOperation `json:"resourceOperation"`
 	// Cost is what the store paid for storage and writing, in FROST (without fees).
 	Cost uint64 `json:"cost"`
+	// SharedBlobObject is the object ID of the blob once shared (StoreOptions.Share).
+	SharedBlobObject string `json:"sharedBlobObject,omitempty"`
 }
 
 // AlreadyCertified: the blob is certified until at least the requested end epoch, by the

@@ -29,6 +29,13 @@ type StoreOptions struct {
 	Force bool
 	// DryRun only encodes the blob and computes the cost; nothing is sent.
 	DryRun bool
+	// SendTo, if not the zero address, receives the newly created Blob object once it is
+	// certified (Walrus's send_object_to); an already certified blob is not sent. Not
+	// with Share.
+	SendTo chain.Address
+	// Share makes the newly created Blob object shared once it is certified (Walrus's
+	// share), with no funds: anyone may then fund and extend it. Not with SendTo.
+	Share bool
 	// Progress, if not nil, is called as the store advances, from the calling goroutine
 	// or from upload goroutines (never concurrently with itself).
 	Progress func(Progress)
@@ -99,6 +106,9 @@ func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*St
 
 func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions) (*StoreResult, error) {
 	prog := newProgress(opts.Progress)
+	if opts.Share && opts.SendTo != (chain.Address{}) {
+		return nil, fmt.Errorf("%w: a blob object is either shared or sent to an address, not both", ErrInvalidOptions)
+	}
 	if c.cfg.Signer == nil && !opts.DryRun {
 		return nil, ErrNoWallet
 	}
@@ -215,8 +225,21 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions) (*St
 	if err != nil {
 		return nil, fmt.Errorf("client: reading the certified blob object: %w", err)
 	}
-	prog.report("done", 0, 0)
 	res.NewlyCreated = &NewlyCreated{BlobObject: NewBlobObject(b), Cost: cost}
+	switch {
+	case opts.Share:
+		if _, err := c.chain.Submit(ctx, c.cfg.Signer, &chain.ShareBlob{Blob: blobObj}); err != nil {
+			return nil, fmt.Errorf("client: blob %s is stored as object %s, but sharing it failed: %w", b.BlobID, blobObj, err)
+		}
+		st.Transactions++
+		res.NewlyCreated.SharedBlobObject = blobObj.String()
+	case opts.SendTo != (chain.Address{}):
+		if _, err := c.chain.Submit(ctx, c.cfg.Signer, &chain.TransferObject{Object: blobObj, To: opts.SendTo}); err != nil {
+			return nil, fmt.Errorf("client: blob %s is stored as object %s, but sending it to %s failed: %w", b.BlobID, blobObj, opts.SendTo, err)
+		}
+		st.Transactions++
+	}
+	prog.report("done", 0, 0)
 	switch {
 	case plan.registration != nil:
 		res.NewlyCreated.ResourceOperation.ReuseRegistration = &ReuseResource{EncodedLength: encLen}

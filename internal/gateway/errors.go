@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/walrus-go/walrus/internal/chain"
@@ -18,6 +19,7 @@ type apiError struct {
 	status  string
 	reason  string
 	message string
+	domain  string // "" means Domain
 }
 
 func (e *apiError) Error() string { return e.message }
@@ -27,10 +29,12 @@ func badRequest(reason, msg string) *apiError {
 }
 
 var (
-	errNotFoundPath = &apiError{http.StatusNotFound, "NOT_FOUND", "NOT_FOUND", "no such endpoint"}
-	errMethod       = &apiError{http.StatusMethodNotAllowed, "FAILED_PRECONDITION", "METHOD_NOT_ALLOWED", "method not allowed"}
-	errTooMany      = &apiError{http.StatusTooManyRequests, "RESOURCE_EXHAUSTED", "TOO_MANY_REQUESTS", "too many requests in flight; retry later"}
-	errInternal     = &apiError{http.StatusInternalServerError, "INTERNAL", "INTERNAL", "internal error"}
+	errNotFoundPath = &apiError{code: http.StatusNotFound, status: "NOT_FOUND", reason: "NOT_FOUND", message: "no such endpoint"}
+	errMethod       = &apiError{code: http.StatusMethodNotAllowed, status: "FAILED_PRECONDITION", reason: "METHOD_NOT_ALLOWED", message: "method not allowed"}
+	errTooMany      = &apiError{code: http.StatusTooManyRequests, status: "RESOURCE_EXHAUSTED", reason: "TOO_MANY_REQUESTS", message: "too many requests in flight; retry later"}
+	errReadBusy     = &apiError{code: http.StatusTooManyRequests, status: "RESOURCE_EXHAUSTED", reason: "TOO_MANY_REQUESTS", message: "the aggregator's read buffer is full; retry later"}
+	errRowTooLarge  = &apiError{code: http.StatusServiceUnavailable, status: "UNAVAILABLE", reason: "READ_BUFFER_TOO_SMALL", message: "the blob's rows are larger than the aggregator's read buffer"}
+	errInternal     = &apiError{code: http.StatusInternalServerError, status: "INTERNAL", reason: "INTERNAL", message: "internal error"}
 )
 
 // errorTable maps SDK and chain errors to answers, first match wins. Messages of
@@ -49,6 +53,7 @@ var errorTable = []struct {
 	{client.ErrInvalidEpochs, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_EPOCHS"},
 	{chain.ErrInvalidEpochs, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_EPOCHS"},
 	{client.ErrTooLarge, http.StatusRequestEntityTooLarge, "OUT_OF_RANGE", "BLOB_TOO_LARGE"},
+	{client.ErrInvalidOptions, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_ARGUMENT"},
 	{client.ErrUnavailable, http.StatusServiceUnavailable, "UNAVAILABLE", "BLOB_UNAVAILABLE"},
 	{client.ErrNoQuorum, http.StatusServiceUnavailable, "UNAVAILABLE", "NOT_ENOUGH_CONFIRMATIONS"},
 	{chain.ErrInsufficientFunds, http.StatusServiceUnavailable, "UNAVAILABLE", "INSUFFICIENT_FUNDS"},
@@ -95,9 +100,52 @@ func writeError(w http.ResponseWriter, err error) int {
 	for _, k := range []string{"Content-Range", "ETag", "Cache-Control", "Last-Modified"} {
 		h.Del(k)
 	}
+	domain := ae.domain
+	if domain == "" {
+		domain = Domain
+	}
+	if ae.code == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", "Bearer")
+	}
 	writeJSON(w, ae.code, errorBody{Error: errorStatus{
 		Code: ae.code, Status: ae.status, Message: ae.message,
-		Details: []errorDetail{{Type: "ErrorInfo", Reason: ae.reason, Domain: Domain}},
+		Details: []errorDetail{{Type: "ErrorInfo", Reason: ae.reason, Domain: domain}},
 	}})
 	return ae.code
+}
+
+// Errors of authenticated stores, with Walrus's reasons in its domain (AuthDomain): no
+// valid token 401, a used token 429, the replay cache full 503.
+var (
+	errNoToken = &apiError{code: http.StatusUnauthorized, status: "UNAUTHENTICATED", reason: "MISSING_TOKEN", domain: AuthDomain,
+		message: "this publisher requires a JWT in an Authorization: Bearer header"}
+	errBadToken = &apiError{code: http.StatusUnauthorized, status: "UNAUTHENTICATED", reason: "INVALID_TOKEN", domain: AuthDomain,
+		message: "the JWT is malformed"}
+	errBadSignature = &apiError{code: http.StatusUnauthorized, status: "UNAUTHENTICATED", reason: "INVALID_SIGNATURE", domain: AuthDomain,
+		message: "the signature on the JWT is invalid"}
+	errExpired = &apiError{code: http.StatusUnauthorized, status: "UNAUTHENTICATED", reason: "EXPIRED_SIGNATURE", domain: AuthDomain,
+		message: "the JWT has expired or is not valid yet"}
+	errTokenUsed = &apiError{code: http.StatusTooManyRequests, status: "RESOURCE_EXHAUSTED", reason: "TOKEN_ALREADY_USED", domain: AuthDomain,
+		message: "the JWT was already used"}
+	errReplayFull = &apiError{code: http.StatusServiceUnavailable, status: "UNAVAILABLE", reason: "TOKEN_CACHE_FULL", domain: AuthDomain,
+		message: "too many unexpired tokens in use; retry later"}
+)
+
+// claimError is a store that breaks its token's claims (400, Walrus's
+// FAILED_PRECONDITION).
+func claimError(reason, msg string) *apiError {
+	return &apiError{code: http.StatusBadRequest, status: "FAILED_PRECONDITION", reason: reason, domain: AuthDomain, message: msg}
+}
+
+// Errors of anonymous stores: from a web page 403, over a budget 429.
+var errBrowserStore = &apiError{code: http.StatusForbidden, status: "PERMISSION_DENIED", reason: "BROWSER_STORE_REFUSED",
+	message: "this publisher takes stores from web pages only with a token"}
+
+var errBudget = &apiError{code: http.StatusTooManyRequests, status: "RESOURCE_EXHAUSTED", reason: "ANONYMOUS_BUDGET_EXHAUSTED",
+	message: "this publisher's budget for anonymous stores is spent for now; retry later, or use a token"}
+
+// tooLarge is a body over the publisher's, the anonymous or the token's limit (413).
+func tooLarge(limit int64) *apiError {
+	return &apiError{code: http.StatusRequestEntityTooLarge, status: "OUT_OF_RANGE", reason: "BODY_TOO_LARGE",
+		message: fmt.Sprintf("the blob is larger than this publisher's limit of %d bytes", limit)}
 }

@@ -5,6 +5,7 @@
 // # Endpoints
 //
 //	PUT  /v1/blobs?epochs=N&permanent=true|deletable=true&force=true   (publisher)
+//	          &send_object_to=0x…&share=true&reuse_resources=true&encoding_type=RS2
 //	     body: the blob; answer: {"newlyCreated": ...} or {"alreadyCertified": ...}
 //	GET  /v1/blobs/{blobId}                  (aggregator) the blob; Range, ETag, If-None-Match
 //	GET  /v1/blobs/by-object-id/{objectId}   (aggregator) the blob of a Blob object; its
@@ -12,16 +13,50 @@
 //	GET  /status                             {"status": "ok", ...}
 //	GET  /v1/api                             the OpenAPI 3 document (YAML)
 //
-// A request with a Range header is served from the primary slivers that hold the range
-// (client.BlobReader), not from a whole read; when one of them cannot be had, from a whole
-// read after all. HEAD fetches only the metadata.
+// Every store parameter is honoured or refused with 400: unknown and repeated
+// parameters, reuse_resources=false (owned resources are always reused), an encoding
+// other than RS2 (also named RedStuff), and share with send_object_to. send_object_to
+// sends the new Blob object to that address, share makes it shared; an already certified
+// blob creates no object and sends nothing. A wrong method on a known path gets 405 with
+// an Allow header (empty when the route is not served: a publisher does not read, an
+// aggregator does not store); an unknown path 404.
+//
+// # Who may store
+//
+// With Config.Auth (Walrus's authenticated publisher, --jwt-decode-secret) every store
+// needs an Authorization: Bearer JWT signed with the shared HMAC secret: exp and jti are
+// required, the token is single-use (its jti is remembered until it expires, in a
+// bounded cache), and the store must comply with its epochs, max_epochs, size, max_size
+// and send_object_to claims. Only then may web pages of other origins store (CORS allows
+// PUT and the Authorization header).
+//
+// Without it stores are anonymous, and what they may spend is bounded (Config.Anonymous):
+// per store, epochs and size; per Window, the byte-epochs ((size + StoreOverhead) ×
+// epochs) of each client address and of all clients together, as token buckets. Over a
+// per-store cap a store gets 400 or 413, over a budget 429, before anything is spent.
+// Browsers are not allowed to PUT cross-origin, and an anonymous PUT that carries an
+// Origin header (as every PUT a browser sends does) gets 403, so a web page the operator
+// visits cannot spend the publisher's wallet, not even through DNS rebinding.
+//
+// # Reads
+//
+// Every read streams: the blob is opened (its metadata), then read one window of whole
+// rows (primary slivers, client.BlobReader) at a time, each verified before its bytes
+// are sent. The rows all reads hold at once are bounded by Config.MaxReadBytes: a read
+// reserves its window (Config.ReadWindow, or the blob if smaller) before fetching, waits
+// at most Config.MaxReadWait for it and otherwise gets 429. HEAD fetches only the
+// metadata and reserves nothing. A failure before the first byte is answered with its
+// status; after it, the body is cut short.
 //
 // Reads answer with X-Content-Type-Options: nosniff, Cache-Control: public,
-// max-age=86400, stale-while-revalidate=3600 and ETag = the quoted blob ID. Errors are
-// JSON envelopes {"error": {"code", "status", "message", "details": [{"@type":
-// "ErrorInfo", "reason", "domain"}]}} with the status codes of one table (errors.go):
-// 400 for bad input, 404 BLOB_NOT_FOUND, 413 for a body over the limit, 429 when the
-// concurrency limit is reached, 503 BLOB_UNAVAILABLE and for transient failures.
+// max-age=86400, stale-while-revalidate=3600 and ETag = the quoted blob ID, and may be
+// read by pages of any origin. Errors are JSON envelopes {"error": {"code", "status",
+// "message", "details": [{"@type": "ErrorInfo", "reason", "domain"}]}} with the status
+// codes of one table (errors.go): 400 for bad input and stores that break their token's
+// claims, 401 without a valid token, 403 for an anonymous store from a web page, 404
+// BLOB_NOT_FOUND, 405, 413 for a body over the
+// limit, 429 when a concurrency limit, the read buffer or an anonymous budget is
+// exhausted and for a reused token, 503 BLOB_UNAVAILABLE and for transient failures.
 //
 // # Limits
 //
@@ -32,8 +67,8 @@
 // # Metrics
 //
 // With Config.Registerer set, the handler registers Prometheus metrics (requests by route
-// and status, durations, bytes stored and read, requests in flight); serving them, on a
-// separate listener, is the caller's job.
+// and status, durations, bytes stored and read, requests in flight, read buffer bytes
+// reserved); serving them, on a separate listener, is the caller's job.
 //
 // Serve runs a Handler (and a metrics handler) on listeners until a context ends, then
 // shuts down cleanly.
@@ -43,29 +78,63 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/client"
 	"github.com/walrus-go/walrus/internal/redstuff"
 )
 
-// Blobs is what the gateway needs of the SDK; *client.Client implements it.
+// Blobs is what the gateway needs of the SDK; SDK adapts a *client.Client to it.
 type Blobs interface {
+	// Store stores a blob (client.Client.Store).
 	Store(ctx context.Context, data []byte, opts client.StoreOptions) (*client.StoreResult, error)
-	Read(ctx context.Context, id redstuff.BlobID, opts client.ReadOptions) ([]byte, error)
+	// Open opens a certified blob for reading in parts (client.Client.OpenBlob).
+	Open(ctx context.Context, id redstuff.BlobID, opts client.ReadOptions) (Stream, error)
+	// BlobObject returns a Blob object (client.Client.BlobObject).
 	BlobObject(ctx context.Context, id chain.ObjectID) (*chain.Blob, error)
+}
+
+// Stream is an open blob, read by one goroutine at a time; *client.BlobReader implements
+// it. The gateway reads it in windows of whole rows: Prefetch(off, n) fetches the rows
+// holding [off, off+n) and drops those an earlier call held, so that a stream holds at
+// most the rows of its last Prefetch (or of its last ReadAt outside them); ReadAt within
+// them needs no fetch. Close drops everything.
+type Stream interface {
+	io.ReaderAt
+	Size() int64
+	// RowSize is the length of a row; 0 means the stream holds the whole blob.
+	RowSize() int64
+	Prefetch(off, n int64) error
+	Close() error
+}
+
+// SDK adapts a *client.Client to Blobs.
+type SDK struct{ *client.Client }
+
+// Open implements Blobs.
+func (s SDK) Open(ctx context.Context, id redstuff.BlobID, opts client.ReadOptions) (Stream, error) {
+	br, err := s.OpenBlob(ctx, id, opts)
+	if err != nil {
+		return nil, err
+	}
+	return br, nil
 }
 
 // Defaults of Config.
@@ -74,12 +143,54 @@ const (
 	DefaultMaxConcurrentStores = 8
 	DefaultMaxConcurrentReads  = 256
 	DefaultEpochs              = 1
+	// DefaultMaxReadBytes bounds the blob bytes all reads hold at once.
+	DefaultMaxReadBytes = 1 << 30
+	// DefaultReadWindow is the bytes one read fetches ahead (rounded to whole rows).
+	DefaultReadWindow = 16 << 20
+	// DefaultMaxReadWait is how long a read waits for its share of MaxReadBytes.
+	DefaultMaxReadWait = 10 * time.Second
+)
+
+// Defaults of AnonymousLimits.
+const (
+	DefaultAnonymousMaxEpochs    = 10
+	DefaultAnonymousWindow       = time.Hour
+	DefaultAnonymousClientBudget = 1 << 30  // byte-epochs per window: 100 blobs of 10 MiB for 1 epoch
+	DefaultAnonymousGlobalBudget = 10 << 30 // byte-epochs per window, all clients together
+	DefaultAnonymousMaxClients   = 10_000
+	// StoreOverhead is added to the size of every anonymous store when charging the
+	// budgets, for its fixed costs (metadata, transactions): small blobs are not free.
+	StoreOverhead = 64 << 10
 )
 
 // DefaultAllowedHeaders are the blob attributes served as response headers on reads by
 // object ID (Walrus's default list, without authorization).
 var DefaultAllowedHeaders = []string{
 	"content-type", "content-encoding", "content-disposition", "content-language", "content-location", "link",
+}
+
+// AnonymousLimits bound what stores without authentication (Config.Auth nil) may spend.
+// A store is charged (size + StoreOverhead) × epochs "byte-epochs" against a budget of the
+// client (its IP address, or the /64 of an IPv6 address; forwarded headers are not
+// trusted) and a global one, both refilled continuously over Window; a store either
+// budget cannot pay gets 429 before anything is spent, and a store that fails with a
+// client error (4xx) is refunded. The zero value gives the documented defaults.
+type AnonymousLimits struct {
+	// MaxEpochs bounds the epochs of one store (400 beyond); 0 means
+	// DefaultAnonymousMaxEpochs.
+	MaxEpochs uint32
+	// MaxSize bounds the size of one blob (413 beyond); 0 means Config.MaxBodySize.
+	MaxSize int64
+	// Window is the time in which the budgets refill; 0 means DefaultAnonymousWindow.
+	Window time.Duration
+	// ClientBudget and GlobalBudget are the byte-epochs one client and all clients
+	// together may store per Window; defaults DefaultAnonymousClientBudget and
+	// DefaultAnonymousGlobalBudget.
+	ClientBudget, GlobalBudget int64
+	// MaxClients bounds the clients whose budgets are remembered at once (a client's
+	// budget is forgotten once full again); when all are in use, new clients get 429.
+	// 0 means DefaultAnonymousMaxClients.
+	MaxClients int
 }
 
 // Config configures a Handler. Blobs and at least one of Publisher and Aggregator are
@@ -97,12 +208,30 @@ type Config struct {
 	// DefaultEpochs is the storage duration of a PUT without ?epochs; 0 means
 	// DefaultEpochs.
 	DefaultEpochs uint32
+	// Auth, if set, requires a JWT for every store (Walrus's authenticated publisher)
+	// and allows PUT from web pages of any origin (CORS). Without it stores are
+	// anonymous, bounded by Anonymous, and browsers refuse cross-origin PUT.
+	Auth *AuthConfig
+	// Anonymous bounds anonymous stores; ignored with Auth.
+	Anonymous AnonymousLimits
+	// MaxReadBytes bounds the blob bytes that reads hold in memory at once, over all
+	// requests; 0 means DefaultMaxReadBytes. A read reserves its window (ReadWindow, or
+	// the whole blob if smaller) before fetching anything.
+	MaxReadBytes int64
+	// ReadWindow is how much of a blob a read fetches at once, rounded down to whole
+	// rows (at least one); 0 means DefaultReadWindow.
+	ReadWindow int64
+	// MaxReadWait bounds how long a read waits for its window before answering 429; 0
+	// means DefaultMaxReadWait, negative means not at all.
+	MaxReadWait time.Duration
 	// AllowedHeaders are the attribute keys (case-insensitive) served as headers on reads
 	// by object ID; nil means DefaultAllowedHeaders.
 	AllowedHeaders []string
 	// Health, if set, is checked by GET /status (503 when it fails), for example that the
 	// chain answers.
 	Health func(ctx context.Context) error
+	// Now is the clock of token expiry and anonymous budgets; nil means time.Now.
+	Now func() time.Time
 	// Logger receives request failures; nil discards them.
 	Logger *slog.Logger
 	// Registerer receives the handler's Prometheus metrics; nil means no metrics.
@@ -111,6 +240,7 @@ type Config struct {
 
 // Validate checks the configuration and names the first bad field.
 func (c Config) Validate() error {
+	a := c.Anonymous
 	switch {
 	case c.Blobs == nil:
 		return errors.New("gateway: Config.Blobs is required")
@@ -120,19 +250,32 @@ func (c Config) Validate() error {
 		return errors.New("gateway: Config.MaxBodySize is negative")
 	case c.MaxConcurrentStores < 0 || c.MaxConcurrentReads < 0:
 		return errors.New("gateway: Config.MaxConcurrentStores or MaxConcurrentReads is negative")
+	case c.MaxReadBytes < 0 || c.ReadWindow < 0:
+		return errors.New("gateway: Config.MaxReadBytes or ReadWindow is negative")
+	case a.MaxSize < 0 || a.Window < 0 || a.ClientBudget < 0 || a.GlobalBudget < 0 || a.MaxClients < 0:
+		return errors.New("gateway: a field of Config.Anonymous is negative")
+	}
+	if c.Auth != nil {
+		auth := *c.Auth
+		return auth.validate()
 	}
 	return nil
 }
 
 // Handler serves the publisher and aggregator API.
 type Handler struct {
-	cfg     Config
-	log     *slog.Logger
-	stores  chan struct{}
-	reads   chan struct{}
-	allowed map[string]bool
-	mux     *http.ServeMux
-	metrics *metrics
+	cfg       Config
+	log       *slog.Logger
+	now       func() time.Time
+	stores    chan struct{}
+	reads     chan struct{}
+	readBytes *semaphore.Weighted
+	allowed   map[string]bool
+	mux       *http.ServeMux
+	metrics   *metrics
+	auth      *AuthConfig  // nil: anonymous stores
+	replay    *replayCache // with auth
+	budget    *budget      // without auth
 }
 
 // New returns a Handler.
@@ -152,16 +295,58 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.DefaultEpochs == 0 {
 		cfg.DefaultEpochs = DefaultEpochs
 	}
+	if cfg.MaxReadBytes == 0 {
+		cfg.MaxReadBytes = DefaultMaxReadBytes
+	}
+	if cfg.ReadWindow == 0 {
+		cfg.ReadWindow = DefaultReadWindow
+	}
+	if cfg.MaxReadWait == 0 {
+		cfg.MaxReadWait = DefaultMaxReadWait
+	}
+	a := &cfg.Anonymous
+	if a.MaxEpochs == 0 {
+		a.MaxEpochs = DefaultAnonymousMaxEpochs
+	}
+	if a.MaxSize == 0 || a.MaxSize > cfg.MaxBodySize {
+		a.MaxSize = cfg.MaxBodySize
+	}
+	if a.Window == 0 {
+		a.Window = DefaultAnonymousWindow
+	}
+	if a.ClientBudget == 0 {
+		a.ClientBudget = DefaultAnonymousClientBudget
+	}
+	if a.GlobalBudget == 0 {
+		a.GlobalBudget = DefaultAnonymousGlobalBudget
+	}
+	if a.MaxClients == 0 {
+		a.MaxClients = DefaultAnonymousMaxClients
+	}
 	if cfg.AllowedHeaders == nil {
 		cfg.AllowedHeaders = DefaultAllowedHeaders
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	h := &Handler{
-		cfg: cfg, log: cfg.Logger,
+		cfg: cfg, log: cfg.Logger, now: cfg.Now,
 		stores: make(chan struct{}, cfg.MaxConcurrentStores), reads: make(chan struct{}, cfg.MaxConcurrentReads),
-		allowed: make(map[string]bool), mux: http.NewServeMux(),
+		readBytes: semaphore.NewWeighted(cfg.MaxReadBytes),
+		allowed:   make(map[string]bool), mux: http.NewServeMux(),
+	}
+	if cfg.Auth != nil {
+		auth := *cfg.Auth
+		if err := auth.validate(); err != nil {
+			return nil, err
+		}
+		auth.Secret = bytes.Clone(auth.Secret)
+		h.auth, h.replay = &auth, newReplayCache(auth.ReplayCacheSize)
+	} else {
+		h.budget = newBudget(a.Window, a.GlobalBudget, a.ClientBudget, a.MaxClients)
 	}
 	for _, k := range cfg.AllowedHeaders {
 		h.allowed[strings.ToLower(k)] = true
@@ -171,15 +356,11 @@ func New(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	h.metrics = m
-	h.route("/status", "status", h.status, http.MethodGet)
-	h.route("/v1/api", "api", h.openAPI, http.MethodGet)
-	if cfg.Publisher {
-		h.route("/v1/blobs", "store", h.store, http.MethodPut)
-	}
-	if cfg.Aggregator {
-		h.route("/v1/blobs/by-object-id/{objectId}", "read_by_object", h.readByObject, http.MethodGet)
-		h.route("/v1/blobs/{blobId}", "read", h.read, http.MethodGet)
-	}
+	h.route("/status", "status", h.status, http.MethodGet, true)
+	h.route("/v1/api", "api", h.openAPI, http.MethodGet, true)
+	h.route("/v1/blobs", "store", h.store, http.MethodPut, cfg.Publisher)
+	h.route("/v1/blobs/by-object-id/{objectId}", "read_by_object", h.readByObject, http.MethodGet, cfg.Aggregator)
+	h.route("/v1/blobs/{blobId}", "read", h.read, http.MethodGet, cfg.Aggregator)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.metrics.observe("unknown", http.StatusNotFound, time.Now())
 		writeError(w, errNotFoundPath)
@@ -187,17 +368,23 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-// route registers fn for pattern, for the given method (and HEAD for GET), with metrics;
-// other methods get 405.
-func (h *Handler) route(pattern, name string, fn func(http.ResponseWriter, *http.Request) int, method string) {
+// route registers fn for pattern, for the given method (and HEAD for GET), with metrics.
+// Other methods get 405 with an Allow header, and so does every method when the route
+// is not served (enabled false: this handler is only a publisher or only an aggregator);
+// its Allow header is then empty, as RFC 9110 says for a resource disabled by
+// configuration.
+func (h *Handler) route(pattern, name string, fn func(http.ResponseWriter, *http.Request) int, method string, enabled bool) {
+	allow := ""
+	if enabled {
+		allow = method
+		if method == http.MethodGet {
+			allow += ", " + http.MethodHead
+		}
+	}
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
-			allow := method
-			if method == http.MethodGet {
-				allow += ", " + http.MethodHead
-			}
-			w.Header().Set("Allow", allow)
+		if !enabled || (r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead)) {
+			w.Header()["Allow"] = []string{allow}
 			writeError(w, errMethod)
 			h.metrics.observe(name, http.StatusMethodNotAllowed, start)
 			return
@@ -218,16 +405,37 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, errInternal)
 		}
 	}()
-	if r.Method == http.MethodOptions || r.Method == http.MethodGet || r.Method == http.MethodHead {
-		w.Header().Set("Access-Control-Allow-Origin", "*")
-	}
 	if r.Method == http.MethodOptions {
-		w.Header().Set("Access-Control-Allow-Methods", "GET, HEAD, PUT, OPTIONS")
-		w.Header().Set("Access-Control-Allow-Headers", "*")
-		w.WriteHeader(http.StatusNoContent)
+		h.preflight(w, r)
 		return
 	}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead || (r.Method == http.MethodPut && h.auth != nil) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Access-Control-Expose-Headers", "Content-Length, Content-Range, Accept-Ranges, ETag")
+	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// preflight answers a CORS preflight (and any OPTIONS request). Web pages of any origin
+// may read (GET, HEAD); they may store (PUT) only when stores need a token (Config.Auth),
+// since otherwise any page the operator visits could spend the publisher's wallet. A
+// preflight for a method not allowed gets no CORS headers, so the browser refuses the
+// request.
+func (h *Handler) preflight(w http.ResponseWriter, r *http.Request) {
+	methods := []string{http.MethodGet, http.MethodHead}
+	if h.cfg.Publisher && h.auth != nil {
+		methods = append(methods, http.MethodPut)
+	}
+	want := r.Header.Get("Access-Control-Request-Method")
+	if want == "" || slices.Contains(methods, want) {
+		hd := w.Header()
+		hd.Set("Access-Control-Allow-Origin", "*")
+		hd.Set("Access-Control-Allow-Methods", strings.Join(methods, ", "))
+		hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Range, If-None-Match")
+		hd.Set("Access-Control-Max-Age", "600")
+	}
+	w.Header().Set("Allow", strings.Join(append(methods, http.MethodOptions), ", "))
+	w.WriteHeader(http.StatusNoContent)
 }
 
 //go:embed openapi.yaml
@@ -287,8 +495,8 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 // parseBool parses an optional boolean query parameter.
-func parseBool(r *http.Request, name string) (bool, error) {
-	v := r.URL.Query().Get(name)
+func parseBool(q url.Values, name string) (bool, error) {
+	v := q.Get(name)
 	if v == "" {
 		return false, nil
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/goccy/go-yaml"
@@ -28,9 +29,16 @@ type fakeBlobs struct {
 	mu      sync.Mutex
 	blobs   map[redstuff.BlobID][]byte
 	objects map[chain.ObjectID]*chain.Blob
-	block   chan struct{} // if not nil, Store and Read wait on it
+	block   chan struct{} // if not nil, Store and Open wait on it
 	entered chan struct{} // if not nil, receives a value when a call starts waiting
 	stores  int
+	last    client.StoreOptions // of the last store
+
+	row         int64         // row size of streams; 0 means 4
+	gate        chan struct{} // if not nil, every fetch of rows waits on it...
+	gateEntered chan struct{} // ...after sending here
+	held        atomic.Int64  // bytes of rows held by all streams
+	maxHeld     atomic.Int64  // the most ever held
 }
 
 func newFake() *fakeBlobs {
@@ -62,6 +70,7 @@ func (f *fakeBlobs) Store(ctx context.Context, data []byte, opts client.StoreOpt
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.stores++
+	f.last = opts
 	var root [32]byte
 	root[0] = byte(len(data))
 	copy(root[1:], data)
@@ -73,7 +82,7 @@ func (f *fakeBlobs) Store(ctx context.Context, data []byte, opts client.StoreOpt
 	return &client.StoreResult{NewlyCreated: &client.NewlyCreated{BlobObject: client.NewBlobObject(f.objects[obj])}}, nil
 }
 
-func (f *fakeBlobs) Read(ctx context.Context, id redstuff.BlobID, _ client.ReadOptions) ([]byte, error) {
+func (f *fakeBlobs) Open(ctx context.Context, id redstuff.BlobID, _ client.ReadOptions) (gateway.Stream, error) {
 	if err := f.wait(ctx); err != nil {
 		return nil, err
 	}
@@ -83,7 +92,76 @@ func (f *fakeBlobs) Read(ctx context.Context, id redstuff.BlobID, _ client.ReadO
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", client.ErrNotFound, id)
 	}
-	return d, nil
+	row := f.row
+	if row == 0 {
+		row = 4
+	}
+	return &fakeStream{f: f, data: d, row: row}, nil
+}
+
+// fakeStream is a Stream that keeps count, in its fakeBlobs, of the bytes of rows held
+// by all streams and of the most ever held: the instrument of the read-budget tests.
+type fakeStream struct {
+	f      *fakeBlobs
+	data   []byte
+	row    int64
+	lo, hi int64 // the rows held
+	closed bool
+}
+
+func (s *fakeStream) Size() int64    { return int64(len(s.data)) }
+func (s *fakeStream) RowSize() int64 { return s.row }
+
+func (s *fakeStream) Prefetch(off, n int64) error {
+	if s.closed {
+		return client.ErrReaderClosed
+	}
+	size := int64(len(s.data))
+	if off < 0 || n <= 0 || off >= size {
+		return nil
+	}
+	lo, hi := off-off%s.row, (min(off+n, size)+s.row-1)/s.row*s.row
+	if lo >= s.lo && hi <= s.hi {
+		return nil
+	}
+	s.hold(hi - lo) // replaces the rows held before, as the client's BlobReader does
+	s.lo, s.hi = lo, hi
+	if s.f.gate != nil {
+		s.f.gateEntered <- struct{}{}
+		<-s.f.gate
+	}
+	return nil
+}
+
+func (s *fakeStream) hold(n int64) {
+	cur := s.f.held.Add(n - (s.hi - s.lo))
+	s.lo, s.hi = 0, n
+	for {
+		m := s.f.maxHeld.Load()
+		if cur <= m || s.f.maxHeld.CompareAndSwap(m, cur) {
+			return
+		}
+	}
+}
+
+func (s *fakeStream) ReadAt(p []byte, off int64) (int, error) {
+	if off >= int64(len(s.data)) {
+		return 0, io.EOF
+	}
+	if err := s.Prefetch(off, int64(len(p))); err != nil {
+		return 0, err
+	}
+	n := copy(p, s.data[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (s *fakeStream) Close() error {
+	s.hold(0)
+	s.closed = true
+	return nil
 }
 
 func (f *fakeBlobs) BlobObject(ctx context.Context, id chain.ObjectID) (*chain.Blob, error) {
@@ -201,7 +279,7 @@ func TestHandler(t *testing.T) {
 		{"PUT", "/v1/blobs?epochs=0", data, 400, "INVALID_EPOCHS"},
 		{"PUT", "/v1/blobs?epochs=-1", data, 400, "INVALID_EPOCHS"},
 		{"PUT", "/v1/blobs?epochs=abc", data, 400, "INVALID_EPOCHS"},
-		{"PUT", "/v1/blobs?epochs=54", data, 400, "INVALID_EPOCHS"},
+		{"PUT", "/v1/blobs?epochs=54", data, 400, "EPOCHS_ABOVE_MAX"},
 		{"PUT", "/v1/blobs?permanent=true&deletable=true", data, 400, "INVALID_ARGUMENT"},
 		{"PUT", "/v1/blobs?force=maybe", data, 400, "INVALID_ARGUMENT"},
 		{"PUT", "/v1/blobs", make([]byte, 1<<20+1), 413, "BODY_TOO_LARGE"},
@@ -373,7 +451,11 @@ func TestGatewayNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHandler(t, c, func(cfg *gateway.Config) { cfg.MaxBodySize = 8 << 20 })
+	// A read buffer smaller than the 1 MiB blobs (rows of about 31 KiB with 100 shards):
+	// they are streamed a row at a time.
+	h := newHandler(t, gateway.SDK{Client: c}, func(cfg *gateway.Config) {
+		cfg.MaxBodySize, cfg.MaxReadBytes, cfg.ReadWindow = 8<<20, 128<<10, 1
+	})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	put := func(data []byte, query string) (int, client.StoreResult) {
@@ -472,6 +554,27 @@ func TestGatewayNetwork(t *testing.T) {
 	code, res := put(data, "?epochs=2")
 	if code != 200 || res.AlreadyCertified == nil {
 		t.Fatalf("again: %d %+v", code, res)
+	}
+	// send_object_to: the new Blob object ends up owned by that address; share: shared.
+	to := chain.Address{0xaa, 0xbb}
+	code, res = put([]byte("sent to someone"), "?epochs=2&send_object_to="+to.String())
+	if code != 200 || res.NewlyCreated == nil {
+		t.Fatalf("send_object_to: %d %+v", code, res)
+	}
+	obj, err := chain.ParseObjectID(res.NewlyCreated.BlobObject.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := c.BlobObject(context.Background(), obj); err != nil || b.Owner != to {
+		t.Fatalf("send_object_to: the blob object is owned by %v (%v), want %s", b, err, to)
+	}
+	code, res = put([]byte("shared"), "?epochs=2&share=true")
+	if code != 200 || res.NewlyCreated == nil || res.NewlyCreated.SharedBlobObject != res.NewlyCreated.BlobObject.ID {
+		t.Fatalf("share: %d %+v", code, res)
+	}
+	obj, _ = chain.ParseObjectID(res.NewlyCreated.SharedBlobObject)
+	if b, err := c.BlobObject(context.Background(), obj); err != nil || !b.Shared {
+		t.Fatalf("share: the blob object is %+v (%v), want it shared", b, err)
 	}
 	unknown := redstuff.DeriveBlobID(1, 1, [32]byte{9}).String()
 	if resp, _ := get("/v1/blobs/" + unknown); resp.StatusCode != 404 {

@@ -15,6 +15,7 @@ type metrics struct {
 	requests    *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
 	inFlight    *prometheus.GaugeVec
+	readBytes   prometheus.Gauge
 	bytesStored prometheus.Counter
 	bytesRead   prometheus.Counter
 }
@@ -40,6 +41,10 @@ func newMetrics(reg prometheus.Registerer, blobs any) (*metrics, error) {
 			Namespace: "walrus", Subsystem: "gateway", Name: "in_flight",
 			Help: "Stores and reads being served.",
 		}, []string{"kind"}),
+		readBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "walrus", Subsystem: "gateway", Name: "read_buffer_bytes",
+			Help: "Bytes of blob rows that reads in flight have reserved (bounded by the read buffer).",
+		}),
 		bytesStored: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "walrus", Subsystem: "gateway", Name: "stored_bytes_total",
 			Help: "Bytes of blobs stored.",
@@ -49,7 +54,7 @@ func newMetrics(reg prometheus.Registerer, blobs any) (*metrics, error) {
 			Help: "Bytes of blobs read.",
 		}),
 	}
-	collectors := []prometheus.Collector{m.requests, m.duration, m.inFlight, m.bytesStored, m.bytesRead}
+	collectors := []prometheus.Collector{m.requests, m.duration, m.inFlight, m.readBytes, m.bytesStored, m.bytesRead}
 	if bc, ok := blobs.(badCounter); ok {
 		for kind, get := range map[string]func(client.BadResponses) int64{
 			"metadata": func(b client.BadResponses) int64 { return b.Metadata },

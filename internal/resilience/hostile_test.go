@@ -154,7 +154,7 @@ func hostileInput(t *testing.T, ctx context.Context, c *cluster, r *row, _ size)
 	}
 	// Stores still work through the daemon, and directly.
 	data := garbage(5000)
-	preq, err := http.NewRequestWithContext(ctx, "PUT", daemonBase+"/v1/blobs?epochs=20", bytes.NewReader(data))
+	preq, err := http.NewRequestWithContext(ctx, "PUT", daemonBase+"/v1/blobs?epochs=5", bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
