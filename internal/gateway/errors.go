@@ -144,6 +144,15 @@ var errBrowserStore = &apiError{code: http.StatusForbidden, status: "PERMISSION_
 var errBudget = &apiError{code: http.StatusTooManyRequests, status: "RESOURCE_EXHAUSTED", reason: "ANONYMOUS_BUDGET_EXHAUSTED",
 	message: "this publisher's budget for anonymous stores is spent for now; retry later, or use a token"}
 
+// Errors of bodies: one that arrives slower than Config.MinBodyRate allows 408; one that
+// does not fit in Config.MaxBodyBuffer now 503.
+var (
+	errBodyTooSlow = &apiError{code: http.StatusRequestTimeout, status: "DEADLINE_EXCEEDED", reason: "BODY_TOO_SLOW",
+		message: "the request body arrived too slowly"}
+	errBodyBuffer = &apiError{code: http.StatusServiceUnavailable, status: "UNAVAILABLE", reason: "BODY_BUFFER_FULL",
+		message: "this publisher is receiving too many bodies at once; retry later"}
+)
+
 // tooLarge is a body over the publisher's, the anonymous or the token's limit (413).
 func tooLarge(limit int64) *apiError {
 	return &apiError{code: http.StatusRequestEntityTooLarge, status: "OUT_OF_RANGE", reason: "BODY_TOO_LARGE",

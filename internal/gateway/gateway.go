@@ -149,6 +149,12 @@ const (
 	DefaultReadWindow = 16 << 20
 	// DefaultMaxReadWait is how long a read waits for its share of MaxReadBytes.
 	DefaultMaxReadWait = 10 * time.Second
+	// DefaultMaxBodyBuffer bounds the store bodies held at once.
+	DefaultMaxBodyBuffer = 512 << 20
+	// DefaultMinBodyRate and DefaultBodyGrace: a store's body of n bytes must arrive
+	// within DefaultBodyGrace + n / DefaultMinBodyRate seconds (10 MiB: 3 min 10 s).
+	DefaultMinBodyRate = 64 << 10
+	DefaultBodyGrace   = 30 * time.Second
 )
 
 // Defaults of AnonymousLimits.
@@ -205,6 +211,15 @@ type Config struct {
 	// MaxConcurrentStores and MaxConcurrentReads bound the requests served at once;
 	// defaults DefaultMaxConcurrentStores and DefaultMaxConcurrentReads.
 	MaxConcurrentStores, MaxConcurrentReads int
+	// MaxBodyBuffer bounds the bytes of store bodies received and held at once, over
+	// all requests (503 beyond); 0 means DefaultMaxBodyBuffer.
+	MaxBodyBuffer int64
+	// MinBodyRate (bytes per second) and BodyGrace bound the time a store's body may
+	// take: BodyGrace plus its size (declared, or MaxBodySize) over MinBodyRate; a slower
+	// body is cut off (408). A store takes one of MaxConcurrentStores only once its body
+	// has arrived. Zero means DefaultMinBodyRate and DefaultBodyGrace.
+	MinBodyRate int64
+	BodyGrace   time.Duration
 	// DefaultEpochs is the storage duration of a PUT without ?epochs; 0 means
 	// DefaultEpochs.
 	DefaultEpochs uint32
@@ -252,6 +267,8 @@ func (c Config) Validate() error {
 		return errors.New("gateway: Config.MaxConcurrentStores or MaxConcurrentReads is negative")
 	case c.MaxReadBytes < 0 || c.ReadWindow < 0:
 		return errors.New("gateway: Config.MaxReadBytes or ReadWindow is negative")
+	case c.MaxBodyBuffer < 0 || c.MinBodyRate < 0 || c.BodyGrace < 0:
+		return errors.New("gateway: Config.MaxBodyBuffer, MinBodyRate or BodyGrace is negative")
 	case a.MaxSize < 0 || a.Window < 0 || a.ClientBudget < 0 || a.GlobalBudget < 0 || a.MaxClients < 0:
 		return errors.New("gateway: a field of Config.Anonymous is negative")
 	}
@@ -270,6 +287,7 @@ type Handler struct {
 	stores    chan struct{}
 	reads     chan struct{}
 	readBytes *semaphore.Weighted
+	bodies    bodyBuffer
 	allowed   map[string]bool
 	mux       *http.ServeMux
 	metrics   *metrics
@@ -304,6 +322,15 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.MaxReadWait == 0 {
 		cfg.MaxReadWait = DefaultMaxReadWait
 	}
+	if cfg.MaxBodyBuffer == 0 {
+		cfg.MaxBodyBuffer = DefaultMaxBodyBuffer
+	}
+	if cfg.MinBodyRate == 0 {
+		cfg.MinBodyRate = DefaultMinBodyRate
+	}
+	if cfg.BodyGrace == 0 {
+		cfg.BodyGrace = DefaultBodyGrace
+	}
 	a := &cfg.Anonymous
 	if a.MaxEpochs == 0 {
 		a.MaxEpochs = DefaultAnonymousMaxEpochs
@@ -335,8 +362,8 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{
 		cfg: cfg, log: cfg.Logger, now: cfg.Now,
 		stores: make(chan struct{}, cfg.MaxConcurrentStores), reads: make(chan struct{}, cfg.MaxConcurrentReads),
-		readBytes: semaphore.NewWeighted(cfg.MaxReadBytes),
-		allowed:   make(map[string]bool), mux: http.NewServeMux(),
+		readBytes: semaphore.NewWeighted(cfg.MaxReadBytes), bodies: bodyBuffer{max: cfg.MaxBodyBuffer},
+		allowed: make(map[string]bool), mux: http.NewServeMux(),
 	}
 	if cfg.Auth != nil {
 		auth := *cfg.Auth

@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -8,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,8 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/gateway"
+	"github.com/walrus-go/walrus/internal/testvec"
 )
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
@@ -479,4 +484,128 @@ func TestReadBudgetFull(t *testing.T) {
 	if w := do(h, http.MethodGet, path, nil); w.Code != 503 || reason(t, w) != "READ_BUFFER_TOO_SMALL" {
 		t.Fatalf("rows over the budget: %d %s", w.Code, w.Body)
 	}
+}
+
+// The attack: connections that send a store's headers and then stall, more of them than
+// the publisher has store slots. Before, each took a slot before reading its body, so
+// honest stores got 429 for as long as the bodies were allowed to take (10 minutes). Now
+// a store takes a slot only once its body is in.
+func TestStalledBodiesDoNotBlockStores(t *testing.T) {
+	f := newFake()
+	reg := prometheus.NewRegistry()
+	h := newHandler(t, f, func(c *gateway.Config) {
+		c.Registerer = reg
+		c.MaxConcurrentStores = 2
+		c.BodyGrace = time.Hour // the stalled bodies stay in their handlers for the test
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for range 6 {
+		c := stalledStore(t, srv.URL)
+		defer c.Close()
+	}
+	// With every stalled request in its handler, reading its body, honest stores go
+	// through.
+	testvec.WaitFor(t, time.Minute, "the stalled bodies to be read", func() (bool, error) {
+		return gauge(t, reg, "walrus_gateway_in_flight", "body") == 6, nil
+	})
+	for i := range 3 {
+		resp, err := http.DefaultClient.Do(mustRequest(t, http.MethodPut, srv.URL+"/v1/blobs?epochs=1", []byte(fmt.Sprint("honest", i))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("honest store %d while 6 bodies stall: %d", i, resp.StatusCode)
+		}
+	}
+	if f.stores != 3 {
+		t.Fatalf("%d stores, want the 3 honest ones", f.stores)
+	}
+}
+
+// The attack: a body that stalls (or trickles) to hold its connection and buffer. Once
+// BodyGrace plus its size over MinBodyRate have passed, it is cut off with 408 and nothing
+// is stored.
+func TestStalledBodyCutOff(t *testing.T) {
+	f := newFake()
+	h := newHandler(t, f, func(c *gateway.Config) {
+		c.BodyGrace = 200 * time.Millisecond
+		c.MinBodyRate = 1 << 20
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c := stalledStore(t, srv.URL)
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(2 * time.Minute))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("stalled request: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout || f.stores != 0 {
+		t.Fatalf("stalled request answered %d, %d stores", resp.StatusCode, f.stores)
+	}
+}
+
+// stalledStore opens a connection to the publisher at url and sends a store's headers
+// and the first 3 of 1,000,000 declared body bytes.
+func stalledStore(t *testing.T, url string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(c, "PUT /v1/blobs?epochs=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nabc"); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// The attack: bodies that arrive but fill the publisher's memory. Bytes received count
+// against MaxBodyBuffer; a body that does not fit is refused with 503, and the buffer is
+// free again afterwards.
+func TestBodyBuffer(t *testing.T) {
+	f := newFake()
+	h := newHandler(t, f, func(c *gateway.Config) { c.MaxBodyBuffer = 1000; c.MaxBodySize = 5000 })
+	w := do(h, http.MethodPut, "/v1/blobs?epochs=1", bytes.Repeat([]byte("x"), 2000))
+	if w.Code != 503 || reason(t, w) != "BODY_BUFFER_FULL" {
+		t.Fatalf("body over the buffer: %d %s", w.Code, w.Body)
+	}
+	for range 3 {
+		if w := do(h, http.MethodPut, "/v1/blobs?epochs=1", bytes.Repeat([]byte("y"), 900)); w.Code != 200 {
+			t.Fatalf("body within the buffer after a refusal: %d %s", w.Code, w.Body)
+		}
+	}
+}
+
+func mustRequest(t *testing.T, method, url string, body []byte) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// gauge returns the value of the gauge name{kind=kind} in reg (0 if absent).
+func gauge(t *testing.T, reg *prometheus.Registry, name, kind string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "kind" && l.GetValue() == kind {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }

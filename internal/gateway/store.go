@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/client"
@@ -45,13 +48,6 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request) int {
 	if r.ContentLength > limit {
 		return writeError(w, tooLarge(limit))
 	}
-	if !acquire(h.stores) {
-		return writeError(w, errTooMany)
-	}
-	defer func() { <-h.stores }()
-	h.metrics.inFlight.WithLabelValues("store").Inc()
-	defer h.metrics.inFlight.WithLabelValues("store").Dec()
-
 	// An anonymous store with a declared length is charged before its body is read.
 	who, charged := clientKey(r), int64(0)
 	if h.budget != nil && r.ContentLength >= 0 {
@@ -59,7 +55,11 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request) int {
 			return writeError(w, err)
 		}
 	}
-	data, err := readBody(http.MaxBytesReader(w, r.Body, limit), r.ContentLength)
+	// The body is read before the store takes a slot, at a minimum rate and counted
+	// against the publisher's body buffer: connections that send headers and then stall
+	// or trickle hold neither a slot nor memory for long.
+	data, release, err := h.readBody(w, r, limit)
+	defer release()
 	if err == nil && claims != nil {
 		err = claims.checkSize(int64(len(data)))
 	}
@@ -84,6 +84,15 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request) int {
 		}
 		return writeError(w, badRequest("INVALID_BODY", "cannot read the request body: "+err.Error()))
 	}
+	if !acquire(h.stores) {
+		if charged > 0 {
+			h.budget.refund(who, charged)
+		}
+		return writeError(w, errTooMany)
+	}
+	defer func() { <-h.stores }()
+	h.metrics.inFlight.WithLabelValues("store").Inc()
+	defer h.metrics.inFlight.WithLabelValues("store").Dec()
 	res, err := h.cfg.Blobs.Store(r.Context(), data, opts)
 	if err != nil {
 		code := writeError(w, err)
@@ -133,17 +142,55 @@ func (h *Handler) charge(client string, size int64, epochs uint32) (int64, error
 	return cost, nil
 }
 
-// readBody reads a body into a buffer of the declared size when there is one.
-func readBody(r io.Reader, declared int64) ([]byte, error) {
-	if declared > 0 {
-		buf := make([]byte, declared)
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return nil, err
-		}
-		// A body longer than declared is cut by net/http; nothing more to read.
-		return buf, nil
+// maxPrealloc bounds the buffer allocated for a body before its bytes arrive: a client
+// that declares a large body and sends nothing makes the publisher allocate no more.
+const maxPrealloc = 64 << 10
+
+// readBody reads a store's body of at most limit bytes (exactly its Content-Length if
+// declared). It sets the connection's read deadline from Config.BodyGrace and
+// Config.MinBodyRate, so a body that stalls or trickles is cut off, and counts the bytes
+// received against Config.MaxBodyBuffer (503 once that is full) until release is called;
+// release is never nil.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, limit int64) (data []byte, release func(), err error) {
+	size := limit
+	if r.ContentLength >= 0 {
+		size = r.ContentLength
 	}
-	return io.ReadAll(r)
+	// An error means the writer cannot set deadlines (a test recorder): the server's
+	// ReadTimeout stays in force.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.cfg.bodyTime(size)))
+	h.metrics.inFlight.WithLabelValues("body").Inc()
+	defer h.metrics.inFlight.WithLabelValues("body").Dec()
+	held := int64(0)
+	release = func() {
+		h.bodies.release(held)
+		held = 0
+	}
+	body := http.MaxBytesReader(w, r.Body, limit)
+	buf := make([]byte, 0, min(size+1, maxPrealloc))
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		if n > 0 {
+			if !h.bodies.tryAcquire(int64(n)) {
+				return nil, release, errBodyBuffer
+			}
+			held += int64(n)
+		}
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, release, nil
+		}
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return nil, release, errBodyTooSlow
+			}
+			return nil, release, err
+		}
+	}
 }
 
 // storeParams are the query parameters of a store; any other is refused.
@@ -218,4 +265,37 @@ func (h *Handler) storeOptions(q url.Values) (client.StoreOptions, error) {
 		return opts, badRequest("INVALID_ENCODING_TYPE", fmt.Sprintf("encoding_type=%q: this publisher encodes with RS2 only", v))
 	}
 	return opts, nil
+}
+
+// bodyTime returns how long a store's body of size bytes may take to arrive.
+func (c *Config) bodyTime(size int64) time.Duration {
+	rate := c.MinBodyRate
+	return c.BodyGrace + time.Duration(size/rate)*time.Second + time.Duration(size%rate)*time.Second/time.Duration(rate)
+}
+
+// bodyBuffer counts the bytes of store bodies held, up to max. It is safe for concurrent
+// use.
+type bodyBuffer struct {
+	max int64
+
+	mu   sync.Mutex
+	held int64 // guarded by mu
+}
+
+// tryAcquire takes n bytes if they fit.
+func (b *bodyBuffer) tryAcquire(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.held+n > b.max {
+		return false
+	}
+	b.held += n
+	return true
+}
+
+// release gives back n bytes.
+func (b *bodyBuffer) release(n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.held -= n
 }
