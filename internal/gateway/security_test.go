@@ -609,3 +609,36 @@ func gauge(t *testing.T, reg *prometheus.Registry, name, kind string) float64 {
 	}
 	return 0
 }
+
+// A store that takes longer than its body's deadline is not cancelled: the deadline
+// covers the body only.
+func TestSlowStoreOutlivesBodyDeadline(t *testing.T) {
+	f := newFake()
+	f.block = make(chan struct{})
+	f.entered = make(chan struct{}, 1)
+	h := newHandler(t, f, func(c *gateway.Config) {
+		c.BodyGrace = 100 * time.Millisecond
+		c.MinBodyRate = 1 << 20
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	done := make(chan int, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(mustRequest(t, http.MethodPut, srv.URL+"/v1/blobs?epochs=1", []byte("slow store")))
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	<-f.entered
+	// Well past the body's deadline (100 ms + 10 bytes at 1 MiB/s), the store is still
+	// running; release it once its deadline has certainly passed.
+	deadline := time.Now().Add(time.Second)
+	testvec.WaitFor(t, time.Minute, "the body deadline to pass", func() (bool, error) { return time.Now().After(deadline), nil })
+	close(f.block)
+	if code := <-done; code != 200 {
+		t.Fatalf("a store slower than its body deadline answered %d", code)
+	}
+}

@@ -157,8 +157,11 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, limit int64) 
 		size = r.ContentLength
 	}
 	// An error means the writer cannot set deadlines (a test recorder): the server's
-	// ReadTimeout stays in force.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.cfg.bodyTime(size)))
+	// ReadTimeout stays in force. Once the body is in, the deadline is lifted: the
+	// server's background read, which watches for the client going away while the store
+	// runs, would otherwise cancel the store when it passes.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(h.cfg.bodyTime(size)))
 	h.metrics.inFlight.WithLabelValues("body").Inc()
 	defer h.metrics.inFlight.WithLabelValues("body").Dec()
 	held := int64(0)
@@ -181,6 +184,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, limit int64) 
 		}
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
+			_ = rc.SetReadDeadline(time.Time{})
 			return buf, release, nil
 		}
 		if err != nil {
