@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	dbm "github.com/cometbft/cometbft-db"
 	cmtcfg "github.com/cometbft/cometbft/config"
@@ -149,14 +150,46 @@ type dbTracker struct {
 }
 
 func (t *dbTracker) provider(ctx *cmtcfg.DBContext) (dbm.DB, error) {
-	db, err := cmtcfg.DefaultDBProvider(ctx)
+	inner, err := cmtcfg.DefaultDBProvider(ctx)
 	if err != nil {
 		return nil, err
 	}
+	db := &closingDB{DB: inner}
 	t.mu.Lock()
 	t.dbs = append(t.dbs, db)
 	t.mu.Unlock()
 	return db, nil
+}
+
+// closingDB is a database that, once closed, answers reads as if the key were absent
+// instead of failing. CometBFT's consensus reactor keeps a goroutine per peer that may
+// still read a commit from the block store for a few seconds after the node has stopped,
+// and the block store panics on a read error ("leveldb: closed"); an absent commit it
+// takes in stride. Writes after Close still fail.
+type closingDB struct {
+	dbm.DB
+	closed atomic.Bool
+}
+
+func (d *closingDB) Get(key []byte) ([]byte, error) {
+	v, err := d.DB.Get(key)
+	if err != nil && d.closed.Load() {
+		return nil, nil
+	}
+	return v, err
+}
+
+func (d *closingDB) Has(key []byte) (bool, error) {
+	ok, err := d.DB.Has(key)
+	if err != nil && d.closed.Load() {
+		return false, nil
+	}
+	return ok, err
+}
+
+func (d *closingDB) Close() error {
+	d.closed.Store(true)
+	return d.DB.Close()
 }
 
 func (t *dbTracker) closeAll() {
