@@ -114,6 +114,13 @@ func TestStalledUploadsDoNotBlockUploads(t *testing.T) {
 	if code, body := send("POST", syncPath, sync); code != http.StatusOK {
 		t.Fatalf("honest shard sync: %d %s", code, body)
 	}
+	// The stalled requests hold no more of the memory budget than the bytes they sent.
+	a.h.memory.mu.Lock()
+	used := a.h.memory.used
+	a.h.memory.mu.Unlock()
+	if sent := int64((slots+2)*10 + 1 + 3); used > sent {
+		t.Fatalf("stalled requests hold %d bytes of the upload budget, having sent %d", used, sent)
+	}
 	// The stalled requests were still open, and hold no upload or sync slot.
 	if n := len(a.h.all); n != stalled {
 		t.Fatalf("%d requests in flight after the honest ones, want the %d stalled ones", n, stalled)
