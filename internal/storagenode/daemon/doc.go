@@ -31,7 +31,7 @@
 //
 //	# Storage node configuration (walrus node --config node.yaml).
 //	data_dir: db-node-0               # the node's database (DATA_DIR/db); required
-//	chain_rpc: http://127.0.0.1:26657 # CometBFT JSON-RPC of a chain validator; required
+//	chain_rpc: http://127.0.0.1:26657 # CometBFT JSON-RPC of a chain validator, trusted (see package storagenode); required
 //	bls_key_file: bls.key             # BLS protocol key: 64 hex digits, mode 0600; required
 //	wallet_key_file: operator.json    # operator account key file (mode 0600); required
 //	listen: 127.0.0.1:9185            # node REST API; port 0 picks a free port
