@@ -21,7 +21,8 @@
 //	GET  /v1/health[?detailed=true]                            HealthInfo
 //	POST /v1/migrate/sync_shard                                BCS SignedMessage<SyncShardMsg>;
 //	                                                           BCS SyncShardResponse; only from the
-//	                                                           shard's owner (Options.ShardOwners)
+//	                                                           shard's owner (Options.ShardOwners), for
+//	                                                           the node's current or previous epoch
 //
 // JSON answers use Walrus's success envelope {"success": {"code", "data"}}; failures the
 // Google-style envelope {"error": {"code", "status", "message", "details": [{"@type":

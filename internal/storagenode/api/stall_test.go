@@ -174,3 +174,36 @@ func TestSlowBodyCutOff(t *testing.T) {
 		t.Fatalf("%d bytes of the upload budget still held", used)
 	}
 }
+
+// TestStalledHeadersCutOff is the attack of a client that opens a connection and sends
+// part of its headers, or finishes a request and then keeps the connection idle: the
+// server built by NewServer closes both after its header and idle timeouts.
+func TestStalledHeadersCutOff(t *testing.T) {
+	e := nodetest.New(t, 4, []uint16{0})
+	srv := NewServer("127.0.0.1:0", e.Node, Options{ReadHeaderTimeout: 50 * time.Millisecond, IdleTimeout: 50 * time.Millisecond})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	for _, c := range []struct{ name, send string }{
+		{"partial headers", "PUT /v1/blobs/x/metadata HTTP/1.1\r\nHost: node\r\n"},
+		{"idle after a request", "GET /v1/health HTTP/1.1\r\nHost: node\r\n\r\n"},
+	} {
+		conn, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := io.WriteString(conn, c.send); err != nil {
+			t.Fatal(err)
+		}
+		// The server closes the connection: reading ends (after any answer) long before
+		// this generous deadline.
+		conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+		if _, err := io.Copy(io.Discard, conn); err != nil {
+			t.Fatalf("%s: the server kept the connection open: %v", c.name, err)
+		}
+	}
+}
