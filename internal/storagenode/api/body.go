@@ -12,7 +12,7 @@ import (
 
 // maxPrealloc bounds the buffer allocated for a body before its bytes arrive: a client
 // that declares a large body and sends nothing makes the node allocate no more than this.
-const maxPrealloc = 64 << 10
+const maxPrealloc = 4 << 10
 
 // bodyReader reads a request body, counting the bytes received against the upload memory
 // budget until release is called. It is used by one goroutine.

@@ -51,8 +51,10 @@
 // has arrived (a batched upload, verified by the node's workers as it streams, before it
 // commits), waiting for one at most Options.UploadSlotWait. Shard syncs have slots of
 // their own, taken after the request has been read and parsed and its epoch (the node's
-// current or previous one) checked. Requests in flight and recovery symbol requests are
-// bounded too. Beyond a limit the node answers 429 rather than queueing.
+// current or previous one) checked. Requests without a body in flight
+// (Options.MaxConcurrentRequests; PUT and POST are not counted, so stalled bodies cannot
+// use it up) and recovery symbol requests are bounded too. Beyond a limit the node
+// answers 429 rather than queueing.
 //
 // # Safety
 //

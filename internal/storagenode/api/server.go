@@ -16,8 +16,11 @@ import (
 type Options struct {
 	// Logger receives request failures; nil discards them.
 	Logger *slog.Logger
-	// MaxConcurrentRequests bounds the requests served at once; more are refused with 429.
-	// 0 means 1024.
+	// MaxConcurrentRequests bounds the requests without a body (GET, HEAD, OPTIONS, and
+	// any method the API does not serve) handled at once; more are refused with 429. PUT
+	// and POST requests are not counted: while their body arrives they hold only the
+	// bytes received (MaxUploadBytes), and then take slots of their own, so clients that
+	// stall in their bodies cannot use this limit up either. 0 means 1024.
 	MaxConcurrentRequests int
 	// MaxConcurrentUploads bounds the uploads (PUT, and POST of inconsistency proofs)
 	// that verify and store at once. An upload takes a slot only once its body has
@@ -136,7 +139,7 @@ type Handler struct {
 	node    *sn.Node
 	opts    Options
 	mux     *http.ServeMux
-	all     chan struct{} // tokens of requests in flight
+	all     chan struct{} // tokens of requests without a body in flight
 	uploads chan struct{} // tokens of uploads in flight
 	symbols chan struct{} // tokens of symbol requests in flight
 	syncs   chan struct{} // tokens of sync-shard requests in flight
@@ -174,8 +177,8 @@ func NewServer(addr string, node *sn.Node, opts Options) *http.Server {
 	}
 }
 
-// ServeHTTP implements http.Handler: panic recovery, CORS, the request limit, then
-// routing.
+// ServeHTTP implements http.Handler: panic recovery, CORS, the request limit (for
+// requests without a body), then routing.
 //
 // CORS is open on every response, for every method, as Walrus's nodes have it: a node
 // holds no wallet and pays for nothing, so a web page that uploads to it can only do
@@ -198,11 +201,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Access-Control-Allow-Methods", "GET, HEAD, PUT, POST, OPTIONS")
 	hd.Set("Access-Control-Allow-Headers", "*")
 	hd.Set("Access-Control-Max-Age", "86400")
-	if !tryAcquire(h.all) {
-		h.fail(w, r, fmt.Errorf("%w: %d requests in flight", sn.ErrOverloaded, cap(h.all)))
-		return
+	if r.Method != http.MethodPut && r.Method != http.MethodPost {
+		if !tryAcquire(h.all) {
+			h.fail(w, r, fmt.Errorf("%w: %d requests in flight", sn.ErrOverloaded, cap(h.all)))
+			return
+		}
+		defer release(h.all)
 	}
-	defer release(h.all)
 	h.mux.ServeHTTP(w, r)
 }
 
