@@ -18,12 +18,15 @@ const maxPrealloc = 4 << 10
 // budget until release is called. It is used by one goroutine.
 type bodyReader struct {
 	r      io.Reader
+	rc     *http.ResponseController
 	budget *budget
 	held   int64
 }
 
 // Read reads from the body and takes the bytes read from the budget; when the budget is
-// used up it fails with ErrOverloaded.
+// used up it fails with ErrOverloaded. At the end of the body it lifts the body's read
+// deadline: the server's background read, which watches for the client going away while
+// the request is processed, would otherwise cancel the request when it passes.
 func (b *bodyReader) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	if n > 0 {
@@ -31,6 +34,10 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 			return 0, fmt.Errorf("%w: upload memory budget exhausted", sn.ErrOverloaded)
 		}
 		b.held += int64(n)
+	}
+	if err == io.EOF {
+		// An error means the writer does not support deadlines: none was set.
+		_ = b.rc.SetReadDeadline(time.Time{})
 	}
 	return n, err
 }
@@ -60,22 +67,17 @@ func (h *Handler) openBody(w http.ResponseWriter, r *http.Request, limit int64) 
 	if !h.memory.fits(size) {
 		return nil, fmt.Errorf("%w: upload memory budget exhausted", sn.ErrOverloaded)
 	}
-	h.setBodyDeadline(w, size)
-	return &bodyReader{r: http.MaxBytesReader(w, r.Body, limit), budget: &h.memory}, nil
+	rc := http.NewResponseController(w)
+	// An error means the writer does not support deadlines (a test recorder): the
+	// server's ReadTimeout stays in force.
+	_ = rc.SetReadDeadline(time.Now().Add(h.opts.bodyTime(size)))
+	return &bodyReader{r: http.MaxBytesReader(w, r.Body, limit), rc: rc, budget: &h.memory}, nil
 }
 
 // bodyTime returns how long a body of size bytes may take to arrive.
 func (o *Options) bodyTime(size int64) time.Duration {
 	rate := o.MinBodyRate
 	return o.BodyGrace + time.Duration(size/rate)*time.Second + time.Duration(size%rate)*time.Second/time.Duration(rate)
-}
-
-// setBodyDeadline sets the read deadline of the request's connection for a body of size
-// bytes. A ResponseWriter that cannot set deadlines (a test recorder) leaves the server's
-// ReadTimeout in force.
-func (h *Handler) setBodyDeadline(w http.ResponseWriter, size int64) {
-	// An error means the writer does not support deadlines; nothing else to do.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.opts.bodyTime(size)))
 }
 
 // readBody reads a whole request body of at most limit bytes (see openBody), counted
