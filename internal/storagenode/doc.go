@@ -37,6 +37,41 @@
 // owner in the request's epoch; StoreShardSlivers verifies and stores what the new owner
 // receives. SetShardStatus and DropShard finish a shard's sync and hand-over.
 //
+// # Trust in the chain
+//
+// A node believes what its chain RPC tells it: the daemon takes the events, committees
+// and peer addresses from one CometBFT RPC endpoint (daemon Config.ChainRPC) and checks no
+// block signatures or state proofs (there is no light client). Operators must use an RPC
+// they trust: a validator or full node of their own. From the RPC the node takes on trust:
+//
+//   - which blobs are registered, until when, and whether they are deletable: it accepts
+//     uploads for them and keeps their data until the registrations end;
+//   - which blobs are certified: it recovers those it lacks from its peers;
+//   - deletions and invalidations (InvalidBlobID): it deletes that data at garbage
+//     collection, without seeing the invalid-blob certificate, which the event does not
+//     carry;
+//   - the committee of each epoch: which shards it owns (it locks, hands over and finally
+//     drops the shards it loses), who owns every other shard and with which BLS key (who
+//     may sync a shard from it, and whom it asks for slivers and symbols), and the peers'
+//     network addresses;
+//   - the results of its own transactions (EpochSyncDone, invalid-blob attestations).
+//
+// A lying RPC can therefore make the node store data nobody paid for, refuse honest
+// uploads, hand a shard's slivers to a node that does not own it (slivers are public
+// data), or delete data it should keep: that is the damage it can do, to this node only.
+// It cannot make the node store or serve data that does not match its blob ID, nor sign
+// what the node has not checked, because the node verifies everything that can be checked
+// without the chain: metadata against the blob ID and the shard count, every sliver
+// (uploaded, synced from a shard's previous owner or recovered) and every recovery symbol
+// against the metadata, inconsistency proofs before it signs an invalid-blob attestation;
+// storage confirmations only for data it holds in full. Committees are checked for shape
+// (the epoch asked for, every shard held by exactly one member, well-formed keys), and
+// shard sync requests are verified against the committee's key of the shard's owner, and
+// served only for the node's current or previous epoch, so that unauthenticated requests
+// cannot make it look up arbitrary committees. Confirmations and attestations it signs on
+// the strength of a false event count for nothing on the real chain, which checks the
+// registration and the committee itself.
+//
 // # Errors
 //
 // Errors wrap the sentinel errors of errors.go; storage failures are logged and returned

@@ -58,16 +58,23 @@ var (
 	// ErrUnauthorized reports a request signed by a node that may not make it: a shard
 	// sync request not signed by the shard's owner in the request's epoch.
 	ErrUnauthorized = errors.New("storagenode: request not authorized")
-	// ErrInvalidEpoch reports a request for an epoch the node has not reached.
+	// ErrInvalidEpoch reports a request for an epoch the node has not reached, or, for a
+	// shard sync, an epoch other than the node's current or previous one.
 	ErrInvalidEpoch = errors.New("storagenode: invalid epoch")
 	// ErrTooLarge reports a request body over the limit for its endpoint.
 	ErrTooLarge = errors.New("storagenode: request body too large")
+	// ErrBodyTimeout reports a request body that did not arrive in time: slower than the
+	// node's minimum body rate after its grace period.
+	ErrBodyTimeout = errors.New("storagenode: request body too slow")
 	// ErrOverloaded reports a node at its concurrency or memory limit; retry later.
 	ErrOverloaded = errors.New("storagenode: node overloaded")
 	// ErrUnavailable reports a node that cannot serve requests now (shutting down).
 	ErrUnavailable = errors.New("storagenode: service unavailable")
 	// ErrNotFound reports an unknown API path.
 	ErrNotFound = errors.New("storagenode: not found")
+	// ErrMethodNotAllowed reports a known API path requested with a method it does not
+	// serve.
+	ErrMethodNotAllowed = errors.New("storagenode: method not allowed")
 	// ErrInternal reports a failure inside the node (storage); details are logged, not
 	// returned.
 	ErrInternal = errors.New("storagenode: internal error")

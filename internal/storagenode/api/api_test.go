@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/walrus-go/walrus/internal/bcs"
 	"github.com/walrus-go/walrus/internal/bls"
@@ -607,19 +608,24 @@ func TestStatusAndHealthEndpoints(t *testing.T) {
 }
 
 func TestRoutingAndLimits(t *testing.T) {
-	a := newAPI(t, 7, []uint16{0, 1}, Options{MaxConcurrentUploads: 1, MaxUploadBytes: 500})
+	// The only upload slot is never freed while an upload waits for it below, so the wait
+	// always ends in 429; it is short only to keep the test fast.
+	a := newAPI(t, 7, []uint16{0, 1}, Options{MaxConcurrentUploads: 1, MaxUploadBytes: 500, UploadSlotWait: time.Millisecond})
 	b := a.Blob(100, 13)
 	id := b.Metadata.BlobID
 	a.Register(b, nodetest.ObjectID(1), 5, false)
 
 	a.do("GET", "/v2/anything", nil).expect(t, notFound, "NOT_FOUND")
-	a.do("DELETE", metaPath(id), nil).expect(t, notFound, "NOT_FOUND")
+	a.do("DELETE", "/v2/anything", nil).expect(t, notFound, "NOT_FOUND")
 	r := a.do("OPTIONS", metaPath(id), nil)
-	if r.code != http.StatusNoContent || r.header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(r.header.Get("Access-Control-Allow-Methods"), "GET") {
+	if r.code != http.StatusNoContent || r.header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(r.header.Get("Access-Control-Allow-Methods"), "GET") || r.header.Get("Allow") != "GET, HEAD, PUT, OPTIONS" {
 		t.Fatalf("preflight: %d %v", r.code, r.header)
 	}
-	if r := a.do("PUT", metaPath(id), nil); r.header.Get("Access-Control-Allow-Origin") != "" {
-		t.Fatal("CORS header on a write")
+	// CORS is the same for every method and answer (Walrus's nodes send it everywhere).
+	for _, m := range []string{"GET", "PUT", "POST", "DELETE"} {
+		if r := a.do(m, metaPath(id), nil); r.header.Get("Access-Control-Allow-Origin") != "*" || r.header.Get("Access-Control-Allow-Methods") != "GET, HEAD, PUT, POST, OPTIONS" {
+			t.Fatalf("%s: CORS headers %v", m, r.header)
+		}
 	}
 
 	// The metadata (473 bytes at n=7) fits the budget of 500 bytes; a batch never does.
@@ -646,6 +652,40 @@ func TestRoutingAndLimits(t *testing.T) {
 		a.h.all <- struct{}{}
 	}
 	a.do("GET", "/v1/health", nil).expect(t, http.StatusTooManyRequests, "TOO_MANY_REQUESTS")
+}
+
+// TestWrongMethod: a known path requested with a method it does not serve gets 405 with
+// an Allow header naming the methods it does serve, not 404.
+func TestWrongMethod(t *testing.T) {
+	a := newAPI(t, 7, []uint16{0, 1})
+	id := a.Blob(100, 1).Metadata.BlobID
+	sliver := sliverURL(id, 0, redstuff.Primary)
+	for _, c := range []struct {
+		method, path, allow string
+	}{
+		{"DELETE", metaPath(id), "GET, HEAD, PUT, OPTIONS"},
+		{"POST", metaPath(id), "GET, HEAD, PUT, OPTIONS"},
+		{"PUT", metaPath(id) + "/status", "GET, HEAD, OPTIONS"},
+		{"GET", "/v1/blobs/" + id.String() + "/slivers", "PUT, OPTIONS"},
+		{"POST", sliver, "GET, HEAD, PUT, OPTIONS"},
+		{"PATCH", sliver + "/status", "GET, HEAD, OPTIONS"},
+		{"PUT", "/v1/blobs/" + id.String() + "/confirmation/permanent", "GET, HEAD, OPTIONS"},
+		{"POST", "/v1/blobs/" + id.String() + "/recoverySymbols", "GET, HEAD, OPTIONS"},
+		{"GET", "/v1/blobs/" + id.String() + "/inconsistencyProof/primary", "POST, OPTIONS"},
+		{"DELETE", "/v1/health", "GET, HEAD, OPTIONS"},
+		{"GET", syncPath, "POST, OPTIONS"},
+		{"PUT", syncPath, "POST, OPTIONS"},
+	} {
+		r := a.do(c.method, c.path, nil)
+		r.expect(t, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED")
+		if got := r.header.Get("Allow"); got != c.allow {
+			t.Errorf("%s %s: Allow %q, want %q", c.method, c.path, got, c.allow)
+		}
+	}
+	if r := a.do("HEAD", "/v1/health", nil); r.code != http.StatusOK {
+		t.Fatalf("HEAD of a GET endpoint: %d", r.code)
+	}
+	a.do("DELETE", "/v1/nothing/here", nil).expect(t, notFound, "NOT_FOUND")
 }
 
 func TestPanicBecomesInternalError(t *testing.T) {

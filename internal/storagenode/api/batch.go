@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 
 	"github.com/walrus-go/walrus/internal/bcs"
@@ -75,12 +76,17 @@ type batchReader struct {
 	r *bufio.Reader
 }
 
-// readErr maps a body read error: over the size limit, truncated, or a broken connection.
+// readErr maps a body read error: over the size limit, too slow (the read deadline),
+// over the memory budget, truncated, or a broken connection.
 func readErr(err error, what string) error {
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
 		return fmt.Errorf("%w: more than %d bytes", sn.ErrTooLarge, tooLarge.Limit)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("%w: reading %s: %v", sn.ErrBodyTimeout, what, err)
+	case errors.Is(err, sn.ErrOverloaded):
+		return err
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%w: body ends inside %s", sn.ErrMalformed, what)
 	}

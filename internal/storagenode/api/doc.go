@@ -21,13 +21,17 @@
 //	GET  /v1/health[?detailed=true]                            HealthInfo
 //	POST /v1/migrate/sync_shard                                BCS SignedMessage<SyncShardMsg>;
 //	                                                           BCS SyncShardResponse; only from the
-//	                                                           shard's owner (Options.ShardOwners)
+//	                                                           shard's owner (Options.ShardOwners), for
+//	                                                           the node's current or previous epoch
 //
 // JSON answers use Walrus's success envelope {"success": {"code", "data"}}; failures the
 // Google-style envelope {"error": {"code", "status", "message", "details": [{"@type":
 // "ErrorInfo", "reason", "domain": "storage.walrus.space", "metadata"}]}}, with the status
 // and reason of one table mapping errors (see SpecOf and ErrorFor). Binary answers are
-// application/octet-stream.
+// application/octet-stream. A known path requested with a method it does not serve gets
+// 405 (METHOD_NOT_ALLOWED) with an Allow header; OPTIONS on a known path gets 204 with
+// Allow; an unknown path gets 404. CORS is open on every answer (any origin, the methods
+// above, any header), as on Walrus's nodes: the node spends nothing on a caller's behalf.
 //
 // # Limits
 //
@@ -36,9 +40,21 @@
 // batched upload at most the metadata and one maximal pair per owned shard (and exactly its
 // Content-Length); an inconsistency proof the size of the required number of symbols; a
 // shard sync request the size of a signed request (its answer is capped by
-// MaxSyncShardSlivers and MaxSyncShardBytes). Larger bodies get 413. Requests, uploads,
-// recovery symbol requests and shard syncs in flight are bounded, as are the bytes of upload bodies held at once; beyond them the node answers 429
-// at once rather than queueing. GET reads are open to any origin (CORS).
+// MaxSyncShardSlivers and MaxSyncShardBytes). Larger bodies get 413.
+//
+// A body must arrive at Options.MinBodyRate after Options.BodyGrace (408 otherwise), and
+// the bytes received are counted against the upload memory budget (Options.MaxUploadBytes)
+// as they arrive, so a client that sends headers and stalls holds neither memory nor a
+// slot, and one that sends slowly is cut off. The cheap checks come before the body: the
+// blob is registered, the declared length is within the endpoint's limit and fits in the
+// free budget. Uploads take one of Options.MaxConcurrentUploads slots only once their body
+// has arrived (a batched upload, verified by the node's workers as it streams, before it
+// commits), waiting for one at most Options.UploadSlotWait. Shard syncs have slots of
+// their own, taken after the request has been read and parsed and its epoch (the node's
+// current or previous one) checked. Requests without a body in flight
+// (Options.MaxConcurrentRequests; PUT and POST are not counted, so stalled bodies cannot
+// use it up) and recovery symbol requests are bounded too. Beyond a limit the node
+// answers 429 rather than queueing.
 //
 // # Safety
 //

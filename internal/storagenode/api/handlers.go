@@ -1,34 +1,66 @@
 package api
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 )
 
+// route is one endpoint: a method and a ServeMux path pattern.
+type route struct {
+	method, path string
+	fn           http.HandlerFunc
+}
+
+// routes registers the endpoints. Every path also gets a pattern without a method, which
+// answers OPTIONS (CORS preflight) with 204 and any other method the path does not serve
+// with 405 and an Allow header; a path of no endpoint gets 404.
 func (h *Handler) routes() {
-	m := h.mux
-	m.HandleFunc("GET /v1/blobs/{blob_id}/metadata", h.getMetadata)
-	m.HandleFunc("PUT /v1/blobs/{blob_id}/metadata", h.upload(h.putMetadata))
-	m.HandleFunc("GET /v1/blobs/{blob_id}/metadata/status", h.getMetadataStatus)
-	m.HandleFunc("PUT /v1/blobs/{blob_id}/slivers", h.upload(h.putSlivers))
-	m.HandleFunc("GET /v1/blobs/{blob_id}/slivers/{sliver_pair_index}/{sliver_type}", h.getSliver)
-	m.HandleFunc("PUT /v1/blobs/{blob_id}/slivers/{sliver_pair_index}/{sliver_type}", h.upload(h.putSliver))
-	m.HandleFunc("GET /v1/blobs/{blob_id}/slivers/{sliver_pair_index}/{sliver_type}/status", h.getSliverStatus)
-	m.HandleFunc("GET /v1/blobs/{blob_id}/confirmation/permanent", h.getConfirmation)
-	m.HandleFunc("GET /v1/blobs/{blob_id}/confirmation/deletable/{object_id}", h.getConfirmation)
-	m.HandleFunc("GET /v1/blobs/{blob_id}/recoverySymbols", h.getRecoverySymbols)
-	m.HandleFunc("POST /v1/blobs/{blob_id}/inconsistencyProof/{sliver_type}", h.upload(h.postInconsistencyProof))
-	m.HandleFunc("GET /v1/blobs/{blob_id}/status", h.getBlobStatus)
-	m.HandleFunc("GET /v1/health", h.getHealth)
-	m.HandleFunc("POST /v1/migrate/sync_shard", h.upload(h.postSyncShard))
-	m.HandleFunc("OPTIONS /", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	table := []route{
+		{"GET", "/v1/blobs/{blob_id}/metadata", h.getMetadata},
+		{"PUT", "/v1/blobs/{blob_id}/metadata", h.write(h.putMetadata)},
+		{"GET", "/v1/blobs/{blob_id}/metadata/status", h.getMetadataStatus},
+		{"PUT", "/v1/blobs/{blob_id}/slivers", h.write(h.putSlivers)},
+		{"GET", "/v1/blobs/{blob_id}/slivers/{sliver_pair_index}/{sliver_type}", h.getSliver},
+		{"PUT", "/v1/blobs/{blob_id}/slivers/{sliver_pair_index}/{sliver_type}", h.write(h.putSliver)},
+		{"GET", "/v1/blobs/{blob_id}/slivers/{sliver_pair_index}/{sliver_type}/status", h.getSliverStatus},
+		{"GET", "/v1/blobs/{blob_id}/confirmation/permanent", h.getConfirmation},
+		{"GET", "/v1/blobs/{blob_id}/confirmation/deletable/{object_id}", h.getConfirmation},
+		{"GET", "/v1/blobs/{blob_id}/recoverySymbols", h.getRecoverySymbols},
+		{"POST", "/v1/blobs/{blob_id}/inconsistencyProof/{sliver_type}", h.write(h.postInconsistencyProof)},
+		{"GET", "/v1/blobs/{blob_id}/status", h.getBlobStatus},
+		{"GET", "/v1/health", h.getHealth},
+		{"POST", "/v1/migrate/sync_shard", h.write(h.postSyncShard)},
+	}
+	allowed := map[string][]string{}
+	var paths []string
+	for _, rt := range table {
+		h.mux.HandleFunc(rt.method+" "+rt.path, rt.fn)
+		if allowed[rt.path] == nil {
+			paths = append(paths, rt.path)
+		}
+		allowed[rt.path] = append(allowed[rt.path], rt.method)
+		if rt.method == http.MethodGet {
+			allowed[rt.path] = append(allowed[rt.path], http.MethodHead)
+		}
+	}
+	for _, p := range paths {
+		allow := strings.Join(append(allowed[p], http.MethodOptions), ", ")
+		h.mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			if r.Method == http.MethodOptions {
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+			h.fail(w, r, fmt.Errorf("%w: %s %s; allowed: %s", sn.ErrMethodNotAllowed, r.Method, r.URL.Path, allow))
+		})
+	}
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, fmt.Errorf("%w: %s %s", sn.ErrNotFound, r.Method, r.URL.Path))
 	})
 }
@@ -36,14 +68,11 @@ func (h *Handler) routes() {
 // handler is an endpoint that reports failure by returning an error.
 type handler func(w http.ResponseWriter, r *http.Request) error
 
-// upload wraps a writing endpoint in the upload concurrency limit.
-func (h *Handler) upload(fn handler) http.HandlerFunc {
+// write adapts a writing endpoint. Writing endpoints take their own limits (an upload
+// slot once the body has arrived, a sync slot once the request is checked) so that a
+// client that stalls holds none of them.
+func (h *Handler) write(fn handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !tryAcquire(h.uploads) {
-			h.fail(w, r, fmt.Errorf("%w: %d uploads in flight", sn.ErrOverloaded, cap(h.uploads)))
-			return
-		}
-		defer release(h.uploads)
 		if err := fn(w, r); err != nil {
 			h.fail(w, r, err)
 		}
@@ -78,43 +107,6 @@ func parseAxis(s string) (redstuff.Axis, error) {
 		return 0, fmt.Errorf("%w: sliver type %q, want primary or secondary", sn.ErrMalformed, s)
 	}
 	return a, nil
-}
-
-// reserve takes size bytes of the upload memory budget. A body larger than the whole
-// budget can never be accepted (ErrTooLarge: split it); one that does not fit now must
-// wait (ErrOverloaded).
-func (h *Handler) reserve(size int64) (release func(), err error) {
-	if size > h.memory.max {
-		return nil, fmt.Errorf("%w: %d bytes, more than the node's upload budget of %d; send fewer sliver pairs per request", sn.ErrTooLarge, size, h.memory.max)
-	}
-	if !h.memory.tryAcquire(size) {
-		return nil, fmt.Errorf("%w: upload memory budget exhausted", sn.ErrOverloaded)
-	}
-	return func() { h.memory.release(size) }, nil
-}
-
-// readBody reads a whole request body of at most limit bytes, counted against the upload
-// memory budget until release is called.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, limit int64) (body []byte, release func(), err error) {
-	if r.ContentLength > limit {
-		return nil, nil, fmt.Errorf("%w: %d bytes, at most %d", sn.ErrTooLarge, r.ContentLength, limit)
-	}
-	size := limit
-	if r.ContentLength >= 0 {
-		size = r.ContentLength
-	}
-	if release, err = h.reserve(size); err != nil {
-		return nil, nil, err
-	}
-	var buf bytes.Buffer
-	if r.ContentLength >= 0 {
-		buf.Grow(int(size) + bytes.MinRead)
-	}
-	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
-		release()
-		return nil, nil, readErr(err, "body")
-	}
-	return buf.Bytes(), release, nil
 }
 
 func (h *Handler) getMetadata(w http.ResponseWriter, r *http.Request) {
@@ -154,6 +146,11 @@ func (h *Handler) putMetadata(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer release()
+	slot, err := h.acquireUpload(r.Context())
+	if err != nil {
+		return err
+	}
+	defer slot()
 	m, err := sn.DecodeMetadataBody(id, body)
 	if err != nil {
 		return err
@@ -219,6 +216,11 @@ func (h *Handler) putSliver(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer release()
+	slot, err := h.acquireUpload(r.Context())
+	if err != nil {
+		return err
+	}
+	defer slot()
 	s, err := redstuff.DecodeSliver(body, a, len(body))
 	if err != nil {
 		return fmt.Errorf("%w: %v", sn.ErrMalformed, err)
@@ -253,15 +255,21 @@ func (h *Handler) putSlivers(w http.ResponseWriter, r *http.Request) error {
 	case r.ContentLength > limit:
 		return fmt.Errorf("%w: %d bytes, at most %d for the shards this node owns", sn.ErrTooLarge, r.ContentLength, limit)
 	}
-	release, err := h.reserve(r.ContentLength)
+	body, err := h.openBody(w, r, limit)
 	if err != nil {
 		return err
 	}
-	defer release()
-	u, err := readBatch(r.Context(), h.node, id, http.MaxBytesReader(w, r.Body, r.ContentLength))
+	defer body.release()
+	u, err := readBatch(r.Context(), h.node, id, body)
 	if err != nil {
 		return err
 	}
+	defer u.Abort()
+	slot, err := h.acquireUpload(r.Context())
+	if err != nil {
+		return err
+	}
+	defer slot()
 	res, err := u.Commit()
 	if err != nil {
 		return err
@@ -413,6 +421,11 @@ func (h *Handler) postInconsistencyProof(w http.ResponseWriter, r *http.Request)
 		return err
 	}
 	defer release()
+	slot, err := h.acquireUpload(r.Context())
+	if err != nil {
+		return err
+	}
+	defer slot()
 	p, err := redstuff.DecodeInconsistencyProof(body, a, need, sym)
 	if err != nil {
 		return fmt.Errorf("%w: %v", sn.ErrMalformed, err)

@@ -16,18 +16,38 @@ import (
 type Options struct {
 	// Logger receives request failures; nil discards them.
 	Logger *slog.Logger
-	// MaxConcurrentRequests bounds the requests served at once; more are refused with 429.
-	// 0 means 1024.
+	// MaxConcurrentRequests bounds the requests without a body (GET, HEAD, OPTIONS, and
+	// any method the API does not serve) handled at once; more are refused with 429. PUT
+	// and POST requests are not counted: while their body arrives they hold only the
+	// bytes received (MaxUploadBytes), and then take slots of their own, so clients that
+	// stall in their bodies cannot use this limit up either. 0 means 1024.
 	MaxConcurrentRequests int
-	// MaxConcurrentUploads bounds the uploads (PUT, POST) served at once, which verify
-	// slivers or proofs; more are refused with 429. 0 means 4·GOMAXPROCS.
+	// MaxConcurrentUploads bounds the uploads (PUT, and POST of inconsistency proofs)
+	// that verify and store at once. An upload takes a slot only once its body has
+	// arrived (a batched upload, whose slivers are verified as they stream in by the
+	// node's verification workers, before it commits), so that a client that sends
+	// headers and stalls holds none. An upload that finds no slot free waits for one
+	// for at most UploadSlotWait, then gets 429. 0 means 4·GOMAXPROCS.
 	MaxConcurrentUploads int
+	// UploadSlotWait bounds the wait of an upload whose body has arrived for a slot of
+	// MaxConcurrentUploads. 0 means 10 s.
+	UploadSlotWait time.Duration
+	// MinBodyRate and BodyGrace bound how slowly a request body may arrive: the whole
+	// body must be read within BodyGrace + Content-Length/MinBodyRate of the handler
+	// starting to read it (a body without a Content-Length is allowed its endpoint's
+	// limit), or the read fails and the request gets 408 (storagenode.ErrBodyTimeout).
+	// The deadline is the connection's read deadline (http.ResponseController); it
+	// replaces ReadTimeout for the body. Zero means 64 KiB/s and 10 s.
+	MinBodyRate int64
+	BodyGrace   time.Duration
 	// MaxConcurrentSymbolRequests bounds the recovery symbol requests served at once,
 	// which may expand slivers; more are refused with 429. 0 means 4·GOMAXPROCS.
 	MaxConcurrentSymbolRequests int
-	// MaxUploadBytes bounds the request bodies held in memory at once across uploads;
-	// an upload that would exceed it is refused with 429 before its body is read.
-	// 0 means 1 GiB.
+	// MaxUploadBytes bounds the bytes of upload bodies received and held in memory at
+	// once. They are counted as they arrive, so a client holds only as much of the budget
+	// as it has sent; an upload whose declared length does not fit in what is free is
+	// refused with 429 before its body is read, and one that finds the budget used up
+	// while its body arrives gets 429 then. 0 means 1 GiB.
 	MaxUploadBytes int64
 	// MaxSymbolsPerRequest bounds the symbol IDs of one recovery symbol request. 0 means
 	// the number of shards.
@@ -42,12 +62,16 @@ type Options struct {
 	// MaxSyncShardBytes caps the sliver bytes of one sync-shard answer (an answer holds at
 	// least one sliver); 0 means 64 MiB.
 	MaxSyncShardBytes int64
-	// MaxConcurrentSyncShard bounds the sync-shard requests served at once; more are
-	// refused with 429. 0 means 10.
+	// MaxConcurrentSyncShard bounds the sync-shard requests served at once, a limit of
+	// their own: a request takes a slot after its small body has been read (within
+	// BodyGrace) and parsed and its epoch checked, and holds it while its signature is
+	// verified and the answer is built; more are refused with 429. 0 means 10.
 	MaxConcurrentSyncShard int
 
-	// Server timeouts, used by NewServer. Zero means: ReadHeaderTimeout 10 s, ReadTimeout
-	// 10 min (a whole upload body), WriteTimeout 10 min, IdleTimeout 2 min.
+	// Server timeouts, used by NewServer. Zero means: ReadHeaderTimeout 10 s (a client
+	// that stalls in its headers is cut off then), ReadTimeout 10 min (the bound of a
+	// request body until the handler sets the body's own deadline, see MinBodyRate),
+	// WriteTimeout 10 min, IdleTimeout 2 min (keep-alive connections without a request).
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// MaxHeaderBytes bounds request headers; 0 means 64 KiB.
 	MaxHeaderBytes int
@@ -68,6 +92,15 @@ func (o *Options) setDefaults(node *sn.Node) {
 	}
 	if o.MaxConcurrentSymbolRequests <= 0 {
 		o.MaxConcurrentSymbolRequests = 4 * runtime.GOMAXPROCS(0)
+	}
+	if o.UploadSlotWait <= 0 {
+		o.UploadSlotWait = 10 * time.Second
+	}
+	if o.MinBodyRate <= 0 {
+		o.MinBodyRate = 64 << 10
+	}
+	if o.BodyGrace <= 0 {
+		o.BodyGrace = 10 * time.Second
 	}
 	if o.MaxUploadBytes <= 0 {
 		o.MaxUploadBytes = 1 << 30
@@ -106,7 +139,7 @@ type Handler struct {
 	node    *sn.Node
 	opts    Options
 	mux     *http.ServeMux
-	all     chan struct{} // tokens of requests in flight
+	all     chan struct{} // tokens of requests without a body in flight
 	uploads chan struct{} // tokens of uploads in flight
 	symbols chan struct{} // tokens of symbol requests in flight
 	syncs   chan struct{} // tokens of sync-shard requests in flight
@@ -144,8 +177,13 @@ func NewServer(addr string, node *sn.Node, opts Options) *http.Server {
 	}
 }
 
-// ServeHTTP implements http.Handler: panic recovery, CORS for reads, the request limit,
-// then routing.
+// ServeHTTP implements http.Handler: panic recovery, CORS, the request limit (for
+// requests without a body), then routing.
+//
+// CORS is open on every response, for every method, as Walrus's nodes have it: a node
+// holds no wallet and pays for nothing, so a web page that uploads to it can only do
+// what any client can (store data of registered blobs); shard sync is authorized by a
+// signature, not by the origin.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.opts.noRecover {
 		defer func() {
@@ -158,18 +196,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}()
 	}
-	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
-		hd := w.Header()
-		hd.Set("Access-Control-Allow-Origin", "*")
-		hd.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
-		hd.Set("Access-Control-Allow-Headers", "*")
-		hd.Set("Access-Control-Max-Age", "86400")
+	hd := w.Header()
+	hd.Set("Access-Control-Allow-Origin", "*")
+	hd.Set("Access-Control-Allow-Methods", "GET, HEAD, PUT, POST, OPTIONS")
+	hd.Set("Access-Control-Allow-Headers", "*")
+	hd.Set("Access-Control-Max-Age", "86400")
+	if r.Method != http.MethodPut && r.Method != http.MethodPost {
+		if !tryAcquire(h.all) {
+			h.fail(w, r, fmt.Errorf("%w: %d requests in flight", sn.ErrOverloaded, cap(h.all)))
+			return
+		}
+		defer release(h.all)
 	}
-	if !tryAcquire(h.all) {
-		h.fail(w, r, fmt.Errorf("%w: %d requests in flight", sn.ErrOverloaded, cap(h.all)))
-		return
-	}
-	defer release(h.all)
 	h.mux.ServeHTTP(w, r)
 }
 
@@ -210,6 +248,13 @@ func (b *budget) tryAcquire(n int64) bool {
 	}
 	b.used += n
 	return true
+}
+
+// fits reports whether n bytes are free now, without taking them.
+func (b *budget) fits(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return n <= b.max-b.used
 }
 
 func (b *budget) release(n int64) {

@@ -13,6 +13,11 @@ import (
 // ShardOwners answers who owns a shard in an epoch, for authorizing shard sync requests.
 // The node's daemon implements it with the chain's committees. Errors other than
 // storagenode sentinels are reported as unavailable (the requester retries).
+//
+// The handler asks only about the node's current or previous epoch, and only for a
+// request that parsed, while holding a sync slot (Options.MaxConcurrentSyncShard): an
+// implementation that caches those committees answers from memory, so unauthenticated
+// requests cannot make the node query its chain RPC more than once per epoch.
 type ShardOwners interface {
 	// ShardOwner returns the BLS public key of the node that owns shard in epoch.
 	ShardOwner(ctx context.Context, epoch uint32, shard uint16) (bls.PublicKey, error)
@@ -24,19 +29,22 @@ type ShardOwners interface {
 // storagenode.EncodeShardSlivers of the slivers this node stores in the shard from the
 // starting blob ID on, at most MaxSyncShardSlivers of them and about MaxSyncShardBytes;
 // an empty list means the end of the shard.
+//
+// The request is checked cheapest first, and nothing a stranger sends holds a sync slot
+// for longer than it takes to verify a signature: the body (at most
+// storagenode.MaxSignedMessageSize bytes, 413 if it declares more) is read within
+// BodyGrace (408), then parsed (400); the request's epoch must be the node's current or
+// previous epoch (ErrInvalidEpoch); only then does it take a sync slot (429 if none is
+// free), look up the shard's owner and verify the signature (403).
 func (h *Handler) postSyncShard(w http.ResponseWriter, r *http.Request) error {
 	if h.opts.ShardOwners == nil {
 		return fmt.Errorf("%w: shard sync is not enabled on this node", sn.ErrUnavailable)
 	}
-	if !tryAcquire(h.syncs) {
-		return fmt.Errorf("%w: %d shard syncs in flight", sn.ErrOverloaded, cap(h.syncs))
-	}
-	defer release(h.syncs)
-	body, release, err := h.readBody(w, r, sn.MaxSignedMessageSize)
+	body, done, err := h.readBody(w, r, sn.MaxSignedMessageSize)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer done()
 	signed, err := sn.DecodeSignedMessage(body)
 	if err != nil {
 		return err
@@ -48,6 +56,13 @@ func (h *Handler) postSyncShard(w http.ResponseWriter, r *http.Request) error {
 	if int(req.Shard) >= h.node.NShards() {
 		return fmt.Errorf("%w: shard %d, %d shards", sn.ErrIndexOutOfRange, req.Shard, h.node.NShards())
 	}
+	if err := checkSyncEpoch(h.node.Epoch(), req.Epoch); err != nil {
+		return err
+	}
+	if !tryAcquire(h.syncs) {
+		return fmt.Errorf("%w: %d shard syncs in flight", sn.ErrOverloaded, cap(h.syncs))
+	}
+	defer release(h.syncs)
 	owner, err := h.opts.ShardOwners.ShardOwner(r.Context(), req.Epoch, req.Shard)
 	if err != nil {
 		if known(err) {
@@ -64,6 +79,17 @@ func (h *Handler) postSyncShard(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeBytes(w, sn.EncodeShardSlivers(req.Axis, items))
 	return nil
+}
+
+// checkSyncEpoch accepts a sync-shard request of epoch req at a node in epoch current: the
+// requester owns the shard in req, which is the node's epoch or, if the node has moved on
+// while the requester syncs, the one before. A node that has not reached req may not have
+// locked the shard yet.
+func checkSyncEpoch(current, req uint32) error {
+	if req == current || req+1 == current {
+		return nil
+	}
+	return fmt.Errorf("%w: a shard sync for epoch %d at a node in epoch %d (current or previous only)", sn.ErrInvalidEpoch, req, current)
 }
 
 // known reports whether err maps to a row of the error table other than the internal

@@ -51,6 +51,13 @@ type Config struct {
 	CacheBytes int64 `yaml:"cache_bytes"`
 	// MaxUploadBytes bounds the upload bodies held in memory at once. Default 1 GiB.
 	MaxUploadBytes int64 `yaml:"max_upload_bytes"`
+	// MinBodyRate (bytes per second) and BodyGrace bound how slowly a request body may
+	// arrive at the REST API: a body must be complete within BodyGrace +
+	// length/MinBodyRate, or the request gets 408 and its connection is closed, so that
+	// clients that stall cannot hold the node's upload resources. Defaults 64 KiB/s and
+	// 10s.
+	MinBodyRate int64         `yaml:"min_body_rate"`
+	BodyGrace   time.Duration `yaml:"body_grace"`
 	// EventPageSize is the number of chain events read and applied per batch. Default
 	// 1000 (the chain's maximum).
 	EventPageSize int `yaml:"event_page_size"`
@@ -106,6 +113,8 @@ const (
 	DefaultShardSyncConcurrency   = 10
 	DefaultShardSyncFallbackAfter = 10 * time.Minute
 	DefaultMaxUploadBytes         = 1 << 30
+	DefaultMinBodyRate            = 64 << 10
+	DefaultBodyGrace              = 10 * time.Second
 )
 
 // MetricsOff as Config.MetricsListen serves no metrics.
@@ -138,6 +147,10 @@ func (c Config) withDefaults() Config {
 	if c.MaxUploadBytes == 0 {
 		c.MaxUploadBytes = DefaultMaxUploadBytes
 	}
+	if c.MinBodyRate == 0 {
+		c.MinBodyRate = DefaultMinBodyRate
+	}
+	setDur(&c.BodyGrace, DefaultBodyGrace)
 	setInt(&c.EventPageSize, DefaultEventPageSize)
 	setInt(&c.BlobSyncConcurrency, DefaultBlobSyncConcurrency)
 	setInt(&c.PeerRequestConcurrency, DefaultPeerRequestConcurrency)
@@ -191,6 +204,10 @@ func (c Config) validate(needChain, needBLS, needWallet bool) error {
 		return bad("shard_sync_fallback_after", "%v is negative", c.ShardSyncFallbackAfter)
 	case c.MaxUploadBytes < 0:
 		return bad("max_upload_bytes", "%d is negative", c.MaxUploadBytes)
+	case c.MinBodyRate < 0:
+		return bad("min_body_rate", "%d is negative", c.MinBodyRate)
+	case c.BodyGrace < 0:
+		return bad("body_grace", "%v is negative", c.BodyGrace)
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return bad("listen", "%q is not host:port", c.Listen)

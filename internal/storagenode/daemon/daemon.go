@@ -177,7 +177,10 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 	}
 	cleanup = append(cleanup, func() { apiLn.Close() })
 	d.apiAddr = apiLn.Addr().String()
-	d.apiSrv = api.NewServer(d.apiAddr, d.node, api.Options{Logger: d.log, MaxUploadBytes: cfg.MaxUploadBytes, ShardOwners: d.view})
+	d.apiSrv = api.NewServer(d.apiAddr, d.node, api.Options{
+		Logger: d.log, MaxUploadBytes: cfg.MaxUploadBytes, ShardOwners: d.view,
+		MinBodyRate: cfg.MinBodyRate, BodyGrace: cfg.BodyGrace,
+	})
 	d.apiSrv.Handler = countBytes(d.apiSrv.Handler, d.metrics, &d.counters)
 	var metricsLn net.Listener
 	if cfg.MetricsListen != MetricsOff {

@@ -31,7 +31,7 @@
 //
 //	# Storage node configuration (walrus node --config node.yaml).
 //	data_dir: db-node-0               # the node's database (DATA_DIR/db); required
-//	chain_rpc: http://127.0.0.1:26657 # CometBFT JSON-RPC of a chain validator; required
+//	chain_rpc: http://127.0.0.1:26657 # CometBFT JSON-RPC of a chain validator, trusted (see package storagenode); required
 //	bls_key_file: bls.key             # BLS protocol key: 64 hex digits, mode 0600; required
 //	wallet_key_file: operator.json    # operator account key file (mode 0600); required
 //	listen: 127.0.0.1:9185            # node REST API; port 0 picks a free port
@@ -41,6 +41,8 @@
 //	log_level: info                   # debug, info, warn or error
 //	cache_bytes: 67108864             # cache of metadata and expanded slivers; negative: none
 //	max_upload_bytes: 1073741824      # upload bodies held in memory at once
+//	min_body_rate: 65536              # request bodies slower than this (bytes/s) ...
+//	body_grace: 10s                   # ... after this grace period get 408
 //	event_page_size: 1000             # chain events applied per batch (1..1000)
 //	blob_sync_concurrency: 10         # blobs recovered at once
 //	peer_request_concurrency: 32      # requests to other nodes in flight

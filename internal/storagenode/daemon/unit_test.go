@@ -200,7 +200,8 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := good.withDefaults()
-	if d.Listen != DefaultListen || d.PublicURL != "http://"+DefaultListen || d.RetryMin != DefaultRetryMin || d.EventPageSize != 1000 {
+	if d.Listen != DefaultListen || d.PublicURL != "http://"+DefaultListen || d.RetryMin != DefaultRetryMin || d.EventPageSize != 1000 ||
+		d.MinBodyRate != DefaultMinBodyRate || d.BodyGrace != DefaultBodyGrace {
 		t.Fatalf("defaults: %+v", d)
 	}
 	for _, c := range []struct {
@@ -220,6 +221,8 @@ func TestConfigValidate(t *testing.T) {
 		{"retry_max", func(c *Config) { c.RetryMin, c.RetryMax = time.Minute, time.Second }},
 		{"peer_timeout", func(c *Config) { c.PeerTimeout = -time.Second }},
 		{"blob_sync_concurrency", func(c *Config) { c.BlobSyncConcurrency = -1 }},
+		{"min_body_rate", func(c *Config) { c.MinBodyRate = -1 }},
+		{"body_grace", func(c *Config) { c.BodyGrace = -time.Second }},
 	} {
 		cfg := good
 		c.edit(&cfg)
