@@ -150,7 +150,7 @@ func attack(t *testing.T, ctx context.Context, sz size, r *row) {
 		hc := &http.Client{Timeout: time.Minute}
 		for k := 0; hctx.Err() == nil; k++ {
 			data := c.randomBlob(3000 + k)
-			err := storeHTTP(hctx, hc, daemonAddr, data, c)
+			err := storeHTTP(hctx, hc, daemonAddr, data)
 			if hctx.Err() != nil {
 				return
 			}
@@ -178,7 +178,7 @@ func attack(t *testing.T, ctx context.Context, sz size, r *row) {
 	w.stop()
 
 	r.written += int(w.writes.Load() + httpStores.Load())
-	r.reads += int(w.reads.Load())
+	r.reads += int(w.reads.Load() + httpStores.Load())
 	r.failed += int(w.failed.Load())
 	for _, err := range w.errors() {
 		t.Errorf("honest operation under attack: %v", err)
@@ -209,9 +209,11 @@ func attack(t *testing.T, ctx context.Context, sz size, r *row) {
 	}
 }
 
-// storeHTTP stores data through the publisher and remembers it as certified.
-func storeHTTP(ctx context.Context, hc *http.Client, addr string, data []byte, c *cluster) error {
-	req, err := http.NewRequestWithContext(ctx, "PUT", "http://"+addr+"/v1/blobs?epochs=2", bytes.NewReader(data))
+// storeHTTP stores data through the publisher (for 10 epochs, the most an anonymous
+// store may ask for) and reads it back through the aggregator. The blob is not added to
+// the cluster's list: with 10 s epochs it may expire before the suite reads everything.
+func storeHTTP(ctx context.Context, hc *http.Client, addr string, data []byte) error {
+	req, err := http.NewRequestWithContext(ctx, "PUT", "http://"+addr+"/v1/blobs?epochs=10", bytes.NewReader(data))
 	if err != nil {
 		return err
 	}
@@ -228,13 +230,19 @@ func storeHTTP(ctx context.Context, hc *http.Client, addr string, data []byte, c
 	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
 		return err
 	}
-	id, err := redstuff.ParseBlobID(res.BlobID())
+	get, err := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/v1/blobs/"+res.BlobID(), nil)
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	c.blobs = append(c.blobs, &stored{id: id, data: data})
-	c.mu.Unlock()
+	gresp, err := hc.Do(get)
+	if err != nil {
+		return fmt.Errorf("read back: %w", err)
+	}
+	defer gresp.Body.Close()
+	got, err := io.ReadAll(gresp.Body)
+	if err != nil || gresp.StatusCode != http.StatusOK || !bytes.Equal(got, data) {
+		return fmt.Errorf("read back of %s: status %d, %d bytes, %v", res.BlobID(), gresp.StatusCode, len(got), err)
+	}
 	return nil
 }
 

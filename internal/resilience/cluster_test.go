@@ -252,7 +252,7 @@ func (c *cluster) randomBlob(size int) []byte {
 
 // store stores data with the SDK and records it as certified.
 func (c *cluster) store(ctx context.Context, data []byte) (*stored, error) {
-	res, err := c.client.Store(ctx, data, client.StoreOptions{Epochs: 20})
+	res, err := c.client.Store(ctx, data, client.StoreOptions{Epochs: 50})
 	if err != nil {
 		return nil, err
 	}
