@@ -123,6 +123,7 @@ func TestRejections(t *testing.T) {
 		{"faucet disabled", tx("alice faucet 1"), CodeFaucetDisabled, false},
 		{"duplicate BLS key", tx("bob register-node n1"), CodeDuplicateKey, false},
 		{"bad proof of possession", tx("bob register-node n9 bad-pop"), CodeBadProofOfPossession, false},
+		{"small-order network key", tx("bob register-node n9 small-order-netkey"), CodeInvalidArgument, false},
 		{"withdraw active stake", tx("n1-op withdraw n1-stake"), CodeNotWithdrawable, false},
 	}
 	for _, c := range cases {
