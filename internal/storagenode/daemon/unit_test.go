@@ -12,6 +12,7 @@ import (
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/internal/nodetest"
+	"github.com/walrus-go/walrus/internal/storagenode/nodeclient"
 )
 
 // TestPlannerAsksExactly checks the recovery planner against the encoding: with every
@@ -195,12 +196,12 @@ func TestTranslate(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	good := Config{DataDir: "d", ChainRPC: "http://127.0.0.1:26657", BLSKeyFile: "bls.key", WalletKeyFile: "w.json"}
+	good := Config{DataDir: "d", ChainRPC: "http://127.0.0.1:26657", BLSKeyFile: "bls.key", NetworkKeyFile: "network.key", WalletKeyFile: "w.json"}
 	if err := good.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	d := good.withDefaults()
-	if d.Listen != DefaultListen || d.PublicURL != "http://"+DefaultListen || d.RetryMin != DefaultRetryMin || d.EventPageSize != 1000 {
+	if d.Listen != DefaultListen || d.PublicURL != "https://"+DefaultListen || d.RetryMin != DefaultRetryMin || d.EventPageSize != 1000 {
 		t.Fatalf("defaults: %+v", d)
 	}
 	for _, c := range []struct {
@@ -210,11 +211,13 @@ func TestConfigValidate(t *testing.T) {
 		{"data_dir", func(c *Config) { c.DataDir = "" }},
 		{"chain_rpc", func(c *Config) { c.ChainRPC = "" }},
 		{"bls_key_file", func(c *Config) { c.BLSKeyFile = "" }},
+		{"network_key_file", func(c *Config) { c.NetworkKeyFile = "" }},
 		{"wallet_key_file", func(c *Config) { c.WalletKeyFile = "" }},
 		{"listen", func(c *Config) { c.Listen = "9185" }},
 		{"metrics_listen", func(c *Config) { c.MetricsListen = "nowhere" }},
 		{"public_url", func(c *Config) { c.PublicURL = "ftp://x:1" }},
-		{"public_url", func(c *Config) { c.PublicURL = "http://x:1/path" }},
+		{"public_url", func(c *Config) { c.PublicURL = "https://x:1/path" }},
+		{"public_url", func(c *Config) { c.PublicURL = "http://x:1" }},
 		{"log_level", func(c *Config) { c.LogLevel = "loud" }},
 		{"event_page_size", func(c *Config) { c.EventPageSize = 5000 }},
 		{"retry_max", func(c *Config) { c.RetryMin, c.RetryMax = time.Minute, time.Second }},
@@ -234,26 +237,28 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatalf("metrics off: %v", err)
 	}
 	cfg.ResolvePaths("/etc/walrus")
-	if cfg.DataDir != "/etc/walrus/d" || cfg.BLSKeyFile != "/etc/walrus/bls.key" {
+	if cfg.DataDir != "/etc/walrus/d" || cfg.BLSKeyFile != "/etc/walrus/bls.key" || cfg.NetworkKeyFile != "/etc/walrus/network.key" {
 		t.Fatalf("resolved paths: %+v", cfg)
 	}
 }
 
 func TestNetworkAddress(t *testing.T) {
 	for in, want := range map[string]string{
-		"http://127.0.0.1:9185":     "127.0.0.1:9185",
-		"https://node.example:443/": "https://node.example:443",
+		"https://127.0.0.1:9185":    "127.0.0.1:9185",
+		"https://node.example:443/": "node.example:443",
 	} {
 		got, err := NetworkAddress(in)
 		if err != nil || got != want {
 			t.Errorf("NetworkAddress(%q) = %q, %v; want %q", in, got, err, want)
 		}
-		if peerURL(got) != strings.TrimSuffix(in, "/") {
-			t.Errorf("peerURL(%q) = %q, want %q", got, peerURL(got), in)
+		if nodeclient.URL(got) != strings.TrimSuffix(in, "/") {
+			t.Errorf("nodeclient.URL(%q) = %q, want %q", got, nodeclient.URL(got), in)
 		}
 	}
-	if _, err := NetworkAddress("tcp://x:1"); err == nil {
-		t.Error("tcp URL accepted")
+	for _, in := range []string{"tcp://x:1", "http://x:1"} {
+		if _, err := NetworkAddress(in); err == nil {
+			t.Errorf("%s accepted", in)
+		}
 	}
 }
 
