@@ -11,8 +11,10 @@ import (
 	"crypto/ed25519"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,6 +82,7 @@ type Net struct {
 	vproc      *exec.Cmd
 	vdone      chan struct{}
 	mu         sync.Mutex
+	hc         *http.Client // HTTPClient, made on first use
 	clients    map[string]*nodeclient.Client
 }
 
@@ -453,6 +456,24 @@ func (n *Net) Stop(nd *Node) {
 		}
 		nd.Proc = nil
 	}
+}
+
+// HTTPClient returns an HTTP client for raw requests to the Net's nodes (NewRequest): its
+// transport is a nodetls.Transport.
+func (n *Net) HTTPClient() *http.Client {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.hc == nil {
+		n.hc = &http.Client{Transport: nodetls.NewTransport(nil)}
+	}
+	return n.hc
+}
+
+// NewRequest returns a request to path on node nd's API at its network address, over TLS
+// pinned to the node's network key (send it with HTTPClient).
+func (n *Net) NewRequest(ctx context.Context, method string, nd *Node, path string, body io.Reader) (*http.Request, error) {
+	ctx = nodetls.WithPeerKey(ctx, nodetls.PublicKey(nd.Keys.Network))
+	return http.NewRequestWithContext(ctx, method, nodeclient.URL(nd.Addr)+path, body)
 }
 
 // Client returns a node API client for an address of one of the Net's nodes: its network
