@@ -47,3 +47,37 @@ func TestCheckNetworkKey(t *testing.T) {
 		t.Fatalf("order-8 y-coordinates do not sum to p")
 	}
 }
+
+// TestSetNodeInfoNetworkKey: an operator replaces its node's network key with SetNodeInfo
+// (clients then pin the new key, through the committee info); an all-zero key keeps it.
+func TestSetNodeInfoNetworkKey(t *testing.T) {
+	env := rejectionFixture(t)
+	n1 := env.object("n1")
+	key := func() [NetworkKeySize]byte {
+		p, err := env.app.View().Pool(n1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := env.app.View().Committee(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range info.Members {
+			if m.NodeID == n1 && m.NetworkPublicKey != p.NetworkPublicKey {
+				t.Fatalf("committee info carries %x, the pool %x", m.NetworkPublicKey[:4], p.NetworkPublicKey[:4])
+			}
+		}
+		return p.NetworkPublicKey
+	}
+	if key() != testNetKey("n1") {
+		t.Fatal("genesis network key not stored")
+	}
+	env.run(scriptCase{cmd: "block", body: []string{"n1-op set-info n1 n1 n1.walrus.test:9185 netkey=rotated"}})
+	if key() != testNetKey("rotated") {
+		t.Fatal("SetNodeInfo did not replace the network key")
+	}
+	env.run(scriptCase{cmd: "block", body: []string{"n1-op set-info n1 n1 n1.walrus.test:9186"}})
+	if key() != testNetKey("rotated") {
+		t.Fatal("SetNodeInfo without a key changed it")
+	}
+}

@@ -33,7 +33,7 @@ const certificateLifetime = 100 * 365 * 24 * time.Hour
 func Certificate(key ed25519.PrivateKey, now time.Time) (tls.Certificate, error) {
 	pub := key.Public().(ed25519.PublicKey)
 	tmpl := &x509.Certificate{
-		SerialNumber:          new(big.Int).SetBytes(pub[:16]),
+		SerialNumber:          new(big.Int).SetBytes(append([]byte{1}, pub[:16]...)), // positive, per key
 		Subject:               pkix.Name{CommonName: "walrus-node"},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(certificateLifetime),
