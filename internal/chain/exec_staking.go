@@ -39,6 +39,9 @@ func (c *ctx) execRegisterNode(p *RegisterNode) error {
 	if p.CommissionRate > MaxCommissionRate {
 		return errorf(ErrInvalidArgument, "commission rate %d above %d", p.CommissionRate, MaxCommissionRate)
 	}
+	if err := checkNetworkKey(p.NetworkPublicKey); err != nil {
+		return err
+	}
 	if err := checkPossession(p.PublicKey, p.ProofOfPossession, c.sys.Epoch, c.sender); err != nil {
 		return err
 	}
@@ -51,6 +54,7 @@ func (c *ctx) execRegisterNode(p *RegisterNode) error {
 		Name:             p.Name,
 		NetworkAddress:   p.NetworkAddress,
 		PublicKey:        p.PublicKey,
+		NetworkPublicKey: p.NetworkPublicKey,
 		CommissionRate:   p.CommissionRate,
 		StoragePriceVote: p.StoragePrice,
 		WritePriceVote:   p.WritePrice,
@@ -70,6 +74,12 @@ func (c *ctx) execSetNodeInfo(p *SetNodeInfo) error {
 	}
 	if err := checkNodeInfo(p.Name, p.NetworkAddress); err != nil {
 		return err
+	}
+	if p.NetworkPublicKey != ([NetworkKeySize]byte{}) {
+		if err := checkNetworkKey(p.NetworkPublicKey); err != nil {
+			return err
+		}
+		pool.NetworkPublicKey = p.NetworkPublicKey
 	}
 	pool.Name, pool.NetworkAddress = p.Name, p.NetworkAddress
 	putPool(c.kv, pool)

@@ -35,7 +35,8 @@ type GenesisNode struct {
 	NetworkAddress    string
 	Operator          Address
 	PublicKey         [48]byte
-	ProofOfPossession [96]byte // over bls.PopMessage(0, Operator, PublicKey)
+	NetworkPublicKey  [NetworkKeySize]byte // as RegisterNode.NetworkPublicKey
+	ProofOfPossession [96]byte             // over bls.PopMessage(0, Operator, PublicKey)
 	CommissionRate    uint16
 	StoragePrice      uint64
 	WritePrice        uint64
@@ -60,6 +61,7 @@ func (g *Genesis) encode(e *bcs.Encoder) {
 		e.Bytes([]byte(n.NetworkAddress))
 		e.Fixed(n.Operator[:])
 		e.Fixed(n.PublicKey[:])
+		e.Fixed(n.NetworkPublicKey[:])
 		e.Fixed(n.ProofOfPossession[:])
 		e.U16(n.CommissionRate)
 		e.U64(n.StoragePrice)
@@ -86,6 +88,7 @@ func (g *Genesis) decode(d *bcs.Decoder) {
 			NetworkAddress:    str(d, MaxNetworkAddressLen),
 			Operator:          fixed32(d),
 			PublicKey:         fixed48(d),
+			NetworkPublicKey:  fixed32(d),
 			ProofOfPossession: fixed96(d),
 			CommissionRate:    d.U16(),
 			StoragePrice:      d.U64(),
@@ -174,6 +177,9 @@ func (g *Genesis) Validate() error {
 		if err := checkPossession(n.PublicKey, n.ProofOfPossession, 0, n.Operator); err != nil {
 			return bad(f+".ProofOfPossession", "%v", err)
 		}
+		if err := checkNetworkKey(n.NetworkPublicKey); err != nil {
+			return bad(f+".NetworkPublicKey", "%v", err)
+		}
 		for _, m := range g.Nodes[:i] {
 			if m.PublicKey == n.PublicKey {
 				return bad(f+".PublicKey", "used by another node")
@@ -234,7 +240,7 @@ func (a *App) InitChain(g *Genesis) (WriteSet, []Event, error) {
 		}
 		pool := &Pool{
 			NodeID: c.newObjectID(), Operator: n.Operator, Name: n.Name, NetworkAddress: n.NetworkAddress,
-			PublicKey: n.PublicKey, CommissionRate: n.CommissionRate, StoragePriceVote: n.StoragePrice,
+			PublicKey: n.PublicKey, NetworkPublicKey: n.NetworkPublicKey, CommissionRate: n.CommissionRate, StoragePriceVote: n.StoragePrice,
 			WritePriceVote: n.WritePrice, CapacityVote: n.Capacity, Wal: n.Stake, Shares: n.Stake,
 		}
 		sw := &StakedWal{ID: c.newObjectID(), Owner: n.Operator, NodeID: pool.NodeID, Principal: n.Stake}

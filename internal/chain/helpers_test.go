@@ -32,6 +32,12 @@ func testBLSKey(t testing.TB, name string) *bls.SecretKey {
 	return sk
 }
 
+// testNetKey returns a named test node's network public key (ed25519).
+func testNetKey(name string) [NetworkKeySize]byte {
+	seed := blake2b.Sum256([]byte("test-net:" + name))
+	return [NetworkKeySize]byte(ed25519.NewKeyFromSeed(seed[:]).Public().(ed25519.PublicKey))
+}
+
 // testBlob returns the root hash and blob ID of a named test blob of the given size.
 func testBlob(name string, size uint64) (root [32]byte, id redstuff.BlobID) {
 	root = blake2b.Sum256([]byte("test-blob:" + name))

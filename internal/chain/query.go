@@ -227,7 +227,10 @@ type MemberInfo struct {
 	Name           string
 	NetworkAddress string
 	PublicKey      [48]byte // the key of the committee's epoch
-	Shards         []uint16
+	// NetworkPublicKey is the node's current TLS key (as its NetworkAddress, the node's
+	// current one): clients accept the node's certificate only if its key is this one.
+	NetworkPublicKey [NetworkKeySize]byte
+	Shards           []uint16
 }
 
 func (c *CommitteeInfo) encode(e *bcs.Encoder) {
@@ -239,6 +242,7 @@ func (c *CommitteeInfo) encode(e *bcs.Encoder) {
 		e.Bytes([]byte(m.Name))
 		e.Bytes([]byte(m.NetworkAddress))
 		e.Fixed(m.PublicKey[:])
+		e.Fixed(m.NetworkPublicKey[:])
 		e.Len(len(m.Shards))
 		for _, s := range m.Shards {
 			e.U16(s)
@@ -251,7 +255,8 @@ func (c *CommitteeInfo) decode(d *bcs.Decoder) {
 	c.NShards = d.U16()
 	n := d.Len(maxListLen)
 	for i := 0; i < n && d.Err() == nil; i++ {
-		m := MemberInfo{NodeID: fixed32(d), Name: str(d, MaxNameLen), NetworkAddress: str(d, MaxNetworkAddressLen), PublicKey: fixed48(d)}
+		m := MemberInfo{NodeID: fixed32(d), Name: str(d, MaxNameLen), NetworkAddress: str(d, MaxNetworkAddressLen), PublicKey: fixed48(d),
+			NetworkPublicKey: fixed32(d)}
 		k := d.Len(maxListLen)
 		for j := 0; j < k && d.Err() == nil; j++ {
 			m.Shards = append(m.Shards, d.U16())
@@ -274,7 +279,7 @@ func (v *View) Committee(epoch uint32) (CommitteeInfo, error) {
 	for _, m := range rec.Members {
 		p, _ := getPool(v.s, m.NodeID)
 		info.Members = append(info.Members, MemberInfo{NodeID: m.NodeID, Name: p.Name, NetworkAddress: p.NetworkAddress,
-			PublicKey: m.PublicKey, Shards: m.Shards})
+			PublicKey: m.PublicKey, NetworkPublicKey: p.NetworkPublicKey, Shards: m.Shards})
 	}
 	return info, nil
 }

@@ -173,7 +173,7 @@ func TestGenesisValidate(t *testing.T) {
 		return &Genesis{
 			Params: Params{ChainID: "c", NShards: 10, EpochDuration: int64(time.Hour), MaxEpochsAhead: 2, MaxCommitteeSize: 5},
 			Nodes: []GenesisNode{{Name: "g", NetworkAddress: "g:1", Operator: op, PublicKey: sk.PublicKey().Bytes(),
-				ProofOfPossession: sk.ProvePossession(0, op).Bytes(), Stake: 1}},
+				NetworkPublicKey: testNetKey("g"), ProofOfPossession: sk.ProvePossession(0, op).Bytes(), Stake: 1}},
 		}
 	}
 	if err := good().Validate(); err != nil {
@@ -194,6 +194,7 @@ func TestGenesisValidate(t *testing.T) {
 		{"Nodes", func(g *Genesis) { g.Nodes = nil }},
 		{"Nodes[0].Stake", func(g *Genesis) { g.Nodes[0].Stake = 0 }},
 		{"Nodes[0].ProofOfPossession", func(g *Genesis) { g.Nodes[0].Operator = testAddress("other") }},
+		{"Nodes[0].NetworkPublicKey", func(g *Genesis) { g.Nodes[0].NetworkPublicKey = [NetworkKeySize]byte{} }},
 		{"Nodes[1].PublicKey", func(g *Genesis) { g.Nodes = append(g.Nodes, g.Nodes[0]) }},
 		{"Nodes[1].Shards", func(g *Genesis) { g.Nodes = append(g.Nodes, g.Nodes[0]); g.Nodes[0].Shards = []uint16{1} }},
 	} {
@@ -219,7 +220,7 @@ func TestGenesisExplicitShards(t *testing.T) {
 		name := string(rune('a' + i))
 		sk, op := testBLSKey(t, name), testAddress(name)
 		g.Nodes = append(g.Nodes, GenesisNode{Name: name, NetworkAddress: name + ":1", Operator: op,
-			PublicKey: sk.PublicKey().Bytes(), ProofOfPossession: sk.ProvePossession(0, op).Bytes(), Shards: shards})
+			PublicKey: sk.PublicKey().Bytes(), NetworkPublicKey: testNetKey(name), ProofOfPossession: sk.ProvePossession(0, op).Bytes(), Shards: shards})
 	}
 	app, err := New(NewMemStore())
 	if err != nil {

@@ -123,6 +123,8 @@ func TestRejections(t *testing.T) {
 		{"faucet disabled", tx("alice faucet 1"), CodeFaucetDisabled, false},
 		{"duplicate BLS key", tx("bob register-node n1"), CodeDuplicateKey, false},
 		{"bad proof of possession", tx("bob register-node n9 bad-pop"), CodeBadProofOfPossession, false},
+		{"small-order network key", tx("bob register-node n9 small-order-netkey"), CodeInvalidArgument, false},
+		{"set a small-order network key", tx("n1-op set-info n1 n1 n1.walrus.test:9185 netkey=small-order"), CodeInvalidArgument, false},
 		{"withdraw active stake", tx("n1-op withdraw n1-stake"), CodeNotWithdrawable, false},
 	}
 	for _, c := range cases {

@@ -731,12 +731,13 @@ func (e *scriptEnv) genesis(a *args, body []string) {
 			op := e.account(n.operator)
 			gn := GenesisNode{
 				Name: n.name, NetworkAddress: n.name + ".walrus.test:9185", Operator: op,
-				PublicKey: n.sk.PublicKey().Bytes(), ProofOfPossession: n.sk.ProvePossession(0, op).Bytes(),
-				CommissionRate: uint16(e.optAmount(la, "commission", 1000)),
-				StoragePrice:   e.optAmount(la, "storage-price", 1000),
-				WritePrice:     e.optAmount(la, "write-price", 2000),
-				Capacity:       1 << 30,
-				Stake:          e.optAmount(la, "stake", 0),
+				PublicKey: n.sk.PublicKey().Bytes(), NetworkPublicKey: testNetKey(n.name),
+				ProofOfPossession: n.sk.ProvePossession(0, op).Bytes(),
+				CommissionRate:    uint16(e.optAmount(la, "commission", 1000)),
+				StoragePrice:      e.optAmount(la, "storage-price", 1000),
+				WritePrice:        e.optAmount(la, "write-price", 2000),
+				Capacity:          1 << 30,
+				Stake:             e.optAmount(la, "stake", 0),
 			}
 			if v, ok := la.opt("capacity"); ok {
 				gn.Capacity = e.size(v)
@@ -915,7 +916,7 @@ func (e *scriptEnv) optEpochOr(a *args, def uint32) uint32 {
 //	extend OBJ EPOCHS | extend-with OBJ S | delete OBJ | burn OBJ
 //	attr OBJ KEY VALUE | rm-attr OBJ KEY | invalidate BLOB [signers=..] [epoch=N]
 //	share OBJ FUNDS | fund OBJ AMT | extend-shared OBJ EPOCHS
-//	register-node NAME [commission=BP] [storage-price=N] [write-price=N] [capacity=SIZE] [bad-pop]
+//	register-node NAME [commission=BP] [storage-price=N] [write-price=N] [capacity=SIZE] [bad-pop] [small-order-netkey]
 //	set-votes NODE STORAGE WRITE CAPACITY | set-commission NODE BP | set-info NODE NAME ADDR
 //	stake NODE AMT [as=N] | request-withdraw SW | withdraw SW | collect NODE
 //	sync-done NODE [epoch=N] | slash VOTER CANDIDATE
@@ -997,8 +998,13 @@ func (e *scriptEnv) payload(sender, op string, a *args) (Payload, []string) {
 		if v, ok := a.opt("capacity"); ok {
 			capacity = e.size(v)
 		}
+		netKey := testNetKey(n.name)
+		if a.flag("small-order-netkey") {
+			netKey = [NetworkKeySize]byte{1} // the identity point
+		}
 		return &RegisterNode{
 			Name: n.name, NetworkAddress: n.name + ".walrus.test:9185", PublicKey: n.sk.PublicKey().Bytes(),
+			NetworkPublicKey:  netKey,
 			ProofOfPossession: pop.Bytes(), CommissionRate: uint16(e.optAmount(a, "commission", 1000)),
 			StoragePrice: e.optAmount(a, "storage-price", 1000), WritePrice: e.optAmount(a, "write-price", 2000),
 			Capacity: capacity,
@@ -1009,7 +1015,14 @@ func (e *scriptEnv) payload(sender, op string, a *args) (Payload, []string) {
 	case "set-commission":
 		return &SetCommissionRate{Node: e.object(e.arg(a, 0)), Rate: uint16(e.u32(e.arg(a, 1)))}, nil
 	case "set-info":
-		return &SetNodeInfo{Node: e.object(e.arg(a, 0)), Name: e.arg(a, 1), NetworkAddress: e.arg(a, 2)}, nil
+		p := &SetNodeInfo{Node: e.object(e.arg(a, 0)), Name: e.arg(a, 1), NetworkAddress: e.arg(a, 2)}
+		if v, ok := a.opt("netkey"); ok {
+			p.NetworkPublicKey = testNetKey(v)
+			if v == "small-order" {
+				p.NetworkPublicKey = [NetworkKeySize]byte{1} // the identity point
+			}
+		}
+		return p, nil
 	case "stake":
 		return &Stake{Node: e.object(e.arg(a, 0)), Amount: e.amount(e.arg(a, 1))}, e.as(a, "")
 	case "request-withdraw":

@@ -597,7 +597,9 @@ type Pool struct {
 	Name           string
 	NetworkAddress string
 	PublicKey      [48]byte
-	CommissionRate uint16 // basis points
+	// NetworkPublicKey is the ed25519 key of the node's TLS certificate (pinned by clients).
+	NetworkPublicKey [NetworkKeySize]byte
+	CommissionRate   uint16 // basis points
 	// HasNextCommission, NextCommissionRate and NextCommissionEpoch schedule a commission
 	// change (it takes effect two epochs after it was requested).
 	HasNextCommission   bool
@@ -628,6 +630,7 @@ func (p *Pool) encode(e *bcs.Encoder) {
 	e.Bytes([]byte(p.Name))
 	e.Bytes([]byte(p.NetworkAddress))
 	e.Fixed(p.PublicKey[:])
+	e.Fixed(p.NetworkPublicKey[:])
 	e.U16(p.CommissionRate)
 	e.Bool(p.HasNextCommission)
 	e.U16(p.NextCommissionRate)
@@ -653,6 +656,7 @@ func (p *Pool) decode(d *bcs.Decoder) {
 	p.Name = str(d, MaxNameLen)
 	p.NetworkAddress = str(d, MaxNetworkAddressLen)
 	p.PublicKey = fixed48(d)
+	p.NetworkPublicKey = fixed32(d)
 	p.CommissionRate = d.U16()
 	p.HasNextCommission = d.Bool()
 	p.NextCommissionRate = d.U16()

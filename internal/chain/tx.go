@@ -333,11 +333,14 @@ type ExtendSharedBlob struct {
 
 // RegisterNode registers a storage node candidate and its staking pool (the pool's object ID,
 // created object 0, is the node ID). ProofOfPossession signs bls.PopMessage(current epoch,
-// sender address, PublicKey).
+// sender address, PublicKey). NetworkPublicKey is the ed25519 key of the TLS certificate
+// the node serves its API with (clients pin it); it must be a valid curve point not of
+// small order.
 type RegisterNode struct {
 	Name              string
 	NetworkAddress    string
 	PublicKey         [48]byte
+	NetworkPublicKey  [NetworkKeySize]byte
 	ProofOfPossession [96]byte
 	CommissionRate    uint16 // basis points, at most 10000
 	StoragePrice      uint64
@@ -345,10 +348,12 @@ type RegisterNode struct {
 	Capacity          uint64 // encoded bytes the node offers
 }
 
-// SetNodeInfo changes a node's name and network address (operator only).
+// SetNodeInfo changes a node's name, network address and network public key (operator
+// only). An all-zero NetworkPublicKey keeps the current key.
 type SetNodeInfo struct {
 	Node                 ObjectID
 	Name, NetworkAddress string
+	NetworkPublicKey     [NetworkKeySize]byte
 }
 
 // SetNodeVotes changes a node's price and capacity votes (operator only). Prices are
@@ -513,6 +518,7 @@ func (p *RegisterNode) encode(e *bcs.Encoder) {
 	e.Bytes([]byte(p.Name))
 	e.Bytes([]byte(p.NetworkAddress))
 	e.Fixed(p.PublicKey[:])
+	e.Fixed(p.NetworkPublicKey[:])
 	e.Fixed(p.ProofOfPossession[:])
 	e.U16(p.CommissionRate)
 	e.U64(p.StoragePrice)
@@ -524,6 +530,7 @@ func (p *RegisterNode) decode(d *bcs.Decoder) {
 	p.Name = str(d, MaxNameLen)
 	p.NetworkAddress = str(d, MaxNetworkAddressLen)
 	p.PublicKey = fixed48(d)
+	p.NetworkPublicKey = fixed32(d)
 	p.ProofOfPossession = fixed96(d)
 	p.CommissionRate = d.U16()
 	p.StoragePrice = d.U64()
@@ -535,12 +542,14 @@ func (p *SetNodeInfo) encode(e *bcs.Encoder) {
 	e.Fixed(p.Node[:])
 	e.Bytes([]byte(p.Name))
 	e.Bytes([]byte(p.NetworkAddress))
+	e.Fixed(p.NetworkPublicKey[:])
 }
 
 func (p *SetNodeInfo) decode(d *bcs.Decoder) {
 	p.Node = fixed32(d)
 	p.Name = str(d, MaxNameLen)
 	p.NetworkAddress = str(d, MaxNetworkAddressLen)
+	p.NetworkPublicKey = fixed32(d)
 }
 
 func (p *SetNodeVotes) encode(e *bcs.Encoder) {

@@ -17,6 +17,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
+	"github.com/walrus-go/walrus/internal/nodetls"
 )
 
 // Default addresses of 'walrus chain init': validator i listens for peers on port
@@ -74,6 +75,8 @@ type storageNodeKeyInfo struct {
 	Operator        string `json:"operator"`
 	KeyDir          string `json:"keyDir"`
 	BLSPublicKeyHex string `json:"blsPublicKey"`
+	// NetworkPublicKeyHex is the node's TLS key, registered on chain (network.key).
+	NetworkPublicKeyHex string `json:"networkPublicKey"`
 }
 
 func chainInitCommand(e *env) *cobra.Command {
@@ -233,7 +236,8 @@ func validatorAddresses(o chainInitOptions) (p2p, rpc []string, err error) {
 }
 
 // writeStorageNodeKeys writes a genesis storage node's keys: bls.key (the BLS secret key,
-// hex, mode 0600) and operator.json (the operator account's key file).
+// hex, mode 0600), network.key (the TLS key, PKCS#8 PEM, mode 0600) and operator.json (the
+// operator account's key file).
 func writeStorageNodeKeys(dir string, k chainnode.StorageNodeKeys) (storageNodeKeyInfo, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return storageNodeKeyInfo{}, err
@@ -250,13 +254,16 @@ func writeStorageNodeKeys(dir string, k chainnode.StorageNodeKeys) (storageNodeK
 	if err != nil {
 		return storageNodeKeyInfo{}, err
 	}
+	if err := nodetls.SaveKey(filepath.Join(dir, "network.key"), k.Network); err != nil {
+		return storageNodeKeyInfo{}, err
+	}
 	op := chainclient.NewSigner(k.Operator)
 	if err := op.SaveNew(filepath.Join(dir, "operator.json")); err != nil {
 		return storageNodeKeyInfo{}, err
 	}
-	pk := k.BLS.PublicKey().Bytes()
+	pk, nk := k.BLS.PublicKey().Bytes(), nodetls.PublicKey(k.Network)
 	return storageNodeKeyInfo{Name: k.Name, NetworkAddress: k.NetworkAddress, Operator: op.Address().String(), KeyDir: dir,
-		BLSPublicKeyHex: hex.EncodeToString(pk[:])}, nil
+		BLSPublicKeyHex: hex.EncodeToString(pk[:]), NetworkPublicKeyHex: hex.EncodeToString(nk[:])}, nil
 }
 
 func chainStartCommand(e *env) *cobra.Command {

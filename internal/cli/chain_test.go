@@ -82,7 +82,7 @@ func TestChainCommands(t *testing.T) {
 	if code != 0 || !regexp.MustCompile(`Chain walrus-devnet-[0-9a-f]{8} created`).MatchString(out) || !strings.Contains(out, "faucet up to 50 WAL") {
 		t.Fatalf("chain init: code %d, %q, %q", code, out, errs)
 	}
-	for _, f := range []string{"chain.yaml", "config/genesis.json", "storage-nodes/storage-node-0/bls.key", "storage-nodes/storage-node-3/operator.json"} {
+	for _, f := range []string{"chain.yaml", "config/genesis.json", "storage-nodes/storage-node-0/bls.key", "storage-nodes/storage-node-0/network.key", "storage-nodes/storage-node-3/operator.json"} {
 		if _, err := os.Stat(filepath.Join(home, f)); err != nil {
 			t.Errorf("chain init did not write %s: %v", f, err)
 		}

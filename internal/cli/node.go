@@ -17,6 +17,7 @@ import (
 
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
+	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
 )
 
@@ -31,8 +32,9 @@ func nodeCommand(e *env) *cobra.Command {
 			"  data_dir: db                      # the node's database\n" +
 			"  chain_rpc: http://127.0.0.1:26657 # a chain validator's JSON-RPC\n" +
 			"  bls_key_file: bls.key             # the node's BLS key (hex, mode 0600)\n" +
+			"  network_key_file: network.key     # the node's TLS key (ed25519 PKCS#8 PEM, mode 0600)\n" +
 			"  wallet_key_file: operator.json    # the operator account's key file\n" +
-			"  listen: 127.0.0.1:9185            # the node REST API\n" +
+			"  listen: 127.0.0.1:9185            # the node REST API (HTTPS)\n" +
 			"  metrics_listen: 127.0.0.1:9184    # Prometheus metrics, or off\n\n" +
 			"Relative paths are relative to the directory of FILE.",
 		Args: cobra.NoArgs,
@@ -122,10 +124,11 @@ func nodeRegisterCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "register --config FILE --stake WAL",
 		Short: "Register the storage node as a candidate and stake with it",
-		Long: "Register the storage node configured by FILE on chain: its name, public URL and BLS key\n" +
-			"(with a proof of possession) under the operator account of wallet_key_file, then stake\n" +
-			"WAL from that account with it. The node joins a committee at a later epoch change if\n" +
-			"its stake ranks high enough. Running it again for a registered key only stakes.",
+		Long: "Register the storage node configured by FILE on chain: its name, public URL, BLS key\n" +
+			"(with a proof of possession) and network key under the operator account of\n" +
+			"wallet_key_file, then stake WAL from that account with it. A missing network_key_file\n" +
+			"is created. The node joins a committee at a later epoch change if its stake ranks high\n" +
+			"enough. Running it again for a registered key only stakes.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runNodeRegister(e, o) },
 	}
@@ -156,15 +159,24 @@ func runNodeRegister(e *env, o nodeRegisterOptions) error {
 	if err != nil {
 		return err
 	}
+	netKey, err := nodetls.LoadKey(cfg.NetworkKeyFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		if netKey, err = nodetls.GenerateKey(nil); err == nil {
+			err = nodetls.SaveKey(cfg.NetworkKeyFile, netKey)
+		}
+	}
+	if err != nil {
+		return err
+	}
 	wallet, err := chainclient.LoadSigner(cfg.WalletKeyFile)
 	if err != nil {
 		return err
 	}
 	full := cfg
 	if full.PublicURL == "" {
-		full.PublicURL = "http://" + cfg.Listen
+		full.PublicURL = "https://" + cfg.Listen
 		if cfg.Listen == "" {
-			full.PublicURL = "http://" + daemon.DefaultListen
+			full.PublicURL = "https://" + daemon.DefaultListen
 		}
 	}
 	addr, err := daemon.NetworkAddress(full.PublicURL)
@@ -183,7 +195,7 @@ func runNodeRegister(e *env, o nodeRegisterOptions) error {
 	ctx, cancel := context.WithTimeout(e.ctx, chainTimeout)
 	defer cancel()
 	res, err := daemon.Register(ctx, c, wallet, key, daemon.Registration{
-		Name: name, NetworkAddress: addr, CommissionRate: o.commission,
+		Name: name, NetworkAddress: addr, NetworkKey: nodetls.PublicKey(netKey), CommissionRate: o.commission,
 		StoragePrice: o.storagePrice, WritePrice: o.writePrice, Capacity: o.capacity, Stake: stake,
 	})
 	if err != nil {

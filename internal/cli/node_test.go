@@ -16,6 +16,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
+	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
 	"github.com/walrus-go/walrus/internal/storagenode/nodeclient"
 	"github.com/walrus-go/walrus/internal/testvec"
@@ -32,7 +33,7 @@ func writeNodeFile(t *testing.T, dir, name, content string) string {
 
 func TestNodeConfigErrors(t *testing.T) {
 	dir := t.TempDir()
-	base := "data_dir: db\nchain_rpc: http://127.0.0.1:1\nbls_key_file: bls.key\nwallet_key_file: w.json\n"
+	base := "data_dir: db\nchain_rpc: http://127.0.0.1:1\nbls_key_file: bls.key\nnetwork_key_file: network.key\nwallet_key_file: w.json\n"
 	cfg, err := loadNodeConfig(writeNodeFile(t, dir, "ok.yaml", base+"retry_min: 2s\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +47,8 @@ func TestNodeConfigErrors(t *testing.T) {
 		{base + "event_page_size: 0\nretry_min: 1m\nretry_max: 1s\n", "retry_max:"},
 		{base + "peer_timeout: soon\n", "peer_timeout"},
 		{base + "public_url: 127.0.0.1:9185\n", "public_url:"},
+		{base + "public_url: http://127.0.0.1:9185\n", "public_url:"},
+		{"data_dir: db\nchain_rpc: http://127.0.0.1:1\nbls_key_file: b\nwallet_key_file: w\n", "network_key_file: required"},
 	} {
 		_, err := loadNodeConfig(writeNodeFile(t, dir, "bad.yaml", c.file))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -99,7 +102,7 @@ func TestNodeRegisterAndRun(t *testing.T) {
 	}
 	listen := testvec.FreeAddr(t)
 	config := writeNodeFile(t, dir, "node.yaml", fmt.Sprintf(
-		"data_dir: data\nchain_rpc: http://%s\nbls_key_file: bls.key\nwallet_key_file: operator.json\nlisten: %s\nmetrics_listen: off\nname: cli-node\n", rpc, listen))
+		"data_dir: data\nchain_rpc: http://%s\nbls_key_file: bls.key\nnetwork_key_file: network.key\nwallet_key_file: operator.json\nlisten: %s\nmetrics_listen: off\nname: cli-node\n", rpc, listen))
 
 	out, errs, code := run(t, "node", "register", "--config", config, "--stake", "100", "--json")
 	if code != 0 {
@@ -135,7 +138,16 @@ func TestNodeRegisterAndRun(t *testing.T) {
 	go func() {
 		done <- Main(ctx, []string{"node", "--config", config, "--log-level", "error"}, strings.NewReader(""), &bytes.Buffer{}, &stderr)
 	}()
-	nc, err := nodeclient.New("http://"+listen, nodeclient.Options{Timeout: time.Second})
+	// 'walrus node register' created the network key; the node serves TLS with it, and
+	// the chain announces it.
+	netKey, err := nodetls.LoadKey(filepath.Join(dir, "network.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pool.NetworkPublicKey != nodetls.PublicKey(netKey) {
+		t.Fatalf("pool network key %x, want the key file's", pool.NetworkPublicKey)
+	}
+	nc, err := nodeclient.New(nodeclient.URL(listen), nodeclient.Options{NetworkKey: pool.NetworkPublicKey, Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/internal/client"
+	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/internal/redstuff"
 )
 
@@ -93,7 +94,7 @@ func parseSize(s string) (int, error) {
 }
 
 func runBench(ce *clientEnv, sizes []int, count int, epochs uint32) error {
-	ct := &countingRoundTripper{base: &http.Transport{MaxIdleConnsPerHost: 64, ForceAttemptHTTP2: true}}
+	ct := &countingRoundTripper{base: nodetls.NewTransport(&http.Transport{MaxIdleConnsPerHost: 64})}
 	ce.httpClient = &http.Client{Transport: ct}
 	s, err := ce.connect(ce.ctx, true)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/internal/client"
+	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	"github.com/walrus-go/walrus/internal/testnet"
 )
@@ -44,8 +45,7 @@ func percentile(d []time.Duration, p float64) time.Duration {
 //	go test -run '^$' -bench StoreRead -benchtime 10x ./internal/client/
 func BenchmarkStoreRead(b *testing.B) {
 	net := testnet.New(b, testnet.Options{Nodes: 4, Shards: 100, Daemon: true})
-	ct := &countingTransport{base: http.DefaultTransport.(*http.Transport).Clone()}
-	ct.base.(*http.Transport).MaxIdleConnsPerHost = 64
+	ct := &countingTransport{base: nodetls.NewTransport(&http.Transport{MaxIdleConnsPerHost: 64})}
 	cfg := net.ClientConfig()
 	cfg.HTTPClient = &http.Client{Transport: ct}
 	c, err := net.NewClient(cfg)

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/walrus-go/walrus/internal/bls"
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
+	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	"github.com/walrus-go/walrus/internal/storagenode/nodeclient"
 )
@@ -45,7 +45,10 @@ type Config struct {
 	// Logger receives the client's logs; nil discards them.
 	Logger *slog.Logger
 	// HTTPClient sends the requests to storage nodes; nil means a client of the Client's
-	// own with keep-alive connections. Its transport is wrapped to count requests.
+	// own over a nodetls.Transport with keep-alive connections. Its transport is wrapped to
+	// count requests. Nodes are reached over TLS and authenticated by the network key
+	// registered on chain: a transport given here must be (or wrap) a nodetls.Transport, or
+	// every request fails.
 	HTTPClient *http.Client
 	// MaxConcurrentUploads bounds the nodes uploaded to at once by one store; 0 means
 	// every committee member at once (each node gets one batched request).
@@ -156,9 +159,9 @@ type Client struct {
 	hc    *http.Client
 
 	mu         sync.Mutex
-	nodes      map[string]*nodeclient.Client // by base URL
-	encodings  map[int]*redstuff.Config      // by shard count
-	committees map[uint32]*committeeView     // by epoch
+	nodes      map[nodeKey]*nodeclient.Client
+	encodings  map[int]*redstuff.Config  // by shard count
+	committees map[uint32]*committeeView // by epoch
 	keys       map[[48]byte]bls.PublicKey
 	claimed    map[chain.ObjectID]bool // owned objects used by stores in progress
 
@@ -202,14 +205,14 @@ func New(cfg Config) (*Client, error) {
 	cfg = cfg.withDefaults()
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Transport: &http.Transport{
+		hc = &http.Client{Transport: nodetls.NewTransport(&http.Transport{
 			Proxy:               http.ProxyFromEnvironment,
 			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			MaxIdleConns:        1024,
 			MaxIdleConnsPerHost: 64,
 			IdleConnTimeout:     90 * time.Second,
-			ForceAttemptHTTP2:   true,
-		}}
+			TLSHandshakeTimeout: 10 * time.Second,
+		})}
 	}
 	base := hc.Transport
 	if base == nil {
@@ -219,7 +222,7 @@ func New(cfg Config) (*Client, error) {
 	counted.Transport = countingTransport{base: base}
 	return &Client{
 		cfg: cfg, chain: cfg.Chain, log: cfg.Logger, hc: &counted,
-		nodes: make(map[string]*nodeclient.Client), encodings: make(map[int]*redstuff.Config),
+		nodes: make(map[nodeKey]*nodeclient.Client), encodings: make(map[int]*redstuff.Config),
 		committees: make(map[uint32]*committeeView), keys: make(map[[48]byte]bls.PublicKey),
 		claimed: make(map[chain.ObjectID]bool),
 	}, nil
@@ -320,7 +323,7 @@ func (c *Client) newView(info chain.CommitteeInfo) (*committeeView, error) {
 		if m.key, err = c.publicKey(mi.PublicKey); err != nil {
 			return nil, fmt.Errorf("client: committee of epoch %d: member %s: %w", info.Epoch, mi.NodeID, err)
 		}
-		m.node, m.err = c.nodeClient(mi.NetworkAddress, n)
+		m.node, m.err = c.nodeClient(mi, n)
 		for _, s := range mi.Shards {
 			if int(s) >= n || v.owner[s] != nil {
 				return nil, fmt.Errorf("client: committee of epoch %d: shard %d assigned twice or out of range", info.Epoch, s)
@@ -354,27 +357,31 @@ func (c *Client) publicKey(b [48]byte) (bls.PublicKey, error) {
 	return pk, nil
 }
 
-// NodeURL turns a node's network address into the base URL of its API: host:port
-// becomes http://host:port; an address with a scheme is used as is.
-func NodeURL(addr string) string {
-	if strings.Contains(addr, "://") {
-		return addr
-	}
-	return "http://" + addr
+// NodeURL turns a node's network address into the base URL of its API
+// (nodeclient.URL): https://host:port.
+func NodeURL(addr string) string { return nodeclient.URL(addr) }
+
+// nodeKey identifies a node's client: its URL and the network key its certificate must be
+// over.
+type nodeKey struct {
+	url string
+	key [chain.NetworkKeySize]byte
 }
 
-func (c *Client) nodeClient(addr string, n int) (*nodeclient.Client, error) {
-	url := NodeURL(addr)
+// nodeClient returns the client of a committee member, over TLS pinned to its registered
+// network key.
+func (c *Client) nodeClient(mi chain.MemberInfo, n int) (*nodeclient.Client, error) {
+	k := nodeKey{url: NodeURL(mi.NetworkAddress), key: mi.NetworkPublicKey}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if nc, ok := c.nodes[url]; ok {
+	if nc, ok := c.nodes[k]; ok {
 		return nc, nil
 	}
-	nc, err := nodeclient.New(url, nodeclient.Options{HTTPClient: c.hc, Timeout: c.cfg.RequestTimeout, NShards: n})
+	nc, err := nodeclient.New(k.url, nodeclient.Options{HTTPClient: c.hc, NetworkKey: k.key, Timeout: c.cfg.RequestTimeout, NShards: n})
 	if err != nil {
 		return nil, err
 	}
-	c.nodes[url] = nc
+	c.nodes[k] = nc
 	return nc, nil
 }
 

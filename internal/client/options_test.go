@@ -41,7 +41,8 @@ func TestConfigDefaults(t *testing.T) {
 }
 
 func TestNodeURL(t *testing.T) {
-	if NodeURL("127.0.0.1:9185") != "http://127.0.0.1:9185" || NodeURL("https://node.example:443") != "https://node.example:443" {
+	if NodeURL("127.0.0.1:9185") != "https://127.0.0.1:9185" || NodeURL("https://node.example:443") != "https://node.example:443" ||
+		NodeURL("http://node.example:80") != "https://node.example:80" {
 		t.Fatal("NodeURL")
 	}
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
+	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
 )
 
@@ -120,8 +121,11 @@ func (l Layout) state() string           { return filepath.Join(l.Dir, "devnet.j
 func (l Layout) ChainHome() string       { return filepath.Join(l.Dir, "chain") }
 func (l Layout) NodeDir(i int) string    { return filepath.Join(l.Dir, "nodes", strconv.Itoa(i)) }
 func (l Layout) NodeConfig(i int) string { return filepath.Join(l.NodeDir(i), "node.yaml") }
-func (l Layout) Wallet() string          { return filepath.Join(l.Dir, "wallet.json") }
-func (l Layout) ClientConfig() string    { return filepath.Join(l.Dir, "client.yaml") }
+func (l Layout) NodeNetworkKey(i int) string {
+	return filepath.Join(l.NodeDir(i), "network.key")
+}
+func (l Layout) Wallet() string       { return filepath.Join(l.Dir, "wallet.json") }
+func (l Layout) ClientConfig() string { return filepath.Join(l.Dir, "client.yaml") }
 
 // clientFunds is the client wallet's genesis balance.
 const clientFunds = 1_000_000 * chain.FrostPerWAL
@@ -169,6 +173,9 @@ func Init(o Options) (created bool, err error) {
 		if err := daemon.SaveBLSKey(filepath.Join(dir, "bls.key"), k.BLS); err != nil {
 			return false, err
 		}
+		if err := nodetls.SaveKey(l.NodeNetworkKey(i), k.Network); err != nil {
+			return false, err
+		}
 		if err := chainclient.NewSigner(k.Operator).SaveNew(filepath.Join(dir, "operator.json")); err != nil {
 			return false, err
 		}
@@ -197,9 +204,10 @@ name: devnet-node-%d
 data_dir: db
 chain_rpc: http://%s
 bls_key_file: bls.key
+network_key_file: network.key
 wallet_key_file: operator.json
 listen: 127.0.0.1:%d
-public_url: http://127.0.0.1:%d
+public_url: https://127.0.0.1:%d
 metrics_listen: 127.0.0.1:%d
 `, i, i, o.ChainRPC, port, port, port+100))
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
+	"github.com/walrus-go/walrus/internal/nodetls"
 )
 
 // Network is a running devnet: the validator in this process and the storage node
@@ -145,15 +146,20 @@ func (n *Network) startNode(exe string, i int) error {
 func (n *Network) Endpoints() Endpoints {
 	e := Endpoints{ChainRPC: "http://" + n.st.ChainRPC, ChainID: n.st.ChainID}
 	for i := 0; i < n.st.Nodes; i++ {
-		e.Nodes = append(e.Nodes, "http://127.0.0.1:"+strconv.Itoa(n.st.NodePort+i))
+		e.Nodes = append(e.Nodes, "https://127.0.0.1:"+strconv.Itoa(n.st.NodePort+i))
 	}
 	return e
 }
 
-// WaitReady waits until every storage node answers its health endpoint, or ctx ends.
+// WaitReady waits until every storage node answers its health endpoint over TLS with a
+// certificate over its network key, or ctx ends.
 func (n *Network) WaitReady(ctx context.Context) error {
-	hc := &http.Client{Timeout: 2 * time.Second}
-	for _, u := range n.Endpoints().Nodes {
+	for i, u := range n.Endpoints().Nodes {
+		key, err := nodetls.LoadKey(n.layout.NodeNetworkKey(i))
+		if err != nil {
+			return fmt.Errorf("devnet: %w", err)
+		}
+		hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: nodetls.ClientConfig(nodetls.PublicKey(key))}}
 		if err := WaitHTTP(ctx, hc, u+"/v1/health", nil); err != nil {
 			return fmt.Errorf("devnet: storage node %s did not become ready: %w", u, err)
 		}

@@ -3,6 +3,7 @@ package faultproxy
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -85,7 +86,11 @@ func (s Stats) TotalFaulted() uint64 {
 // New starts a Proxy listening on listen (host:port; port 0 picks a free one) that
 // forwards to target, either host:port (plain HTTP) or an http:// URL. The proxy starts
 // with the Pass fault.
-func New(listen, target string) (*Proxy, error) {
+func New(listen, target string) (*Proxy, error) { return NewTLS(listen, target, nil) }
+
+// NewTLS is New for a proxy that terminates TLS with tlsConfig (as an operator's proxy in
+// front of a storage node serving plain HTTP does); a nil tlsConfig serves plain HTTP.
+func NewTLS(listen, target string, tlsConfig *tls.Config) (*Proxy, error) {
 	raw := target
 	if !strings.Contains(raw, "://") {
 		raw = "http://" + raw
@@ -100,6 +105,9 @@ func New(listen, target string) (*Proxy, error) {
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return nil, fmt.Errorf("faultproxy: %w", err)
+	}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
 	}
 	discard := log.New(io.Discard, "", 0)
 	p := &Proxy{

@@ -10,6 +10,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
+	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
 )
 
@@ -19,7 +20,7 @@ import (
 func (n *Net) Join(ctx context.Context, i int) (*Node, error) {
 	nd, op := n.AddCandidate(i)
 	_, err := daemon.Register(ctx, n.Chain, op, nd.Keys.BLS, daemon.Registration{
-		Name: nd.Name, NetworkAddress: nd.Addr, CommissionRate: 100, StoragePrice: 1000, WritePrice: 2000,
+		Name: nd.Name, NetworkAddress: nd.Addr, NetworkKey: nodetls.PublicKey(nd.Keys.Network), CommissionRate: 100, StoragePrice: 1000, WritePrice: 2000,
 		Capacity: 1 << 40, Stake: chainnode.DefaultNodeStake,
 	})
 	return nd, err

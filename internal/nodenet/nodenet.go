@@ -11,8 +11,10 @@ import (
 	"crypto/ed25519"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +29,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
+	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
 	"github.com/walrus-go/walrus/internal/storagenode/nodeclient"
@@ -83,6 +86,7 @@ type Net struct {
 	vproc      *exec.Cmd
 	vdone      chan struct{}
 	mu         sync.Mutex
+	hc         *http.Client // HTTPClient, made on first use
 	clients    map[string]*nodeclient.Client
 }
 
@@ -93,8 +97,8 @@ var (
 	WaitFor  = testvec.WaitFor
 )
 
-// Node is one storage node of a Net: its directory (node.yaml, bls.key, operator.json,
-// db/), its configuration and, while it runs, its in-process daemon or its process.
+// Node is one storage node of a Net: its directory (node.yaml, bls.key, network.key,
+// operator.json, db/), its configuration and, while it runs, its in-process daemon or its process.
 type Node struct {
 	Index    int
 	Name     string
@@ -325,13 +329,17 @@ func (n *Net) prepare(i int, k chainnode.StorageNodeKeys, addr string) *Node {
 	if err := daemon.SaveBLSKey(filepath.Join(dir, "bls.key"), k.BLS); err != nil {
 		t.Fatal(err)
 	}
+	if err := nodetls.SaveKey(filepath.Join(dir, "network.key"), k.Network); err != nil {
+		t.Fatal(err)
+	}
 	if err := chainclient.NewSigner(k.Operator).SaveNew(filepath.Join(dir, "operator.json")); err != nil {
 		t.Fatal(err)
 	}
 	nd.Config = daemon.Config{
 		DataDir: filepath.Join(dir, "data"), Listen: addr, MetricsListen: daemon.MetricsOff, Name: k.Name,
-		BLSKeyFile: filepath.Join(dir, "bls.key"), WalletKeyFile: filepath.Join(dir, "operator.json"),
-		RetryMin: 50 * time.Millisecond, RetryMax: time.Second, PeerTimeout: 10 * time.Second,
+		BLSKeyFile: filepath.Join(dir, "bls.key"), NetworkKeyFile: filepath.Join(dir, "network.key"),
+		WalletKeyFile: filepath.Join(dir, "operator.json"),
+		RetryMin:      50 * time.Millisecond, RetryMax: time.Second, PeerTimeout: 10 * time.Second,
 		ShardSyncFallbackAfter: 10 * time.Second, GCMaxDelay: -1, LogLevel: "debug",
 	}
 	if n.RPCAddr != "" {
@@ -353,9 +361,13 @@ func (n *Net) AddCandidate(i int) (*Node, *chainclient.Signer) {
 	if err != nil {
 		n.T.Fatal(err)
 	}
+	netKey, err := nodetls.GenerateKey(rnd)
+	if err != nil {
+		n.T.Fatal(err)
+	}
 	op := n.candidates[i]
 	addr := FreeAddr(n.T)
-	k := chainnode.StorageNodeKeys{Name: fmt.Sprintf("candidate-%d", i), NetworkAddress: addr, BLS: sk, Operator: op}
+	k := chainnode.StorageNodeKeys{Name: fmt.Sprintf("candidate-%d", i), NetworkAddress: addr, BLS: sk, Network: netKey, Operator: op}
 	nd := n.prepare(len(n.Nodes), k, addr)
 	n.Nodes = append(n.Nodes, nd)
 	return nd, chainclient.NewSigner(op)
@@ -457,14 +469,44 @@ func (n *Net) Stop(nd *Node) {
 	}
 }
 
-// Client returns a node API client for a network address.
+// HTTPClient returns an HTTP client for raw requests to the Net's nodes (NewRequest): its
+// transport is a nodetls.Transport.
+func (n *Net) HTTPClient() *http.Client {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.hc == nil {
+		n.hc = &http.Client{Transport: nodetls.NewTransport(nil)}
+	}
+	return n.hc
+}
+
+// NewRequest returns a request to path on node nd's API at its network address, over TLS
+// pinned to the node's network key (send it with HTTPClient).
+func (n *Net) NewRequest(ctx context.Context, method string, nd *Node, path string, body io.Reader) (*http.Request, error) {
+	ctx = nodetls.WithPeerKey(ctx, nodetls.PublicKey(nd.Keys.Network))
+	return http.NewRequestWithContext(ctx, method, nodeclient.URL(nd.Addr)+path, body)
+}
+
+// Client returns a node API client for an address of one of the Net's nodes: its network
+// address, over TLS pinned to the node's network key, or the listen address of a node
+// that serves plain HTTP (daemon.Config.PlainHTTP, behind a proxy).
 func (n *Net) Client(addr string) *nodeclient.Client {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if c, ok := n.clients[addr]; ok {
 		return c
 	}
-	c, err := nodeclient.New("http://"+addr, nodeclient.Options{NShards: int(n.Opts.Shards), Timeout: 20 * time.Second})
+	url := nodeclient.URL(addr)
+	var key [nodetls.KeySize]byte
+	for _, nd := range n.Nodes {
+		switch {
+		case nd.Config.PlainHTTP && nd.Config.Listen == addr:
+			url = "http://" + addr
+		case nd.Addr == addr || nd.Config.Listen == addr:
+			key = nodetls.PublicKey(nd.Keys.Network)
+		}
+	}
+	c, err := nodeclient.New(url, nodeclient.Options{NetworkKey: key, NShards: int(n.Opts.Shards), Timeout: 20 * time.Second})
 	if err != nil {
 		n.T.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/walrus-go/walrus/internal/committee"
 	"github.com/walrus-go/walrus/internal/faultproxy"
 	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
 )
@@ -71,9 +72,10 @@ func newCluster(t *testing.T, o clusterOptions) *cluster {
 		Nodes: o.nodes, Shards: o.shards, EpochDuration: o.epoch, Candidates: o.candidates,
 		RPC: true, ValidatorBinary: bin,
 		Config: func(i int, cfg *daemon.Config) {
-			// The node listens on a private address; its public (chain) address is the
-			// proxy's.
+			// The node listens on a private address, in plain HTTP; its public (chain)
+			// address is the proxy's, which terminates TLS with the node's network key.
 			cfg.Listen = nodenet.FreeAddr(t)
+			cfg.PlainHTTP = true
 			cfg.MetricsListen = nodenet.FreeAddr(t)
 			cfg.LogLevel = "info"
 			cfg.PeerTimeout = 5 * time.Second
@@ -137,7 +139,11 @@ func (c *cluster) dumpLogs() {
 
 // addProxy puts a fault proxy on the node's public address, forwarding to its private one.
 func (c *cluster) addProxy(nd *nodenet.Node) {
-	p, err := faultproxy.New(nd.Addr, nd.Config.Listen)
+	tlsConfig, err := nodetls.ServerConfig(nd.Keys.Network, time.Now())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	p, err := faultproxy.NewTLS(nd.Addr, nd.Config.Listen, tlsConfig)
 	if err != nil {
 		c.t.Fatal(err)
 	}

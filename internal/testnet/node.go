@@ -2,6 +2,7 @@ package testnet
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
+	"github.com/walrus-go/walrus/internal/nodetls"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/api"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
@@ -75,8 +77,8 @@ func (s *StorageNode) Daemon() *daemon.Daemon {
 // Running reports whether the node is started.
 func (s *StorageNode) Running() bool { return s.Node() != nil }
 
-// URL returns the base URL of the node's API.
-func (s *StorageNode) URL() string { return "http://" + s.Addr }
+// URL returns the base URL of the node's API (TLS with a certificate over Keys.Network).
+func (s *StorageNode) URL() string { return "https://" + s.Addr }
 
 // Start starts a stopped node again on the same address and store.
 func (s *StorageNode) Start() error {
@@ -115,6 +117,13 @@ func (s *StorageNode) start(l net.Listener) error {
 		l.Close()
 		return fmt.Errorf("testnet: %s: %w", s.Name, err)
 	}
+	tlsConfig, err := nodetls.ServerConfig(s.Keys.Network, time.Now())
+	if err != nil {
+		st.Close()
+		l.Close()
+		return fmt.Errorf("testnet: %s: %w", s.Name, err)
+	}
+	l = tls.NewListener(l, tlsConfig)
 	srv := api.NewServer(s.Addr, node, api.Options{Logger: s.log})
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{store: st, node: node, srv: srv, cancel: cancel, done: make(chan struct{})}
@@ -169,7 +178,8 @@ func (s *StorageNode) startDaemon(l net.Listener) error {
 		DataDir: s.Dir, Listen: s.Addr, MetricsListen: "off", Name: s.Name,
 		RetryMin: 50 * time.Millisecond, RetryMax: time.Second, GCMaxDelay: -1,
 	}, daemon.Options{
-		Logger: s.log, Chain: s.net.Chain, BLSKey: s.Keys.BLS, Wallet: chainclient.NewSigner(s.Keys.Operator),
+		Logger: s.log, Chain: s.net.Chain, BLSKey: s.Keys.BLS, NetworkKey: s.Keys.Network,
+		Wallet:          chainclient.NewSigner(s.Keys.Operator),
 		ShutdownTimeout: -1,
 	})
 	if err != nil {

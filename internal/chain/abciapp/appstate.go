@@ -26,7 +26,8 @@ import (
 //	  },
 //	  "accounts": [{"address": "0x…", "balance": "1000000000"}],
 //	  "nodes": [{"name": "n0", "network_address": "127.0.0.1:9185", "operator": "0x…",
-//	    "public_key": "…96 hex…", "proof_of_possession": "…192 hex…", "commission_rate": 1000,
+//	    "public_key": "…96 hex…", "network_public_key": "…64 hex…",
+//	    "proof_of_possession": "…192 hex…", "commission_rate": 1000,
 //	    "storage_price": "1000", "write_price": "2000", "capacity": "1073741824",
 //	    "stake": "100000000000", "shards": [0, 1]}]
 //	}
@@ -70,6 +71,7 @@ type nodeJSON struct {
 	NetworkAddress    string   `json:"network_address"`
 	Operator          string   `json:"operator"`
 	PublicKey         string   `json:"public_key"`
+	NetworkPublicKey  string   `json:"network_public_key"`
 	ProofOfPossession string   `json:"proof_of_possession"`
 	CommissionRate    uint16   `json:"commission_rate"`
 	StoragePrice      uint64   `json:"storage_price,string"`
@@ -103,8 +105,9 @@ func EncodeAppState(g *chain.Genesis) ([]byte, error) {
 	for _, n := range g.Nodes {
 		s.Nodes = append(s.Nodes, nodeJSON{
 			Name: n.Name, NetworkAddress: n.NetworkAddress, Operator: n.Operator.String(),
-			PublicKey: hex.EncodeToString(n.PublicKey[:]), ProofOfPossession: hex.EncodeToString(n.ProofOfPossession[:]),
-			CommissionRate: n.CommissionRate, StoragePrice: n.StoragePrice, WritePrice: n.WritePrice,
+			PublicKey: hex.EncodeToString(n.PublicKey[:]), NetworkPublicKey: hex.EncodeToString(n.NetworkPublicKey[:]),
+			ProofOfPossession: hex.EncodeToString(n.ProofOfPossession[:]),
+			CommissionRate:    n.CommissionRate, StoragePrice: n.StoragePrice, WritePrice: n.WritePrice,
 			Capacity: n.Capacity, Stake: n.Stake, Shards: n.Shards,
 		})
 	}
@@ -169,6 +172,9 @@ func DecodeAppState(b []byte) (*chain.Genesis, error) {
 		}
 		if err := decodeHex(n.PublicKey, gn.PublicKey[:]); err != nil {
 			return nil, bad("nodes[%d].public_key: %v", i, err)
+		}
+		if err := decodeHex(n.NetworkPublicKey, gn.NetworkPublicKey[:]); err != nil {
+			return nil, bad("nodes[%d].network_public_key: %v", i, err)
 		}
 		if err := decodeHex(n.ProofOfPossession, gn.ProofOfPossession[:]); err != nil {
 			return nil, bad("nodes[%d].proof_of_possession: %v", i, err)

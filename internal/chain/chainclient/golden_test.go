@@ -2,6 +2,7 @@ package chainclient_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"sync"
 	"testing"
 	"time"
@@ -178,7 +179,8 @@ func runGolden(t *testing.T) transcript {
 	}
 	node := submit("register-node", &chain.RegisterNode{Name: "golden-node", NetworkAddress: "127.0.0.1:9999",
 		PublicKey: nodeKey.PublicKey().Bytes(), ProofOfPossession: nodeKey.ProvePossession(sys.Epoch, alice.Address()).Bytes(),
-		CommissionRate: 500, StoragePrice: 1000, WritePrice: 2000, Capacity: 1 << 30}, chain.CodeOK).Created[0]
+		NetworkPublicKey: [chain.NetworkKeySize]byte(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey)),
+		CommissionRate:   500, StoragePrice: 1000, WritePrice: 2000, Capacity: 1 << 30}, chain.CodeOK).Created[0]
 	submit("stake", &chain.Stake{Node: node, Amount: 10 * chain.FrostPerWAL}, chain.CodeOK)
 	submit("delete", &chain.DeleteBlob{Blob: blob}, chain.CodeOK)
 	submit("certify-deleted", &chain.CertifyBlob{Blob: blob, Certificate: cert}, chain.CodeUnknownObject)

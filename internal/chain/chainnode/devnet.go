@@ -97,9 +97,11 @@ const NoMinFee = NoFee
 type StorageNodeKeys struct {
 	Name           string
 	NetworkAddress string
-	// BLS is the node's protocol key (signs confirmations); Operator the ed25519 key of
+	// BLS is the node's protocol key (signs confirmations); Network the ed25519 key of its
+	// TLS certificate (registered on chain, pinned by clients); Operator the ed25519 key of
 	// the operator account that controls the node on chain.
 	BLS      *bls.SecretKey
+	Network  ed25519.PrivateKey
 	Operator ed25519.PrivateKey
 }
 
@@ -172,7 +174,11 @@ func DevnetGenesis(o DevnetOptions) (*chain.Genesis, []StorageNodeKeys, error) {
 			return nil, nil, fmt.Errorf("chainnode: devnet: %w", err)
 		}
 		op := ed25519.NewKeyFromSeed(seed)
-		k := StorageNodeKeys{Name: fmt.Sprintf("storage-node-%d", i), NetworkAddress: fmt.Sprintf("127.0.0.1:%d", 9185+i), BLS: sk, Operator: op}
+		if _, err := io.ReadFull(o.Rand, seed); err != nil {
+			return nil, nil, fmt.Errorf("chainnode: devnet: %w", err)
+		}
+		netKey := ed25519.NewKeyFromSeed(seed)
+		k := StorageNodeKeys{Name: fmt.Sprintf("storage-node-%d", i), NetworkAddress: fmt.Sprintf("127.0.0.1:%d", 9185+i), BLS: sk, Network: netKey, Operator: op}
 		if len(o.StorageNodeAddresses) > 0 {
 			k.NetworkAddress = o.StorageNodeAddresses[i]
 		}
@@ -180,7 +186,8 @@ func DevnetGenesis(o DevnetOptions) (*chain.Genesis, []StorageNodeKeys, error) {
 		g.Nodes = append(g.Nodes, chain.GenesisNode{
 			Name: k.Name, NetworkAddress: k.NetworkAddress, Operator: opAddr,
 			PublicKey: sk.PublicKey().Bytes(), ProofOfPossession: sk.ProvePossession(0, opAddr).Bytes(),
-			CommissionRate: DefaultCommissionRate, StoragePrice: DefaultStoragePrice, WritePrice: DefaultWritePrice,
+			NetworkPublicKey: [chain.NetworkKeySize]byte(netKey.Public().(ed25519.PublicKey)),
+			CommissionRate:   DefaultCommissionRate, StoragePrice: DefaultStoragePrice, WritePrice: DefaultWritePrice,
 			Capacity: DefaultNodeCapacity, Stake: o.NodeStake,
 		})
 		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: opAddr, Balance: o.OperatorBalance})

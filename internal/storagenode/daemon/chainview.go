@@ -71,13 +71,22 @@ type chainView struct {
 
 	mu         sync.Mutex
 	committees map[uint32]*committeeView
-	clients    map[string]*nodeclient.Client
+	clients    map[peer]*nodeclient.Client
 }
+
+// peer is a node as the chain announces it: its network address and network key.
+type peer struct {
+	addr string
+	key  [chain.NetworkKeySize]byte
+}
+
+// peerOf returns the peer of a committee member.
+func peerOf(m chain.MemberInfo) peer { return peer{addr: m.NetworkAddress, key: m.NetworkPublicKey} }
 
 func newChainView(c *chainclient.Client, self bls.PublicKey, peerOpts nodeclient.Options) *chainView {
 	return &chainView{
 		chain: c, self: self.Bytes(), peerOpts: peerOpts,
-		committees: map[uint32]*committeeView{}, clients: map[string]*nodeclient.Client{},
+		committees: map[uint32]*committeeView{}, clients: map[peer]*nodeclient.Client{},
 	}
 }
 
@@ -112,18 +121,20 @@ func (v *chainView) committee(ctx context.Context, epoch uint32) (*committeeView
 	return c, nil
 }
 
-// client returns the client of the node at a network address.
-func (v *chainView) client(addr string) (*nodeclient.Client, error) {
+// client returns the client of a node, over TLS pinned to its network key.
+func (v *chainView) client(p peer) (*nodeclient.Client, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if c, ok := v.clients[addr]; ok {
+	if c, ok := v.clients[p]; ok {
 		return c, nil
 	}
-	c, err := nodeclient.New(peerURL(addr), v.peerOpts)
+	opts := v.peerOpts
+	opts.NetworkKey = p.key
+	c, err := nodeclient.New(nodeclient.URL(p.addr), opts)
 	if err != nil {
 		return nil, err
 	}
-	v.clients[addr] = c
+	v.clients[p] = c
 	return c, nil
 }
 

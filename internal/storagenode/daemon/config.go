@@ -14,9 +14,10 @@ import (
 
 // Config is a storage node's configuration: the YAML file that `walrus node --config FILE`
 // reads (see the package documentation for the file format), or a struct filled in by a
-// program that runs a node in-process. Every field but DataDir, ChainRPC, BLSKeyFile and
-// WalletKeyFile has a documented default used when it is zero; ChainRPC, BLSKeyFile and
-// WalletKeyFile may also be left empty when Options supplies the chain client or keys.
+// program that runs a node in-process. Every field but DataDir, ChainRPC, BLSKeyFile,
+// NetworkKeyFile and WalletKeyFile has a documented default used when it is zero; ChainRPC,
+// BLSKeyFile, NetworkKeyFile and WalletKeyFile may also be left empty when Options supplies
+// the chain client or keys.
 type Config struct {
 	// DataDir holds the node's database (DataDir/db). Required.
 	DataDir string `yaml:"data_dir"`
@@ -33,13 +34,24 @@ type Config struct {
 	// and a newline, mode 0600, as 'walrus chain init' writes bls.key. Required unless
 	// Options.BLSKey is set.
 	BLSKeyFile string `yaml:"bls_key_file"`
+	// NetworkKeyFile is the node's network key: an ed25519 private key as PKCS#8 PEM, mode
+	// 0600, as 'walrus chain init' writes network.key. The API is served over TLS with a
+	// self-signed certificate over it, and its public key is registered on chain, where
+	// clients and peers read it to authenticate the node. Required unless
+	// Options.NetworkKey is set.
+	NetworkKeyFile string `yaml:"network_key_file"`
+	// PlainHTTP serves the API without TLS, for a node behind a TLS-terminating proxy.
+	// Clients still connect over TLS and accept only a certificate over the node's
+	// registered network key, so the proxy must serve one (see the package documentation).
+	// Default false.
+	PlainHTTP bool `yaml:"plain_http"`
 	// WalletKeyFile is the key file (chainclient format, mode 0600) of the account that
 	// operates the node on chain: it pays for and signs EpochSyncDone and invalid-blob
 	// transactions and 'walrus node register'. Required unless Options.Wallet is set.
 	WalletKeyFile string `yaml:"wallet_key_file"`
-	// PublicURL is how clients and peers reach the REST API ("http://host:port" or
-	// "https://host:port"); 'walrus node register' announces its host:port on chain, which
-	// only an http URL can have (see NetworkAddress). Default "http://" + Listen.
+	// PublicURL is how clients and peers reach the REST API ("https://host:port");
+	// 'walrus node register' announces its host:port on chain. Default "https://" +
+	// Listen.
 	PublicURL string `yaml:"public_url"`
 	// Name is the node's name on chain ('walrus node register'). Default "storage-node".
 	Name string `yaml:"name"`
@@ -142,7 +154,7 @@ func (c Config) withDefaults() Config {
 	set(&c.Name, DefaultName)
 	set(&c.LogLevel, "info")
 	if c.PublicURL == "" {
-		c.PublicURL = "http://" + c.Listen
+		c.PublicURL = "https://" + c.Listen
 	}
 	if c.MaxUploadBytes == 0 {
 		c.MaxUploadBytes = DefaultMaxUploadBytes
@@ -166,9 +178,9 @@ func (c Config) withDefaults() Config {
 }
 
 // Validate checks the configuration (after defaults) and names the first bad field by its
-// YAML key. needChain, needBLS and needWallet say whether ChainRPC, BLSKeyFile and
-// WalletKeyFile are required (Options may supply them instead).
-func (c Config) validate(needChain, needBLS, needWallet bool) error {
+// YAML key. needChain, needBLS, needNet and needWallet say whether ChainRPC, BLSKeyFile,
+// NetworkKeyFile and WalletKeyFile are required (Options may supply them instead).
+func (c Config) validate(needChain, needBLS, needNet, needWallet bool) error {
 	bad := func(field, format string, args ...any) error {
 		return fmt.Errorf("daemon: config: %s: %s", field, fmt.Sprintf(format, args...))
 	}
@@ -180,6 +192,8 @@ func (c Config) validate(needChain, needBLS, needWallet bool) error {
 		return bad("chain_rpc", "required")
 	case needBLS && c.BLSKeyFile == "":
 		return bad("bls_key_file", "required")
+	case needNet && c.NetworkKeyFile == "":
+		return bad("network_key_file", "required")
 	case needWallet && c.WalletKeyFile == "":
 		return bad("wallet_key_file", "required")
 	case c.EventPageSize < 0 || c.EventPageSize > DefaultEventPageSize:
@@ -217,8 +231,8 @@ func (c Config) validate(needChain, needBLS, needWallet bool) error {
 			return bad("metrics_listen", "%q is not host:port or %q", c.MetricsListen, MetricsOff)
 		}
 	}
-	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-		return bad("public_url", "%q is not http(s)://host:port", c.PublicURL)
+	if u, err := url.Parse(c.PublicURL); err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return bad("public_url", "%q is not https://host:port (nodes are reached over TLS)", c.PublicURL)
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return bad("log_level", "%v", err)
@@ -228,12 +242,13 @@ func (c Config) validate(needChain, needBLS, needWallet bool) error {
 
 // Validate checks a configuration that names its chain and key files, as a configuration
 // file must, and names the first bad field by its YAML key.
-func (c Config) Validate() error { return c.validate(true, true, true) }
+func (c Config) Validate() error { return c.validate(true, true, true, true) }
 
 // ResolvePaths makes the relative file paths of c (data_dir, bls_key_file,
-// wallet_key_file) relative to dir, the directory of the configuration file.
+// network_key_file, wallet_key_file) relative to dir, the directory of the configuration
+// file.
 func (c *Config) ResolvePaths(dir string) {
-	for _, p := range []*string{&c.DataDir, &c.BLSKeyFile, &c.WalletKeyFile} {
+	for _, p := range []*string{&c.DataDir, &c.BLSKeyFile, &c.NetworkKeyFile, &c.WalletKeyFile} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
@@ -255,25 +270,16 @@ func parseLevel(s string) (slog.Level, error) {
 }
 
 // NetworkAddress returns the network address to announce on chain for a public URL: its
-// host:port, which peers reach over plain HTTP. The chain accepts host:port only
-// (chain.CheckNetworkAddress), never a URL, so an https public URL, or one with a path or
-// user information, is an error.
+// host:port (clients and peers reach it over TLS, nodeclient.URL). The chain accepts
+// host:port only (chain.CheckNetworkAddress), so a public URL that is not https, or has a
+// path, query or user information, is an error.
 func NetworkAddress(publicURL string) (string, error) {
 	u, err := url.Parse(publicURL)
-	if err != nil || u.Host == "" || u.Scheme != "http" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("daemon: public URL %q is not http://host:port (the chain announces host:port, reached over plain HTTP)", publicURL)
+	if err != nil || u.Host == "" || u.Scheme != "https" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("daemon: public URL %q is not https://host:port", publicURL)
 	}
 	if err := chain.CheckNetworkAddress(u.Host); err != nil {
 		return "", fmt.Errorf("daemon: public URL %q: %w", publicURL, err)
 	}
 	return u.Host, nil
-}
-
-// peerURL returns the base URL of a node from its on-chain network address: host:port
-// means plain HTTP; an address with a scheme is used as is.
-func peerURL(addr string) string {
-	if strings.Contains(addr, "://") {
-		return strings.TrimSuffix(addr, "/")
-	}
-	return "http://" + addr
 }

@@ -131,14 +131,14 @@ func TestCrashDuringIngest(t *testing.T) {
 	segments, size := api.EncodeBatch(blobs[0].Metadata, pairs(blobs[0]))
 	body := bytes.Join(segments, nil)
 	pr, pw := io.Pipe()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, "http://"+nd.Addr+"/v1/blobs/"+blobs[0].Metadata.BlobID.String()+"/slivers", pr)
+	req, err := net.NewRequest(ctx, http.MethodPut, nd, "/v1/blobs/"+blobs[0].Metadata.BlobID.String()+"/slivers", pr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.ContentLength = size
 	tornDone := make(chan error, 1)
 	go func() {
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := net.HTTPClient().Do(req)
 		if err == nil {
 			resp.Body.Close()
 			err = fmt.Errorf("torn upload answered %s", resp.Status)

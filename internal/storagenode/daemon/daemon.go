@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +19,7 @@ import (
 	"github.com/walrus-go/walrus/internal/bls"
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
+	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/api"
@@ -32,9 +35,13 @@ type Options struct {
 	// Chain is the chain client to use instead of dialing Config.ChainRPC (for example
 	// one over an in-process validator). The daemon does not close it.
 	Chain *chainclient.Client
-	// BLSKey and Wallet replace Config.BLSKeyFile and Config.WalletKeyFile.
-	BLSKey *bls.SecretKey
-	Wallet *chainclient.Signer
+	// BLSKey, NetworkKey and Wallet replace Config.BLSKeyFile, Config.NetworkKeyFile and
+	// Config.WalletKeyFile.
+	BLSKey     *bls.SecretKey
+	NetworkKey ed25519.PrivateKey
+	Wallet     *chainclient.Signer
+	// Now is the clock the TLS certificate's validity starts from; nil means time.Now.
+	Now func() time.Time
 	// Registry receives the node's metrics; nil means a registry of its own. The metrics
 	// endpoint serves this registry. Daemons cannot share one (the series carry no node
 	// label).
@@ -96,7 +103,7 @@ type Daemon struct {
 // Config.DataDir, listens on Config.Listen and Config.MetricsListen and starts the
 // node's drivers in the background. ctx bounds only the start; Close stops the node.
 func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error) {
-	if err := cfg.validate(opts.Chain == nil, opts.BLSKey == nil, opts.Wallet == nil); err != nil {
+	if err := cfg.validate(opts.Chain == nil, opts.BLSKey == nil, opts.NetworkKey == nil, opts.Wallet == nil); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
@@ -120,6 +127,20 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 		if d.key, err = LoadBLSKey(cfg.BLSKeyFile); err != nil {
 			return nil, err
 		}
+	}
+	netKey := opts.NetworkKey
+	if netKey == nil {
+		if netKey, err = nodetls.LoadKey(cfg.NetworkKeyFile); err != nil {
+			return nil, fmt.Errorf("daemon: network_key_file: %w", err)
+		}
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	tlsConfig, err := nodetls.ServerConfig(netKey, now())
+	if err != nil {
+		return nil, err
 	}
 	if d.wallet == nil {
 		if d.wallet, err = chainclient.LoadSigner(cfg.WalletKeyFile); err != nil {
@@ -155,12 +176,13 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 	d.counters.cursor.Store(int64(d.node.Cursor()))
 	d.counters.epoch.Store(int64(d.node.Epoch()))
 
-	peerHTTP := &http.Client{Transport: countingTransport{base: &http.Transport{
+	peerHTTP := &http.Client{Transport: countingTransport{base: nodetls.NewTransport(&http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConnsPerHost: 32,
 		IdleConnTimeout:     90 * time.Second,
-	}}}
+		TLSHandshakeTimeout: 10 * time.Second,
+	})}}
 	d.view = newChainView(d.chain, d.node.PublicKey(), nodeclient.Options{HTTPClient: peerHTTP, Timeout: cfg.PeerTimeout, NShards: d.n})
 	d.peerSem = make(chan struct{}, cfg.PeerRequestConcurrency)
 	d.maxSymbolIDs = min(d.n, 1000)
@@ -177,6 +199,9 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 	}
 	cleanup = append(cleanup, func() { apiLn.Close() })
 	d.apiAddr = apiLn.Addr().String()
+	if !cfg.PlainHTTP {
+		apiLn = tls.NewListener(apiLn, tlsConfig)
+	}
 	d.apiSrv = api.NewServer(d.apiAddr, d.node, api.Options{
 		Logger: d.log, MaxUploadBytes: cfg.MaxUploadBytes, ShardOwners: d.view,
 		MinBodyRate: cfg.MinBodyRate, BodyGrace: cfg.BodyGrace,
@@ -331,8 +356,14 @@ func (d *Daemon) Err() error {
 // Node returns the node core, for in-process callers.
 func (d *Daemon) Node() *sn.Node { return d.node }
 
-// URL returns the base URL of the node REST API as it listens ("http://host:port").
-func (d *Daemon) URL() string { return "http://" + d.apiAddr }
+// URL returns the base URL of the node REST API as it listens: "https://host:port", or
+// "http://host:port" with Config.PlainHTTP.
+func (d *Daemon) URL() string {
+	if d.cfg.PlainHTTP {
+		return "http://" + d.apiAddr
+	}
+	return "https://" + d.apiAddr
+}
 
 // MetricsAddr returns the address of the metrics endpoint, "" if there is none.
 func (d *Daemon) MetricsAddr() string { return d.metricsAddr }

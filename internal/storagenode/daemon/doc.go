@@ -26,16 +26,18 @@
 //
 // `walrus node --config FILE` reads FILE as YAML into Config, strictly: an unknown key is
 // an error naming its line. Relative paths are relative to the directory of FILE.
-// Durations are Go durations ("500ms", "30s", "10m"). Only the first five keys are needed;
+// Durations are Go durations ("500ms", "30s", "10m"). Only the first six keys are needed;
 // the others show their defaults:
 //
 //	# Storage node configuration (walrus node --config node.yaml).
 //	data_dir: db-node-0               # the node's database (DATA_DIR/db); required
 //	chain_rpc: http://127.0.0.1:26657 # CometBFT JSON-RPC of a chain validator, trusted (see package storagenode); required
 //	bls_key_file: bls.key             # BLS protocol key: 64 hex digits, mode 0600; required
+//	network_key_file: network.key     # TLS key: ed25519, PKCS#8 PEM, mode 0600; required
 //	wallet_key_file: operator.json    # operator account key file (mode 0600); required
-//	listen: 127.0.0.1:9185            # node REST API; port 0 picks a free port
-//	public_url: http://127.0.0.1:9185 # how peers and clients reach the API; default http://LISTEN
+//	listen: 127.0.0.1:9185            # node REST API (HTTPS); port 0 picks a free port
+//	plain_http: false                 # serve plain HTTP behind a TLS-terminating proxy
+//	public_url: https://127.0.0.1:9185 # how peers and clients reach the API; default https://LISTEN
 //	metrics_listen: 127.0.0.1:9184    # Prometheus /metrics, or "off"
 //	name: storage-node                # name announced by 'walrus node register'
 //	log_level: info                   # debug, info, warn or error
@@ -56,14 +58,34 @@
 //	shard_sync_fallback_after: 10m    # previous owner silent this long: recover the shard
 //	gc_max_delay: 0s                  # GC delay bound; 0: half an epoch; negative: none
 //
-// The network address a node announces on chain is the host:port of an http public URL
-// (peers then use plain HTTP); the chain accepts nothing but host:port
-// (chain.CheckNetworkAddress), so an https public URL cannot be announced (NetworkAddress).
+// The network address a node announces on chain is the host:port of its https public URL
+// (NetworkAddress); clients and peers reach it at https://host:port. The chain accepts
+// nothing but host:port (chain.CheckNetworkAddress).
 //
 // # Keys
 //
 // The BLS key signs storage confirmations, invalid-blob attestations and shard sync
-// requests; its public key identifies the node in the chain's committees. The wallet is the
+// requests; its public key identifies the node in the chain's committees.
+//
+// The network key (ed25519, as Walrus) authenticates the node's connections: the API is
+// served over TLS 1.3 with a self-signed certificate over it, built at start, and its
+// public key is registered on chain with the node's address. Clients and peers accept the
+// connection only if the certificate's key is the registered one (package nodetls): there
+// is no certificate authority and no certificate file to renew. 'walrus chain init' writes
+// network.key for genesis nodes; 'walrus node register' creates network_key_file if it is
+// missing and registers its public key.
+//
+// # Behind a TLS-terminating proxy
+//
+// With plain_http: true the node serves plain HTTP on listen, for an operator who puts a
+// TLS-terminating proxy in front of it (keep listen on a private address). Clients still
+// pin the registered network key, so the proxy must present a certificate over that key.
+// network_key_file is a PKCS#8 PEM private key that proxies read as it is; a self-signed
+// certificate for it can be made with
+//
+//	openssl req -new -x509 -key network.key -subj /CN=walrus-node -days 3650 -out network.crt
+//
+// and the proxy configured with network.key and network.crt (TLS 1.3, HTTP/1.1). The wallet is the
 // node's operator account: it signs EpochSyncDone and invalid-blob transactions (and pays
 // their fees) and is the account 'walrus node register' registers the node with.
 //

@@ -66,13 +66,13 @@ func holdUpload(t *testing.T, ctx context.Context, net *nodenet.Net, nd *nodenet
 	segments, size := api.EncodeBatch(eb.Metadata, pairs)
 	pr, pw := io.Pipe()
 	h.body = pw
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, "http://"+nd.Addr+"/v1/blobs/"+id.String()+"/slivers", pr)
+	req, err := net.NewRequest(ctx, http.MethodPut, nd, "/v1/blobs/"+id.String()+"/slivers", pr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.ContentLength = size
 	go func() {
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := net.HTTPClient().Do(req)
 		if err != nil {
 			h.answered <- heldAnswer{err: err}
 			return

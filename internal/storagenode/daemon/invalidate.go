@@ -53,7 +53,7 @@ func (d *Daemon) invalidate(ctx context.Context, id redstuff.BlobID, proof *reds
 			if i == cmt.self {
 				signed, err = d.node.VerifyInconsistency(id, proof)
 			} else {
-				c, cerr := d.view.client(m.NetworkAddress)
+				c, cerr := d.view.client(peerOf(m))
 				if cerr != nil {
 					votes <- vote{member: i}
 					return

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/merkle"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
@@ -38,16 +39,18 @@ func (d *Daemon) holders(ctx context.Context) (*holderSet, error) {
 	for _, s := range d.node.Shards() {
 		hs.shards[0] = append(hs.shards[0], s.Shard)
 	}
-	index := map[string]int{}
-	add := func(addr string, shards []uint16) error {
-		i, ok := index[addr]
+	index := map[peer]int{}
+	add := func(m chain.MemberInfo, shards []uint16) error {
+		p := peerOf(m)
+		i, ok := index[p]
 		if !ok {
-			c, err := d.view.client(addr)
+			c, err := d.view.client(p)
 			if err != nil {
 				return err
 			}
 			i = len(hs.names)
-			index[addr] = i
+			index[p] = i
+			addr := p.addr
 			hs.names, hs.clients, hs.shards = append(hs.names, addr), append(hs.clients, c), append(hs.shards, nil)
 		}
 		hs.shards[i] = append(hs.shards[i], shards...)
@@ -57,7 +60,7 @@ func (d *Daemon) holders(ctx context.Context) (*holderSet, error) {
 		if i == cur.self {
 			continue
 		}
-		if err := add(m.NetworkAddress, m.Shards); err != nil {
+		if err := add(m, m.Shards); err != nil {
 			return nil, err
 		}
 	}
@@ -77,7 +80,7 @@ func (d *Daemon) holders(ctx context.Context) (*holderSet, error) {
 				}
 			}
 			if len(moved) > 0 {
-				if err := add(m.NetworkAddress, moved); err != nil {
+				if err := add(m, moved); err != nil {
 					return nil, err
 				}
 			}

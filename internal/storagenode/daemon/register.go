@@ -16,6 +16,9 @@ type Registration struct {
 	// of a public URL).
 	Name           string
 	NetworkAddress string
+	// NetworkKey is the public key of the node's network key (nodetls.PublicKey), which
+	// clients pin.
+	NetworkKey [chain.NetworkKeySize]byte
 	// CommissionRate is in basis points (at most 10000).
 	CommissionRate uint16
 	// StoragePrice (FROST per MiB per epoch), WritePrice (FROST per MiB) and Capacity
@@ -72,7 +75,7 @@ func Register(ctx context.Context, c *chainclient.Client, wallet *chainclient.Si
 	}
 	if !found {
 		tx, err := c.Submit(ctx, wallet, &chain.RegisterNode{
-			Name: r.Name, NetworkAddress: r.NetworkAddress, PublicKey: pk,
+			Name: r.Name, NetworkAddress: r.NetworkAddress, PublicKey: pk, NetworkPublicKey: r.NetworkKey,
 			ProofOfPossession: key.ProvePossession(sys.Epoch, wallet.Address()).Bytes(),
 			CommissionRate:    r.CommissionRate, StoragePrice: r.StoragePrice, WritePrice: r.WritePrice, Capacity: r.Capacity,
 		})

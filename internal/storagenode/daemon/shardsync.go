@@ -269,7 +269,7 @@ func (s *shardSyncer) pull(ctx context.Context, shard uint16, epoch uint32) erro
 		return errNoPreviousOwner
 	}
 	addr := prev.info.Members[owner].NetworkAddress
-	c, err := d.view.client(addr)
+	c, err := d.view.client(peerOf(prev.info.Members[owner]))
 	if err != nil {
 		return err
 	}

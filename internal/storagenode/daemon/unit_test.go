@@ -12,6 +12,7 @@ import (
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/internal/nodetest"
+	"github.com/walrus-go/walrus/internal/storagenode/nodeclient"
 )
 
 // TestPlannerAsksExactly checks the recovery planner against the encoding: with every
@@ -195,12 +196,12 @@ func TestTranslate(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	good := Config{DataDir: "d", ChainRPC: "http://127.0.0.1:26657", BLSKeyFile: "bls.key", WalletKeyFile: "w.json"}
+	good := Config{DataDir: "d", ChainRPC: "http://127.0.0.1:26657", BLSKeyFile: "bls.key", NetworkKeyFile: "network.key", WalletKeyFile: "w.json"}
 	if err := good.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	d := good.withDefaults()
-	if d.Listen != DefaultListen || d.PublicURL != "http://"+DefaultListen || d.RetryMin != DefaultRetryMin || d.EventPageSize != 1000 ||
+	if d.Listen != DefaultListen || d.PublicURL != "https://"+DefaultListen || d.RetryMin != DefaultRetryMin || d.EventPageSize != 1000 ||
 		d.MinBodyRate != DefaultMinBodyRate || d.BodyGrace != DefaultBodyGrace {
 		t.Fatalf("defaults: %+v", d)
 	}
@@ -211,11 +212,13 @@ func TestConfigValidate(t *testing.T) {
 		{"data_dir", func(c *Config) { c.DataDir = "" }},
 		{"chain_rpc", func(c *Config) { c.ChainRPC = "" }},
 		{"bls_key_file", func(c *Config) { c.BLSKeyFile = "" }},
+		{"network_key_file", func(c *Config) { c.NetworkKeyFile = "" }},
 		{"wallet_key_file", func(c *Config) { c.WalletKeyFile = "" }},
 		{"listen", func(c *Config) { c.Listen = "9185" }},
 		{"metrics_listen", func(c *Config) { c.MetricsListen = "nowhere" }},
 		{"public_url", func(c *Config) { c.PublicURL = "ftp://x:1" }},
-		{"public_url", func(c *Config) { c.PublicURL = "http://x:1/path" }},
+		{"public_url", func(c *Config) { c.PublicURL = "https://x:1/path" }},
+		{"public_url", func(c *Config) { c.PublicURL = "http://x:1" }},
 		{"log_level", func(c *Config) { c.LogLevel = "loud" }},
 		{"event_page_size", func(c *Config) { c.EventPageSize = 5000 }},
 		{"retry_max", func(c *Config) { c.RetryMin, c.RetryMax = time.Minute, time.Second }},
@@ -237,26 +240,26 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatalf("metrics off: %v", err)
 	}
 	cfg.ResolvePaths("/etc/walrus")
-	if cfg.DataDir != "/etc/walrus/d" || cfg.BLSKeyFile != "/etc/walrus/bls.key" {
+	if cfg.DataDir != "/etc/walrus/d" || cfg.BLSKeyFile != "/etc/walrus/bls.key" || cfg.NetworkKeyFile != "/etc/walrus/network.key" {
 		t.Fatalf("resolved paths: %+v", cfg)
 	}
 }
 
 func TestNetworkAddress(t *testing.T) {
 	for in, want := range map[string]string{
-		"http://127.0.0.1:9185":     "127.0.0.1:9185",
-		"http://node.example:9185/": "node.example:9185",
+		"https://127.0.0.1:9185":    "127.0.0.1:9185",
+		"https://node.example:443/": "node.example:443",
 	} {
 		got, err := NetworkAddress(in)
 		if err != nil || got != want {
 			t.Errorf("NetworkAddress(%q) = %q, %v; want %q", in, got, err, want)
 		}
-		if peerURL(got) != strings.TrimSuffix(in, "/") || chain.CheckNetworkAddress(got) != nil {
-			t.Errorf("peerURL(%q) = %q, want %q", got, peerURL(got), in)
+		if nodeclient.URL(got) != strings.TrimSuffix(in, "/") || chain.CheckNetworkAddress(got) != nil {
+			t.Errorf("nodeclient.URL(%q) = %q, want %q", got, nodeclient.URL(got), in)
 		}
 	}
 	// Anything the chain would refuse, or would turn into another URL, is refused here.
-	for _, in := range []string{"tcp://x:1", "https://node.example:443/", "http://u@x:1", "http://x:1/p", "http://x:1?q", "http://x", "http://x:0"} {
+	for _, in := range []string{"tcp://x:1", "http://x:1", "https://u@x:1", "https://x:1/p", "https://x:1?q", "https://x", "https://x:0"} {
 		if got, err := NetworkAddress(in); err == nil {
 			t.Errorf("NetworkAddress(%q) = %q", in, got)
 		}

@@ -12,6 +12,11 @@
 // metadata, the index of a sliver), but does not verify them cryptographically: callers
 // verify metadata, slivers and symbols with package redstuff and signatures with package
 // bls. A Client is safe for concurrent use.
+//
+// Nodes are reached over TLS (URL): a client of an https URL sends its requests through a
+// nodetls.Transport pinned to the node's network key registered on chain (Options.NetworkKey)
+// and checks every answer's connection against it, so a man in the middle is refused with
+// nodetls.ErrKeyMismatch before any request body is sent.
 package nodeclient
 
 import (
@@ -27,6 +32,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/api"
@@ -38,9 +44,15 @@ var ErrBadAnswer = errors.New("nodeclient: bad answer")
 
 // Options configures a Client. The zero value is valid.
 type Options struct {
-	// HTTPClient sends the requests; nil means a client of its own with keep-alive
-	// connections (up to 16 idle per node).
+	// HTTPClient sends the requests; nil means a client of its own over a
+	// nodetls.Transport (up to 16 idle connections per node). A client given here must
+	// send https requests through a nodetls.Transport (or another transport that verifies
+	// nodetls.PeerKey): answers over a connection to another key are refused either way.
 	HTTPClient *http.Client
+	// NetworkKey is the node's network public key as registered on chain, which its TLS
+	// certificate must be over. Required for an https URL; unused for plain http (test
+	// servers).
+	NetworkKey [nodetls.KeySize]byte
 	// Timeout bounds each request, on top of the caller's context; 0 means 60 s.
 	Timeout time.Duration
 	// MaxResponseBytes bounds the answers read; 0 means 256 MiB.
@@ -52,26 +64,45 @@ type Options struct {
 
 // Client talks to one storage node.
 type Client struct {
-	base string
-	hc   *http.Client
-	opts Options
+	base   string
+	hc     *http.Client
+	opts   Options
+	pinned bool // https: requests carry and answers are checked against opts.NetworkKey
+}
+
+// ErrNoNetworkKey is an https client made without the node's network key.
+var ErrNoNetworkKey = errors.New("nodeclient: an https node needs its network key")
+
+// URL returns the base URL of the API of the node at a network address as registered on
+// chain: https://host:port (nodes serve TLS). A scheme in addr, as older registrations
+// carry, is dropped.
+func URL(addr string) string {
+	if i := strings.Index(addr, "://"); i >= 0 {
+		addr = addr[i+3:]
+	}
+	return "https://" + strings.TrimSuffix(addr, "/")
 }
 
 // New returns a client of the node at baseURL (scheme, host and port, such as
-// "http://127.0.0.1:9185").
+// "https://127.0.0.1:9185", see URL). An https URL needs opts.NetworkKey
+// (ErrNoNetworkKey).
 func New(baseURL string, opts Options) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("nodeclient: base URL %q: want http(s)://host[:port]", baseURL)
 	}
+	pinned := u.Scheme == "https"
+	if pinned && opts.NetworkKey == ([nodetls.KeySize]byte{}) {
+		return nil, fmt.Errorf("%w: %s", ErrNoNetworkKey, baseURL)
+	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Transport: &http.Transport{
+		opts.HTTPClient = &http.Client{Transport: nodetls.NewTransport(&http.Transport{
 			Proxy:               http.ProxyFromEnvironment,
 			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			MaxIdleConnsPerHost: 16,
 			IdleConnTimeout:     90 * time.Second,
-			ForceAttemptHTTP2:   true,
-		}}
+			TLSHandshakeTimeout: 10 * time.Second,
+		})}
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 60 * time.Second
@@ -79,7 +110,7 @@ func New(baseURL string, opts Options) (*Client, error) {
 	if opts.MaxResponseBytes <= 0 {
 		opts.MaxResponseBytes = 256 << 20
 	}
-	return &Client{base: strings.TrimSuffix(u.String(), "/"), hc: opts.HTTPClient, opts: opts}, nil
+	return &Client{base: strings.TrimSuffix(u.String(), "/"), hc: opts.HTTPClient, opts: opts, pinned: pinned}, nil
 }
 
 // Error is a request the node answered with an error envelope (or an unexpected status).
@@ -113,6 +144,9 @@ type request struct {
 func (c *Client) do(ctx context.Context, r request) (int, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
+	if c.pinned {
+		ctx = nodetls.WithPeerKey(ctx, c.opts.NetworkKey)
+	}
 	target := c.base + r.path
 	if len(r.query) > 0 {
 		target += "?" + r.query.Encode()
@@ -143,6 +177,11 @@ func (c *Client) do(ctx context.Context, r request) (int, []byte, error) {
 		return 0, nil, fmt.Errorf("nodeclient: %s %s: %w", r.method, r.path, err)
 	}
 	defer resp.Body.Close()
+	if c.pinned {
+		if err := nodetls.CheckPeer(resp.TLS, c.opts.NetworkKey); err != nil {
+			return 0, nil, fmt.Errorf("nodeclient: %s %s: %w", r.method, r.path, err)
+		}
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.MaxResponseBytes+1))
 	if err != nil {
 		return 0, nil, fmt.Errorf("nodeclient: %s %s: reading the answer: %w", r.method, r.path, err)
@@ -353,11 +392,13 @@ func getJSON[T any](ctx context.Context, c *Client, path string, q url.Values) (
 }
 
 // IsRetryable reports whether a failed call may succeed if repeated later: the node was
-// overloaded, unavailable or timed out, or the connection failed.
+// overloaded, unavailable or timed out, or the connection failed. A node that failed
+// authentication (nodetls.ErrKeyMismatch) is not retried.
 func IsRetryable(err error) bool {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code == http.StatusTooManyRequests || e.Code >= 500
 	}
-	return err != nil && !errors.Is(err, context.Canceled)
+	return err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, nodetls.ErrKeyMismatch) &&
+		!errors.Is(err, nodetls.ErrNotTLS) && !errors.Is(err, nodetls.ErrNoPeerKey)
 }
