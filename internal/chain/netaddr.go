@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -21,8 +20,8 @@ func CheckNetworkAddress(addr string) error {
 	if len(addr) == 0 || len(addr) > MaxNetworkAddressLen {
 		return bad("length out of range")
 	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
+	host, port, ok := splitHostPort(addr)
+	if !ok {
 		return bad("not host:port")
 	}
 	if p, err := strconv.ParseUint(port, 10, 16); err != nil || p == 0 || port[0] == '0' {
@@ -42,6 +41,27 @@ func CheckNetworkAddress(addr string) error {
 		return bad("host is neither a DNS name nor an IP address")
 	}
 	return nil
+}
+
+// splitHostPort splits "host:port" or "[host]:port" (the chain's package stays free of
+// package net, see DESIGN.md). A host with a colon must be in brackets, and brackets hold
+// the whole host.
+func splitHostPort(addr string) (host, port string, ok bool) {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return "", "", false
+	}
+	host, port = addr[:i], addr[i+1:]
+	if strings.HasPrefix(host, "[") {
+		if !strings.HasSuffix(host, "]") {
+			return "", "", false
+		}
+		host = host[1 : len(host)-1]
+	}
+	if strings.ContainsAny(host, "[]") || (!strings.HasPrefix(addr, "[") && strings.Contains(host, ":")) {
+		return "", "", false
+	}
+	return host, port, true
 }
 
 // isHostname reports whether h is a DNS name in the form CheckNetworkAddress accepts.

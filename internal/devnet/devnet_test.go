@@ -103,6 +103,7 @@ func startDevnet(t *testing.T, bin string, args ...string) *devnetProc {
 		select {
 		case line, ok := <-lines:
 			if !ok {
+				cmd.Wait() // stderr is copied until the process is waited for
 				t.Fatalf("devnet exited before it was ready:\n%s\n%s", p.out, errb.String())
 			}
 			p.out.WriteString(line + "\n")

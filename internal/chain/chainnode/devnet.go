@@ -158,8 +158,9 @@ func DevnetGenesis(o DevnetOptions) (*chain.Genesis, []StorageNodeKeys, error) {
 			ChainID: o.ChainID, NShards: o.NShards, EpochDuration: int64(o.EpochDuration),
 			GenesisTime: o.GenesisTime.UnixNano(), MaxEpochsAhead: o.MaxEpochsAhead,
 			MaxCommitteeSize: o.MaxCommitteeSize, MinFee: o.MinFee, BurnBasisPoints: DefaultBurnBasisPoints,
-			FaucetMax: o.FaucetMax, EpochSyncTimeout: int64(o.EpochSyncTimeout),
-			SignatureFee: o.SignatureFee, NodeRegistrationFee: o.NodeRegistrationFee,
+			FaucetMax: o.FaucetMax, FaucetAccountMax: o.FaucetAccountMax, FaucetTotalMax: o.FaucetTotalMax,
+			EpochSyncTimeout: int64(o.EpochSyncTimeout),
+			SignatureFee:     o.SignatureFee, NodeRegistrationFee: o.NodeRegistrationFee,
 		},
 		Accounts: append([]chain.GenesisAccount(nil), o.Accounts...),
 	}
