@@ -8,7 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+
+	"github.com/walrus-go/walrus/internal/keyfile"
 )
 
 // KeySize is the size of a network public key.
@@ -68,22 +69,9 @@ func SaveKey(path string, k ed25519.PrivateKey) error {
 		return fmt.Errorf("nodetls: save key: %w", err)
 	}
 	defer clear(der)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("nodetls: save key: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("nodetls: save key: %w", err)
-	}
-	err = pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
+	buf := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	defer clear(buf)
+	if err := keyfile.WriteNew(path, buf); err != nil {
 		return fmt.Errorf("nodetls: save key: %w", err)
 	}
 	return nil

@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/keyfile"
 )
 
 // Signer holds an account's ed25519 key and signs its transactions. It is immutable and
@@ -100,26 +100,12 @@ func LoadSigner(path string) (*Signer, error) {
 // SaveNew writes the key to a new file at path with permissions 0600, creating the
 // directory (0700) if needed. It fails if the file exists, so a key is never overwritten.
 func (s *Signer) SaveNew(path string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("chainclient: save key: %w", err)
-	}
 	raw, err := json.MarshalIndent(keyFile{Type: "ed25519", Seed: hex.EncodeToString(s.key.Seed()), Address: s.addr.String()}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("chainclient: save key: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("chainclient: save key: %w", err)
-	}
-	_, err = f.Write(append(raw, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
+	defer clear(raw)
+	if err := keyfile.WriteNew(path, append(raw, '\n')); err != nil {
 		return fmt.Errorf("chainclient: save key: %w", err)
 	}
 	return nil

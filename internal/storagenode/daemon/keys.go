@@ -5,9 +5,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/walrus-go/walrus/internal/bls"
+	"github.com/walrus-go/walrus/internal/keyfile"
 )
 
 // LoadBLSKey reads a BLS key file: the 32-byte secret scalar as 64 hex digits, optionally
@@ -41,24 +41,11 @@ func LoadBLSKey(path string) (*bls.SecretKey, error) {
 // SaveBLSKey writes k to a new key file at path (mode 0600), creating its directory. It
 // never overwrites a file.
 func SaveBLSKey(path string, k *bls.SecretKey) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("daemon: save BLS key: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("daemon: save BLS key: %w", err)
-	}
 	sk := k.Bytes()
 	defer clear(sk[:])
-	_, err = fmt.Fprintln(f, hex.EncodeToString(sk[:]))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
+	line := []byte(hex.EncodeToString(sk[:]) + "\n")
+	defer clear(line)
+	if err := keyfile.WriteNew(path, line); err != nil {
 		return fmt.Errorf("daemon: save BLS key: %w", err)
 	}
 	return nil
