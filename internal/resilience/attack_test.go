@@ -249,13 +249,8 @@ func storeHTTP(ctx context.Context, hc *http.Client, addr string, data []byte) e
 // with RESILIENCE_CLIENT=attacker). It prints one attackReport per phase on stdout and
 // keeps its stalled connections open until its stdin closes.
 func attackerProcess() error {
-	rpc, walletPath := os.Getenv("RESILIENCE_RPC"), os.Getenv("RESILIENCE_WALLET")
 	nodes, daemon := strings.Split(os.Getenv("RESILIENCE_NODES"), ","), os.Getenv("RESILIENCE_DAEMON")
-	wallet, err := chainclient.LoadSigner(walletPath)
-	if err != nil {
-		return err
-	}
-	chainc, err := chainclient.Dial(rpc, chainclient.Options{})
+	wallet, chainc, err := processChain()
 	if err != nil {
 		return err
 	}

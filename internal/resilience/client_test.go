@@ -46,17 +46,26 @@ func (blockingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return nil, req.Context().Err()
 }
 
+// processChain loads the wallet of a client process ($RESILIENCE_WALLET) and dials the
+// validator's RPC ($RESILIENCE_RPC); the caller closes the chain client.
+func processChain() (*chainclient.Signer, *chainclient.Client, error) {
+	wallet, err := chainclient.LoadSigner(os.Getenv("RESILIENCE_WALLET"))
+	if err != nil {
+		return nil, nil, err
+	}
+	chainc, err := chainclient.Dial(os.Getenv("RESILIENCE_RPC"), chainclient.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return wallet, chainc, nil
+}
+
 func clientProcess(mode string) error {
-	rpc, walletPath, dataPath := os.Getenv("RESILIENCE_RPC"), os.Getenv("RESILIENCE_WALLET"), os.Getenv("RESILIENCE_DATA")
-	wallet, err := chainclient.LoadSigner(walletPath)
+	data, err := os.ReadFile(os.Getenv("RESILIENCE_DATA"))
 	if err != nil {
 		return err
 	}
-	data, err := os.ReadFile(dataPath)
-	if err != nil {
-		return err
-	}
-	chainc, err := chainclient.Dial(rpc, chainclient.Options{})
+	wallet, chainc, err := processChain()
 	if err != nil {
 		return err
 	}
