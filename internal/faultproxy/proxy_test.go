@@ -373,7 +373,9 @@ func TestBlackholeTimesOut(t *testing.T) {
 	b, p, c := setup(t)
 	p.Set(Fault{Kind: Blackhole})
 	for _, method := range []string{http.MethodGet, http.MethodPut} {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		// Long enough for the request to reach the proxy on a loaded machine (the stats
+		// below count it); the blackhole must hold it until the client gives up.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		r := c.do(ctx, method, sliverPath, payload("up", 1<<20))
 		cancel()
 		if !errors.Is(r.err, context.DeadlineExceeded) {
