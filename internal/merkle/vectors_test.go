@@ -5,16 +5,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io/fs"
-	"os"
 	"testing"
 
 	"github.com/walrus-go/walrus/internal/bcs"
+	"github.com/walrus-go/walrus/internal/testvec"
 )
 
-// vectorsPath is the shared conformance file computed by Walrus's own Rust
-// code (see its README.md).
-const vectorsPath = "../../../shared/testdata/walrus-blobs/vectors.json"
+// vectorsPath is the conformance file computed by Walrus's own Rust code, below the
+// repository's testdata (see its README.md).
+const vectorsPath = "walrus-blobs/vectors.json"
 
 // vectors is the part of vectors.json these tests read.
 type vectors struct {
@@ -56,13 +55,7 @@ type vectors struct {
 
 func loadVectors(t *testing.T) *vectors {
 	t.Helper()
-	data, err := os.ReadFile(vectorsPath)
-	if errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("Walrus conformance vectors not found at %s; skipping", vectorsPath)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := testvec.Read(t, vectorsPath)
 	var v vectors
 	if err := json.Unmarshal(data, &v); err != nil {
 		t.Fatalf("parse %s: %v", vectorsPath, err)

@@ -100,7 +100,7 @@ type blobVectors struct {
 
 func loadBlobVectors(t testing.TB) *blobVectors {
 	var v blobVectors
-	if err := json.Unmarshal(testvec.Read(t, "testdata/walrus-blobs/vectors.json"), &v); err != nil {
+	if err := json.Unmarshal(testvec.Read(t, "walrus-blobs/vectors.json"), &v); err != nil {
 		t.Fatal(err)
 	}
 	if v.Schema != "walrus-blob-vectors/1" || len(v.Cases) == 0 {

@@ -37,7 +37,7 @@ type rsVectors struct {
 
 func loadRSVectors(t *testing.T) *rsVectors {
 	var v rsVectors
-	if err := json.Unmarshal(testvec.Read(t, "testdata/rs2/vectors.json"), &v); err != nil {
+	if err := json.Unmarshal(testvec.Read(t, "rs2/vectors.json"), &v); err != nil {
 		t.Fatal(err)
 	}
 	if v.Schema != "rs2-rs-vectors/1" || len(v.Encode) == 0 || len(v.Decode) == 0 {

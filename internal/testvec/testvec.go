@@ -1,4 +1,4 @@
-// Package testvec locates the project's shared conformance vectors and regenerates their
+// Package testvec locates the project's conformance vectors (the repository's testdata) and regenerates their
 // deterministic inputs. It is used only by tests and benchmarks.
 package testvec
 
@@ -10,27 +10,23 @@ import (
 	"testing"
 )
 
-// SharedDir returns the shared/ folder that sits beside the repository (../shared from the
-// repository root), or skips the test with a clear message when it is absent.
-func SharedDir(tb testing.TB) string {
+// Dir returns the repository's testdata folder, which holds the conformance vectors
+// (testdata/rs2, testdata/walrus-blobs; see their README files).
+func Dir(tb testing.TB) string {
 	tb.Helper()
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
-		tb.Skip("testvec: cannot locate the source tree; skipping conformance vectors")
+		tb.Fatal("testvec: cannot locate the source tree")
 	}
 	// file is <repo>/internal/testvec/testvec.go.
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared")
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		tb.Skipf("testvec: shared folder %s is absent; skipping conformance vectors", dir)
-	}
-	return dir
+	return filepath.Join(filepath.Dir(file), "..", "..", "testdata")
 }
 
-// Read returns the contents of a file below the shared folder, skipping the test if the
-// folder is absent and failing it if the file cannot be read.
+// Read returns the contents of a file below the repository's testdata folder. A missing
+// vector file fails the test: vectors are part of the repository.
 func Read(tb testing.TB, rel string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join(SharedDir(tb), rel))
+	b, err := os.ReadFile(filepath.Join(Dir(tb), rel))
 	if err != nil {
 		tb.Fatalf("testvec: %v", err)
 	}
