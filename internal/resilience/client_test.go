@@ -35,7 +35,9 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	nodenet.RemoveBinary() // once for the whole run: -count=N reuses the built binary
+	os.Exit(code)
 }
 
 // blockingTransport never answers: each request waits until its context ends.

@@ -53,7 +53,6 @@ func TestResilience(t *testing.T) {
 	if testvec.Race {
 		t.Skip("the suite runs without the race detector (make resilience); its processes are not race-instrumented anyway")
 	}
-	defer nodenet.RemoveBinary()
 	sz := runSize()
 	rep := &report{}
 	defer func() {

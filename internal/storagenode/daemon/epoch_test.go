@@ -221,12 +221,12 @@ func TestEpochChangeFallsBackToRecovery(t *testing.T) {
 		c.ShardSyncFallbackAfter = 500 * time.Millisecond
 	}})
 	startAll(t, net)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	joining, leaving := joinAndLeave(t, ctx, net)
 	var blobs []*nodenet.Blob
 	for i := range 4 {
-		b, err := net.Store(ctx, randomData(uint64(50+i), 3000+i*7000), nodenet.StoreOptions{Epochs: 20})
+		b, err := net.Store(ctx, randomData(uint64(50+i), 3000+i*7000), nodenet.StoreOptions{Epochs: 50})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,11 +238,13 @@ func TestEpochChangeFallsBackToRecovery(t *testing.T) {
 		sys, err := net.Chain.System(ctx)
 		return err == nil && sys.Epoch >= target.Epoch, err
 	})
-	holdsEverything(t, ctx, net, joining.Addr, func() []*nodenet.Blob { return blobs }, 4*epoch)
-	nodenet.WaitFor(t, 4*epoch, "the joining node to signal EpochSyncDone", func() (bool, error) {
+	// Generous deadlines: under load (-race, a busy CI machine) recovery takes far longer
+	// than a few epochs; only the outcome matters.
+	holdsEverything(t, ctx, net, joining.Addr, func() []*nodenet.Blob { return blobs }, 2*time.Minute)
+	nodenet.WaitFor(t, 2*time.Minute, "the joining node to signal EpochSyncDone", func() (bool, error) {
 		return joining.Daemon.Stats().EpochSyncsSubmitted > 0, nil
 	})
-	nodenet.WaitFor(t, 4*epoch, "the joining node to count recovered slivers", func() (bool, error) {
+	nodenet.WaitFor(t, 2*time.Minute, "the joining node to count recovered slivers", func() (bool, error) {
 		return joining.Daemon.Stats().RecoveredSlivers > 0, nil
 	})
 	st := joining.Daemon.Stats()
