@@ -6,17 +6,26 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/internal/devnet"
 	"github.com/walrus-go/walrus/internal/gateway"
+	"github.com/walrus-go/walrus/internal/redstuff"
 )
 
 // devnetReadyTimeout bounds how long the devnet waits for its parts to answer.
 const devnetReadyTimeout = 2 * time.Minute
+
+// devnetMaxBodySize is the devnet publisher's default --max-body-size: larger than a
+// production publisher's (gateway.DefaultMaxBodySize, 10 MiB), so that large files can be
+// tried locally, and lowered to what the devnet's shards hold.
+const devnetMaxBodySize = 100 << 20
 
 type devnetFlags struct {
 	dir           string
@@ -27,6 +36,9 @@ type devnetFlags struct {
 	chainRPC      string
 	chainP2P      string
 	nodePort      int
+	maxBodyKiB    int64
+	// changed reports whether a flag was given on the command line.
+	changed func(name string) bool
 }
 
 func devnetCommand(e *env) *cobra.Command {
@@ -37,10 +49,18 @@ func devnetCommand(e *env) *cobra.Command {
 		Long: "Run a complete local network in one directory: a CometBFT validator, each storage node\n" +
 			"as its own process, and a publisher/aggregator daemon. The first run creates keys, a\n" +
 			"funded wallet, the genesis and the configurations; later runs resume the same network\n" +
-			"with its data. Prints 'devnet ready', the endpoints and an 'export WALRUS_CONFIG=...'\n" +
-			"line once everything answers. Ctrl-C stops all of it.",
+			"with its data, and refuse the first-run flags if they differ from what the network was\n" +
+			"created with. A first run that fails leaves nothing behind. Prints 'devnet ready', the\n" +
+			"endpoints and an 'export WALRUS_CONFIG=...' line once everything answers. Ctrl-C\n" +
+			"(SIGINT), SIGTERM or SIGHUP (a closed terminal) stops all of it.\n\n" +
+			"Ports (defaults): chain RPC 26657 (--chain-rpc), chain P2P 26656 (--chain-p2p),\n" +
+			"storage node i 9185+i and its metrics 9285+i (--node-port), publisher/aggregator\n" +
+			"31415 (--http), all on 127.0.0.1.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runDevnet(e, f) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.changed = func(name string) bool { return cmd.Flags().Changed(name) }
+			return runDevnet(e, f)
+		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.dir, "dir", ".walrus-devnet", "directory of the network (created on first run)")
@@ -52,10 +72,77 @@ func devnetCommand(e *env) *cobra.Command {
 	fl.StringVar(&f.chainRPC, "chain-rpc", "127.0.0.1:26657", "validator JSON-RPC address (first run only)")
 	fl.StringVar(&f.chainP2P, "chain-p2p", "127.0.0.1:26656", "validator peer-to-peer address (first run only)")
 	fl.IntVar(&f.nodePort, "node-port", 9185, "REST port of storage node 0; node i uses +i, metrics +100+i (first run only)")
+	fl.Int64Var(&f.maxBodyKiB, "max-body-size", devnetMaxBodySize>>10,
+		"largest blob the publisher accepts, in KiB (default lowered to what the devnet's shards hold)")
 	return cmd
 }
 
-func runDevnet(e *env, f devnetFlags) error {
+// devnetFixedFlags are the flags whose values a devnet records at its first run.
+var devnetFixedFlags = []string{"nodes", "shards", "epoch-duration", "chain-rpc", "chain-p2p", "node-port"}
+
+// checkResume refuses first-run flags given with values other than those the devnet was
+// created with (rec): they cannot apply to an existing network.
+func checkResume(f devnetFlags, rec devnet.Options) error {
+	type pair struct{ given, have string }
+	vals := map[string]pair{
+		"nodes":          {strconv.Itoa(f.nodes), strconv.Itoa(rec.Nodes)},
+		"shards":         {strconv.Itoa(f.shards), strconv.Itoa(rec.Shards)},
+		"epoch-duration": {f.epoch.String(), rec.EpochDuration.String()},
+		"chain-rpc":      {f.chainRPC, rec.ChainRPC},
+		"chain-p2p":      {f.chainP2P, rec.ChainP2P},
+		"node-port":      {strconv.Itoa(f.nodePort), strconv.Itoa(rec.NodePort)},
+	}
+	var bad, had []string
+	for _, name := range devnetFixedFlags {
+		if v := vals[name]; f.changed(name) && v.given != v.have {
+			bad = append(bad, "--"+name+" "+v.given)
+			had = append(had, "--"+name+" "+v.have)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	err := fmt.Errorf("%s cannot apply: the devnet in %s was created with %s, and its ports, node and shard counts and epoch duration are fixed when it is created",
+		strings.Join(bad, ", "), rec.Dir, strings.Join(had, ", "))
+	return withHint(usageError{err}, fmt.Sprintf(
+		"leave these flags out to resume this devnet; for one with other settings run 'walrus devnet --dir NEW_DIR %s', or remove %s (its blobs are lost) and run again",
+		strings.Join(bad, " "), rec.Dir))
+}
+
+// portHint says how to get past an address in use.
+func portHint(a devnet.Address, resumed bool, dir string) string {
+	if a.Flag == "--http" || a.Flag == "--metrics-address" || !resumed {
+		what := "choose another address with " + a.Flag
+		if a.Flag == "--node-port" {
+			what = "choose another first port with --node-port (node i uses it +i, its metrics +100+i)"
+		}
+		return "stop the process listening there, or " + what
+	}
+	return fmt.Sprintf("stop the process listening there; the devnet in %s keeps the ports it was created with, so for other ports run a new one with 'walrus devnet --dir NEW_DIR %s ...'",
+		dir, a.Flag)
+}
+
+// devnetMaxBody returns the publisher's largest blob in bytes: --max-body-size, or by
+// default devnetMaxBodySize lowered to the largest blob nShards shards hold.
+func devnetMaxBody(f devnetFlags, nShards int) (int64, error) {
+	enc, err := redstuff.NewConfig(nShards)
+	if err != nil {
+		return 0, err
+	}
+	most := int64(enc.MaxBlobSize())
+	if !f.changed("max-body-size") {
+		return min(devnetMaxBodySize, most), nil
+	}
+	switch {
+	case f.maxBodyKiB <= 0:
+		return 0, usageError{errors.New("--max-body-size must be positive")}
+	case f.maxBodyKiB<<10 > most:
+		return 0, usageError{fmt.Errorf("--max-body-size %d: at most %d KiB fit %d shards", f.maxBodyKiB, most>>10, nShards)}
+	}
+	return f.maxBodyKiB << 10, nil
+}
+
+func runDevnet(e *env, f devnetFlags) (err error) {
 	dir, err := filepath.Abs(f.dir)
 	if err != nil {
 		return err
@@ -63,22 +150,56 @@ func runDevnet(e *env, f devnetFlags) error {
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	o := devnet.Options{
 		Dir: dir, Nodes: f.nodes, Shards: f.shards, EpochDuration: f.epoch,
-		ChainRPC: f.chainRPC, ChainP2P: f.chainP2P, NodePort: f.nodePort, Logger: log,
+		ChainRPC: f.chainRPC, ChainP2P: f.chainP2P, NodePort: f.nodePort,
 	}
 	if err := o.Validate(); err != nil {
 		return usageError{err}
+	}
+	resumed := devnet.Exists(dir)
+	if resumed {
+		rec, err := devnet.Recorded(dir)
+		if err != nil {
+			return err
+		}
+		if err := checkResume(f, rec); err != nil {
+			return err
+		}
+		o = rec
+	}
+	o.Logger = log
+	maxBody, err := devnetMaxBody(f, o.Shards)
+	if err != nil {
+		return err
+	}
+	// Every port is checked before anything is written, so that a clash on a first run
+	// leaves no devnet behind with the clashing ports.
+	addrs := append(o.Addresses(), devnet.Address{Addr: f.http, What: "publisher/aggregator", Flag: "--http"})
+	if f.metrics != "off" && f.metrics != "" {
+		addrs = append(addrs, devnet.Address{Addr: f.metrics, What: "metrics", Flag: "--metrics-address"})
+	}
+	if err := devnet.CheckAddresses(addrs); err != nil {
+		var inUse *devnet.AddrInUseError
+		if errors.As(err, &inUse) {
+			return withHint(err, portHint(inUse.Address, resumed, dir))
+		}
+		return err
 	}
 	created, err := devnet.Init(o)
 	if err != nil {
 		return err
 	}
 	l := devnet.Layout{Dir: dir}
-	extra := []string{f.http}
-	if f.metrics != "off" && f.metrics != "" {
-		extra = append(extra, f.metrics)
-	}
-	if err := devnet.CheckPorts(dir, extra...); err != nil {
-		return withHint(err, "stop the other process, or choose other addresses with --http and --metrics-address")
+	ready := false
+	if created {
+		// A first run that fails before the devnet is ready removes it again. The
+		// network and the daemon are stopped first (deferred later, run earlier).
+		defer func() {
+			if err != nil && !ready {
+				if derr := devnet.Discard(dir); derr != nil {
+					fmt.Fprintf(e.stderr, "walrus: cannot remove the failed devnet in %s: %v\n", dir, derr)
+				}
+			}
+		}()
 	}
 	netw, err := devnet.Start(o)
 	if err != nil {
@@ -86,26 +207,35 @@ func runDevnet(e *env, f devnetFlags) error {
 	}
 	defer netw.Close()
 	ends := netw.Endpoints()
-	if created {
+	if _, serr := os.Stat(l.ClientConfig()); created || serr != nil {
 		if err := writeClientConfig(l.ClientConfig(), ends.ChainRPC, ends.ChainID, "wallet.json"); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "walrus: created a devnet in %s\n", dir)
 	}
 
 	// The publisher/aggregator daemon runs in this process until the devnet stops.
 	ctx, cancel := context.WithCancel(e.ctx)
-	defer cancel()
 	de := *e
 	de.ctx = ctx
 	ce := &clientEnv{env: &de, configPath: l.ClientConfig()}
-	daemonDone := make(chan error, 1)
+	var daemonErr error
+	daemonStopped := make(chan struct{})
 	go func() {
-		daemonDone <- runDaemon(ce, daemonFlags{
-			bind: f.http, metrics: f.metrics, maxBodyKiB: gateway.DefaultMaxBodySize >> 10,
+		defer close(daemonStopped)
+		daemonErr = runDaemon(ce, daemonFlags{
+			bind: f.http, metrics: f.metrics, maxBodyKiB: maxBody >> 10,
 			maxStores: gateway.DefaultMaxConcurrentStores, maxReads: gateway.DefaultMaxConcurrentReads,
 			defaultEpochs: gateway.DefaultEpochs,
 		}, true, true)
+	}()
+	defer func() {
+		cancel()
+		<-daemonStopped
+	}()
+	daemonFailed := make(chan error, 1)
+	go func() {
+		<-daemonStopped
+		daemonFailed <- daemonErr
 	}()
 
 	rctx, rcancel := context.WithTimeout(ctx, devnetReadyTimeout)
@@ -114,8 +244,12 @@ func runDevnet(e *env, f devnetFlags) error {
 		return withHint(err, "see the node logs in "+filepath.Join(dir, "nodes", "<i>", "node.log"))
 	}
 	daemonURL := "http://" + f.http
-	if err := devnet.WaitHTTP(rctx, &http.Client{Timeout: 2 * time.Second}, daemonURL+"/status", daemonDone); err != nil {
+	if err := devnet.WaitHTTP(rctx, &http.Client{Timeout: 2 * time.Second}, daemonURL+"/status", daemonFailed); err != nil {
 		return fmt.Errorf("the publisher/aggregator did not become ready: %w", err)
+	}
+	ready = true
+	if created {
+		fmt.Fprintf(e.stderr, "walrus: created a devnet in %s\n", dir)
 	}
 	fmt.Fprintln(e.stdout, "devnet ready")
 	fmt.Fprintf(e.stdout, "  chain rpc:            %s\n", ends.ChainRPC)
@@ -123,17 +257,16 @@ func runDevnet(e *env, f devnetFlags) error {
 		fmt.Fprintf(e.stdout, "  storage node %d:       %s\n", i, u)
 	}
 	fmt.Fprintf(e.stdout, "  publisher/aggregator: %s\n", daemonURL)
+	fmt.Fprintf(e.stdout, "  epoch duration:       %s (a blob stored for N epochs lives until epoch current+N begins)\n", o.EpochDuration)
 	fmt.Fprintf(e.stdout, "export WALRUS_CONFIG=%s\n", l.ClientConfig())
 
 	select {
 	case <-e.ctx.Done():
-		cancel()
-		<-daemonDone
 		return nil
-	case err := <-daemonDone:
-		if err == nil {
-			err = errors.New("the publisher/aggregator stopped")
+	case <-daemonStopped:
+		if daemonErr == nil {
+			return errors.New("the publisher/aggregator stopped")
 		}
-		return err
+		return daemonErr
 	}
 }

@@ -132,7 +132,8 @@ const clientFunds = 1_000_000 * chain.FrostPerWAL
 
 // Init creates a new devnet in o.Dir unless devnet.json is already there; it reports
 // whether it created one. It writes the genesis, the validator home, each storage node's
-// keys and configuration, and the funded client wallet.
+// keys and configuration, and the funded client wallet. If it fails, it removes what it
+// wrote (see Discard), so that a later Init starts afresh.
 func Init(o Options) (created bool, err error) {
 	o = o.withDefaults()
 	if err := o.Validate(); err != nil {
@@ -145,9 +146,21 @@ func Init(o Options) (created bool, err error) {
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return false, fmt.Errorf("devnet: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			Discard(o.Dir)
+		}
+	}()
+	if err = initFiles(o, l); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func initFiles(o Options, l Layout) error {
 	wallet, err := chainclient.GenerateSigner(rand.Reader)
 	if err != nil {
-		return false, err
+		return err
 	}
 	addrs := make([]string, o.Nodes)
 	for i := range addrs {
@@ -163,37 +176,124 @@ func Init(o Options) (created bool, err error) {
 		StorageNodeAddresses: addrs,
 	})
 	if err != nil {
-		return false, err
+		return err
 	}
 	if _, err := chainnode.GenerateSingle(chainnode.Config{Home: l.ChainHome(), RPCListen: o.ChainRPC, P2PListen: o.ChainP2P}, g); err != nil {
-		return false, err
+		return err
 	}
 	for i, k := range keys {
 		dir := l.NodeDir(i)
 		if err := daemon.SaveBLSKey(filepath.Join(dir, "bls.key"), k.BLS); err != nil {
-			return false, err
+			return err
 		}
 		if err := nodetls.SaveKey(l.NodeNetworkKey(i), k.Network); err != nil {
-			return false, err
+			return err
 		}
 		if err := chainclient.NewSigner(k.Operator).SaveNew(filepath.Join(dir, "operator.json")); err != nil {
-			return false, err
+			return err
 		}
 		if err := os.WriteFile(l.NodeConfig(i), nodeYAML(o, i), 0o600); err != nil {
-			return false, fmt.Errorf("devnet: %w", err)
+			return fmt.Errorf("devnet: %w", err)
 		}
 	}
 	if err := wallet.SaveNew(l.Wallet()); err != nil {
-		return false, err
+		return err
 	}
 	st := state{Nodes: o.Nodes, Shards: o.Shards, EpochDuration: o.EpochDuration, ChainRPC: o.ChainRPC, ChainP2P: o.ChainP2P, NodePort: o.NodePort,
 		ChainID: g.Params.ChainID}
 	b, _ := json.MarshalIndent(st, "", "  ")
 	// devnet.json is written last: a directory without it is an interrupted Init.
 	if err := os.WriteFile(l.state(), append(b, '\n'), 0o600); err != nil {
-		return false, fmt.Errorf("devnet: %w", err)
+		return fmt.Errorf("devnet: %w", err)
 	}
-	return true, nil
+	return nil
+}
+
+// Discard removes a devnet's files from dir (devnet.json first, then the chain, the nodes,
+// the wallet and the client configuration), then dir itself if nothing else is left in
+// it: files of other programs are never removed. It is meant for a devnet whose first run
+// failed; the network's keys and data are lost.
+func Discard(dir string) error {
+	l := Layout{dir}
+	var errs []error
+	for _, p := range []string{l.state(), l.ChainHome(), filepath.Join(dir, "nodes"), l.Wallet(), l.ClientConfig()} {
+		if err := os.RemoveAll(p); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if ents, err := os.ReadDir(dir); err == nil && len(ents) == 0 {
+		os.Remove(dir)
+	}
+	return errors.Join(errs...)
+}
+
+// Exists reports whether dir holds an initialized devnet (its devnet.json).
+func Exists(dir string) bool {
+	_, err := os.Stat(Layout{dir}.state())
+	return err == nil
+}
+
+// Recorded returns the options the devnet in dir was created with: Dir, Nodes, Shards,
+// EpochDuration, ChainRPC, ChainP2P and NodePort. They are fixed for the devnet's life.
+func Recorded(dir string) (Options, error) {
+	st, err := readState(dir)
+	if err != nil {
+		return Options{}, err
+	}
+	return st.options(dir), nil
+}
+
+func (st state) options(dir string) Options {
+	return Options{Dir: dir, Nodes: st.Nodes, Shards: st.Shards, EpochDuration: st.EpochDuration,
+		ChainRPC: st.ChainRPC, ChainP2P: st.ChainP2P, NodePort: st.NodePort}
+}
+
+// Address is one address a devnet listens on.
+type Address struct {
+	Addr string // host:port
+	What string // what listens there, e.g. "chain RPC", "storage node 2 metrics"
+	Flag string // the walrus devnet flag that chooses it on a first run
+}
+
+// Addresses lists the addresses the validator and the storage nodes of a devnet with
+// options o (after defaults) listen on.
+func (o Options) Addresses() []Address {
+	o = o.withDefaults()
+	addrs := []Address{
+		{o.ChainRPC, "chain RPC", "--chain-rpc"},
+		{o.ChainP2P, "chain P2P", "--chain-p2p"},
+	}
+	for i := 0; i < o.Nodes; i++ {
+		addrs = append(addrs,
+			Address{net.JoinHostPort("127.0.0.1", strconv.Itoa(o.NodePort+i)), fmt.Sprintf("storage node %d", i), "--node-port"},
+			Address{net.JoinHostPort("127.0.0.1", strconv.Itoa(o.NodePort+100+i)), fmt.Sprintf("storage node %d metrics", i), "--node-port"})
+	}
+	return addrs
+}
+
+// AddrInUseError reports an address a devnet needs that another process listens on.
+type AddrInUseError struct {
+	Address
+	Err error
+}
+
+func (e *AddrInUseError) Error() string {
+	return fmt.Sprintf("devnet: %s address %s is in use (is another devnet running?)", e.What, e.Addr)
+}
+
+func (e *AddrInUseError) Unwrap() error { return e.Err }
+
+// CheckAddresses returns an *AddrInUseError for the first of addrs that cannot be listened
+// on now. Another process may still take an address between the check and its use.
+func CheckAddresses(addrs []Address) error {
+	for _, a := range addrs {
+		l, err := net.Listen("tcp", a.Addr)
+		if err != nil {
+			return &AddrInUseError{Address: a, Err: err}
+		}
+		l.Close()
+	}
+	return nil
 }
 
 // nodeYAML is storage node i's configuration file (see package daemon for the format).
@@ -209,7 +309,9 @@ wallet_key_file: operator.json
 listen: 127.0.0.1:%d
 public_url: https://127.0.0.1:%d
 metrics_listen: 127.0.0.1:%d
-`, i, i, o.ChainRPC, port, port, port+100))
+# A small storage engine: a few MiB of disk per node instead of about 70 MB.
+memtable_bytes: %d
+`, i, i, o.ChainRPC, port, port, port+100, daemon.DevnetMemTableBytes))
 }
 
 func readState(dir string) (state, error) {

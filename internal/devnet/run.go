@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -42,28 +41,6 @@ type Endpoints struct {
 	ChainRPC string   // http URL of the validator's JSON-RPC
 	ChainID  string   // the chain's ID, unique to this devnet ("" if not recorded)
 	Nodes    []string // http URLs of the storage nodes' REST APIs
-}
-
-// CheckPorts reports the first of the devnet's ports (and the extra ones given) that is
-// already in use, with a message naming it.
-func CheckPorts(dir string, extra ...string) error {
-	st, err := readState(dir)
-	if err != nil {
-		return err
-	}
-	addrs := []string{st.ChainRPC, st.ChainP2P}
-	for i := 0; i < st.Nodes; i++ {
-		addrs = append(addrs, net.JoinHostPort("127.0.0.1", strconv.Itoa(st.NodePort+i)),
-			net.JoinHostPort("127.0.0.1", strconv.Itoa(st.NodePort+100+i)))
-	}
-	for _, a := range append(addrs, extra...) {
-		l, err := net.Listen("tcp", a)
-		if err != nil {
-			return fmt.Errorf("devnet: address %s is in use (is another devnet running?): %w", a, err)
-		}
-		l.Close()
-	}
-	return nil
 }
 
 // Start starts the devnet in an initialized directory (see Init): the validator, then one

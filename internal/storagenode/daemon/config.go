@@ -61,6 +61,11 @@ type Config struct {
 	// CacheBytes bounds the node's cache of decoded metadata and expanded slivers.
 	// Default storagenode.DefaultCacheBytes (64 MiB); negative disables it.
 	CacheBytes int64 `yaml:"cache_bytes"`
+	// MemTableBytes is the size of a memtable of the node's storage engine, which also
+	// preallocates each write-ahead log file to about 1.1 times it on disk. Default
+	// store.DefaultMemTableBytes (64 MiB); devnets use DevnetMemTableBytes. At least
+	// MinMemTableBytes when set.
+	MemTableBytes uint64 `yaml:"memtable_bytes"`
 	// MaxUploadBytes bounds the upload bodies held in memory at once. Default 1 GiB.
 	MaxUploadBytes int64 `yaml:"max_upload_bytes"`
 	// MinBodyRate (bytes per second) and BodyGrace bound how slowly a request body may
@@ -127,6 +132,11 @@ const (
 	DefaultMaxUploadBytes         = 1 << 30
 	DefaultMinBodyRate            = 64 << 10
 	DefaultBodyGrace              = 10 * time.Second
+	// MinMemTableBytes is the smallest MemTableBytes accepted.
+	MinMemTableBytes = 1 << 20
+	// DevnetMemTableBytes is the MemTableBytes of a devnet's nodes: a few MiB of disk
+	// each instead of about 70 MB.
+	DevnetMemTableBytes = 4 << 20
 )
 
 // MetricsOff as Config.MetricsListen serves no metrics.
@@ -196,6 +206,8 @@ func (c Config) validate(needChain, needBLS, needNet, needWallet bool) error {
 		return bad("network_key_file", "required")
 	case needWallet && c.WalletKeyFile == "":
 		return bad("wallet_key_file", "required")
+	case c.MemTableBytes != 0 && (c.MemTableBytes < MinMemTableBytes || c.MemTableBytes >= 4<<30):
+		return bad("memtable_bytes", "%d out of range %d..4 GiB", c.MemTableBytes, MinMemTableBytes)
 	case c.EventPageSize < 0 || c.EventPageSize > DefaultEventPageSize:
 		return bad("event_page_size", "%d out of range 1..%d", c.EventPageSize, DefaultEventPageSize)
 	case c.BlobSyncConcurrency < 0:

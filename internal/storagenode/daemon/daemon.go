@@ -166,7 +166,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 		return nil, fmt.Errorf("daemon: chain has %d shards: %w", d.n, err)
 	}
 
-	if d.store, err = store.Open(filepath.Join(cfg.DataDir, "db"), store.Options{Logger: d.log}); err != nil {
+	if d.store, err = store.Open(filepath.Join(cfg.DataDir, "db"), store.Options{Logger: d.log, MemTableBytes: cfg.MemTableBytes}); err != nil {
 		return nil, fmt.Errorf("daemon: data_dir: %w", err)
 	}
 	cleanup = append(cleanup, func() { d.store.Close() })

@@ -42,6 +42,7 @@
 //	name: storage-node                # name announced by 'walrus node register'
 //	log_level: info                   # debug, info, warn or error
 //	cache_bytes: 67108864             # cache of metadata and expanded slivers; negative: none
+//	memtable_bytes: 67108864          # storage-engine memtable; each WAL file preallocates ~1.1x on disk
 //	max_upload_bytes: 1073741824      # upload bodies held in memory at once
 //	min_body_rate: 65536              # request bodies slower than this (bytes/s) ...
 //	body_grace: 10s                   # ... after this grace period get 408
