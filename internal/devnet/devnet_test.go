@@ -3,10 +3,11 @@ package devnet_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/walrus-go/walrus/internal/devnet"
 	"github.com/walrus-go/walrus/internal/testvec"
 )
 
@@ -75,10 +77,12 @@ type devnetProc struct {
 	out    *bytes.Buffer
 }
 
-// startDevnet runs `walrus devnet` and waits for its "devnet ready" line.
-func startDevnet(t *testing.T, bin string, args ...string) *devnetProc {
+// startDevnet runs `walrus devnet` in the directory cwd ("" for the test's) and waits for
+// its "devnet ready" line.
+func startDevnet(t *testing.T, bin, cwd string, args ...string) *devnetProc {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"devnet"}, args...)...)
+	cmd.Dir = cwd
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +101,7 @@ func startDevnet(t *testing.T, bin string, args ...string) *devnetProc {
 		}
 		close(lines)
 	}()
-	timeout := time.After(3 * time.Minute)
+	timeout := time.After(5 * time.Minute)
 	ready := false
 	for !ready || p.config == "" {
 		select {
@@ -117,7 +121,7 @@ func startDevnet(t *testing.T, bin string, args ...string) *devnetProc {
 			}
 		case <-timeout:
 			cmd.Process.Kill()
-			t.Fatalf("devnet not ready after 3 minutes:\n%s\n%s", p.out, errb.String())
+			t.Fatalf("devnet not ready after 5 minutes:\n%s\n%s", p.out, errb.String())
 		}
 	}
 	go func() {
@@ -128,19 +132,22 @@ func startDevnet(t *testing.T, bin string, args ...string) *devnetProc {
 }
 
 // stop interrupts the devnet as Ctrl-C would and waits for a clean exit.
-func (p *devnetProc) stop(t *testing.T) {
+func (p *devnetProc) stop(t *testing.T) { t.Helper(); p.stopWith(t, os.Interrupt) }
+
+// stopWith sends sig to the devnet and waits for a clean exit.
+func (p *devnetProc) stopWith(t *testing.T, sig os.Signal) {
 	t.Helper()
-	p.cmd.Process.Signal(os.Interrupt)
+	p.cmd.Process.Signal(sig)
 	done := make(chan error, 1)
 	go func() { done <- p.cmd.Wait() }()
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Errorf("devnet exit: %v", err)
+			t.Errorf("devnet exit after %v: %v", sig, err)
 		}
-	case <-time.After(time.Minute):
+	case <-time.After(2 * time.Minute):
 		p.cmd.Process.Kill()
-		t.Fatal("devnet did not stop within a minute")
+		t.Fatalf("devnet did not stop within 2 minutes of %v", sig)
 	}
 }
 
@@ -209,19 +216,40 @@ func readHTTP(t *testing.T, base, id string) []byte {
 	return b
 }
 
-// TestDevnet runs the README's devnet command as a user would: it stores and reads blobs
-// through the CLI and over HTTP, keeps reading with a storage node process killed, and
-// resumes the same network with its data after a full restart.
+// TestDevnet runs the README's quickstart on a fresh devnet as a user would (see
+// readme_test.go), on one devnet process for all of it: a port clash on the first run that
+// a second run with another port gets past; the README's commands; the disk a devnet takes
+// with one small blob; a 40 MB curl PUT; stores and reads through the CLI and over HTTP,
+// with a storage node process killed; SIGHUP stopping it and freeing its ports; a resumed
+// devnet refusing other ports; and a restart that keeps the data.
 func TestDevnet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a whole network of processes")
 	}
 	bin := buildWalrus(t)
-	dir := filepath.Join(t.TempDir(), "devnet")
+	work := t.TempDir() // the user's directory: the devnet is ./.walrus-devnet
+	dir := filepath.Join(work, ".walrus-devnet")
 	base := freePortBlock(t, 4)
-	args := []string{"--dir", dir, "--node-port", strconv.Itoa(base), "--chain-rpc", freeAddr(t),
-		"--chain-p2p", freeAddr(t), "--http", freeAddr(t)}
-	d := startDevnet(t, bin, args...)
+	chainRPC, httpAddr := freeAddr(t), freeAddr(t)
+	args := []string{"--node-port", strconv.Itoa(base), "--chain-rpc", chainRPC,
+		"--chain-p2p", freeAddr(t), "--http", httpAddr}
+
+	// A first run whose chain RPC port is taken fails, names the flag that moves it and
+	// leaves nothing behind; the next run is a first run again.
+	squat, err := net.Listen("tcp", chainRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runWalrus(t, bin, work, append([]string{"devnet"}, args...)...)
+	squat.Close()
+	if code != 1 || !strings.Contains(stderr, chainRPC) || !strings.Contains(stderr, "hint:") || !strings.Contains(stderr, "--chain-rpc") {
+		t.Fatalf("devnet with its chain RPC port taken: exit %d, want 1 and a hint naming --chain-rpc:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the failed first run left %s behind (%v)", dir, err)
+	}
+
+	d := startDevnet(t, bin, work, args...)
 	// The client configuration pins the devnet's own chain ID, unique to this genesis.
 	cfg, err := os.ReadFile(d.config)
 	if err != nil {
@@ -230,12 +258,44 @@ func TestDevnet(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^chain_id: walrus-devnet-[0-9a-f]{8}$`).Match(cfg) {
 		t.Fatalf("client.yaml pins no generated chain ID:\n%s", cfg)
 	}
+
+	// The README, command by command, with a 129 KiB photo.jpg.
+	photo := make([]byte, 129<<10)
+	rand.Read(photo)
+	if err := os.WriteFile(filepath.Join(work, "photo.jpg"), photo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := &readmeRun{bin: bin, work: work, http: strings.TrimPrefix(d.http, "http://"), config: d.config, photo: photo}
+	r.run(t)
+
+	// One small blob: the whole devnet takes less than 40 MB of disk.
+	if used := diskUsage(t, dir); used >= 40_000_000 {
+		t.Errorf("the devnet takes %d bytes of disk with one small blob, want < 40 MB", used)
+	} else {
+		t.Logf("disk used by the devnet with one 129 KiB blob: %d bytes", used)
+	}
+
+	// A 40 MB curl PUT, as the README's but larger than a production publisher takes.
+	bigData := make([]byte, 40_000_000)
+	rand.Read(bigData)
+	if err := os.WriteFile(filepath.Join(work, "big.bin"), bigData, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := r.runCurl(t, "curl PUT of 40 MB", []string{"-X", "PUT", "--data-binary", "@big.bin", d.http + "/v1/blobs?epochs=5"})
+	if !strings.Contains(string(out), "newlyCreated") {
+		t.Fatalf("40 MB PUT: %s", out)
+	}
+	bigID := jsonField(t, string(out), "blobId")
+	if got := readHTTP(t, d.http, bigID); !bytes.Equal(got, bigData) {
+		t.Fatalf("HTTP read of the 40 MB blob differs")
+	}
+
 	files := t.TempDir()
 	type stored struct {
 		id   string
 		data []byte
 	}
-	var blobs []stored
+	blobs := []stored{{r.blobID, photo}, {bigID, bigData}}
 	for _, size := range []int{0, 1, 1 << 20} {
 		path, data := randomFile(t, files, size)
 		id := storeCLI(t, bin, d.config, path)
@@ -247,44 +307,26 @@ func TestDevnet(t *testing.T) {
 		}
 		blobs = append(blobs, stored{id, data})
 	}
-	// Store over HTTP.
-	_, data := randomFile(t, files, 4096)
-	resp, err := http.DefaultClient.Do(mustRequest(t, http.MethodPut, d.http+"/v1/blobs?epochs=1", data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "newlyCreated") {
-		t.Fatalf("PUT: %d %s", resp.StatusCode, body)
-	}
-
 	// Storing an already certified blob answers alreadyCertified without uploading.
 	path1m := filepath.Join(files, fmt.Sprintf("blob-%d", 1<<20))
-	out, err := walrus(t, bin, d.config, "store", path1m, "--epochs", "2", "--json")
-	if err != nil || !strings.Contains(out, "alreadyCertified") {
-		t.Fatalf("second store of the same blob: %v\n%s", err, out)
+	out2, err := walrus(t, bin, d.config, "store", path1m, "--epochs", "2", "--json")
+	if err != nil || !strings.Contains(out2, "alreadyCertified") {
+		t.Fatalf("second store of the same blob: %v\n%s", err, out2)
 	}
-	// A 32 MiB blob, then lifecycle operations on a deletable blob.
-	big, bigData := randomFile(t, files, 32<<20)
-	bigID := storeCLI(t, bin, d.config, big)
-	if got := readHTTP(t, d.http, bigID); !bytes.Equal(got, bigData) {
-		t.Fatalf("HTTP read of 32 MiB differs")
-	}
-	blobs = append(blobs, stored{bigID, bigData})
+	// Lifecycle operations on a deletable blob.
 	lifePath, _ := randomFile(t, files, 777)
-	out, err = walrus(t, bin, d.config, "store", lifePath, "--epochs", "1", "--json")
+	out2, err = walrus(t, bin, d.config, "store", lifePath, "--epochs", "1", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	lifeID, objID := jsonField(t, out, "blobId"), jsonField(t, out, "id")
-	before := jsonField(t, out, "endEpoch")
-	out, err = walrus(t, bin, d.config, "extend", "--blob-obj-id", objID, "--epochs-extended", "2", "--json")
+	lifeID, objID := jsonField(t, out2, "blobId"), jsonField(t, out2, "id")
+	before := jsonField(t, out2, "endEpoch")
+	out2, err = walrus(t, bin, d.config, "extend", "--blob-obj-id", objID, "--epochs-extended", "2", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if after := jsonField(t, out, "endEpoch"); after == before {
-		t.Fatalf("extend left the end epoch at %s: %s", after, out)
+	if after := jsonField(t, out2, "endEpoch"); after == before {
+		t.Fatalf("extend left the end epoch at %s: %s", after, out2)
 	}
 	if _, err := walrus(t, bin, d.config, "delete", "--blob-id", lifeID, "--yes"); err != nil {
 		t.Fatal(err)
@@ -307,10 +349,29 @@ func TestDevnet(t *testing.T) {
 			t.Fatalf("read with a node killed differs")
 		}
 	}
-	d.stop(t)
+
+	// A closed terminal's SIGHUP stops the devnet cleanly and frees all its ports.
+	d.stopWith(t, syscall.SIGHUP)
+	rec, err := devnet.Recorded(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := devnet.CheckAddresses(append(rec.Addresses(), devnet.Address{Addr: httpAddr})); err != nil {
+		t.Fatalf("after SIGHUP: %v", err)
+	}
+
+	// A resumed devnet refuses a port flag it cannot apply, and says what to do instead.
+	state, _ := os.ReadFile(filepath.Join(dir, "devnet.json"))
+	code, _, stderr = runWalrus(t, bin, work, "devnet", "--node-port", strconv.Itoa(base+10), "--http", httpAddr)
+	if code != 2 || !strings.Contains(stderr, "--node-port "+strconv.Itoa(base+10)+" cannot apply") || !strings.Contains(stderr, "--dir NEW_DIR") {
+		t.Fatalf("resumed devnet with another --node-port: exit %d, want 2 and an explanation:\n%s", code, stderr)
+	}
+	if now, _ := os.ReadFile(filepath.Join(dir, "devnet.json")); !bytes.Equal(now, state) {
+		t.Fatalf("the refused run changed devnet.json:\n%s", now)
+	}
 
 	// A full restart resumes the same network with its data.
-	d = startDevnet(t, bin, args...)
+	d = startDevnet(t, bin, work, args...)
 	defer d.stop(t)
 	for _, b := range blobs {
 		if got := readHTTP(t, d.http, b.id); !bytes.Equal(got, b.data) {
@@ -319,12 +380,53 @@ func TestDevnet(t *testing.T) {
 	}
 }
 
-func mustRequest(t *testing.T, method, url string, body []byte) *http.Request {
-	req, err := http.NewRequestWithContext(context.Background(), method, url, bytes.NewReader(body))
+// runWalrus runs the walrus binary in dir and returns its exit code and output.
+func runWalrus(t *testing.T, bin, dir string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	default:
+		t.Fatal(err)
+	}
+	return code, out.String(), errb.String()
+}
+
+// diskUsage is the disk space the files under dir take (allocated blocks, which count
+// the space a storage engine preallocates), as `du -s --block-size=1 DIR` reports it.
+func diskUsage(t *testing.T, dir string) int64 {
+	t.Helper()
+	var total int64
+	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		info, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // removed by a compaction while walking
+		}
+		if err != nil {
+			return err
+		}
+		if st, ok := info.Sys().(*syscall.Stat_t); ok {
+			total += st.Blocks * 512
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return req
+	return total
 }
 
 // jsonField returns the first string or number value of "key" in a JSON document.
