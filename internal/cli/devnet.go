@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -109,17 +110,20 @@ func checkResume(f devnetFlags, rec devnet.Options) error {
 		strings.Join(bad, " "), rec.Dir))
 }
 
-// portHint says how to get past an address in use.
-func portHint(a devnet.Address, resumed bool, dir string) string {
-	if a.Flag == "--http" || a.Flag == "--metrics-address" || !resumed {
-		what := "choose another address with " + a.Flag
-		if a.Flag == "--node-port" {
+// portHint says how to get past an address the devnet cannot listen on.
+func portHint(e *devnet.ListenError, resumed bool, dir string) string {
+	if e.Flag == "--http" || e.Flag == "--metrics-address" || !resumed {
+		what := "choose another address with " + e.Flag
+		if e.Flag == "--node-port" {
 			what = "choose another first port with --node-port (node i uses it +i, its metrics +100+i)"
+		}
+		if !errors.Is(e.Err, syscall.EADDRINUSE) {
+			return what
 		}
 		return "stop the process listening there, or " + what
 	}
 	return fmt.Sprintf("stop the process listening there; the devnet in %s keeps the ports it was created with, so for other ports run a new one with 'walrus devnet --dir NEW_DIR %s ...'",
-		dir, a.Flag)
+		dir, e.Flag)
 }
 
 // devnetMaxBody returns the publisher's largest blob in bytes: --max-body-size, or by
@@ -178,9 +182,9 @@ func runDevnet(e *env, f devnetFlags) (err error) {
 		addrs = append(addrs, devnet.Address{Addr: f.metrics, What: "metrics", Flag: "--metrics-address"})
 	}
 	if err := devnet.CheckAddresses(addrs); err != nil {
-		var inUse *devnet.AddrInUseError
-		if errors.As(err, &inUse) {
-			return withHint(err, portHint(inUse.Address, resumed, dir))
+		var le *devnet.ListenError
+		if errors.As(err, &le) {
+			return withHint(err, portHint(le, resumed, dir))
 		}
 		return err
 	}

@@ -28,6 +28,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/walrus-go/walrus/internal/chain"
@@ -96,7 +97,16 @@ func (o Options) Validate() error {
 	case o.EpochDuration < 10*time.Second:
 		return fmt.Errorf("devnet: --epoch-duration %v: want at least 10s", o.EpochDuration)
 	case o.NodePort < 1024 || o.NodePort+200 > 65535:
-		return fmt.Errorf("devnet: node port %d out of range", o.NodePort)
+		return fmt.Errorf("devnet: --node-port %d: want 1024..65335", o.NodePort)
+	}
+	for _, a := range []struct{ flag, addr string }{{"--chain-rpc", o.ChainRPC}, {"--chain-p2p", o.ChainP2P}} {
+		if a.addr == "" {
+			continue // the default
+		}
+		_, port, err := net.SplitHostPort(a.addr)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("devnet: %s %q: want host:port with a fixed port", a.flag, a.addr)
+		}
 	}
 	return nil
 }
@@ -127,6 +137,11 @@ func (l Layout) NodeNetworkKey(i int) string {
 func (l Layout) Wallet() string       { return filepath.Join(l.Dir, "wallet.json") }
 func (l Layout) ClientConfig() string { return filepath.Join(l.Dir, "client.yaml") }
 
+// owned lists the entries of the directory that belong to the devnet, devnet.json first.
+func (l Layout) owned() []string {
+	return []string{l.state(), l.ChainHome(), filepath.Join(l.Dir, "nodes"), l.Wallet(), l.ClientConfig()}
+}
+
 // clientFunds is the client wallet's genesis balance.
 const clientFunds = 1_000_000 * chain.FrostPerWAL
 
@@ -142,6 +157,13 @@ func Init(o Options) (created bool, err error) {
 	l := Layout{o.Dir}
 	if _, err := os.Stat(l.state()); err == nil {
 		return false, nil
+	}
+	// Discard must remove only what this Init wrote: leftovers of an interrupted Init (or
+	// files of another program with the same names) are the user's to remove.
+	for _, p := range l.owned() {
+		if _, err := os.Lstat(p); err == nil {
+			return false, fmt.Errorf("devnet: %s holds %s but no devnet.json (an interrupted first run?): remove it, or choose another directory", o.Dir, filepath.Base(p))
+		}
 	}
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return false, fmt.Errorf("devnet: %w", err)
@@ -214,9 +236,8 @@ func initFiles(o Options, l Layout) error {
 // it: files of other programs are never removed. It is meant for a devnet whose first run
 // failed; the network's keys and data are lost.
 func Discard(dir string) error {
-	l := Layout{dir}
 	var errs []error
-	for _, p := range []string{l.state(), l.ChainHome(), filepath.Join(dir, "nodes"), l.Wallet(), l.ClientConfig()} {
+	for _, p := range (Layout{dir}).owned() {
 		if err := os.RemoveAll(p); err != nil {
 			errs = append(errs, err)
 		}
@@ -271,25 +292,29 @@ func (o Options) Addresses() []Address {
 	return addrs
 }
 
-// AddrInUseError reports an address a devnet needs that another process listens on.
-type AddrInUseError struct {
+// ListenError reports an address a devnet needs but cannot listen on: another process
+// listens there (Err is syscall.EADDRINUSE), or it is not an address of this machine.
+type ListenError struct {
 	Address
 	Err error
 }
 
-func (e *AddrInUseError) Error() string {
-	return fmt.Sprintf("devnet: %s address %s is in use (is another devnet running?)", e.What, e.Addr)
+func (e *ListenError) Error() string {
+	if errors.Is(e.Err, syscall.EADDRINUSE) {
+		return fmt.Sprintf("devnet: %s address %s is in use (is another devnet running?)", e.What, e.Addr)
+	}
+	return fmt.Sprintf("devnet: cannot listen on %s for the %s: %v", e.Addr, e.What, e.Err)
 }
 
-func (e *AddrInUseError) Unwrap() error { return e.Err }
+func (e *ListenError) Unwrap() error { return e.Err }
 
-// CheckAddresses returns an *AddrInUseError for the first of addrs that cannot be listened
+// CheckAddresses returns a *ListenError for the first of addrs that cannot be listened
 // on now. Another process may still take an address between the check and its use.
 func CheckAddresses(addrs []Address) error {
 	for _, a := range addrs {
 		l, err := net.Listen("tcp", a.Addr)
 		if err != nil {
-			return &AddrInUseError{Address: a, Err: err}
+			return &ListenError{Address: a, Err: err}
 		}
 		l.Close()
 	}
