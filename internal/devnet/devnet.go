@@ -13,8 +13,11 @@
 //	DIR/wallet.json          the funded client wallet
 //	DIR/client.yaml          client configuration (written by the caller's hook)
 //
-// The first Run of a directory creates all of it (Init); later runs resume the same network
-// with its data. A storage node process that dies is logged and not restarted: tests kill
+// The first run of a directory creates all of it (Init); later runs resume the same network
+// with its data, with the node and shard counts, ports and epoch duration it was created
+// with (Recorded). The caller checks the ports first (Options.Addresses, CheckAddresses),
+// and removes a network whose first run failed (Discard), so that a failed first run
+// leaves nothing behind. A storage node process that dies is logged and not restarted: tests kill
 // and restart nodes on purpose, with the command line recorded in the log.
 package devnet
 
