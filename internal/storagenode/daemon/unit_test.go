@@ -226,6 +226,8 @@ func TestConfigValidate(t *testing.T) {
 		{"blob_sync_concurrency", func(c *Config) { c.BlobSyncConcurrency = -1 }},
 		{"min_body_rate", func(c *Config) { c.MinBodyRate = -1 }},
 		{"body_grace", func(c *Config) { c.BodyGrace = -time.Second }},
+		{"memtable_bytes", func(c *Config) { c.MemTableBytes = 1000 }},
+		{"memtable_bytes", func(c *Config) { c.MemTableBytes = 4 << 30 }},
 	} {
 		cfg := good
 		c.edit(&cfg)
@@ -236,8 +238,9 @@ func TestConfigValidate(t *testing.T) {
 	}
 	cfg := good
 	cfg.MetricsListen = MetricsOff
+	cfg.MemTableBytes = DevnetMemTableBytes
 	if err := cfg.Validate(); err != nil {
-		t.Fatalf("metrics off: %v", err)
+		t.Fatalf("metrics off, devnet memtable: %v", err)
 	}
 	cfg.ResolvePaths("/etc/walrus")
 	if cfg.DataDir != "/etc/walrus/d" || cfg.BLSKeyFile != "/etc/walrus/bls.key" || cfg.NetworkKeyFile != "/etc/walrus/network.key" {
