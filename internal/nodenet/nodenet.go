@@ -341,7 +341,6 @@ func (n *Net) prepare(i int, k chainnode.StorageNodeKeys, addr string) *Node {
 		WalletKeyFile: filepath.Join(dir, "operator.json"),
 		RetryMin:      50 * time.Millisecond, RetryMax: time.Second, PeerTimeout: 10 * time.Second,
 		ShardSyncFallbackAfter: 10 * time.Second, GCMaxDelay: -1, LogLevel: "debug",
-		MemTableBytes: daemon.DevnetMemTableBytes,
 	}
 	if n.RPCAddr != "" {
 		nd.Config.ChainRPC = "http://" + n.RPCAddr

@@ -177,7 +177,6 @@ func (s *StorageNode) startDaemon(l net.Listener) error {
 	d, err := daemon.Start(ctx, daemon.Config{
 		DataDir: s.Dir, Listen: s.Addr, MetricsListen: "off", Name: s.Name,
 		RetryMin: 50 * time.Millisecond, RetryMax: time.Second, GCMaxDelay: -1,
-		MemTableBytes: daemon.DevnetMemTableBytes,
 	}, daemon.Options{
 		Logger: s.log, Chain: s.net.Chain, BLSKey: s.Keys.BLS, NetworkKey: s.Keys.Network,
 		Wallet:          chainclient.NewSigner(s.Keys.Operator),
