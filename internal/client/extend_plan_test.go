@@ -27,7 +27,7 @@ func TestExtendCandidate(t *testing.T) {
 		{"other persistence", []*chain.Blob{blob(1, true, false, 7)}, true, chain.ObjectID{}},
 		{"permanent wanted and owned", []*chain.Blob{blob(1, true, false, 7)}, false, id(1)},
 		{"expired", []*chain.Blob{blob(1, true, true, now)}, true, chain.ObjectID{}},
-		{"ends with the current epoch", []*chain.Blob{blob(1, true, true, now + 1)}, true, id(1)},
+		{"ends with the current epoch", []*chain.Blob{blob(1, true, true, now+1)}, true, id(1)},
 		{"long enough already", []*chain.Blob{blob(1, true, true, end)}, true, chain.ObjectID{}},
 		{"shared", []*chain.Blob{shared}, true, chain.ObjectID{}},
 		{"the one ending last", []*chain.Blob{blob(1, true, true, 6), blob(2, true, true, 8), blob(3, true, true, 7)}, true, id(2)},
