@@ -26,10 +26,16 @@ func (c *Client) StakedWals(ctx context.Context) ([]*chain.StakedWal, error) {
 }
 
 // StakeTx is the outcome of one staking transaction: the StakedWal it was about (as it
-// was before the transaction) and the chain's transaction digest.
+// was before the transaction), the chain's transaction digest, and what the transaction
+// did: Paid FROST paid out to the wallet (a withdrawal, or a request for stake not active
+// yet, which pays back at once), or WithdrawEpoch, the epoch from which the stake can be
+// withdrawn (a request, if it paid nothing).
 type StakeTx struct {
-	StakedWal *chain.StakedWal
-	Digest    [32]byte
+	StakedWal     *chain.StakedWal
+	Digest        [32]byte
+	Paid          uint64
+	PaidOut       bool
+	WithdrawEpoch uint32
 }
 
 // RequestWithdrawStake starts the withdrawal of owned StakedWal objects, one transaction
@@ -61,7 +67,20 @@ func (c *Client) stakeTxs(ctx context.Context, stakes []*chain.StakedWal, what s
 		if err != nil {
 			return out, fmt.Errorf("client: %s stake %s: %w", what, sw.ID, err)
 		}
-		out = append(out, StakeTx{StakedWal: sw, Digest: res.Digest})
+		tx := StakeTx{StakedWal: sw, Digest: res.Digest}
+		for _, ev := range res.Events {
+			switch e := ev.Body.(type) {
+			case *chain.StakeWithdrawn:
+				if e.StakedWal == sw.ID {
+					tx.Paid, tx.PaidOut = e.Amount, true
+				}
+			case *chain.StakeWithdrawRequested:
+				if e.StakedWal == sw.ID {
+					tx.WithdrawEpoch = e.WithdrawEpoch
+				}
+			}
+		}
+		out = append(out, tx)
 	}
 	return out, nil
 }
