@@ -3,13 +3,11 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/client"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
@@ -165,83 +163,5 @@ func listBlobsCommand(ce *clientEnv) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&includeExpired, "include-expired", false, "also list expired blobs")
-	return cmd
-}
-
-// stakeOutput is one stake of stake's --json output.
-type stakeOutput struct {
-	StakedWalID     string `json:"stakedWalId"`
-	NodeID          string `json:"nodeId"`
-	Amount          uint64 `json:"amount"`
-	ActivationEpoch uint32 `json:"activationEpoch"`
-}
-
-func stakeCommand(ce *clientEnv) *cobra.Command {
-	var nodeIDs []string
-	var amountArgs []string
-	cmd := &cobra.Command{
-		Use:   "stake --node-ids ID... [--amounts FROST...]",
-		Short: "Stake WAL with storage nodes",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(nodeIDs) == 0 {
-				return usageError{errors.New("--node-ids: give at least one node ID")}
-			}
-			amounts := []uint64{chain.FrostPerWAL}
-			if len(amountArgs) > 0 {
-				amounts = amounts[:0]
-				for _, a := range amountArgs {
-					v, err := strconv.ParseUint(a, 10, 64)
-					if err != nil {
-						return usageError{fmt.Errorf("--amounts %q: want a number of FROST", a)}
-					}
-					amounts = append(amounts, v)
-				}
-			}
-			if len(amounts) != 1 && len(amounts) != len(nodeIDs) {
-				return usageError{fmt.Errorf("%d amounts for %d nodes: give one amount, or one per node", len(amounts), len(nodeIDs))}
-			}
-			nodes := make([]chain.ObjectID, len(nodeIDs))
-			for i, s := range nodeIDs {
-				id, err := chain.ParseObjectID(s)
-				if err != nil {
-					return usageError{fmt.Errorf("invalid node ID %q: want 64 hex digits", s)}
-				}
-				nodes[i] = id
-			}
-			for _, a := range amounts {
-				if a == 0 {
-					return usageError{errors.New("--amounts: a stake must be more than 0 FROST")}
-				}
-			}
-			s, err := ce.connect(ce.ctx, true)
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			var out []stakeOutput
-			for i, node := range nodes {
-				amount := amounts[0]
-				if len(amounts) > 1 {
-					amount = amounts[i]
-				}
-				sw, err := s.client.Stake(ce.ctx, node, amount)
-				if err != nil {
-					return explain(err, s)
-				}
-				out = append(out, stakeOutput{StakedWalID: sw.ID.String(), NodeID: sw.NodeID.String(), Amount: sw.Principal, ActivationEpoch: sw.ActivationEpoch})
-				if !ce.json {
-					fmt.Fprintf(ce.stdout, "Staked %s with node %s: StakedWal %s, active from epoch %d\n",
-						humanWAL(sw.Principal), sw.NodeID, sw.ID, sw.ActivationEpoch)
-				}
-			}
-			if ce.json {
-				return ce.printJSON(out)
-			}
-			return nil
-		},
-	}
-	cmd.Flags().StringSliceVar(&nodeIDs, "node-ids", nil, "storage node IDs to stake with")
-	cmd.Flags().StringSliceVar(&amountArgs, "amounts", nil, "amounts in FROST, one for all nodes or one per node (default 1 WAL)")
 	return cmd
 }
