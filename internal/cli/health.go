@@ -287,4 +287,3 @@ func printNodeHealth(ce *clientEnv, n nodeHealthOutput) {
 		}
 	}
 }
-

@@ -266,4 +266,3 @@ func jsonCommand(e *env) *cobra.Command {
 		},
 	}
 }
-

@@ -135,4 +135,3 @@ func fundSharedBlobCommand(ce *clientEnv) *cobra.Command {
 	_ = cmd.MarkFlagRequired("amount")
 	return cmd
 }
-

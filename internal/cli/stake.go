@@ -410,4 +410,3 @@ func withdrawStakeCommand(ce *clientEnv) *cobra.Command {
 	}
 	return cmd
 }
-
