@@ -117,7 +117,12 @@ func expandMultiValueFlags(args []string, pairs map[string]string, greedy map[st
 // DisableFlagParsing set so that cobra leaves them alone. It returns the positional
 // arguments, or errHelp if --help was asked for (and printed).
 func parseExpanded(cmd *cobra.Command, args []string, pairs map[string]string, greedy map[string]bool) ([]string, error) {
-	if err := cmd.ParseFlags(expandMultiValueFlags(args, pairs, greedy)); err != nil {
+	// ParseFlags does nothing while DisableFlagParsing is set; it is set only to keep cobra
+	// from parsing the arguments before they are expanded.
+	cmd.DisableFlagParsing = false
+	err := cmd.ParseFlags(expandMultiValueFlags(args, pairs, greedy))
+	cmd.DisableFlagParsing = true
+	if err != nil {
 		return nil, usageError{err}
 	}
 	if h, _ := cmd.Flags().GetBool("help"); h {

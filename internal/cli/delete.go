@@ -146,7 +146,7 @@ func deleteCommand(ce *clientEnv) *cobra.Command {
 				if err := ce.printJSON(outs); err != nil {
 					return err
 				}
-			} else {
+			} else if len(outs) > 1 || failed == 0 {
 				for _, o := range outs {
 					printDeleteOutput(ce, o)
 				}
@@ -160,7 +160,7 @@ func deleteCommand(ce *clientEnv) *cobra.Command {
 					}
 				}
 				if len(outs) == 1 {
-					return cliError{msg: first}
+					return cliError{msg: outs[0].Error}
 				}
 				return cliError{msg: fmt.Sprintf("%d of %d deletions failed; the first: %s", failed, len(outs), first)}
 			}

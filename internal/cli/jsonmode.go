@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // maxJSONCommand bounds the JSON command read from standard input.
@@ -258,7 +259,15 @@ func jsonCommand(e *env) *cobra.Command {
 			if err != nil {
 				return usageError{withHint(err, "see 'walrus json --help' for the shape")}
 			}
-			root.SetArgs(line)
+			// Global flags given on the command line apply unless the JSON sets them: the
+			// JSON's come later and win.
+			var globals []string
+			cmd.InheritedFlags().VisitAll(func(f *pflag.Flag) {
+				if f.Changed && f.Name != "json" {
+					globals = append(globals, "--"+f.Name+"="+f.Value.String())
+				}
+			})
+			root.SetArgs(append(globals, line...))
 			root.SetIn(e.stdin)
 			root.SetOut(e.stdout)
 			root.SetErr(e.stderr)

@@ -134,6 +134,9 @@ func (f storeFlags) options(cmd *cobra.Command, clock epochClock) (client.StoreO
 		if err != nil {
 			return o, err
 		}
+		if !t.After(time.Now()) {
+			return o, usageError{fmt.Errorf("--earliest-expiry-time %s is in the past", t.UTC().Format(time.RFC3339))}
+		}
 		end := chain.EpochsUntil(clock.params, clock.sys, t.UnixNano())
 		if uint64(end) > uint64(clock.sys.Epoch)+uint64(maxAhead) {
 			latest := clock.sys.Epoch + maxAhead
