@@ -14,7 +14,7 @@ var completionShells = []string{"bash", "zsh", "fish", "powershell"}
 
 func completionCommand(e *env, root *cobra.Command) *cobra.Command {
 	var shell string
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "completion [--shell SHELL | SHELL]",
 		Short: "Print a shell completion script (bash, zsh, fish, powershell)",
 		Long: "Print a completion script for the shell named by --shell (as Walrus) or the argument, or else\n" +
@@ -48,4 +48,6 @@ func completionCommand(e *env, root *cobra.Command) *cobra.Command {
 			return usageError{fmt.Errorf("no completion for shell %q: want one of %s", shell, strings.Join(completionShells, ", "))}
 		},
 	}
+	cmd.Flags().StringVar(&shell, "shell", "", "the shell: "+strings.Join(completionShells, ", ")+" (default from $SHELL)")
+	return cmd
 }
