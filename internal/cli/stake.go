@@ -114,6 +114,26 @@ func (s stakedWalState) MarshalJSON() ([]byte, error) {
 	return json.Marshal(map[string]uint32{"Withdrawing": s.epoch})
 }
 
+// UnmarshalJSON implements json.Unmarshaler.
+func (s *stakedWalState) UnmarshalJSON(b []byte) error {
+	var name string
+	if json.Unmarshal(b, &name) == nil {
+		if name != "Staked" {
+			return fmt.Errorf("staked WAL state %q", name)
+		}
+		*s = stakedWalState{}
+		return nil
+	}
+	var w struct {
+		Withdrawing *uint32 `json:"Withdrawing"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil || w.Withdrawing == nil {
+		return fmt.Errorf("staked WAL state %s: want \"Staked\" or {\"Withdrawing\": epoch}", b)
+	}
+	*s = stakedWalState{withdrawing: true, epoch: *w.Withdrawing}
+	return nil
+}
+
 func newStakedWalJSON(sw *chain.StakedWal) stakedWalJSON {
 	return stakedWalJSON{ID: sw.ID.String(), State: stakedWalState{withdrawing: sw.Withdrawing, epoch: sw.WithdrawEpoch},
 		NodeID: sw.NodeID.String(), Principal: sw.Principal, ActivationEpoch: sw.ActivationEpoch}
