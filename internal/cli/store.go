@@ -35,6 +35,7 @@ type storeFlags struct {
 	deletable bool
 	force     bool
 	dryRun    bool
+	share     bool
 }
 
 // The flags that say how long to store a blob; exactly one is required, as in Walrus.
@@ -70,6 +71,7 @@ func storeCommand(ce *clientEnv) *cobra.Command {
 	fl.BoolVar(&f.deletable, "deletable", false, "store a deletable blob (the default)")
 	fl.BoolVar(&f.force, "force", false, "store even if the blob is already certified")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "only print the blob ID and the cost; send nothing")
+	fl.BoolVar(&f.share, "share", false, "share the new blob object once certified (see 'walrus share')")
 	return cmd
 }
 
@@ -124,7 +126,7 @@ func (f storeFlags) epochCount(maxAhead uint32) (uint32, error) {
 // options turns the flags into store options against the chain's parameters and current
 // epoch (clock); checkDuration has passed.
 func (f storeFlags) options(cmd *cobra.Command, clock epochClock) (client.StoreOptions, error) {
-	o := client.StoreOptions{Permanent: f.permanent, Force: f.force, DryRun: f.dryRun}
+	o := client.StoreOptions{Permanent: f.permanent, Force: f.force, DryRun: f.dryRun, Share: f.share}
 	maxAhead := clock.params.MaxEpochsAhead
 	switch {
 	case cmd.Flags().Changed(flagEndEpoch):
