@@ -243,7 +243,7 @@ func runStore(ce *clientEnv, cmd *cobra.Command, paths []string, f storeFlags) e
 		if res.DryRun != nil {
 			dry = append(dry, dryRunOutput{Path: path, DryRun: res.DryRun})
 			if !ce.json {
-				printDryRun(ce, path, res.DryRun)
+				printDryRun(ce, path, res.DryRun, clock)
 			}
 			continue
 		}
@@ -261,7 +261,7 @@ func runStore(ce *clientEnv, cmd *cobra.Command, paths []string, f storeFlags) e
 	return nil
 }
 
-func printDryRun(ce *clientEnv, path string, d *client.DryRun) {
+func printDryRun(ce *clientEnv, path string, d *client.DryRun, clock epochClock) {
 	w := ce.stdout
 	fmt.Fprintf(w, "Dry run: %s\n", path)
 	fmt.Fprintf(w, "Blob ID: %s\n", d.BlobID)
@@ -269,6 +269,7 @@ func printDryRun(ce *clientEnv, path string, d *client.DryRun) {
 	fmt.Fprintf(w, "Encoded size (including replicated metadata): %s\n", humanBytes(d.EncodedSize))
 	fmt.Fprintf(w, "Cost (excluding fees): %s (storage %s for %d epochs, write %s)\n",
 		humanWAL(d.StorageCost+d.WriteCost), humanWAL(d.StorageCost), d.Epochs, humanWAL(d.WriteCost))
+	fmt.Fprintf(w, "Expiry epoch (exclusive): %s\n", clock.endEpoch(clock.sys.Epoch+d.Epochs))
 }
 
 func printStoreResult(ce *clientEnv, path string, res *client.StoreResult, clock epochClock) {
