@@ -275,7 +275,7 @@ func removeBlobAttributeFieldsCommand(ce *clientEnv) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAttrCommand(cmd, args, nil, map[string]bool{"keys": true}, func(obj chain.ObjectID) error {
 				if len(keys) == 0 {
-					return usageError{errors.New("give the keys to remove: --keys KEY...")}
+					return usageError{errors.New("give the keys to remove with --keys")}
 				}
 				return removeAttributes(ce, obj, keys, false)
 			})
