@@ -293,7 +293,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"insufficient funds", []string{"--config", poorCfg, "store", "--epochs", "1", file}, 1, "insufficient funds"},
 		{"other chain", []string{"--config", otherCfg, "store", "--epochs", "1", file}, 1, `is not the configured chain walrus-devnet-0badc0de`},
 		{"extend zero", []string{"--config", n.config, "extend", "--blob-obj-id", "0x" + strings.Repeat("ab", 32), "--epochs-extended", "0"}, 2, "must be at least 1"},
-		{"bad object ID", []string{"--config", n.config, "extend", "--blob-obj-id", "xyz", "--epochs-extended", "1"}, 2, "invalid --blob-obj-id"},
+		{"bad object ID", []string{"--config", n.config, "extend", "--blob-obj-id", "xyz", "--epochs-extended", "1"}, 2, `--blob-obj-id: invalid object ID "xyz"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
