@@ -85,11 +85,12 @@ func newRoot(e *env) *cobra.Command {
 		SilenceUsage:  true,
 	}
 	root.PersistentFlags().BoolVar(&e.json, "json", false, "print machine-readable JSON output")
-	root.CompletionOptions.DisableDefaultCmd = true
+	root.CompletionOptions.DisableDefaultCmd = true // ours: completion.go, with Walrus's --shell
 	root.AddCommand(blobIDCommand(e), convertBlobIDCommand(e), devnetCommand(e))
 	addClientCommands(root, e)
 	root.AddCommand(chainCommand(e), walletCommand(e), faucetCommand(e), chainInfoCommand(e))
 	root.AddCommand(nodeCommand(e))
+	root.AddCommand(completionCommand(e, root), jsonCommand(e))
 	return root
 }
 

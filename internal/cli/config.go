@@ -99,6 +99,7 @@ func addClientCommands(root *cobra.Command, e *env) {
 		extendCommand(ce), healthCommand(ce), stakeCommand(ce), benchCommand(ce),
 		publisherCommand(ce), aggregatorCommand(ce), daemonCommand(ce),
 	)
+	root.AddCommand(clientCommands(ce)...)
 }
 
 // resolveConfigPath returns the configuration file to use: --config, then

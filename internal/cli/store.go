@@ -3,8 +3,10 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,95 +29,191 @@ type dryRunOutput struct {
 
 type storeFlags struct {
 	epochs    string
+	expiry    string
 	endEpoch  int64
 	permanent bool
 	deletable bool
 	force     bool
 	dryRun    bool
+	share     bool
 }
+
+// The flags that say how long to store a blob; exactly one is required, as in Walrus.
+const (
+	flagEpochs   = "epochs"
+	flagExpiry   = "earliest-expiry-time"
+	flagEndEpoch = "end-epoch"
+)
 
 func storeCommand(ce *clientEnv) *cobra.Command {
 	var f storeFlags
 	cmd := &cobra.Command{
-		Use:     "store FILE...",
+		Use:     "store (--epochs N|max | --earliest-expiry-time TIME | --end-epoch EPOCH) FILE...",
 		Aliases: []string{"write"},
 		Short:   "Store files as blobs",
 		Long: "Store each file as a blob: encode it, register it on chain (paying for storage), upload its\n" +
 			"slivers to the storage nodes and certify it. Blobs are deletable unless --permanent is given.\n" +
-			"Without --epochs or --end-epoch a blob is stored until the end of the current epoch (--epochs 1).\n" +
-			"A blob already certified for long enough is not stored again unless --force is given.",
+			"How long to store is required: --epochs N counts the current epoch (--epochs 1 ends with it),\n" +
+			"--earliest-expiry-time keeps the blob until at least that time, --end-epoch names the first\n" +
+			"epoch without it. Every file is checked before anything is stored. A blob already certified\n" +
+			"for long enough is not stored again unless --force is given; an owned certified blob object\n" +
+			"that ends too early is extended instead.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runStore(ce, cmd, args, f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.epochs, "epochs", "", "number of epochs to store for, counting the current one, or 'max'")
-	fl.Int64Var(&f.endEpoch, "end-epoch", 0, "epoch at which the blob expires (exclusive)")
+	fl.StringVar(&f.epochs, flagEpochs, "", "number of epochs to store for, counting the current one, or 'max'")
+	fl.StringVar(&f.expiry, flagExpiry, "", "earliest time the blob may expire (RFC 3339, or '2006-01-02 15:04:05' in UTC)")
+	fl.Int64Var(&f.endEpoch, flagEndEpoch, 0, "epoch at which the blob expires (exclusive)")
 	fl.BoolVar(&f.permanent, "permanent", false, "store a permanent blob (it cannot be deleted before it expires)")
 	fl.BoolVar(&f.deletable, "deletable", false, "store a deletable blob (the default)")
 	fl.BoolVar(&f.force, "force", false, "store even if the blob is already certified")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "only print the blob ID and the cost; send nothing")
+	fl.BoolVar(&f.share, "share", false, "share the new blob object once certified (see 'walrus share')")
 	return cmd
 }
 
-// storeOptions validates the epoch flags; the maximum is checked with the chain's
-// parameters.
-func (f storeFlags) options(cmd *cobra.Command, maxAhead uint32) (client.StoreOptions, error) {
-	o := client.StoreOptions{Permanent: f.permanent, Force: f.force, DryRun: f.dryRun}
-	switch {
-	case cmd.Flags().Changed("end-epoch"):
-		if f.endEpoch <= 0 || f.endEpoch > 1<<32-1 {
-			return o, usageError{fmt.Errorf("--end-epoch %d: must be a future epoch", f.endEpoch)}
+// checkDuration checks, before anything is sent, that exactly one of the duration flags is
+// given and that its value can be right at all.
+func (f storeFlags) checkDuration(cmd *cobra.Command) error {
+	n := 0
+	for _, name := range []string{flagEpochs, flagExpiry, flagEndEpoch} {
+		if cmd.Flags().Changed(name) {
+			n++
 		}
+	}
+	switch {
+	case n == 0:
+		return usageError{withHint(errors.New("how long to store is required: give one of --epochs N|max, --earliest-expiry-time TIME and --end-epoch EPOCH"),
+			"--epochs 1 ends with the current epoch; 'walrus info epoch' shows when epochs end")}
+	case n > 1:
+		return usageError{errors.New("give only one of --epochs, --earliest-expiry-time and --end-epoch")}
+	}
+	switch {
+	case cmd.Flags().Changed(flagEpochs) && f.epochs != "max":
+		if _, err := f.epochCount(^uint32(0)); err != nil {
+			return err
+		}
+	case cmd.Flags().Changed(flagEndEpoch):
+		if f.endEpoch <= 0 || f.endEpoch > 1<<32-1 {
+			return usageError{fmt.Errorf("--end-epoch %d: must be a future epoch", f.endEpoch)}
+		}
+	case cmd.Flags().Changed(flagExpiry):
+		if _, err := parseExpiryTime(f.expiry); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// epochCount parses --epochs N (not 'max') against the maximum number of epochs ahead.
+func (f storeFlags) epochCount(maxAhead uint32) (uint32, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(f.epochs), 10, 64)
+	if err != nil {
+		return 0, usageError{fmt.Errorf("--epochs %q: want a number of epochs or 'max'", f.epochs)}
+	}
+	if n <= 0 {
+		return 0, usageError{withHint(fmt.Errorf("--epochs %d: must be at least 1", n), "--epochs 1 stores until the end of the current epoch")}
+	}
+	if n > int64(maxAhead) {
+		return 0, usageError{withHint(fmt.Errorf("--epochs %d: more than the maximum of %d epochs ahead", n, maxAhead), "use --epochs max")}
+	}
+	return uint32(n), nil
+}
+
+// options turns the flags into store options against the chain's parameters and current
+// epoch (clock); checkDuration has passed.
+func (f storeFlags) options(cmd *cobra.Command, clock epochClock) (client.StoreOptions, error) {
+	o := client.StoreOptions{Permanent: f.permanent, Force: f.force, DryRun: f.dryRun, Share: f.share}
+	maxAhead := clock.params.MaxEpochsAhead
+	switch {
+	case cmd.Flags().Changed(flagEndEpoch):
 		o.EndEpoch = uint32(f.endEpoch)
+	case cmd.Flags().Changed(flagExpiry):
+		t, err := parseExpiryTime(f.expiry)
+		if err != nil {
+			return o, err
+		}
+		if !t.After(time.Now()) {
+			return o, usageError{fmt.Errorf("--earliest-expiry-time %s is in the past", t.UTC().Format(time.RFC3339))}
+		}
+		end := chain.EpochsUntil(clock.params, clock.sys, t.UnixNano())
+		if uint64(end) > uint64(clock.sys.Epoch)+uint64(maxAhead) {
+			latest := clock.sys.Epoch + maxAhead
+			return o, usageError{withHint(fmt.Errorf("--earliest-expiry-time %s: needs end epoch %d, more than the maximum of %d epochs ahead", t.UTC().Format(time.RFC3339), end, maxAhead),
+				fmt.Sprintf("the latest possible expiry is epoch %s", clock.endEpoch(latest)))}
+		}
+		o.EndEpoch = end
 	case f.epochs == "max":
 		o.Epochs = maxAhead
-	case cmd.Flags().Changed("epochs"):
-		n, err := strconv.ParseInt(strings.TrimSpace(f.epochs), 10, 64)
-		if err != nil {
-			return o, usageError{fmt.Errorf("--epochs %q: want a number of epochs or 'max'", f.epochs)}
-		}
-		if n <= 0 {
-			return o, usageError{withHint(fmt.Errorf("--epochs %d: must be at least 1", n), "--epochs 1 stores until the end of the current epoch")}
-		}
-		if n > int64(maxAhead) {
-			return o, usageError{withHint(fmt.Errorf("--epochs %d: more than the maximum of %d epochs ahead", n, maxAhead), "use --epochs max")}
-		}
-		o.Epochs = uint32(n)
 	default:
-		o.Epochs = 1
+		n, err := f.epochCount(maxAhead)
+		if err != nil {
+			return o, err
+		}
+		o.Epochs = n
 	}
 	return o, nil
 }
 
-func runStore(ce *clientEnv, cmd *cobra.Command, paths []string, f storeFlags) error {
-	if cmd.Flags().Changed("epochs") && cmd.Flags().Changed("end-epoch") {
-		return usageError{errors.New("give either --epochs or --end-epoch, not both")}
+// checkInputs checks that every input can be stored before any is: it exists, is readable,
+// is not a directory and (if a regular file) is not larger than max; standard input ("-")
+// may appear once.
+func checkInputs(paths []string, max uint64) error {
+	stdin := 0
+	for _, path := range paths {
+		if path == "-" {
+			if stdin++; stdin > 1 {
+				return usageError{errors.New("standard input (-) can be stored only once")}
+			}
+			continue
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return withHint(fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err)), "nothing was stored")
+		}
+		st, err := f.Stat()
+		f.Close()
+		switch {
+		case err != nil:
+			return withHint(fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err)), "nothing was stored")
+		case st.IsDir():
+			return withHint(fmt.Errorf("%s is a directory", path), "nothing was stored; give the files in it")
+		case st.Mode().IsRegular() && uint64(st.Size()) > max:
+			return withHint(fmt.Errorf("%s is %d bytes, larger than the maximum blob size %d: %w", path, st.Size(), max, redstuff.ErrDataTooLarge),
+				"nothing was stored; larger blobs need more shards")
+		}
 	}
+	return nil
+}
+
+func runStore(ce *clientEnv, cmd *cobra.Command, paths []string, f storeFlags) error {
 	if f.permanent && f.deletable {
 		return usageError{errors.New("give either --permanent or --deletable, not both")}
 	}
-	// Epoch values that can never be right are refused before anything else.
-	if cmd.Flags().Changed("epochs") && f.epochs != "max" {
-		if _, err := f.options(cmd, ^uint32(0)); err != nil {
-			return err
-		}
-	}
-	if cmd.Flags().Changed("end-epoch") && f.endEpoch <= 0 {
-		return usageError{fmt.Errorf("--end-epoch %d: must be a future epoch", f.endEpoch)}
+	if err := f.checkDuration(cmd); err != nil {
+		return err
 	}
 	s, err := ce.connect(ce.ctx, !f.dryRun)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	opts, err := f.options(cmd, s.params.MaxEpochsAhead)
+	clock, err := s.clock(ce.ctx)
+	if err != nil {
+		return err
+	}
+	opts, err := f.options(cmd, clock)
 	if err != nil {
 		return err
 	}
 	enc, err := s.client.Encoding(int(s.params.NShards))
 	if err != nil {
+		return err
+	}
+	if err := checkInputs(paths, enc.MaxBlobSize()); err != nil {
 		return err
 	}
 	var results []storeOutput
@@ -145,13 +243,13 @@ func runStore(ce *clientEnv, cmd *cobra.Command, paths []string, f storeFlags) e
 		if res.DryRun != nil {
 			dry = append(dry, dryRunOutput{Path: path, DryRun: res.DryRun})
 			if !ce.json {
-				printDryRun(ce, path, res.DryRun)
+				printDryRun(ce, path, res.DryRun, clock)
 			}
 			continue
 		}
 		results = append(results, storeOutput{BlobStoreResult: res, Path: path})
 		if !ce.json {
-			printStoreResult(ce, path, res)
+			printStoreResult(ce, path, res, clock)
 		}
 	}
 	if ce.json {
@@ -163,7 +261,7 @@ func runStore(ce *clientEnv, cmd *cobra.Command, paths []string, f storeFlags) e
 	return nil
 }
 
-func printDryRun(ce *clientEnv, path string, d *client.DryRun) {
+func printDryRun(ce *clientEnv, path string, d *client.DryRun, clock epochClock) {
 	w := ce.stdout
 	fmt.Fprintf(w, "Dry run: %s\n", path)
 	fmt.Fprintf(w, "Blob ID: %s\n", d.BlobID)
@@ -171,9 +269,10 @@ func printDryRun(ce *clientEnv, path string, d *client.DryRun) {
 	fmt.Fprintf(w, "Encoded size (including replicated metadata): %s\n", humanBytes(d.EncodedSize))
 	fmt.Fprintf(w, "Cost (excluding fees): %s (storage %s for %d epochs, write %s)\n",
 		humanWAL(d.StorageCost+d.WriteCost), humanWAL(d.StorageCost), d.Epochs, humanWAL(d.WriteCost))
+	fmt.Fprintf(w, "Expiry epoch (exclusive): %s\n", clock.endEpoch(clock.sys.Epoch+d.Epochs))
 }
 
-func printStoreResult(ce *clientEnv, path string, res *client.StoreResult) {
+func printStoreResult(ce *clientEnv, path string, res *client.StoreResult, clock epochClock) {
 	w := ce.stdout
 	switch {
 	case res.AlreadyCertified != nil:
@@ -187,7 +286,7 @@ func printStoreResult(ce *clientEnv, path string, res *client.StoreResult) {
 		if ac.Event != nil {
 			fmt.Fprintf(w, "Certification event: tx %s, event %s\n", ac.Event.TxDigest, ac.Event.EventSeq)
 		}
-		fmt.Fprintf(w, "Expiry epoch (exclusive): %d\n", ac.EndEpoch)
+		fmt.Fprintf(w, "Expiry epoch (exclusive): %s\n", clock.endEpoch(ac.EndEpoch))
 	case res.NewlyCreated != nil:
 		nc := res.NewlyCreated
 		b := nc.BlobObject
@@ -201,6 +300,8 @@ func printStoreResult(ce *clientEnv, path string, res *client.StoreResult) {
 			op = "an owned storage resource was reused"
 		case nc.ResourceOperation.ReuseRegistration != nil:
 			op = "an owned registration was reused"
+		case nc.ResourceOperation.ReuseAndExtend != nil:
+			op = fmt.Sprintf("the owned blob object was extended by %d epochs", nc.ResourceOperation.ReuseAndExtend.EpochsExtended)
 		}
 		fmt.Fprintf(w, "Success: %s blob stored successfully.\n", kind)
 		fmt.Fprintf(w, "Path: %s\n", path)
@@ -209,7 +310,7 @@ func printStoreResult(ce *clientEnv, path string, res *client.StoreResult) {
 		fmt.Fprintf(w, "Unencoded size: %s\n", humanBytes(b.Size))
 		fmt.Fprintf(w, "Encoded size (including replicated metadata): %s\n", humanBytes(b.Storage.StorageSize))
 		fmt.Fprintf(w, "Cost (excluding fees): %s (%s)\n", humanWAL(nc.Cost), op)
-		fmt.Fprintf(w, "Expiry epoch (exclusive): %d\n", b.Storage.EndEpoch)
+		fmt.Fprintf(w, "Expiry epoch (exclusive): %s\n", clock.endEpoch(b.Storage.EndEpoch))
 		fmt.Fprintf(w, "Encoding type: %s\n", b.EncodingType)
 	}
 }

@@ -154,7 +154,7 @@ func TestCLIStoreRead(t *testing.T) {
 		t.Fatalf("store again: code %d, %q, %q", code, out, errs)
 	}
 	// Dry run.
-	out, _, code = n.walrus(t, "store", "--json", "--dry-run", paths[2])
+	out, _, code = n.walrus(t, "store", "--json", "--dry-run", "--epochs", "1", paths[2])
 	if code != 0 || !bytes.Contains(out, []byte(`"encodedSize"`)) || !bytes.Contains(out, []byte(ids[2])) {
 		t.Fatalf("dry run: %d %q", code, out)
 	}
@@ -180,8 +180,8 @@ func TestCLIStoreRead(t *testing.T) {
 		}
 	}
 	out, errs, code = n.walrus(t, "extend", "--json", "--blob-obj-id", obj.ID, "--epochs-extended", "4")
-	var extended client.BlobObject
-	if code != 0 || json.Unmarshal(out, &extended) != nil || extended.Storage.EndEpoch != obj.Storage.EndEpoch+4 {
+	var extended extendOutput
+	if code != 0 || json.Unmarshal(out, &extended) != nil || extended.BlobObject.Storage.EndEpoch != obj.Storage.EndEpoch+4 || extended.EpochsExtended != 4 {
 		t.Fatalf("extend: %d %q %q", code, out, errs)
 	}
 	if _, errs, code = n.walrus(t, "delete", "--blob-id", ids[2]); code != 2 || !strings.Contains(errs, "--yes") {
@@ -196,11 +196,11 @@ func TestCLIStoreRead(t *testing.T) {
 	}
 	// Health and stake.
 	out, errs, code = n.walrus(t, "health", "--json")
-	var health []healthOutput
-	if code != 0 || json.Unmarshal(out, &health) != nil || len(health) != 4 || health[0].HealthInfo == nil {
+	var health healthOutput
+	if code != 0 || json.Unmarshal(out, &health) != nil || len(health.HealthInfo) != 4 || health.HealthInfo[0].HealthInfo.Ok == nil {
 		t.Fatalf("health: %d %q %q", code, out, errs)
 	}
-	out, errs, code = n.walrus(t, "stake", "--json", "--node-ids", health[0].NodeID, "--amounts", "5000000000")
+	out, errs, code = n.walrus(t, "stake", "--json", "--node-ids", health.HealthInfo[0].NodeID, "--amounts", "5000000000")
 	if code != 0 || !bytes.Contains(out, []byte(`"stakedWalId"`)) {
 		t.Fatalf("stake: %d %q %q", code, out, errs)
 	}
@@ -218,7 +218,7 @@ func TestCLIStoreRead(t *testing.T) {
 	}
 	for i, size := range sizes {
 		p, d := writeRandom(t, dir, fmt.Sprint("down-", size), size+1)
-		out, errs, code := n.walrus(t, "store", "--json", p)
+		out, errs, code := n.walrus(t, "store", "--json", "--epochs", "1", p)
 		var res []storeOutput
 		if code != 0 || json.Unmarshal(out, &res) != nil || res[0].BlobStoreResult.NewlyCreated == nil {
 			t.Fatalf("store %d with a node down: %d %q %q", i, code, out, errs)
@@ -285,15 +285,15 @@ func TestCLIBadInput(t *testing.T) {
 		{"negative epochs", []string{"--config", n.config, "store", "--epochs=-3", file}, 2, "--epochs -3: must be at least 1"},
 		{"too many epochs", []string{"--config", n.config, "store", "--epochs", "21", file}, 2, "more than the maximum of 20 epochs ahead"},
 		{"end epoch in the past", []string{"--config", n.config, "store", "--end-epoch", "0", file}, 2, "--end-epoch 0"},
-		{"epochs and end epoch", []string{"--config", n.config, "store", "--epochs", "1", "--end-epoch", "3", file}, 2, "give either --epochs or --end-epoch"},
-		{"missing file", []string{"--config", n.config, "store", filepath.Join(dir, "nope")}, 1, "cannot read"},
+		{"epochs and end epoch", []string{"--config", n.config, "store", "--epochs", "1", "--end-epoch", "3", file}, 2, "give only one of --epochs, --earliest-expiry-time and --end-epoch"},
+		{"missing file", []string{"--config", n.config, "store", "--epochs", "1", filepath.Join(dir, "nope")}, 1, "cannot read"},
 		{"missing config", []string{"--config", filepath.Join(dir, "none.yaml"), "read", unknown}, 1, "no client configuration"},
 		{"bad config", []string{"--config", badYAML, "read", unknown}, 1, "walet"},
 		{"unreachable chain", []string{"--config", deadCfg, "read", unknown}, 1, "cannot reach the chain at http://" + deadAddr},
-		{"insufficient funds", []string{"--config", poorCfg, "store", file}, 1, "insufficient funds"},
-		{"other chain", []string{"--config", otherCfg, "store", file}, 1, `is not the configured chain walrus-devnet-0badc0de`},
+		{"insufficient funds", []string{"--config", poorCfg, "store", "--epochs", "1", file}, 1, "insufficient funds"},
+		{"other chain", []string{"--config", otherCfg, "store", "--epochs", "1", file}, 1, `is not the configured chain walrus-devnet-0badc0de`},
 		{"extend zero", []string{"--config", n.config, "extend", "--blob-obj-id", "0x" + strings.Repeat("ab", 32), "--epochs-extended", "0"}, 2, "must be at least 1"},
-		{"bad object ID", []string{"--config", n.config, "extend", "--blob-obj-id", "xyz", "--epochs-extended", "1"}, 2, "invalid --blob-obj-id"},
+		{"bad object ID", []string{"--config", n.config, "extend", "--blob-obj-id", "xyz", "--epochs-extended", "1"}, 2, `--blob-obj-id: invalid object ID "xyz"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

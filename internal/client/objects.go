@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/walrus-go/walrus/internal/chain"
@@ -144,28 +145,38 @@ type NodeHealth struct {
 	Err            error
 }
 
-// Health asks every member of the current committee for its health report, concurrently.
+// Health asks every member of the current committee for its health report, concurrently,
+// and returns the epoch and the reports sorted by node name.
 func (c *Client) Health(ctx context.Context, detailed bool) (uint32, []NodeHealth, error) {
 	sys, err := c.chain.System(ctx)
 	if err != nil {
 		return 0, nil, fmt.Errorf("client: %w", err)
 	}
-	view, err := c.committee(ctx, sys.Epoch)
+	info, err := c.chain.CommitteeAt(ctx, sys.Epoch)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, fmt.Errorf("client: committee of epoch %d: %w", sys.Epoch, err)
 	}
-	out := make([]NodeHealth, len(view.members))
+	return sys.Epoch, c.HealthOf(ctx, int(info.NShards), info.Members, detailed), nil
+}
+
+// HealthOf asks the given storage nodes (committee members or any registered node, whose
+// Shards may then be empty) for their health reports, concurrently, over TLS pinned to
+// each node's registered network key; nShards is the system's number of shards. The reports come back sorted by node name; a node
+// that could not be asked has Err set.
+func (c *Client) HealthOf(ctx context.Context, nShards int, nodes []chain.MemberInfo, detailed bool) []NodeHealth {
+	out := make([]NodeHealth, len(nodes))
 	var wg sync.WaitGroup
-	for i, m := range view.members {
-		out[i] = NodeHealth{NodeID: m.info.NodeID, Name: m.info.Name, NetworkAddress: m.info.NetworkAddress, Shards: m.weight}
-		if m.node == nil {
-			out[i].Err = m.err
+	for i, mi := range nodes {
+		out[i] = NodeHealth{NodeID: mi.NodeID, Name: mi.Name, NetworkAddress: mi.NetworkAddress, Shards: len(mi.Shards)}
+		node, err := c.nodeClient(mi, nShards)
+		if err != nil {
+			out[i].Err = err
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			h, err := m.node.Health(ctx, detailed)
+			h, err := node.Health(ctx, detailed)
 			if err != nil {
 				out[i].Err = err
 				return
@@ -174,14 +185,6 @@ func (c *Client) Health(ctx context.Context, detailed bool) (uint32, []NodeHealt
 		}()
 	}
 	wg.Wait()
-	slices.SortStableFunc(out, func(a, b NodeHealth) int {
-		switch {
-		case a.Name < b.Name:
-			return -1
-		case a.Name > b.Name:
-			return 1
-		}
-		return 0
-	})
-	return sys.Epoch, out, nil
+	slices.SortStableFunc(out, func(a, b NodeHealth) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }

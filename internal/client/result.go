@@ -34,7 +34,8 @@ func (r *StoreResult) BlobID() string {
 	return ""
 }
 
-// NewlyCreated: the blob was registered (or a registration reused) and certified.
+// NewlyCreated: the blob was registered (or a registration reused) and certified, or an
+// owned certified Blob object of it was extended (ResourceOperation.ReuseAndExtend).
 type NewlyCreated struct {
 	BlobObject        BlobObject        `json:"blobObject"`
 	ResourceOperation ResourceOperation `json:"resourceOperation"`
@@ -81,6 +82,14 @@ type ResourceOperation struct {
 	RegisterFromScratch *RegisterFromScratch `json:"registerFromScratch,omitempty"`
 	ReuseStorage        *ReuseResource       `json:"reuseStorage,omitempty"`
 	ReuseRegistration   *ReuseResource       `json:"reuseRegistration,omitempty"`
+	ReuseAndExtend      *ReuseAndExtend      `json:"reuseAndExtend,omitempty"`
+}
+
+// ReuseAndExtend: an owned certified Blob object of the blob was extended by
+// EpochsExtended epochs instead of registering the blob again.
+type ReuseAndExtend struct {
+	EncodedLength  uint64 `json:"encodedLength"`
+	EpochsExtended uint32 `json:"epochsExtended"`
 }
 
 // RegisterFromScratch: storage was reserved and the blob registered.

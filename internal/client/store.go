@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -185,6 +186,16 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions) (*St
 		}
 	}
 
+	// An owned certified Blob object that ends too early is extended instead of registering
+	// the blob again (Walrus's reuseAndExtend).
+	if !opts.Force && !opts.Share && opts.SendTo == (chain.Address{}) {
+		if b := extendCandidate(owned, sys.Epoch, end, deletable); b != nil && c.claim(b.ID) {
+			defer c.release(resourcePlan{registration: b})
+			st.Check = time.Since(t)
+			return c.reuseAndExtend(ctx, res, b, end, &params, sys.StoragePrice, prog)
+		}
+	}
+
 	// Registration. The resources a plan uses are claimed until the store ends, so that
 	// concurrent stores of this Client do not pick the same ones.
 	plan, err := c.planResources(ctx, owned, sys.Epoch, end, encLen, deletable)
@@ -287,6 +298,63 @@ func (c *Client) alreadyCertified(ctx context.Context, id redstuff.BlobID, st ch
 		}
 	}
 	return nil
+}
+
+// extendCandidate returns the owned, certified, live Blob object of the requested
+// persistence that a store until end should extend instead of registering the blob again
+// (Walrus's reuseAndExtend): one that ends after now but before end. Of several, it picks
+// the one that ends last (the cheapest extension), then the lowest object ID. It returns
+// nil if there is none.
+func extendCandidate(owned []*chain.Blob, now, end uint32, deletable bool) *chain.Blob {
+	var best *chain.Blob
+	for _, b := range owned {
+		if !b.Certified || b.Shared || b.Deletable != deletable || b.EndEpoch() <= now || b.EndEpoch() >= end {
+			continue
+		}
+		if best == nil || b.EndEpoch() > best.EndEpoch() || (b.EndEpoch() == best.EndEpoch() && bytes.Compare(b.ID[:], best.ID[:]) < 0) {
+			best = b
+		}
+	}
+	return best
+}
+
+// reuseAndExtend extends the certified Blob object b to end, paying the storage price for
+// the added epochs, and completes res as a NewlyCreated result with a reuseAndExtend
+// resource operation.
+func (c *Client) reuseAndExtend(ctx context.Context, res *StoreResult, b *chain.Blob, end uint32, params *chain.Params, storagePrice uint64, prog *progress) (*StoreResult, error) {
+	delta := end - b.EndEpoch()
+	cost, _, err := estimateCost(storagePrice, 0, b.Storage.Size, delta)
+	if err != nil {
+		return nil, err
+	}
+	fee := params.MinFeeFor(&chain.ExtendBlob{})
+	need, carry := bits.Add64(cost, fee, 0)
+	if carry != 0 {
+		return nil, fmt.Errorf("%w: extension cost %d FROST plus a fee", ErrCostOverflow, cost)
+	}
+	if err := c.checkFunds(ctx, need, b.Size); err != nil {
+		return nil, err
+	}
+	prog.report("registering", 0, 0)
+	t := time.Now()
+	res.Stats.Transactions++
+	if _, err := c.chain.Submit(ctx, c.cfg.Signer, &chain.ExtendBlob{Blob: b.ID, Epochs: delta}); err != nil {
+		return nil, fmt.Errorf("client: extending the owned blob object %s of blob %s by %d epochs: %w", b.ID, b.BlobID, delta, err)
+	}
+	res.Stats.Register = time.Since(t)
+	nb, err := c.chain.Blob(ctx, b.ID)
+	if err != nil {
+		return nil, fmt.Errorf("client: reading the extended blob object: %w", err)
+	}
+	res.NewlyCreated = &NewlyCreated{
+		BlobObject: NewBlobObject(nb),
+		Cost:       cost,
+		ResourceOperation: ResourceOperation{
+			ReuseAndExtend: &ReuseAndExtend{EncodedLength: b.Storage.Size, EpochsExtended: delta},
+		},
+	}
+	prog.report("done", 0, 0)
+	return res, nil
 }
 
 // resourcePlan is how a store gets its registration.
