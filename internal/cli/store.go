@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"filippo.io/age"
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/internal/chain"
@@ -17,6 +18,8 @@ import (
 type storeOutput struct {
 	BlobStoreResult *client.StoreResult `json:"blobStoreResult"`
 	Path            string              `json:"path"`
+	// Encryption is "age" when the CLI encrypted the file before storing it.
+	Encryption string `json:"encryption,omitempty"`
 }
 
 // dryRunOutput is one element of store --dry-run's --json output.
@@ -32,21 +35,28 @@ type storeFlags struct {
 	deletable bool
 	force     bool
 	dryRun    bool
+	stdin     bool
+	enc       encryptFlags
 }
 
 func storeCommand(ce *clientEnv) *cobra.Command {
 	var f storeFlags
 	cmd := &cobra.Command{
-		Use:     "store FILE...",
+		Use:     "store [FILE... | - | --stdin]",
 		Aliases: []string{"write"},
 		Short:   "Store files as blobs",
 		Long: "Store each file as a blob: encode it, register it on chain (paying for storage), upload its\n" +
 			"slivers to the storage nodes and certify it. Blobs are deletable unless --permanent is given.\n" +
 			"Without --epochs or --end-epoch a blob is stored until the end of the current epoch (--epochs 1).\n" +
-			"A blob already certified for long enough is not stored again unless --force is given.",
-		Args: cobra.MinimumNArgs(1),
+			"A blob already certified for long enough is not stored again unless --force is given.\n" +
+			"FILE '-' or --stdin reads the blob from standard input. --encrypt-to, --encrypt-to-file and\n" +
+			"--passphrase encrypt each file with age before anything leaves the machine.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runStore(ce, cmd, args, f)
+			paths, err := storePaths(args, f.stdin)
+			if err != nil {
+				return err
+			}
+			return runStore(ce, cmd, paths, f)
 		},
 	}
 	fl := cmd.Flags()
@@ -56,6 +66,8 @@ func storeCommand(ce *clientEnv) *cobra.Command {
 	fl.BoolVar(&f.deletable, "deletable", false, "store a deletable blob (the default)")
 	fl.BoolVar(&f.force, "force", false, "store even if the blob is already certified")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "only print the blob ID and the cost; send nothing")
+	fl.BoolVar(&f.stdin, "stdin", false, "read the blob from standard input (as FILE '-')")
+	f.enc.register(fl)
 	return cmd
 }
 
@@ -105,6 +117,13 @@ func runStore(ce *clientEnv, cmd *cobra.Command, paths []string, f storeFlags) e
 	if cmd.Flags().Changed("end-epoch") && f.endEpoch <= 0 {
 		return usageError{fmt.Errorf("--end-epoch %d: must be a future epoch", f.endEpoch)}
 	}
+	var recipients []age.Recipient
+	if f.enc.enabled() {
+		var err error
+		if recipients, err = f.enc.recipients(defaultPassphraseSource()); err != nil {
+			return err
+		}
+	}
 	s, err := ce.connect(ce.ctx, !f.dryRun)
 	if err != nil {
 		return err
@@ -128,7 +147,12 @@ func runStore(ce *clientEnv, cmd *cobra.Command, paths []string, f storeFlags) e
 		return err
 	}
 	for _, path := range paths {
-		data, err := readInput(path, enc.MaxBlobSize())
+		var data []byte
+		if recipients != nil {
+			data, err = sealInput(path, ce.stdin, recipients, enc.MaxBlobSize())
+		} else {
+			data, err = readInput(path, enc.MaxBlobSize(), ce.stdin)
+		}
 		if err != nil {
 			if errors.Is(err, redstuff.ErrDataTooLarge) {
 				return fail(withHint(err, fmt.Sprintf("the network has %d shards; larger blobs need more shards", s.params.NShards)))
@@ -150,8 +174,12 @@ func runStore(ce *clientEnv, cmd *cobra.Command, paths []string, f storeFlags) e
 			continue
 		}
 		results = append(results, storeOutput{BlobStoreResult: res, Path: path})
+		if recipients != nil {
+			results[len(results)-1].Encryption = "age"
+		}
 		if !ce.json {
 			printStoreResult(ce, path, res)
+			printEncrypted(ce.stdout, recipients)
 		}
 	}
 	if ce.json {
