@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"filippo.io/age"
@@ -165,9 +166,17 @@ func decryptBlob(id string, data []byte, ids []age.Identity) ([]byte, error) {
 	}
 	var nomatch *age.NoIdentityMatchError
 	if errors.As(err, &nomatch) {
+		if slices.Contains(nomatch.StanzaTypes, "scrypt") && slices.ContainsFunc(ids, isScrypt) {
+			return nil, fmt.Errorf("cannot decrypt blob %s: incorrect passphrase", id)
+		}
 		return nil, withHint(fmt.Errorf("cannot decrypt blob %s: %v", id, err), stanzaHint(nomatch.StanzaTypes))
 	}
 	return nil, fmt.Errorf("cannot decrypt blob %s: %v", id, err)
+}
+
+func isScrypt(id age.Identity) bool {
+	_, ok := id.(*age.ScryptIdentity)
+	return ok
 }
 
 // stanzaHint says what kind of key a blob was encrypted to, from its header's stanza
