@@ -291,6 +291,7 @@ func TestCLIReadGlitches(t *testing.T) {
 		t.Fatalf("range read --json: %d %s %q", code, out, errs)
 	}
 	out, _, code = n.walrus(t, "read", "--json", "--", id)
+	ro = readOutput{}
 	if code != 0 || json.Unmarshal(out, &ro) != nil || ro.BlobSize != 5000 || ro.Range != nil {
 		t.Fatalf("read --json: %d %s", code, out)
 	}
