@@ -29,7 +29,7 @@ type decryptFlags struct {
 }
 
 func (f *decryptFlags) register(fl *pflag.FlagSet) {
-	fl.StringArrayVarP(&f.identities, "identity", "i", nil, "decrypt an age-encrypted blob with the age identity file or SSH private key FILE; repeatable")
+	fl.StringArrayVarP(&f.identities, "identity", "i", nil, "decrypt an age-encrypted blob with the age identity file or SSH private key `FILE`; repeatable")
 	fl.BoolVar(&f.passphrase, "passphrase", false, "decrypt an age-encrypted blob with a passphrase read from the terminal (or $"+passphraseEnv+")")
 }
 

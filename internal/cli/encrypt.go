@@ -43,8 +43,8 @@ type encryptFlags struct {
 }
 
 func (f *encryptFlags) register(fl *pflag.FlagSet) {
-	fl.StringArrayVar(&f.to, "encrypt-to", nil, "encrypt to an age recipient (age1...) or SSH public key (ssh-ed25519 ..., ssh-rsa ...); repeatable")
-	fl.StringArrayVar(&f.toFiles, "encrypt-to-file", nil, "encrypt to the recipients listed in FILE, one per line, '#' starts a comment; repeatable")
+	fl.StringArrayVar(&f.to, "encrypt-to", nil, "encrypt to `RECIPIENT`: an age public key (age1...) or SSH public key (ssh-ed25519 ..., ssh-rsa ...); repeatable")
+	fl.StringArrayVar(&f.toFiles, "encrypt-to-file", nil, "encrypt to the recipients listed in `FILE`, one per line, '#' starts a comment; repeatable")
 	fl.BoolVar(&f.passphrase, "passphrase", false, "encrypt with a passphrase read from the terminal (or $"+passphraseEnv+")")
 }
 
