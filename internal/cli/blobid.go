@@ -45,7 +45,7 @@ func runBlobID(e *env, path string, nShards int) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--n-shards %d: %w", nShards, err)}
 	}
-	data, err := readInput(path, cfg.MaxBlobSize())
+	data, err := readInput(path, cfg.MaxBlobSize(), e.stdin)
 	if err != nil {
 		return err
 	}
@@ -76,10 +76,10 @@ func runBlobID(e *env, path string, nShards int) error {
 	return nil
 }
 
-// readInput reads a whole file, or standard input for "-", refusing files larger than max.
-func readInput(path string, max uint64) ([]byte, error) {
+// readInput reads a whole file, or stdin for "-", refusing files larger than max.
+func readInput(path string, max uint64, stdin io.Reader) ([]byte, error) {
 	if path == "-" {
-		return readLimited(os.Stdin, max, "standard input")
+		return readLimited(stdin, max, "standard input")
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -51,7 +51,7 @@ func blobStatusCommand(ce *clientEnv) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				data, err := readInput(file, enc.MaxBlobSize())
+				data, err := readInput(file, enc.MaxBlobSize(), ce.stdin)
 				if err != nil {
 					return err
 				}

@@ -111,7 +111,7 @@ func deleteCommand(ce *clientEnv) *cobra.Command {
 				}
 				var fromFiles []deleteTarget
 				for _, f := range files {
-					data, err := readInput(f, enc.MaxBlobSize())
+					data, err := readInput(f, enc.MaxBlobSize(), ce.stdin)
 					if err != nil {
 						return err
 					}

@@ -33,3 +33,27 @@ func unwrapPathError(err error) error {
 	}
 	return err
 }
+
+// storePaths returns the files that store reads: its operands, or "-" (standard input)
+// for --stdin. Standard input can be read once, so "-" may appear only once.
+func storePaths(args []string, stdin bool) ([]string, error) {
+	if stdin {
+		if len(args) > 0 {
+			return nil, usageError{errors.New("give either --stdin or files, not both")}
+		}
+		return []string{"-"}, nil
+	}
+	if len(args) == 0 {
+		return nil, usageError{withHint(errors.New("no file to store"), "give files, or '-' or --stdin to read standard input")}
+	}
+	dashes := 0
+	for _, a := range args {
+		if a == "-" {
+			dashes++
+		}
+	}
+	if dashes > 1 {
+		return nil, usageError{errors.New("standard input ('-') can be stored only once")}
+	}
+	return args, nil
+}

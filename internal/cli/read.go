@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"filippo.io/age"
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/internal/client"
@@ -19,12 +20,27 @@ type readOutput struct {
 	Out    string `json:"out,omitempty"`
 	BlobID string `json:"blobId"`
 	Blob   []byte `json:"blob,omitempty"`
+	// BlobSize is the size of the whole stored blob, also for a range read.
+	BlobSize int64 `json:"blobSize"`
+	// Range is the part of the blob read with --offset/--length.
+	Range *rangeOutput `json:"range,omitempty"`
+	// AgeEncrypted marks a blob that is an age file; Decrypted that the output is its
+	// plaintext.
+	AgeEncrypted bool `json:"ageEncrypted,omitempty"`
+	Decrypted    bool `json:"decrypted,omitempty"`
+}
+
+// rangeOutput is the byte range of a range read: Length bytes from Offset.
+type rangeOutput struct {
+	Offset int64 `json:"offset"`
+	Length int64 `json:"length"`
 }
 
 func readCommand(ce *clientEnv) *cobra.Command {
 	var out string
 	var strict, skip bool
 	var offset, length int64
+	var dec decryptFlags
 	cmd := &cobra.Command{
 		Use:   "read BLOB_ID",
 		Short: "Read a blob and write it to standard output or a file",
@@ -54,7 +70,10 @@ func readCommand(ce *clientEnv) *cobra.Command {
 				}
 				rng = &byteRange{offset, length}
 			}
-			return runRead(ce, id, out, check, rng)
+			if rng != nil && dec.enabled() {
+				return usageError{errors.New("--offset and --length cannot be combined with --identity or --passphrase: an encrypted blob is decrypted whole")}
+			}
+			return runRead(ce, id, out, check, rng, dec)
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "write the blob to FILE instead of standard output")
@@ -62,6 +81,7 @@ func readCommand(ce *clientEnv) *cobra.Command {
 	cmd.Flags().BoolVar(&skip, "skip-consistency-check", false, "skip the consistency check")
 	cmd.Flags().Int64Var(&offset, "offset", 0, "read from byte OFFSET of the blob; only the slivers holding the bytes read are fetched")
 	cmd.Flags().Int64Var(&length, "length", 0, "read at most LENGTH bytes (default: up to the end of the blob)")
+	dec.register(cmd.Flags())
 	return cmd
 }
 
@@ -79,15 +99,28 @@ func parseBlobIDArg(s string) (redstuff.BlobID, error) {
 // to the end.
 type byteRange struct{ offset, length int64 }
 
-func runRead(ce *clientEnv, id redstuff.BlobID, out string, check redstuff.Consistency, rng *byteRange) error {
+func runRead(ce *clientEnv, id redstuff.BlobID, out string, check redstuff.Consistency, rng *byteRange, dec decryptFlags) error {
+	if out != "" {
+		if st, err := os.Stat(out); err == nil && st.IsDir() {
+			return withHint(fmt.Errorf("--out %s is a directory", out), "give the name of the file to write, for example --out "+filepath.Join(out, id.String()))
+		}
+	}
+	var ids []age.Identity
+	if dec.enabled() {
+		var err error
+		if ids, err = dec.load(defaultPassphraseSource()); err != nil {
+			return err
+		}
+	}
 	s, err := ce.connect(ce.ctx, false)
 	if err != nil {
 		return err
 	}
 	defer s.close()
 	var data []byte
+	var size int64
 	if rng != nil {
-		if data, err = readRange(ce, s.client, id, check, *rng); err != nil {
+		if data, size, err = readRange(ce, s.client, id, check, *rng); err != nil {
 			if errors.As(err, new(usageError)) {
 				return err
 			}
@@ -100,6 +133,22 @@ func runRead(ce *clientEnv, id redstuff.BlobID, out string, check redstuff.Consi
 		if err != nil {
 			return explain(err, s)
 		}
+		size = int64(len(data))
+	}
+	res := readOutput{Out: out, BlobID: id.String(), BlobSize: size}
+	if rng != nil {
+		res.Range = &rangeOutput{Offset: rng.offset, Length: int64(len(data))}
+	}
+	// An age file is recognised from its header, which only a read from offset 0 has.
+	res.AgeEncrypted = isAgeFile(data) && (rng == nil || rng.offset == 0)
+	if dec.enabled() {
+		if data, err = decryptBlob(id.String(), data, ids); err != nil {
+			return err
+		}
+		res.Decrypted = true
+	}
+	if res.AgeEncrypted && !res.Decrypted {
+		defer fmt.Fprintf(ce.stderr, "hint: %s\n", encryptedHint(id.String(), data))
 	}
 	if out != "" {
 		if err := writeFileAtomic(out, data); err != nil {
@@ -108,39 +157,49 @@ func runRead(ce *clientEnv, id redstuff.BlobID, out string, check redstuff.Consi
 	}
 	switch {
 	case ce.json && out != "":
-		return ce.printJSON(readOutput{Out: out, BlobID: id.String()})
+		return ce.printJSON(res)
 	case ce.json:
-		return ce.printJSON(readOutput{BlobID: id.String(), Blob: data})
+		res.Blob = data
+		return ce.printJSON(res)
+	case out != "" && rng != nil:
+		fmt.Fprintf(ce.stderr, "Bytes %d-%d of blob %s (%s of %s) written to %s\n", rng.offset, rng.offset+int64(len(data)),
+			id, humanBytes(uint64(len(data))), humanBytes(uint64(size)), out)
+		return nil
 	case out != "":
-		fmt.Fprintf(ce.stderr, "Blob %s (%s) written to %s\n", id, humanBytes(uint64(len(data))), out)
+		what := ""
+		if res.Decrypted {
+			what = ", decrypted to " + humanBytes(uint64(len(data)))
+		}
+		fmt.Fprintf(ce.stderr, "Blob %s (%s%s) written to %s\n", id, humanBytes(uint64(size)), what, out)
 		return nil
 	}
 	_, err = ce.stdout.Write(data)
 	return err
 }
 
-// readRange reads part of a blob, fetching only the slivers that hold it.
-func readRange(ce *clientEnv, c *client.Client, id redstuff.BlobID, check redstuff.Consistency, rng byteRange) ([]byte, error) {
+// readRange reads part of a blob, fetching only the slivers that hold it, and returns the
+// part and the size of the whole blob.
+func readRange(ce *clientEnv, c *client.Client, id redstuff.BlobID, check redstuff.Consistency, rng byteRange) ([]byte, int64, error) {
 	br, err := c.OpenBlob(ce.ctx, id, client.ReadOptions{Consistency: check})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	size := br.Size()
 	if rng.offset > size {
-		return nil, usageError{fmt.Errorf("--offset %d is beyond the end of the blob (%d bytes)", rng.offset, size)}
+		return nil, 0, usageError{fmt.Errorf("--offset %d is beyond the end of the blob (%d bytes)", rng.offset, size)}
 	}
 	n := size - rng.offset
 	if rng.length > 0 {
 		n = min(n, rng.length)
 	}
 	if err := br.Prefetch(rng.offset, n); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	data := make([]byte, n)
 	if got, err := br.ReadAt(data, rng.offset); int64(got) != n || (err != nil && !errors.Is(err, io.EOF)) {
-		return nil, fmt.Errorf("reading bytes %d-%d of blob %s: %w", rng.offset, rng.offset+n, id, err)
+		return nil, 0, fmt.Errorf("reading bytes %d-%d of blob %s: %w", rng.offset, rng.offset+n, id, err)
 	}
-	return data, nil
+	return data, size, nil
 }
 
 // writeFileAtomic writes data to a temporary file beside path and renames it into place,
@@ -163,6 +222,11 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
+		// The error names the temporary file; the user knows only path.
+		var le *os.LinkError
+		if errors.As(err, &le) {
+			err = le.Err
+		}
 		return fmt.Errorf("cannot write %s: %w", path, unwrapPathError(err))
 	}
 	return nil

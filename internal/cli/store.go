@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/internal/chain"
@@ -19,6 +20,8 @@ import (
 type storeOutput struct {
 	BlobStoreResult *client.StoreResult `json:"blobStoreResult"`
 	Path            string              `json:"path"`
+	// Encryption is "age" when the CLI encrypted the file before storing it.
+	Encryption string `json:"encryption,omitempty"`
 }
 
 // dryRunOutput is one element of store --dry-run's --json output.
@@ -36,6 +39,8 @@ type storeFlags struct {
 	force     bool
 	dryRun    bool
 	share     bool
+	stdin     bool
+	enc       encryptFlags
 }
 
 // The flags that say how long to store a blob; exactly one is required, as in Walrus.
@@ -48,7 +53,7 @@ const (
 func storeCommand(ce *clientEnv) *cobra.Command {
 	var f storeFlags
 	cmd := &cobra.Command{
-		Use:     "store (--epochs N|max | --earliest-expiry-time TIME | --end-epoch EPOCH) FILE...",
+		Use:     "store (--epochs N|max | --earliest-expiry-time TIME | --end-epoch EPOCH) (FILE... | - | --stdin)",
 		Aliases: []string{"write"},
 		Short:   "Store files as blobs",
 		Long: "Store each file as a blob: encode it, register it on chain (paying for storage), upload its\n" +
@@ -57,10 +62,15 @@ func storeCommand(ce *clientEnv) *cobra.Command {
 			"--earliest-expiry-time keeps the blob until at least that time, --end-epoch names the first\n" +
 			"epoch without it. Every file is checked before anything is stored. A blob already certified\n" +
 			"for long enough is not stored again unless --force is given; an owned certified blob object\n" +
-			"that ends too early is extended instead.",
-		Args: cobra.MinimumNArgs(1),
+			"that ends too early is extended instead.\n" +
+			"FILE '-' or --stdin reads the blob from standard input. --encrypt-to, --encrypt-to-file and\n" +
+			"--passphrase encrypt each file with age before anything leaves the machine.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runStore(ce, cmd, args, f)
+			paths, err := storePaths(args, f.stdin)
+			if err != nil {
+				return err
+			}
+			return runStore(ce, cmd, paths, f)
 		},
 	}
 	fl := cmd.Flags()
@@ -72,6 +82,8 @@ func storeCommand(ce *clientEnv) *cobra.Command {
 	fl.BoolVar(&f.force, "force", false, "store even if the blob is already certified")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "only print the blob ID and the cost; send nothing")
 	fl.BoolVar(&f.share, "share", false, "share the new blob object once certified (see 'walrus share')")
+	fl.BoolVar(&f.stdin, "stdin", false, "read the blob from standard input (as FILE '-')")
+	f.enc.register(fl)
 	return cmd
 }
 
@@ -196,6 +208,13 @@ func runStore(ce *clientEnv, cmd *cobra.Command, paths []string, f storeFlags) e
 	if err := f.checkDuration(cmd); err != nil {
 		return err
 	}
+	var recipients []age.Recipient
+	if f.enc.enabled() {
+		var err error
+		if recipients, err = f.enc.recipients(defaultPassphraseSource()); err != nil {
+			return err
+		}
+	}
 	s, err := ce.connect(ce.ctx, !f.dryRun)
 	if err != nil {
 		return err
@@ -226,7 +245,12 @@ func runStore(ce *clientEnv, cmd *cobra.Command, paths []string, f storeFlags) e
 		return err
 	}
 	for _, path := range paths {
-		data, err := readInput(path, enc.MaxBlobSize())
+		var data []byte
+		if recipients != nil {
+			data, err = sealInput(path, ce.stdin, recipients, enc.MaxBlobSize())
+		} else {
+			data, err = readInput(path, enc.MaxBlobSize(), ce.stdin)
+		}
 		if err != nil {
 			if errors.Is(err, redstuff.ErrDataTooLarge) {
 				return fail(withHint(err, fmt.Sprintf("the network has %d shards; larger blobs need more shards", s.params.NShards)))
@@ -248,8 +272,12 @@ func runStore(ce *clientEnv, cmd *cobra.Command, paths []string, f storeFlags) e
 			continue
 		}
 		results = append(results, storeOutput{BlobStoreResult: res, Path: path})
+		if recipients != nil {
+			results[len(results)-1].Encryption = "age"
+		}
 		if !ce.json {
 			printStoreResult(ce, path, res, clock)
+			printEncrypted(ce.stdout, recipients)
 		}
 	}
 	if ce.json {
