@@ -17,12 +17,12 @@ import (
 // registration still needs.
 //
 // Nothing here depends on how long a step takes: the registrations that must outlive the
-// test last 50 epochs, every registration that keeps a blob alive is on chain before the
-// one that expires (so no node can collect between them), and a one-epoch store that an
-// epoch change overtakes is made again with a new registration.
+// test last nodenet.MaxEpochs, every registration that keeps a blob alive is on chain
+// before the one that expires (so no node can collect between them), and a one-epoch store
+// that an epoch change overtakes is made again with a new registration.
 func TestGarbageCollection(t *testing.T) {
 	const epoch = 3 * time.Second
-	const long = 50 // epochs: longer than the test, however loaded the machine
+	const long = nodenet.MaxEpochs // longer than the test, however loaded the machine
 	net := nodenet.New(t, nodenet.Options{EpochDuration: epoch})
 	startAll(t, net)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
