@@ -216,10 +216,11 @@ func holdsEverything(t *testing.T, ctx context.Context, net *nodenet.Net, addr s
 // joining node cannot pull the shards it takes over from it, falls back to RedStuff
 // recovery from the rest of the committee, and signals EpochSyncDone.
 //
-// The leaving node stops as soon as it has withdrawn its stake, before the blobs are
-// stored: stopped only once the test saw the new committee, it could already have handed
-// its shards over on a loaded machine (the selection and the epoch change go on without
-// the test), leaving nothing to recover.
+// The blobs are stored before the node joins, and the leaving node stops as soon as it
+// has withdrawn its stake: on a loaded machine the selection and the epoch change go on
+// without the test, so blobs stored after the join could reach the joining node by upload
+// in the new epoch, and a leaving node stopped only once the test saw the new committee
+// could already have handed its shards over; either way nothing would be recovered.
 func TestEpochChangeFallsBackToRecovery(t *testing.T) {
 	const epoch = 4 * time.Second
 	net := nodenet.New(t, nodenet.Options{EpochDuration: epoch, Candidates: 1, Config: func(i int, c *daemon.Config) {
@@ -228,8 +229,6 @@ func TestEpochChangeFallsBackToRecovery(t *testing.T) {
 	startAll(t, net)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	joining, leaving := joinAndLeave(t, ctx, net)
-	net.Stop(leaving)
 	var blobs []*nodenet.Blob
 	for i := range 4 {
 		b, err := net.Store(ctx, randomData(uint64(50+i), 3000+i*7000), nodenet.StoreOptions{Epochs: nodenet.MaxEpochs})
@@ -238,6 +237,8 @@ func TestEpochChangeFallsBackToRecovery(t *testing.T) {
 		}
 		blobs = append(blobs, b)
 	}
+	joining, leaving := joinAndLeave(t, ctx, net)
+	net.Stop(leaving)
 	target := net.WaitCommittee(ctx, joining, leaving, 2*time.Minute)
 	nodenet.WaitFor(t, 2*time.Minute, "the new committee's epoch", func() (bool, error) {
 		sys, err := net.Chain.System(ctx)
