@@ -107,8 +107,8 @@ func TestEpochChangeMovesShards(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 
-	joining, leaving := joinAndLeave(t, ctx, net)
-
+	// Blobs stored before the join: the joining node can only get these by shard sync
+	// (stored after it, they could reach it by upload if the epoch change came first).
 	w := &workload{net: net}
 	for i := range 6 {
 		b, err := net.Store(ctx, randomData(uint64(i), 1000+i*20_000), nodenet.StoreOptions{Epochs: nodenet.MaxEpochs})
@@ -117,6 +117,7 @@ func TestEpochChangeMovesShards(t *testing.T) {
 		}
 		w.blobs = append(w.blobs, b)
 	}
+	joining, leaving := joinAndLeave(t, ctx, net)
 	w.start(t, 2, 2)
 	defer w.stop()
 
