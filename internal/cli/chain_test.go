@@ -63,7 +63,7 @@ func startTestValidator(t *testing.T, home, rpc string) {
 			t.Errorf("chain start exited with %d: %s", code, stderr.String())
 		}
 	})
-	chainWaitFor(t, 30*time.Second, "the validator to answer", func() bool {
+	chainWaitFor(t, 2*time.Minute, "the validator to answer", func() bool {
 		select {
 		case code := <-done:
 			t.Fatalf("chain start exited with %d: %s", code, stderr.String())

@@ -147,11 +147,11 @@ func TestNodeRegisterAndRun(t *testing.T) {
 	if pool.NetworkPublicKey != nodetls.PublicKey(netKey) {
 		t.Fatalf("pool network key %x, want the key file's", pool.NetworkPublicKey)
 	}
-	nc, err := nodeclient.New(nodeclient.URL(listen), nodeclient.Options{NetworkKey: pool.NetworkPublicKey, Timeout: time.Second})
+	nc, err := nodeclient.New(nodeclient.URL(listen), nodeclient.Options{NetworkKey: pool.NetworkPublicKey, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		h, err := nc.Health(context.Background(), false)
 		if err == nil && h.EventProgress.Persisted > 0 {

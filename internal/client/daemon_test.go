@@ -35,7 +35,7 @@ func TestStoreReadDaemon(t *testing.T) {
 	}
 	// The restarted node syncs the certified blob it missed.
 	id, _ := redstuff.ParseBlobID(res.NewlyCreated.BlobObject.BlobID)
-	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	for {
 		node := down.Node()

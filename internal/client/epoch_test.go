@@ -22,7 +22,7 @@ func TestEpochChange(t *testing.T) {
 	c := newClient(t, net)
 	ctx := testContext(t)
 	a := randomBlob(5000, 11)
-	resA := mustStore(t, c, a, client.StoreOptions{Epochs: 20})
+	resA := mustStore(t, c, a, client.StoreOptions{Epochs: 50}) // 100 s of epochs that are not held open
 
 	// Hold the store at certification until the epoch moved: the first certificate is
 	// for the old epoch, so the client collects confirmations again. (The epoch is read
@@ -31,7 +31,7 @@ func TestEpochChange(t *testing.T) {
 	held := false
 	var heldEpoch uint32
 	b := randomBlob(7000, 12)
-	resB, err := c.Store(ctx, b, client.StoreOptions{Epochs: 20, Progress: func(p client.Progress) {
+	resB, err := c.Store(ctx, b, client.StoreOptions{Epochs: 50, Progress: func(p client.Progress) {
 		if p.Phase != "certifying" || held {
 			return
 		}
@@ -78,7 +78,7 @@ func TestEpochChange(t *testing.T) {
 	}
 	net.Nodes[0].HoldSync.Store(false)
 	net.Nodes[1].HoldSync.Store(false)
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	if err := net.WaitEpochState(wctx, sys2.Epoch, chain.StateEpochChangeDone); err != nil {
 		t.Fatal(err)

@@ -185,7 +185,7 @@ func (r response) ok(t *testing.T) []byte {
 func checkNoLeaks(t *testing.T) {
 	t.Helper()
 	var stacks string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); runtime.Gosched() {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); runtime.Gosched() {
 		buf := make([]byte, 1<<20)
 		stacks = string(buf[:runtime.Stack(buf, true)])
 		if !strings.Contains(stacks, "faultproxy/proxy.go") {
@@ -372,14 +372,23 @@ func TestCorruptFunc(t *testing.T) {
 func TestBlackholeTimesOut(t *testing.T) {
 	b, p, c := setup(t)
 	p.Set(Fault{Kind: Blackhole})
-	for _, method := range []string{http.MethodGet, http.MethodPut} {
-		// Long enough for the request to reach the proxy on a loaded machine (the stats
-		// below count it); the blackhole must hold it until the client gives up.
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		r := c.do(ctx, method, sliverPath, payload("up", 1<<20))
+	for i, method := range []string{http.MethodGet, http.MethodPut} {
+		// The blackhole holds the request until the client gives up: the client gives up
+		// once the proxy has taken the request in, however long that takes on a loaded
+		// machine, and no answer may have come before.
+		ctx, cancel := context.WithCancel(context.Background())
+		result := make(chan response, 1)
+		defer cancel()
+		go func() { result <- c.do(ctx, method, sliverPath, payload("up", 1<<20)) }()
+		waitStats(t, p, method+" to reach the blackhole", func(s Stats) bool { return s.Faulted[Blackhole] == uint64(i+1) })
+		select {
+		case r := <-result:
+			t.Fatalf("%s: the blackhole answered: code %d, err %v", method, r.code, r.err)
+		default:
+		}
 		cancel()
-		if !errors.Is(r.err, context.DeadlineExceeded) {
-			t.Errorf("%s: got code %d, err %v; want deadline exceeded", method, r.code, r.err)
+		if r := <-result; !errors.Is(r.err, context.Canceled) {
+			t.Errorf("%s: got code %d, err %v; want canceled", method, r.code, r.err)
 		}
 	}
 	if s := p.Stats(); s.Faulted[Blackhole] != 2 || s.Forwarded != 0 || b.hits.Load() != 0 {
@@ -455,8 +464,21 @@ func TestDelay(t *testing.T) {
 	if r := c.do(ctx, http.MethodGet, sliverPath, nil); !errors.Is(r.err, context.Canceled) {
 		t.Errorf("got %d %v, want canceled", r.code, r.err)
 	}
-	if s := p.Stats(); s.Faulted[Delay] != 3 {
-		t.Errorf("stats %+v", s)
+	// The hook cancelled the request before the proxy counted the delay: the client may
+	// see the cancellation first.
+	waitStats(t, p, "the third delay to be counted", func(s Stats) bool { return s.Faulted[Delay] == 3 })
+}
+
+// waitStats waits until the proxy's counters satisfy cond: a handler may still be
+// counting after its client has given up.
+func waitStats(t *testing.T, p *Proxy, what string, cond func(Stats) bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond(p.Stats()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s: stats %+v", what, p.Stats())
+		}
+		time.Sleep(time.Millisecond) // polling interval
 	}
 }
 

@@ -616,8 +616,11 @@ func TestSlowStoreOutlivesBodyDeadline(t *testing.T) {
 	f := newFake()
 	f.block = make(chan struct{})
 	f.entered = make(chan struct{}, 1)
+	// A grace long enough for the 10-byte body to arrive even on a loaded machine (100 ms
+	// was not always), short enough to wait out.
+	const grace = time.Second
 	h := newHandler(t, f, func(c *gateway.Config) {
-		c.BodyGrace = 100 * time.Millisecond
+		c.BodyGrace = grace
 		c.MinBodyRate = 1 << 20
 	})
 	srv := httptest.NewServer(h)
@@ -633,9 +636,10 @@ func TestSlowStoreOutlivesBodyDeadline(t *testing.T) {
 		done <- resp.StatusCode
 	}()
 	<-f.entered
-	// Well past the body's deadline (100 ms + 10 bytes at 1 MiB/s), the store is still
-	// running; release it once its deadline has certainly passed.
-	deadline := time.Now().Add(time.Second)
+	// Past the body's deadline (the grace + 10 bytes at 1 MiB/s from the request's start,
+	// which came before the store began), the store is still running; release it once
+	// its deadline has certainly passed.
+	deadline := time.Now().Add(grace + 100*time.Millisecond)
 	testvec.WaitFor(t, time.Minute, "the body deadline to pass", func() (bool, error) { return time.Now().After(deadline), nil })
 	close(f.block)
 	if code := <-done; code != 200 {

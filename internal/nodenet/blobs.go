@@ -84,6 +84,11 @@ func (n *Net) Register(ctx context.Context, eb *redstuff.EncodedBlob, epochs uin
 }
 
 // StoreEncoded is Store for an encoding built by the caller (an inconsistent one, say).
+//
+// If the registration ends before the blob is certified (a short one overtaken by an
+// epoch change on a loaded machine), it fails with an error wrapping chain.ErrExpired
+// instead of uploading again to nodes that have dropped the registration; the caller may
+// store again with a new registration.
 func (n *Net) StoreEncoded(ctx context.Context, eb *redstuff.EncodedBlob, o StoreOptions) (*Blob, error) {
 	b := &Blob{ID: eb.Metadata.BlobID, Encoded: eb, Deletable: o.Deletable}
 	if o.Object != nil {
@@ -94,6 +99,11 @@ func (n *Net) StoreEncoded(ctx context.Context, eb *redstuff.EncodedBlob, o Stor
 			return nil, err
 		}
 	}
+	obj, err := n.Chain.Blob(ctx, b.Object)
+	if err != nil {
+		return nil, fmt.Errorf("blob object: %w", err)
+	}
+	end := obj.EndEpoch()
 	skip := map[string]bool{}
 	for _, a := range o.Skip {
 		skip[a] = true
@@ -102,6 +112,9 @@ func (n *Net) StoreEncoded(ctx context.Context, eb *redstuff.EncodedBlob, o Stor
 		cmt, err := n.Chain.Committee(ctx)
 		if err != nil {
 			return nil, err
+		}
+		if cmt.Epoch >= end {
+			return nil, fmt.Errorf("blob %s: registration ended at epoch %d before certification (epoch %d): %w", b.ID, end, cmt.Epoch, chain.ErrExpired)
 		}
 		cert, err := n.confirm(ctx, cmt, b, skip)
 		if err != nil {
@@ -146,7 +159,7 @@ func (n *Net) confirm(ctx context.Context, cmt chain.CommitteeInfo, b *Blob, ski
 			for _, s := range mem.Shards {
 				pairs = append(pairs, &b.Encoded.Pairs[b.ID.ShardPair(int(s), n.Enc.NShards())])
 			}
-			err := retry(ctx, func() error {
+			err := n.retry(ctx, cmt.Epoch, func() error {
 				_, err := c.StoreSlivers(ctx, m, pairs)
 				return err
 			})
@@ -155,7 +168,7 @@ func (n *Net) confirm(ctx context.Context, cmt chain.CommitteeInfo, b *Blob, ski
 				return
 			}
 			var signed sn.SignedMessage
-			err = retry(ctx, func() error {
+			err = n.retry(ctx, cmt.Epoch, func() error {
 				var err error
 				signed, err = c.Confirmation(ctx, b.ID, sn.Persistence{Deletable: b.Deletable, ObjectID: sn.ObjectID(b.Object)})
 				if err == nil && !bytes.Equal(signed.Message, msg) {
@@ -204,9 +217,11 @@ var errOtherEpoch = errors.New("node at another epoch")
 
 // retry calls fn until it succeeds, fails with an error other than the node not having
 // caught up with the chain yet (registration or epoch not seen, slivers of a shard it is
-// still taking over), or 30 s pass.
-func retry(ctx context.Context, fn func() error) error {
-	deadline := time.Now().Add(30 * time.Second)
+// still taking over), the chain leaves epoch (the caller then starts over with the new
+// committee, or gives up if the registration ended), or 60 s pass.
+func (n *Net) retry(ctx context.Context, epoch uint32, fn func() error) error {
+	deadline := time.Now().Add(60 * time.Second)
+	var checked time.Time
 	for {
 		err := fn()
 		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
@@ -215,6 +230,12 @@ func retry(ctx context.Context, fn func() error) error {
 		if !errors.Is(err, errOtherEpoch) && !errors.Is(err, sn.ErrNotRegistered) && !errors.Is(err, sn.ErrShardNotAssigned) && !errors.Is(err, sn.ErrMissingSlivers) &&
 			!errors.Is(err, sn.ErrOverloaded) && !errors.Is(err, sn.ErrShardLocked) {
 			return err
+		}
+		if time.Since(checked) >= 100*time.Millisecond {
+			checked = time.Now()
+			if sys, serr := n.Chain.System(ctx); serr == nil && sys.Epoch != epoch {
+				return fmt.Errorf("%w (the chain moved on to epoch %d)", err, sys.Epoch)
+			}
 		}
 		time.Sleep(10 * time.Millisecond) // polling interval
 	}

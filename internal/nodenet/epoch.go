@@ -3,6 +3,7 @@ package nodenet
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -28,6 +29,11 @@ func (n *Net) Join(ctx context.Context, i int) (*Node, error) {
 
 // Leave makes the node's operator withdraw its stake: at the next committee selection the
 // node leaves the committee.
+//
+// The running node signs its own transactions (EpochSyncDone at every epoch change) with
+// the same operator key through another client, so the withdrawal may meet a nonce the
+// node's transaction took while that one is still in the mempool; it is sent again, with
+// the nonce read again, until the node's transaction has committed.
 func (n *Net) Leave(ctx context.Context, nd *Node) error {
 	staked, err := n.Chain.AllOwned(ctx, chain.AddressOf(nd.Keys.Operator.Public().(ed25519.PublicKey)), chain.KindStakedWal)
 	if err != nil {
@@ -36,8 +42,15 @@ func (n *Net) Leave(ctx context.Context, nd *Node) error {
 	if len(staked) != 1 {
 		return fmt.Errorf("nodenet: %s has %d stakes, want 1", nd.Name, len(staked))
 	}
-	_, err = n.Chain.Submit(ctx, chainclient.NewSigner(nd.Keys.Operator), &chain.RequestWithdrawStake{StakedWal: staked[0].ObjectID()})
-	return err
+	signer := chainclient.NewSigner(nd.Keys.Operator)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		_, err = n.Chain.Submit(ctx, signer, &chain.RequestWithdrawStake{StakedWal: staked[0].ObjectID()})
+		if !errors.Is(err, chain.ErrNonce) || time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond) // polling interval: the node's transaction commits with the next block
+	}
 }
 
 // WaitCommittee waits for the first committee (selected, not necessarily started) with

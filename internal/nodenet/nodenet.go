@@ -67,6 +67,11 @@ type Options struct {
 	ValidatorBinary string
 }
 
+// MaxEpochs is how many epochs ahead the chain of a Net sells storage (Walrus sells 53):
+// with epochs of a few seconds, a blob stored for MaxEpochs outlives any test, however
+// loaded the machine.
+const MaxEpochs = 200
+
 // Net is a running network. Its methods may be called from several goroutines, except
 // those that start and stop nodes.
 type Net struct {
@@ -171,7 +176,7 @@ func New(t testing.TB, o Options) *Net {
 	}
 	g, keys, err := chainnode.DevnetGenesis(chainnode.DevnetOptions{
 		ChainID: "nodenet", NShards: o.Shards, EpochDuration: o.EpochDuration, EpochSyncTimeout: o.EpochSyncTimeout, GenesisTime: time.Now(),
-		Accounts: accounts, StorageNodes: o.Nodes, StorageNodeAddresses: addrs, Rand: rnd,
+		Accounts: accounts, StorageNodes: o.Nodes, StorageNodeAddresses: addrs, Rand: rnd, MaxEpochsAhead: MaxEpochs,
 		MinFee: chainnode.NoFee, SignatureFee: chainnode.NoFee, NodeRegistrationFee: chainnode.NoFee,
 	})
 	if err != nil {

@@ -274,3 +274,42 @@ func TestGarbageCollection(t *testing.T) {
 		t.Fatalf("second collection: %+v, %v", stats, err)
 	}
 }
+
+// TestGarbageCollectionLateRegistration pins the two orders in which a node can see a new
+// registration made in the epoch at which the blob's only other registration ends, and
+// the collection of that epoch. Applied before the collection, the new registration keeps
+// the data; applied after, it finds the data gone (the blob was unregistered when the node
+// collected) and the client has to upload again, which the node accepts. A test that
+// expects a registration to keep a blob alive must therefore land it before the other one
+// ends.
+func TestGarbageCollectionLateRegistration(t *testing.T) {
+	e := nodetest.New(t, 4, []uint16{0, 1, 2, 3})
+	before, after := e.Blob(300, 7), e.Blob(300, 8)
+	e.Register(before, nodetest.ObjectID(1), 3, false)
+	e.Register(after, nodetest.ObjectID(2), 3, false)
+	storeAll(t, e, before)
+	storeAll(t, e, after)
+	e.Apply(sn.EpochChangeStart{Epoch: 3, Shards: []uint16{0, 1, 2, 3}})
+	e.Register(before, nodetest.ObjectID(3), 13, true)
+	stats, err := e.Node.CollectGarbage(context.Background(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats != (sn.GCStats{Registrations: 2, Blobs: 1}) {
+		t.Fatalf("stats %+v", stats)
+	}
+	e.Register(after, nodetest.ObjectID(4), 13, true)
+	if !hasData(t, e, before.Metadata.BlobID) {
+		t.Fatal("collected the data of a blob registered again before the collection")
+	}
+	if hasData(t, e, after.Metadata.BlobID) {
+		t.Fatal("data of a blob unregistered at the collection survived")
+	}
+	if got := status(t, e, after.Metadata.BlobID); got.Kind == sn.BlobStatusNonexistent {
+		t.Fatalf("status of a blob registered after the collection %+v", got)
+	}
+	storeAll(t, e, after)
+	if !hasData(t, e, after.Metadata.BlobID) {
+		t.Fatal("upload after the late registration not stored")
+	}
+}

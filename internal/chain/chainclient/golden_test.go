@@ -92,7 +92,7 @@ func (ec *eventCollector) waitEvents(t *testing.T, d *devnet) []chain.Event {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "the follower to catch up", func() (bool, error) {
+	waitFor(t, 2*time.Minute, "the follower to catch up", func() (bool, error) {
 		if err := ec.err(); err != nil {
 			return false, err
 		}
@@ -111,7 +111,7 @@ func (ec *eventCollector) waitEvents(t *testing.T, d *devnet) []chain.Event {
 // node, restarting the node in the middle, and returns what it observed.
 func runGolden(t *testing.T) transcript {
 	d := newDevnet(t, devnetOptions{rpc: true})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	hc, err := chainclient.Dial(d.rpcURL(), chainclient.Options{Logger: testLogger(), RetryMax: 100 * time.Millisecond})
 	if err != nil {

@@ -145,7 +145,7 @@ func (d *devnet) rpcURL() string { return "http://" + d.cfg.RPCListen }
 // waitHeight waits until the application has committed height h.
 func (d *devnet) waitHeight(h int64) {
 	d.t.Helper()
-	waitFor(d.t, 30*time.Second, fmt.Sprintf("height %d", h), func() (bool, error) {
+	waitFor(d.t, 2*time.Minute, fmt.Sprintf("height %d", h), func() (bool, error) {
 		c, _ := d.node.App().LastCommit()
 		return c.Height >= h, nil
 	})

@@ -21,7 +21,7 @@ func TestResendsTransactionsLostWithTheMempool(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	alice, bob := testSigner("alice"), testSigner("bob")
 	// A committed transaction: the next block is at least timeoutCommit away.

@@ -20,7 +20,7 @@ import (
 // changed: no block, same state.
 func TestRejections(t *testing.T) {
 	d := newDevnet(t, devnetOptions{})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	c := d.client
 	alice, bob, carol := testSigner("alice"), testSigner("bob"), testSigner("carol")
@@ -140,7 +140,7 @@ func TestQueryErrors(t *testing.T) {
 // consecutive nonces and every transaction commits.
 func TestConcurrentSubmits(t *testing.T) {
 	d := newDevnet(t, devnetOptions{})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	alice, bob := testSigner("alice"), testSigner("bob")
 	const goroutines, each = 8, 10

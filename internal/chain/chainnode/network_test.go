@@ -91,7 +91,7 @@ func TestFourValidators(t *testing.T) {
 			}
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	client, err := chainclient.New(nodes[0].Client(), chainclient.Options{Logger: testLogger()})
 	if err != nil {
@@ -115,7 +115,7 @@ func TestFourValidators(t *testing.T) {
 	// app hash of validator 0.
 	converged := func(h int64) {
 		t.Helper()
-		waitFor(t, time.Minute, fmt.Sprintf("validators at height %d", h), func() bool {
+		waitFor(t, 3*time.Minute, fmt.Sprintf("validators at height %d", h), func() bool {
 			want, _ := nodes[0].App().LastCommit()
 			for _, n := range nodes {
 				if n == nil {
@@ -196,7 +196,7 @@ func TestSingleValidatorLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "block 1", func() bool { c, _ := n.App().LastCommit(); return c.Height >= 1 })
+	waitFor(t, 2*time.Minute, "block 1", func() bool { c, _ := n.App().LastCommit(); return c.Height >= 1 })
 	id, err := chainnode.NodeID(home)
 	if err != nil || id != n.NodeID() {
 		t.Fatalf("node ID %q, %v; running %q", id, err, n.NodeID())
@@ -210,7 +210,7 @@ func TestSingleValidatorLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if _, err := c.Submit(ctx, testSigner("alice"), &chain.Transfer{To: testSigner("bob").Address(), Amount: 5}); err != nil {
 		t.Fatal(err)
@@ -293,7 +293,7 @@ func TestHeartbeat(t *testing.T) {
 	ctx := context.Background()
 	// Without transactions the epochs still advance: mid-epoch the next committee is
 	// selected, at the end of the epoch the change starts.
-	waitFor(t, 30*time.Second, "epoch 1", func() bool {
+	waitFor(t, 2*time.Minute, "epoch 1", func() bool {
 		sys, err := c.System(ctx)
 		return err == nil && sys.Epoch >= 1
 	})

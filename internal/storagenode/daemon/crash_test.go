@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 func waitCaughtUp(t *testing.T, net *nodenet.Net, addr string) sn.HealthInfo {
 	t.Helper()
 	var h sn.HealthInfo
-	nodenet.WaitFor(t, time.Minute, "the node to apply every chain event", func() (bool, error) {
+	nodenet.WaitFor(t, 2*time.Minute, "the node to apply every chain event", func() (bool, error) {
 		sys, err := net.Chain.System(context.Background())
 		if err != nil {
 			return false, err
@@ -102,7 +102,7 @@ func TestCrashDuringIngest(t *testing.T) {
 	net := nodenet.New(t, nodenet.Options{Nodes: 1, RPC: true})
 	nd := net.Nodes[0]
 	net.StartProcess(nd, bin)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
 	const count = 12
@@ -169,7 +169,7 @@ func TestCrashDuringIngest(t *testing.T) {
 			}
 		}()
 	}
-	nodenet.WaitFor(t, time.Minute, "some uploads to land", func() (bool, error) { return stored.Load() >= 2, nil })
+	nodenet.WaitFor(t, 2*time.Minute, "some uploads to land", func() (bool, error) { return stored.Load() >= 2, nil })
 	net.Kill(nd)
 	pw.CloseWithError(io.ErrUnexpectedEOF)
 	wg.Wait()
@@ -228,7 +228,7 @@ func TestCrashDuringEventProcessing(t *testing.T) {
 		c.EventPageSize = 1
 	}})
 	nd := net.Nodes[0]
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
 	// While the node is down: 400 registrations of 300 blob IDs (100 registered twice),
@@ -279,7 +279,7 @@ func TestCrashDuringEventProcessing(t *testing.T) {
 	for round := range 2 {
 		net.StartProcess(nd, bin)
 		last := at
-		nodenet.WaitFor(t, time.Minute, "the node to be applying events", func() (bool, error) {
+		nodenet.WaitFor(t, 2*time.Minute, "the node to be applying events", func() (bool, error) {
 			h, err := net.Client(nd.Addr).Health(ctx, false)
 			if err != nil {
 				return false, nil // not listening yet
@@ -320,7 +320,7 @@ func TestChainRestart(t *testing.T) {
 	net := nodenet.New(t, nodenet.Options{Nodes: 1, RPC: true})
 	nd := net.Nodes[0]
 	net.StartProcess(nd, bin)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	waitCaughtUp(t, net, nd.Addr)
 	before, err := net.Store(ctx, randomData(1, 10_000), nodenet.StoreOptions{})

@@ -33,6 +33,8 @@ type heldAnswer struct {
 
 // holdUpload registers a blob and starts its upload to nd, sending the metadata and the
 // first pair's primary sliver only: the node has opened the upload but lacks the slivers.
+// The node must be configured with heldBodyGrace, or it ends the held upload with 408 when
+// the test takes longer than the default grace (10 s) on a loaded machine.
 func holdUpload(t *testing.T, ctx context.Context, net *nodenet.Net, nd *nodenet.Node, seed uint64) *heldUpload {
 	t.Helper()
 	eb, err := net.Enc.Encode(randomData(seed, 300_000))
@@ -60,7 +62,7 @@ func holdUpload(t *testing.T, ctx context.Context, net *nodenet.Net, nd *nodenet
 		t.Fatalf("%s owns no shard", nd.Name)
 	}
 	id := eb.Metadata.BlobID
-	nodenet.WaitFor(t, 30*time.Second, "the node to see the registration", func() (bool, error) {
+	nodenet.WaitFor(t, 2*time.Minute, "the node to see the registration", func() (bool, error) {
 		return nd.Daemon.Node().CheckWritable(id) == nil, nil
 	})
 	segments, size := api.EncodeBatch(eb.Metadata, pairs)
@@ -88,21 +90,27 @@ func holdUpload(t *testing.T, ctx context.Context, net *nodenet.Net, nd *nodenet
 			t.Fatal(err)
 		}
 	}
-	nodenet.WaitFor(t, 30*time.Second, "the upload to open", func() (bool, error) {
+	nodenet.WaitFor(t, 2*time.Minute, "the upload to open", func() (bool, error) {
 		active, _ := nd.Daemon.Node().UploadActivity(id)
 		return active == 1, nil
 	})
 	return h
 }
 
+// heldBodyGrace lets an upload body stall for as long as a test may run.
+const heldBodyGrace = 10 * time.Minute
+
 // TestRecoveryWaitsForUpload certifies a blob while a client's upload to one node is still
 // streaming in: the node must not download recovery symbols for slivers that are arriving
 // anyway. It puts the blob's sync off while the upload runs and, once the upload has
 // stored everything, has nothing left to recover.
 func TestRecoveryWaitsForUpload(t *testing.T) {
-	net := nodenet.New(t, nodenet.Options{Shards: 8})
+	net := nodenet.New(t, nodenet.Options{Shards: 8, Config: func(i int, c *daemon.Config) {
+		c.BodyGrace = heldBodyGrace
+		c.IngestWaitMax = heldBodyGrace // the sync waits for the held upload, however long the test takes
+	}})
 	startAll(t, net)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	victim := net.Nodes[2]
 	h := holdUpload(t, ctx, net, victim, 7)
@@ -111,7 +119,7 @@ func TestRecoveryWaitsForUpload(t *testing.T) {
 	if _, err := net.StoreEncoded(ctx, h.eb, nodenet.StoreOptions{Object: &h.obj, Skip: []string{victim.Addr}}); err != nil {
 		t.Fatal(err)
 	}
-	nodenet.WaitFor(t, 30*time.Second, "the victim to put the blob's sync off", func() (bool, error) {
+	nodenet.WaitFor(t, 2*time.Minute, "the victim to put the blob's sync off", func() (bool, error) {
 		return victim.Daemon.Stats().BlobSyncsDeferred > 0, nil
 	})
 	if st := victim.Daemon.Stats(); st.RecoveryDownloadedBytes != 0 {
@@ -129,7 +137,7 @@ func TestRecoveryWaitsForUpload(t *testing.T) {
 	if a.err != nil || a.code != http.StatusCreated {
 		t.Fatalf("upload: %d %s %v", a.code, bytes.TrimSpace(a.body), a.err)
 	}
-	nodenet.WaitFor(t, 30*time.Second, "the blob's sync to end", func() (bool, error) {
+	nodenet.WaitFor(t, 2*time.Minute, "the blob's sync to end", func() (bool, error) {
 		return victim.Daemon.Stats().BlobSyncsPending == 0, nil
 	})
 	st := victim.Daemon.Stats()
@@ -147,9 +155,10 @@ func TestRecoveryAfterStalledUpload(t *testing.T) {
 	net := nodenet.New(t, nodenet.Options{Shards: 8, Config: func(i int, c *daemon.Config) {
 		c.IngestQuiet = 100 * time.Millisecond
 		c.IngestWaitMax = 500 * time.Millisecond
+		c.BodyGrace = heldBodyGrace // the stalled upload stays open to the end of the test
 	}})
 	startAll(t, net)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	victim := net.Nodes[2]
 	h := holdUpload(t, ctx, net, victim, 8)
@@ -159,10 +168,10 @@ func TestRecoveryAfterStalledUpload(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := h.eb.Metadata.BlobID
-	nodenet.WaitFor(t, time.Minute, "the node to recover its slivers past the stalled upload", func() (bool, error) {
+	nodenet.WaitFor(t, 2*time.Minute, "the node to recover its slivers past the stalled upload", func() (bool, error) {
 		return net.HoldsAll(ctx, victim.Addr, id, h.shards)
 	})
-	nodenet.WaitFor(t, 30*time.Second, "the blob's sync to end", func() (bool, error) {
+	nodenet.WaitFor(t, 2*time.Minute, "the blob's sync to end", func() (bool, error) {
 		return victim.Daemon.Stats().BlobSyncsPending == 0, nil
 	})
 	st := victim.Daemon.Stats()
@@ -179,17 +188,20 @@ func TestRecoveryAfterStalledUpload(t *testing.T) {
 // (a store's tail, or its retry to a node that just restarted) leaves nothing to recover.
 func TestRecoveryWaitsForTail(t *testing.T) {
 	net := nodenet.New(t, nodenet.Options{Shards: 8, Config: func(i int, c *daemon.Config) {
-		c.IngestQuiet = 5 * time.Second // ample time for the late upload, even on a loaded machine
+		// Time for the late upload, even on a heavily loaded machine; the test waits this
+		// long for the deferred sync to look again.
+		c.IngestQuiet = 20 * time.Second
+		c.IngestWaitMax = time.Minute
 	}})
 	startAll(t, net)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	victim := net.Nodes[1]
 	b, err := net.Store(ctx, randomData(9, 200_000), nodenet.StoreOptions{Skip: []string{victim.Addr}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	nodenet.WaitFor(t, 30*time.Second, "the victim to put the blob's sync off", func() (bool, error) {
+	nodenet.WaitFor(t, 2*time.Minute, "the victim to put the blob's sync off", func() (bool, error) {
 		return victim.Daemon.Stats().BlobSyncsDeferred > 0, nil
 	})
 	cmt, err := net.Chain.Committee(ctx)
@@ -209,7 +221,7 @@ func TestRecoveryWaitsForTail(t *testing.T) {
 	if _, err := net.Client(victim.Addr).StoreSlivers(ctx, b.Encoded.Metadata, pairs); err != nil {
 		t.Fatalf("the late upload: %v", err)
 	}
-	nodenet.WaitFor(t, 30*time.Second, "the blob's sync to end", func() (bool, error) {
+	nodenet.WaitFor(t, 2*time.Minute, "the blob's sync to end", func() (bool, error) {
 		return victim.Daemon.Stats().BlobSyncsPending == 0, nil
 	})
 	st := victim.Daemon.Stats()

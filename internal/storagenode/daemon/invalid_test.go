@@ -18,7 +18,7 @@ import (
 func TestInvalidBlob(t *testing.T) {
 	net := nodenet.New(t, nodenet.Options{})
 	startAll(t, net)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
 	eb, bad := nodetest.Inconsistent(t, net.Enc, 30_000, 7)
@@ -39,11 +39,11 @@ func TestInvalidBlob(t *testing.T) {
 	if _, err := net.StoreEncoded(ctx, eb, nodenet.StoreOptions{Skip: []string{owner.NetworkAddress}}); err != nil {
 		t.Fatal(err)
 	}
-	nodenet.WaitFor(t, 30*time.Second, "the chain to mark the blob invalid", func() (bool, error) {
+	nodenet.WaitFor(t, 2*time.Minute, "the chain to mark the blob invalid", func() (bool, error) {
 		st, err := net.Chain.BlobStatus(ctx, id)
 		return st.Invalid, err
 	})
-	nodenet.WaitFor(t, 30*time.Second, "every node to drop the invalid blob", func() (bool, error) {
+	nodenet.WaitFor(t, 2*time.Minute, "every node to drop the invalid blob", func() (bool, error) {
 		for _, nd := range net.Nodes {
 			c := net.Client(nd.Addr)
 			st, err := c.BlobStatus(ctx, id)
@@ -58,7 +58,7 @@ func TestInvalidBlob(t *testing.T) {
 	})
 	// The node that found the inconsistency submitted the certificate (its counter follows
 	// the transaction's result).
-	nodenet.WaitFor(t, 10*time.Second, "the invalid-blob certificate to be counted", func() (bool, error) {
+	nodenet.WaitFor(t, time.Minute, "the invalid-blob certificate to be counted", func() (bool, error) {
 		for _, nd := range net.Nodes {
 			if nd.Addr == owner.NetworkAddress {
 				return nd.Daemon.Stats().InvalidBlobsSubmitted == 1, nil

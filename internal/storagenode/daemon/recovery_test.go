@@ -37,7 +37,7 @@ func startAll(t *testing.T, net *nodenet.Net) {
 func TestRecoverEmptyStore(t *testing.T) {
 	net := nodenet.New(t, nodenet.Options{Shards: 16})
 	startAll(t, net)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
 	sizes := []int{1, 1000, 20_000, 150_000, 400_000}
@@ -72,7 +72,7 @@ func TestRecoverEmptyStore(t *testing.T) {
 	if len(shards) == 0 {
 		t.Fatal("the victim owns no shard")
 	}
-	nodenet.WaitFor(t, time.Minute, "the wiped node to recover every blob", func() (bool, error) {
+	nodenet.WaitFor(t, 2*time.Minute, "the wiped node to recover every blob", func() (bool, error) {
 		for _, b := range blobs {
 			ok, err := net.HoldsAll(ctx, victim.Addr, b.ID, shards)
 			if err != nil || !ok {
@@ -82,7 +82,7 @@ func TestRecoverEmptyStore(t *testing.T) {
 		return true, nil
 	})
 	// The counters follow the stores: wait for the syncs to finish.
-	nodenet.WaitFor(t, time.Minute, "the blob syncs to finish", func() (bool, error) {
+	nodenet.WaitFor(t, 2*time.Minute, "the blob syncs to finish", func() (bool, error) {
 		return victim.Daemon.Stats().BlobSyncsPending == 0, nil
 	})
 	st := victim.Daemon.Stats()
