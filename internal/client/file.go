@@ -15,8 +15,8 @@ import (
 )
 
 // ChunkError is the error of a file read that failed on one of its chunks; it names the
-// chunk and wraps ErrUnavailable (and the cause's text), so that a missing chunk is never
-// mistaken for a missing file.
+// chunk and wraps ErrUnavailable only (the cause is in Err), so that a missing chunk is
+// never mistaken for a missing file (ErrNotFound). Context errors are not wrapped in it.
 type ChunkError struct {
 	File   redstuff.BlobID // the manifest
 	Index  int             // the chunk's position, from 0
@@ -29,8 +29,8 @@ func (e *ChunkError) Error() string {
 	return fmt.Sprintf("%v: file %s: chunk %d of %d (blob %s): %v", ErrUnavailable, e.File, e.Index, e.Count, e.BlobID, e.Err)
 }
 
-// Unwrap returns ErrUnavailable and the cause.
-func (e *ChunkError) Unwrap() []error { return []error{ErrUnavailable, e.Err} }
+// Unwrap returns ErrUnavailable.
+func (e *ChunkError) Unwrap() error { return ErrUnavailable }
 
 // DefaultStreamWindow is the bytes FileReader.WriteTo fetches at once (rounded to whole
 // rows).
@@ -164,7 +164,7 @@ func (f *FileReader) checkChunks() error {
 }
 
 func (f *FileReader) chunkError(i int, err error) error {
-	if ce := (*ChunkError)(nil); errors.As(err, &ce) {
+	if ce := (*ChunkError)(nil); errors.As(err, &ce) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	return &ChunkError{File: f.id, Index: i, Count: len(f.m.Chunks), BlobID: redstuff.BlobID(f.m.Chunks[i].BlobID), Err: err}

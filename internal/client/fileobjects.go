@@ -45,7 +45,8 @@ func (c *Client) fileManifest(ctx context.Context, id redstuff.BlobID) (*manifes
 // chunkObjects picks, for each chunk of file m, one live certified Blob object of the
 // wallet (deletable ones only if deletable), each object at most once: one whose end
 // epoch is end if there is one (the objects StoreFile created with the manifest), else
-// the one that lasts longest. It fails, naming the chunk, if a chunk has none.
+// the one that lasts longest. If a chunk has none, it fails naming the chunk, unless
+// deletable (for a deletion, a chunk already gone is nothing to do: its entry is nil).
 func (c *Client) chunkObjects(ctx context.Context, file redstuff.BlobID, m *manifest.Manifest, end uint32, deletable bool) ([]*chain.Blob, error) {
 	blobs, err := c.ListBlobs(ctx, false)
 	if err != nil {
@@ -68,13 +69,12 @@ func (c *Client) chunkObjects(ctx context.Context, file redstuff.BlobID, m *mani
 				best = j
 			}
 		}
+		if best < 0 && deletable {
+			continue
+		}
 		if best < 0 {
-			what := "a certified blob object"
-			if deletable {
-				what = "a certified deletable blob object"
-			}
-			return nil, fmt.Errorf("%w: file %s: chunk %d of %d (blob %s): the wallet owns no %s of it",
-				ErrNotOwned, file, i, len(m.Chunks), id, what)
+			return nil, fmt.Errorf("%w: file %s: chunk %d of %d (blob %s): the wallet owns no certified blob object of it",
+				ErrNotOwned, file, i, len(m.Chunks), id)
 		}
 		out[i] = cands[best]
 		byID[id] = append(cands[:best:best], cands[best+1:]...)
@@ -86,6 +86,9 @@ func (c *Client) chunkObjects(ctx context.Context, file redstuff.BlobID, m *mani
 func (c *Client) deleteChunks(ctx context.Context, file redstuff.BlobID, chunks []*chain.Blob) ([]chain.ObjectID, error) {
 	var deleted []chain.ObjectID
 	for i, b := range chunks {
+		if b == nil {
+			continue
+		}
 		if err := c.deleteObject(ctx, b.ID); err != nil {
 			return deleted, fmt.Errorf("client: file %s: its manifest is deleted, but deleting chunk %d of %d (blob %s) failed: %w", file, i, len(chunks), b.BlobID, err)
 		}
