@@ -93,6 +93,8 @@ func runRead(ce *clientEnv, id redstuff.BlobID, out string, check redstuff.Consi
 			}
 			return explain(err, s)
 		}
+	} else if !ce.json {
+		return streamRead(ce, s, id, out, check)
 	} else {
 		bar := ce.newProgressBar(id.String())
 		data, err = s.client.Read(ce.ctx, id, client.ReadOptions{Consistency: check, Progress: bar.callback()})

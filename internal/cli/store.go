@@ -128,17 +128,22 @@ func runStore(ce *clientEnv, cmd *cobra.Command, paths []string, f storeFlags) e
 		return err
 	}
 	for _, path := range paths {
-		data, err := readInput(path, enc.MaxBlobSize())
-		if err != nil {
-			if errors.Is(err, redstuff.ErrDataTooLarge) {
-				return fail(withHint(err, fmt.Sprintf("the network has %d shards; larger blobs need more shards", s.params.NShards)))
+		var res *client.StoreResult
+		if f := openChunked(path, enc.MaxBlobSize()); f != nil {
+			res, err = storeChunked(ce, s, f, path, opts)
+		} else {
+			var data []byte
+			if data, err = readInput(path, enc.MaxBlobSize()); err != nil {
+				if errors.Is(err, redstuff.ErrDataTooLarge) {
+					return fail(withHint(err, fmt.Sprintf("the network has %d shards; larger blobs need more shards", s.params.NShards)))
+				}
+				return fail(err)
 			}
-			return fail(err)
+			bar := ce.newProgressBar(path)
+			opts.Progress = bar.callback()
+			res, err = s.client.Store(ce.ctx, data, opts)
+			bar.finish()
 		}
-		bar := ce.newProgressBar(path)
-		opts.Progress = bar.callback()
-		res, err := s.client.Store(ce.ctx, data, opts)
-		bar.finish()
 		if err != nil {
 			return fail(explain(fmt.Errorf("storing %s: %w", path, err), s))
 		}
@@ -211,6 +216,11 @@ func printStoreResult(ce *clientEnv, path string, res *client.StoreResult) {
 		fmt.Fprintf(w, "Cost (excluding fees): %s (%s)\n", humanWAL(nc.Cost), op)
 		fmt.Fprintf(w, "Expiry epoch (exclusive): %d\n", b.Storage.EndEpoch)
 		fmt.Fprintf(w, "Encoding type: %s\n", b.EncodingType)
+	}
+	if f := res.File; f != nil {
+		fmt.Fprintf(w, "File size: %s, stored as %d chunks of up to %s and the manifest above\n", humanBytes(f.Size), len(f.Chunks), humanBytes(uint64(f.ChunkSize)))
+		fmt.Fprintf(w, "File SHA-256: %s\n", f.SHA256)
+		fmt.Fprintf(w, "Chunks cost (excluding fees): %s\n", humanWAL(f.Cost))
 	}
 }
 
