@@ -19,7 +19,7 @@ func TestDefaultChunkSize(t *testing.T) {
 	for _, tt := range []struct {
 		max  uint64
 		want int64
-	}{{1_800_000, 1 << 20}, {150_000_000, 32 << 20}, {32 << 20, 32 << 20}, {1, 1}, {0, 0}} {
+	}{{1_800_000, 1 << 20}, {150_000_000, 16 << 20}, {16 << 20, 16 << 20}, {16<<20 - 1, 8 << 20}, {1, 1}, {0, 0}} {
 		if got := client.DefaultChunkSize(tt.max); got != tt.want {
 			t.Errorf("DefaultChunkSize(%d) = %d, want %d", tt.max, got, tt.want)
 		}
