@@ -137,8 +137,12 @@ func (f *FileReader) initManifest(raw []byte) error {
 
 // checkChunks checks, a few at a time, that every chunk is certified and not expired.
 func (f *FileReader) checkChunks() error {
+	sys, err := f.c.chain.System(f.ctx)
+	if err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
 	errs := make([]error, len(f.m.Chunks))
-	sem := make(chan struct{}, 8)
+	sem := make(chan struct{}, 16)
 	var wg sync.WaitGroup
 	for i, ch := range f.m.Chunks {
 		wg.Add(1)
@@ -146,7 +150,7 @@ func (f *FileReader) checkChunks() error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if _, err := f.c.readEpochs(f.ctx, redstuff.BlobID(ch.BlobID)); err != nil {
+			if _, err := f.c.readEpochsAt(f.ctx, sys, redstuff.BlobID(ch.BlobID)); err != nil {
 				errs[i] = f.chunkError(i, err)
 			}
 		}()

@@ -97,6 +97,11 @@ func (c *Client) readEpochs(ctx context.Context, id redstuff.BlobID) ([]uint32, 
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
+	return c.readEpochsAt(ctx, sys, id)
+}
+
+// readEpochsAt is readEpochs with the system state given.
+func (c *Client) readEpochsAt(ctx context.Context, sys chain.SystemState, id redstuff.BlobID) ([]uint32, error) {
 	status, err := c.chain.BlobStatus(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("client: blob status: %w", err)
