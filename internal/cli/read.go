@@ -126,6 +126,10 @@ func runRead(ce *clientEnv, id redstuff.BlobID, out string, check redstuff.Consi
 			}
 			return explain(err, s)
 		}
+	} else if !ce.json && !dec.enabled() {
+		// Decryption authenticates the whole plaintext before writing any of it, so it
+		// reads the blob whole; a plain read streams.
+		return streamRead(ce, s, id, out, check)
 	} else {
 		bar := ce.newProgressBar(id.String())
 		data, err = s.client.Read(ce.ctx, id, client.ReadOptions{Consistency: check, Progress: bar.callback()})

@@ -171,8 +171,8 @@ func (f storeFlags) options(cmd *cobra.Command, clock epochClock) (client.StoreO
 }
 
 // checkInputs checks that every input can be stored before any is: it exists, is readable,
-// is not a directory and (if a regular file) is not larger than max; standard input ("-")
-// may appear once.
+// is not a directory and (if a regular file and max > 0) is not larger than max; standard
+// input ("-") may appear once. store passes 0: a file larger than a blob is stored as chunks.
 func checkInputs(paths []string, max uint64) error {
 	stdin := 0
 	for _, path := range paths {
@@ -193,7 +193,7 @@ func checkInputs(paths []string, max uint64) error {
 			return withHint(fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err)), "nothing was stored")
 		case st.IsDir():
 			return withHint(fmt.Errorf("%s is a directory", path), "nothing was stored; give the files in it")
-		case st.Mode().IsRegular() && uint64(st.Size()) > max:
+		case max > 0 && st.Mode().IsRegular() && uint64(st.Size()) > max:
 			return withHint(fmt.Errorf("%s is %d bytes, larger than the maximum blob size %d: %w", path, st.Size(), max, redstuff.ErrDataTooLarge),
 				"nothing was stored; larger blobs need more shards")
 		}
@@ -232,7 +232,7 @@ func runStore(ce *clientEnv, cmd *cobra.Command, paths []string, f storeFlags) e
 	if err != nil {
 		return err
 	}
-	if err := checkInputs(paths, enc.MaxBlobSize()); err != nil {
+	if err := checkInputs(paths, 0); err != nil {
 		return err
 	}
 	var results []storeOutput
@@ -245,22 +245,34 @@ func runStore(ce *clientEnv, cmd *cobra.Command, paths []string, f storeFlags) e
 		return err
 	}
 	for _, path := range paths {
-		var data []byte
-		if recipients != nil {
-			data, err = sealInput(path, ce.stdin, recipients, enc.MaxBlobSize())
-		} else {
-			data, err = readInput(path, enc.MaxBlobSize(), ce.stdin)
+		var res *client.StoreResult
+		var f *os.File
+		if recipients == nil {
+			f = openChunked(path, enc.MaxBlobSize())
 		}
-		if err != nil {
-			if errors.Is(err, redstuff.ErrDataTooLarge) {
-				return fail(withHint(err, fmt.Sprintf("the network has %d shards; larger blobs need more shards", s.params.NShards)))
+		switch {
+		case f != nil:
+			res, err = storeChunked(ce, s, f, path, opts)
+		case recipients != nil && largeInput(path, enc.MaxBlobSize()):
+			res, err = storeSealedFile(ce, s, path, recipients, opts)
+		default:
+			var data []byte
+			if recipients != nil {
+				data, err = sealInput(path, ce.stdin, recipients, enc.MaxBlobSize())
+			} else {
+				data, err = readInput(path, enc.MaxBlobSize(), ce.stdin)
 			}
-			return fail(err)
+			if err != nil {
+				if errors.Is(err, redstuff.ErrDataTooLarge) {
+					return fail(withHint(err, fmt.Sprintf("the network has %d shards; larger blobs need more shards", s.params.NShards)))
+				}
+				return fail(err)
+			}
+			bar := ce.newProgressBar(path)
+			opts.Progress = bar.callback()
+			res, err = s.client.Store(ce.ctx, data, opts)
+			bar.finish()
 		}
-		bar := ce.newProgressBar(path)
-		opts.Progress = bar.callback()
-		res, err := s.client.Store(ce.ctx, data, opts)
-		bar.finish()
 		if err != nil {
 			return fail(explain(fmt.Errorf("storing %s: %w", path, err), s))
 		}
@@ -340,6 +352,11 @@ func printStoreResult(ce *clientEnv, path string, res *client.StoreResult, clock
 		fmt.Fprintf(w, "Cost (excluding fees): %s (%s)\n", humanWAL(nc.Cost), op)
 		fmt.Fprintf(w, "Expiry epoch (exclusive): %s\n", clock.endEpoch(b.Storage.EndEpoch))
 		fmt.Fprintf(w, "Encoding type: %s\n", b.EncodingType)
+	}
+	if f := res.File; f != nil {
+		fmt.Fprintf(w, "File size: %s, stored as %d chunks of up to %s and the manifest above\n", humanBytes(f.Size), len(f.Chunks), humanBytes(uint64(f.ChunkSize)))
+		fmt.Fprintf(w, "File SHA-256: %s\n", f.SHA256)
+		fmt.Fprintf(w, "Chunks cost (excluding fees): %s\n", humanWAL(f.Cost))
 	}
 }
 

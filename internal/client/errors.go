@@ -30,6 +30,12 @@ var (
 	// ErrInvalidOptions: options that contradict each other (StoreOptions.Share with
 	// StoreOptions.SendTo).
 	ErrInvalidOptions = errors.New("client: invalid options")
+	// ErrInvalidManifest: a blob starts with the manifest magic but is not a valid
+	// manifest (truncated, unknown version, sizes that do not add up); read it with
+	// ReadOptions.Raw for its bytes.
+	ErrInvalidManifest = errors.New("client: invalid chunk manifest")
+	// ErrHashMismatch: the chunks of a file do not hash to the SHA-256 in its manifest.
+	ErrHashMismatch = errors.New("client: file hash mismatch")
 	// ErrReaderClosed: a BlobReader was used after Close.
 	ErrReaderClosed = errors.New("client: blob reader closed")
 )

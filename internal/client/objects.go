@@ -48,10 +48,40 @@ func (c *Client) ListBlobs(ctx context.Context, includeExpired bool) ([]*chain.B
 
 // Delete deletes an owned deletable Blob object, returning its Storage resource to the
 // wallet for reuse. Errors: chain.ErrNotDeletable, chain.ErrNotOwner, chain.ErrNotFound...
+//
+// If the object's blob is a chunk manifest, one owned deletable object of each chunk is
+// deleted after it (see deleteChunks); DeleteFile returns them.
 func (c *Client) Delete(ctx context.Context, obj chain.ObjectID) error {
+	_, err := c.DeleteFile(ctx, obj)
+	return err
+}
+
+// DeleteFile is Delete that also returns the chunk objects it deleted.
+func (c *Client) DeleteFile(ctx context.Context, obj chain.ObjectID) ([]chain.ObjectID, error) {
 	if c.cfg.Signer == nil {
-		return ErrNoWallet
+		return nil, ErrNoWallet
 	}
+	var chunks []*chain.Blob
+	var file redstuff.BlobID
+	if b, err := c.chain.Blob(ctx, obj); err == nil && b.Certified {
+		file = b.BlobID
+		m, err := c.fileManifest(ctx, b.BlobID)
+		if err != nil {
+			return nil, err
+		}
+		if m != nil {
+			if chunks, err = c.chunkObjects(ctx, b.BlobID, m, b.EndEpoch(), true); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := c.deleteObject(ctx, obj); err != nil {
+		return nil, err
+	}
+	return c.deleteChunks(ctx, file, chunks)
+}
+
+func (c *Client) deleteObject(ctx context.Context, obj chain.ObjectID) error {
 	if _, err := c.chain.Submit(ctx, c.cfg.Signer, &chain.DeleteBlob{Blob: obj}); err != nil {
 		return fmt.Errorf("client: deleting blob object %s: %w", obj, err)
 	}
@@ -61,10 +91,32 @@ func (c *Client) Delete(ctx context.Context, obj chain.ObjectID) error {
 // DeleteBlobID deletes every owned, live, deletable Blob object of a blob ID and returns
 // their IDs. It fails with ErrNotOwned if there is none; permanent objects are left
 // alone (and reported by the error if they are all there is).
+//
+// If the blob is a chunk manifest, the file's chunks are deleted too, after it (see
+// deleteChunks).
 func (c *Client) DeleteBlobID(ctx context.Context, id redstuff.BlobID) ([]chain.ObjectID, error) {
 	if c.cfg.Signer == nil {
 		return nil, ErrNoWallet
 	}
+	m, err := c.fileManifest(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var chunks []*chain.Blob
+	if m != nil {
+		if chunks, err = c.chunkObjects(ctx, id, m, 0, true); err != nil {
+			return nil, err
+		}
+	}
+	deleted, err := c.deleteBlobID(ctx, id)
+	if err != nil {
+		return deleted, err
+	}
+	more, err := c.deleteChunks(ctx, id, chunks)
+	return append(deleted, more...), err
+}
+
+func (c *Client) deleteBlobID(ctx context.Context, id redstuff.BlobID) ([]chain.ObjectID, error) {
 	blobs, err := c.ListBlobs(ctx, false)
 	if err != nil {
 		return nil, err
@@ -79,7 +131,7 @@ func (c *Client) DeleteBlobID(ctx context.Context, id redstuff.BlobID) ([]chain.
 			permanent++
 			continue
 		}
-		if err := c.Delete(ctx, b.ID); err != nil {
+		if err := c.deleteObject(ctx, b.ID); err != nil {
 			return deleted, err
 		}
 		deleted = append(deleted, b.ID)
@@ -101,6 +153,22 @@ func (c *Client) Extend(ctx context.Context, obj chain.ObjectID, epochs uint32) 
 	}
 	if epochs == 0 {
 		return nil, fmt.Errorf("%w: extend by at least 1 epoch", ErrInvalidEpochs)
+	}
+	// The chunks of a file first, so that its manifest never outlives them.
+	if b, err := c.chain.Blob(ctx, obj); err == nil && b.Certified {
+		m, err := c.fileManifest(ctx, b.BlobID)
+		if err != nil {
+			return nil, err
+		}
+		if m != nil {
+			chunks, err := c.chunkObjects(ctx, b.BlobID, m, b.EndEpoch(), false)
+			if err != nil {
+				return nil, err
+			}
+			if err := c.extendChunks(ctx, b.BlobID, chunks, b.EndEpoch()+epochs); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if _, err := c.chain.Submit(ctx, c.cfg.Signer, &chain.ExtendBlob{Blob: obj, Epochs: epochs}); err != nil {
 		if errors.Is(err, chain.ErrInvalidEpochs) {

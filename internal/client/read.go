@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/manifest"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	"github.com/walrus-go/walrus/internal/storagenode/nodeclient"
 )
@@ -27,6 +28,9 @@ type ReadOptions struct {
 	// ErrUnavailable, so that a reader never holds more than the rows it was asked for.
 	// 0 means no bound. Read ignores it.
 	MaxWholeRead int64
+	// Raw reads a blob's own bytes even if it is a chunk manifest; by default Read and
+	// OpenFile read a manifest as the file it describes (see package manifest).
+	Raw bool
 }
 
 // ReadStats describe the work of one read.
@@ -35,7 +39,8 @@ type ReadStats struct {
 	Epoch        uint32 // epoch of the committee the blob was read from
 }
 
-// Read reads and verifies a blob. Errors: ErrNotFound (the blob does not exist, was
+// Read reads and verifies a blob; a chunk manifest is read as its file, whole, into
+// memory (OpenFile streams it). Errors: ErrNotFound (the blob does not exist, was
 // deleted, expired or never certified), ErrInvalidBlob (declared invalid, or inconsistent
 // encoding), ErrUnavailable (not enough nodes answered), chain and context errors.
 func (c *Client) Read(ctx context.Context, id redstuff.BlobID, opts ReadOptions) ([]byte, error) {
@@ -49,6 +54,9 @@ func (c *Client) ReadWithStats(ctx context.Context, id redstuff.BlobID, opts Rea
 	ctx = withCounter(ctx, &requests)
 	var st ReadStats
 	data, err := c.read(ctx, id, opts, &st)
+	if err == nil && !opts.Raw && manifest.HasMagic(data) && len(data) <= manifest.MaxSize {
+		data, err = c.readFile(ctx, id, data, opts)
+	}
 	st.HTTPRequests = requests.Load()
 	return data, st, err
 }
@@ -89,6 +97,11 @@ func (c *Client) readEpochs(ctx context.Context, id redstuff.BlobID) ([]uint32, 
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
+	return c.readEpochsAt(ctx, sys, id)
+}
+
+// readEpochsAt is readEpochs with the system state given.
+func (c *Client) readEpochsAt(ctx context.Context, sys chain.SystemState, id redstuff.BlobID) ([]uint32, error) {
 	status, err := c.chain.BlobStatus(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("client: blob status: %w", err)

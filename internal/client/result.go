@@ -17,6 +17,9 @@ type StoreResult struct {
 	NewlyCreated     *NewlyCreated     `json:"newlyCreated,omitempty"`
 	AlreadyCertified *AlreadyCertified `json:"alreadyCertified,omitempty"`
 	DryRun           *DryRun           `json:"dryRun,omitempty"`
+	// File is set when StoreFile stored a file as chunks: the result above is then the
+	// manifest's, and File lists the chunks.
+	File *FileResult `json:"file,omitempty"`
 	// Stats describe the work the store did; they are not part of the JSON form.
 	Stats StoreStats `json:"-"`
 }

@@ -40,6 +40,10 @@ type StoreOptions struct {
 	// Progress, if not nil, is called as the store advances, from the calling goroutine
 	// or from upload goroutines (never concurrently with itself).
 	Progress func(Progress)
+	// ChunkSize is the size of the chunks StoreFile cuts a file larger than it into; 0
+	// means DefaultChunkSize for the network's shard count. It is capped at the maximum
+	// blob size. Store ignores it.
+	ChunkSize int64
 }
 
 // epochsAhead resolves the storage duration against the current epoch and the maximum.
@@ -97,7 +101,7 @@ func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*St
 	start := time.Now()
 	var requests atomic.Int64
 	ctx = withCounter(ctx, &requests)
-	res, err := c.store(ctx, data, opts)
+	res, err := c.store(ctx, data, nil, opts)
 	if res != nil {
 		res.Stats.HTTPRequests = requests.Load()
 		res.Stats.Total = time.Since(start)
@@ -105,7 +109,9 @@ func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*St
 	return res, err
 }
 
-func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions) (*StoreResult, error) {
+// store stores data; pre, if not nil, is data already encoded (by the chunk pipeline),
+// used if it was encoded for the current number of shards.
+func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBlob, opts StoreOptions) (*StoreResult, error) {
 	prog := newProgress(opts.Progress)
 	if opts.Share && opts.SendTo != (chain.Address{}) {
 		return nil, fmt.Errorf("%w: a blob object is either shared or sent to an address, not both", ErrInvalidOptions)
@@ -137,9 +143,11 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions) (*St
 
 	prog.report("encoding", 0, 0)
 	t := time.Now()
-	eb, err := enc.Encode(data)
-	if err != nil {
-		return nil, fmt.Errorf("client: encoding: %w", err)
+	eb := pre
+	if eb == nil || len(eb.Pairs) != int(params.NShards) {
+		if eb, err = enc.Encode(data); err != nil {
+			return nil, fmt.Errorf("client: encoding: %w", err)
+		}
 	}
 	st.Encode = time.Since(t)
 	m := eb.Metadata

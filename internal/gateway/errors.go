@@ -54,6 +54,7 @@ var errorTable = []struct {
 	{chain.ErrInvalidEpochs, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_EPOCHS"},
 	{client.ErrTooLarge, http.StatusRequestEntityTooLarge, "OUT_OF_RANGE", "BLOB_TOO_LARGE"},
 	{client.ErrInvalidOptions, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_ARGUMENT"},
+	{client.ErrInvalidManifest, http.StatusInternalServerError, "INTERNAL", "INVALID_MANIFEST"},
 	{client.ErrUnavailable, http.StatusServiceUnavailable, "UNAVAILABLE", "BLOB_UNAVAILABLE"},
 	{client.ErrNoQuorum, http.StatusServiceUnavailable, "UNAVAILABLE", "NOT_ENOUGH_CONFIRMATIONS"},
 	{chain.ErrInsufficientFunds, http.StatusServiceUnavailable, "UNAVAILABLE", "INSUFFICIENT_FUNDS"},

@@ -10,6 +10,10 @@
 //	GET  /v1/blobs/{blobId}                  (aggregator) the blob; Range, ETag, If-None-Match
 //	GET  /v1/blobs/by-object-id/{objectId}   (aggregator) the blob of a Blob object; its
 //	                                         attributes that are allowed headers become headers
+//	GET  /v1/blobs/{blobId}/byte-range?start=S&length=N   (aggregator) bytes [S, S+N), 200
+//	GET  /v1alpha/blobs/{blobId}/stream      (aggregator) the whole blob, streamed, 200
+//	GET  /v1alpha/blobs/concat?ids=A,B,...   (aggregator) blobs (IDs or object IDs) one
+//	POST /v1alpha/blobs/concat {"ids": [...]}   after the other, streamed, 200
 //	GET  /status                             {"status": "ok", ...}
 //	GET  /v1/api                             the OpenAPI 3 document (YAML)
 //
@@ -128,9 +132,10 @@ type Stream interface {
 // SDK adapts a *client.Client to Blobs.
 type SDK struct{ *client.Client }
 
-// Open implements Blobs.
+// Open implements Blobs with client.Client.OpenFile: a chunk manifest is served as the
+// file it describes.
 func (s SDK) Open(ctx context.Context, id redstuff.BlobID, opts client.ReadOptions) (Stream, error) {
-	br, err := s.OpenBlob(ctx, id, opts)
+	br, err := s.OpenFile(ctx, id, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -388,6 +393,11 @@ func New(cfg Config) (*Handler, error) {
 	h.route("/v1/blobs", "store", h.store, http.MethodPut, cfg.Publisher)
 	h.route("/v1/blobs/by-object-id/{objectId}", "read_by_object", h.readByObject, http.MethodGet, cfg.Aggregator)
 	h.route("/v1/blobs/{blobId}", "read", h.read, http.MethodGet, cfg.Aggregator)
+	// {op} rather than byte-range: a literal segment there would conflict with
+	// by-object-id/{objectId}.
+	h.route("/v1/blobs/{blobId}/{op}", "read_byte_range", h.readByteRange, http.MethodGet, cfg.Aggregator)
+	h.route("/v1alpha/blobs/{blobId}/stream", "read_stream", h.readStream, http.MethodGet, cfg.Aggregator)
+	h.route("/v1alpha/blobs/concat", "read_concat", h.readConcat, http.MethodGet+","+http.MethodPost, cfg.Aggregator)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.metrics.observe("unknown", http.StatusNotFound, time.Now())
 		writeError(w, errNotFoundPath)
@@ -400,17 +410,19 @@ func New(cfg Config) (*Handler, error) {
 // is not served (enabled false: this handler is only a publisher or only an aggregator);
 // its Allow header is then empty, as RFC 9110 says for a resource disabled by
 // configuration.
+// method may list several methods separated by commas.
 func (h *Handler) route(pattern, name string, fn func(http.ResponseWriter, *http.Request) int, method string, enabled bool) {
+	methods := strings.Split(method, ",")
+	if slices.Contains(methods, http.MethodGet) {
+		methods = append(methods, http.MethodHead)
+	}
 	allow := ""
 	if enabled {
-		allow = method
-		if method == http.MethodGet {
-			allow += ", " + http.MethodHead
-		}
+		allow = strings.Join(methods, ", ")
 	}
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		if !enabled || (r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead)) {
+		if !enabled || !slices.Contains(methods, r.Method) {
 			w.Header()["Allow"] = []string{allow}
 			writeError(w, errMethod)
 			h.metrics.observe(name, http.StatusMethodNotAllowed, start)

@@ -309,7 +309,8 @@ func TestHandler(t *testing.T) {
 	if w.Code != 200 || yaml.Unmarshal(w.Body.Bytes(), &doc) != nil || !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Fatalf("openapi: %d %v", w.Code, doc)
 	}
-	for _, p := range []string{"/v1/blobs", "/v1/blobs/{blobId}", "/v1/blobs/by-object-id/{objectId}", "/status", "/v1/api"} {
+	for _, p := range []string{"/v1/blobs", "/v1/blobs/{blobId}", "/v1/blobs/by-object-id/{objectId}", "/status", "/v1/api",
+		"/v1/blobs/{blobId}/byte-range", "/v1alpha/blobs/{blobId}/stream", "/v1alpha/blobs/concat"} {
 		if doc.Paths[p] == nil {
 			t.Errorf("OpenAPI document lacks %s", p)
 		}

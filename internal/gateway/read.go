@@ -197,6 +197,10 @@ func (h *Handler) readFailed(w http.ResponseWriter, id redstuff.BlobID, err erro
 	return code
 }
 
+// firstWindow bounds the first window of a read (rounded to whole rows): the first byte
+// waits for it only.
+const firstWindow = 1 << 20
+
 // windowReader reads a Stream as the io.ReadSeeker http.ServeContent wants, one window
 // of whole rows at a time: a read outside the window held prefetches (in parallel) the
 // window starting at the read's row, which drops the one before, so the stream never
@@ -221,7 +225,12 @@ func (r *windowReader) Read(p []byte) (int, error) {
 		if r.row > 0 {
 			lo -= lo % r.row
 		}
-		hi := min(lo+max(r.window, 1), r.size)
+		window := r.window
+		if r.hi == 0 && r.row > 0 {
+			// The first window is small, so that the first byte goes out soon.
+			window = min(window, max(r.row, firstWindow-firstWindow%r.row))
+		}
+		hi := min(lo+max(window, 1), r.size)
 		if err := r.s.Prefetch(lo, hi-lo); err != nil {
 			r.err = err
 			return 0, err

@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/walrus-go/walrus/internal/manifest"
+	"github.com/walrus-go/walrus/internal/testnet"
+)
+
+// TestCLILargeFile stores a file larger than a chunk (1 MiB at 10 shards), reads it back
+// to a file and to standard output, refuses a truncated manifest with nothing on standard
+// output, and deletes every part.
+func TestCLILargeFile(t *testing.T) {
+	n := newCLINet(t, testnet.Options{Shards: 10})
+	dir := t.TempDir()
+	path, data := writeRandom(t, dir, "large", 2<<20+1234) // 3 chunks
+	out, stderr, code := n.walrus(t, "store", "--epochs", "2", path)
+	if code != 0 || !strings.Contains(string(out), "stored as 3 chunks") {
+		t.Fatalf("store: %d\n%s\n%s", code, out, stderr)
+	}
+	id := regexp.MustCompile(`Blob ID: (\S+)`).FindSubmatch(out)
+	if id == nil {
+		t.Fatalf("no blob ID in\n%s", out)
+	}
+	blob := string(id[1])
+	got, stderr, code := n.walrus(t, "read", blob)
+	if code != 0 || !bytes.Equal(got, data) {
+		t.Fatalf("read to stdout: %d, %d bytes\n%s", code, len(got), stderr)
+	}
+	dst := filepath.Join(dir, "copy")
+	if _, stderr, code = n.walrus(t, "read", blob, "--out", dst); code != 0 {
+		t.Fatalf("read --out: %d %s", code, stderr)
+	}
+	if b, err := os.ReadFile(dst); err != nil || !bytes.Equal(b, data) {
+		t.Fatalf("read --out: %v, equal %v", err, bytes.Equal(b, data))
+	}
+
+	// A truncated manifest stored as a plain blob: a clear error, nothing on stdout.
+	raw := append(append([]byte{}, manifest.Magic[:]...), 1, 1, 0, 0, 0, 0)
+	trunc := filepath.Join(dir, "trunc")
+	if err := os.WriteFile(trunc, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code = n.walrus(t, "store", "--epochs", "2", trunc)
+	tid := regexp.MustCompile(`Blob ID: (\S+)`).FindSubmatch(out)
+	if code != 0 || tid == nil {
+		t.Fatalf("store truncated manifest: %d %s", code, stderr)
+	}
+	got, stderr, code = n.walrus(t, "read", string(tid[1]))
+	if code == 0 || len(got) != 0 || !strings.Contains(stderr, "invalid chunk manifest") || !strings.Contains(stderr, "truncated") {
+		t.Fatalf("read of a truncated manifest: %d, %d bytes on stdout\n%s", code, len(got), stderr)
+	}
+
+	// Delete removes the manifest and the three chunks; the file is gone.
+	out, stderr, code = n.walrus(t, "delete", "--blob-id", blob, "--yes")
+	if code != 0 || strings.Count(string(out), "Deleted blob object") != 4 {
+		t.Fatalf("delete: %d\n%s\n%s", code, out, stderr)
+	}
+	got, stderr, code = n.walrus(t, "read", blob)
+	if code == 0 || len(got) != 0 {
+		t.Fatalf("read after delete: %d, %d bytes\n%s", code, len(got), stderr)
+	}
+}
