@@ -179,7 +179,7 @@ func deleteCommand(ce *clientEnv) *cobra.Command {
 			}
 			if !yes {
 				if !isTerminal(ce.stdin) {
-					return usageError{withHint(fmt.Errorf("refusing to delete %s without confirmation", what), "pass --yes")}
+					return withHint(fmt.Errorf("refusing to delete %s without confirmation", what), "pass --yes")
 				}
 				fmt.Fprintf(ce.stderr, "Delete %s? This cannot be undone. [y/N] ", what)
 				line, _ := bufio.NewReader(ce.stdin).ReadString('\n')
