@@ -35,6 +35,9 @@ func blobIDCommand(ce *clientEnv) *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("n-shards") {
+				if err := checkInput(args[0]); err != nil {
+					return err // before asking the chain
+				}
 				n, err := ce.chainShards()
 				if err != nil {
 					return err
@@ -96,6 +99,22 @@ func runBlobID(e *env, path string, nShards int) error {
 	fmt.Fprintf(e.stdout, "Blob ID: %s\n", res.BlobID)
 	fmt.Fprintf(e.stdout, "Unencoded size: %d bytes\n", res.UnencodedLength)
 	fmt.Fprintf(e.stdout, "Encoded size: %d bytes (%d shards, symbol size %d)\n", res.EncodedLength, nShards, sym)
+	return nil
+}
+
+// checkInput reports a file readInput would refuse for what it is: missing, unreadable or a
+// directory ("-", standard input, passes).
+func checkInput(path string) error {
+	if path == "-" {
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
+	}
+	if st.IsDir() {
+		return fmt.Errorf("%s is a directory", path)
+	}
 	return nil
 }
 

@@ -51,9 +51,24 @@ const clientConfigEnv = "WALRUS_CONFIG"
 // The committee (storage node addresses, keys, shards) is not configured: it comes from
 // the chain. docs/configuration.md describes every field.
 type clientConfigFile struct {
-	clientContext  `yaml:",inline"`
+	// The flat form's settings: the fields of clientContext.
+	RPCURL        string              `yaml:"rpc_url,omitempty"`
+	ChainID       string              `yaml:"chain_id,omitempty"`
+	Wallet        string              `yaml:"wallet,omitempty"`
+	Communication communicationConfig `yaml:"communication,omitempty"`
+	// The context form.
 	Contexts       map[string]clientContext `yaml:"contexts,omitempty"`
 	DefaultContext string                   `yaml:"default_context,omitempty"`
+}
+
+// flat returns the flat form's settings.
+func (f *clientConfigFile) flat() clientContext {
+	return clientContext{RPCURL: f.RPCURL, ChainID: f.ChainID, Wallet: f.Wallet, Communication: f.Communication}
+}
+
+// fileOf returns c as the flat form.
+func fileOf(c clientContext) clientConfigFile {
+	return clientConfigFile{RPCURL: c.RPCURL, ChainID: c.ChainID, Wallet: c.Wallet, Communication: c.Communication}
 }
 
 // clientContext is one set of client settings: the whole flat form, or one context.
@@ -88,7 +103,7 @@ const clientConfigHeader = `# Walrus client configuration (walrus store, read, i
 // rpcURL and a wallet key file (a path relative to the configuration's directory, or
 // absolute). The devnet command uses it to write DIR/client.yaml.
 func writeClientConfig(path, rpcURL, chainID, wallet string) error {
-	b, err := yaml.Marshal(clientConfigFile{clientContext: clientContext{RPCURL: rpcURL, ChainID: chainID, Wallet: wallet}})
+	b, err := yaml.Marshal(clientConfigFile{RPCURL: rpcURL, ChainID: chainID, Wallet: wallet})
 	if err != nil {
 		return err
 	}
@@ -115,9 +130,9 @@ func parseClientConfig(raw []byte, path, contextName string) (clientContext, str
 			return clientContext{}, "", withHint(fmt.Errorf("--context %s: %s has no contexts", contextName, path),
 				"drop --context, or move the settings under 'contexts:' (see docs/configuration.md)")
 		}
-		return f.clientContext, "", nil
+		return f.flat(), "", nil
 	}
-	if f.clientContext != (clientContext{}) {
+	if f.flat() != (clientContext{}) {
 		field := "rpc_url"
 		switch {
 		case f.RPCURL != "":
@@ -324,7 +339,7 @@ func (ce *clientEnv) resolve() (clientConfig, error) {
 // selected settings with flags applied and the wallet path resolved, and the file's path.
 func (ce *clientEnv) loadClientConfig() (clientConfigFile, string, error) {
 	c, err := ce.resolve()
-	return clientConfigFile{clientContext: c.clientContext}, c.Path, err
+	return fileOf(c.clientContext), c.Path, err
 }
 
 // expandPath resolves ~/ and paths relative to dir.

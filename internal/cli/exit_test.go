@@ -42,7 +42,7 @@ func TestExitCodes(t *testing.T) {
 		{"missing file", []string{"blob-id", filepath.Join(dir, "none"), "--n-shards", "10"}, 1, "cannot read"},
 		{"unreachable chain", []string{"info", "--rpc", dead}, 1, "cannot reach the chain at " + dead},
 		{"no configuration", []string{"info"}, 1, "no client configuration: "},
-		{"blob-id without a chain", []string{"blob-id", filepath.Join(dir, "none")}, 1, "--n-shards N"},
+		{"blob-id without a chain", []string{"blob-id", "-"}, 1, "--n-shards N"},
 		{"missing wallet", []string{"wallet", "address", "--wallet", filepath.Join(dir, "none.key")}, 1, "no wallet at "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
