@@ -127,8 +127,8 @@ func parseClientConfig(raw []byte, path, contextName string) (clientContext, str
 		case f.DefaultContext != "":
 			return clientContext{}, "", fmt.Errorf("%s: default_context %q: the file has no contexts", path, f.DefaultContext)
 		case contextName != "":
-			return clientContext{}, "", withHint(fmt.Errorf("--context %s: %s has no contexts", contextName, path),
-				"drop --context, or move the settings under 'contexts:' (see docs/configuration.md)")
+			return clientContext{}, "", usageError{withHint(fmt.Errorf("--context %s: %s has no contexts", contextName, path),
+				"drop --context, or move the settings under 'contexts:' (see docs/configuration.md)")}
 		}
 		return f.flat(), "", nil
 	}

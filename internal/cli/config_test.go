@@ -92,7 +92,7 @@ default_context: a
 		{name: "unknown context", flags: configFlags{path: ctxs, context: "c"}, getenv: noEnv, home: home,
 			err: `--context "c": no such context in ` + ctxs + ` (it has a, b)`, usage: true},
 		{name: "--context on a flat file", flags: configFlags{path: flat, context: "a"}, getenv: noEnv, home: home,
-			err: "--context a: " + flat + " has no contexts"},
+			err: "--context a: " + flat + " has no contexts", usage: true},
 		{name: "--context without a file", flags: configFlags{context: "a", rpc: "http://h:1"}, getenv: noEnv, home: emptyHome,
 			err: "--context a: no client configuration file", usage: true},
 		{name: "no default_context", flags: configFlags{path: noDefault}, getenv: noEnv, home: home,
