@@ -212,3 +212,18 @@ func TestDropPackagePrefixes(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadClientConfig: the compatibility accessor returns the selected context's settings
+// with the flags applied, as the flat form.
+func TestLoadClientConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "client.yaml")
+	if err := os.WriteFile(cfg, []byte("contexts:\n  a: {rpc_url: 'http://127.0.0.1:1', wallet: a.key, chain_id: ca}\n  b: {rpc_url: 'http://127.0.0.1:2'}\ndefault_context: a\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ce := &clientEnv{env: &env{}, configPath: cfg, walletFlag: "w.key"}
+	f, path, err := ce.loadClientConfig()
+	if err != nil || path != cfg || f.RPCURL != "http://127.0.0.1:1" || f.ChainID != "ca" || f.Wallet != "w.key" || f.Contexts != nil {
+		t.Fatalf("%+v %q %v", f, path, err)
+	}
+}
