@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,9 @@ func ageCommand(t *testing.T, stdin []byte, args ...string) []byte {
 // storedID stores with the CLI (stdin as given) and returns the new blob's ID.
 func (n *cliNet) storedID(t *testing.T, stdin string, args ...string) (string, storeOutput) {
 	t.Helper()
+	if !slices.Contains(args, "--epochs") {
+		args = append([]string{"--epochs", "2"}, args...)
+	}
 	out, errs, code := runCLI(t, stdin, append([]string{"--config", n.config, "store", "--json"}, args...)...)
 	var res []storeOutput
 	if code != 0 || json.Unmarshal(out, &res) != nil || len(res) != 1 {
@@ -224,10 +228,10 @@ func TestCLIAge(t *testing.T) {
 		{"not encrypted", []string{"read", "--identity", bobKey, plainID}, 1, "is not age-encrypted"},
 		{"missing identity file", []string{"read", "--identity", filepath.Join(dir, "nope"), id2}, 1, "--identity " + filepath.Join(dir, "nope") + ": no such file"},
 		{"recipient as identity", []string{"read", "--identity", recipients, id2}, 1, "unknown identity type"},
-		{"missing recipients file", []string{"store", "--encrypt-to-file", filepath.Join(dir, "nope"), plainPath}, 1, "no such file"},
-		{"invalid recipient", []string{"store", "--encrypt-to", "age1nope", plainPath}, 1, `--encrypt-to "age1nope"`},
-		{"secret key as recipient", []string{"store", "--encrypt-to", alice.String(), plainPath}, 1, "this is a secret key"},
-		{"passphrase and recipient", []string{"store", "--passphrase", "--encrypt-to", bob.Recipient().String(), plainPath}, 2, "not both"},
+		{"missing recipients file", []string{"store", "--epochs", "2", "--encrypt-to-file", filepath.Join(dir, "nope"), plainPath}, 1, "no such file"},
+		{"invalid recipient", []string{"store", "--epochs", "2", "--encrypt-to", "age1nope", plainPath}, 1, `--encrypt-to "age1nope"`},
+		{"secret key as recipient", []string{"store", "--epochs", "2", "--encrypt-to", alice.String(), plainPath}, 1, "this is a secret key"},
+		{"passphrase and recipient", []string{"store", "--epochs", "2", "--passphrase", "--encrypt-to", bob.Recipient().String(), plainPath}, 2, "not both"},
 		{"range with identity", []string{"read", "--identity", bobKey, "--offset", "5", id2}, 2, "cannot be combined"},
 	}
 	for _, c := range cases {

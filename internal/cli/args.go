@@ -17,8 +17,8 @@ import (
 // as the value whatever it starts with.
 func blobIDOperands(root *cobra.Command, args []string) []string {
 	cmd, _, err := root.Find(args)
-	if err != nil || cmd == nil {
-		return args
+	if err != nil || cmd == nil || cmd == root {
+		return args // root takes no blob IDs (an unknown command lands here)
 	}
 	flags := cmd.Flags()
 	flags.AddFlagSet(cmd.InheritedFlags())

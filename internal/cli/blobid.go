@@ -11,7 +11,7 @@ import (
 	"github.com/walrus-go/walrus/internal/redstuff"
 )
 
-// DefaultShards is the shard count of Walrus Mainnet and Testnet, used by offline commands.
+// DefaultShards is the shard count of Walrus Mainnet and Testnet.
 const DefaultShards = 1000
 
 // blobIDResult is the --json output of blob-id.
@@ -24,20 +24,46 @@ type blobIDResult struct {
 	NShards         int    `json:"nShards"`
 }
 
-func blobIDCommand(e *env) *cobra.Command {
+func blobIDCommand(ce *clientEnv) *cobra.Command {
 	var nShards int
 	cmd := &cobra.Command{
 		Use:   "blob-id FILE",
-		Short: "Compute the blob ID of a file offline",
-		Long: "Compute the RS2 blob ID a file gets on a Walrus system with the given number of shards.\n" +
-			"Nothing is sent anywhere. The same bytes give the same ID as on Walrus for the same shard count.",
+		Short: "Compute the blob ID of a file",
+		Long: "Compute the RS2 blob ID a file gets on a Walrus system. The shard count is --n-shards,\n" +
+			"else the configured chain's (asked once; the file is sent nowhere). The same bytes give\n" +
+			"the same ID as on Walrus for the same shard count (Walrus Mainnet and Testnet: 1000).",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runBlobID(e, args[0], nShards)
+			if !cmd.Flags().Changed("n-shards") {
+				if err := checkInput(args[0]); err != nil {
+					return err // before asking the chain
+				}
+				n, err := ce.chainShards()
+				if err != nil {
+					return err
+				}
+				nShards = n
+			}
+			return runBlobID(ce.env, args[0], nShards)
 		},
 	}
-	cmd.Flags().IntVar(&nShards, "n-shards", DefaultShards, "number of shards of the target system")
+	cmd.Flags().IntVar(&nShards, "n-shards", 0, "number of shards of the target system (default: the configured chain's)")
 	return cmd
+}
+
+// chainShards asks the configured chain for its shard count. Errors hint at --n-shards.
+func (ce *clientEnv) chainShards() (int, error) {
+	conn, _, done, err := ce.chainCall()
+	if err != nil {
+		hint := fmt.Sprintf("without a reachable chain, give the shard count: --n-shards N (Walrus Mainnet and Testnet: %d)", DefaultShards)
+		var h hintError
+		if errors.As(err, &h) {
+			hint = h.hint + "; or " + hint
+		}
+		return 0, withHint(fmt.Errorf("blob-id needs the shard count: %w", err), hint)
+	}
+	defer done()
+	return int(conn.params.NShards), nil
 }
 
 func runBlobID(e *env, path string, nShards int) error {
@@ -73,6 +99,22 @@ func runBlobID(e *env, path string, nShards int) error {
 	fmt.Fprintf(e.stdout, "Blob ID: %s\n", res.BlobID)
 	fmt.Fprintf(e.stdout, "Unencoded size: %d bytes\n", res.UnencodedLength)
 	fmt.Fprintf(e.stdout, "Encoded size: %d bytes (%d shards, symbol size %d)\n", res.EncodedLength, nShards, sym)
+	return nil
+}
+
+// checkInput reports a file readInput would refuse for what it is: missing, unreadable or a
+// directory ("-", standard input, passes).
+func checkInput(path string) error {
+	if path == "-" {
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
+	}
+	if st.IsDir() {
+		return fmt.Errorf("%s is a directory", path)
+	}
 	return nil
 }
 

@@ -120,19 +120,20 @@ func TestChainCommands(t *testing.T) {
 		t.Fatalf("balance of an address: code %d, %q", code, out)
 	}
 	out, _, code = run(t, "info", "--rpc", rpc, "--json")
-	var info chainInfoResult
-	if code != 0 || json.Unmarshal([]byte(out), &info) != nil {
+	var info infoOutput
+	if code != 0 || json.Unmarshal([]byte(out), &info) != nil || info.CommitteeInfo == nil {
 		t.Fatalf("info: code %d, %q", code, out)
 	}
 	shards := 0
-	for _, m := range info.Committee {
-		shards += len(m.Shards)
+	for _, m := range info.CommitteeInfo.CurrentStorageNodes {
+		shards += len(m.ShardIDs)
 	}
-	if info.Epoch != 0 || len(info.Committee) != 4 || shards != 10 || info.FaucetMax != 50*chain.FrostPerWAL || info.StoragePrice == 0 {
+	if info.EpochInfo.CurrentEpoch != 0 || len(info.CommitteeInfo.CurrentStorageNodes) != 4 || shards != 10 || info.StorageInfo.NShards != 10 ||
+		info.ChainInfo.FaucetMax != 50*chain.FrostPerWAL || info.PriceInfo.StoragePricePerUnitSize == 0 {
 		t.Fatalf("info %+v", info)
 	}
 	out, _, _ = run(t, "info", "--rpc", rpc)
-	if !strings.Contains(out, "Committee: 4 storage nodes, 10 shards") {
+	if !strings.Contains(out, "Current committee: 4 storage nodes, 10 shards") || !strings.Contains(out, "Expected end time: ") {
 		t.Errorf("info output:\n%s", out)
 	}
 

@@ -24,7 +24,10 @@ type env struct {
 	json   bool
 }
 
-// usageError marks errors in the command line itself (exit code 2).
+// usageError marks errors in the command line itself: an unknown command or flag, a
+// missing or malformed operand or flag value. Main exits with code 2 for them and adds the
+// 'walrus help' hint; every other error exits with code 1. Usage errors are typed, never
+// recognized by their text.
 type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
@@ -54,44 +57,87 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if err == nil {
 		return 0
 	}
-	msg := err.Error()
-	fmt.Fprintf(stderr, "walrus: error: %s\n", strings.TrimSuffix(msg, "."))
+	fmt.Fprintf(stderr, "walrus: error: %s\n", strings.TrimSuffix(err.Error(), "."))
 	var h hintError
 	if errors.As(err, &h) && h.hint != "" {
 		fmt.Fprintf(stderr, "hint: %s\n", h.hint)
 	}
 	var u usageError
-	if errors.As(err, &u) || isCobraUsage(msg) {
+	if errors.As(err, &u) {
 		fmt.Fprintln(stderr, "hint: run 'walrus help' for usage")
 		return 2
 	}
 	return 1
 }
 
-func isCobraUsage(msg string) bool {
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "invalid argument", "flag needs an argument", "required flag"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
-}
-
 func newRoot(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "walrus",
 		Short:         "walrus-go: a Walrus decentralized blob store",
+		Version:       version(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
+	root.SetVersionTemplate("walrus {{.Version}}\n")
 	root.PersistentFlags().BoolVar(&e.json, "json", false, "print machine-readable JSON output")
 	root.CompletionOptions.DisableDefaultCmd = true // ours: completion.go, with Walrus's --shell
-	root.AddCommand(blobIDCommand(e), convertBlobIDCommand(e), devnetCommand(e))
-	addClientCommands(root, e)
-	root.AddCommand(chainCommand(e), walletCommand(e), faucetCommand(e), chainInfoCommand(e))
-	root.AddCommand(nodeCommand(e))
+	ce := addClientCommands(root, e)
+	root.AddCommand(blobIDCommand(ce), convertBlobIDCommand(e), devnetCommand(e))
+	root.AddCommand(chainCommand(e), walletCommand(ce), faucetCommand(ce), infoCommand(ce))
+	root.AddCommand(nodeCommand(e), versionCommand(e))
 	root.AddCommand(completionCommand(e, root), jsonCommand(e))
+	typeUsageErrors(root)
 	return root
+}
+
+// typeUsageErrors makes every usage error cobra detects a usageError: flag parse errors
+// (through the flag error function), operand count errors (by wrapping each command's Args
+// validator), missing required flags (checked before the command runs), and unknown
+// commands (a command with subcommands and no action of its own gets a validator that
+// refuses operands and prints its help when called alone).
+func typeUsageErrors(root *cobra.Command) {
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := cmd.ValidateRequiredFlags(); err != nil {
+			return usageError{err}
+		}
+		if err := cmd.ValidateFlagGroups(); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		switch {
+		case c.Args != nil:
+			args := c.Args
+			c.Args = func(cmd *cobra.Command, a []string) error {
+				if err := args(cmd, a); err != nil {
+					return usageError{err}
+				}
+				return nil
+			}
+		case c.HasSubCommands() && !c.Runnable():
+			c.Args = unknownSubcommand
+			c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
+
+// unknownSubcommand refuses any operand of a command that only groups subcommands.
+func unknownSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return usageError{errors.New(msg)}
 }
 
 // printJSON writes v as indented JSON followed by a newline.

@@ -43,7 +43,7 @@ func TestBlobID(t *testing.T) {
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, _, code = run(t, "blob-id", empty)
+	out, _, code = run(t, "blob-id", empty, "--n-shards", "1000")
 	if code != 0 || !strings.Contains(out, "3GPQL3HZNnFhN_F7l5Aa-X1VOtAKwIsg9zuWk8R81v4") {
 		t.Fatalf("empty blob: code %d, %q", code, out)
 	}

@@ -44,6 +44,9 @@ type deleteOutput struct {
 	NoBlobFound        bool                `json:"noBlobFound"`
 	Error              string              `json:"error,omitempty"`
 	Aborted            bool                `json:"aborted"`
+	// DeletedChunks are the chunk blob objects deleted with a file stored as chunks (ours;
+	// Walrus has no chunked files).
+	DeletedChunks []string `json:"deletedChunks,omitempty"`
 }
 
 // deleteTarget is one target to delete: by blob ID (every owned deletable object of it)
@@ -125,7 +128,7 @@ func deleteCommand(ce *clientEnv) *cobra.Command {
 			}
 			if !yes {
 				if !isTerminal(ce.stdin) {
-					return usageError{withHint(fmt.Errorf("refusing to delete %s without confirmation", describeTargets(targets)), "pass --yes")}
+					return withHint(fmt.Errorf("refusing to delete %s without confirmation", describeTargets(targets)), "pass --yes")
 				}
 				fmt.Fprintf(ce.stderr, "Delete %s? This cannot be undone. [y/N] ", describeTargets(targets))
 				line, _ := bufio.NewReader(ce.stdin).ReadString('\n')
@@ -251,7 +254,11 @@ func deleteOne(ctx context.Context, s *session, t deleteTarget, statusCheck bool
 		}
 	}
 	for _, b := range victims {
-		if err := s.client.Delete(ctx, b.ID); err != nil {
+		chunks, err := s.client.DeleteFile(ctx, b.ID)
+		for _, c := range chunks {
+			out.DeletedChunks = append(out.DeletedChunks, c.String())
+		}
+		if err != nil {
 			out.Error = explain(err, s).Error()
 			return out
 		}
@@ -278,6 +285,9 @@ func printDeleteOutput(ce *clientEnv, o deleteOutput) {
 	}
 	for _, b := range o.DeletedBlobs {
 		fmt.Fprintf(w, "  Deleted blob object %s (blob %s)\n", b.ID, b.BlobID)
+	}
+	for _, c := range o.DeletedChunks {
+		fmt.Fprintf(w, "  Deleted blob object %s (a chunk of the file)\n", c)
 	}
 	if st := o.PostDeletionStatus; st != nil && len(o.DeletedBlobs) > 0 {
 		switch st.Kind {

@@ -190,7 +190,7 @@ func readRange(ce *clientEnv, c *client.Client, id redstuff.BlobID, check redstu
 	}
 	size := br.Size()
 	if rng.offset > size {
-		return nil, 0, usageError{fmt.Errorf("--offset %d is beyond the end of the blob (%d bytes)", rng.offset, size)}
+		return nil, 0, fmt.Errorf("--offset %d is beyond the end of the blob (%d bytes)", rng.offset, size)
 	}
 	n := size - rng.offset
 	if rng.length > 0 {

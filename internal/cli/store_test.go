@@ -139,7 +139,7 @@ func TestCLIStoreRead(t *testing.T) {
 				t.Fatalf("read --offset %d --length %d of %d bytes: code %d, %d bytes, stderr %q", off, l, size, code, len(got), errs)
 			}
 		}
-		if _, errs, code := n.walrus(t, "read", "--offset", fmt.Sprint(size+1), "--", id); code != 2 || !strings.Contains(errs, "beyond the end") {
+		if _, errs, code := n.walrus(t, "read", "--offset", fmt.Sprint(size+1), "--", id); code != 1 || !strings.Contains(errs, "beyond the end") || strings.Contains(errs, "walrus help") {
 			t.Fatalf("read past the end: code %d, %q", code, errs)
 		}
 	}
@@ -184,7 +184,7 @@ func TestCLIStoreRead(t *testing.T) {
 	if code != 0 || json.Unmarshal(out, &extended) != nil || extended.BlobObject.Storage.EndEpoch != obj.Storage.EndEpoch+4 || extended.EpochsExtended != 4 {
 		t.Fatalf("extend: %d %q %q", code, out, errs)
 	}
-	if _, errs, code = n.walrus(t, "delete", "--blob-id", ids[2]); code != 2 || !strings.Contains(errs, "--yes") {
+	if _, errs, code = n.walrus(t, "delete", "--blob-id", ids[2]); code != 1 || !strings.Contains(errs, "--yes") || strings.Contains(errs, "walrus help") {
 		t.Fatalf("delete without --yes: %d %q", code, errs)
 	}
 	out, errs, code = n.walrus(t, "delete", "--yes", "--blob-id", ids[2])

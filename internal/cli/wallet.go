@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math/big"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,103 +16,50 @@ import (
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 )
 
-// Where the client commands find the chain and the wallet: flags first, then the
-// environment, then the defaults.
 const (
-	envRPC         = "WALRUS_RPC"
-	envWallet      = "WALRUS_WALLET"
-	defaultRPC     = "http://127.0.0.1:26657"
+	// walletFileName is the wallet key file in the default configuration directory, used
+	// when neither --wallet nor the configuration names one.
 	walletFileName = "wallet.json"
 	// chainTimeout bounds a client command's work on the chain.
 	chainTimeout = 2 * time.Minute
 )
 
-// clientFlags are the flags of commands that talk to the chain.
-type clientFlags struct {
-	rpc    string
-	wallet string
-}
-
-func (f *clientFlags) addRPC(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.rpc, "rpc", "", "CometBFT JSON-RPC address of a validator (default $"+envRPC+" or "+defaultRPC+")")
-}
-
-func (f *clientFlags) addWallet(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.wallet, "wallet", "", "wallet key file (default $"+envWallet+" or ~/.config/walrus/"+walletFileName+")")
-}
-
-func (f *clientFlags) rpcAddr() string {
-	if f.rpc != "" {
-		return f.rpc
-	}
-	if v := os.Getenv(envRPC); v != "" {
-		return v
-	}
-	return defaultRPC
-}
-
-func (f *clientFlags) walletPath() (string, error) {
-	if f.wallet != "" {
-		return f.wallet, nil
-	}
-	if v := os.Getenv(envWallet); v != "" {
-		return v, nil
-	}
-	dir, err := os.UserConfigDir()
+// chainCall dials the chain as configured and returns it with a context bounded by
+// chainTimeout; done cancels the context and closes the client.
+func (ce *clientEnv) chainCall() (conn *chainConn, ctx context.Context, done func(), err error) {
+	ctx, cancel := context.WithTimeout(ce.ctx, chainTimeout)
+	conn, err = ce.dialChain(ctx)
 	if err != nil {
-		return "", withHint(fmt.Errorf("no wallet path: %w", err), "pass --wallet FILE")
+		cancel()
+		return nil, nil, nil, err
 	}
-	return filepath.Join(dir, "walrus", walletFileName), nil
-}
-
-func (f *clientFlags) loadWallet() (*chainclient.Signer, string, error) {
-	path, err := f.walletPath()
-	if err != nil {
-		return nil, "", err
-	}
-	s, err := chainclient.LoadSigner(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, path, withHint(fmt.Errorf("no wallet at %s", path), "create one with 'walrus wallet new'")
-	}
-	if err != nil {
-		return nil, path, err
-	}
-	return s, path, nil
-}
-
-// dial returns a chain client and a context bounded by chainTimeout.
-func (f *clientFlags) dial(e *env) (*chainclient.Client, context.Context, context.CancelFunc, error) {
-	c, err := chainclient.Dial(f.rpcAddr(), chainclient.Options{})
-	if err != nil {
-		return nil, nil, nil, usageError{fmt.Errorf("--rpc: %w", err)}
-	}
-	ctx, cancel := context.WithTimeout(e.ctx, chainTimeout)
-	return c, ctx, func() { cancel(); c.Close() }, nil
+	return conn, ctx, func() { cancel(); conn.chain.Close() }, nil
 }
 
 // chainError adds a hint to errors of an unreachable node.
-func chainError(f *clientFlags, err error) error {
+func (conn *chainConn) chainError(err error) error {
 	var ce *chainclient.Error
 	if err == nil || errors.As(err, &ce) {
 		return err
 	}
-	return withHint(err, "is a validator running at "+f.rpcAddr()+"? ('walrus chain start', or set --rpc)")
+	return withHint(err, "is a validator running at "+conn.config.RPCURL+"? check "+conn.config.field("rpc_url"))
 }
 
-func walletCommand(e *env) *cobra.Command {
+func walletCommand(ce *clientEnv) *cobra.Command {
 	cmd := &cobra.Command{Use: "wallet", Short: "Manage the account key used to pay for transactions"}
-	cmd.AddCommand(walletNewCommand(e), walletAddressCommand(e), walletBalanceCommand(e))
+	cmd.AddCommand(walletNewCommand(ce), walletAddressCommand(ce), walletBalanceCommand(ce))
 	return cmd
 }
 
-func walletNewCommand(e *env) *cobra.Command {
-	var f clientFlags
-	cmd := &cobra.Command{
+func walletNewCommand(ce *clientEnv) *cobra.Command {
+	return &cobra.Command{
 		Use:   "new",
 		Short: "Create a new wallet key file",
-		Args:  cobra.NoArgs,
+		Long: "Create a new wallet key file at --wallet, else at the wallet the client configuration\n" +
+			"names, else at ~/.config/walrus/" + walletFileName + ". An existing key is never overwritten.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := f.walletPath()
+			path, err := ce.newWalletPath()
 			if err != nil {
 				return err
 			}
@@ -128,37 +73,58 @@ func walletNewCommand(e *env) *cobra.Command {
 				}
 				return err
 			}
-			if e.json {
-				return e.printJSON(map[string]string{"address": s.Address().String(), "wallet": path})
+			if ce.json {
+				return ce.printJSON(map[string]string{"address": s.Address().String(), "wallet": path})
 			}
-			fmt.Fprintf(e.stdout, "Created wallet %s\nAddress: %s\n", path, s.Address())
+			fmt.Fprintf(ce.stdout, "Created wallet %s\nAddress: %s\n", path, s.Address())
 			return nil
 		},
 	}
-	f.addWallet(cmd)
-	return cmd
 }
 
-func walletAddressCommand(e *env) *cobra.Command {
-	var f clientFlags
-	cmd := &cobra.Command{
+// newWalletPath is where 'wallet new' writes: the wallet of the configuration, which may
+// be missing; only a broken configuration is an error.
+func (ce *clientEnv) newWalletPath() (string, error) {
+	if ce.walletFlag != "" {
+		return ce.walletFlag, nil
+	}
+	cfg, err := ce.resolve()
+	if cfg.Wallet != "" && (err == nil || !cfg.Found) {
+		return cfg.Wallet, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return "", withHint(errors.New("no wallet path"), "pass --wallet FILE")
+}
+
+func walletAddressCommand(ce *clientEnv) *cobra.Command {
+	return &cobra.Command{
 		Use:   "address",
 		Short: "Print the wallet's account address",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, _, err := f.loadWallet()
+			s, err := ce.loadWallet()
 			if err != nil {
 				return err
 			}
-			if e.json {
-				return e.printJSON(map[string]string{"address": s.Address().String()})
+			if ce.json {
+				return ce.printJSON(map[string]string{"address": s.Address().String()})
 			}
-			fmt.Fprintln(e.stdout, s.Address())
+			fmt.Fprintln(ce.stdout, s.Address())
 			return nil
 		},
 	}
-	f.addWallet(cmd)
-	return cmd
+}
+
+// loadWallet loads the wallet of the configuration (see clientConfig.loadWallet). A
+// missing configuration file is fine here when the wallet itself exists.
+func (ce *clientEnv) loadWallet() (*chainclient.Signer, error) {
+	cfg, err := ce.resolve()
+	if err != nil && (cfg.Found || cfg.Wallet == "") {
+		return nil, err
+	}
+	return cfg.loadWallet()
 }
 
 // walletBalanceResult is the --json output of wallet balance and faucet.
@@ -167,11 +133,12 @@ type walletBalanceResult struct {
 	Balance uint64 `json:"balanceFrost"`
 	WAL     string `json:"balanceWal"`
 	Nonce   uint64 `json:"nonce"`
+	// ChainID is the chain that answered.
+	ChainID string `json:"chainId"`
 }
 
-func walletBalanceCommand(e *env) *cobra.Command {
-	var f clientFlags
-	cmd := &cobra.Command{
+func walletBalanceCommand(ce *clientEnv) *cobra.Command {
+	return &cobra.Command{
 		Use:   "balance [ADDRESS]",
 		Short: "Print the WAL balance of the wallet (or of ADDRESS)",
 		Args:  cobra.MaximumNArgs(1),
@@ -184,40 +151,36 @@ func walletBalanceCommand(e *env) *cobra.Command {
 				}
 				addr = a
 			} else {
-				s, _, err := f.loadWallet()
+				s, err := ce.loadWallet()
 				if err != nil {
 					return err
 				}
 				addr = s.Address()
 			}
-			c, ctx, done, err := f.dial(e)
+			conn, ctx, done, err := ce.chainCall()
 			if err != nil {
 				return err
 			}
 			defer done()
-			acct, err := c.Account(ctx, addr)
+			acct, err := conn.chain.Account(ctx, addr)
 			if err != nil {
-				return chainError(&f, err)
+				return conn.chainError(err)
 			}
-			return e.printBalance(addr, acct)
+			return ce.printBalance(conn.params.ChainID, addr, acct)
 		},
 	}
-	f.addWallet(cmd)
-	f.addRPC(cmd)
-	return cmd
 }
 
-func (e *env) printBalance(addr chain.Address, acct chain.Account) error {
-	res := walletBalanceResult{Address: addr.String(), Balance: acct.Balance, WAL: formatWAL(acct.Balance), Nonce: acct.Nonce}
+func (e *env) printBalance(chainID string, addr chain.Address, acct chain.Account) error {
+	res := walletBalanceResult{Address: addr.String(), Balance: acct.Balance, WAL: formatWAL(acct.Balance), Nonce: acct.Nonce, ChainID: chainID}
 	if e.json {
 		return e.printJSON(res)
 	}
-	fmt.Fprintf(e.stdout, "%s: %s WAL\n", res.Address, res.WAL)
+	fmt.Fprintf(e.stdout, "%s: %s WAL on %s\n", res.Address, res.WAL, chainID)
 	return nil
 }
 
-func faucetCommand(e *env) *cobra.Command {
-	var f clientFlags
+func faucetCommand(ce *clientEnv) *cobra.Command {
 	var amount string
 	cmd := &cobra.Command{
 		Use:   "faucet",
@@ -225,19 +188,16 @@ func faucetCommand(e *env) *cobra.Command {
 		Long:  "Mint WAL to the wallet's account. Only chains whose genesis enables the faucet accept it.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, _, err := f.loadWallet()
+			s, err := ce.loadWallet()
 			if err != nil {
 				return err
 			}
-			c, ctx, done, err := f.dial(e)
+			conn, ctx, done, err := ce.chainCall()
 			if err != nil {
 				return err
 			}
 			defer done()
-			p, err := c.Params(ctx)
-			if err != nil {
-				return chainError(&f, err)
-			}
+			p := conn.params
 			if p.FaucetMax == 0 {
 				return withHint(fmt.Errorf("chain %s has no faucet", p.ChainID), "its genesis did not enable one ('walrus chain init --faucet'); ask a funded account for a transfer")
 			}
@@ -250,115 +210,20 @@ func faucetCommand(e *env) *cobra.Command {
 					return usageError{fmt.Errorf("--amount %s WAL is above the faucet's limit of %s WAL", amount, formatWAL(p.FaucetMax))}
 				}
 			}
-			if _, err := c.Submit(ctx, s, &chain.Faucet{Amount: want}); err != nil {
-				return chainError(&f, err)
+			if _, err := conn.chain.Submit(ctx, s, &chain.Faucet{Amount: want}); err != nil {
+				return conn.chainError(err)
 			}
-			acct, err := c.Account(ctx, s.Address())
+			acct, err := conn.chain.Account(ctx, s.Address())
 			if err != nil {
-				return chainError(&f, err)
+				return conn.chainError(err)
 			}
-			if !e.json {
-				fmt.Fprintf(e.stdout, "Received %s WAL\n", formatWAL(want))
+			if !ce.json {
+				fmt.Fprintf(ce.stdout, "Received %s WAL\n", formatWAL(want))
 			}
-			return e.printBalance(s.Address(), acct)
+			return ce.printBalance(p.ChainID, s.Address(), acct)
 		},
 	}
 	cmd.Flags().StringVar(&amount, "amount", "", "WAL to mint (default: the faucet's limit)")
-	f.addWallet(cmd)
-	f.addRPC(cmd)
-	return cmd
-}
-
-// chainInfoResult is the --json output of info.
-type chainInfoResult struct {
-	ChainID        string `json:"chainId"`
-	Height         int64  `json:"height"`
-	Epoch          uint32 `json:"epoch"`
-	EpochState     string `json:"epochState"`
-	EpochDuration  string `json:"epochDuration"`
-	NShards        uint16 `json:"nShards"`
-	StoragePrice   uint64 `json:"storagePricePerMiBPerEpoch"`
-	WritePrice     uint64 `json:"writePricePerMiB"`
-	Capacity       uint64 `json:"totalCapacityBytes"`
-	MaxEpochsAhead uint32 `json:"maxEpochsAhead"`
-	MinFee         uint64 `json:"minFee"`
-	// SignatureFee and NodeRegistrationFee add to MinFee (see chain.Params.MinFeeFor).
-	SignatureFee        uint64                 `json:"signatureFee"`
-	NodeRegistrationFee uint64                 `json:"nodeRegistrationFee"`
-	FaucetMax           uint64                 `json:"faucetMax"`
-	FaucetAccountMax    uint64                 `json:"faucetAccountMax"`
-	FaucetTotalMax      uint64                 `json:"faucetTotalMax"`
-	Committee           []chainCommitteeMember `json:"committee"`
-}
-
-type chainCommitteeMember struct {
-	NodeID         string   `json:"nodeId"`
-	Name           string   `json:"name"`
-	NetworkAddress string   `json:"networkAddress"`
-	Shards         []uint16 `json:"shards"`
-}
-
-func chainInfoCommand(e *env) *cobra.Command {
-	var f clientFlags
-	cmd := &cobra.Command{
-		Use:   "info",
-		Short: "Print the state of the Walrus system: epoch, committee, shards, prices, capacity",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, ctx, done, err := f.dial(e)
-			if err != nil {
-				return err
-			}
-			defer done()
-			p, err := c.Params(ctx)
-			if err != nil {
-				return chainError(&f, err)
-			}
-			sys, err := c.System(ctx)
-			if err != nil {
-				return chainError(&f, err)
-			}
-			cmt, err := c.CommitteeAt(ctx, sys.Epoch)
-			if err != nil {
-				return chainError(&f, err)
-			}
-			h, err := c.Height(ctx)
-			if err != nil {
-				return chainError(&f, err)
-			}
-			res := chainInfoResult{
-				ChainID: p.ChainID, Height: h, Epoch: sys.Epoch, EpochState: sys.EpochState.String(),
-				EpochDuration: time.Duration(p.EpochDuration).String(), NShards: p.NShards,
-				StoragePrice: sys.StoragePrice, WritePrice: sys.WritePrice, Capacity: sys.TotalCapacity,
-				MaxEpochsAhead: p.MaxEpochsAhead, MinFee: p.MinFee, FaucetMax: p.FaucetMax,
-				SignatureFee: p.SignatureFee, NodeRegistrationFee: p.NodeRegistrationFee,
-				FaucetAccountMax: p.FaucetAccountMax, FaucetTotalMax: p.FaucetTotalMax,
-			}
-			for _, m := range cmt.Members {
-				res.Committee = append(res.Committee, chainCommitteeMember{NodeID: m.NodeID.String(), Name: m.Name, NetworkAddress: m.NetworkAddress, Shards: m.Shards})
-			}
-			if e.json {
-				return e.printJSON(res)
-			}
-			w := e.stdout
-			fmt.Fprintf(w, "Chain %s at height %d\n", res.ChainID, res.Height)
-			fmt.Fprintf(w, "Epoch %d (%s), epochs last %s\n", res.Epoch, res.EpochState, res.EpochDuration)
-			fmt.Fprintf(w, "Storage price: %d FROST per MiB per epoch; write price: %d FROST per MiB\n", res.StoragePrice, res.WritePrice)
-			fmt.Fprintf(w, "Capacity: %d bytes (encoded); storage can be bought up to %d epochs ahead\n", res.Capacity, res.MaxEpochsAhead)
-			fmt.Fprintf(w, "Minimum fee: %d FROST, plus %d for a signature check, plus %d for a node registration",
-				res.MinFee, res.SignatureFee, res.NodeRegistrationFee)
-			if res.FaucetMax > 0 {
-				fmt.Fprintf(w, "; faucet up to %s WAL a request, %s WAL an account, %s WAL in all",
-					formatWAL(res.FaucetMax), formatWAL(res.FaucetAccountMax), formatWAL(res.FaucetTotalMax))
-			}
-			fmt.Fprintf(w, "\nCommittee: %d storage nodes, %d shards\n", len(res.Committee), res.NShards)
-			for _, m := range res.Committee {
-				fmt.Fprintf(w, "  %s  %-20s %-22s %3d shards %s\n", m.NodeID, m.Name, m.NetworkAddress, len(m.Shards), formatShards(m.Shards))
-			}
-			return nil
-		},
-	}
-	f.addRPC(cmd)
 	return cmd
 }
 
