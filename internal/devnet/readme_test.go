@@ -13,10 +13,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 )
+
+// rfc3339 matches a date and time as the CLI prints expiry and epoch times.
+var rfc3339 = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
 
 // readmePath is the repository's README, relative to this package.
 const readmePath = "../../README.md"
@@ -136,7 +140,7 @@ func (r *readmeRun) run(t *testing.T) {
 		r.command(t, line, words)
 	}
 	for _, kind := range []string{"devnet", "build", "export", "store", "read", "range read", "blob-status",
-		"curl put", "curl get", "curl range"} {
+		"info", "wallet", "curl put", "curl get", "curl range"} {
 		if !r.seen[kind] {
 			t.Errorf("README.md no longer shows a %s command (the quickstart needs one)", kind)
 		}
@@ -231,7 +235,7 @@ func (r *readmeRun) walrus(t *testing.T, line string, args []string) {
 		}
 		r.seen["range read"] = true
 	case args[1] == "blob-status":
-		if !strings.Contains(stdout, r.blobID) || !strings.Contains(stdout, "certified") {
+		if !strings.Contains(stdout, r.blobID) || !strings.Contains(stdout, "certified") || !rfc3339.MatchString(stdout) {
 			t.Fatalf("README: %s does not say the blob is certified:\n%s", line, stdout)
 		}
 		r.seen["blob-status"] = true
@@ -243,9 +247,24 @@ func (r *readmeRun) walrus(t *testing.T, line string, args []string) {
 		if err := json.Unmarshal(out.Bytes(), &v); err != nil || len(v.BlobID) != 43 {
 			t.Fatalf("README: %s printed no blob ID (%v):\n%s", line, err, stdout)
 		}
+		if !slices.Contains(args, "--n-shards") && v.BlobID != r.blobID {
+			t.Fatalf("README: %s gives %s with the configured network's shard count, store gave %s", line, v.BlobID, r.blobID)
+		}
 		if v.NShards == 100 && v.BlobID != r.blobID {
 			t.Fatalf("README: %s gives %s for the devnet's shard count, store gave %s", line, v.BlobID, r.blobID)
 		}
+	case args[1] == "info" && len(args) > 2 && args[2] == "epoch":
+		// The epoch's expected end is shown as a date (RFC 3339, UTC).
+		if !strings.Contains(stdout, "poch") || !rfc3339.MatchString(stdout) {
+			t.Fatalf("README: %s shows no epoch times:\n%s", line, stdout)
+		}
+		r.seen["info"] = true
+	case args[1] == "wallet" && len(args) > 2 && args[2] == "balance":
+		// The README's WALRUS_CONFIG names the devnet's funded wallet.
+		if !strings.Contains(stdout, "WAL") || strings.Contains(stdout, " 0 WAL") {
+			t.Fatalf("README: %s does not show the devnet wallet's WAL:\n%s", line, stdout)
+		}
+		r.seen["wallet"] = true
 	case args[1] == "convert-blob-id":
 		if got := strings.TrimSpace(stdout); got != r.blobID {
 			t.Fatalf("README: %s printed %q, want the blob ID %s", line, got, r.blobID)
