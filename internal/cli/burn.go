@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/walrus-go/walrus/internal/chain"
 )
 
 // burnOutput is burn-blobs' --json output (Walrus prints none): the burned object IDs.
@@ -37,13 +35,9 @@ func burnBlobsCommand(ce *clientEnv) *cobra.Command {
 			if n != 1 {
 				return usageError{errors.New("give exactly one of --object-ids, --all and --all-expired")}
 			}
-			var ids []chain.ObjectID
-			for _, o := range objectIDs {
-				id, err := parseObjectIDArg("--object-ids", o)
-				if err != nil {
-					return err
-				}
-				ids = append(ids, id)
+			ids, err := parseObjectIDArgs("--object-ids", objectIDs)
+			if err != nil {
+				return err
 			}
 			s, err := ce.connect(ce.ctx, true)
 			if err != nil {

@@ -180,6 +180,19 @@ func deleteCommand(ce *clientEnv) *cobra.Command {
 	return cmd
 }
 
+// parseObjectIDArgs parses object IDs given with flag (or as the operand named flag).
+func parseObjectIDArgs(flag string, args []string) ([]chain.ObjectID, error) {
+	var ids []chain.ObjectID
+	for _, a := range args {
+		id, err := parseObjectIDArg(flag, a)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
 // parseObjectIDArg parses an object ID given with flag.
 func parseObjectIDArg(flag, s string) (chain.ObjectID, error) {
 	id, err := chain.ParseObjectID(s)

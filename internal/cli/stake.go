@@ -235,13 +235,9 @@ func requestWithdrawStakeCommand(ce *clientEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var want []chain.ObjectID
-			for _, a := range args[1:] {
-				id, err := parseObjectIDArg("STAKED_WAL_ID", a)
-				if err != nil {
-					return err
-				}
-				want = append(want, id)
+			want, err := parseObjectIDArgs("STAKED_WAL_ID", args[1:])
+			if err != nil {
+				return err
 			}
 			s, err := ce.connect(ce.ctx, true)
 			if err != nil {
@@ -369,13 +365,9 @@ func withdrawStakeCommand(ce *clientEnv) *cobra.Command {
 			"whose withdrawal epoch has come: the principal plus the rewards of the epochs it served.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var ids []chain.ObjectID
-			for _, a := range args {
-				id, err := parseObjectIDArg("STAKED_WAL_ID", a)
-				if err != nil {
-					return err
-				}
-				ids = append(ids, id)
+			ids, err := parseObjectIDArgs("STAKED_WAL_ID", args)
+			if err != nil {
+				return err
 			}
 			s, err := ce.connect(ce.ctx, true)
 			if err != nil {
