@@ -123,22 +123,12 @@ func readInput(path string, max uint64, stdin io.Reader) ([]byte, error) {
 	if path == "-" {
 		return readLimited(stdin, max, "standard input")
 	}
-	f, err := os.Open(path)
+	f, st, err := openInput(path, max)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
+		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
-	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("%s is a directory", path)
-	}
 	if st.Mode().IsRegular() {
-		if uint64(st.Size()) > max {
-			return nil, fmt.Errorf("%s is %d bytes, larger than the maximum blob size %d: %w", path, st.Size(), max, redstuff.ErrDataTooLarge)
-		}
 		// Read into a buffer of the exact size rather than a growing one.
 		data := make([]byte, st.Size())
 		if _, err := io.ReadFull(f, data); err != nil {
@@ -147,6 +137,29 @@ func readInput(path string, max uint64, stdin io.Reader) ([]byte, error) {
 		return data, nil
 	}
 	return readLimited(f, max, path)
+}
+
+// openInput opens the file at path for reading a blob: not a directory and, if a regular
+// file, at most max bytes. The caller closes the file.
+func openInput(path string, max uint64) (*os.File, os.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
+	}
+	st, err := f.Stat()
+	switch {
+	case err != nil:
+		err = fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
+	case st.IsDir():
+		err = fmt.Errorf("%s is a directory", path)
+	case st.Mode().IsRegular() && uint64(st.Size()) > max:
+		err = fmt.Errorf("%s is %d bytes, larger than the maximum blob size %d: %w", path, st.Size(), max, redstuff.ErrDataTooLarge)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, st, nil
 }
 
 func convertBlobIDCommand(e *env) *cobra.Command {

@@ -226,21 +226,11 @@ func (p passphraseSource) read(what string, confirm bool) (string, error) {
 func sealInput(path string, stdin io.Reader, recipients []age.Recipient, max uint64) ([]byte, error) {
 	src, name := stdin, "standard input"
 	if path != "-" {
-		f, err := os.Open(path)
+		f, _, err := openInput(path, max)
 		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
+			return nil, err
 		}
 		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
-		}
-		if st.IsDir() {
-			return nil, fmt.Errorf("%s is a directory", path)
-		}
-		if st.Mode().IsRegular() && uint64(st.Size()) > max {
-			return nil, fmt.Errorf("%s is %d bytes, larger than the maximum blob size %d: %w", path, st.Size(), max, redstuff.ErrDataTooLarge)
-		}
 		src, name = f, path
 	}
 	out := &boundedBuffer{max: max}
