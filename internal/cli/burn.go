@@ -79,7 +79,7 @@ func burnBlobsCommand(ce *clientEnv) *cobra.Command {
 			if !yes {
 				what := plural(len(ids), "blob object", "blob objects")
 				if !isTerminal(ce.stdin) {
-					return usageError{withHint(fmt.Errorf("refusing to burn %s without confirmation", what), "pass --yes")}
+					return withHint(fmt.Errorf("refusing to burn %s without confirmation", what), "pass --yes")
 				}
 				fmt.Fprintf(ce.stderr, "About to burn %s:\n", what)
 				for _, id := range ids {

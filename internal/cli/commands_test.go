@@ -216,7 +216,7 @@ func TestCLIBlobObjectCommands(t *testing.T) {
 		b := n.storeOne(t, "--epochs", "2", f).NewlyCreated.BlobObject
 		wantFail(t, 2, "exactly one of --object-ids, --all and --all-expired", c("burn-blobs", "--yes")...)
 		wantFail(t, 2, "exactly one of", c("burn-blobs", "--all", "--object-ids", b.ID, "--yes")...)
-		wantFail(t, 2, "without confirmation", c("burn-blobs", "--object-ids", b.ID)...)
+		wantFail(t, 1, "without confirmation", c("burn-blobs", "--object-ids", b.ID)...)
 		wantFail(t, 1, "no blob object", c("burn-blobs", "--object-ids", unknownObj, "--yes")...)
 		wantFail(t, 1, "is not owned by the wallet", "--config", other, "burn-blobs", "--object-id", b.ID, "--yes")
 		out, errs, code := n.walrus(t, "burn-blobs", "--json", "--object-ids", b.ID, "--yes")

@@ -104,8 +104,13 @@ func TestCLIConfigEverywhere(t *testing.T) {
 		t.Errorf("offset past the end: code %d, %s", code, errs)
 	}
 	_, errs, code = walrus(t, "extend", "--blob-obj-id", "0x"+strings.Repeat("ab", 32), "--epochs-extended", "1")
-	if code != 1 || strings.Contains(errs, "walrus help") || strings.Contains(errs, "chaintransaction") || !strings.Contains(errs, "transaction ") {
-		t.Errorf("chain rejection: code %d, %s", code, errs)
+	if code != 1 || strings.Contains(errs, "walrus help") || strings.Contains(errs, "chaintransaction") || !strings.Contains(errs, "not found") {
+		t.Errorf("unknown object: code %d, %s", code, errs)
+	}
+	// A refused delete (no --yes, no terminal to ask) is not a usage error either.
+	_, errs, code = walrus(t, "delete", "--blob-id", bid.BlobID)
+	if code != 1 || strings.Contains(errs, "walrus help") || !strings.Contains(errs, "without confirmation") {
+		t.Errorf("refused delete: code %d, %s", code, errs)
 	}
 
 	// A configuration pointing nowhere: every command says so, none falls back elsewhere.

@@ -14,7 +14,6 @@ func TestExitCodes(t *testing.T) {
 	t.Setenv("HOME", filepath.Join(dir, "home"))
 	t.Setenv(clientConfigEnv, "")
 	dead := "http://" + deadAddr(t)
-	id := "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 	const helpHint = "hint: run 'walrus help' for usage"
 	for _, tc := range []struct {
 		name string
@@ -38,7 +37,6 @@ func TestExitCodes(t *testing.T) {
 		{"bad blob ID", []string{"read", "not-an-id"}, 2, `invalid blob ID "not-an-id"`},
 		{"unknown context", []string{"--context", "nope", "info"}, 2, "--context nope: no client configuration file"},
 
-		{"refused delete", []string{"delete", "--blob-id", id}, 1, "refusing to delete blob " + id + " without confirmation"},
 		{"missing file", []string{"blob-id", filepath.Join(dir, "none"), "--n-shards", "10"}, 1, "cannot read"},
 		{"unreachable chain", []string{"info", "--rpc", dead}, 1, "cannot reach the chain at " + dead},
 		{"no configuration", []string{"info"}, 1, "no client configuration: "},
