@@ -2,11 +2,14 @@ package cli
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"filippo.io/age"
 
 	"github.com/walrus-go/walrus/internal/manifest"
 	"github.com/walrus-go/walrus/internal/testnet"
@@ -38,6 +41,35 @@ func TestCLILargeFile(t *testing.T) {
 	}
 	if b, err := os.ReadFile(dst); err != nil || !bytes.Equal(b, data) {
 		t.Fatalf("read --out: %v, equal %v", err, bytes.Equal(b, data))
+	}
+
+	// Encrypted, the same file is sealed as it is chunked: the chunks in order are one age
+	// file. A plain read streams the ciphertext with a hint; --identity decrypts it.
+	key, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "key.txt")
+	if err := os.WriteFile(keyFile, []byte(key.String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code = n.walrus(t, "store", "--epochs", "2", "--encrypt-to", key.Recipient().String(), path)
+	eid := regexp.MustCompile(`Blob ID: (\S+)`).FindSubmatch(out)
+	if code != 0 || eid == nil || !strings.Contains(string(out), "stored as 3 chunks") {
+		t.Fatalf("encrypted store: %d\n%s\n%s", code, out, stderr)
+	}
+	sealed, stderr, code := n.walrus(t, "read", string(eid[1]))
+	if code != 0 || !bytes.HasPrefix(sealed, []byte("age-encryption.org/v1\n")) || !strings.Contains(stderr, "age-encrypted") {
+		t.Fatalf("read of the encrypted file: %d, %d bytes\n%s", code, len(sealed), stderr)
+	}
+	if r, err := age.Decrypt(bytes.NewReader(sealed), key); err != nil {
+		t.Fatalf("the stored chunks are not one age file: %v", err)
+	} else if plain, err := io.ReadAll(r); err != nil || !bytes.Equal(plain, data) {
+		t.Fatalf("decrypted stored chunks: %v, equal %v", err, bytes.Equal(plain, data))
+	}
+	got, stderr, code = n.walrus(t, "read", "--identity", keyFile, string(eid[1]))
+	if code != 0 || !bytes.Equal(got, data) {
+		t.Fatalf("read --identity: %d, %d bytes\n%s", code, len(got), stderr)
 	}
 
 	// A truncated manifest stored as a plain blob: a clear error, nothing on stdout.
