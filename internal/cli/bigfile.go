@@ -113,40 +113,52 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// largeInput reports whether path is a regular file larger than one chunk (of a network whose
-// maximum blob size is max), which is stored as chunks.
-func largeInput(path string, max uint64) bool {
+// streamedInput reports whether path is stored through client.StoreFile as it is read:
+// standard input ("-"), whose size is unknown, and a regular file larger than one chunk (of
+// a network whose maximum blob size is max) that is encrypted on the way.
+func streamedInput(path string, max uint64, encrypted bool) bool {
 	if path == "-" {
-		return false
+		return true
+	}
+	if !encrypted {
+		return false // a large plain file goes through openChunked
 	}
 	st, err := os.Stat(path)
 	return err == nil && st.Mode().IsRegular() && st.Size() > client.DefaultChunkSize(max)
 }
 
-// storeSealedFile stores the file at path encrypted to recipients with client.StoreFile:
+// storeStreamed stores the file at path (standard input for "-") with client.StoreFile, as
+// one blob if it fits in a chunk and as chunks plus a manifest otherwise. With recipients,
 // the age stream is produced as the chunks are read, so neither the plaintext nor the
-// ciphertext is held whole. The stored file (the chunks in order) is one age file.
-func storeSealedFile(ce *clientEnv, s *session, path string, recipients []age.Recipient, opts client.StoreOptions) (*client.StoreResult, error) {
-	src, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
-	}
-	defer src.Close()
-	pr, pw := io.Pipe()
-	go func() {
-		w, err := age.Encrypt(pw, recipients...)
-		if err == nil {
-			_, err = io.Copy(w, src)
-			if err == nil {
-				err = w.Close()
-			}
+// ciphertext is held whole; the stored file (the chunks in order) is one age file.
+func storeStreamed(ce *clientEnv, s *session, path string, recipients []age.Recipient, opts client.StoreOptions) (*client.StoreResult, error) {
+	var src io.Reader = ce.stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
 		}
-		pw.CloseWithError(err)
-	}()
-	defer pr.Close() // ends the encrypting goroutine if the store stops early
+		defer f.Close()
+		src = f
+	}
+	if recipients != nil {
+		pr, pw := io.Pipe()
+		go func(plain io.Reader) {
+			w, err := age.Encrypt(pw, recipients...)
+			if err == nil {
+				_, err = io.Copy(w, plain)
+				if err == nil {
+					err = w.Close()
+				}
+			}
+			pw.CloseWithError(err)
+		}(src)
+		defer pr.Close() // ends the encrypting goroutine if the store stops early
+		src = pr
+	}
 	bar := ce.newProgressBar(path)
 	opts.Progress = bar.callback()
-	res, err := s.client.StoreFile(ce.ctx, pr, opts)
+	res, err := s.client.StoreFile(ce.ctx, src, opts)
 	bar.finish()
 	return res, err
 }

@@ -43,6 +43,17 @@ func TestCLILargeFile(t *testing.T) {
 		t.Fatalf("read --out: %v, equal %v", err, bytes.Equal(b, data))
 	}
 
+	// From standard input, whose size is unknown, the same bytes are chunked as they arrive
+	// and give the same file.
+	out, stderr, code = runCLI(t, string(data), "--config", n.config, "store", "--epochs", "2", "-")
+	sid := regexp.MustCompile(`Blob ID: (\S+)`).FindSubmatch(out)
+	if code != 0 || sid == nil || !strings.Contains(string(out), "stored as 3 chunks") {
+		t.Fatalf("store -: %d\n%s\n%s", code, out, stderr)
+	}
+	if got, stderr, code = n.walrus(t, "read", string(sid[1])); code != 0 || !bytes.Equal(got, data) {
+		t.Fatalf("read of the file from stdin: %d, %d bytes\n%s", code, len(got), stderr)
+	}
+
 	// Encrypted, the same file is sealed as it is chunked: the chunks in order are one age
 	// file. A plain read streams the ciphertext with a hint; --identity decrypts it.
 	key, err := age.GenerateX25519Identity()

@@ -253,8 +253,8 @@ func runStore(ce *clientEnv, cmd *cobra.Command, paths []string, f storeFlags) e
 		switch {
 		case f != nil:
 			res, err = storeChunked(ce, s, f, path, opts)
-		case recipients != nil && largeInput(path, enc.MaxBlobSize()):
-			res, err = storeSealedFile(ce, s, path, recipients, opts)
+		case streamedInput(path, enc.MaxBlobSize(), recipients != nil):
+			res, err = storeStreamed(ce, s, path, recipients, opts)
 		default:
 			var data []byte
 			if recipients != nil {
