@@ -418,10 +418,17 @@ func (p resourcePlan) txs() int {
 // planResources picks an owned uncertified registration of the blob, else the smallest
 // owned Storage resource that covers the encoded length until end, else nothing (reserve
 // new space).
+//
+// owned and the Storage listing are snapshots: a concurrent store of this Client may have
+// consumed an object in them and ended (releasing its claim) since. So an object is read
+// again once claimed, and dropped if it is gone or changed.
 func (c *Client) planResources(ctx context.Context, owned []*chain.Blob, now, end uint32, encLen uint64, deletable bool) (resourcePlan, error) {
 	for _, b := range owned {
 		if !b.Certified && b.Deletable == deletable && b.EndEpoch() >= end && b.Storage.StartEpoch <= now && b.EndEpoch() > now && c.claim(b.ID) {
-			return resourcePlan{registration: b}, nil
+			if cur, err := c.chain.Blob(ctx, b.ID); err == nil && !cur.Certified && cur.Owner == b.Owner && cur.EndEpoch() == b.EndEpoch() {
+				return resourcePlan{registration: cur}, nil
+			}
+			c.release(resourcePlan{registration: b})
 		}
 	}
 	objs, err := c.chain.AllOwned(ctx, c.cfg.Signer.Address(), chain.KindStorage)
@@ -439,7 +446,11 @@ func (c *Client) planResources(ctx context.Context, owned []*chain.Blob, now, en
 		}
 	}
 	if best != nil && c.claim(best.ID) {
-		return resourcePlan{storage: best, split: best.Size > encLen}, nil
+		o, err := c.chain.Object(ctx, best.ID)
+		if cur, ok := o.(*chain.Storage); err == nil && ok && cur.Size == best.Size && cur.EndEpoch == best.EndEpoch && cur.StartEpoch == best.StartEpoch {
+			return resourcePlan{storage: best, split: best.Size > encLen}, nil
+		}
+		c.release(resourcePlan{storage: best})
 	}
 	return resourcePlan{}, nil
 }
