@@ -174,9 +174,9 @@ func ParseToken(token, alg string, secret []byte) (*Claims, error) {
 	case c.Jti == "" || len(c.Jti) > 256:
 		return nil, errBadToken
 	case c.Epochs != nil && c.MaxEpochs != nil:
-		return nil, claimError("INVALID_EPOCHS", "the JWT has both epochs and max_epochs")
+		return nil, fail(ErrInconsistentToken, "the JWT has both epochs and max_epochs")
 	case c.Size != nil && c.MaxSize != nil:
-		return nil, claimError("INVALID_SIZES", "the JWT has both size and max_size")
+		return nil, fail(ErrInconsistentToken, "the JWT has both size and max_size")
 	}
 	return &c, nil
 }
@@ -193,7 +193,7 @@ func (c *Claims) checkTime(now time.Time, expiringSec int64) error {
 		return errExpired
 	}
 	if expiringSec > 0 && (c.Iat == nil || c.Exp-*c.Iat > expiringSec || c.Exp < *c.Iat) {
-		return claimError("INVALID_EXPIRATION", fmt.Sprintf("the JWT must carry iat and live at most %d seconds", expiringSec))
+		return fail(ErrClaimExpiration, "the JWT must carry iat and live at most %d seconds", expiringSec)
 	}
 	return nil
 }
@@ -202,21 +202,21 @@ func (c *Claims) checkTime(now time.Time, expiringSec int64) error {
 // when not known yet (then only checkSize applies, once it is).
 func (c *Claims) checkStore(epochs uint32, sendTo chain.Address, size int64) error {
 	if c.Epochs != nil && epochs != *c.Epochs {
-		return claimError("INVALID_EPOCHS", fmt.Sprintf("the JWT allows exactly %d epochs, the request asks for %d", *c.Epochs, epochs))
+		return fail(ErrClaimEpochs, "the JWT allows exactly %d epochs, the request asks for %d", *c.Epochs, epochs)
 	}
 	if c.MaxEpochs != nil && epochs > *c.MaxEpochs {
-		return claimError("EPOCHS_ABOVE_MAX", fmt.Sprintf("the JWT allows at most %d epochs, the request asks for %d", *c.MaxEpochs, epochs))
+		return fail(ErrClaimEpochs, "the JWT allows at most %d epochs, the request asks for %d", *c.MaxEpochs, epochs)
 	}
 	if c.SendObjectTo != nil {
 		want, err := chain.ParseAddress(*c.SendObjectTo)
 		if err != nil {
-			return claimError("INVALID_SEND_OBJECT_TO", "the JWT's send_object_to is not an address")
+			return fail(ErrClaimSendObjectTo, "the JWT's send_object_to is not an address")
 		}
 		if sendTo == (chain.Address{}) {
-			return claimError("MISSING_SEND_OBJECT_TO", "the JWT requires send_object_to="+want.String())
+			return fail(ErrClaimSendObjectTo, "%s", "the JWT requires send_object_to="+want.String())
 		}
 		if sendTo != want {
-			return claimError("INVALID_SEND_OBJECT_TO", "send_object_to does not match the JWT")
+			return fail(ErrClaimSendObjectTo, "send_object_to does not match the JWT")
 		}
 	}
 	if size >= 0 {
@@ -228,10 +228,10 @@ func (c *Claims) checkStore(epochs uint32, sendTo chain.Address, size int64) err
 // checkSize checks the body's length against the token's size claims.
 func (c *Claims) checkSize(size int64) error {
 	if c.MaxSize != nil && uint64(size) > *c.MaxSize {
-		return claimError("MAX_SIZE_EXCEEDED", fmt.Sprintf("the JWT allows at most %d bytes, the body has %d", *c.MaxSize, size))
+		return fail(ErrClaimSize, "the JWT allows at most %d bytes, the body has %d", *c.MaxSize, size)
 	}
 	if c.Size != nil && uint64(size) != *c.Size {
-		return claimError("SIZE_INCORRECT", fmt.Sprintf("the JWT allows exactly %d bytes, the body has %d", *c.Size, size))
+		return fail(ErrClaimSize, "the JWT allows exactly %d bytes, the body has %d", *c.Size, size)
 	}
 	return nil
 }

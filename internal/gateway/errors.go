@@ -10,73 +10,198 @@ import (
 	"github.com/walrus-go/walrus/internal/client"
 )
 
-// Domain is the error domain of the gateway's ErrorInfo details.
+// Domain is the error domain of the gateway's ErrorInfo details (Walrus's
+// DAEMON_ERROR_DOMAIN); authentication failures use AuthDomain.
 const Domain = "daemon.walrus.space"
 
-// apiError is an error answer: HTTP code, Google API status, Walrus reason, message.
+// Errors the gateway answers with besides those of the SDK and the chain. Each has one
+// row in the error table (ErrorTable); answers wrap them with a message of their own.
+var (
+	ErrNoRoute             = errors.New("gateway: no such endpoint")
+	ErrMethodNotAllowed    = errors.New("gateway: method not allowed")
+	ErrTooManyRequests     = errors.New("gateway: too many requests in flight")
+	ErrReadBufferFull      = errors.New("gateway: read buffer full")
+	ErrReadBufferTooSmall  = errors.New("gateway: rows larger than the read buffer")
+	ErrInternal            = errors.New("gateway: internal error")
+	ErrUnhealthy           = errors.New("gateway: health check failed")
+	ErrInvalidBlobID       = errors.New("gateway: invalid blob ID")
+	ErrInvalidObjectID     = errors.New("gateway: invalid object ID")
+	ErrInvalidIDFormat     = errors.New("gateway: invalid blob or object ID")
+	ErrInvalidByteRange    = errors.New("gateway: invalid byte range")
+	ErrRangeNotSatisfiable = errors.New("gateway: range not satisfiable")
+	ErrPreconditionFailed  = errors.New("gateway: precondition failed")
+	ErrInvalidConsistency  = errors.New("gateway: invalid consistency check")
+	ErrInvalidArgument     = errors.New("gateway: invalid argument")
+	ErrUnknownParameter    = errors.New("gateway: unknown query parameter")
+	ErrInvalidEpochs       = errors.New("gateway: invalid epochs")
+	ErrEpochsAboveMax      = errors.New("gateway: epochs above the anonymous maximum")
+	ErrInvalidAddress      = errors.New("gateway: invalid address")
+	ErrInvalidEncoding     = errors.New("gateway: invalid encoding type")
+	ErrInvalidBody         = errors.New("gateway: invalid body")
+	ErrBodyTooLarge        = errors.New("gateway: body too large")
+	ErrBodyTooSlow         = errors.New("gateway: body too slow")
+	ErrBodyBufferFull      = errors.New("gateway: body buffer full")
+	ErrBrowserStore        = errors.New("gateway: anonymous store from a web page")
+	ErrBudgetExhausted     = errors.New("gateway: anonymous budget exhausted")
+	ErrMissingToken        = errors.New("gateway: missing token")
+	ErrInvalidToken        = errors.New("gateway: invalid token")
+	ErrInvalidSignature    = errors.New("gateway: invalid token signature")
+	ErrExpiredToken        = errors.New("gateway: expired token")
+	ErrTokenUsed           = errors.New("gateway: token already used")
+	ErrTokenCacheFull      = errors.New("gateway: token cache full")
+	ErrClaimExpiration     = errors.New("gateway: token lifetime refused")
+	ErrClaimEpochs         = errors.New("gateway: epochs do not match the token")
+	ErrClaimSize           = errors.New("gateway: size does not match the token")
+	ErrClaimSendObjectTo   = errors.New("gateway: send_object_to does not match the token")
+	ErrInconsistentToken   = errors.New("gateway: inconsistent token")
+)
+
+// WalrusStatus maps each Google API status of Walrus's error table (its
+// walrus-storage-node-client api::errors::StatusCode) to the HTTP code it is sent with. A
+// Walrus client parses an error body only if its (code, status) pair is one of these.
+var WalrusStatus = map[string]int{
+	"UNAVAILABLE_FOR_LEGAL_REASONS": http.StatusUnavailableForLegalReasons,
+	"INVALID_ARGUMENT":              http.StatusBadRequest,
+	"NOT_FOUND":                     http.StatusNotFound,
+	"FAILED_PRECONDITION":           http.StatusBadRequest,
+	"PERMISSION_DENIED":             http.StatusForbidden,
+	"SIZE_EXCEEDED":                 http.StatusForbidden,
+	"INTERNAL":                      http.StatusInternalServerError,
+	"DEADLINE_EXCEEDED":             http.StatusGatewayTimeout,
+	"UNAUTHENTICATED":               http.StatusUnauthorized,
+	"RANGE_NOT_SATISFIABLE":         http.StatusRequestedRangeNotSatisfiable,
+	"RESOURCE_EXHAUSTED":            http.StatusTooManyRequests,
+	"UNAVAILABLE":                   http.StatusServiceUnavailable,
+}
+
+// ErrorSpec is one row of the error table: an error and the HTTP code, Google API status,
+// Walrus reason and domain it is answered with.
+type ErrorSpec struct {
+	Err    error
+	Code   int
+	Status string
+	Reason string
+	Domain string
+}
+
+// row builds a row whose code is the one Walrus pairs with status.
+func row(err error, status, reason, domain string) ErrorSpec {
+	code, ok := WalrusStatus[status]
+	if !ok {
+		panic("gateway: status " + status + " is not in Walrus's table")
+	}
+	return ErrorSpec{Err: err, Code: code, Status: status, Reason: reason, Domain: domain}
+}
+
+// errorTable is the gateway's one table of error answers, matched in order with
+// errors.Is; an error matching no row is answered as ErrInternal. Every (Code, Status)
+// pair is in WalrusStatus except two answers Walrus gives without a JSON body (405 for a
+// wrong method, from its router; 412, which it never sends as it ignores If-Match):
+// they keep their HTTP codes here, in Walrus's envelope. Reasons are Walrus's where
+// Walrus has the error.
+var errorTable = []ErrorSpec{
+	// The gateway's own errors.
+	row(ErrNoRoute, "NOT_FOUND", "NOT_FOUND", Domain),
+	{Err: ErrMethodNotAllowed, Code: http.StatusMethodNotAllowed, Status: "UNIMPLEMENTED", Reason: "METHOD_NOT_ALLOWED", Domain: Domain},
+	row(ErrTooManyRequests, "RESOURCE_EXHAUSTED", "TOO_MANY_REQUESTS", Domain),
+	row(ErrReadBufferFull, "RESOURCE_EXHAUSTED", "TOO_MANY_REQUESTS", Domain),
+	row(ErrReadBufferTooSmall, "UNAVAILABLE", "READ_BUFFER_TOO_SMALL", Domain),
+	row(ErrUnhealthy, "UNAVAILABLE", "UNHEALTHY", Domain),
+	row(ErrInvalidBlobID, "INVALID_ARGUMENT", "INVALID_BLOB_ID", Domain),
+	row(ErrInvalidObjectID, "INVALID_ARGUMENT", "INVALID_OBJECT_ID", Domain),
+	row(ErrInvalidIDFormat, "INVALID_ARGUMENT", "INVALID_ID_FORMAT", Domain),
+	row(ErrInvalidByteRange, "INVALID_ARGUMENT", "INVALID_BYTE_RANGE", Domain),
+	row(ErrRangeNotSatisfiable, "RANGE_NOT_SATISFIABLE", "INVALID_BYTE_RANGE", Domain),
+	{Err: ErrPreconditionFailed, Code: http.StatusPreconditionFailed, Status: "FAILED_PRECONDITION", Reason: "PRECONDITION_FAILED", Domain: Domain},
+	row(ErrInvalidConsistency, "INVALID_ARGUMENT", "INVALID_CONSISTENCY_CHECK", Domain),
+	row(ErrInvalidArgument, "INVALID_ARGUMENT", "INVALID_ARGUMENT", Domain),
+	row(ErrUnknownParameter, "INVALID_ARGUMENT", "UNKNOWN_PARAMETER", Domain),
+	row(ErrInvalidEpochs, "INVALID_ARGUMENT", "INVALID_EPOCHS", Domain),
+	row(ErrEpochsAboveMax, "INVALID_ARGUMENT", "EPOCHS_ABOVE_MAX", Domain),
+	row(ErrInvalidAddress, "INVALID_ARGUMENT", "INVALID_ADDRESS", Domain),
+	row(ErrInvalidEncoding, "INVALID_ARGUMENT", "INVALID_ENCODING_TYPE", Domain),
+	row(ErrInvalidBody, "INVALID_ARGUMENT", "INVALID_BODY", Domain),
+	row(ErrBodyTooLarge, "SIZE_EXCEEDED", "BODY_TOO_LARGE", Domain),
+	row(ErrBodyTooSlow, "DEADLINE_EXCEEDED", "BODY_TOO_SLOW", Domain),
+	row(ErrBodyBufferFull, "UNAVAILABLE", "BODY_BUFFER_FULL", Domain),
+	row(ErrBrowserStore, "PERMISSION_DENIED", "BROWSER_STORE_REFUSED", Domain),
+	row(ErrBudgetExhausted, "RESOURCE_EXHAUSTED", "ANONYMOUS_BUDGET_EXHAUSTED", Domain),
+	// Authentication (Walrus's PublisherAuthError, in its domain).
+	row(ErrMissingToken, "UNAUTHENTICATED", "MISSING_TOKEN", AuthDomain),
+	row(ErrInvalidToken, "UNAUTHENTICATED", "INVALID_TOKEN", AuthDomain),
+	row(ErrInvalidSignature, "UNAUTHENTICATED", "INVALID_SIGNATURE", AuthDomain),
+	row(ErrExpiredToken, "UNAUTHENTICATED", "EXPIRED_SIGNATURE", AuthDomain),
+	row(ErrTokenUsed, "RESOURCE_EXHAUSTED", "TOKEN_ALREADY_USED", AuthDomain),
+	row(ErrTokenCacheFull, "UNAVAILABLE", "TOKEN_CACHE_FULL", AuthDomain),
+	row(ErrClaimExpiration, "FAILED_PRECONDITION", "INVALID_EXPIRATION", AuthDomain),
+	row(ErrClaimEpochs, "FAILED_PRECONDITION", "INVALID_EPOCHS", AuthDomain),
+	row(ErrClaimSize, "FAILED_PRECONDITION", "INVALID_SIZE", AuthDomain),
+	row(ErrClaimSendObjectTo, "FAILED_PRECONDITION", "INVALID_SEND_OBJECT_TO", AuthDomain),
+	row(ErrInconsistentToken, "FAILED_PRECONDITION", "INCONSISTENT_TOKEN", AuthDomain),
+	// The SDK's and the chain's errors.
+	row(client.ErrNotFound, "NOT_FOUND", "BLOB_NOT_FOUND", Domain),
+	row(chain.ErrNotFound, "NOT_FOUND", "OBJECT_NOT_FOUND", Domain),
+	row(chain.ErrUnknownObject, "NOT_FOUND", "OBJECT_NOT_FOUND", Domain),
+	row(client.ErrInvalidBlob, "NOT_FOUND", "BLOB_INVALID", Domain),
+	row(client.ErrInvalidEpochs, "INVALID_ARGUMENT", "INVALID_EPOCHS", Domain),
+	row(chain.ErrInvalidEpochs, "INVALID_ARGUMENT", "INVALID_EPOCHS", Domain),
+	row(client.ErrTooLarge, "SIZE_EXCEEDED", "BLOB_TOO_LARGE", Domain),
+	row(client.ErrInvalidOptions, "INVALID_ARGUMENT", "INVALID_ARGUMENT", Domain),
+	row(client.ErrInvalidManifest, "INTERNAL", "INVALID_MANIFEST", Domain),
+	row(client.ErrUnavailable, "UNAVAILABLE", "BLOB_UNAVAILABLE", Domain),
+	row(client.ErrNoQuorum, "DEADLINE_EXCEEDED", "INSUFFICIENT_CONFIRMATIONS", Domain),
+	row(chain.ErrInsufficientFunds, "UNAVAILABLE", "INSUFFICIENT_FUNDS", Domain),
+	row(context.DeadlineExceeded, "DEADLINE_EXCEEDED", "TIMEOUT", Domain),
+	row(context.Canceled, "UNAVAILABLE", "CANCELLED", Domain),
+	// Last: the answer to anything else.
+	row(ErrInternal, "INTERNAL", "INTERNAL", Domain),
+}
+
+// ErrorTable returns a copy of the gateway's error table: every (code, status, reason,
+// domain) it answers errors with.
+func ErrorTable() []ErrorSpec { return append([]ErrorSpec(nil), errorTable...) }
+
+// SpecOf returns the table row of err (the last row, ErrInternal, if none matches).
+func SpecOf(err error) ErrorSpec {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		err = ae.kind
+	}
+	for _, s := range errorTable {
+		if errors.Is(err, s.Err) {
+			return s
+		}
+	}
+	return errorTable[len(errorTable)-1]
+}
+
+// apiError is an error answer: a row of the table (by its error) and the message sent.
 type apiError struct {
-	code    int
-	status  string
-	reason  string
+	kind    error
 	message string
-	domain  string // "" means Domain
 }
 
 func (e *apiError) Error() string { return e.message }
+func (e *apiError) Unwrap() error { return e.kind }
 
-func badRequest(reason, msg string) *apiError {
-	return &apiError{code: http.StatusBadRequest, status: "INVALID_ARGUMENT", reason: reason, message: msg}
+// fail returns the answer for kind (an error of the table) with a message.
+func fail(kind error, format string, args ...any) *apiError {
+	return &apiError{kind: kind, message: fmt.Sprintf(format, args...)}
 }
+
+func badRequest(kind error, msg string) *apiError { return &apiError{kind: kind, message: msg} }
 
 var (
-	errNotFoundPath = &apiError{code: http.StatusNotFound, status: "NOT_FOUND", reason: "NOT_FOUND", message: "no such endpoint"}
-	errMethod       = &apiError{code: http.StatusMethodNotAllowed, status: "FAILED_PRECONDITION", reason: "METHOD_NOT_ALLOWED", message: "method not allowed"}
-	errTooMany      = &apiError{code: http.StatusTooManyRequests, status: "RESOURCE_EXHAUSTED", reason: "TOO_MANY_REQUESTS", message: "too many requests in flight; retry later"}
-	errReadBusy     = &apiError{code: http.StatusTooManyRequests, status: "RESOURCE_EXHAUSTED", reason: "TOO_MANY_REQUESTS", message: "the aggregator's read buffer is full; retry later"}
-	errRowTooLarge  = &apiError{code: http.StatusServiceUnavailable, status: "UNAVAILABLE", reason: "READ_BUFFER_TOO_SMALL", message: "the blob's rows are larger than the aggregator's read buffer"}
-	errInternal     = &apiError{code: http.StatusInternalServerError, status: "INTERNAL", reason: "INTERNAL", message: "internal error"}
+	errNotFoundPath = fail(ErrNoRoute, "no such endpoint")
+	errMethod       = fail(ErrMethodNotAllowed, "method not allowed")
+	errTooMany      = fail(ErrTooManyRequests, "too many requests in flight; retry later")
+	errReadBusy     = fail(ErrReadBufferFull, "the aggregator's read buffer is full; retry later")
+	errRowTooLarge  = fail(ErrReadBufferTooSmall, "the blob's rows are larger than the aggregator's read buffer")
+	errInternal     = fail(ErrInternal, "internal error")
 )
 
-// errorTable maps SDK and chain errors to answers, first match wins. Messages of
-// client-side problems carry the error text; server-side ones (funds, quorum) too, as
-// they help the operator and reveal nothing secret.
-var errorTable = []struct {
-	err    error
-	code   int
-	status string
-	reason string
-}{
-	{client.ErrNotFound, http.StatusNotFound, "NOT_FOUND", "BLOB_NOT_FOUND"},
-	{chain.ErrNotFound, http.StatusNotFound, "NOT_FOUND", "OBJECT_NOT_FOUND"},
-	{chain.ErrUnknownObject, http.StatusNotFound, "NOT_FOUND", "OBJECT_NOT_FOUND"},
-	{client.ErrInvalidBlob, http.StatusNotFound, "NOT_FOUND", "BLOB_INVALID"},
-	{client.ErrInvalidEpochs, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_EPOCHS"},
-	{chain.ErrInvalidEpochs, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_EPOCHS"},
-	{client.ErrTooLarge, http.StatusRequestEntityTooLarge, "OUT_OF_RANGE", "BLOB_TOO_LARGE"},
-	{client.ErrInvalidOptions, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_ARGUMENT"},
-	{client.ErrInvalidManifest, http.StatusInternalServerError, "INTERNAL", "INVALID_MANIFEST"},
-	{client.ErrUnavailable, http.StatusServiceUnavailable, "UNAVAILABLE", "BLOB_UNAVAILABLE"},
-	{client.ErrNoQuorum, http.StatusServiceUnavailable, "UNAVAILABLE", "NOT_ENOUGH_CONFIRMATIONS"},
-	{chain.ErrInsufficientFunds, http.StatusServiceUnavailable, "UNAVAILABLE", "INSUFFICIENT_FUNDS"},
-	{context.DeadlineExceeded, http.StatusServiceUnavailable, "UNAVAILABLE", "TIMEOUT"},
-	{context.Canceled, http.StatusServiceUnavailable, "UNAVAILABLE", "CANCELLED"},
-}
-
-// toAPIError maps err to its answer.
-func toAPIError(err error) *apiError {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return ae
-	}
-	for _, row := range errorTable {
-		if errors.Is(err, row.err) {
-			return &apiError{code: row.code, status: row.status, reason: row.reason, message: err.Error()}
-		}
-	}
-	return &apiError{code: http.StatusInternalServerError, status: "INTERNAL", reason: "INTERNAL", message: err.Error()}
-}
-
-// errorBody is the JSON error envelope (Google API style, as Walrus answers).
+// errorBody is the JSON error envelope (Google API style, as Walrus answers: its
+// api::errors::Status).
 type errorBody struct {
 	Error errorStatus `json:"error"`
 }
@@ -88,74 +213,86 @@ type errorStatus struct {
 	Details []errorDetail `json:"details"`
 }
 
+// errorDetail is Walrus's ErrorInfo; Metadata is always present (an empty object), as
+// Walrus's client requires it.
 type errorDetail struct {
-	Type   string `json:"@type"`
-	Reason string `json:"reason"`
-	Domain string `json:"domain"`
+	Type     string         `json:"@type"`
+	Reason   string         `json:"reason"`
+	Domain   string         `json:"domain"`
+	Metadata map[string]any `json:"metadata"`
 }
 
-// writeError answers with err's envelope and returns the status code.
-func writeError(w http.ResponseWriter, err error) int {
-	ae := toAPIError(err)
+// message returns the text sent for err: its own for client-side problems and for
+// server-side ones that help the operator and reveal nothing secret (funds, quorum);
+// internal errors get a fixed text (they are logged).
+func message(err error, s ErrorSpec) string {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.message
+	}
+	if s.Err == ErrInternal {
+		return "an internal error has occurred, please report it"
+	}
+	return err.Error()
+}
+
+// writeError answers with err's envelope and returns the status code. Headers of a
+// successful read set before the failure are removed; keep names headers that stay (the
+// Content-Range of a 416).
+func writeError(w http.ResponseWriter, err error, keep ...string) int {
+	s := SpecOf(err)
 	h := w.Header()
-	for _, k := range []string{"Content-Range", "ETag", "Cache-Control", "Last-Modified"} {
-		h.Del(k)
+	for _, k := range []string{"Content-Range", "ETag", "Cache-Control", "Last-Modified", "Content-Type",
+		"Content-Encoding", "Content-Disposition", "Content-Language", "Content-Location", "Link", "X-Walrus-Streaming"} {
+		if !containsFold(keep, k) {
+			h.Del(k)
+		}
 	}
-	domain := ae.domain
-	if domain == "" {
-		domain = Domain
-	}
-	if ae.code == http.StatusUnauthorized {
+	if s.Code == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", "Bearer")
 	}
-	writeJSON(w, ae.code, errorBody{Error: errorStatus{
-		Code: ae.code, Status: ae.status, Message: ae.message,
-		Details: []errorDetail{{Type: "ErrorInfo", Reason: ae.reason, Domain: domain}},
+	writeJSON(w, s.Code, errorBody{Error: errorStatus{
+		Code: s.Code, Status: s.Status, Message: message(err, s),
+		Details: []errorDetail{{Type: "ErrorInfo", Reason: s.Reason, Domain: s.Domain, Metadata: map[string]any{}}},
 	}})
-	return ae.code
+	return s.Code
 }
 
-// Errors of authenticated stores, with Walrus's reasons in its domain (AuthDomain): no
-// valid token 401, a used token 429, the replay cache full 503.
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if http.CanonicalHeaderKey(v) == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Errors of authenticated stores (AuthDomain): no valid token 401, a used token 429, the
+// replay cache full 503.
 var (
-	errNoToken = &apiError{code: http.StatusUnauthorized, status: "UNAUTHENTICATED", reason: "MISSING_TOKEN", domain: AuthDomain,
-		message: "this publisher requires a JWT in an Authorization: Bearer header"}
-	errBadToken = &apiError{code: http.StatusUnauthorized, status: "UNAUTHENTICATED", reason: "INVALID_TOKEN", domain: AuthDomain,
-		message: "the JWT is malformed"}
-	errBadSignature = &apiError{code: http.StatusUnauthorized, status: "UNAUTHENTICATED", reason: "INVALID_SIGNATURE", domain: AuthDomain,
-		message: "the signature on the JWT is invalid"}
-	errExpired = &apiError{code: http.StatusUnauthorized, status: "UNAUTHENTICATED", reason: "EXPIRED_SIGNATURE", domain: AuthDomain,
-		message: "the JWT has expired or is not valid yet"}
-	errTokenUsed = &apiError{code: http.StatusTooManyRequests, status: "RESOURCE_EXHAUSTED", reason: "TOKEN_ALREADY_USED", domain: AuthDomain,
-		message: "the JWT was already used"}
-	errReplayFull = &apiError{code: http.StatusServiceUnavailable, status: "UNAVAILABLE", reason: "TOKEN_CACHE_FULL", domain: AuthDomain,
-		message: "too many unexpired tokens in use; retry later"}
+	errNoToken      = fail(ErrMissingToken, "this publisher requires a JWT in an Authorization: Bearer header")
+	errBadToken     = fail(ErrInvalidToken, "the JWT is malformed")
+	errBadSignature = fail(ErrInvalidSignature, "the signature on the JWT is invalid")
+	errExpired      = fail(ErrExpiredToken, "the JWT has expired or is not valid yet")
+	errTokenUsed    = fail(ErrTokenUsed, "the JWT was already used")
+	errReplayFull   = fail(ErrTokenCacheFull, "too many unexpired tokens in use; retry later")
 )
-
-// claimError is a store that breaks its token's claims (400, Walrus's
-// FAILED_PRECONDITION).
-func claimError(reason, msg string) *apiError {
-	return &apiError{code: http.StatusBadRequest, status: "FAILED_PRECONDITION", reason: reason, domain: AuthDomain, message: msg}
-}
 
 // Errors of anonymous stores: from a web page 403, over a budget 429.
-var errBrowserStore = &apiError{code: http.StatusForbidden, status: "PERMISSION_DENIED", reason: "BROWSER_STORE_REFUSED",
-	message: "this publisher takes stores from web pages only with a token"}
-
-var errBudget = &apiError{code: http.StatusTooManyRequests, status: "RESOURCE_EXHAUSTED", reason: "ANONYMOUS_BUDGET_EXHAUSTED",
-	message: "this publisher's budget for anonymous stores is spent for now; retry later, or use a token"}
-
-// Errors of bodies: one that arrives slower than Config.MinBodyRate allows 408; one that
-// does not fit in Config.MaxBodyBuffer now 503.
 var (
-	errBodyTooSlow = &apiError{code: http.StatusRequestTimeout, status: "DEADLINE_EXCEEDED", reason: "BODY_TOO_SLOW",
-		message: "the request body arrived too slowly"}
-	errBodyBuffer = &apiError{code: http.StatusServiceUnavailable, status: "UNAVAILABLE", reason: "BODY_BUFFER_FULL",
-		message: "this publisher is receiving too many bodies at once; retry later"}
+	errBrowserStore = fail(ErrBrowserStore, "this publisher takes stores from web pages only with a token")
+	errBudget       = fail(ErrBudgetExhausted, "this publisher's budget for anonymous stores is spent for now; retry later, or use a token")
 )
 
-// tooLarge is a body over the publisher's, the anonymous or the token's limit (413).
+// Errors of bodies: one that arrives slower than Config.MinBodyRate allows 504; one that
+// does not fit in Config.MaxBodyBuffer now 503.
+var (
+	errBodyTooSlow = fail(ErrBodyTooSlow, "the request body arrived too slowly")
+	errBodyBuffer  = fail(ErrBodyBufferFull, "this publisher is receiving too many bodies at once; retry later")
+)
+
+// tooLarge is a body over the publisher's, the anonymous or the token's limit (403
+// SIZE_EXCEEDED, Walrus's pair).
 func tooLarge(limit int64) *apiError {
-	return &apiError{code: http.StatusRequestEntityTooLarge, status: "OUT_OF_RANGE", reason: "BODY_TOO_LARGE",
-		message: fmt.Sprintf("the blob is larger than this publisher's limit of %d bytes", limit)}
+	return fail(ErrBodyTooLarge, "the blob is larger than this publisher's limit of %d bytes", limit)
 }

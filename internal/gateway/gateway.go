@@ -494,21 +494,18 @@ type statusBody struct {
 	Status     string `json:"status"`
 	Publisher  bool   `json:"publisher"`
 	Aggregator bool   `json:"aggregator"`
-	Error      string `json:"error,omitempty"`
 }
 
 func (h *Handler) status(w http.ResponseWriter, r *http.Request) int {
-	body := statusBody{Status: "ok", Publisher: h.cfg.Publisher, Aggregator: h.cfg.Aggregator}
-	code := http.StatusOK
 	if h.cfg.Health != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
 		if err := h.cfg.Health(ctx); err != nil {
-			body.Status, body.Error, code = "unavailable", err.Error(), http.StatusServiceUnavailable
+			return writeError(w, fail(ErrUnhealthy, "unhealthy: %v", err))
 		}
 	}
-	writeJSON(w, code, body)
-	return code
+	writeJSON(w, http.StatusOK, statusBody{Status: "ok", Publisher: h.cfg.Publisher, Aggregator: h.cfg.Aggregator})
+	return http.StatusOK
 }
 
 // acquire takes a slot of sem without waiting.
@@ -524,7 +521,8 @@ func acquire(sem chan struct{}) bool {
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		b = []byte(`{"error":{"code":500,"status":"INTERNAL","message":"cannot encode the answer"}}`)
+		b = []byte(`{"error":{"code":500,"status":"INTERNAL","message":"cannot encode the answer",` +
+			`"details":[{"@type":"ErrorInfo","reason":"INTERNAL","domain":"` + Domain + `","metadata":{}}]}}`)
 		code = http.StatusInternalServerError
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -541,7 +539,7 @@ func parseBool(q url.Values, name string) (bool, error) {
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {
-		return false, badRequest("INVALID_ARGUMENT", fmt.Sprintf("query parameter %s=%q: want true or false", name, v))
+		return false, badRequest(ErrInvalidArgument, fmt.Sprintf("query parameter %s=%q: want true or false", name, v))
 	}
 	return b, nil
 }

@@ -282,7 +282,7 @@ func TestHandler(t *testing.T) {
 		{"PUT", "/v1/blobs?epochs=54", data, 400, "EPOCHS_ABOVE_MAX"},
 		{"PUT", "/v1/blobs?permanent=true&deletable=true", data, 400, "INVALID_ARGUMENT"},
 		{"PUT", "/v1/blobs?force=maybe", data, 400, "INVALID_ARGUMENT"},
-		{"PUT", "/v1/blobs", make([]byte, 1<<20+1), 413, "BODY_TOO_LARGE"},
+		{"PUT", "/v1/blobs", make([]byte, 1<<20+1), 403, "BODY_TOO_LARGE"},
 		{"POST", "/v1/blobs", data, 405, "METHOD_NOT_ALLOWED"},
 		{"DELETE", "/v1/blobs/" + unknown, nil, 405, "METHOD_NOT_ALLOWED"},
 		{"GET", "/v2/nothing", nil, 404, "NOT_FOUND"},
@@ -325,7 +325,7 @@ func TestBodyLimitDeclared(t *testing.T) {
 	req.ContentLength = 1 << 30
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
-	if w.Code != 413 {
+	if w.Code != 403 || reason(t, w) != "BODY_TOO_LARGE" {
 		t.Fatalf("declared 1 GiB: %d", w.Code)
 	}
 	// An undeclared (chunked) body is cut at the limit.
@@ -333,7 +333,7 @@ func TestBodyLimitDeclared(t *testing.T) {
 	req.ContentLength = -1
 	w = httptest.NewRecorder()
 	h.ServeHTTP(w, req)
-	if w.Code != 413 || f.stores != 0 {
+	if w.Code != 403 || f.stores != 0 {
 		t.Fatalf("chunked 11 bytes: %d, %d stores", w.Code, f.stores)
 	}
 }

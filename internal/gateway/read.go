@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -20,9 +21,50 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request) int {
 	raw := r.PathValue("blobId")
 	id, err := redstuff.ParseBlobID(raw)
 	if err != nil {
-		return writeError(w, badRequest("INVALID_BLOB_ID", fmt.Sprintf("invalid blob ID %q: want 43 URL-safe base64 characters", raw)))
+		return writeError(w, badRequest(ErrInvalidBlobID, fmt.Sprintf("invalid blob ID %q: want 43 URL-safe base64 characters", raw)))
 	}
-	return h.serveBlob(w, r, id, nil)
+	check, err := readQuery(r.URL.Query())
+	if err != nil {
+		return writeError(w, err)
+	}
+	return h.serveBlob(w, r, id, nil, check)
+}
+
+// errBothChecks answers a read with both consistency flags (Walrus's
+// InvalidConsistencyCheck).
+var errBothChecks = fail(ErrInvalidConsistency, "cannot set both strict and skip consistency check options")
+
+// consistency returns the check the two flags of a read select, as Walrus's
+// consistency_check_type_from_flags: strict re-encodes the whole blob and compares its
+// blob ID, skip checks nothing beyond each sliver's own proof, neither the default.
+func consistency(strict, skip bool) (redstuff.Consistency, error) {
+	switch {
+	case strict && skip:
+		return 0, errBothChecks
+	case strict:
+		return redstuff.ConsistencyStrict, nil
+	case skip:
+		return redstuff.ConsistencySkip, nil
+	}
+	return redstuff.ConsistencyDefault, nil
+}
+
+// readQuery parses the query of a blob read: strict_consistency_check and
+// skip_consistency_check (true or false, each at most once). Other parameters are
+// ignored (Walrus refuses them), so that cache-busting parameters keep working.
+func readQuery(q url.Values) (redstuff.Consistency, error) {
+	var flags [2]bool
+	for i, name := range []string{"strict_consistency_check", "skip_consistency_check"} {
+		if len(q[name]) > 1 {
+			return 0, fail(ErrInvalidArgument, "query parameter %q given %d times", name, len(q[name]))
+		}
+		b, err := parseBool(q, name)
+		if err != nil {
+			return 0, err
+		}
+		flags[i] = b
+	}
+	return consistency(flags[0], flags[1])
 }
 
 // readByObject serves GET /v1/blobs/by-object-id/{objectId}.
@@ -30,7 +72,11 @@ func (h *Handler) readByObject(w http.ResponseWriter, r *http.Request) int {
 	raw := r.PathValue("objectId")
 	obj, err := chain.ParseObjectID(raw)
 	if err != nil {
-		return writeError(w, badRequest("INVALID_OBJECT_ID", fmt.Sprintf("invalid object ID %q: want 64 hex digits", raw)))
+		return writeError(w, badRequest(ErrInvalidObjectID, fmt.Sprintf("invalid object ID %q: want 64 hex digits", raw)))
+	}
+	check, err := readQuery(r.URL.Query())
+	if err != nil {
+		return writeError(w, err)
 	}
 	if !acquire(h.reads) {
 		return writeError(w, errTooMany)
@@ -43,15 +89,17 @@ func (h *Handler) readByObject(w http.ResponseWriter, r *http.Request) int {
 	if !b.Certified {
 		return writeError(w, fmt.Errorf("%w: blob object %s is not certified", client.ErrNotFound, obj))
 	}
-	return h.serveBlob(w, r, b.BlobID, b.Attributes)
+	return h.serveBlob(w, r, b.BlobID, b.Attributes, check)
 }
 
 // serveBlob streams a blob, honouring HEAD, Range and If-None-Match. It opens the blob
 // (its metadata only), reserves one window of the blob's rows in the read budget
 // (Config.MaxReadBytes, waiting up to Config.MaxReadWait, else 429), and answers through
 // a windowReader that fetches and verifies one window of rows at a time. HEAD fetches no
-// row and reserves nothing.
-func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, id redstuff.BlobID, attrs []chain.Attribute) int {
+// row and reserves nothing. With ConsistencyStrict the blob is read whole (re-encoding
+// needs all of it): its size is reserved before anything but its metadata is fetched,
+// and a blob larger than Config.MaxReadBytes gets 403 BLOB_TOO_LARGE.
+func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, id redstuff.BlobID, attrs []chain.Attribute, check redstuff.Consistency) int {
 	etag := `"` + id.String() + `"`
 	if inm := r.Header.Get("If-None-Match"); inm != "" && (inm == etag || inm == "*" || inm == id.String()) {
 		w.Header().Set("ETag", etag)
@@ -65,15 +113,32 @@ func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, id redstuff.
 	h.metrics.inFlight.WithLabelValues("read").Inc()
 	defer h.metrics.inFlight.WithLabelValues("read").Dec()
 
+	if r.Method == http.MethodHead {
+		check = redstuff.ConsistencyDefault // the metadata is all HEAD reads
+	}
+	var reserved int64
+	if check == redstuff.ConsistencyStrict {
+		n, err := h.reserveWhole(r.Context(), id)
+		if err != nil {
+			return h.readFailed(w, id, err)
+		}
+		reserved = n
+		defer func() {
+			h.readBytes.Release(n)
+			h.metrics.readBytes.Sub(float64(n))
+		}()
+	}
 	// The stream may fall back to reading the whole blob only if it fits in a window.
-	s, err := h.cfg.Blobs.Open(r.Context(), id, client.ReadOptions{MaxWholeRead: h.cfg.ReadWindow})
+	s, err := h.cfg.Blobs.Open(r.Context(), id, client.ReadOptions{Consistency: check, MaxWholeRead: h.cfg.ReadWindow})
 	if err != nil {
 		return h.readFailed(w, id, err)
 	}
 	defer s.Close()
 	size, row := s.Size(), s.RowSize()
 	window := readWindow(size, row, h.cfg.ReadWindow)
-	if r.Method != http.MethodHead && window > 0 {
+	if reserved > 0 {
+		window = min(window, reserved)
+	} else if r.Method != http.MethodHead && window > 0 {
 		if window > h.cfg.MaxReadBytes {
 			return writeError(w, errRowTooLarge)
 		}
@@ -87,16 +152,7 @@ func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, id redstuff.
 			h.metrics.readBytes.Sub(float64(window))
 		}()
 	}
-	hd := w.Header()
-	hd.Set("ETag", etag)
-	hd.Set("Cache-Control", "public, max-age=86400, stale-while-revalidate=3600")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Content-Type", "application/octet-stream")
-	for _, a := range attrs {
-		if h.allowed[lower(a.Key)] && validHeaderValue(a.Value) {
-			hd.Set(a.Key, a.Value)
-		}
-	}
+	h.setReadHeaders(w.Header(), r, etag, attrs)
 	wr := &windowReader{s: s, size: size, row: row, window: window}
 	if r.Method != http.MethodHead && size > 0 {
 		// The window of the first byte served: a failure there still gets an error
@@ -111,7 +167,7 @@ func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, id redstuff.
 			}
 		}
 	}
-	rw := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+	rw := &statusRecorder{ResponseWriter: w, code: http.StatusOK, size: size, rangeHeader: r.Header.Get("Range")}
 	http.ServeContent(rw, r, "", time.Time{}, wr)
 	h.metrics.bytesRead.Add(float64(rw.written))
 	if wr.err != nil {
@@ -124,6 +180,49 @@ func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, id redstuff.
 		h.log.Warn("gateway: read failed", "blob", id, "err", wr.err)
 	}
 	return rw.code
+}
+
+// reserveWhole reserves the size of blob id in the read budget, for a read that holds it
+// whole (ConsistencyStrict), and returns it; the caller releases it. It fetches only the
+// blob's metadata. A blob larger than Config.MaxReadBytes fails with client.ErrTooLarge.
+func (h *Handler) reserveWhole(ctx context.Context, id redstuff.BlobID) (int64, error) {
+	s, err := h.cfg.Blobs.Open(ctx, id, client.ReadOptions{MaxWholeRead: h.cfg.ReadWindow})
+	if err != nil {
+		return 0, err
+	}
+	size := s.Size()
+	s.Close()
+	if size > h.cfg.MaxReadBytes {
+		return 0, fail(client.ErrTooLarge, "the blob has %d bytes; strict_consistency_check reads it whole and this aggregator holds at most %d bytes: read it without", size, h.cfg.MaxReadBytes)
+	}
+	if err := h.reserve(ctx, size); err != nil {
+		return 0, err
+	}
+	h.metrics.readBytes.Add(float64(size))
+	return size, nil
+}
+
+// setReadHeaders sets the headers of a successful read. Content-Type follows Walrus:
+// the request's Accept if it names no wildcard, else (GET only) the request's own
+// Content-Type; then the allowed attributes of the blob object (attrs), which overwrite
+// nothing already set; else application/octet-stream (Walrus sends none).
+func (h *Handler) setReadHeaders(hd http.Header, r *http.Request, etag string, attrs []chain.Attribute) {
+	hd.Set("ETag", etag)
+	hd.Set("Cache-Control", "public, max-age=86400, stale-while-revalidate=3600")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	if a := r.Header.Get("Accept"); a != "" && !strings.Contains(a, "*") && validHeaderValue(a) {
+		hd.Set("Content-Type", a)
+	} else if ct := r.Header.Get("Content-Type"); r.Method == http.MethodGet && ct != "" && validHeaderValue(ct) {
+		hd.Set("Content-Type", ct)
+	}
+	for _, a := range attrs {
+		if h.allowed[lower(a.Key)] && validHeaderValue(a.Value) && hd.Get(a.Key) == "" {
+			hd.Set(a.Key, a.Value)
+		}
+	}
+	if hd.Get("Content-Type") == "" {
+		hd.Set("Content-Type", "application/octet-stream")
+	}
 }
 
 // readWindow returns the bytes a read of a blob of size bytes in rows of row bytes
@@ -281,14 +380,23 @@ func (r *windowReader) Seek(offset int64, whence int) (int64, error) {
 	return offset, nil
 }
 
-// statusRecorder remembers the status code and counts the body bytes written.
+// statusRecorder remembers the status code and counts the body bytes written. The
+// plain-text 416 and 412 answers of http.ServeContent are replaced by error envelopes
+// (their bodies dropped): 416 RANGE_NOT_SATISFIABLE INVALID_BYTE_RANGE with the
+// Content-Range "bytes */size", and 412 PRECONDITION_FAILED.
 type statusRecorder struct {
 	http.ResponseWriter
-	code    int
-	written int64
+	code        int
+	written     int64
+	size        int64  // of the blob, for the message of a 416
+	rangeHeader string // the request's, for the message of a 416
+	replaced    bool   // the answer was replaced; drop what ServeContent writes
 }
 
 func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.replaced {
+		return len(b), nil
+	}
 	n, err := s.ResponseWriter.Write(b)
 	s.written += int64(n)
 	return n, err
@@ -296,7 +404,16 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 func (s *statusRecorder) WriteHeader(code int) {
 	s.code = code
-	s.ResponseWriter.WriteHeader(code)
+	switch code {
+	case http.StatusRequestedRangeNotSatisfiable:
+		s.replaced = true
+		writeError(s.ResponseWriter, fail(ErrRangeNotSatisfiable, "range %q is not satisfiable for a blob of %d bytes", s.rangeHeader, s.size), "Content-Range")
+	case http.StatusPreconditionFailed:
+		s.replaced = true
+		writeError(s.ResponseWriter, fail(ErrPreconditionFailed, "a precondition of the request (If-Match) does not hold"))
+	default:
+		s.ResponseWriter.WriteHeader(code)
+	}
 }
 
 func lower(s string) string {

@@ -132,13 +132,13 @@ func TestAuthenticatedPublisher(t *testing.T) {
 		{"no jti", "", data, token(t, testSecret, "", map[string]any{"exp": now + 60, "iat": now}), 401, "INVALID_TOKEN"},
 		{"lives too long", "", data, token(t, testSecret, "", map[string]any{"exp": now + 7200, "iat": now, "jti": "f"}), 400, "INVALID_EXPIRATION"},
 		{"no iat", "", data, token(t, testSecret, "", map[string]any{"exp": now + 60, "jti": "g"}), 400, "INVALID_EXPIRATION"},
-		{"over max_epochs", "?epochs=3", data, token(t, testSecret, "", claims("h", "max_epochs", 2)), 400, "EPOCHS_ABOVE_MAX"},
+		{"over max_epochs", "?epochs=3", data, token(t, testSecret, "", claims("h", "max_epochs", 2)), 400, "INVALID_EPOCHS"},
 		{"not the epochs", "?epochs=3", data, token(t, testSecret, "", claims("i", "epochs", 2)), 400, "INVALID_EPOCHS"},
-		{"over max_size", "", data, token(t, testSecret, "", claims("j", "max_size", 9)), 400, "MAX_SIZE_EXCEEDED"},
-		{"not the size", "", data, token(t, testSecret, "", claims("k", "size", 11)), 400, "SIZE_INCORRECT"},
-		{"missing send_object_to", "", data, token(t, testSecret, "", claims("l", "send_object_to", to.String())), 400, "MISSING_SEND_OBJECT_TO"},
+		{"over max_size", "", data, token(t, testSecret, "", claims("j", "max_size", 9)), 400, "INVALID_SIZE"},
+		{"not the size", "", data, token(t, testSecret, "", claims("k", "size", 11)), 400, "INVALID_SIZE"},
+		{"missing send_object_to", "", data, token(t, testSecret, "", claims("l", "send_object_to", to.String())), 400, "INVALID_SEND_OBJECT_TO"},
 		{"other send_object_to", "?send_object_to=" + chain.Address{8}.String(), data, token(t, testSecret, "", claims("m", "send_object_to", to.String())), 400, "INVALID_SEND_OBJECT_TO"},
-		{"both size claims", "", data, token(t, testSecret, "", claims("n", "size", 10, "max_size", 10)), 400, "INVALID_SIZES"},
+		{"both size claims", "", data, token(t, testSecret, "", claims("n", "size", 10, "max_size", 10)), 400, "INCONSISTENT_TOKEN"},
 	} {
 		w := put(c.query, c.body, c.tok)
 		if w.Code != c.code || reason(t, w) != c.reason {
@@ -180,7 +180,7 @@ func TestAuthenticatedPublisher(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+tok)
 	rw := httptest.NewRecorder()
 	h.ServeHTTP(rw, req)
-	if rw.Code != 413 {
+	if rw.Code != 403 {
 		t.Fatalf("chunked body over max_size: %d %s", rw.Code, rw.Body)
 	}
 	if f.stores != 1 {
@@ -230,7 +230,7 @@ func FuzzParseToken(f *testing.F) {
 }
 
 // The attack: an anonymous client (or many) store as much as the publisher's wallet
-// holds. Per-request caps give 400/413 and the per-client and global budgets 429, all
+// holds. Per-request caps give 400/403 and the per-client and global budgets 429, all
 // before anything is spent.
 func TestAnonymousBudget(t *testing.T) {
 	f := newFake()
@@ -251,7 +251,7 @@ func TestAnonymousBudget(t *testing.T) {
 	if w := put("192.0.2.1:1000", "?epochs=6", data); w.Code != 400 || reason(t, w) != "EPOCHS_ABOVE_MAX" {
 		t.Fatalf("anonymous epochs over the cap: %d %s", w.Code, w.Body)
 	}
-	if w := put("192.0.2.1:1000", "?epochs=1", make([]byte, 2001)); w.Code != 413 {
+	if w := put("192.0.2.1:1000", "?epochs=1", make([]byte, 2001)); w.Code != 403 {
 		t.Fatalf("anonymous size over the cap: %d %s", w.Code, w.Body)
 	}
 	for i := range 3 {
@@ -525,7 +525,7 @@ func TestStalledBodiesDoNotBlockStores(t *testing.T) {
 }
 
 // The attack: a body that stalls (or trickles) to hold its connection and buffer. Once
-// BodyGrace plus its size over MinBodyRate have passed, it is cut off with 408 and nothing
+// BodyGrace plus its size over MinBodyRate have passed, it is cut off with 504 and nothing
 // is stored.
 func TestStalledBodyCutOff(t *testing.T) {
 	f := newFake()
@@ -543,7 +543,7 @@ func TestStalledBodyCutOff(t *testing.T) {
 		t.Fatalf("stalled request: %v", err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusRequestTimeout || f.stores != 0 {
+	if resp.StatusCode != http.StatusGatewayTimeout || f.stores != 0 {
 		t.Fatalf("stalled request answered %d, %d stores", resp.StatusCode, f.stores)
 	}
 }

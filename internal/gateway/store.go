@@ -40,8 +40,7 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request) int {
 			return writeError(w, errBrowserStore)
 		}
 		if max := h.cfg.Anonymous.MaxEpochs; opts.Epochs > max {
-			return writeError(w, &apiError{code: http.StatusBadRequest, status: "INVALID_ARGUMENT", reason: "EPOCHS_ABOVE_MAX",
-				message: fmt.Sprintf("epochs=%d: anonymous stores on this publisher last at most %d epochs", opts.Epochs, max)})
+			return writeError(w, fail(ErrEpochsAboveMax, "epochs=%d: anonymous stores on this publisher last at most %d epochs", opts.Epochs, max))
 		}
 		limit = h.cfg.Anonymous.MaxSize
 	}
@@ -82,7 +81,7 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request) int {
 		case errors.As(err, &ae):
 			return writeError(w, err)
 		}
-		return writeError(w, badRequest("INVALID_BODY", "cannot read the request body: "+err.Error()))
+		return writeError(w, badRequest(ErrInvalidBody, "cannot read the request body: "+err.Error()))
 	}
 	if !acquire(h.stores) {
 		if charged > 0 {
@@ -210,21 +209,21 @@ func (h *Handler) storeOptions(q url.Values) (client.StoreOptions, error) {
 	opts := client.StoreOptions{Epochs: h.cfg.DefaultEpochs}
 	for k, v := range q {
 		if !slices.Contains(storeParams, k) {
-			return opts, badRequest("UNKNOWN_PARAMETER", fmt.Sprintf("unknown query parameter %q; a store accepts %s", k, strings.Join(storeParams, ", ")))
+			return opts, badRequest(ErrUnknownParameter, fmt.Sprintf("unknown query parameter %q; a store accepts %s", k, strings.Join(storeParams, ", ")))
 		}
 		if len(v) > 1 {
-			return opts, badRequest("INVALID_ARGUMENT", fmt.Sprintf("query parameter %q given %d times", k, len(v)))
+			return opts, badRequest(ErrInvalidArgument, fmt.Sprintf("query parameter %q given %d times", k, len(v)))
 		}
 	}
 	if v := q.Get("epochs"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		switch {
 		case err != nil:
-			return opts, badRequest("INVALID_EPOCHS", fmt.Sprintf("epochs=%q: want a positive number of epochs", v))
+			return opts, badRequest(ErrInvalidEpochs, fmt.Sprintf("epochs=%q: want a positive number of epochs", v))
 		case n <= 0:
-			return opts, badRequest("INVALID_EPOCHS", fmt.Sprintf("epochs=%d: must be at least 1", n))
+			return opts, badRequest(ErrInvalidEpochs, fmt.Sprintf("epochs=%d: must be at least 1", n))
 		case n > 1<<32-1:
-			return opts, badRequest("INVALID_EPOCHS", fmt.Sprintf("epochs=%d: too many epochs", n))
+			return opts, badRequest(ErrInvalidEpochs, fmt.Sprintf("epochs=%d: too many epochs", n))
 		}
 		opts.Epochs = uint32(n)
 	}
@@ -237,7 +236,7 @@ func (h *Handler) storeOptions(q url.Values) (client.StoreOptions, error) {
 		return opts, err
 	}
 	if permanent && deletable {
-		return opts, badRequest("INVALID_ARGUMENT", "permanent=true and deletable=true contradict each other")
+		return opts, badRequest(ErrInvalidArgument, "permanent=true and deletable=true contradict each other")
 	}
 	opts.Permanent = permanent
 	if opts.Force, err = parseBool(q, "force"); err != nil {
@@ -249,12 +248,12 @@ func (h *Handler) storeOptions(q url.Values) (client.StoreOptions, error) {
 	if v := q.Get("send_object_to"); v != "" {
 		a, err := chain.ParseAddress(v)
 		if err != nil || a == (chain.Address{}) {
-			return opts, badRequest("INVALID_ADDRESS", fmt.Sprintf("send_object_to=%q: want a non-zero address, 0x and 64 hex digits", v))
+			return opts, badRequest(ErrInvalidAddress, fmt.Sprintf("send_object_to=%q: want a non-zero address, 0x and 64 hex digits", v))
 		}
 		opts.SendTo = a
 	}
 	if opts.Share && opts.SendTo != (chain.Address{}) {
-		return opts, badRequest("INVALID_ARGUMENT", "share=true and send_object_to contradict each other: a shared blob has no owner")
+		return opts, badRequest(ErrInvalidArgument, "share=true and send_object_to contradict each other: a shared blob has no owner")
 	}
 	if q.Has("reuse_resources") {
 		reuse, err := parseBool(q, "reuse_resources")
@@ -262,11 +261,11 @@ func (h *Handler) storeOptions(q url.Values) (client.StoreOptions, error) {
 			return opts, err
 		}
 		if !reuse {
-			return opts, badRequest("INVALID_ARGUMENT", "reuse_resources=false is not supported: this publisher always reuses the storage resources and registrations its wallet owns")
+			return opts, badRequest(ErrInvalidArgument, "reuse_resources=false is not supported: this publisher always reuses the storage resources and registrations its wallet owns")
 		}
 	}
 	if v := q.Get("encoding_type"); v != "" && !strings.EqualFold(v, "RS2") && !strings.EqualFold(v, "RedStuff") {
-		return opts, badRequest("INVALID_ENCODING_TYPE", fmt.Sprintf("encoding_type=%q: this publisher encodes with RS2 only", v))
+		return opts, badRequest(ErrInvalidEncoding, fmt.Sprintf("encoding_type=%q: this publisher encodes with RS2 only", v))
 	}
 	return opts, nil
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -32,12 +33,12 @@ func (h *Handler) readStream(w http.ResponseWriter, r *http.Request) int {
 	raw := r.PathValue("blobId")
 	id, err := redstuff.ParseBlobID(raw)
 	if err != nil {
-		return writeError(w, badRequest("INVALID_BLOB_ID", fmt.Sprintf("invalid blob ID %q: want 43 URL-safe base64 characters", raw)))
+		return writeError(w, badRequest(ErrInvalidBlobID, fmt.Sprintf("invalid blob ID %q: want 43 URL-safe base64 characters", raw)))
 	}
 	r.Header.Del("Range")
 	r.Header.Del("If-Range")
 	w.Header().Set("X-Walrus-Streaming", "true")
-	return h.serveBlob(w, r, id, nil)
+	return h.serveBlob(w, r, id, nil, redstuff.ConsistencyDefault)
 }
 
 // readByteRange serves GET /v1/blobs/{blobId}/byte-range?start=S&length=N: bytes
@@ -51,11 +52,11 @@ func (h *Handler) readByteRange(w http.ResponseWriter, r *http.Request) int {
 	raw := r.PathValue("blobId")
 	id, err := redstuff.ParseBlobID(raw)
 	if err != nil {
-		return writeError(w, badRequest("INVALID_BLOB_ID", fmt.Sprintf("invalid blob ID %q: want 43 URL-safe base64 characters", raw)))
+		return writeError(w, badRequest(ErrInvalidBlobID, fmt.Sprintf("invalid blob ID %q: want 43 URL-safe base64 characters", raw)))
 	}
 	start, length, err := byteRangeQuery(r)
 	if err != nil {
-		return writeError(w, badRequest("INVALID_BYTE_RANGE", err.Error()))
+		return writeError(w, badRequest(ErrInvalidByteRange, err.Error()))
 	}
 	p, code := h.openParts(w, r, []redstuff.BlobID{id}, client.ReadOptions{})
 	if p == nil {
@@ -64,12 +65,12 @@ func (h *Handler) readByteRange(w http.ResponseWriter, r *http.Request) int {
 	defer p.close()
 	size := p.parts[0].Size()
 	if start >= uint64(size) || length > uint64(size)-start {
-		return writeError(w, badRequest("INVALID_BYTE_RANGE", fmt.Sprintf("bytes [%d, %d) are not within the blob of %d bytes", start, start+length, size)))
+		return writeError(w, badRequest(ErrInvalidByteRange, fmt.Sprintf("bytes [%d, %d) are not within the blob of %d bytes", start, start+length, size)))
 	}
 	if code := p.reserve(w, r, int64(start)); code != 0 {
 		return code
 	}
-	setReadHeaders(w.Header(), fmt.Sprintf(`"%s-%d-%d"`, id, start, length))
+	h.setReadHeaders(w.Header(), r, fmt.Sprintf(`"%s-%d-%d"`, id, start, length), nil)
 	w.Header().Set("Content-Length", strconv.FormatUint(length, 10))
 	return p.send(w, r, func(rw io.Writer) error {
 		wr := p.reader(0)
@@ -138,19 +139,19 @@ func (h *Handler) readConcat(w http.ResponseWriter, r *http.Request) int {
 		dec := json.NewDecoder(io.LimitReader(r.Body, maxConcatBody))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
-			return writeError(w, badRequest("INVALID_ARGUMENT", fmt.Sprintf("invalid JSON body: %v", err)))
+			return writeError(w, badRequest(ErrInvalidArgument, fmt.Sprintf("invalid JSON body: %v", err)))
 		}
 		if dec.More() {
-			return writeError(w, badRequest("INVALID_ARGUMENT", "invalid JSON body: more than one value"))
+			return writeError(w, badRequest(ErrInvalidArgument, "invalid JSON body: more than one value"))
 		}
 	default:
 		q := r.URL.Query()
 		for k, v := range q {
 			if k != "ids" && k != "strict_consistency_check" && k != "skip_consistency_check" {
-				return writeError(w, badRequest("INVALID_ARGUMENT", fmt.Sprintf("unknown parameter %q", k)))
+				return writeError(w, badRequest(ErrInvalidArgument, fmt.Sprintf("unknown parameter %q", k)))
 			}
 			if len(v) != 1 {
-				return writeError(w, badRequest("INVALID_ARGUMENT", fmt.Sprintf("parameter %q given %d times", k, len(v))))
+				return writeError(w, badRequest(ErrInvalidArgument, fmt.Sprintf("parameter %q given %d times", k, len(v))))
 			}
 		}
 		for _, s := range strings.Split(q.Get("ids"), ",") {
@@ -169,21 +170,16 @@ func (h *Handler) readConcat(w http.ResponseWriter, r *http.Request) int {
 		}
 	}
 	if len(req.IDs) == 0 {
-		return writeError(w, badRequest("INVALID_ARGUMENT", "at least one blob ID or object ID must be provided"))
+		return writeError(w, badRequest(ErrInvalidArgument, "at least one blob ID or object ID must be provided"))
 	}
 	if len(req.IDs) > MaxConcatIDs {
-		return writeError(w, badRequest("INVALID_ARGUMENT", fmt.Sprintf("%d IDs, at most %d", len(req.IDs), MaxConcatIDs)))
+		return writeError(w, badRequest(ErrInvalidArgument, fmt.Sprintf("%d IDs, at most %d", len(req.IDs), MaxConcatIDs)))
 	}
-	opts := client.ReadOptions{}
-	strict, skip := req.Strict != nil && *req.Strict, req.Skip != nil && *req.Skip
-	switch {
-	case strict && skip:
-		return writeError(w, badRequest("INVALID_ARGUMENT", "give either strict_consistency_check or skip_consistency_check, not both"))
-	case strict:
-		opts.Consistency = redstuff.ConsistencyStrict
-	case skip:
-		opts.Consistency = redstuff.ConsistencySkip
+	check, err := consistency(req.Strict != nil && *req.Strict, req.Skip != nil && *req.Skip)
+	if err != nil {
+		return writeError(w, err)
 	}
+	opts := client.ReadOptions{Consistency: check}
 	ids := make([]redstuff.BlobID, len(req.IDs))
 	var attrs []chain.Attribute
 	for i, s := range req.IDs {
@@ -193,7 +189,7 @@ func (h *Handler) readConcat(w http.ResponseWriter, r *http.Request) int {
 		}
 		obj, err := chain.ParseObjectID(s)
 		if err != nil {
-			return writeError(w, badRequest("INVALID_ID_FORMAT", fmt.Sprintf("invalid ID %q: want a blob ID or a blob object ID", s)))
+			return writeError(w, badRequest(ErrInvalidIDFormat, fmt.Sprintf("invalid ID %q: want a blob ID or a blob object ID", s)))
 		}
 		b, err := h.cfg.Blobs.BlobObject(r.Context(), obj)
 		if err != nil {
@@ -217,19 +213,18 @@ func (h *Handler) readConcat(w http.ResponseWriter, r *http.Request) int {
 	}
 	sum := sha256.Sum256([]byte(strings.Join(req.IDs, ",")))
 	hd := w.Header()
-	setReadHeaders(hd, `"`+base64.RawURLEncoding.EncodeToString(sum[:])+`"`)
-	for _, a := range attrs {
-		if h.allowed[lower(a.Key)] && validHeaderValue(a.Value) {
-			hd.Set(a.Key, a.Value)
-		}
-	}
+	h.setReadHeaders(hd, r, `"`+base64.RawURLEncoding.EncodeToString(sum[:])+`"`, attrs)
 	var total int64
 	for _, s := range p.parts {
 		total += s.Size()
 	}
 	hd.Set("Content-Length", strconv.FormatInt(total, 10))
 	return p.send(w, r, func(rw io.Writer) error {
-		for i, s := range p.parts {
+		for i := range p.parts {
+			if err := p.open(i); err != nil {
+				return fmt.Errorf("blob %d of %d (%s): %w", i, len(p.parts), ids[i], err)
+			}
+			s := p.parts[i]
 			if _, err := io.CopyN(rw, p.reader(i), s.Size()); err != nil {
 				return fmt.Errorf("blob %d of %d (%s): %w", i, len(p.parts), ids[i], err)
 			}
@@ -237,14 +232,6 @@ func (h *Handler) readConcat(w http.ResponseWriter, r *http.Request) int {
 		}
 		return nil
 	})
-}
-
-// setReadHeaders sets the headers every successful read answers with.
-func setReadHeaders(hd http.Header, etag string) {
-	hd.Set("ETag", etag)
-	hd.Set("Cache-Control", "public, max-age=86400, stale-while-revalidate=3600")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Content-Type", "application/octet-stream")
 }
 
 // parts are the open blobs of one streamed read, with its slot among the reads in
@@ -257,6 +244,11 @@ type parts struct {
 	windows  []int64
 	readers  []*windowReader
 	released bool
+	// With ConsistencyStrict the parts are opened first for their metadata only, and
+	// each is opened again, strictly (read whole), just before it is sent.
+	ctx      context.Context
+	strict   *client.ReadOptions
+	reopened []bool
 }
 
 // openParts takes a slot among the reads in flight and opens every blob; on failure it
@@ -266,8 +258,13 @@ func (h *Handler) openParts(w http.ResponseWriter, r *http.Request, ids []redstu
 		return nil, writeError(w, errTooMany)
 	}
 	h.metrics.inFlight.WithLabelValues("read").Inc()
-	p := &parts{h: h, ids: ids}
+	p := &parts{h: h, ids: ids, ctx: r.Context(), reopened: make([]bool, len(ids))}
 	opts.MaxWholeRead = h.cfg.ReadWindow
+	if opts.Consistency == redstuff.ConsistencyStrict {
+		strict := opts
+		p.strict = &strict
+		opts.Consistency = redstuff.ConsistencyDefault
+	}
 	for _, id := range ids {
 		s, err := h.cfg.Blobs.Open(r.Context(), id, opts)
 		if err != nil {
@@ -275,9 +272,29 @@ func (h *Handler) openParts(w http.ResponseWriter, r *http.Request, ids []redstu
 			return nil, h.readFailed(w, id, err)
 		}
 		p.parts = append(p.parts, s)
-		p.windows = append(p.windows, readWindow(s.Size(), s.RowSize(), h.cfg.ReadWindow))
+		window := readWindow(s.Size(), s.RowSize(), h.cfg.ReadWindow)
+		if p.strict != nil {
+			window = s.Size() // read whole
+		}
+		p.windows = append(p.windows, window)
 	}
 	return p, 0
+}
+
+// open opens part i strictly (read whole) if the read is strict and it was not yet;
+// the window reserved holds it.
+func (p *parts) open(i int) error {
+	if p.strict == nil || p.reopened[i] {
+		return nil
+	}
+	p.reopened[i] = true
+	p.parts[i].Close()
+	s, err := p.h.cfg.Blobs.Open(p.ctx, p.ids[i], *p.strict)
+	if err != nil {
+		return err
+	}
+	p.parts[i] = s
+	return nil
 }
 
 // reserve takes the largest window of the parts from the read budget (a HEAD request
@@ -294,6 +311,9 @@ func (p *parts) reserve(w http.ResponseWriter, r *http.Request, off int64) int {
 		return 0
 	}
 	if window > h.cfg.MaxReadBytes {
+		if p.strict != nil {
+			return writeError(w, fail(client.ErrTooLarge, "a blob has %d bytes; strict_consistency_check reads it whole and this aggregator holds at most %d bytes: read it without", window, h.cfg.MaxReadBytes))
+		}
 		return writeError(w, errRowTooLarge)
 	}
 	if err := h.reserve(r.Context(), window); err != nil {
@@ -304,6 +324,9 @@ func (p *parts) reserve(w http.ResponseWriter, r *http.Request, off int64) int {
 	for i, s := range p.parts {
 		if s.Size() == 0 {
 			continue
+		}
+		if err := p.open(i); err != nil {
+			return h.readFailed(w, p.ids[i], err)
 		}
 		if err := p.reader(i).prime(off); err != nil {
 			return h.readFailed(w, p.ids[i], err)
