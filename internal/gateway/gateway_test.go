@@ -32,7 +32,8 @@ type fakeBlobs struct {
 	block   chan struct{} // if not nil, Store and Open wait on it
 	entered chan struct{} // if not nil, receives a value when a call starts waiting
 	stores  int
-	last    client.StoreOptions // of the last store
+	last    client.StoreOptions    // of the last store
+	opened  []redstuff.Consistency // the check of every Open
 
 	row         int64         // row size of streams; 0 means 4
 	gate        chan struct{} // if not nil, every fetch of rows waits on it...
@@ -82,12 +83,13 @@ func (f *fakeBlobs) Store(ctx context.Context, data []byte, opts client.StoreOpt
 	return &client.StoreResult{NewlyCreated: &client.NewlyCreated{BlobObject: client.NewBlobObject(f.objects[obj])}}, nil
 }
 
-func (f *fakeBlobs) Open(ctx context.Context, id redstuff.BlobID, _ client.ReadOptions) (gateway.Stream, error) {
+func (f *fakeBlobs) Open(ctx context.Context, id redstuff.BlobID, opts client.ReadOptions) (gateway.Stream, error) {
 	if err := f.wait(ctx); err != nil {
 		return nil, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.opened = append(f.opened, opts.Consistency)
 	d, ok := f.blobs[id]
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", client.ErrNotFound, id)
@@ -409,6 +411,9 @@ func FuzzHandler(f *testing.F) {
 	f.Add("HEAD", "/status", []byte(nil), "bytes=-1")
 	f.Add("GET", "/v1/api", []byte(nil), "")
 	f.Add("OPTIONS", "/v1/blobs", []byte(nil), "")
+	f.Add("GET", "/v1/blobs/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA?strict_consistency_check=true", []byte(nil), "bytes=5-1")
+	f.Add("POST", "/v1alpha/blobs/concat", []byte(`{"ids":["0x01"],"skip_consistency_check":true}`), "")
+	f.Add("GET", "/v1/blobs/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/byte-range?start=1&length=9", []byte(nil), "")
 	fake := newFake()
 	h := newHandler(f, fake, func(c *gateway.Config) { c.MaxBodySize = 4096 })
 	// Something to read.
@@ -428,6 +433,9 @@ func FuzzHandler(f *testing.F) {
 		h.ServeHTTP(w, req)
 		if w.Code < 200 || w.Code > 599 || w.Code == 500 {
 			t.Fatalf("%s %s: %d %s", method, target, w.Code, w.Body)
+		}
+		if w.Code >= 400 && method != http.MethodHead {
+			walrusError(t, w) // every error answer is one Walrus's client parses
 		}
 	})
 }

@@ -407,6 +407,7 @@ func (s *statusRecorder) WriteHeader(code int) {
 	switch code {
 	case http.StatusRequestedRangeNotSatisfiable:
 		s.replaced = true
+		s.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", s.size))
 		writeError(s.ResponseWriter, fail(ErrRangeNotSatisfiable, "range %q is not satisfiable for a blob of %d bytes", s.rangeHeader, s.size), "Content-Range")
 	case http.StatusPreconditionFailed:
 		s.replaced = true
