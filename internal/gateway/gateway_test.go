@@ -585,6 +585,42 @@ func TestGatewayNetwork(t *testing.T) {
 	if b, err := c.BlobObject(context.Background(), obj); err != nil || !b.Shared {
 		t.Fatalf("share: the blob object is %+v (%v), want it shared", b, err)
 	}
+	// A shared blob object is read by its object ID as an owned one is.
+	if resp, got := get("/v1/blobs/by-object-id/" + res.NewlyCreated.SharedBlobObject); resp.StatusCode != 200 || string(got) != "shared" {
+		t.Fatalf("shared blob by object ID: %d %q", resp.StatusCode, got)
+	}
+	// The consistency flags: strict re-encodes the whole blob, skip checks only each
+	// sliver; both read the same bytes. Both at once is refused.
+	for _, q := range []string{"?strict_consistency_check=true", "?skip_consistency_check=true"} {
+		resp, got := get("/v1/blobs/by-object-id/" + res.NewlyCreated.SharedBlobObject + q)
+		if resp.StatusCode != 200 || string(got) != "shared" {
+			t.Fatalf("read %s: %d %q", q, resp.StatusCode, got)
+		}
+	}
+	// A strict read holds the whole blob: one larger than the read buffer (128 KiB
+	// here) is refused with Walrus's BLOB_TOO_LARGE, and read without the flag.
+	for _, size := range []int{100 << 10, 200 << 10} {
+		big := make([]byte, size)
+		for i := range big {
+			big[i] = byte(r.Uint32())
+		}
+		code, res := put(big, "?epochs=2")
+		if code != 200 || res.NewlyCreated == nil {
+			t.Fatalf("PUT %d bytes: %d", size, code)
+		}
+		for _, q := range []string{"?strict_consistency_check=true", "?skip_consistency_check=true"} {
+			resp, got := get("/v1/blobs/" + res.NewlyCreated.BlobObject.BlobID + q)
+			if q == "?strict_consistency_check=true" && size > 128<<10 {
+				if resp.StatusCode != 403 {
+					t.Fatalf("strict read of %d bytes over a read buffer of 128 KiB: %d", size, resp.StatusCode)
+				}
+				continue
+			}
+			if resp.StatusCode != 200 || !bytes.Equal(got, big) {
+				t.Fatalf("read %d bytes %s: %d, %d bytes", size, q, resp.StatusCode, len(got))
+			}
+		}
+	}
 	unknown := redstuff.DeriveBlobID(1, 1, [32]byte{9}).String()
 	if resp, _ := get("/v1/blobs/" + unknown); resp.StatusCode != 404 {
 		t.Fatalf("unknown: %d", resp.StatusCode)
@@ -592,11 +628,11 @@ func TestGatewayNetwork(t *testing.T) {
 	if code, _ := put(data, "?epochs=1000"); code != 400 {
 		t.Fatalf("epochs beyond the maximum: %d", code)
 	}
-	// Two nodes down: no quorum, 503.
+	// Two nodes down: no quorum, 504 INSUFFICIENT_CONFIRMATIONS (Walrus's pair).
 	if err := net.Nodes[3].Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if code, _ := put([]byte("no quorum"), ""); code != 503 {
+	if code, _ := put([]byte("no quorum"), ""); code != 504 {
 		t.Fatalf("no quorum: %d", code)
 	}
 }
