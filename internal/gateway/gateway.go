@@ -37,7 +37,7 @@
 // Without it stores are anonymous, and what they may spend is bounded (Config.Anonymous):
 // per store, epochs and size; per Window, the byte-epochs ((size + StoreOverhead) ×
 // epochs) of each client address and of all clients together, as token buckets. Over a
-// per-store cap a store gets 400 or 413, over a budget 429, before anything is spent.
+// per-store cap a store gets 400 or 403, over a budget 429, before anything is spent.
 // Browsers are not allowed to PUT cross-origin, and an anonymous PUT that carries an
 // Origin header (as every PUT a browser sends does) gets 403, so a web page the operator
 // visits cannot spend the publisher's wallet, not even through DNS rebinding.
@@ -54,13 +54,26 @@
 //
 // Reads answer with X-Content-Type-Options: nosniff, Cache-Control: public,
 // max-age=86400, stale-while-revalidate=3600 and ETag = the quoted blob ID, and may be
-// read by pages of any origin. Errors are JSON envelopes {"error": {"code", "status",
-// "message", "details": [{"@type": "ErrorInfo", "reason", "domain"}]}} with the status
-// codes of one table (errors.go): 400 for bad input and stores that break their token's
-// claims, 401 without a valid token, 403 for an anonymous store from a web page, 404
-// BLOB_NOT_FOUND, 405, 413 for a body over the
-// limit, 429 when a concurrency limit, the read buffer or an anonymous budget is
-// exhausted and for a reused token, 503 BLOB_UNAVAILABLE and for transient failures.
+// read by pages of any origin. Their Content-Type is chosen as Walrus does: the request's
+// Accept if it has no wildcard, else a GET's own Content-Type, else (by object ID) the
+// blob object's content-type attribute, else application/octet-stream. The blob reads
+// (by blob ID, by object ID, concat) take Walrus's strict_consistency_check (the blob is
+// read whole, re-encoded and its blob ID compared; its size is reserved in the read
+// buffer first) and skip_consistency_check (no check beyond each sliver's proof).
+//
+// # Errors
+//
+// Every error is Walrus's JSON envelope {"error": {"code", "status", "message",
+// "details": [{"@type": "ErrorInfo", "reason", "domain", "metadata": {}}]}}, from one
+// table (errors.go, ErrorTable) whose (code, status) pairs are all in Walrus's table
+// (WalrusStatus) except 405 for a wrong method and 412 for a failed If-Match, which Walrus
+// sends without a body: 400 for bad input (INVALID_ARGUMENT) and stores that break their
+// token's claims (FAILED_PRECONDITION), 401 without a valid token, 403 for an anonymous
+// store from a web page (PERMISSION_DENIED) and for a body or blob over a limit
+// (SIZE_EXCEEDED), 404 BLOB_NOT_FOUND and OBJECT_NOT_FOUND, 416 for a Range that cannot
+// be satisfied, 429 when a concurrency limit, the read buffer or an anonymous budget is
+// exhausted and for a reused token, 503 BLOB_UNAVAILABLE and other transient failures,
+// 504 INSUFFICIENT_CONFIRMATIONS, BODY_TOO_SLOW and timeouts.
 //
 // # Limits
 //
@@ -190,7 +203,7 @@ type AnonymousLimits struct {
 	// MaxEpochs bounds the epochs of one store (400 beyond); 0 means
 	// DefaultAnonymousMaxEpochs.
 	MaxEpochs uint32
-	// MaxSize bounds the size of one blob (413 beyond); 0 means Config.MaxBodySize.
+	// MaxSize bounds the size of one blob (403 beyond); 0 means Config.MaxBodySize.
 	MaxSize int64
 	// Window is the time in which the budgets refill; 0 means DefaultAnonymousWindow.
 	Window time.Duration
@@ -221,7 +234,7 @@ type Config struct {
 	MaxBodyBuffer int64
 	// MinBodyRate (bytes per second) and BodyGrace bound the time a store's body may
 	// take: BodyGrace plus its size (declared, or MaxBodySize) over MinBodyRate; a slower
-	// body is cut off (408). A store takes one of MaxConcurrentStores only once its body
+	// body is cut off (504 BODY_TOO_SLOW). A store takes one of MaxConcurrentStores only once its body
 	// has arrived. Zero means DefaultMinBodyRate and DefaultBodyGrace.
 	MinBodyRate int64
 	BodyGrace   time.Duration
