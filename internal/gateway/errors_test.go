@@ -215,7 +215,9 @@ func TestErrorAnswers(t *testing.T) {
 		{name: "body too large", mod: func(c *gateway.Config) { c.MaxBodySize = 5 }, method: "PUT", path: "/v1/blobs", body: data, code: 403, reason: "BODY_TOO_LARGE"},
 		{name: "from a web page", method: "PUT", path: "/v1/blobs", body: data, hdr: []string{"Origin", "https://evil.example"}, code: 403, reason: "BROWSER_STORE_REFUSED"},
 		{name: "over the budget", mod: func(c *gateway.Config) { c.Anonymous.GlobalBudget = 1 }, method: "PUT", path: "/v1/blobs", body: data, code: 429, reason: "ANONYMOUS_BUDGET_EXHAUSTED"},
-		{name: "no quorum", blobs: func() gateway.Blobs { return failing{fakeBlobs: f, storeErr: fmt.Errorf("%w: 3 of 10", client.ErrNoQuorum)} }, method: "PUT", path: "/v1/blobs", body: data, code: 504, reason: "INSUFFICIENT_CONFIRMATIONS"},
+		{name: "no quorum", blobs: func() gateway.Blobs {
+			return failing{fakeBlobs: f, storeErr: fmt.Errorf("%w: 3 of 10", client.ErrNoQuorum)}
+		}, method: "PUT", path: "/v1/blobs", body: data, code: 504, reason: "INSUFFICIENT_CONFIRMATIONS"},
 		{name: "blob too large for the system", blobs: func() gateway.Blobs { return failing{fakeBlobs: f, storeErr: client.ErrTooLarge} }, method: "PUT", path: "/v1/blobs", body: data, code: 403, reason: "BLOB_TOO_LARGE"},
 		{name: "no funds", blobs: func() gateway.Blobs { return failing{fakeBlobs: f, storeErr: chain.ErrInsufficientFunds} }, method: "PUT", path: "/v1/blobs", body: data, code: 503, reason: "INSUFFICIENT_FUNDS"},
 		{name: "store timeout", blobs: func() gateway.Blobs { return failing{fakeBlobs: f, storeErr: context.DeadlineExceeded} }, method: "PUT", path: "/v1/blobs", body: data, code: 504, reason: "TIMEOUT"},

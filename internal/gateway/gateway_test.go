@@ -38,8 +38,11 @@ type fakeBlobs struct {
 	row         int64         // row size of streams; 0 means 4
 	gate        chan struct{} // if not nil, every fetch of rows waits on it...
 	gateEntered chan struct{} // ...after sending here
-	held        atomic.Int64  // bytes of rows held by all streams
-	maxHeld     atomic.Int64  // the most ever held
+	// If strictGate is not nil, a strict Open sends on strictEntered once it holds its
+	// blob, then waits on strictGate.
+	strictGate, strictEntered chan struct{}
+	held                      atomic.Int64 // bytes of rows held by all streams
+	maxHeld                   atomic.Int64 // the most ever held
 }
 
 func newFake() *fakeBlobs {
@@ -88,17 +91,28 @@ func (f *fakeBlobs) Open(ctx context.Context, id redstuff.BlobID, opts client.Re
 		return nil, err
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.opened = append(f.opened, opts.Consistency)
 	d, ok := f.blobs[id]
+	row := f.row
+	gate, entered := f.strictGate, f.strictEntered
+	f.mu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", client.ErrNotFound, id)
 	}
-	row := f.row
 	if row == 0 {
 		row = 4
 	}
-	return &fakeStream{f: f, data: d, row: row}, nil
+	s := &fakeStream{f: f, data: d, row: row}
+	if opts.Consistency == redstuff.ConsistencyStrict {
+		// As the client's BlobReader: a strict read holds the whole blob from the start.
+		s.whole = true
+		s.hold(int64(len(d)))
+		if gate != nil {
+			entered <- struct{}{}
+			<-gate
+		}
+	}
+	return s, nil
 }
 
 // fakeStream is a Stream that keeps count, in its fakeBlobs, of the bytes of rows held
@@ -108,15 +122,25 @@ type fakeStream struct {
 	data   []byte
 	row    int64
 	lo, hi int64 // the rows held
+	whole  bool  // the stream holds the whole blob (a strict read)
 	closed bool
 }
 
-func (s *fakeStream) Size() int64    { return int64(len(s.data)) }
-func (s *fakeStream) RowSize() int64 { return s.row }
+func (s *fakeStream) Size() int64 { return int64(len(s.data)) }
+
+func (s *fakeStream) RowSize() int64 {
+	if s.whole {
+		return 0
+	}
+	return s.row
+}
 
 func (s *fakeStream) Prefetch(off, n int64) error {
 	if s.closed {
 		return client.ErrReaderClosed
+	}
+	if s.whole {
+		return nil
 	}
 	size := int64(len(s.data))
 	if off < 0 || n <= 0 || off >= size {

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -20,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/client"
 	"github.com/walrus-go/walrus/internal/gateway"
 	"github.com/walrus-go/walrus/internal/testvec"
 )
@@ -644,5 +646,76 @@ func TestSlowStoreOutlivesBodyDeadline(t *testing.T) {
 	close(f.block)
 	if code := <-done; code != 200 {
 		t.Fatalf("a store slower than its body deadline answered %d", code)
+	}
+}
+
+// The attack: many strict reads at once (strict_consistency_check=true), each of which
+// holds its whole blob (the check re-encodes all of it). Each reserves the blob's size in
+// the read buffer before anything but the metadata is fetched, so the bytes all of them
+// hold together never exceed MaxReadBytes; every read still completes.
+func TestStrictReadBudget(t *testing.T) {
+	const size, bound = 1000, 2500 // room for two strict reads at once
+	f := newFake()
+	h := newHandler(t, f, func(c *gateway.Config) {
+		c.MaxReadBytes, c.MaxReadWait = bound, time.Hour
+	})
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(i * 13)
+	}
+	res, err := f.Store(context.Background(), data, client.StoreOptions{Epochs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	f.mu.Lock()
+	f.strictGate, f.strictEntered = make(chan struct{}), make(chan struct{})
+	f.mu.Unlock()
+	const readers = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*readers)
+	for i := range readers {
+		path := "/v1/blobs/" + res.NewlyCreated.BlobObject.BlobID + "?strict_consistency_check=true"
+		if i%2 == 1 {
+			path = "/v1alpha/blobs/concat?strict_consistency_check=true&ids=" + res.NewlyCreated.BlobObject.BlobID
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := http.Get(srv.URL + path)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer resp.Body.Close()
+			got, err := io.ReadAll(resp.Body)
+			if err != nil || resp.StatusCode != 200 || !bytes.Equal(got, data) {
+				errs <- fmt.Errorf("%s: %d, %d bytes, %v", path, resp.StatusCode, len(got), err)
+			}
+		}()
+	}
+	// Two strict reads hold their blobs; the others wait for room without holding any.
+	<-f.strictEntered
+	<-f.strictEntered
+	if got := f.held.Load(); got != 2*size {
+		t.Errorf("%d bytes held by the first strict reads, want %d", got, 2*size)
+	}
+	go func() {
+		for range f.strictEntered {
+		}
+	}()
+	close(f.strictGate)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	close(f.strictEntered)
+	if m := f.maxHeld.Load(); m > bound {
+		t.Fatalf("%d bytes held at once by strict reads, bound %d", m, bound)
+	}
+	if f.held.Load() != 0 {
+		t.Fatalf("%d bytes still held after the reads", f.held.Load())
 	}
 }
