@@ -227,20 +227,11 @@ func do(h http.Handler, method, target string, body []byte, hdr ...string) *http
 	return w
 }
 
-// reason returns the Walrus reason of an error answer.
+// reason returns the Walrus reason of an error answer, checking that it is one Walrus's
+// client parses (walrusError).
 func reason(t *testing.T, w *httptest.ResponseRecorder) string {
 	t.Helper()
-	var body struct {
-		Error struct {
-			Code    int
-			Message string
-			Details []struct{ Reason string }
-		}
-	}
-	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || body.Error.Code != w.Code || len(body.Error.Details) != 1 {
-		t.Fatalf("error body %q (code %d): %v", w.Body.String(), w.Code, err)
-	}
-	return body.Error.Details[0].Reason
+	return walrusError(t, w)
 }
 
 func TestHandler(t *testing.T) {
