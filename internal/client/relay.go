@@ -59,7 +59,7 @@ func (c *Client) RelayUpload(ctx context.Context, data []byte, id redstuff.BlobI
 		if view.n != len(eb.Pairs) {
 			return chain.Certificate{}, fmt.Errorf("client: the committee of epoch %d has %d shards, the blob was encoded for %d", view.epoch, view.n, len(eb.Pairs))
 		}
-		cert, err := c.collect(ctx, view, eb, p, st, nil)
+		cert, err := c.collect(ctx, view, eb, registered(p), st, nil)
 		if errors.Is(err, ErrNoQuorum) {
 			if now, serr := c.chain.System(ctx); serr == nil && now.Epoch != view.epoch {
 				lastErr = err

@@ -168,8 +168,20 @@ type StoreStats struct {
 	// EpochChanges counts the times confirmations were collected again after the epoch
 	// moved.
 	EpochChanges int
-	// Durations of the phases.
+	// Durations of the phases. With pending uploads, Upload starts with Register and
+	// overlaps it.
 	Encode, Check, Register, Upload, Certify, Total time.Duration
+}
+
+// add adds the upload statistics of o (an upload that ran beside the store) to s.
+func (s *StoreStats) add(o *StoreStats) {
+	s.SliverUploads += o.SliverUploads
+	s.PairsUploaded += o.PairsUploaded
+	s.UploadsBehind += o.UploadsBehind
+	s.Nodes = o.Nodes
+	s.ConfirmedWeight = o.ConfirmedWeight
+	s.TailNodes = o.TailNodes
+	s.Upload += o.Upload
 }
 
 // Progress reports the progress of a store or read to a callback.

@@ -253,9 +253,32 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 	if err := c.checkFunds(ctx, need, m.UnencodedLength); err != nil {
 		return nil, err
 	}
+	// Without a relay, the uploads start now, with pending uploads, while the
+	// registration is in flight.
+	var early <-chan earlyResult
+	var reg *registration
+	cancelEarly := func() {}
+	if opts.UploadRelay == nil && !c.cfg.DisablePendingUploads {
+		var ectx context.Context
+		ectx, cancelEarly = context.WithCancel(ctx)
+		reg = &registration{done: make(chan struct{})}
+		early = c.startEarly(ectx, eb, reg, prog)
+	}
+	defer cancelEarly()
 	blobObj, ntx, err := c.register(ctx, plan, m, encLen, epochs, deletable)
 	st.Transactions += ntx
+	if reg != nil {
+		p := sn.Persistence{Deletable: deletable}
+		if deletable {
+			p.ObjectID = sn.ObjectID(blobObj)
+		}
+		reg.settle(p, err)
+	}
 	if err != nil {
+		if early != nil {
+			cancelEarly()
+			<-early
+		}
 		return nil, err
 	}
 	st.Register = time.Since(t)
@@ -275,7 +298,7 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 		if err != nil && !errors.Is(err, chain.ErrAlreadyCertified) {
 			return nil, fmt.Errorf("client: certifying blob %s with the upload relay's certificate: %w", m.BlobID, err)
 		}
-	} else if err := c.uploadAndCertify(ctx, eb, blobObj, deletable, st, prog); err != nil {
+	} else if err := c.uploadAndCertify(ctx, eb, blobObj, deletable, st, prog, early); err != nil {
 		return nil, err
 	}
 	b, err := c.chain.Blob(ctx, blobObj)
