@@ -308,6 +308,9 @@ type clientEnv struct {
 	walletFlag  string
 	// httpClient, if set, sends the SDK's requests to storage nodes (bench counts them).
 	httpClient *http.Client
+	// noPendingUploads, if set, makes stores upload only after the registration landed
+	// (bench --no-pending-uploads).
+	noPendingUploads bool
 }
 
 // addClientCommands adds the client, publisher and aggregator commands to root, with the
@@ -499,7 +502,8 @@ func (ce *clientEnv) connect(ctx context.Context, needWallet bool) (*session, er
 	if err != nil {
 		return nil, err
 	}
-	sc := client.Config{Chain: conn.chain, Signer: signer, Logger: ce.logger(), HTTPClient: ce.httpClient}
+	sc := client.Config{Chain: conn.chain, Signer: signer, Logger: ce.logger(), HTTPClient: ce.httpClient,
+		DisablePendingUploads: ce.noPendingUploads}
 	if err := cfg.Communication.apply(&sc, cfg.Path); err != nil {
 		conn.chain.Close()
 		return nil, err
