@@ -308,6 +308,9 @@ type clientEnv struct {
 	walletFlag  string
 	// httpClient, if set, sends the SDK's requests to storage nodes (bench counts them).
 	httpClient *http.Client
+	// noPendingUploads, if set, makes stores upload only after the registration landed
+	// (bench --no-pending-uploads).
+	noPendingUploads bool
 }
 
 // addClientCommands adds the client, publisher and aggregator commands to root, with the
@@ -324,7 +327,7 @@ func addClientCommands(root *cobra.Command, e *env) *clientEnv {
 	root.AddCommand(
 		storeCommand(ce), readCommand(ce), blobStatusCommand(ce), listBlobsCommand(ce), deleteCommand(ce),
 		extendCommand(ce), healthCommand(ce), stakeCommand(ce), benchCommand(ce),
-		publisherCommand(ce), aggregatorCommand(ce), daemonCommand(ce),
+		publisherCommand(ce), aggregatorCommand(ce), daemonCommand(ce), uploadRelayCommand(ce),
 	)
 	root.AddCommand(clientCommands(ce)...)
 	return ce
@@ -499,7 +502,8 @@ func (ce *clientEnv) connect(ctx context.Context, needWallet bool) (*session, er
 	if err != nil {
 		return nil, err
 	}
-	sc := client.Config{Chain: conn.chain, Signer: signer, Logger: ce.logger(), HTTPClient: ce.httpClient}
+	sc := client.Config{Chain: conn.chain, Signer: signer, Logger: ce.logger(), HTTPClient: ce.httpClient,
+		DisablePendingUploads: ce.noPendingUploads}
 	if err := cfg.Communication.apply(&sc, cfg.Path); err != nil {
 		conn.chain.Close()
 		return nil, err
@@ -597,6 +601,8 @@ func explain(err error, s *session) error {
 		return withHint(ce, "not enough storage nodes answered; see 'walrus health'")
 	case errors.Is(err, client.ErrTooLarge):
 		return ce
+	case errors.Is(err, client.ErrTipRefused):
+		return withHint(ce, "pass --skip-tip-confirmation to pay it, or store without --upload-relay")
 	}
 	return ce
 }

@@ -45,6 +45,7 @@ func benchCommand(ce *clientEnv) *cobra.Command {
 	var sizes string
 	var count int
 	var epochs uint32
+	var noPending bool
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure store and read latency and throughput against the configured network",
@@ -64,12 +65,14 @@ func benchCommand(ce *clientEnv) *cobra.Command {
 			if count <= 0 || epochs == 0 {
 				return usageError{fmt.Errorf("--count and --epochs must be positive")}
 			}
+			ce.noPendingUploads = noPending
 			return runBench(ce, sz, count, epochs)
 		},
 	}
 	cmd.Flags().StringVar(&sizes, "sizes", "1KiB,1MiB,64MiB", "comma-separated blob sizes (B, KiB, MiB)")
 	cmd.Flags().IntVar(&count, "count", 5, "operations per size and kind")
 	cmd.Flags().Uint32Var(&epochs, "epochs", 1, "epochs to store the blobs for")
+	cmd.Flags().BoolVar(&noPending, "no-pending-uploads", false, "upload slivers only after the registration landed (no pending uploads), to compare")
 	return cmd
 }
 

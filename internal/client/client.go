@@ -86,6 +86,11 @@ type Config struct {
 	// never answer delay a read by about this much instead of RequestTimeout; 0 means DefaultHedgeDelay, negative
 	// means never.
 	HedgeDelay time.Duration
+	// DisablePendingUploads makes a store upload slivers only after its registration
+	// transaction landed. By default a store starts uploading while the registration is
+	// in flight, with Walrus's pending uploads (?pending=true), falling back per node to
+	// uploading after the registration when a node refuses them.
+	DisablePendingUploads bool
 	// EncodingParallelism is the number of goroutines encoding and verification may use;
 	// 0 means GOMAXPROCS.
 	EncodingParallelism int

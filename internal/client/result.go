@@ -1,10 +1,10 @@
 package client
 
 import (
-	"encoding/hex"
 	"strconv"
 	"time"
 
+	"github.com/walrus-go/walrus/internal/base58"
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
@@ -57,7 +57,7 @@ type AlreadyCertified struct {
 	EndEpoch uint32    `json:"endEpoch"`
 }
 
-// EventRef names a chain event: the transaction digest (hex) and the event's sequence
+// EventRef names a chain event: the transaction digest (Base58, as Sui prints it) and the event's sequence
 // number (a decimal string, as Walrus prints it).
 type EventRef struct {
 	TxDigest string `json:"txDigest"`
@@ -65,7 +65,7 @@ type EventRef struct {
 }
 
 func eventRef(id sn.EventID) *EventRef {
-	return &EventRef{TxDigest: hex.EncodeToString(id.TxDigest[:]), EventSeq: strconv.FormatUint(id.Seq, 10)}
+	return &EventRef{TxDigest: base58.Encode(id.TxDigest[:]), EventSeq: strconv.FormatUint(id.Seq, 10)}
 }
 
 // DryRun is what a store would cost, computed without sending anything.
@@ -168,8 +168,20 @@ type StoreStats struct {
 	// EpochChanges counts the times confirmations were collected again after the epoch
 	// moved.
 	EpochChanges int
-	// Durations of the phases.
+	// Durations of the phases. With pending uploads, Upload starts with Register and
+	// overlaps it.
 	Encode, Check, Register, Upload, Certify, Total time.Duration
+}
+
+// add adds the upload statistics of o (an upload that ran beside the store) to s.
+func (s *StoreStats) add(o *StoreStats) {
+	s.SliverUploads += o.SliverUploads
+	s.PairsUploaded += o.PairsUploaded
+	s.UploadsBehind += o.UploadsBehind
+	s.Nodes = o.Nodes
+	s.ConfirmedWeight = o.ConfirmedWeight
+	s.TailNodes = o.TailNodes
+	s.Upload += o.Upload
 }
 
 // Progress reports the progress of a store or read to a callback.

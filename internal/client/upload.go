@@ -21,27 +21,38 @@ import (
 // uploadAndCertify uploads the blob to the current committee, collects a quorum of
 // confirmations and certifies the Blob object, starting over with the new committee if
 // the epoch moved before the certificate landed.
-func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob, obj chain.ObjectID, deletable bool, st *StoreStats, prog *progress) error {
+//
+// early, if not nil, delivers the first attempt's outcome: the uploads a store started
+// while the registration was in flight (startEarly).
+func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob, obj chain.ObjectID, deletable bool, st *StoreStats, prog *progress, early <-chan earlyResult) error {
 	p := sn.Persistence{Deletable: deletable}
 	if deletable {
 		p.ObjectID = sn.ObjectID(obj)
 	}
 	var lastErr error
 	for attempt := 0; attempt <= c.cfg.MaxEpochChangeRetries; attempt++ {
-		sys, err := c.chain.System(ctx)
-		if err != nil {
-			return fmt.Errorf("client: %w", err)
+		var view *committeeView
+		var cert chain.Certificate
+		var err error
+		if early != nil && attempt == 0 {
+			r := <-early
+			st.add(&r.stats)
+			view, cert, err = r.view, r.cert, r.err
+		} else {
+			sys, serr := c.chain.System(ctx)
+			if serr != nil {
+				return fmt.Errorf("client: %w", serr)
+			}
+			if view, err = c.committee(ctx, sys.Epoch); err != nil {
+				return err
+			}
+			if view.n != len(eb.Pairs) {
+				return fmt.Errorf("client: the committee of epoch %d has %d shards, the blob was encoded for %d", view.epoch, view.n, len(eb.Pairs))
+			}
+			t := time.Now()
+			cert, err = c.collect(ctx, view, eb, registered(p), st, prog)
+			st.Upload += time.Since(t)
 		}
-		view, err := c.committee(ctx, sys.Epoch)
-		if err != nil {
-			return err
-		}
-		if view.n != len(eb.Pairs) {
-			return fmt.Errorf("client: the committee of epoch %d has %d shards, the blob was encoded for %d", view.epoch, view.n, len(eb.Pairs))
-		}
-		t := time.Now()
-		cert, err := c.collect(ctx, view, eb, p, st, prog)
-		st.Upload += time.Since(t)
 		if errors.Is(err, ErrNoQuorum) {
 			// Nodes that moved to a new epoch sign for it: start over with its committee.
 			if now, serr := c.chain.System(ctx); serr == nil && now.Epoch != view.epoch {
@@ -55,7 +66,7 @@ func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob,
 			return err
 		}
 		prog.report("certifying", 0, 0)
-		t = time.Now()
+		t := time.Now()
 		_, err = c.chain.Submit(ctx, c.cfg.Signer, &chain.CertifyBlob{Blob: obj, Certificate: cert})
 		st.Transactions++
 		st.Certify += time.Since(t)
@@ -74,6 +85,88 @@ func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob,
 	return fmt.Errorf("client: certifying blob %s: the epoch kept changing: %w", eb.Metadata.BlobID, lastErr)
 }
 
+// registration is the blob's registration as the uploads of a store see it: done is
+// closed once the registration transaction landed (or failed: err), and p is then the
+// persistence the confirmations are for.
+type registration struct {
+	done chan struct{}
+	p    sn.Persistence
+	err  error
+}
+
+// registered returns a registration already done, for persistence p.
+func registered(p sn.Persistence) *registration {
+	r := &registration{done: make(chan struct{}), p: p}
+	close(r.done)
+	return r
+}
+
+// settle records the registration's outcome; call it once.
+func (r *registration) settle(p sn.Persistence, err error) {
+	r.p, r.err = p, err
+	close(r.done)
+}
+
+// wait waits for the registration; its error if it failed.
+func (r *registration) wait(ctx context.Context) (sn.Persistence, error) {
+	select {
+	case <-r.done:
+		if r.err != nil {
+			return sn.Persistence{}, fmt.Errorf("%w: %w", errRegistrationFailed, r.err)
+		}
+		return r.p, nil
+	case <-ctx.Done():
+		return sn.Persistence{}, ctx.Err()
+	}
+}
+
+// pending reports whether uploads may go before the registration landed.
+func (r *registration) pending() bool {
+	select {
+	case <-r.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// errRegistrationFailed: the registration of the blob being uploaded failed.
+var errRegistrationFailed = errors.New("client: the registration failed")
+
+// earlyResult is the outcome of the uploads a store started before its registration
+// landed, with their own statistics (merged into the store's by uploadAndCertify).
+type earlyResult struct {
+	view  *committeeView
+	cert  chain.Certificate
+	err   error
+	stats StoreStats
+}
+
+// startEarly starts uploading eb to the current committee with pending uploads while
+// the caller registers the blob; the caller settles reg when the registration landed.
+// The result arrives on the channel; a failed registration (or ctx) ends the uploads.
+// It returns nil if the uploads cannot start early (the committee is unknown or has a
+// different shard count): the caller then uploads after the registration.
+func (c *Client) startEarly(ctx context.Context, eb *redstuff.EncodedBlob, reg *registration, prog *progress) <-chan earlyResult {
+	sys, err := c.chain.System(ctx)
+	if err != nil {
+		return nil
+	}
+	view, err := c.committee(ctx, sys.Epoch)
+	if err != nil || view.n != len(eb.Pairs) {
+		return nil
+	}
+	out := make(chan earlyResult, 1)
+	go func() {
+		r := earlyResult{view: view}
+		t := time.Now()
+		r.cert, r.err = c.collect(ctx, view, eb, reg, &r.stats, prog)
+		r.stats.Upload = time.Since(t)
+		out <- r
+	}()
+	return out
+}
+
 // uploadCounters count the batched uploads of one collect and their pairs.
 type uploadCounters struct{ uploads, pairs, behind atomic.Int64 }
 
@@ -87,9 +180,12 @@ type confirmation struct {
 // collect uploads to every member of view concurrently and returns a certificate as soon
 // as the confirming members hold a quorum of shards. The uploads still running then go on
 // in the background for the tail time.
-func (c *Client) collect(ctx context.Context, view *committeeView, eb *redstuff.EncodedBlob, p sn.Persistence, st *StoreStats, prog *progress) (chain.Certificate, error) {
+//
+// reg is the blob's registration: while it is in flight, uploads go with ?pending=true
+// (a node that refuses one gets the upload again once the registration landed), and the
+// confirmations are asked for once it landed, waiting for the node to see it.
+func (c *Client) collect(ctx context.Context, view *committeeView, eb *redstuff.EncodedBlob, reg *registration, st *StoreStats, prog *progress) (chain.Certificate, error) {
 	id := eb.Metadata.BlobID
-	msg := sn.ConfirmationMessage(view.epoch, id, p)
 	st.Nodes = len(view.members)
 	// Tail uploads go on counting after Store returned: they count into uc, which is read
 	// into st only now and when the quorum is reached.
@@ -127,7 +223,7 @@ func (c *Client) collect(ctx context.Context, view *committeeView, eb *redstuff.
 				return
 			}
 			defer func() { <-sem }()
-			sig, err := c.uploadTo(upCtx, m, eb.Metadata, pairs, p, msg, &quorum, uc)
+			sig, err := c.uploadTo(upCtx, m, view.epoch, eb.Metadata, pairs, reg, &quorum, uc)
 			results <- confirmation{m: m, sig: sig, err: err}
 		}()
 	}
@@ -161,6 +257,9 @@ func (c *Client) collect(ctx context.Context, view *committeeView, eb *redstuff.
 		if ctx.Err() != nil {
 			return chain.Certificate{}, ctx.Err()
 		}
+		if _, err := reg.wait(ctx); err != nil {
+			return chain.Certificate{}, err
+		}
 		return chain.Certificate{}, fmt.Errorf("%w: nodes holding %d of %d shards confirmed blob %s, %d needed: %w",
 			ErrNoQuorum, weight, view.n, id, (2*view.n)/3+1, errors.Join(errs...))
 	}
@@ -180,6 +279,12 @@ func (c *Client) collect(ctx context.Context, view *committeeView, eb *redstuff.
 		upCancel()
 	}()
 
+	// Every signer confirmed after the registration landed.
+	p, err := reg.wait(ctx)
+	if err != nil {
+		return chain.Certificate{}, err
+	}
+	msg := sn.ConfirmationMessage(view.epoch, id, p)
 	agg, err := bls.AggregateSignatures(sigs)
 	if err != nil {
 		return chain.Certificate{}, fmt.Errorf("client: aggregating confirmations: %w", err)
@@ -193,7 +298,7 @@ func (c *Client) collect(ctx context.Context, view *committeeView, eb *redstuff.
 
 // uploadTo sends the metadata and pairs to one member in one batched request and, unless
 // a quorum was reached meanwhile, fetches and checks its confirmation.
-func (c *Client) uploadTo(ctx context.Context, m *member, md *redstuff.Metadata, pairs []*redstuff.SliverPair, p sn.Persistence, msg []byte, quorum *atomic.Bool, uc *uploadCounters) (bls.Signature, error) {
+func (c *Client) uploadTo(ctx context.Context, m *member, epoch uint32, md *redstuff.Metadata, pairs []*redstuff.SliverPair, reg *registration, quorum *atomic.Bool, uc *uploadCounters) (bls.Signature, error) {
 	if m.node == nil {
 		return bls.Signature{}, m.err
 	}
@@ -201,28 +306,28 @@ func (c *Client) uploadTo(ctx context.Context, m *member, md *redstuff.Metadata,
 		return bls.Signature{}, errors.New("the node holds no shards")
 	}
 	start := time.Now()
-	size := 0
-	for _, pr := range pairs {
-		size += len(pr.Primary.Data) + len(pr.Secondary.Data)
-	}
-	if size > statusCheckThreshold {
-		// A node that has not seen the registration yet would refuse a large body after
-		// part of it was sent: wait for the registration with small status requests.
-		if err := c.waitRegistered(ctx, m, md.BlobID); err != nil {
-			return bls.Signature{}, fmt.Errorf("waiting for the registration: %w", err)
-		}
-	}
-	err := c.retry(ctx, true, func() error {
+	var confirmWait time.Duration
+	uploaded := false
+	if reg.pending() && !c.cfg.DisablePendingUploads {
+		// Upload before the registration landed; a node that refuses (one that does not
+		// know pending uploads, or whose buffer is full) gets it again after.
 		uc.uploads.Add(1)
 		uc.pairs.Add(int64(len(pairs)))
-		_, err := m.node.StoreSlivers(ctx, md, pairs)
-		if waitable(err) {
-			uc.behind.Add(1)
+		if _, err := m.node.StoreSliversPending(ctx, md, pairs); err == nil {
+			uploaded, confirmWait = true, pendingConfirmationWait
+		} else {
+			c.log.Debug("client: pending upload refused; uploading after the registration", "blob", md.BlobID, "node", m.info.Name, "err", err)
 		}
-		return err
-	})
+	}
+	p, err := reg.wait(ctx)
 	if err != nil {
-		return bls.Signature{}, fmt.Errorf("upload: %w", err)
+		return bls.Signature{}, err
+	}
+	msg := sn.ConfirmationMessage(epoch, md.BlobID, p)
+	if !uploaded {
+		if err := c.uploadRegistered(ctx, m, md, pairs, uc); err != nil {
+			return bls.Signature{}, err
+		}
 	}
 	c.log.Debug("client: uploaded", "blob", md.BlobID, "node", m.info.Name, "pairs", len(pairs), "duration", time.Since(start))
 	if quorum.Load() {
@@ -231,7 +336,7 @@ func (c *Client) uploadTo(ctx context.Context, m *member, md *redstuff.Metadata,
 	var signed sn.SignedMessage
 	err = c.retry(ctx, true, func() error {
 		var err error
-		signed, err = m.node.Confirmation(ctx, md.BlobID, p)
+		signed, err = m.node.ConfirmationWait(ctx, md.BlobID, p, confirmWait)
 		if err == nil && !bytes.Equal(signed.Message, msg) && messageEpoch(signed.Message) < messageEpoch(msg) {
 			return fmt.Errorf("%w: it signed for epoch %d, the committee is of epoch %d", errNodeBehind,
 				messageEpoch(signed.Message), messageEpoch(msg))
@@ -249,6 +354,39 @@ func (c *Client) uploadTo(ctx context.Context, m *member, md *redstuff.Metadata,
 		return bls.Signature{}, fmt.Errorf("confirmation: %w", err)
 	}
 	return signed.Signature, nil
+}
+
+// pendingConfirmationWait is how long a confirmation request after a pending upload asks
+// the node to wait for the registration (nodes cap it, at 5 s by default).
+const pendingConfirmationWait = 5 * time.Second
+
+// uploadRegistered uploads the pairs to one member in one batched request once the blob
+// is registered, retrying while the node has not seen the registration.
+func (c *Client) uploadRegistered(ctx context.Context, m *member, md *redstuff.Metadata, pairs []*redstuff.SliverPair, uc *uploadCounters) error {
+	size := 0
+	for _, pr := range pairs {
+		size += len(pr.Primary.Data) + len(pr.Secondary.Data)
+	}
+	if size > statusCheckThreshold {
+		// A node that has not seen the registration yet would refuse a large body after
+		// part of it was sent: wait for the registration with small status requests.
+		if err := c.waitRegistered(ctx, m, md.BlobID); err != nil {
+			return fmt.Errorf("waiting for the registration: %w", err)
+		}
+	}
+	err := c.retry(ctx, true, func() error {
+		uc.uploads.Add(1)
+		uc.pairs.Add(int64(len(pairs)))
+		_, err := m.node.StoreSlivers(ctx, md, pairs)
+		if waitable(err) {
+			uc.behind.Add(1)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("upload: %w", err)
+	}
+	return nil
 }
 
 // statusCheckThreshold is the upload size above which the client first checks that the

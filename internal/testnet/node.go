@@ -111,7 +111,7 @@ func (s *StorageNode) start(l net.Listener) error {
 		l.Close()
 		return fmt.Errorf("testnet: %s: %w", s.Name, err)
 	}
-	node, err := sn.New(sn.Config{NShards: int(s.net.Genesis.Params.NShards), Key: s.Keys.BLS, Store: st, Logger: s.log})
+	node, err := sn.New(sn.Config{NShards: int(s.net.Genesis.Params.NShards), Key: s.Keys.BLS, Store: st, Logger: s.log, Pending: s.net.opts.Pending})
 	if err != nil {
 		st.Close()
 		l.Close()

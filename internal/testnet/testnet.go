@@ -43,6 +43,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
 	"github.com/walrus-go/walrus/internal/client"
+	sn "github.com/walrus-go/walrus/internal/storagenode"
 )
 
 // Defaults of Options.
@@ -87,6 +88,9 @@ type Options struct {
 	// storagenode/daemon: chain follower, blob sync, shard sync, garbage collection)
 	// instead of this package's minimal follower. StorageNode.HoldSync has no effect then.
 	Daemon bool
+	// Pending bounds each storage node's buffer of pending uploads (this package's nodes,
+	// not Daemon's); the zero value is storagenode's defaults.
+	Pending sn.PendingConfig
 	// Logger receives the logs of every component; nil discards them (set
 	// WALRUS_TEST_LOG=1 to log to stderr in tests).
 	Logger *slog.Logger
