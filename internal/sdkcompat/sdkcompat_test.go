@@ -102,7 +102,7 @@ type (
 		Class   *string
 		Message string
 		Status  int
-		Body   *struct {
+		Body    *struct {
 			Error struct {
 				Code    int
 				Status  string
