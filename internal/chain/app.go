@@ -370,6 +370,8 @@ func (c *ctx) dispatch(p Payload) error {
 	switch p := p.(type) {
 	case *Transfer:
 		return c.execTransfer(p)
+	case *TransferWithMemo:
+		return c.execTransferWithMemo(p)
 	case *ReserveSpace:
 		return c.execReserveSpace(p)
 	case *SplitStorageBySize:

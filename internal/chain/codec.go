@@ -46,6 +46,7 @@ const (
 	MaxAttributes        = 64
 	MaxBitmapLen         = (1<<16 - 1 + 7) / 8
 	MaxMessageLen        = 256
+	MaxMemoLen           = 128
 	MaxTxSize            = 64 << 10
 	maxListLen           = 1 << 16
 )

@@ -47,6 +47,7 @@ func samplePayloads() []Payload {
 		&CollectCommission{Node: id(8)},
 		&EpochSyncDone{Node: id(8), Epoch: 4},
 		&VoteToSlash{Voter: id(8), Candidate: id(10)},
+		&TransferWithMemo{To: Address{5}, Amount: 7, Memo: []byte("memo")},
 	}
 }
 
@@ -137,6 +138,7 @@ func TestEventRoundTrip(t *testing.T) {
 		&RewardsDistributed{Epoch: 1, Total: 10, Burned: 1, Distributed: 9},
 		&CommissionCollected{NodeID: ObjectID{5}, Amount: 3},
 		&NodeSlashed{Epoch: 1, NodeID: ObjectID{5}, Burned: 3},
+		&TransferredWithMemo{From: Address{1}, To: Address{2}, Amount: 3, Memo: []byte{4}},
 	}
 	if len(bodies) != len(eventTypes) {
 		t.Fatalf("%d sample events for %d variants", len(bodies), len(eventTypes))

@@ -35,7 +35,7 @@ var eventTypes = []string{
 	"BlobRegistered", "BlobCertified", "BlobDeleted", "InvalidBlobID", "EpochChangeStart",
 	"EpochChangeDone", "EpochParametersSelected", "ShardsReceived", "PricesUpdated",
 	"NodeRegistered", "StakeDeposited", "StakeWithdrawRequested", "StakeWithdrawn",
-	"RewardsDistributed", "CommissionCollected", "NodeSlashed",
+	"RewardsDistributed", "CommissionCollected", "NodeSlashed", "TransferredWithMemo",
 }
 
 func newEventBody(v uint32) EventBody {
@@ -72,6 +72,8 @@ func newEventBody(v uint32) EventBody {
 		return new(CommissionCollected)
 	case 15:
 		return new(NodeSlashed)
+	case 16:
+		return new(TransferredWithMemo)
 	}
 	return nil
 }
@@ -291,6 +293,32 @@ func (*StakeWithdrawn) eventVariant() uint32          { return 12 }
 func (*RewardsDistributed) eventVariant() uint32      { return 13 }
 func (*CommissionCollected) eventVariant() uint32     { return 14 }
 func (*NodeSlashed) eventVariant() uint32             { return 15 }
+func (*TransferredWithMemo) eventVariant() uint32     { return 16 }
+
+// TransferredWithMemo is emitted by a TransferWithMemo transaction.
+type TransferredWithMemo struct {
+	From, To Address
+	Amount   uint64
+	Memo     []byte
+}
+
+func (v *TransferredWithMemo) encode(e *bcs.Encoder) {
+	e.Fixed(v.From[:])
+	e.Fixed(v.To[:])
+	e.U64(v.Amount)
+	e.Bytes(v.Memo)
+}
+
+func (v *TransferredWithMemo) decode(d *bcs.Decoder) {
+	v.From = fixed32(d)
+	v.To = fixed32(d)
+	v.Amount = d.U64()
+	v.Memo = bytesCopy(d, MaxMemoLen)
+}
+
+func (v *TransferredWithMemo) fields() []field {
+	return []field{{"from", v.From}, {"to", v.To}, {"amount", v.Amount}, {"memo", hex.EncodeToString(v.Memo)}}
+}
 
 func (v *BlobRegistered) encode(e *bcs.Encoder) {
 	e.U32(v.Epoch)

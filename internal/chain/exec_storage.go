@@ -11,6 +11,14 @@ func (c *ctx) execTransfer(p *Transfer) error {
 	return nil
 }
 
+func (c *ctx) execTransferWithMemo(p *TransferWithMemo) error {
+	if err := c.execTransfer(&Transfer{To: p.To, Amount: p.Amount}); err != nil {
+		return err
+	}
+	c.emit(&TransferredWithMemo{From: c.sender, To: p.To, Amount: p.Amount, Memo: p.Memo})
+	return nil
+}
+
 // reserve accounts size bytes of capacity in epochs [start, end), paying perEpoch into each
 // epoch's reward slot from pay. It checks capacity in every epoch first.
 func (c *ctx) reserve(size uint64, start, end uint32, pay func(uint64) error) error {

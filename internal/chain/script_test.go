@@ -919,12 +919,14 @@ func (e *scriptEnv) optEpochOr(a *args, def uint32) uint32 {
 //	register-node NAME [commission=BP] [storage-price=N] [write-price=N] [capacity=SIZE] [bad-pop] [small-order-netkey]
 //	set-votes NODE STORAGE WRITE CAPACITY | set-commission NODE BP | set-info NODE NAME ADDR
 //	stake NODE AMT [as=N] | request-withdraw SW | withdraw SW | collect NODE
-//	sync-done NODE [epoch=N] | slash VOTER CANDIDATE
+//	sync-done NODE [epoch=N] | slash VOTER CANDIDATE | transfer-memo TO AMT MEMO
 func (e *scriptEnv) payload(sender, op string, a *args) (Payload, []string) {
 	sys := mustSystem(e.app.pending()) // the state of the block being built
 	switch op {
 	case "transfer":
 		return &Transfer{To: e.account(e.arg(a, 0)), Amount: e.amount(e.arg(a, 1))}, nil
+	case "transfer-memo":
+		return &TransferWithMemo{To: e.account(e.arg(a, 0)), Amount: e.amount(e.arg(a, 1)), Memo: []byte(e.arg(a, 2))}, nil
 	case "faucet":
 		return &Faucet{Amount: e.amount(e.arg(a, 0))}, nil
 	case "reserve":

@@ -104,7 +104,7 @@ var payloadNames = []string{
 	"remove-blob-attribute", "invalidate-blob-id", "share-blob", "fund-shared-blob",
 	"extend-shared-blob", "register-node", "set-node-info", "set-node-votes",
 	"set-commission-rate", "stake", "request-withdraw-stake", "withdraw-stake",
-	"collect-commission", "epoch-sync-done", "vote-to-slash",
+	"collect-commission", "epoch-sync-done", "vote-to-slash", "transfer-with-memo",
 }
 
 func newPayload(v uint32) Payload {
@@ -169,6 +169,8 @@ func newPayload(v uint32) Payload {
 		return new(EpochSyncDone)
 	case 29:
 		return new(VoteToSlash)
+	case 30:
+		return new(TransferWithMemo)
 	}
 	return nil
 }
@@ -396,6 +398,16 @@ type EpochSyncDone struct {
 // VoteToSlash is a vote by committee member Voter (sent by its operator) to slash Candidate.
 type VoteToSlash struct{ Voter, Candidate ObjectID }
 
+// TransferWithMemo moves Amount FROST from the sender to To, like Transfer, and emits a
+// TransferredWithMemo event carrying Memo (at most MaxMemoLen bytes), so that the payee can
+// find the payment in the event log and tell what it pays for. An upload relay's tip is one:
+// its memo commits to the blob it pays for (see uploadrelay.AuthPackage).
+type TransferWithMemo struct {
+	To     Address
+	Amount uint64
+	Memo   []byte
+}
+
 func (*Transfer) variant() uint32              { return 0 }
 func (*Faucet) variant() uint32                { return 1 }
 func (*ReserveSpace) variant() uint32          { return 2 }
@@ -426,9 +438,17 @@ func (*WithdrawStake) variant() uint32         { return 26 }
 func (*CollectCommission) variant() uint32     { return 27 }
 func (*EpochSyncDone) variant() uint32         { return 28 }
 func (*VoteToSlash) variant() uint32           { return 29 }
+func (*TransferWithMemo) variant() uint32      { return 30 }
 
 func (p *Transfer) encode(e *bcs.Encoder) { e.Fixed(p.To[:]); e.U64(p.Amount) }
 func (p *Transfer) decode(d *bcs.Decoder) { p.To = fixed32(d); p.Amount = d.U64() }
+
+func (p *TransferWithMemo) encode(e *bcs.Encoder) { e.Fixed(p.To[:]); e.U64(p.Amount); e.Bytes(p.Memo) }
+func (p *TransferWithMemo) decode(d *bcs.Decoder) {
+	p.To = fixed32(d)
+	p.Amount = d.U64()
+	p.Memo = bytesCopy(d, MaxMemoLen)
+}
 
 func (p *Faucet) encode(e *bcs.Encoder) { e.U64(p.Amount) }
 func (p *Faucet) decode(d *bcs.Decoder) { p.Amount = d.U64() }

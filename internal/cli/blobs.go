@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/walrus-go/walrus/internal/base58"
 	"github.com/walrus-go/walrus/internal/client"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
@@ -93,14 +94,14 @@ func describeStatus(id redstuff.BlobID, st sn.BlobStatus, clock epochClock) stri
 	}
 	switch st.Kind {
 	case sn.BlobStatusInvalid:
-		return fmt.Sprintf("Blob ID %s is invalid (event %x #%d).", id, st.Event.TxDigest, st.Event.Seq)
+		return fmt.Sprintf("Blob ID %s is invalid (event %s #%d).", id, base58.Encode(st.Event.TxDigest[:]), st.Event.Seq)
 	case sn.BlobStatusPermanent:
 		state := "registered but not certified"
 		if st.IsCertified {
 			state = "certified"
 		}
-		return fmt.Sprintf("Blob ID %s is %s and permanent.\nExpiry epoch (exclusive): %s\nRelated event: tx %x, event %d\nDeletable registrations: %s",
-			id, state, clock.endEpoch(st.EndEpoch), st.Event.TxDigest, st.Event.Seq, counts(st.Deletable))
+		return fmt.Sprintf("Blob ID %s is %s and permanent.\nExpiry epoch (exclusive): %s\nRelated event: tx %s, event %d\nDeletable registrations: %s",
+			id, state, clock.endEpoch(st.EndEpoch), base58.Encode(st.Event.TxDigest[:]), st.Event.Seq, counts(st.Deletable))
 	case sn.BlobStatusDeletable:
 		state := "registered as deletable"
 		if st.Deletable.Certified > 0 {

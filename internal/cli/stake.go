@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/walrus-go/walrus/internal/base58"
 	"github.com/walrus-go/walrus/internal/chain"
 )
 
@@ -309,7 +309,7 @@ func requestWithdrawStakeCommand(ce *clientEnv) *cobra.Command {
 			}
 			txs, err := s.client.RequestWithdrawStake(ce.ctx, targets)
 			for _, tx := range txs {
-				out.TxDigests = append(out.TxDigests, hex.EncodeToString(tx.Digest[:]))
+				out.TxDigests = append(out.TxDigests, base58.Encode(tx.Digest[:]))
 				out.TxDigest = out.TxDigests[len(out.TxDigests)-1]
 				out.PaidBack += tx.Paid
 				if !ce.json {
@@ -397,7 +397,7 @@ func withdrawStakeCommand(ce *clientEnv) *cobra.Command {
 			out := withdrawStakeOutput{StakedWalIDs: []string{}, TxDigests: []string{}}
 			for _, tx := range txs {
 				out.StakedWalIDs = append(out.StakedWalIDs, tx.StakedWal.ID.String())
-				out.TxDigests = append(out.TxDigests, hex.EncodeToString(tx.Digest[:]))
+				out.TxDigests = append(out.TxDigests, base58.Encode(tx.Digest[:]))
 				out.TxDigest = out.TxDigests[len(out.TxDigests)-1]
 				out.Amount += tx.Paid
 				if !ce.json {

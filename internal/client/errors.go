@@ -30,6 +30,8 @@ var (
 	// ErrInvalidOptions: options that contradict each other (StoreOptions.Share with
 	// StoreOptions.SendTo).
 	ErrInvalidOptions = errors.New("client: invalid options")
+	// ErrTipRefused: the upload relay asks a larger tip than StoreOptions.MaxTip allows.
+	ErrTipRefused = errors.New("client: upload relay tip refused")
 	// ErrInvalidManifest: a blob starts with the manifest magic but is not a valid
 	// manifest (truncated, unknown version, sizes that do not add up); read it with
 	// ReadOptions.Raw for its bytes.

@@ -1,10 +1,10 @@
 package client
 
 import (
-	"encoding/hex"
 	"strconv"
 	"time"
 
+	"github.com/walrus-go/walrus/internal/base58"
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
@@ -57,7 +57,7 @@ type AlreadyCertified struct {
 	EndEpoch uint32    `json:"endEpoch"`
 }
 
-// EventRef names a chain event: the transaction digest (hex) and the event's sequence
+// EventRef names a chain event: the transaction digest (Base58, as Sui prints it) and the event's sequence
 // number (a decimal string, as Walrus prints it).
 type EventRef struct {
 	TxDigest string `json:"txDigest"`
@@ -65,7 +65,7 @@ type EventRef struct {
 }
 
 func eventRef(id sn.EventID) *EventRef {
-	return &EventRef{TxDigest: hex.EncodeToString(id.TxDigest[:]), EventSeq: strconv.FormatUint(id.Seq, 10)}
+	return &EventRef{TxDigest: base58.Encode(id.TxDigest[:]), EventSeq: strconv.FormatUint(id.Seq, 10)}
 }
 
 // DryRun is what a store would cost, computed without sending anything.

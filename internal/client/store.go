@@ -13,6 +13,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
+	"github.com/walrus-go/walrus/internal/uploadrelay"
 )
 
 // StoreOptions configures a store.
@@ -40,6 +41,13 @@ type StoreOptions struct {
 	// Progress, if not nil, is called as the store advances, from the calling goroutine
 	// or from upload goroutines (never concurrently with itself).
 	Progress func(Progress)
+	// UploadRelay, if not nil, is the upload relay that encodes the blob, uploads it to
+	// the nodes and answers with the certificate, instead of the client uploading the
+	// slivers itself (Walrus's --upload-relay). The client still registers and certifies.
+	UploadRelay *uploadrelay.Client
+	// MaxTip bounds the tip paid to UploadRelay, in FROST; a relay asking more is refused
+	// with ErrTipRefused before anything is sent. 0 pays no tip.
+	MaxTip uint64
 	// ChunkSize is the size of the chunks StoreFile cuts a file larger than it into; 0
 	// means DefaultChunkSize for the network's shard count. It is capped at the maximum
 	// blob size. Store ignores it.
@@ -226,6 +234,22 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 	if err != nil {
 		return nil, err
 	}
+	var tip uint64
+	var payee chain.Address
+	if opts.UploadRelay != nil {
+		if tip, payee, err = relayTip(ctx, opts, encLen); err != nil {
+			return nil, err
+		}
+		if tip > 0 {
+			if need, err = withFees(need, &params, 1); err != nil {
+				return nil, err
+			}
+			var carry uint64
+			if need, carry = bits.Add64(need, tip, 0); carry != 0 {
+				return nil, fmt.Errorf("%w: cost %d FROST plus a tip of %d FROST", ErrCostOverflow, need, tip)
+			}
+		}
+	}
 	if err := c.checkFunds(ctx, need, m.UnencodedLength); err != nil {
 		return nil, err
 	}
@@ -237,7 +261,21 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 	st.Register = time.Since(t)
 
 	// Upload, confirmations, certificate.
-	if err := c.uploadAndCertify(ctx, eb, blobObj, deletable, st, prog); err != nil {
+	if opts.UploadRelay != nil {
+		prog.report("uploading", 0, 0)
+		cert, err := c.relayCertificate(ctx, data, m, blobObj, deletable, tip, payee, opts, st)
+		if err != nil {
+			return nil, err
+		}
+		prog.report("certifying", 0, 0)
+		t = time.Now()
+		_, err = c.chain.Submit(ctx, c.cfg.Signer, &chain.CertifyBlob{Blob: blobObj, Certificate: cert})
+		st.Transactions++
+		st.Certify += time.Since(t)
+		if err != nil && !errors.Is(err, chain.ErrAlreadyCertified) {
+			return nil, fmt.Errorf("client: certifying blob %s with the upload relay's certificate: %w", m.BlobID, err)
+		}
+	} else if err := c.uploadAndCertify(ctx, eb, blobObj, deletable, st, prog); err != nil {
 		return nil, err
 	}
 	b, err := c.chain.Blob(ctx, blobObj)
