@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math/rand/v2"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/walrus-go/walrus/internal/nodenet"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
+	"github.com/walrus-go/walrus/internal/uploadrelay"
 )
 
 func TestMain(m *testing.M) {
@@ -97,6 +99,13 @@ type (
 			Data            []byte
 			BlobIDOfDecoded string
 		}
+	}
+	relayResult struct {
+		TipConfig      any
+		BlobID         string
+		Certificate    sdkCertificate
+		MessageMatches bool
+		Verified       bool
 	}
 	errorResult struct {
 		Class   *string
@@ -201,7 +210,7 @@ func TestTypeScriptSDK(t *testing.T) {
 		}
 
 		// Our chain registers what walrus-wasm computed.
-		obj := register(t, ctx, net, enc)
+		obj := register(t, ctx, net, enc, false)
 		var statuses []blobStatus
 		js.must("waitRegistered", map[string]any{"blobId": enc.BlobID}, &statuses)
 		for i, st := range statuses {
@@ -296,6 +305,49 @@ func TestTypeScriptSDK(t *testing.T) {
 		}
 	})
 
+	// Our upload relay, through the SDK's UploadRelayClient: the certificate it returns
+	// certifies the blob on our chain.
+	t.Run("UploadRelay", func(t *testing.T) {
+		js := js.with(t)
+		c, err := client.New(client.Config{Chain: net.Chain, RequestTimeout: 30 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		srv, err := uploadrelay.NewServer(uploadrelay.Config{Uploader: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		relay := httptest.NewServer(srv)
+		defer relay.Close()
+		for _, deletable := range []bool{false, true} {
+			data := randomBytes(rnd, 5_000+rnd.IntN(20_000))
+			var enc encodeResult
+			js.must("encode", map[string]any{"data": data}, &enc)
+			obj := register(t, ctx, net, enc, deletable)
+			args := map[string]any{"url": relay.URL, "blobId": enc.BlobID, "deletable": deletable}
+			if deletable {
+				args["objectId"] = obj.String()
+			}
+			var rr relayResult
+			js.must("relay", args, &rr)
+			if rr.TipConfig != nil || rr.BlobID != enc.BlobID || !rr.MessageMatches || !rr.Verified {
+				t.Fatalf("deletable %v: tip config %v, blob %s (want %s), message as the SDK expects %v, walrus-wasm verifies the aggregate %v",
+					deletable, rr.TipConfig, rr.BlobID, enc.BlobID, rr.MessageMatches, rr.Verified)
+			}
+			cert := certificate(t, cmt, rr.Certificate)
+			if _, err := net.Chain.Submit(ctx, net.Wallet, &chain.CertifyBlob{Blob: obj, Certificate: cert}); err != nil {
+				t.Fatalf("deletable %v: certify with the relay's certificate: %v", deletable, err)
+			}
+			if b, err := net.Chain.Blob(ctx, obj); err != nil || !b.Certified {
+				t.Fatalf("deletable %v: blob object after certification: %+v, %v", deletable, b, err)
+			}
+			var rd readResult
+			js.must("read", map[string]any{"blobId": enc.BlobID}, &rd)
+			checkRead(t, rd, enc.BlobID, data, enc.Metadata, true)
+		}
+	})
+
 	t.Run("SDKParsesErrors", func(t *testing.T) {
 		js := js.with(t)
 		// A blob walrus-wasm encoded and nobody registered.
@@ -361,8 +413,8 @@ func randomBytes(r *rand.Rand, n int) []byte {
 	return b
 }
 
-// register reserves storage for and registers (permanent) the blob walrus-wasm encoded.
-func register(t *testing.T, ctx context.Context, net *nodenet.Net, enc encodeResult) chain.ObjectID {
+// register reserves storage for and registers the blob walrus-wasm encoded.
+func register(t *testing.T, ctx context.Context, net *nodenet.Net, enc encodeResult, deletable bool) chain.ObjectID {
 	t.Helper()
 	id, err := redstuff.ParseBlobID(enc.BlobID)
 	if err != nil {
@@ -378,7 +430,7 @@ func register(t *testing.T, ctx context.Context, net *nodenet.Net, enc encodeRes
 	}
 	res, err = net.Chain.Submit(ctx, net.Wallet, &chain.RegisterBlob{
 		Storage: res.Created[0], BlobID: id, RootHash: [32]byte(enc.RootHash), Size: enc.UnencodedLength,
-		EncodingType: redstuff.EncodingRS2,
+		EncodingType: redstuff.EncodingRS2, Deletable: deletable,
 	})
 	if err != nil {
 		t.Fatalf("register: %v", err)
@@ -427,14 +479,24 @@ func confirm(t *testing.T, js *sdk, cmt chain.CommitteeInfo, blobID string, dele
 	if t.Failed() {
 		t.FailNow()
 	}
-	cert := chain.Certificate{Signers: make([]byte, (len(cmt.Members)+7)/8), Message: cr.Certificate.SerializedMessage}
-	for _, s := range cr.Certificate.Signers {
+	return certificate(t, cmt, cr.Certificate)
+}
+
+// certificate turns the SDK's form of a certificate (signer indices) into our chain's
+// (a signer bitmap).
+func certificate(t *testing.T, cmt chain.CommitteeInfo, c sdkCertificate) chain.Certificate {
+	t.Helper()
+	cert := chain.Certificate{Signers: make([]byte, (len(cmt.Members)+7)/8), Message: c.SerializedMessage}
+	for _, s := range c.Signers {
+		if s < 0 || s >= len(cmt.Members) {
+			t.Fatalf("signer %d of %d members", s, len(cmt.Members))
+		}
 		cert.Signers[s/8] |= 1 << (s % 8)
 	}
-	if len(cr.Certificate.Signature) != len(cert.Signature) {
-		t.Fatalf("aggregate signature of %d bytes", len(cr.Certificate.Signature))
+	if len(c.Signature) != len(cert.Signature) {
+		t.Fatalf("aggregate signature of %d bytes", len(c.Signature))
 	}
-	copy(cert.Signature[:], cr.Certificate.Signature)
+	copy(cert.Signature[:], c.Signature)
 	return cert
 }
 

@@ -412,10 +412,11 @@ const ops = {
 		return { class: null };
 	},
 
-	// relay: {url, blobId, deletable, objectId} → the SDK's UploadRelayClient sends the
-	// blob encoded here (its unencoded bytes) to the upload relay, which answers with a
-	// confirmation certificate; returned as the SDK parsed it. The tip configuration is
-	// read first.
+	// relay: {url, blobId, deletable, objectId} → the SDK's UploadRelayClient reads the
+	// relay's tip configuration and sends it the blob encoded here (its unencoded bytes),
+	// without a tip; the relay answers with a confirmation certificate, returned as the
+	// SDK parsed it, with whether walrus-wasm verifies its aggregate signature against
+	// the signers' keys and whether its message is the one the SDK expects.
 	async relay(req) {
 		const e = encoded.get(req.blobId);
 		if (!e) throw new Error(`blob ${req.blobId} was not encoded here`);
@@ -429,14 +430,25 @@ const ops = {
 			requiresTip: false,
 			encodingType: 'RS2',
 		});
+		const cert = res.certificate;
+		const expected = StorageConfirmation.serialize({
+			intent: IntentType.BLOB_CERT_MSG,
+			epoch: committee.epoch,
+			messageContents: {
+				blobId: req.blobId,
+				blobType: req.deletable ? { Deletable: { objectId: req.objectId } } : { Permanent: null },
+			},
+		}).toBytes();
 		return {
 			tipConfig,
 			blobId: res.blobId,
-			certificate: {
-				signers: res.certificate.signers,
-				serializedMessage: b64(res.certificate.serializedMessage),
-				signature: b64(res.certificate.signature),
-			},
+			certificate: { signers: cert.signers, serializedMessage: b64(cert.serializedMessage), signature: b64(cert.signature) },
+			messageMatches: Buffer.from(cert.serializedMessage).equals(Buffer.from(expected)),
+			verified: bls12381_min_pk_verify_aggregate(
+				cert.signers.map((i) => member(i).blsKey),
+				cert.serializedMessage,
+				cert.signature,
+			),
 		};
 	},
 };
