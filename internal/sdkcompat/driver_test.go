@@ -49,9 +49,11 @@ func installHarness(t *testing.T, npm string) string {
 	cmd := exec.CommandContext(ctx, npm, "ci", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "npm_config_update_notifier=false")
+	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("npm ci: %v\n%s", err, out)
 	}
+	t.Logf("npm ci: %v", time.Since(start).Round(time.Millisecond))
 	return dir
 }
 

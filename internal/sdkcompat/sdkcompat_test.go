@@ -3,14 +3,18 @@ package sdkcompat
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/walrus-go/walrus/internal/base58"
 	"github.com/walrus-go/walrus/internal/bls"
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/client"
@@ -306,7 +310,8 @@ func TestTypeScriptSDK(t *testing.T) {
 	})
 
 	// Our upload relay, through the SDK's UploadRelayClient: the certificate it returns
-	// certifies the blob on our chain.
+	// certifies the blob on our chain. One relay asks no tip; another asks a constant tip,
+	// which the Go side pays on our chain with the memo the SDK computes.
 	t.Run("UploadRelay", func(t *testing.T) {
 		js := js.with(t)
 		c, err := client.New(client.Config{Chain: net.Chain, RequestTimeout: 30 * time.Second})
@@ -314,33 +319,91 @@ func TestTypeScriptSDK(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		srv, err := uploadrelay.NewServer(uploadrelay.Config{Uploader: c})
+		free, err := uploadrelay.NewServer(uploadrelay.Config{Uploader: c})
 		if err != nil {
 			t.Fatal(err)
 		}
-		relay := httptest.NewServer(srv)
-		defer relay.Close()
-		for _, deletable := range []bool{false, true} {
+		freeRelay := httptest.NewServer(free)
+		defer freeRelay.Close()
+
+		payee := chain.Address{0x7e, 0x1a, 0x7}
+		const tip = 1234
+		ledger, err := uploadrelay.NewTipLedger(ctx, net.Chain, payee, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lctx, lcancel := context.WithCancel(ctx)
+		ledgerDone := make(chan struct{})
+		go func() {
+			defer close(ledgerDone)
+			ledger.Run(lctx) //nolint:errcheck // ends with the context
+		}()
+		defer func() {
+			lcancel()
+			<-ledgerDone
+		}()
+		tipped, err := uploadrelay.NewServer(uploadrelay.Config{Uploader: c, Tips: ledger,
+			Tip: uploadrelay.TipConfig{Address: payee, Kind: uploadrelay.TipKind{Const: ptr(uint64(tip))}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tippedRelay := httptest.NewServer(tipped)
+		defer tippedRelay.Close()
+
+		for _, tc := range []struct {
+			name      string
+			url       string
+			deletable bool
+			tip       bool
+		}{
+			{"permanent", freeRelay.URL, false, false},
+			{"deletable", freeRelay.URL, true, false},
+			{"tipped", tippedRelay.URL, false, true},
+		} {
 			data := randomBytes(rnd, 5_000+rnd.IntN(20_000))
 			var enc encodeResult
 			js.must("encode", map[string]any{"data": data}, &enc)
-			obj := register(t, ctx, net, enc, deletable)
-			args := map[string]any{"url": relay.URL, "blobId": enc.BlobID, "deletable": deletable}
-			if deletable {
+			obj := register(t, ctx, net, enc, tc.deletable)
+			args := map[string]any{"url": tc.url, "blobId": enc.BlobID, "deletable": tc.deletable}
+			if tc.deletable {
 				args["objectId"] = obj.String()
+			}
+			if tc.tip {
+				var tm struct {
+					TipConfig struct {
+						Address string
+						Kind    struct{ Const json.Number }
+					}
+					Nonce, Memo []byte
+				}
+				js.must("tipMemo", map[string]any{"url": tc.url, "blobId": enc.BlobID}, &tm)
+				if tm.TipConfig.Address != payee.String() || tm.TipConfig.Kind.Const != json.Number(strconv.Itoa(tip)) {
+					t.Fatalf("%s: the SDK reads the tip configuration as %+v, want a constant %d to %s", tc.name, tm.TipConfig, tip, payee)
+				}
+				sum := sha256.Sum256(data)
+				nonceSum := sha256.Sum256(tm.Nonce)
+				want := uploadrelay.AuthPackage{BlobDigest: sum, NonceDigest: nonceSum, UnencodedLength: uint64(len(data))}
+				if !bytes.Equal(tm.Memo, want.Encode()) {
+					t.Fatalf("%s: the SDK's tip memo %x, ours %x", tc.name, tm.Memo, want.Encode())
+				}
+				res, err := net.Chain.Submit(ctx, net.Wallet, &chain.TransferWithMemo{To: payee, Amount: tip, Memo: tm.Memo})
+				if err != nil {
+					t.Fatalf("%s: paying the tip: %v", tc.name, err)
+				}
+				args["nonce"], args["txDigest"] = tm.Nonce, base58.Encode(res.Digest[:])
 			}
 			var rr relayResult
 			js.must("relay", args, &rr)
-			if rr.TipConfig != nil || rr.BlobID != enc.BlobID || !rr.MessageMatches || !rr.Verified {
-				t.Fatalf("deletable %v: tip config %v, blob %s (want %s), message as the SDK expects %v, walrus-wasm verifies the aggregate %v",
-					deletable, rr.TipConfig, rr.BlobID, enc.BlobID, rr.MessageMatches, rr.Verified)
+			if tip := rr.TipConfig != nil; tip != tc.tip || rr.BlobID != enc.BlobID || !rr.MessageMatches || !rr.Verified {
+				t.Fatalf("%s: tip config %v, blob %s (want %s), message as the SDK expects %v, walrus-wasm verifies the aggregate %v",
+					tc.name, rr.TipConfig, rr.BlobID, enc.BlobID, rr.MessageMatches, rr.Verified)
 			}
 			cert := certificate(t, cmt, rr.Certificate)
 			if _, err := net.Chain.Submit(ctx, net.Wallet, &chain.CertifyBlob{Blob: obj, Certificate: cert}); err != nil {
-				t.Fatalf("deletable %v: certify with the relay's certificate: %v", deletable, err)
+				t.Fatalf("%s: certify with the relay's certificate: %v", tc.name, err)
 			}
 			if b, err := net.Chain.Blob(ctx, obj); err != nil || !b.Certified {
-				t.Fatalf("deletable %v: blob object after certification: %+v, %v", deletable, b, err)
+				t.Fatalf("%s: blob object after certification: %+v, %v", tc.name, b, err)
 			}
 			var rd readResult
 			js.must("read", map[string]any{"blobId": enc.BlobID}, &rd)
@@ -404,6 +467,8 @@ func TestTypeScriptSDK(t *testing.T) {
 func (s *sdk) with(t *testing.T) *sdk {
 	return &sdk{t: t, proc: s.proc}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func randomBytes(r *rand.Rand, n int) []byte {
 	b := make([]byte, n)

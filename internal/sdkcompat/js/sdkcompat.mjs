@@ -35,6 +35,7 @@ import {
 } from './node_modules/@mysten/walrus/dist/utils/bcs.mjs';
 import { getSourceSymbols, toPairIndex, toShardIndex } from './node_modules/@mysten/walrus/dist/utils/index.mjs';
 import { bls12381_min_pk_verify, bls12381_min_pk_verify_aggregate } from '@mysten/walrus-wasm';
+import { WalrusClient } from '@mysten/walrus';
 
 const b64 = (bytes) => Buffer.from(bytes).toString('base64');
 const unb64 = (s) => new Uint8Array(Buffer.from(s, 'base64'));
@@ -412,11 +413,33 @@ const ops = {
 		return { class: null };
 	},
 
-	// relay: {url, blobId, deletable, objectId} → the SDK's UploadRelayClient reads the
-	// relay's tip configuration and sends it the blob encoded here (its unencoded bytes),
-	// without a tip; the relay answers with a confirmation certificate, returned as the
-	// SDK parsed it, with whether walrus-wasm verifies its aggregate signature against
-	// the signers' keys and whether its message is the one the SDK expects.
+	// tipMemo: {url, blobId} → the relay's tip configuration as the SDK reads it, a fresh
+	// nonce, and the memo the SDK puts in a tip transaction for this blob and nonce
+	// (WalrusClient.addAuthPayload: SHA-256 of the blob, SHA-256 of the nonce, the length
+	// as BCS u64), for the Go side to pay the tip on our chain.
+	async tipMemo(req) {
+		const e = encoded.get(req.blobId);
+		if (!e) throw new Error(`blob ${req.blobId} was not encoded here`);
+		const tipConfig = await new UploadRelayClient({ host: req.url }).tipConfig();
+		const nonce = crypto.getRandomValues(new Uint8Array(32));
+		const blobDigest = new Uint8Array(await crypto.subtle.digest('SHA-256', e.data));
+		let memo = null;
+		// addAuthPayload uses no state of the client: it adds the memo to a transaction as a
+		// pure argument, which this stand-in for a Sui transaction records.
+		await WalrusClient.prototype.addAuthPayload.call(null, { size: e.data.length, blobDigest, nonce })({
+			pure: (bytes) => {
+				memo = bytes;
+			},
+		});
+		return { tipConfig, nonce: b64(nonce), memo: b64(memo) };
+	},
+
+	// relay: {url, blobId, deletable, objectId[, nonce, txDigest]} → the SDK's
+	// UploadRelayClient reads the relay's tip configuration and sends it the blob encoded
+	// here (its unencoded bytes), with the tip transaction's digest and the nonce if given;
+	// the relay answers with a confirmation certificate, returned as the SDK parsed it, with
+	// whether walrus-wasm verifies its aggregate signature against the signers' keys and
+	// whether its message is the one the SDK expects.
 	async relay(req) {
 		const e = encoded.get(req.blobId);
 		if (!e) throw new Error(`blob ${req.blobId} was not encoded here`);
@@ -427,7 +450,9 @@ const ops = {
 			blob: e.data,
 			deletable: req.deletable,
 			blobObjectId: req.objectId,
-			requiresTip: false,
+			requiresTip: !!req.txDigest,
+			nonce: req.nonce ? unb64(req.nonce) : undefined,
+			txDigest: req.txDigest,
 			encodingType: 'RS2',
 		});
 		const cert = res.certificate;
