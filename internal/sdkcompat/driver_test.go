@@ -29,10 +29,11 @@ func requireTool(t *testing.T, name string) string {
 	return p
 }
 
-// installHarness copies the harness into a temporary directory and installs the pinned
-// packages there with `npm ci` (npm's cache makes later runs offline). It returns the
-// directory.
-func installHarness(t *testing.T, npm string) string {
+// installHarness copies the harness into a temporary directory and starts installing
+// the pinned packages there with `npm ci` (npm's cache makes later runs offline), in the
+// background, while the caller starts the network. The returned function waits for the
+// installation and returns the directory.
+func installHarness(t *testing.T, npm string) (wait func() string) {
 	t.Helper()
 	dir := t.TempDir()
 	for _, f := range harnessFiles {
@@ -45,16 +46,30 @@ func installHarness(t *testing.T, npm string) string {
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
 	cmd := exec.CommandContext(ctx, npm, "ci", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "npm_config_update_notifier=false")
+	var out []byte
+	var err error
+	done := make(chan struct{})
 	start := time.Now()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("npm ci: %v\n%s", err, out)
+	go func() {
+		defer close(done)
+		out, err = cmd.CombinedOutput()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return func() string {
+		t.Helper()
+		<-done
+		if err != nil {
+			t.Fatalf("npm ci: %v\n%s", err, out)
+		}
+		t.Logf("npm ci: done %v after the start", time.Since(start).Round(time.Millisecond))
+		return dir
 	}
-	t.Logf("npm ci: %v", time.Since(start).Round(time.Millisecond))
-	return dir
 }
 
 // sdk is the running script: requests go to its standard input, answers come from its

@@ -132,7 +132,7 @@ type (
 // client is read and decoded by the SDK too; the SDK parses our errors.
 func TestTypeScriptSDK(t *testing.T) {
 	nodeBin, npm := requireTool(t, "node"), requireTool(t, "npm")
-	dir := installHarness(t, npm)
+	installed := installHarness(t, npm)
 
 	bin := nodenet.Binary(t)
 	net := nodenet.New(t, nodenet.Options{RPC: true, ValidatorBinary: bin})
@@ -148,7 +148,7 @@ func TestTypeScriptSDK(t *testing.T) {
 	}
 	waitShards(t, ctx, net, cmt)
 
-	js := startSDK(t, nodeBin, dir)
+	js := startSDK(t, nodeBin, installed())
 	var hello helloResult
 	js.must("hello", nil, &hello)
 	t.Logf("node %s, @mysten/walrus %s, @mysten/walrus-wasm %s", hello.Node, hello.Walrus, hello.WalrusWasm)
@@ -269,6 +269,26 @@ func TestTypeScriptSDK(t *testing.T) {
 		var rd readResult
 		js.must("read", map[string]any{"blobId": enc.BlobID}, &rd)
 		checkRead(t, rd, enc.BlobID, data, sn.MetadataBody(ours.Metadata), true)
+
+		// What a browser running the SDK on another origin needs.
+		var cors map[string]struct {
+			Status                                  int
+			AllowOrigin, AllowMethods, AllowHeaders *string
+		}
+		js.must("browserCORS", map[string]any{"blobId": enc.BlobID, "pair": id.ShardPair(int(cmt.Members[0].Shards[0]), int(cmt.NShards)),
+			"missingBlobId": redstuff.BlobID{9}.String()}, &cors)
+		for name, want := range map[string]int{"preflightMetadata": 204, "preflightSliver": 204, "status": 200, "metadata": 200, "notFound": 404} {
+			c, ok := cors[name]
+			switch {
+			case !ok:
+				t.Errorf("CORS %s: no answer", name)
+			case c.Status != want || c.AllowOrigin == nil || *c.AllowOrigin != "*":
+				t.Errorf("CORS %s: status %d (want %d), Access-Control-Allow-Origin %v", name, c.Status, want, str(c.AllowOrigin))
+			case strings.HasPrefix(name, "preflight") && (c.AllowMethods == nil || !strings.Contains(*c.AllowMethods, "PUT") ||
+				c.AllowHeaders == nil || (*c.AllowHeaders != "*" && !strings.Contains(strings.ToLower(*c.AllowHeaders), "content-type"))):
+				t.Errorf("CORS %s: allows methods %v, headers %v; the SDK's PUT needs PUT and Content-Type", name, str(c.AllowMethods), str(c.AllowHeaders))
+			}
+		}
 	})
 
 	t.Run("SDKReadsGoClientBlob", func(t *testing.T) {
@@ -469,6 +489,13 @@ func (s *sdk) with(t *testing.T) *sdk {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func str(s *string) string {
+	if s == nil {
+		return "(none)"
+	}
+	return *s
+}
 
 func randomBytes(r *rand.Rand, n int) []byte {
 	b := make([]byte, n)

@@ -212,6 +212,38 @@ const ops = {
 		return { class: null };
 	},
 
+	// browserCORS: {blobId, pair} → what a browser running the SDK on another origin
+	// needs from the first member: the preflight of the SDK's PUTs (metadata, sliver; their
+	// Content-Type is not CORS-safelisted) and the CORS headers of actual answers, success
+	// and error, which the browser needs to let the SDK read them.
+	async browserCORS(req) {
+		const m = member(0);
+		const keys = new Map([[new URL(m.url).host, m.networkKey]]);
+		const f = pinnedFetch(keys);
+		const origin = 'https://app.example';
+		const cors = (res) => ({
+			status: res.status,
+			allowOrigin: res.headers.get('access-control-allow-origin'),
+			allowMethods: res.headers.get('access-control-allow-methods'),
+			allowHeaders: res.headers.get('access-control-allow-headers'),
+		});
+		const base = `${m.url}/v1/blobs/${req.blobId}`;
+		const preflight = async (path) =>
+			cors(
+				await f(base + path, {
+					method: 'OPTIONS',
+					headers: { Origin: origin, 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'content-type' },
+				}),
+			);
+		return {
+			preflightMetadata: await preflight('/metadata'),
+			preflightSliver: await preflight(`/slivers/${req.pair}/primary`),
+			status: cors(await f(`${base}/status`, { headers: { Origin: origin } })),
+			metadata: cors(await f(`${base}/metadata`, { headers: { Origin: origin, Accept: 'application/octet-stream' } })),
+			notFound: cors(await f(`${m.url}/v1/blobs/${req.missingBlobId}/metadata`, { headers: { Origin: origin } })),
+		};
+	},
+
 	// encode: {data} → the blob's ID, root hash, length and encoding, computed by
 	// walrus-wasm twice (full encoding and metadata only), for the Go side to register.
 	encode(req) {
