@@ -324,7 +324,7 @@ func addClientCommands(root *cobra.Command, e *env) *clientEnv {
 	root.AddCommand(
 		storeCommand(ce), readCommand(ce), blobStatusCommand(ce), listBlobsCommand(ce), deleteCommand(ce),
 		extendCommand(ce), healthCommand(ce), stakeCommand(ce), benchCommand(ce),
-		publisherCommand(ce), aggregatorCommand(ce), daemonCommand(ce),
+		publisherCommand(ce), aggregatorCommand(ce), daemonCommand(ce), uploadRelayCommand(ce),
 	)
 	root.AddCommand(clientCommands(ce)...)
 	return ce
@@ -597,6 +597,8 @@ func explain(err error, s *session) error {
 		return withHint(ce, "not enough storage nodes answered; see 'walrus health'")
 	case errors.Is(err, client.ErrTooLarge):
 		return ce
+	case errors.Is(err, client.ErrTipRefused):
+		return withHint(ce, "pass --skip-tip-confirmation to pay it, or store without --upload-relay")
 	}
 	return ce
 }

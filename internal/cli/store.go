@@ -3,6 +3,9 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"math"
+	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -14,6 +17,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/client"
 	"github.com/walrus-go/walrus/internal/redstuff"
+	"github.com/walrus-go/walrus/internal/uploadrelay"
 )
 
 // storeOutput is one element of store's --json output (Walrus's BlobStoreResultWithPath).
@@ -41,6 +45,10 @@ type storeFlags struct {
 	share     bool
 	stdin     bool
 	enc       encryptFlags
+	// uploadRelay is the URL of an upload relay to send the blobs through;
+	// skipTipConfirmation pays the tip it asks, whatever it is.
+	uploadRelay         string
+	skipTipConfirmation bool
 }
 
 // The flags that say how long to store a blob; exactly one is required, as in Walrus.
@@ -83,9 +91,15 @@ func storeCommand(ce *clientEnv) *cobra.Command {
 	fl.BoolVar(&f.dryRun, "dry-run", false, "only print the blob ID and the cost; send nothing")
 	fl.BoolVar(&f.share, "share", false, "share the new blob object once certified (see 'walrus share')")
 	fl.BoolVar(&f.stdin, "stdin", false, "read the blob from standard input (as FILE '-')")
+	fl.StringVar(&f.uploadRelay, "upload-relay", "", "send each blob once to this upload relay (URL), which uploads it to the storage nodes")
+	fl.BoolVar(&f.skipTipConfirmation, "skip-tip-confirmation", false, "pay the tip the upload relay asks without asking (without it, a relay asking a tip is refused)")
 	f.enc.register(fl)
 	return cmd
 }
+
+// uploadRelayTimeout bounds one request to an upload relay (it answers once the nodes
+// confirmed).
+const uploadRelayTimeout = 10 * time.Minute
 
 // checkDuration checks, before anything is sent, that exactly one of the duration flags is
 // given and that its value can be right at all.
@@ -139,6 +153,16 @@ func (f storeFlags) epochCount(maxAhead uint32) (uint32, error) {
 // epoch (clock); checkDuration has passed.
 func (f storeFlags) options(cmd *cobra.Command, clock epochClock) (client.StoreOptions, error) {
 	o := client.StoreOptions{Permanent: f.permanent, Force: f.force, DryRun: f.dryRun, Share: f.share}
+	if f.uploadRelay != "" {
+		u, err := url.Parse(f.uploadRelay)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return o, usageError{fmt.Errorf("--upload-relay %q: want an http or https URL", f.uploadRelay)}
+		}
+		o.UploadRelay = uploadrelay.NewClient(f.uploadRelay, &http.Client{Timeout: uploadRelayTimeout})
+		if f.skipTipConfirmation {
+			o.MaxTip = math.MaxUint64
+		}
+	}
 	maxAhead := clock.params.MaxEpochsAhead
 	switch {
 	case cmd.Flags().Changed(flagEndEpoch):

@@ -75,6 +75,10 @@ var (
 	// ErrMethodNotAllowed reports a known API path requested with a method it does not
 	// serve.
 	ErrMethodNotAllowed = errors.New("storagenode: method not allowed")
+	// ErrPendingFull reports a pending upload (of a blob not registered yet) that the
+	// node's buffer of pending uploads cannot take now; retry later or after the
+	// registration is seen.
+	ErrPendingFull = errors.New("storagenode: pending upload buffer is full")
 	// ErrInternal reports a failure inside the node (storage); details are logged, not
 	// returned.
 	ErrInternal = errors.New("storagenode: internal error")

@@ -97,7 +97,24 @@ func (n *Node) ApplyEvent(id EventID, ev Event) error {
 //
 // It returns an error only if the events are out of order or the store fails; then
 // nothing was applied.
+//
+// Once the events are committed, the pending uploads (NewPendingUpload) of the blobs
+// they registered are stored, and waiting confirmation requests are woken.
 func (n *Node) ApplyEvents(events []SequencedEvent) error {
+	registered, err := n.applyEvents(events)
+	if err != nil || len(registered) == 0 {
+		return err
+	}
+	for _, id := range registered {
+		n.flushPending(id)
+	}
+	n.signalRegistration()
+	return nil
+}
+
+// applyEvents is ApplyEvents without the pending uploads; it returns the blobs the
+// events registered.
+func (n *Node) applyEvents(events []SequencedEvent) ([]redstuff.BlobID, error) {
 	n.commit.Lock()
 	defer n.commit.Unlock()
 	old := n.st.Load()
@@ -108,32 +125,32 @@ func (n *Node) ApplyEvents(events []SequencedEvent) error {
 	applied := 0
 	for i, e := range events {
 		if i > 0 && e.ID.Seq <= events[i-1].ID.Seq {
-			return fmt.Errorf("storagenode: events out of order: %d after %d", e.ID.Seq, events[i-1].ID.Seq)
+			return nil, fmt.Errorf("storagenode: events out of order: %d after %d", e.ID.Seq, events[i-1].ID.Seq)
 		}
 		if e.ID.Seq < next.cursor {
 			continue
 		}
 		if err := a.apply(e.ID, e.Event); err != nil {
-			return err
+			return nil, err
 		}
 		next.cursor = e.ID.Seq + 1
 		applied++
 	}
 	if applied == 0 {
-		return nil
+		return nil, nil
 	}
 	a.b.SetCursor(next.cursor)
 	if a.stateChanged {
 		a.b.SetNodeState(next.nodeState())
 	}
 	if err := a.b.Commit(); err != nil {
-		return n.internal("commit events", err)
+		return nil, n.internal("commit events", err)
 	}
 	n.st.Store(newState(next.cursor, next.nodeState(), next.shards))
 	for _, id := range a.dropped {
 		n.cache.removeBlob(id)
 	}
-	return nil
+	return a.newlyRegistered, nil
 }
 
 // AdvanceCursor moves the cursor to next without applying anything, for a follower that
@@ -147,11 +164,12 @@ func (n *Node) AdvanceCursor(next uint64) error {
 
 // applier applies events to one batch and to the next state.
 type applier struct {
-	n            *Node
-	b            *store.Batch
-	st           *state
-	stateChanged bool
-	dropped      []redstuff.BlobID // blobs whose data was deleted
+	n               *Node
+	b               *store.Batch
+	st              *state
+	stateChanged    bool
+	dropped         []redstuff.BlobID // blobs whose data was deleted
+	newlyRegistered []redstuff.BlobID // blobs registered
 }
 
 func (a *applier) apply(id EventID, ev Event) error {
@@ -221,6 +239,7 @@ func (a *applier) registered(id EventID, ev BlobRegistered) error {
 	}
 	register(&info, id, ev.EndEpoch, ev.Deletable)
 	a.b.PutBlobInfo(ev.BlobID, info)
+	a.newlyRegistered = append(a.newlyRegistered, ev.BlobID)
 	a.b.PutObjectInfo(ev.ObjectID, store.ObjectInfo{
 		BlobID: ev.BlobID, Deletable: ev.Deletable, RegisteredEpoch: ev.Epoch, EndEpoch: ev.EndEpoch, Event: id,
 	})

@@ -28,7 +28,8 @@ type Config struct {
 	Encoding *redstuff.Config
 	// Logger receives the node's logs; nil discards them.
 	Logger *slog.Logger
-	// Now is the clock, used only for the uptime in health reports; nil means time.Now.
+	// Now is the clock, used for the uptime in health reports and the expiry of pending
+	// uploads; nil means time.Now.
 	Now func() time.Time
 	// VerifyWorkers bounds how many slivers are verified at once across all uploads;
 	// 0 means GOMAXPROCS.
@@ -39,6 +40,8 @@ type Config struct {
 	// MaxSymbolSize is the largest symbol size the node accepts, which caps the size of
 	// blobs it stores; 0 means redstuff.MaxSymbolSize (65534), the protocol maximum.
 	MaxSymbolSize int
+	// Pending bounds the buffer of pending uploads (see NewPendingUpload).
+	Pending PendingConfig
 }
 
 // DefaultCacheBytes is the default size of the node's cache.
@@ -80,6 +83,11 @@ type Node struct {
 	cache    *lru
 	verifies chan struct{} // one token per running sliver verification
 	ingest   ingestTracker
+	pending  *pendingBuffer
+	flushMu  sync.Mutex // serializes the flushes of pending uploads
+
+	regMu sync.Mutex    // guards regCh
+	regCh chan struct{} // closed when a registration has been applied and flushed
 
 	// commit serializes state changes with uploads: an upload holds it shared while it
 	// re-checks acceptance and commits; event application, garbage collection and shard
@@ -155,6 +163,8 @@ func New(cfg Config) (*Node, error) {
 		cache = DefaultCacheBytes
 	}
 	n.cache = newLRU(cache)
+	n.pending = newPendingBuffer(cfg.Pending)
+	n.regCh = make(chan struct{})
 	n.started = n.now()
 
 	cursor, err := n.store.Cursor()

@@ -160,6 +160,10 @@ func blobStatus(info store.BlobInfo, epoch uint32) BlobStatus {
 // of every shard it owns; otherwise it returns ErrNotRegistered, ErrBlobExpired,
 // ErrInvalidBlob, ErrShardNotAssigned (the node owns no shard) or ErrMissingSlivers.
 func (n *Node) Confirm(id redstuff.BlobID, p Persistence) (SignedMessage, error) {
+	if n.pending.has(id) && n.CheckWritable(id) == nil {
+		// The registration is applied; its flush may still be running.
+		n.flushPending(id)
+	}
 	st := n.st.Load()
 	info, found, err := n.blobInfo(id)
 	if err != nil {

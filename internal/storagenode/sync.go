@@ -137,5 +137,8 @@ func (u *Upload) AddVerified(pair int, s *redstuff.Sliver, encoded []byte) error
 	defer u.mu.Unlock()
 	u.batch.PutSliver(k.shard, s.Axis, u.id, encoded)
 	u.slivs = append(u.slivs, k)
+	if u.isPending {
+		u.pend = append(u.pend, pendingSliver{s: s, enc: encoded, key: k, pair: pair})
+	}
 	return nil
 }

@@ -305,6 +305,9 @@ type UploadResult struct {
 	// SliversCreated counts the slivers written; SliversPresent those already stored.
 	SliversCreated int `json:"sliversCreated"`
 	SliversPresent int `json:"sliversPresent"`
+	// Pending is true if the upload was buffered until the blob's registration is seen
+	// (a pending upload of a blob not registered yet); nothing was stored.
+	Pending bool `json:"pending,omitempty"`
 }
 
 // Created reports whether the upload wrote anything.

@@ -28,15 +28,20 @@ type Upload struct {
 	meta *redstuff.Metadata
 	// metaBytes is the BCS metadata to store, nil if it was stored already.
 	metaBytes []byte
-	sym       int
-	added     map[sliverKey]bool
-	present   int
+	// pending marks a pending upload (NewPendingUpload) of a blob not registered when
+	// it started; metaBuffered says its metadata came from the pending buffer.
+	isPending    bool
+	metaBuffered bool
+	sym          int
+	added        map[sliverKey]bool
+	present      int
 
 	wg    sync.WaitGroup
-	mu    sync.Mutex   // guards the fields below, written by verification goroutines
-	batch *store.Batch // verified slivers
-	err   error        // first verification failure
-	slivs []sliverKey  // slivers in batch
+	mu    sync.Mutex      // guards the fields below, written by verification goroutines
+	batch *store.Batch    // verified slivers
+	err   error           // first verification failure
+	slivs []sliverKey     // slivers in batch
+	pend  []pendingSliver // of a pending upload: the slivers in batch
 	done  bool
 
 	pending [2]verifyGroup // slivers not yet being verified, by axis
@@ -141,7 +146,7 @@ func (u *Upload) Add(ctx context.Context, pair int, s *redstuff.Sliver, encoded 
 	if err != nil || stored {
 		return err
 	}
-	p := pendingSliver{s: s, enc: encoded, key: k}
+	p := pendingSliver{s: s, enc: encoded, key: k, pair: pair}
 	if len(s.Data) >= verifyAloneBytes {
 		return u.verify(ctx, verifyGroup{slivers: []pendingSliver{p}})
 	}
@@ -166,9 +171,10 @@ const (
 )
 
 type pendingSliver struct {
-	s   *redstuff.Sliver
-	enc []byte
-	key sliverKey
+	s    *redstuff.Sliver
+	enc  []byte
+	key  sliverKey
+	pair int
 }
 
 type verifyGroup struct {
@@ -221,6 +227,9 @@ func (u *Upload) verify(ctx context.Context, g verifyGroup) error {
 			}
 			u.batch.PutSliver(p.key.shard, p.s.Axis, u.id, p.enc)
 			u.slivs = append(u.slivs, p.key)
+			if u.isPending {
+				u.pend = append(u.pend, p)
+			}
 		}
 	}()
 	return nil
@@ -263,8 +272,10 @@ func (u *Upload) Commit() (UploadResult, error) {
 	if err != nil {
 		return UploadResult{}, err
 	}
-	if err := n.checkRegistered(st, u.id, info, found); err != nil {
-		return UploadResult{}, err
+	regErr := n.checkRegistered(st, u.id, info, found)
+	buffer := u.isPending && regErr != nil && !errors.Is(regErr, ErrInvalidBlob)
+	if regErr != nil && !buffer {
+		return UploadResult{}, regErr
 	}
 	for _, k := range u.slivs {
 		if status := st.shards[k.shard]; !status.Owned() {
@@ -273,6 +284,9 @@ func (u *Upload) Commit() (UploadResult, error) {
 			}
 			return UploadResult{}, fmt.Errorf("%w: shard %d in epoch %d", ErrShardNotAssigned, k.shard, st.epoch)
 		}
+	}
+	if buffer {
+		return u.commitPendingLocked()
 	}
 	res := UploadResult{SliversCreated: len(u.slivs), SliversPresent: u.present}
 	stored, err := n.store.HasMetadata(u.id)
@@ -341,7 +355,7 @@ func (u *Upload) admit(pair int, s *redstuff.Sliver) (k sliverKey, stored bool, 
 	if err != nil {
 		return k, false, u.n.internal("read sliver", err)
 	}
-	if has {
+	if has || u.isPending && u.n.pending.hasSliver(u.id, k) {
 		u.present++
 		return k, true, nil
 	}

@@ -59,9 +59,9 @@ type Params struct {
 	BlobID redstuff.BlobID
 	// TxID is the digest of the tip transaction, zero if none; Nonce the preimage of the
 	// nonce digest in its memo. Both are required when the relay asks a tip.
-	TxID    [32]byte
-	HasTip  bool
-	Nonce   [NonceLen]byte
+	TxID   [32]byte
+	HasTip bool
+	Nonce  [NonceLen]byte
 	// DeletableBlobObject is the Blob object of a deletable blob; nil for a permanent one.
 	DeletableBlobObject *chain.ObjectID
 	// EncodingType is the encoding; only RS2 exists.

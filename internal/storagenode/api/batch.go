@@ -166,13 +166,20 @@ func (br *batchReader) sliver(a redstuff.Axis, dataLen int) (*redstuff.Sliver, [
 
 // readBatch streams a batched upload body into an upload of blob id: metadata, then the
 // pairs, each verified as it arrives. The caller commits or aborts the returned upload.
-func readBatch(ctx context.Context, node *sn.Node, id redstuff.BlobID, body io.Reader) (*sn.Upload, error) {
+// A pending upload (storagenode.Node.NewPendingUpload) may be of a blob whose registration
+// the node has not seen yet.
+func readBatch(ctx context.Context, node *sn.Node, id redstuff.BlobID, body io.Reader, pending bool) (*sn.Upload, error) {
 	br := &batchReader{r: bufio.NewReaderSize(body, 64<<10)}
 	m, err := br.metadata(id, node.NShards())
 	if err != nil {
 		return nil, err
 	}
-	u, err := node.NewUpload(id, m)
+	var u *sn.Upload
+	if pending {
+		u, err = node.NewPendingUpload(id, m)
+	} else {
+		u, err = node.NewUpload(id, m)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -4,14 +4,16 @@
 // # Endpoints
 //
 //	GET  /v1/blobs/{blob_id}/metadata                          BCS BlobMetadataWithId
-//	PUT  /v1/blobs/{blob_id}/metadata                          BCS BlobMetadata; 201 stored, 200 already stored
+//	PUT  /v1/blobs/{blob_id}/metadata[?pending=true]           BCS BlobMetadata; 201 stored, 200 already stored,
+//	                                                           202 buffered pending registration
 //	GET  /v1/blobs/{blob_id}/metadata/status                   "stored" | "nonexistent"
-//	PUT  /v1/blobs/{blob_id}/slivers                           batched upload (see EncodeBatch); 201 | 200
+//	PUT  /v1/blobs/{blob_id}/slivers[?pending=true]            batched upload (see EncodeBatch); 201 | 200 | 202
 //	GET  /v1/blobs/{blob_id}/slivers/{pair}/{primary|secondary}         BCS SliverData
-//	PUT  /v1/blobs/{blob_id}/slivers/{pair}/{primary|secondary}         BCS SliverData; 201 | 200
+//	PUT  /v1/blobs/{blob_id}/slivers/{pair}/{primary|secondary}[?pending=true]  BCS SliverData; 201 | 200 | 202
 //	GET  /v1/blobs/{blob_id}/slivers/{pair}/{primary|secondary}/status  "stored" | "nonexistent"
 //	GET  /v1/blobs/{blob_id}/confirmation/permanent            {"signed": SignedMessage}
 //	GET  /v1/blobs/{blob_id}/confirmation/deletable/{object_id}
+//	     [?wait_for_registration=true[&wait_millis=N]]         (both confirmation routes)
 //	GET  /v1/blobs/{blob_id}/recoverySymbols?id=P-S[&id=..][&proofAxis=..]
 //	GET  /v1/blobs/{blob_id}/recoverySymbols?targetSliver=I&targetType=primary|secondary
 //	                                                           BCS vector<GeneralRecoverySymbol>
@@ -32,6 +34,20 @@
 // 405 (METHOD_NOT_ALLOWED) with an Allow header; OPTIONS on a known path gets 204 with
 // Allow; an unknown path gets 404. CORS is open on every answer (any origin, the methods
 // above, any header), as on Walrus's nodes: the node spends nothing on a caller's behalf.
+//
+// # Pending uploads
+//
+// As on Walrus's nodes, an upload with ?pending=true may come before the node has seen
+// the blob's registration: it is verified as any upload, buffered in memory (bounded; see
+// storagenode.PendingConfig) and answered 202 ("metadata buffered pending registration",
+// "sliver buffered pending registration"), and stored when the registration event is
+// applied. A pending upload of a blob already registered is stored at once, still
+// answered 202 when it stored something. A full buffer answers 400 CACHE_SATURATED. A
+// pending sliver needs the blob's metadata first (stored or buffered). A confirmation
+// request with wait_for_registration=true whose blob is not registered waits for the
+// registration, for wait_millis milliseconds or Options.ConfirmationLongPollMax (5 s),
+// whichever is less, but only if the node buffers pending data of the blob and a slot of
+// Options.MaxConcurrentLongPolls is free; otherwise it is answered at once.
 //
 // # Limits
 //

@@ -42,6 +42,7 @@ var errorTable = []ErrorSpec{
 	{sn.ErrInvalidMetadata, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_METADATA"},
 	{sn.ErrUnsupportedEncoding, http.StatusBadRequest, "INVALID_ARGUMENT", "UNSUPPORTED_ENCODING_TYPE"},
 	{sn.ErrInvalidSliver, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_SLIVER"},
+	{sn.ErrPendingFull, http.StatusBadRequest, "FAILED_PRECONDITION", "CACHE_SATURATED"},
 	{sn.ErrMissingSlivers, http.StatusBadRequest, "FAILED_PRECONDITION", "MISSING_SLIVERS"},
 	{sn.ErrSymbolNotPresent, http.StatusBadRequest, "FAILED_PRECONDITION", "SYMBOL_NOT_PRESENT_AT_SHARDS"},
 	{sn.ErrNoSymbols, http.StatusBadRequest, "FAILED_PRECONDITION", "NO_SYMBOLS_SPECIFIED"},

@@ -1,11 +1,14 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
@@ -138,8 +141,14 @@ func (h *Handler) putMetadata(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.node.CheckWritable(id); err != nil {
+	pending, err := pendingParam(r)
+	if err != nil {
 		return err
+	}
+	if !pending {
+		if err := h.node.CheckWritable(id); err != nil {
+			return err
+		}
 	}
 	body, release, err := h.readBody(w, r, int64(h.node.MetadataSize()))
 	if err != nil {
@@ -155,7 +164,7 @@ func (h *Handler) putMetadata(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u, err := h.node.NewUpload(id, m)
+	u, err := h.newUpload(pending, id, m)
 	if err != nil {
 		return err
 	}
@@ -163,12 +172,50 @@ func (h *Handler) putMetadata(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if res.MetadataCreated {
+	switch {
+	case res.MetadataCreated && pending:
+		writeSuccess(w, http.StatusAccepted, "metadata buffered pending registration")
+	case res.MetadataCreated:
 		writeSuccess(w, http.StatusCreated, "metadata successfully stored")
-	} else {
+	default:
 		writeSuccess(w, http.StatusOK, "metadata already stored")
 	}
 	return nil
+}
+
+// newUpload starts an upload, pending (storagenode.Node.NewPendingUpload) or not.
+func (h *Handler) newUpload(pending bool, id redstuff.BlobID, m *redstuff.Metadata) (*sn.Upload, error) {
+	if pending {
+		return h.node.NewPendingUpload(id, m)
+	}
+	return h.node.NewUpload(id, m)
+}
+
+// pendingParam parses the query parameter pending (Walrus's UploadIntentQuery): "true"
+// buffers an upload of a blob whose registration the node has not seen yet; absent or
+// "false" does not.
+func pendingParam(r *http.Request) (bool, error) {
+	return boolParam(r, "pending")
+}
+
+// boolParam parses an optional query parameter given at most once as true or false.
+func boolParam(r *http.Request, name string) (bool, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return false, fmt.Errorf("%w: query: %v", sn.ErrMalformed, err)
+	}
+	v, ok := q[name]
+	switch {
+	case !ok:
+		return false, nil
+	case len(v) != 1:
+		return false, fmt.Errorf("%w: parameter %q given %d times", sn.ErrMalformed, name, len(v))
+	case v[0] == "true":
+		return true, nil
+	case v[0] == "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("%w: %s=%q, want true or false", sn.ErrMalformed, name, v[0])
 }
 
 func (h *Handler) getSliver(w http.ResponseWriter, r *http.Request) {
@@ -203,7 +250,11 @@ func (h *Handler) putSliver(w http.ResponseWriter, r *http.Request) error {
 	if pair >= h.node.NShards() {
 		return fmt.Errorf("%w: sliver pair %d, %d shards", sn.ErrIndexOutOfRange, pair, h.node.NShards())
 	}
-	u, err := h.node.NewUpload(id, nil)
+	pending, err := pendingParam(r)
+	if err != nil {
+		return err
+	}
+	u, err := h.newUpload(pending, id, nil)
 	if err != nil {
 		return err
 	}
@@ -232,9 +283,12 @@ func (h *Handler) putSliver(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if res.Created() {
+	switch {
+	case res.Created() && pending:
+		writeSuccess(w, http.StatusAccepted, "sliver buffered pending registration")
+	case res.Created():
 		writeSuccess(w, http.StatusCreated, "sliver stored successfully")
-	} else {
+	default:
 		writeSuccess(w, http.StatusOK, "sliver already stored")
 	}
 	return nil
@@ -245,8 +299,14 @@ func (h *Handler) putSlivers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.node.CheckWritable(id); err != nil {
+	pending, err := pendingParam(r)
+	if err != nil {
 		return err
+	}
+	if !pending {
+		if err := h.node.CheckWritable(id); err != nil {
+			return err
+		}
 	}
 	limit := maxBatchSize(h.node)
 	switch {
@@ -260,7 +320,7 @@ func (h *Handler) putSlivers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer body.release()
-	u, err := readBatch(r.Context(), h.node, id, body)
+	u, err := readBatch(r.Context(), h.node, id, body, pending)
 	if err != nil {
 		return err
 	}
@@ -275,7 +335,10 @@ func (h *Handler) putSlivers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	code := http.StatusOK
-	if res.Created() {
+	switch {
+	case res.Created() && pending:
+		code = http.StatusAccepted
+	case res.Created():
 		code = http.StatusCreated
 	}
 	writeSuccess(w, code, res)
@@ -289,14 +352,56 @@ func (h *Handler) getConfirmation(w http.ResponseWriter, r *http.Request) {
 		p.Deletable = true
 		p.ObjectID, err = sn.ParseObjectID(r.PathValue("object_id"))
 	}
+	var wait time.Duration
+	if err == nil {
+		wait, err = h.confirmationWait(r)
+	}
 	if err == nil {
 		var msg sn.SignedMessage
-		if msg, err = h.node.Confirm(id, p); err == nil {
+		if msg, err = h.confirm(r.Context(), id, p, wait); err == nil {
 			writeSuccess(w, http.StatusOK, sn.StorageConfirmation{Signed: msg})
 			return
 		}
 	}
 	h.fail(w, r, err)
+}
+
+// confirmationWait parses Walrus's ConfirmationWaitQuery: wait_for_registration=true asks
+// to wait for the blob's registration for up to wait_millis milliseconds (default and
+// cap Options.ConfirmationLongPollMax). It returns 0 for no waiting.
+func (h *Handler) confirmationWait(r *http.Request) (time.Duration, error) {
+	on, err := boolParam(r, "wait_for_registration")
+	if err != nil {
+		return 0, err
+	}
+	limit := h.opts.ConfirmationLongPollMax
+	wait := limit
+	if v := r.URL.Query()["wait_millis"]; len(v) > 0 {
+		ms, err := strconv.ParseUint(v[0], 10, 64)
+		if err != nil || len(v) > 1 {
+			return 0, fmt.Errorf("%w: wait_millis %q, want one number of milliseconds", sn.ErrMalformed, v)
+		}
+		if ms < uint64(limit/time.Millisecond) {
+			wait = time.Duration(ms) * time.Millisecond
+		}
+	}
+	if !on || limit <= 0 {
+		return 0, nil
+	}
+	return wait, nil
+}
+
+// confirm computes a confirmation, waiting up to wait for the blob's registration if
+// the node has not seen it yet, and a long-poll slot is free.
+func (h *Handler) confirm(ctx context.Context, id redstuff.BlobID, p sn.Persistence, wait time.Duration) (sn.SignedMessage, error) {
+	msg, err := h.node.Confirm(id, p)
+	if wait <= 0 || !errors.Is(err, sn.ErrNotRegistered) || !tryAcquire(h.polls) {
+		return msg, err
+	}
+	defer release(h.polls)
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	return h.node.WaitConfirm(ctx, id, p)
 }
 
 func (h *Handler) getRecoverySymbols(w http.ResponseWriter, r *http.Request) {

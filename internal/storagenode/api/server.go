@@ -68,6 +68,15 @@ type Options struct {
 	// verified and the answer is built; more are refused with 429. 0 means 10.
 	MaxConcurrentSyncShard int
 
+	// ConfirmationLongPollMax bounds how long a confirmation request with
+	// wait_for_registration=true waits for the blob's registration (its wait_millis is
+	// capped to it); 0 means 5 s, negative disables waiting.
+	ConfirmationLongPollMax time.Duration
+	// MaxConcurrentLongPolls bounds the confirmation requests waiting for a
+	// registration at once; a request beyond it is answered at once, as if it had not
+	// asked to wait. 0 means 256.
+	MaxConcurrentLongPolls int
+
 	// Server timeouts, used by NewServer. Zero means: ReadHeaderTimeout 10 s (a client
 	// that stalls in its headers is cut off then), ReadTimeout 10 min (the bound of a
 	// request body until the handler sets the body's own deadline, see MinBodyRate),
@@ -117,6 +126,12 @@ func (o *Options) setDefaults(node *sn.Node) {
 	if o.MaxConcurrentSyncShard <= 0 {
 		o.MaxConcurrentSyncShard = 10
 	}
+	if o.ConfirmationLongPollMax == 0 {
+		o.ConfirmationLongPollMax = 5 * time.Second
+	}
+	if o.MaxConcurrentLongPolls <= 0 {
+		o.MaxConcurrentLongPolls = 256
+	}
 	if o.ReadHeaderTimeout <= 0 {
 		o.ReadHeaderTimeout = 10 * time.Second
 	}
@@ -143,6 +158,7 @@ type Handler struct {
 	uploads chan struct{} // tokens of uploads in flight
 	symbols chan struct{} // tokens of symbol requests in flight
 	syncs   chan struct{} // tokens of sync-shard requests in flight
+	polls   chan struct{} // tokens of confirmation requests waiting for a registration
 	memory  budget        // bytes of upload bodies in flight
 }
 
@@ -155,6 +171,7 @@ func NewHandler(node *sn.Node, opts Options) *Handler {
 		uploads: make(chan struct{}, opts.MaxConcurrentUploads),
 		symbols: make(chan struct{}, opts.MaxConcurrentSymbolRequests),
 		syncs:   make(chan struct{}, opts.MaxConcurrentSyncShard),
+		polls:   make(chan struct{}, opts.MaxConcurrentLongPolls),
 		memory:  budget{max: opts.MaxUploadBytes},
 	}
 	h.routes()

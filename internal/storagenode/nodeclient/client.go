@@ -244,8 +244,27 @@ func (c *Client) Metadata(ctx context.Context, id redstuff.BlobID) (*redstuff.Me
 
 // PutMetadata stores a blob's metadata; created is false if it was stored already.
 func (c *Client) PutMetadata(ctx context.Context, m *redstuff.Metadata) (created bool, err error) {
-	code, _, err := c.do(ctx, request{method: http.MethodPut, path: blobPath(m.BlobID, "/metadata"), body: [][]byte{sn.MetadataBody(m)}})
-	return code == http.StatusCreated, err
+	return c.putMetadata(ctx, m, false)
+}
+
+// PutMetadataPending is PutMetadata with ?pending=true: the node accepts the metadata
+// before it has seen the blob's registration and buffers it until then (answering 202,
+// which is created here).
+func (c *Client) PutMetadataPending(ctx context.Context, m *redstuff.Metadata) (created bool, err error) {
+	return c.putMetadata(ctx, m, true)
+}
+
+func (c *Client) putMetadata(ctx context.Context, m *redstuff.Metadata, pending bool) (bool, error) {
+	code, _, err := c.do(ctx, request{method: http.MethodPut, path: blobPath(m.BlobID, "/metadata"), query: pendingQuery(pending), body: [][]byte{sn.MetadataBody(m)}})
+	return code == http.StatusCreated || code == http.StatusAccepted, err
+}
+
+// pendingQuery is the query of an upload: pending=true for a pending upload.
+func pendingQuery(pending bool) url.Values {
+	if !pending {
+		return nil
+	}
+	return url.Values{"pending": {"true"}}
 }
 
 // MetadataStatus reports whether the node stores a blob's metadata.
@@ -277,8 +296,19 @@ func (c *Client) Sliver(ctx context.Context, id redstuff.BlobID, pair int, a red
 // PutSliver stores one sliver of pair pair (its axis says which); created is false if it
 // was stored already. The metadata must have been stored first.
 func (c *Client) PutSliver(ctx context.Context, id redstuff.BlobID, pair int, s *redstuff.Sliver) (created bool, err error) {
-	code, _, err := c.do(ctx, request{method: http.MethodPut, path: sliverPath(id, pair, s.Axis), body: [][]byte{s.Bytes()}})
-	return code == http.StatusCreated, err
+	return c.putSliver(ctx, id, pair, s, false)
+}
+
+// PutSliverPending is PutSliver with ?pending=true: the node accepts the sliver before
+// it has seen the blob's registration (the metadata must have been sent, pending or
+// not) and buffers it until then.
+func (c *Client) PutSliverPending(ctx context.Context, id redstuff.BlobID, pair int, s *redstuff.Sliver) (created bool, err error) {
+	return c.putSliver(ctx, id, pair, s, true)
+}
+
+func (c *Client) putSliver(ctx context.Context, id redstuff.BlobID, pair int, s *redstuff.Sliver, pending bool) (bool, error) {
+	code, _, err := c.do(ctx, request{method: http.MethodPut, path: sliverPath(id, pair, s.Axis), query: pendingQuery(pending), body: [][]byte{s.Bytes()}})
+	return code == http.StatusCreated || code == http.StatusAccepted, err
 }
 
 // SliverStatus reports whether the node stores a sliver.
@@ -290,8 +320,20 @@ func (c *Client) SliverStatus(ctx context.Context, id redstuff.BlobID, pair int,
 // the node owns) in one batched request (PUT /v1/blobs/{id}/slivers). The sliver data is
 // streamed, not copied.
 func (c *Client) StoreSlivers(ctx context.Context, m *redstuff.Metadata, pairs []*redstuff.SliverPair) (sn.UploadResult, error) {
+	return c.storeSlivers(ctx, m, pairs, false)
+}
+
+// StoreSliversPending is StoreSlivers with ?pending=true: the node accepts the upload
+// before it has seen the blob's registration, verifies it and buffers it until then
+// (the result's Pending is set), storing it when the registration arrives. Follow it
+// with ConfirmationWait.
+func (c *Client) StoreSliversPending(ctx context.Context, m *redstuff.Metadata, pairs []*redstuff.SliverPair) (sn.UploadResult, error) {
+	return c.storeSlivers(ctx, m, pairs, true)
+}
+
+func (c *Client) storeSlivers(ctx context.Context, m *redstuff.Metadata, pairs []*redstuff.SliverPair, pending bool) (sn.UploadResult, error) {
 	segments, _ := api.EncodeBatch(m, pairs)
-	_, data, err := c.do(ctx, request{method: http.MethodPut, path: blobPath(m.BlobID, "/slivers"), body: segments})
+	_, data, err := c.do(ctx, request{method: http.MethodPut, path: blobPath(m.BlobID, "/slivers"), query: pendingQuery(pending), body: segments})
 	if err != nil {
 		return sn.UploadResult{}, err
 	}
@@ -302,11 +344,24 @@ func (c *Client) StoreSlivers(ctx context.Context, m *redstuff.Metadata, pairs [
 // a deletable Blob object. The caller checks the message (storagenode.ConfirmationMessage)
 // and the signature.
 func (c *Client) Confirmation(ctx context.Context, id redstuff.BlobID, p sn.Persistence) (sn.SignedMessage, error) {
+	return c.ConfirmationWait(ctx, id, p, 0)
+}
+
+// ConfirmationWait is Confirmation asking the node to wait up to wait for the blob's
+// registration if it has not seen it yet (?wait_for_registration=true&wait_millis=N).
+// Nodes wait only for blobs of which they buffer pending uploads, and cap the wait
+// (5 s by default); wait <= 0 does not ask to wait. Options.Timeout must leave room for
+// the wait.
+func (c *Client) ConfirmationWait(ctx context.Context, id redstuff.BlobID, p sn.Persistence, wait time.Duration) (sn.SignedMessage, error) {
 	path := blobPath(id, "/confirmation/permanent")
 	if p.Deletable {
 		path = blobPath(id, "/confirmation/deletable/"+p.ObjectID.String())
 	}
-	conf, err := getJSON[sn.StorageConfirmation](ctx, c, path, nil)
+	var q url.Values
+	if wait > 0 {
+		q = url.Values{"wait_for_registration": {"true"}, "wait_millis": {strconv.FormatInt(wait.Milliseconds(), 10)}}
+	}
+	conf, err := getJSON[sn.StorageConfirmation](ctx, c, path, q)
 	return conf.Signed, err
 }
 
