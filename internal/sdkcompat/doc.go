@@ -13,9 +13,9 @@
 //   - walrus-wasm decodes the slivers our nodes return, for blobs it encoded and for blobs
 //     our Go client stored;
 //   - the SDK's UploadRelayClient stores blobs (permanent, deletable, and with a tip paid
-//     on our chain with the memo the SDK computes) through our upload relay (package
-//     uploadrelay, over HTTP on loopback), and the certificate the relay returns certifies
-//     them on our chain;
+//     on our chain with the memo the SDK computes) through our upload relay (`walrus
+//     upload-relay` processes, over HTTP on loopback), and the certificate the relay
+//     returns certifies them on our chain;
 //   - the SDK parses our error answers into its error classes.
 //
 // Registration on chain is done from Go (the SDK registers through Sui transactions).

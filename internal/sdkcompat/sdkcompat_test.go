@@ -5,12 +5,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
-	"net/http/httptest"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -334,41 +337,10 @@ func TestTypeScriptSDK(t *testing.T) {
 	// which the Go side pays on our chain with the memo the SDK computes.
 	t.Run("UploadRelay", func(t *testing.T) {
 		js := js.with(t)
-		c, err := client.New(client.Config{Chain: net.Chain, RequestTimeout: 30 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		free, err := uploadrelay.NewServer(uploadrelay.Config{Uploader: c})
-		if err != nil {
-			t.Fatal(err)
-		}
-		freeRelay := httptest.NewServer(free)
-		defer freeRelay.Close()
-
 		payee := chain.Address{0x7e, 0x1a, 0x7}
 		const tip = 1234
-		ledger, err := uploadrelay.NewTipLedger(ctx, net.Chain, payee, 0, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lctx, lcancel := context.WithCancel(ctx)
-		ledgerDone := make(chan struct{})
-		go func() {
-			defer close(ledgerDone)
-			ledger.Run(lctx) //nolint:errcheck // ends with the context
-		}()
-		defer func() {
-			lcancel()
-			<-ledgerDone
-		}()
-		tipped, err := uploadrelay.NewServer(uploadrelay.Config{Uploader: c, Tips: ledger,
-			Tip: uploadrelay.TipConfig{Address: payee, Kind: uploadrelay.TipKind{Const: ptr(uint64(tip))}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tippedRelay := httptest.NewServer(tipped)
-		defer tippedRelay.Close()
+		freeRelay := startRelay(t, bin, net)
+		tippedRelay := startRelay(t, bin, net, "--tip-const", strconv.Itoa(tip), "--tip-address", payee.String())
 
 		for _, tc := range []struct {
 			name      string
@@ -376,9 +348,9 @@ func TestTypeScriptSDK(t *testing.T) {
 			deletable bool
 			tip       bool
 		}{
-			{"permanent", freeRelay.URL, false, false},
-			{"deletable", freeRelay.URL, true, false},
-			{"tipped", tippedRelay.URL, false, true},
+			{"permanent", freeRelay, false, false},
+			{"deletable", freeRelay, true, false},
+			{"tipped", tippedRelay, false, true},
 		} {
 			data := randomBytes(rnd, 5_000+rnd.IntN(20_000))
 			var enc encodeResult
@@ -647,6 +619,64 @@ func hashesCount(rd readResult) int {
 		return 0
 	}
 	return rd.Nodes[0].Hashes
+}
+
+// startRelay runs `walrus upload-relay` (with the extra arguments) as a process against
+// the network's chain and returns its URL once it answers; it is stopped at the end of the
+// test.
+func startRelay(t *testing.T, bin string, net *nodenet.Net, args ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "client.yaml")
+	if err := os.WriteFile(cfg, []byte("rpc_url: http://"+net.RPCAddr+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	log, err := os.Create(filepath.Join(dir, "relay.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := nodenet.FreeAddr(t)
+	cmd := exec.Command(bin, append([]string{"--config", cfg, "upload-relay", "--server-address", addr}, args...)...)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		cmd.Wait() //nolint:errcheck // a stopped process reports its signal
+		close(done)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck // it may have exited
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill() //nolint:errcheck // it may have exited
+			<-done
+		}
+		log.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(log.Name())
+			t.Logf("upload relay %v: log:\n%s", args, b)
+		}
+	})
+	url := "http://" + addr
+	hc := &http.Client{Timeout: 5 * time.Second}
+	nodenet.WaitFor(t, 2*time.Minute, "the upload relay to answer", func() (bool, error) {
+		select {
+		case <-done:
+			b, _ := os.ReadFile(log.Name())
+			return false, fmt.Errorf("the upload relay exited: %s", b)
+		default:
+		}
+		resp, err := hc.Get(url + "/v1/tip-config")
+		if err != nil {
+			return false, nil
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	return url
 }
 
 // waitShards waits until every committee member answers and holds its shards: a node
