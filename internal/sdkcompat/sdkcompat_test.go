@@ -51,6 +51,7 @@ type (
 		IsCertified           bool
 		EndEpoch              uint32
 		InitialCertifiedEpoch *uint32
+		StatusEvent           struct{ TxDigest, EventSeq string }
 		DeletableCounts       struct {
 			CountDeletableTotal     int `json:"count_deletable_total"`
 			CountDeletableCertified int `json:"count_deletable_certified"`
@@ -248,7 +249,8 @@ func TestTypeScriptSDK(t *testing.T) {
 		// Confirmations, verified by walrus-wasm against the keys on our chain, aggregated by
 		// walrus-wasm; our chain certifies the blob with that aggregate.
 		cert := confirm(t, js, cmt, enc.BlobID, false, chain.ObjectID{}, id, obj)
-		if _, err := net.Chain.Submit(ctx, net.Wallet, &chain.CertifyBlob{Blob: obj, Certificate: cert}); err != nil {
+		certified, err := net.Chain.Submit(ctx, net.Wallet, &chain.CertifyBlob{Blob: obj, Certificate: cert})
+		if err != nil {
 			t.Fatalf("certify with the SDK's certificate: %v", err)
 		}
 		b, err := net.Chain.Blob(ctx, obj)
@@ -263,6 +265,15 @@ func TestTypeScriptSDK(t *testing.T) {
 			for _, st := range sts {
 				if st.Type != "permanent" || !st.IsCertified || st.InitialCertifiedEpoch == nil || *st.InitialCertifiedEpoch != cmt.Epoch || st.EndEpoch != b.EndEpoch() {
 					return false, nil
+				}
+			}
+			// The status event is the certification's, its digest in Base58 as Sui writes it.
+			for i, st := range sts {
+				if st.StatusEvent.TxDigest != base58.Encode(certified.Digest[:]) {
+					return false, fmt.Errorf("%s: status event %+v, want the certification's transaction %s", cmt.Members[i].Name, st.StatusEvent, base58.Encode(certified.Digest[:]))
+				}
+				if _, err := strconv.ParseUint(st.StatusEvent.EventSeq, 10, 64); err != nil {
+					return false, fmt.Errorf("%s: status event sequence %q", cmt.Members[i].Name, st.StatusEvent.EventSeq)
 				}
 			}
 			return true, nil
@@ -459,8 +470,6 @@ func TestTypeScriptSDK(t *testing.T) {
 func (s *sdk) with(t *testing.T) *sdk {
 	return &sdk{t: t, proc: s.proc}
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func str(s *string) string {
 	if s == nil {
