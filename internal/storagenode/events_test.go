@@ -80,7 +80,7 @@ func TestBlobLifecycle(t *testing.T) {
 			sn.BlobStatus{Kind: sn.BlobStatusPermanent, EndEpoch: 4, Event: ev(3), Deletable: sn.DeletableCounts{Total: 1, Certified: 1}, InitialCertifiedEpoch: ptr(1)}, ""},
 		{"permanent certified", sn.BlobCertified{Epoch: 1, BlobID: id, ObjectID: perm, EndEpoch: 4},
 			sn.BlobStatus{Kind: sn.BlobStatusPermanent, EndEpoch: 4, IsCertified: true, Event: ev(4), Deletable: sn.DeletableCounts{Total: 1, Certified: 1}, InitialCertifiedEpoch: ptr(1)},
-			`{"permanent":{"endEpoch":4,"isCertified":true,"statusEvent":{"txDigest":"0400000000000000000000000000000000000000000000000000000000000000","eventSeq":"4"},"deletableCounts":{"count_deletable_total":1,"count_deletable_certified":1},"initialCertifiedEpoch":1}}`},
+			`{"permanent":{"endEpoch":4,"isCertified":true,"statusEvent":{"txDigest":"GcdayuLaLyrdmUu324nahyv33G5poQdLUEZ1nEytDeP","eventSeq":"4"},"deletableCounts":{"count_deletable_total":1,"count_deletable_certified":1},"initialCertifiedEpoch":1}}`},
 		{"permanent extended", sn.BlobCertified{Epoch: 1, BlobID: id, ObjectID: perm, EndEpoch: 9, IsExtension: true},
 			sn.BlobStatus{Kind: sn.BlobStatusPermanent, EndEpoch: 9, IsCertified: true, Event: ev(5), Deletable: sn.DeletableCounts{Total: 1, Certified: 1}, InitialCertifiedEpoch: ptr(1)}, ""},
 		{"second deletable", sn.BlobRegistered{Epoch: 1, BlobID: id, ObjectID: del2, Size: 1000, EncodingType: 1, EndEpoch: 3, Deletable: true},
@@ -89,7 +89,7 @@ func TestBlobLifecycle(t *testing.T) {
 			sn.BlobStatus{Kind: sn.BlobStatusPermanent, EndEpoch: 9, IsCertified: true, Event: ev(5), Deletable: sn.DeletableCounts{Total: 1}, InitialCertifiedEpoch: ptr(1)}, ""},
 		{"invalid", sn.BlobInvalid{Epoch: 1, BlobID: id},
 			sn.BlobStatus{Kind: sn.BlobStatusInvalid, Event: ev(8)},
-			`{"invalid":{"event":{"txDigest":"0800000000000000000000000000000000000000000000000000000000000000","eventSeq":"8"}}}`},
+			`{"invalid":{"event":{"txDigest":"YEGAxog9gxiGXxo538aAQxq55XAebpFfwU72ZUxmSHm","eventSeq":"8"}}}`},
 	}
 	for i, s := range steps {
 		if i == 0 {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/walrus-go/walrus/internal/base58"
 	"github.com/walrus-go/walrus/internal/bls"
 	"github.com/walrus-go/walrus/internal/storagenode/store"
 )
@@ -121,8 +122,9 @@ type DeletableCounts struct {
 // BlobStatus is the node's view of a blob ID (Walrus's BlobStatus). Its JSON form is
 // Walrus's: "nonexistent", {"invalid": {"event"}}, {"permanent": {"endEpoch", "isCertified",
 // "statusEvent", "deletableCounts", "initialCertifiedEpoch"}} or {"deletable":
-// {"initialCertifiedEpoch", "deletableCounts"}}, with events as {"txDigest": hex,
-// "eventSeq": decimal string}.
+// {"initialCertifiedEpoch", "deletableCounts"}}, with events as {"txDigest": Base58,
+// "eventSeq": decimal string}, as Sui writes event IDs (a digest in hex, as nodes of
+// earlier versions wrote it, is accepted too).
 type BlobStatus struct {
 	Kind BlobStatusKind
 	// Event is the InvalidBlobID event (invalid) or the event behind EndEpoch (permanent).
@@ -141,16 +143,19 @@ type eventIDJSON struct {
 }
 
 func toEventJSON(e EventID) eventIDJSON {
-	return eventIDJSON{TxDigest: hex.EncodeToString(e.TxDigest[:]), EventSeq: strconv.FormatUint(e.Seq, 10)}
+	return eventIDJSON{TxDigest: base58.Encode(e.TxDigest[:]), EventSeq: strconv.FormatUint(e.Seq, 10)}
 }
 
 func fromEventJSON(j eventIDJSON) (EventID, error) {
 	var e EventID
-	d, err := hex.DecodeString(j.TxDigest)
-	if err != nil || len(d) != 32 {
-		return e, fmt.Errorf("storagenode: event txDigest %q", j.TxDigest)
+	var err error
+	if e.TxDigest, err = base58.Decode32(j.TxDigest); err != nil {
+		d, herr := hex.DecodeString(j.TxDigest)
+		if herr != nil || len(d) != 32 {
+			return e, fmt.Errorf("storagenode: event txDigest %q: neither Base58 nor hex of 32 bytes", j.TxDigest)
+		}
+		copy(e.TxDigest[:], d)
 	}
-	copy(e.TxDigest[:], d)
 	if e.Seq, err = strconv.ParseUint(j.EventSeq, 10, 64); err != nil {
 		return e, fmt.Errorf("storagenode: event eventSeq %q", j.EventSeq)
 	}
