@@ -21,23 +21,34 @@ import "encoding/binary"
 //	t/<epoch 4><candidate 32>           SlashTally
 //	m                                   u64: FROST minted by the faucet in all
 //	m/<address 32>                      u64: FROST minted by the faucet to an address
+//	x/<owner 32><name>                  bucket ID [32]u8 of the owner's bucket of that name
+//	y/<bucket 32><key>                  Entry without its key (storedEntry)
+//	u/<bucket 32><key> 00 <upload 32>   Upload without its ID and key (storedUpload)
+//	w/<bucket 32><upload 32><part 4>    Part
+//
+// Object keys contain no NUL byte (CheckObjectKey), so u/ records sort by key, then upload ID,
+// and the entries and uploads under a key prefix are one range.
 const (
-	prefixParams    = "p"
-	prefixSystem    = "s"
-	prefixAccount   = "a/"
-	prefixObject    = "o/"
-	prefixOwned     = "i/"
-	prefixPool      = "n/"
-	prefixBLSKey    = "k/"
-	prefixRate      = "r/"
-	prefixCommittee = "c/"
-	prefixFuture    = "f/"
-	prefixBlob      = "b/"
-	prefixEvent     = "e/"
-	prefixVote      = "v/"
-	prefixTally     = "t/"
-	prefixFaucet    = "m/"
-	keyFaucetTotal  = "m"
+	prefixParams     = "p"
+	prefixSystem     = "s"
+	prefixAccount    = "a/"
+	prefixObject     = "o/"
+	prefixOwned      = "i/"
+	prefixPool       = "n/"
+	prefixBLSKey     = "k/"
+	prefixRate       = "r/"
+	prefixCommittee  = "c/"
+	prefixFuture     = "f/"
+	prefixBlob       = "b/"
+	prefixEvent      = "e/"
+	prefixVote       = "v/"
+	prefixTally      = "t/"
+	prefixFaucet     = "m/"
+	keyFaucetTotal   = "m"
+	prefixBucketName = "x/"
+	prefixEntry      = "y/"
+	prefixUpload     = "u/"
+	prefixPart       = "w/"
 )
 
 func key(prefix string, parts ...[]byte) []byte {
@@ -80,3 +91,20 @@ func keyVote(epoch uint32, candidate, voter ObjectID) []byte {
 func keyTally(epoch uint32, candidate ObjectID) []byte {
 	return key(prefixTally, be32(epoch), candidate[:])
 }
+
+func keyBucketName(owner Address, name string) []byte {
+	return key(prefixBucketName, owner[:], []byte(name))
+}
+func keyBucketNamePrefix(owner Address) []byte { return key(prefixBucketName, owner[:]) }
+func keyEntry(bucket ObjectID, k string) []byte {
+	return key(prefixEntry, bucket[:], []byte(k))
+}
+func keyEntryPrefix(bucket ObjectID) []byte { return key(prefixEntry, bucket[:]) }
+func keyUpload(bucket ObjectID, k string, upload ObjectID) []byte {
+	return key(prefixUpload, bucket[:], []byte(k), []byte{0}, upload[:])
+}
+func keyUploadPrefix(bucket ObjectID) []byte { return key(prefixUpload, bucket[:]) }
+func keyPart(bucket, upload ObjectID, number uint32) []byte {
+	return key(prefixPart, bucket[:], upload[:], be32(number))
+}
+func keyPartPrefix(bucket, upload ObjectID) []byte { return key(prefixPart, bucket[:], upload[:]) }
