@@ -93,8 +93,21 @@ func (v *EntryRemoved) decode(d *bcs.Decoder) {
 }
 
 func (v *EntryRemoved) fields() []field {
-	return []field{{"bucket", v.Bucket}, {"key", v.Entry.Key}, {"blob", v.Entry.Ref.BlobID}, {"object", v.Entry.Ref.Object},
-		{"size", v.Entry.Size}, {"etag", v.Entry.ETag}, {"overwritten", v.Overwritten}}
+	return append(refFields(v.Entry.Ref, []field{{"bucket", v.Bucket}, {"key", v.Entry.Key}}),
+		field{"size", v.Entry.Size}, field{"etag", v.Entry.ETag}, field{"overwritten", v.Overwritten})
+}
+
+// refFields appends the fields of a blob reference, the object and manifest flag only when
+// set.
+func refFields(r BlobRef, f []field) []field {
+	f = append(f, field{"blob", r.BlobID})
+	if r.Object != (ObjectID{}) {
+		f = append(f, field{"object", r.Object})
+	}
+	if r.Manifest {
+		f = append(f, field{"manifest", true})
+	}
+	return f
 }
 
 func (v *PartRemoved) encode(e *bcs.Encoder) {
@@ -110,8 +123,8 @@ func (v *PartRemoved) decode(d *bcs.Decoder) {
 }
 
 func (v *PartRemoved) fields() []field {
-	return []field{{"bucket", v.Bucket}, {"upload", v.Upload}, {"part", v.Part.Number}, {"blob", v.Part.Ref.BlobID},
-		{"object", v.Part.Ref.Object}, {"size", v.Part.Size}}
+	return append(refFields(v.Part.Ref, []field{{"bucket", v.Bucket}, {"upload", v.Upload}, {"part", v.Part.Number}}),
+		field{"size", v.Part.Size}, field{"etag", v.Part.ETag})
 }
 
 func (v *UploadEnded) encode(e *bcs.Encoder) {
