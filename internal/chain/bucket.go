@@ -33,6 +33,8 @@ const (
 	// pairs, and at most 2 KiB of keys and values together, as S3's user-defined metadata.
 	MaxMetadataPairs = 64
 	MaxMetadataBytes = 2048
+	// MaxUploadIDLen bounds a multipart upload ID.
+	MaxUploadIDLen = 64
 	// MaxBatch bounds the entries one PutEntries writes and the keys one DeleteEntries
 	// removes (S3's DeleteObjects limit). MaxTxSize bounds the batch in bytes as well.
 	MaxBatch = 1000
@@ -203,11 +205,11 @@ func (x *storedEntry) decode(d *bcs.Decoder) {
 	x.Modified = int64(d.U64())
 }
 
-// Upload is an in-progress multipart upload of Key: its ID (derived like an object ID by the
-// transaction that created it), the content type and metadata the completed entry gets, the
-// block time it was created and the number of parts it holds.
+// Upload is an in-progress multipart upload of Key: its ID (chosen by the writer, unique in
+// the bucket, see CheckUploadID), the content type and metadata the completed entry gets,
+// the block time it was created and the number of parts it holds.
 type Upload struct {
-	ID          ObjectID
+	ID          string
 	Key         string
 	ContentType string
 	Metadata    []Attribute
@@ -216,19 +218,18 @@ type Upload struct {
 }
 
 func (u *Upload) encode(e *bcs.Encoder) {
-	e.Fixed(u.ID[:])
-	e.Bytes([]byte(u.Key))
+	e.Bytes([]byte(u.ID))
 	u.encodeValue(e)
 }
 
 func (u *Upload) decode(d *bcs.Decoder) {
-	u.ID = fixed32(d)
-	u.Key = str(d, MaxObjectKeyLen)
+	u.ID = str(d, MaxUploadIDLen)
 	u.decodeValue(d)
 }
 
-// encodeValue writes the state record: the ID and key are in the store key.
+// encodeValue writes the state record: the ID is in the store key.
 func (u *Upload) encodeValue(e *bcs.Encoder) {
+	e.Bytes([]byte(u.Key))
 	e.Bytes([]byte(u.ContentType))
 	encMetadata(e, u.Metadata)
 	e.U64(uint64(u.Initiated))
@@ -236,6 +237,7 @@ func (u *Upload) encodeValue(e *bcs.Encoder) {
 }
 
 func (u *Upload) decodeValue(d *bcs.Decoder) {
+	u.Key = str(d, MaxObjectKeyLen)
 	u.ContentType = str(d, MaxContentTypeLen)
 	u.Metadata = decMetadata(d)
 	u.Initiated = int64(d.U64())
@@ -332,6 +334,21 @@ func CheckObjectKey(key string) error {
 		return errorf(ErrInvalidArgument, "object key is not UTF-8")
 	case strings.IndexByte(key, 0) >= 0:
 		return errorf(ErrInvalidArgument, "object key contains a NUL byte")
+	}
+	return nil
+}
+
+// CheckUploadID checks a multipart upload ID: 1 to MaxUploadIDLen bytes of printable ASCII
+// without spaces (no NUL, so that the parts of one upload are one key range). Errors wrap
+// ErrInvalidArgument.
+func CheckUploadID(id string) error {
+	if id == "" || len(id) > MaxUploadIDLen {
+		return errorf(ErrInvalidArgument, "upload ID of %d bytes, want 1 to %d", len(id), MaxUploadIDLen)
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c > '~' {
+			return errorf(ErrInvalidArgument, "upload ID %q: want printable ASCII without spaces", id)
+		}
 	}
 	return nil
 }

@@ -55,10 +55,10 @@ func samplePayloads() []Payload {
 			{Key: "big ✓", Ref: BlobRef{BlobID: redstuff.BlobID{3}, Manifest: true}, Size: 1 << 40, ETag: "abc-3"},
 		}},
 		&DeleteEntries{Bucket: "backups", Keys: []string{"a/b.txt", "c"}},
-		&CreateUpload{Bucket: "backups", Key: "k", ContentType: "application/octet-stream", Metadata: []Attribute{{"x", "y"}}},
-		&PutPart{Bucket: "backups", Key: "k", Upload: id(11), Number: 3, Ref: BlobRef{BlobID: redstuff.BlobID{4}, Object: id(12)}, Size: 5 << 20, ETag: "e"},
-		&CompleteUpload{Bucket: "backups", Key: "k", Upload: id(11), Ref: BlobRef{BlobID: redstuff.BlobID{5}, Manifest: true}, Size: 15 << 20, ETag: "f-3"},
-		&AbortUpload{Bucket: "backups", Key: "k", Upload: id(11)},
+		&CreateUpload{Bucket: "backups", ID: "0123abcd", Key: "k", ContentType: "application/octet-stream", Metadata: []Attribute{{"x", "y"}}},
+		&PutPart{Bucket: "backups", Upload: "0123abcd", Number: 3, Ref: BlobRef{BlobID: redstuff.BlobID{4}, Object: id(12)}, Size: 5 << 20, ETag: "e"},
+		&CompleteUpload{Bucket: "backups", Upload: "0123abcd", Ref: BlobRef{BlobID: redstuff.BlobID{5}, Manifest: true}, Size: 15 << 20, ETag: "f-3"},
+		&AbortUpload{Bucket: "backups", Upload: "0123abcd"},
 	}
 }
 
@@ -153,8 +153,8 @@ func TestEventRoundTrip(t *testing.T) {
 		&BucketDeleted{Bucket: ObjectID{1}, Owner: Address{2}, Name: "b-1"},
 		&EntryRemoved{Bucket: ObjectID{1}, Entry: Entry{EntryData: EntryData{Key: "k", Ref: BlobRef{BlobID: redstuff.BlobID{3}, Object: ObjectID{4}, Manifest: true},
 			Size: 5, ETag: "e", ContentType: "t", Metadata: []Attribute{{"a", "b"}}}, Modified: 9}, Overwritten: true},
-		&PartRemoved{Bucket: ObjectID{1}, Upload: ObjectID{2}, Part: Part{Number: 3, Ref: BlobRef{BlobID: redstuff.BlobID{3}}, Size: 4, ETag: "e", Modified: 5}},
-		&UploadEnded{Bucket: ObjectID{1}, Upload: ObjectID{2}, Key: "k", Parts: 3, Completed: true},
+		&PartRemoved{Bucket: ObjectID{1}, Upload: "u1", Part: Part{Number: 3, Ref: BlobRef{BlobID: redstuff.BlobID{3}}, Size: 4, ETag: "e", Modified: 5}},
+		&UploadEnded{Bucket: ObjectID{1}, Upload: "u1", Key: "k", Parts: 3, Completed: true},
 	}
 	if len(bodies) != len(eventTypes) {
 		t.Fatalf("%d sample events for %d variants", len(bodies), len(eventTypes))

@@ -28,7 +28,7 @@ type EntryRemoved struct {
 // PartRemoved is emitted when a PutPart replaces a part of the same number.
 type PartRemoved struct {
 	Bucket ObjectID
-	Upload ObjectID
+	Upload string
 	Part   Part
 }
 
@@ -36,7 +36,7 @@ type PartRemoved struct {
 // number of parts it held, all of which were removed.
 type UploadEnded struct {
 	Bucket    ObjectID
-	Upload    ObjectID
+	Upload    string
 	Key       string
 	Parts     uint32
 	Completed bool
@@ -112,13 +112,13 @@ func refFields(r BlobRef, f []field) []field {
 
 func (v *PartRemoved) encode(e *bcs.Encoder) {
 	e.Fixed(v.Bucket[:])
-	e.Fixed(v.Upload[:])
+	e.Bytes([]byte(v.Upload))
 	v.Part.encode(e)
 }
 
 func (v *PartRemoved) decode(d *bcs.Decoder) {
 	v.Bucket = fixed32(d)
-	v.Upload = fixed32(d)
+	v.Upload = str(d, MaxUploadIDLen)
 	v.Part.decode(d)
 }
 
@@ -129,7 +129,7 @@ func (v *PartRemoved) fields() []field {
 
 func (v *UploadEnded) encode(e *bcs.Encoder) {
 	e.Fixed(v.Bucket[:])
-	e.Fixed(v.Upload[:])
+	e.Bytes([]byte(v.Upload))
 	e.Bytes([]byte(v.Key))
 	e.U32(v.Parts)
 	e.Bool(v.Completed)
@@ -137,7 +137,7 @@ func (v *UploadEnded) encode(e *bcs.Encoder) {
 
 func (v *UploadEnded) decode(d *bcs.Decoder) {
 	v.Bucket = fixed32(d)
-	v.Upload = fixed32(d)
+	v.Upload = str(d, MaxUploadIDLen)
 	v.Key = str(d, MaxObjectKeyLen)
 	v.Parts = d.U32()
 	v.Completed = d.Bool()

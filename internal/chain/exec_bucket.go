@@ -164,20 +164,20 @@ func (c *ctx) execDeleteEntries(p *DeleteEntries) error {
 	return nil
 }
 
-func getUpload(kv Store, bucket ObjectID, k string, id ObjectID) (Upload, bool) {
-	s, ok := get[storedUpload](kv, keyUpload(bucket, k, id))
-	s.ID, s.Key = id, k
+func getUpload(kv Store, bucket ObjectID, id string) (Upload, bool) {
+	s, ok := get[storedUpload](kv, keyUpload(bucket, id))
+	s.ID = id
 	return s.Upload, ok
 }
 
 func putUpload(kv Store, bucket ObjectID, u *Upload) {
-	kv.Set(keyUpload(bucket, u.Key, u.ID), encodeBCS(&storedUpload{*u}))
+	kv.Set(keyUpload(bucket, u.ID), encodeBCS(&storedUpload{*u}))
 }
 
-func (c *ctx) upload(b *Bucket, k string, id ObjectID) (*Upload, error) {
-	u, ok := getUpload(c.kv, b.ID, k, id)
+func (c *ctx) upload(b *Bucket, id string) (*Upload, error) {
+	u, ok := getUpload(c.kv, b.ID, id)
 	if !ok {
-		return nil, errorf(ErrNoSuchUpload, "upload %s of key %q", id, k)
+		return nil, errorf(ErrNoSuchUpload, "%q", id)
 	}
 	return &u, nil
 }
@@ -187,14 +187,21 @@ func (c *ctx) execCreateUpload(p *CreateUpload) error {
 	if err != nil {
 		return err
 	}
+	if err := CheckUploadID(p.ID); err != nil {
+		return err
+	}
 	if err := CheckObjectKey(p.Key); err != nil {
 		return err
 	}
 	if err := checkMeta(p.ContentType, p.Metadata); err != nil {
 		return err
 	}
-	u := &Upload{ID: c.newObjectID(), Key: p.Key, ContentType: p.ContentType, Metadata: p.Metadata, Initiated: c.header.Time}
+	if _, ok := getUpload(c.kv, b.ID, p.ID); ok {
+		return errorf(ErrInvalidArgument, "upload ID %q is in use", p.ID)
+	}
+	u := &Upload{ID: p.ID, Key: p.Key, ContentType: p.ContentType, Metadata: p.Metadata, Initiated: c.header.Time}
 	putUpload(c.kv, b.ID, u)
+	c.kv.Set(keyUploadByKey(b.ID, u.Key, u.ID), nil)
 	b.Uploads++
 	putObject(c.kv, b)
 	return nil
@@ -205,7 +212,7 @@ func (c *ctx) execPutPart(p *PutPart) error {
 	if err != nil {
 		return err
 	}
-	u, err := c.upload(b, p.Key, p.Upload)
+	u, err := c.upload(b, p.Upload)
 	if err != nil {
 		return err
 	}
@@ -239,7 +246,8 @@ func (c *ctx) endUpload(b *Bucket, u *Upload, completed bool) {
 	for _, k := range keys {
 		c.kv.Delete(k)
 	}
-	c.kv.Delete(keyUpload(b.ID, u.Key, u.ID))
+	c.kv.Delete(keyUpload(b.ID, u.ID))
+	c.kv.Delete(keyUploadByKey(b.ID, u.Key, u.ID))
 	b.Uploads--
 	c.emit(&UploadEnded{Bucket: b.ID, Upload: u.ID, Key: u.Key, Parts: uint32(len(keys)), Completed: completed})
 }
@@ -249,7 +257,7 @@ func (c *ctx) execCompleteUpload(p *CompleteUpload) error {
 	if err != nil {
 		return err
 	}
-	u, err := c.upload(b, p.Key, p.Upload)
+	u, err := c.upload(b, p.Upload)
 	if err != nil {
 		return err
 	}
@@ -271,7 +279,7 @@ func (c *ctx) execAbortUpload(p *AbortUpload) error {
 	if err != nil {
 		return err
 	}
-	u, err := c.upload(b, p.Key, p.Upload)
+	u, err := c.upload(b, p.Upload)
 	if err != nil {
 		return err
 	}

@@ -23,11 +23,13 @@ import "encoding/binary"
 //	m/<address 32>                      u64: FROST minted by the faucet to an address
 //	x/<owner 32><name>                  bucket ID [32]u8 of the owner's bucket of that name
 //	y/<bucket 32><key>                  Entry without its key (storedEntry)
-//	u/<bucket 32><key> 00 <upload 32>   Upload without its ID and key (storedUpload)
-//	w/<bucket 32><upload 32><part 4>    Part
+//	u/<bucket 32><upload ID>            Upload without its ID (storedUpload)
+//	q/<bucket 32><key> 00 <upload ID>   empty: the uploads in key, then upload ID order
+//	w/<bucket 32><upload ID> 00 <part 4>  Part
 //
-// Object keys contain no NUL byte (CheckObjectKey), so u/ records sort by key, then upload ID,
-// and the entries and uploads under a key prefix are one range.
+// Object keys and upload IDs contain no NUL byte (CheckObjectKey, CheckUploadID), so q/
+// records sort by key, then upload ID, the entries and uploads under a key prefix are one
+// range, and the parts of one upload are one range.
 const (
 	prefixParams     = "p"
 	prefixSystem     = "s"
@@ -49,6 +51,7 @@ const (
 	prefixEntry      = "y/"
 	prefixUpload     = "u/"
 	prefixPart       = "w/"
+	prefixUploadKey  = "q/"
 )
 
 func key(prefix string, parts ...[]byte) []byte {
@@ -100,11 +103,16 @@ func keyEntry(bucket ObjectID, k string) []byte {
 	return key(prefixEntry, bucket[:], []byte(k))
 }
 func keyEntryPrefix(bucket ObjectID) []byte { return key(prefixEntry, bucket[:]) }
-func keyUpload(bucket ObjectID, k string, upload ObjectID) []byte {
-	return key(prefixUpload, bucket[:], []byte(k), []byte{0}, upload[:])
+func keyUpload(bucket ObjectID, id string) []byte {
+	return key(prefixUpload, bucket[:], []byte(id))
 }
-func keyUploadPrefix(bucket ObjectID) []byte { return key(prefixUpload, bucket[:]) }
-func keyPart(bucket, upload ObjectID, number uint32) []byte {
-	return key(prefixPart, bucket[:], upload[:], be32(number))
+func keyUploadByKey(bucket ObjectID, k, id string) []byte {
+	return key(prefixUploadKey, bucket[:], []byte(k), []byte{0}, []byte(id))
 }
-func keyPartPrefix(bucket, upload ObjectID) []byte { return key(prefixPart, bucket[:], upload[:]) }
+func keyUploadByKeyPrefix(bucket ObjectID) []byte { return key(prefixUploadKey, bucket[:]) }
+func keyPart(bucket ObjectID, upload string, number uint32) []byte {
+	return key(prefixPart, bucket[:], []byte(upload), []byte{0}, be32(number))
+}
+func keyPartPrefix(bucket ObjectID, upload string) []byte {
+	return key(prefixPart, bucket[:], []byte(upload), []byte{0})
+}

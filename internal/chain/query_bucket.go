@@ -22,13 +22,15 @@ const (
 	// QueryUploads: request UploadsRequest; response UploadPage (uploads in key, then
 	// upload ID order).
 	QueryUploads = "/uploads"
+	// QueryUpload: request UploadRequest; response Upload (ErrNoSuchUpload if absent).
+	QueryUpload = "/upload"
 	// QueryParts: request PartsRequest; response PartPage (the upload and its parts in
 	// number order; ErrNoSuchUpload if absent).
 	QueryParts = "/parts"
 )
 
 // MaxCursorLen bounds a listing cursor (ListRequest.Start, UploadsRequest.Start).
-const MaxCursorLen = MaxObjectKeyLen + 34
+const MaxCursorLen = MaxObjectKeyLen + MaxUploadIDLen + 2
 
 // BucketRequest names a bucket.
 type BucketRequest struct {
@@ -231,16 +233,41 @@ func (r *UploadsRequest) decode(d *bcs.Decoder) {
 func (r UploadsRequest) Encode() []byte { return encodeBCS(&r) }
 
 // UploadCursor returns the cursor of S3's ListMultipartUploads markers: the uploads after
-// (keyMarker, uploadIDMarker), or, without an upload ID marker, the uploads of keys after
+// (keyMarker, uploadIDMarker), or, with an empty upload ID marker, the uploads of keys after
 // keyMarker.
-func UploadCursor(keyMarker string, uploadIDMarker *ObjectID) []byte {
-	if uploadIDMarker == nil {
+func UploadCursor(keyMarker, uploadIDMarker string) []byte {
+	if uploadIDMarker == "" {
 		return append([]byte(keyMarker), 1)
 	}
 	c := append([]byte(keyMarker), 0)
-	c = append(c, uploadIDMarker[:]...)
+	c = append(c, uploadIDMarker...)
 	return append(c, 0)
 }
+
+// UploadRequest names an upload of a bucket.
+type UploadRequest struct {
+	Owner  Address
+	Bucket string
+	Upload string
+}
+
+func (r *UploadRequest) encode(e *bcs.Encoder) {
+	e.Fixed(r.Owner[:])
+	e.Bytes([]byte(r.Bucket))
+	e.Bytes([]byte(r.Upload))
+}
+
+func (r *UploadRequest) decode(d *bcs.Decoder) {
+	r.Owner = fixed32(d)
+	r.Bucket = bucketName(d)
+	r.Upload = str(d, MaxUploadIDLen)
+}
+
+// Encode returns the BCS encoding of r.
+func (r UploadRequest) Encode() []byte { return encodeBCS(&r) }
+
+// DecodeUpload decodes the response of QueryUpload.
+func DecodeUpload(b []byte) (Upload, error) { return decodeBCS[Upload](b) }
 
 // UploadPage is a page of uploads; if Truncated, Next is the cursor of the next page.
 type UploadPage struct {
@@ -277,8 +304,7 @@ func DecodeUploadPage(b []byte) (UploadPage, error) { return decodeBCS[UploadPag
 type PartsRequest struct {
 	Owner  Address
 	Bucket string
-	Key    string
-	Upload ObjectID
+	Upload string
 	After  uint32
 	Limit  uint32
 }
@@ -286,8 +312,7 @@ type PartsRequest struct {
 func (r *PartsRequest) encode(e *bcs.Encoder) {
 	e.Fixed(r.Owner[:])
 	e.Bytes([]byte(r.Bucket))
-	e.Bytes([]byte(r.Key))
-	e.Fixed(r.Upload[:])
+	e.Bytes([]byte(r.Upload))
 	e.U32(r.After)
 	e.U32(r.Limit)
 }
@@ -295,8 +320,7 @@ func (r *PartsRequest) encode(e *bcs.Encoder) {
 func (r *PartsRequest) decode(d *bcs.Decoder) {
 	r.Owner = fixed32(d)
 	r.Bucket = bucketName(d)
-	r.Key = str(d, MaxObjectKeyLen)
-	r.Upload = fixed32(d)
+	r.Upload = str(d, MaxUploadIDLen)
 	r.After = d.U32()
 	r.Limit = d.U32()
 }
@@ -445,6 +469,19 @@ func (v *View) Entries(r ListRequest) (EntryPage, error) {
 	}
 }
 
+// Upload returns an upload in progress.
+func (v *View) Upload(r UploadRequest) (Upload, error) {
+	b, err := lookupBucket(v.s, r.Owner, r.Bucket)
+	if err != nil {
+		return Upload{}, err
+	}
+	u, ok := getUpload(v.s, b.ID, r.Upload)
+	if !ok {
+		return Upload{}, errorf(ErrNoSuchUpload, "%q", r.Upload)
+	}
+	return u, nil
+}
+
 // Uploads returns a page of a bucket's in-progress uploads.
 func (v *View) Uploads(r UploadsRequest) (UploadPage, error) {
 	b, err := lookupBucket(v.s, r.Owner, r.Bucket)
@@ -452,39 +489,43 @@ func (v *View) Uploads(r UploadsRequest) (UploadPage, error) {
 		return UploadPage{}, err
 	}
 	limit := entryPageLimit(r.Limit)
-	base := keyUploadPrefix(b.ID)
+	base := keyUploadByKeyPrefix(b.ID)
 	lo := []byte(r.Prefix)
 	if bytes.Compare(r.Start, lo) > 0 {
 		lo = r.Start
 	}
 	var page UploadPage
-	v.s.Iterate(append(bytes.Clone(base), lo...), prefixEnd(append(bytes.Clone(base), r.Prefix...)), func(k, val []byte) bool {
+	var ids []string
+	v.s.Iterate(append(bytes.Clone(base), lo...), prefixEnd(append(bytes.Clone(base), r.Prefix...)), func(k, _ []byte) bool {
 		rest := k[len(base):]
-		if len(page.Uploads) == limit {
+		if len(ids) == limit {
 			page.Truncated, page.Next = true, bytes.Clone(rest)
 			return false
 		}
-		u, err := decodeBCS[storedUpload](val)
-		if err != nil || len(rest) < 33 {
-			panic(fmt.Sprintf("chain: corrupt upload %q: %v", k, err))
+		i := bytes.IndexByte(rest, 0)
+		if i < 0 {
+			panic(fmt.Sprintf("chain: corrupt upload index key %q", k))
 		}
-		u.Key, u.ID = string(rest[:len(rest)-33]), ObjectID(rest[len(rest)-32:])
-		page.Uploads = append(page.Uploads, u.Upload)
+		ids = append(ids, string(rest[i+1:]))
 		return true
 	})
+	for _, id := range ids {
+		u, ok := getUpload(v.s, b.ID, id)
+		if !ok {
+			panic(fmt.Sprintf("chain: upload index names a missing upload %q", id))
+		}
+		page.Uploads = append(page.Uploads, u)
+	}
 	return page, nil
 }
 
 // Parts returns an upload and a page of its parts.
 func (v *View) Parts(r PartsRequest) (PartPage, error) {
-	b, err := lookupBucket(v.s, r.Owner, r.Bucket)
+	u, err := v.Upload(UploadRequest{Owner: r.Owner, Bucket: r.Bucket, Upload: r.Upload})
 	if err != nil {
 		return PartPage{}, err
 	}
-	u, ok := getUpload(v.s, b.ID, r.Key, r.Upload)
-	if !ok {
-		return PartPage{}, errorf(ErrNoSuchUpload, "upload %s of key %q", r.Upload, r.Key)
-	}
+	b, _ := lookupBucket(v.s, r.Owner, r.Bucket)
 	limit := entryPageLimit(r.Limit)
 	page := PartPage{Upload: u}
 	prefix := keyPartPrefix(b.ID, u.ID)
@@ -554,6 +595,13 @@ func (v *View) queryBucket(path string, data []byte) (out []byte, ok bool, err e
 		}
 		page, err := v.Uploads(r)
 		return answer(&page, err)
+	case QueryUpload:
+		r, err := decodeBCS[UploadRequest](data)
+		if err != nil {
+			return nil, true, err
+		}
+		u, err := v.Upload(r)
+		return answer(&u, err)
 	case QueryParts:
 		r, err := decodeBCS[PartsRequest](data)
 		if err != nil {

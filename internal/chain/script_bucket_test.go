@@ -77,21 +77,21 @@ func (e *scriptEnv) bucketPayload(op string, a *args) (Payload, []string, bool) 
 	case "del":
 		return &DeleteEntries{Bucket: e.arg(a, 0), Keys: e.keys(a)}, nil, true
 	case "mkupload":
-		return &CreateUpload{Bucket: e.arg(a, 0), Key: e.arg(a, 1), ContentType: e.optString(a, "type", ""),
-			Metadata: e.metadata(a)}, e.as(a, ""), true
+		return &CreateUpload{Bucket: e.arg(a, 0), ID: e.arg(a, 2), Key: e.arg(a, 1), ContentType: e.optString(a, "type", ""),
+			Metadata: e.metadata(a)}, nil, true
 	case "part":
-		n := e.u32(e.arg(a, 3))
-		return &PutPart{Bucket: e.arg(a, 0), Key: e.arg(a, 1), Upload: e.object(e.arg(a, 2)), Number: n,
-			Ref: e.ref(a, fmt.Sprintf("%s-part%d", e.arg(a, 2), n), size()), Size: size(),
+		n := e.u32(e.arg(a, 2))
+		return &PutPart{Bucket: e.arg(a, 0), Upload: e.arg(a, 1), Number: n,
+			Ref: e.ref(a, fmt.Sprintf("%s-part%d", e.arg(a, 1), n), size()), Size: size(),
 			ETag: e.optString(a, "etag", fmt.Sprintf("etag-%d", n))}, nil, true
 	case "complete":
 		manifest := a.flag("manifest")
-		r := e.ref(a, e.arg(a, 2)+"-manifest", size())
+		r := e.ref(a, e.arg(a, 1)+"-manifest", size())
 		r.Manifest = manifest
-		return &CompleteUpload{Bucket: e.arg(a, 0), Key: e.arg(a, 1), Upload: e.object(e.arg(a, 2)), Ref: r, Size: size(),
-			ETag: e.optString(a, "etag", "etag-"+e.arg(a, 2))}, nil, true
+		return &CompleteUpload{Bucket: e.arg(a, 0), Upload: e.arg(a, 1), Ref: r, Size: size(),
+			ETag: e.optString(a, "etag", "etag-"+e.arg(a, 1))}, nil, true
 	case "abort":
-		return &AbortUpload{Bucket: e.arg(a, 0), Key: e.arg(a, 1), Upload: e.object(e.arg(a, 2))}, nil, true
+		return &AbortUpload{Bucket: e.arg(a, 0), Upload: e.arg(a, 1)}, nil, true
 	}
 	return nil, nil, false
 }
@@ -203,7 +203,7 @@ func (e *scriptEnv) bucketQuery(cmd string, a *args) {
 			must(err)
 			e.printf("page:")
 			for _, u := range page.Uploads {
-				e.printf(" %s:%s(parts=%d)", u.Key, e.name32(u.ID), u.Parts)
+				e.printf(" %s:%s(parts=%d)", u.Key, u.ID, u.Parts)
 			}
 			e.printf("\n")
 			if !page.Truncated {
@@ -212,7 +212,7 @@ func (e *scriptEnv) bucketQuery(cmd string, a *args) {
 			r.Start = page.Next
 		}
 	case "parts":
-		r := PartsRequest{Owner: owner, Bucket: e.arg(a, 1), Key: e.arg(a, 2), Upload: e.object(e.arg(a, 3)),
+		r := PartsRequest{Owner: owner, Bucket: e.arg(a, 1), Upload: e.arg(a, 2),
 			After: uint32(e.optAmount(a, "after", 0)), Limit: limit}
 		for {
 			out := query(QueryParts, r.Encode())
@@ -221,7 +221,7 @@ func (e *scriptEnv) bucketQuery(cmd string, a *args) {
 			}
 			page, err := DecodePartPage(out)
 			must(err)
-			e.printf("upload %s key=%q type=%q parts=%d:", e.name32(page.Upload.ID), page.Upload.Key, page.Upload.ContentType, page.Upload.Parts)
+			e.printf("upload %s key=%q type=%q parts=%d:", page.Upload.ID, page.Upload.Key, page.Upload.ContentType, page.Upload.Parts)
 			for _, p := range page.Parts {
 				e.printf(" %d:%s/%d/%s", p.Number, e.name32(p.Ref.BlobID), p.Size, p.ETag)
 			}

@@ -22,7 +22,7 @@ package chain
 //	pools | staked OBJ... | owned NAME KIND | events [cursor=N] [limit=N] | supply | hash
 //	bucket OWNER NAME | buckets OWNER [after=NAME] [limit=N] | entry OWNER BUCKET KEY
 //	list OWNER BUCKET [prefix=P] [delim=D] [after=KEY] [limit=N]   every page, until the end
-//	uploads OWNER BUCKET [prefix=P] [limit=N] | parts OWNER BUCKET KEY UPLOAD [after=N] [limit=N]
+//	uploads OWNER BUCKET [prefix=P] [limit=N] | parts OWNER BUCKET UPLOAD [after=N] [limit=N]
 //
 // Transaction operations are listed in (*scriptEnv).payload. Every transaction accepts
 // nonce=N, fee=AMT (default: the minimum for the payload), bad-sig and chain=ID modifiers.
@@ -928,9 +928,9 @@ func (e *scriptEnv) optEpochOr(a *args, def uint32) uint32 {
 //	sync-done NODE [epoch=N] | slash VOTER CANDIDATE
 //	mkbucket NAME [as=N] | rmbucket NAME | put BUCKET KEY... [blob=B] [obj=OBJ] [size=N] [etag=E] [type=T] [meta=K:V,...] [manifest]
 //	    [keylen=N (one more key of N bytes)] [count=N (N more keys n0000...)]
-//	del BUCKET KEY... [keylen=N] [count=N] | mkupload BUCKET KEY [type=T] [meta=K:V,...] [as=N]
-//	part BUCKET KEY UPLOAD NUMBER [blob=B] [obj=OBJ] [size=N] [etag=E]
-//	complete BUCKET KEY UPLOAD [blob=B] [size=N] [etag=E] [manifest] | abort BUCKET KEY UPLOAD
+//	del BUCKET KEY... [keylen=N] [count=N] | mkupload BUCKET KEY UPLOAD-ID [type=T] [meta=K:V,...]
+//	part BUCKET UPLOAD NUMBER [blob=B] [obj=OBJ] [size=N] [etag=E]
+//	complete BUCKET UPLOAD [blob=B] [size=N] [etag=E] [manifest] | abort BUCKET UPLOAD
 func (e *scriptEnv) payload(sender, op string, a *args) (Payload, []string) {
 	if p, names, ok := e.bucketPayload(op, a); ok {
 		return p, names

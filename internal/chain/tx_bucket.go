@@ -30,10 +30,12 @@ type DeleteEntries struct {
 	Keys   []string
 }
 
-// CreateUpload starts a multipart upload of Key; its upload ID is created object 0. The
-// content type and metadata are those of the entry that CompleteUpload writes.
+// CreateUpload starts a multipart upload of Key with the upload ID ID, chosen by the writer
+// (CheckUploadID) and unused in the bucket. The content type and metadata are those of the
+// entry that CompleteUpload writes.
 type CreateUpload struct {
 	Bucket      string
+	ID          string
 	Key         string
 	ContentType string
 	Metadata    []Attribute
@@ -43,8 +45,7 @@ type CreateUpload struct {
 // is replaced, and a PartRemoved event carries it.
 type PutPart struct {
 	Bucket string
-	Key    string
-	Upload ObjectID
+	Upload string
 	Number uint32
 	Ref    BlobRef
 	Size   uint64
@@ -57,8 +58,7 @@ type PutPart struct {
 // parts removed; the writer releases the blobs of parts the entry does not use.
 type CompleteUpload struct {
 	Bucket string
-	Key    string
-	Upload ObjectID
+	Upload string
 	Ref    BlobRef
 	Size   uint64
 	ETag   string
@@ -67,8 +67,7 @@ type CompleteUpload struct {
 // AbortUpload removes an upload and all its parts (UploadEnded, not completed).
 type AbortUpload struct {
 	Bucket string
-	Key    string
-	Upload ObjectID
+	Upload string
 }
 
 func (*CreateBucket) variant() uint32   { return 30 }
@@ -124,6 +123,7 @@ func (p *DeleteEntries) decode(d *bcs.Decoder) {
 
 func (p *CreateUpload) encode(e *bcs.Encoder) {
 	e.Bytes([]byte(p.Bucket))
+	e.Bytes([]byte(p.ID))
 	e.Bytes([]byte(p.Key))
 	e.Bytes([]byte(p.ContentType))
 	encMetadata(e, p.Metadata)
@@ -131,6 +131,7 @@ func (p *CreateUpload) encode(e *bcs.Encoder) {
 
 func (p *CreateUpload) decode(d *bcs.Decoder) {
 	p.Bucket = bucketName(d)
+	p.ID = str(d, MaxUploadIDLen)
 	p.Key = str(d, MaxObjectKeyLen)
 	p.ContentType = str(d, MaxContentTypeLen)
 	p.Metadata = decMetadata(d)
@@ -138,8 +139,7 @@ func (p *CreateUpload) decode(d *bcs.Decoder) {
 
 func (p *PutPart) encode(e *bcs.Encoder) {
 	e.Bytes([]byte(p.Bucket))
-	e.Bytes([]byte(p.Key))
-	e.Fixed(p.Upload[:])
+	e.Bytes([]byte(p.Upload))
 	e.U32(p.Number)
 	p.Ref.encode(e)
 	e.U64(p.Size)
@@ -148,8 +148,7 @@ func (p *PutPart) encode(e *bcs.Encoder) {
 
 func (p *PutPart) decode(d *bcs.Decoder) {
 	p.Bucket = bucketName(d)
-	p.Key = str(d, MaxObjectKeyLen)
-	p.Upload = fixed32(d)
+	p.Upload = str(d, MaxUploadIDLen)
 	p.Number = d.U32()
 	p.Ref.decode(d)
 	p.Size = d.U64()
@@ -158,8 +157,7 @@ func (p *PutPart) decode(d *bcs.Decoder) {
 
 func (p *CompleteUpload) encode(e *bcs.Encoder) {
 	e.Bytes([]byte(p.Bucket))
-	e.Bytes([]byte(p.Key))
-	e.Fixed(p.Upload[:])
+	e.Bytes([]byte(p.Upload))
 	p.Ref.encode(e)
 	e.U64(p.Size)
 	e.Bytes([]byte(p.ETag))
@@ -167,8 +165,7 @@ func (p *CompleteUpload) encode(e *bcs.Encoder) {
 
 func (p *CompleteUpload) decode(d *bcs.Decoder) {
 	p.Bucket = bucketName(d)
-	p.Key = str(d, MaxObjectKeyLen)
-	p.Upload = fixed32(d)
+	p.Upload = str(d, MaxUploadIDLen)
 	p.Ref.decode(d)
 	p.Size = d.U64()
 	p.ETag = str(d, MaxETagLen)
@@ -176,12 +173,10 @@ func (p *CompleteUpload) decode(d *bcs.Decoder) {
 
 func (p *AbortUpload) encode(e *bcs.Encoder) {
 	e.Bytes([]byte(p.Bucket))
-	e.Bytes([]byte(p.Key))
-	e.Fixed(p.Upload[:])
+	e.Bytes([]byte(p.Upload))
 }
 
 func (p *AbortUpload) decode(d *bcs.Decoder) {
 	p.Bucket = bucketName(d)
-	p.Key = str(d, MaxObjectKeyLen)
-	p.Upload = fixed32(d)
+	p.Upload = str(d, MaxUploadIDLen)
 }
