@@ -69,6 +69,9 @@ type Index interface {
 	// CreateUpload records a new multipart upload; the gateway chooses u.ID (random,
 	// unique). Errors: ErrNoSuchBucket.
 	CreateUpload(ctx context.Context, bucket string, u Upload) error
+	// GetUpload returns an upload in progress. Errors: ErrNoSuchBucket,
+	// ErrNoSuchUpload.
+	GetUpload(ctx context.Context, bucket, uploadID string) (Upload, error)
 	// RecordPart records an uploaded part of an upload; a part with the same number is
 	// replaced and returned (nil if none) for the caller to release. Errors:
 	// ErrNoSuchBucket, ErrNoSuchUpload.

@@ -263,6 +263,19 @@ func (m *MemIndex) CreateUpload(_ context.Context, bucket string, u Upload) erro
 	return nil
 }
 
+// GetUpload implements Index.
+func (m *MemIndex) GetUpload(_ context.Context, bucket, uploadID string) (Upload, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, u, err := m.upload(bucket, uploadID)
+	if err != nil {
+		return Upload{}, err
+	}
+	out := u.u
+	out.Metadata = slices.Clone(out.Metadata)
+	return out, nil
+}
+
 // RecordPart implements Index.
 func (m *MemIndex) RecordPart(_ context.Context, bucket, uploadID string, p Part) (*Part, error) {
 	m.mu.Lock()
