@@ -28,7 +28,7 @@ const (
 	// them for a multipart upload.
 	MaxETagLen = 64
 	// MaxContentTypeLen bounds an entry's content type.
-	MaxContentTypeLen = 256
+	MaxContentTypeLen = 1024
 	// MaxMetadataPairs and MaxMetadataBytes bound an entry's user metadata: at most 64
 	// pairs, and at most 2 KiB of keys and values together, as S3's user-defined metadata.
 	MaxMetadataPairs = 64
