@@ -324,7 +324,7 @@ func addClientCommands(root *cobra.Command, e *env) *clientEnv {
 	root.AddCommand(
 		storeCommand(ce), readCommand(ce), blobStatusCommand(ce), listBlobsCommand(ce), deleteCommand(ce),
 		extendCommand(ce), healthCommand(ce), stakeCommand(ce), benchCommand(ce),
-		publisherCommand(ce), aggregatorCommand(ce), daemonCommand(ce),
+		publisherCommand(ce), aggregatorCommand(ce), daemonCommand(ce), s3Command(ce),
 	)
 	root.AddCommand(clientCommands(ce)...)
 	return ce

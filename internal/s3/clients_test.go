@@ -2,16 +2,18 @@ package s3
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"fmt"
 	"io/fs"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/walrus-go/walrus/internal/testnet"
 )
 
 // The real S3 clients (aws-cli, rclone, restic), unchanged, against the gateway. They
@@ -151,7 +153,7 @@ func testAWSCLI(t *testing.T, c *clientEnv) {
 	c.aws("s3", "mb", "s3://awsbkt")
 	c.aws("s3", "cp", src, "s3://awsbkt/dir/sub/big.bin")
 	c.aws("s3", "cp", src, "s3://awsbkt/dir/other.bin", "--metadata", "color=blue")
-	c.aws("s3", "cp", src, "s3://awsbkt/top.bin")
+	c.aws("s3api", "put-object", "--bucket", "awsbkt", "--key", "top.bin", "--body", filepath.Join(c.dir, "aws-config"))
 	dst := filepath.Join(c.dir, "back.bin")
 	c.aws("s3", "cp", "s3://awsbkt/dir/sub/big.bin", dst)
 	if got, _ := os.ReadFile(dst); !bytes.Equal(got, b) {
@@ -204,14 +206,39 @@ func testRestic(t *testing.T, c *clientEnv, files int) {
 	sameTree(t, src, filepath.Join(back, src))
 }
 
-// TestClientsMem runs the clients against the gateway over the in-memory index and
-// store: it checks the S3 protocol alone, quickly.
+// TestClientsMem runs rclone and restic against the gateway over the in-memory index
+// and store: the S3 protocol alone, quickly (aws-cli, slow to start, runs only in
+// TestClientsWalrus).
 func TestClientsMem(t *testing.T) {
 	g := newTestGateway(t, func(c *Config) { c.MinPartSize = DefaultMinPartSize })
 	c := newClientEnv(t, g.srv.URL)
-	t.Run("aws", func(t *testing.T) { c.t = t; testAWSCLI(t, c) })
 	t.Run("rclone", func(t *testing.T) { c.t = t; testRclone(t, c, 200) })
 	t.Run("restic", func(t *testing.T) { c.t = t; testRestic(t, c, 2000) })
 }
 
-var _ = httptest.NewServer
+// TestClientsWalrus runs the clients against the gateway over the real data path: a
+// test network (validator, storage nodes, real HTTP) and the client SDK.
+func TestClientsWalrus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a test network")
+	}
+	net := testnet.New(t, testnet.Options{})
+	c, err := net.NewClient(net.ClientConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newTestGateway(t, func(cfg *Config) {
+		cfg.Store = &WalrusStore{C: c, Epochs: 3}
+		cfg.MinPartSize = DefaultMinPartSize
+		cfg.KeepAlive = 5 * time.Second
+	})
+	ce := newClientEnv(t, g.srv.URL)
+	t.Run("aws", func(t *testing.T) { ce.t = t; testAWSCLI(t, ce) })
+	t.Run("rclone", func(t *testing.T) { ce.t = t; testRclone(t, ce, 30) })
+	t.Run("restic", func(t *testing.T) { ce.t = t; testRestic(t, ce, 2000) })
+	blobs, err := c.ListBlobs(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d blob objects left in the wallet", len(blobs))
+}
