@@ -12,6 +12,7 @@ import (
 
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
+	"github.com/walrus-go/walrus/internal/s3"
 )
 
 // The devnet's S3 gateway runs with a wallet and credentials of its own, kept in the
@@ -103,7 +104,7 @@ func startDevnetS3(ce *clientEnv, f devnetFlags, dir string) (string, <-chan err
 		err := runS3(&cce, s3Flags{
 			bind: f.s3, accessKey: creds.AccessKey, secretKey: creds.SecretKey, region: "us-east-1",
 			epochs: defaultS3Epochs, renewWithin: 1, renewInterval: devnetS3RenewInterval,
-			maxObjectMiB: 5 << 10, maxPartMiB: 5 << 10,
+			maxObjectMiB: 5 << 10, maxPartMiB: 5 << 10, maxStores: s3.DefaultMaxConcurrentStores,
 			ready: func(addr string) { ready <- addr },
 		})
 		stopped <- err

@@ -40,6 +40,7 @@ type s3Flags struct {
 	renewInterval time.Duration
 	maxObjectMiB  int64
 	maxPartMiB    int64
+	maxStores     int
 	// ready, if set, is called with the listening address once the gateway serves.
 	ready func(addr string)
 }
@@ -71,6 +72,7 @@ func s3Command(ce *clientEnv) *cobra.Command {
 	fl.DurationVar(&f.renewInterval, "renew-interval", 10*time.Minute, "how often to look for blobs to extend")
 	fl.Int64Var(&f.maxObjectMiB, "max-object-size", s3.DefaultMaxObjectSize>>20, "largest single PutObject, in MiB")
 	fl.Int64Var(&f.maxPartMiB, "max-part-size", s3.DefaultMaxPartSize>>20, "largest multipart part, in MiB")
+	fl.IntVar(&f.maxStores, "max-concurrent-stores", s3.DefaultMaxConcurrentStores, "uploads stored at once (each holds a few chunks in memory); more wait")
 	return cmd
 }
 
@@ -89,8 +91,8 @@ func runS3(ce *clientEnv, f s3Flags) error {
 		return withHint(usageError{errors.New("an access key and a secret key are required")},
 			"pass --access-key KEY and set $"+s3SecretEnv+" (or --secret-key)")
 	}
-	if f.epochs == 0 || f.renewInterval <= 0 || f.maxObjectMiB <= 0 || f.maxPartMiB <= 0 {
-		return usageError{errors.New("--epochs, --renew-interval, --max-object-size and --max-part-size must be positive")}
+	if f.epochs == 0 || f.renewInterval <= 0 || f.maxObjectMiB <= 0 || f.maxPartMiB <= 0 || f.maxStores <= 0 {
+		return usageError{errors.New("--epochs, --renew-interval, --max-object-size, --max-part-size and --max-concurrent-stores must be positive")}
 	}
 	s, err := ce.connect(ce.ctx, true)
 	if err != nil {
@@ -99,14 +101,15 @@ func runS3(ce *clientEnv, f s3Flags) error {
 	defer s.close()
 	log := ce.logger()
 	srv, err := s3.NewServer(s3.Config{
-		Index:         chainindex.New(s.chain, s.signer),
-		Store:         &s3.WalrusStore{C: s.client, Epochs: f.epochs},
-		Credentials:   []s3.Credential{{AccessKey: f.accessKey, SecretKey: f.secretKey}},
-		Region:        f.region,
-		Domain:        f.domain,
-		MaxObjectSize: f.maxObjectMiB << 20,
-		MaxPartSize:   f.maxPartMiB << 20,
-		Logger:        log,
+		Index:               chainindex.New(s.chain, s.signer),
+		Store:               &s3.WalrusStore{C: s.client, Epochs: f.epochs},
+		Credentials:         []s3.Credential{{AccessKey: f.accessKey, SecretKey: f.secretKey}},
+		Region:              f.region,
+		Domain:              f.domain,
+		MaxObjectSize:       f.maxObjectMiB << 20,
+		MaxPartSize:         f.maxPartMiB << 20,
+		MaxConcurrentStores: f.maxStores,
+		Logger:              log,
 	})
 	if err != nil {
 		return usageError{err}

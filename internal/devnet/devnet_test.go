@@ -74,6 +74,7 @@ type devnetProc struct {
 	cmd    *exec.Cmd
 	config string
 	http   string
+	s3     string // the S3 gateway's line: URL (access key K, secret key S, region R)
 	out    *bytes.Buffer
 }
 
@@ -118,6 +119,8 @@ func startDevnet(t *testing.T, bin, cwd string, args ...string) *devnetProc {
 				p.config = strings.TrimPrefix(line, "export WALRUS_CONFIG=")
 			case strings.Contains(line, "publisher/aggregator:"):
 				p.http = strings.TrimSpace(strings.SplitN(line, ": ", 2)[1])
+			case strings.HasPrefix(strings.TrimSpace(line), "s3:"):
+				p.s3 = strings.TrimSpace(strings.SplitN(line, ": ", 2)[1])
 			}
 		case <-timeout:
 			cmd.Process.Kill()
@@ -267,6 +270,7 @@ func TestDevnet(t *testing.T) {
 	}
 	r := &readmeRun{bin: bin, work: work, http: strings.TrimPrefix(d.http, "http://"), config: d.config, photo: photo}
 	r.run(t)
+	resticThroughDevnetS3(t, d.s3, work)
 
 	// One small blob: the whole devnet takes less than 40 MB of disk.
 	if used := diskUsage(t, dir); used >= 40_000_000 {

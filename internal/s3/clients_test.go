@@ -207,9 +207,12 @@ func testRestic(t *testing.T, c *clientEnv, files int) {
 }
 
 // TestClientsMem runs rclone and restic against the gateway over the in-memory index
-// and store: the S3 protocol alone, quickly (aws-cli, slow to start, runs only in
-// TestClientsWalrus).
+// and store: the S3 protocol alone, for -short runs, where TestClientsWalrus (which
+// covers the same and aws-cli) is skipped.
 func TestClientsMem(t *testing.T) {
+	if !testing.Short() {
+		t.Skip("TestClientsWalrus runs the same clients over the real data path")
+	}
 	g := newTestGateway(t, func(c *Config) { c.MinPartSize = DefaultMinPartSize })
 	c := newClientEnv(t, g.srv.URL)
 	t.Run("rclone", func(t *testing.T) { c.t = t; testRclone(t, c, 200) })

@@ -145,7 +145,7 @@ func (s *Server) completeUpload(q *request, v url.Values) error {
 	ka := s.keepAlive(q)
 	var b Blob
 	if size > 0 {
-		b, err = s.cfg.Store.Put(q.ctx, &partsReader{s: s, q: q, parts: parts})
+		b, err = s.put(q, &partsReader{s: s, q: q, parts: parts})
 	}
 	ka.stop()
 	if err != nil {

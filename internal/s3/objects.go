@@ -322,7 +322,7 @@ func (s *Server) copyBlob(q *request, src Entry) (Blob, error) {
 		return Blob{}, err
 	}
 	defer f.Close()
-	return s.cfg.Store.Put(q.ctx, &exactReader{r: f, left: src.Size})
+	return s.put(q, &exactReader{r: f, left: src.Size})
 }
 
 // exactReader reads exactly left bytes from r, failing if r ends early.

@@ -53,18 +53,23 @@ type Config struct {
 	// they work, after the 200 status line, so that clients do not time out (S3 does
 	// the same); default 10 seconds.
 	KeepAlive time.Duration
+	// MaxConcurrentStores bounds the uploads (PutObject, UploadPart, CopyObject,
+	// CompleteMultipartUpload) stored at once, each holding a few chunks of memory;
+	// more wait for a turn. Default 4.
+	MaxConcurrentStores int
 	// Logger receives the request errors; nil discards them.
 	Logger *slog.Logger
 }
 
 // Config defaults.
 const (
-	DefaultMaxObjectSize   = 5 << 30
-	DefaultMaxPartSize     = 5 << 30
-	DefaultMinPartSize     = 5 << 20
-	DefaultMaxClockSkew    = 15 * time.Minute
-	DefaultMaxMetadataSize = 2 << 10
-	DefaultRegion          = "us-east-1"
+	DefaultMaxObjectSize       = 5 << 30
+	DefaultMaxPartSize         = 5 << 30
+	DefaultMinPartSize         = 5 << 20
+	DefaultMaxClockSkew        = 15 * time.Minute
+	DefaultMaxMetadataSize     = 2 << 10
+	DefaultRegion              = "us-east-1"
+	DefaultMaxConcurrentStores = 4
 )
 
 func (c Config) withDefaults() Config {
@@ -92,6 +97,9 @@ func (c Config) withDefaults() Config {
 	if c.KeepAlive == 0 {
 		c.KeepAlive = 10 * time.Second
 	}
+	if c.MaxConcurrentStores == 0 {
+		c.MaxConcurrentStores = DefaultMaxConcurrentStores
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -107,7 +115,7 @@ func (c Config) Validate() error {
 		return errors.New("s3: Config.Store is required")
 	case len(c.Credentials) == 0:
 		return errors.New("s3: Config.Credentials: at least one access key is required")
-	case c.MaxObjectSize < 0, c.MaxPartSize < 0, c.MinPartSize < 0:
+	case c.MaxObjectSize < 0, c.MaxPartSize < 0, c.MinPartSize < 0, c.MaxConcurrentStores < 0:
 		return errors.New("s3: Config sizes must not be negative")
 	}
 	for i, cr := range c.Credentials {
@@ -122,6 +130,7 @@ func (c Config) Validate() error {
 type Server struct {
 	cfg     Config
 	secrets map[string]string
+	stores  chan struct{} // a slot per store in progress
 }
 
 // NewServer returns a Server for a valid configuration.
@@ -130,7 +139,7 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg, secrets: make(map[string]string)}
+	s := &Server{cfg: cfg, secrets: make(map[string]string), stores: make(chan struct{}, cfg.MaxConcurrentStores)}
 	for _, c := range cfg.Credentials {
 		s.secrets[c.AccessKey] = c.SecretKey
 	}
@@ -495,7 +504,7 @@ func (s *Server) store(q *request, p *payload) (Blob, error) {
 		}
 		return Blob{}, nil
 	}
-	b, err := s.cfg.Store.Put(q.ctx, p)
+	b, err := s.put(q, p)
 	if p.err != nil && p.err != io.EOF {
 		if err == nil {
 			s.release(q, b)
@@ -506,6 +515,17 @@ func (s *Server) store(q *request, p *payload) (Blob, error) {
 		return Blob{}, err
 	}
 	return b, nil
+}
+
+// put stores r through the Store once a store slot is free.
+func (s *Server) put(q *request, r io.Reader) (Blob, error) {
+	select {
+	case s.stores <- struct{}{}:
+	case <-q.ctx.Done():
+		return Blob{}, q.ctx.Err()
+	}
+	defer func() { <-s.stores }()
+	return s.cfg.Store.Put(q.ctx, r)
 }
 
 // release releases blobs no entry refers to any more; a failure is logged, the blob
