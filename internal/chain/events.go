@@ -35,7 +35,8 @@ var eventTypes = []string{
 	"BlobRegistered", "BlobCertified", "BlobDeleted", "InvalidBlobID", "EpochChangeStart",
 	"EpochChangeDone", "EpochParametersSelected", "ShardsReceived", "PricesUpdated",
 	"NodeRegistered", "StakeDeposited", "StakeWithdrawRequested", "StakeWithdrawn",
-	"RewardsDistributed", "CommissionCollected", "NodeSlashed", "TransferredWithMemo",
+	"RewardsDistributed", "CommissionCollected", "NodeSlashed", "TransferredWithMemo", "BucketCreated",
+	"BucketDeleted", "EntryRemoved", "PartRemoved", "UploadEnded",
 }
 
 func newEventBody(v uint32) EventBody {
@@ -74,6 +75,16 @@ func newEventBody(v uint32) EventBody {
 		return new(NodeSlashed)
 	case 16:
 		return new(TransferredWithMemo)
+	case 17:
+		return new(BucketCreated)
+	case 18:
+		return new(BucketDeleted)
+	case 19:
+		return new(EntryRemoved)
+	case 20:
+		return new(PartRemoved)
+	case 21:
+		return new(UploadEnded)
 	}
 	return nil
 }

@@ -38,6 +38,7 @@ type devnetFlags struct {
 	chainP2P      string
 	nodePort      int
 	maxBodyKiB    int64
+	s3            string
 	// changed reports whether a flag was given on the command line.
 	changed func(name string) bool
 }
@@ -48,7 +49,7 @@ func devnetCommand(e *env) *cobra.Command {
 		Use:   "devnet",
 		Short: "Run a complete local Walrus network",
 		Long: "Run a complete local network in one directory: a CometBFT validator, each storage node\n" +
-			"as its own process, and a publisher/aggregator daemon. The first run creates keys, a\n" +
+			"as its own process, a publisher/aggregator daemon and an S3 gateway. The first run creates keys, a\n" +
 			"funded wallet, the genesis and the configurations; later runs resume the same network\n" +
 			"with its data, and refuse the first-run flags if they differ from what the network was\n" +
 			"created with. A first run that fails leaves nothing behind. Prints 'devnet ready', the\n" +
@@ -56,7 +57,8 @@ func devnetCommand(e *env) *cobra.Command {
 			"(SIGINT), SIGTERM or SIGHUP (a closed terminal) stops all of it.\n\n" +
 			"Ports (defaults): chain RPC 26657 (--chain-rpc), chain P2P 26656 (--chain-p2p),\n" +
 			"storage node i 9185+i and its metrics 9285+i (--node-port), publisher/aggregator\n" +
-			"31415 (--http), all on 127.0.0.1.",
+			"31415 (--http), S3 gateway 9000 (--s3), all on 127.0.0.1. The S3 gateway's\n" +
+			"credentials and wallet are created on the first run and kept in the directory.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.changed = func(name string) bool { return cmd.Flags().Changed(name) }
@@ -73,6 +75,7 @@ func devnetCommand(e *env) *cobra.Command {
 	fl.StringVar(&f.chainRPC, "chain-rpc", "127.0.0.1:26657", "validator JSON-RPC address (first run only)")
 	fl.StringVar(&f.chainP2P, "chain-p2p", "127.0.0.1:26656", "validator peer-to-peer address (first run only)")
 	fl.IntVar(&f.nodePort, "node-port", 9185, "REST port of storage node 0; node i uses +i, metrics +100+i (first run only)")
+	fl.StringVar(&f.s3, "s3", defaultS3Addr, "address of the S3 gateway, or 'off'")
 	fl.Int64Var(&f.maxBodyKiB, "max-body-size", devnetMaxBodySize>>10,
 		"largest blob the publisher accepts, in KiB (default lowered to what the devnet's shards hold)")
 	return cmd
@@ -181,6 +184,9 @@ func runDevnet(e *env, f devnetFlags) (err error) {
 	if f.metrics != "off" && f.metrics != "" {
 		addrs = append(addrs, devnet.Address{Addr: f.metrics, What: "metrics", Flag: "--metrics-address"})
 	}
+	if f.s3 != "off" && f.s3 != "" {
+		addrs = append(addrs, devnet.Address{Addr: f.s3, What: "S3 gateway", Flag: "--s3"})
+	}
 	if err := devnet.CheckAddresses(addrs); err != nil {
 		var le *devnet.ListenError
 		if errors.As(err, &le) {
@@ -251,6 +257,14 @@ func runDevnet(e *env, f devnetFlags) (err error) {
 	if err := devnet.WaitHTTP(rctx, &http.Client{Timeout: 2 * time.Second}, daemonURL+"/status", daemonFailed); err != nil {
 		return fmt.Errorf("the publisher/aggregator did not become ready: %w", err)
 	}
+	s3Line, s3Stopped, s3Wait, err := startDevnetS3(ce, f, dir)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cancel()
+		s3Wait()
+	}()
 	ready = true
 	if created {
 		fmt.Fprintf(e.stderr, "walrus: created a devnet in %s\n", dir)
@@ -261,6 +275,9 @@ func runDevnet(e *env, f devnetFlags) (err error) {
 		fmt.Fprintf(e.stdout, "  storage node %d:       %s\n", i, u)
 	}
 	fmt.Fprintf(e.stdout, "  publisher/aggregator: %s\n", daemonURL)
+	if s3Line != "" {
+		fmt.Fprintf(e.stdout, "  s3:                   %s\n", s3Line)
+	}
 	fmt.Fprintf(e.stdout, "  epoch duration:       %s (a blob stored for N epochs lives until epoch current+N begins)\n", o.EpochDuration)
 	fmt.Fprintf(e.stdout, "export WALRUS_CONFIG=%s\n", l.ClientConfig())
 
@@ -272,5 +289,10 @@ func runDevnet(e *env, f devnetFlags) (err error) {
 			return errors.New("the publisher/aggregator stopped")
 		}
 		return daemonErr
+	case err := <-s3Stopped:
+		if err == nil {
+			return errors.New("the S3 gateway stopped")
+		}
+		return err
 	}
 }

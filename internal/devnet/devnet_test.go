@@ -74,6 +74,7 @@ type devnetProc struct {
 	cmd    *exec.Cmd
 	config string
 	http   string
+	s3     string // the S3 gateway's line: URL (access key K, secret key S, region R)
 	out    *bytes.Buffer
 }
 
@@ -118,6 +119,8 @@ func startDevnet(t *testing.T, bin, cwd string, args ...string) *devnetProc {
 				p.config = strings.TrimPrefix(line, "export WALRUS_CONFIG=")
 			case strings.Contains(line, "publisher/aggregator:"):
 				p.http = strings.TrimSpace(strings.SplitN(line, ": ", 2)[1])
+			case strings.HasPrefix(strings.TrimSpace(line), "s3:"):
+				p.s3 = strings.TrimSpace(strings.SplitN(line, ": ", 2)[1])
 			}
 		case <-timeout:
 			cmd.Process.Kill()
@@ -232,7 +235,7 @@ func TestDevnet(t *testing.T) {
 	base := freePortBlock(t, 4)
 	chainRPC, httpAddr := freeAddr(t), freeAddr(t)
 	args := []string{"--node-port", strconv.Itoa(base), "--chain-rpc", chainRPC,
-		"--chain-p2p", freeAddr(t), "--http", httpAddr}
+		"--chain-p2p", freeAddr(t), "--http", httpAddr, "--s3", freeAddr(t)}
 
 	// A first run whose chain RPC port is taken fails, names the flag that moves it and
 	// leaves nothing behind; the next run is a first run again.
@@ -274,6 +277,8 @@ func TestDevnet(t *testing.T) {
 	} else {
 		t.Logf("disk used by the devnet with one 129 KiB blob: %d bytes", used)
 	}
+	// After the disk check, which counts one small blob: a restic repository is many.
+	resticThroughDevnetS3(t, d.s3, work)
 
 	// A 40 MB curl PUT, as the README's but larger than a production publisher takes.
 	bigData := make([]byte, 40_000_000)
