@@ -270,7 +270,6 @@ func TestDevnet(t *testing.T) {
 	}
 	r := &readmeRun{bin: bin, work: work, http: strings.TrimPrefix(d.http, "http://"), config: d.config, photo: photo}
 	r.run(t)
-	resticThroughDevnetS3(t, d.s3, work)
 
 	// One small blob: the whole devnet takes less than 40 MB of disk.
 	if used := diskUsage(t, dir); used >= 40_000_000 {
@@ -278,6 +277,7 @@ func TestDevnet(t *testing.T) {
 	} else {
 		t.Logf("disk used by the devnet with one 129 KiB blob: %d bytes", used)
 	}
+	resticThroughDevnetS3(t, d.s3, work)
 
 	// A 40 MB curl PUT, as the README's but larger than a production publisher takes.
 	bigData := make([]byte, 40_000_000)
