@@ -426,6 +426,22 @@ func (c *ctx) dispatch(p Payload) error {
 		return c.execEpochSyncDone(p)
 	case *VoteToSlash:
 		return c.execVoteToSlash(p)
+	case *CreateBucket:
+		return c.execCreateBucket(p)
+	case *DeleteBucket:
+		return c.execDeleteBucket(p)
+	case *PutEntries:
+		return c.execPutEntries(p)
+	case *DeleteEntries:
+		return c.execDeleteEntries(p)
+	case *CreateUpload:
+		return c.execCreateUpload(p)
+	case *PutPart:
+		return c.execPutPart(p)
+	case *CompleteUpload:
+		return c.execCompleteUpload(p)
+	case *AbortUpload:
+		return c.execAbortUpload(p)
 	}
 	return errorf(ErrMalformed, "unknown payload %T", p)
 }

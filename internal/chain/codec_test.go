@@ -47,6 +47,18 @@ func samplePayloads() []Payload {
 		&CollectCommission{Node: id(8)},
 		&EpochSyncDone{Node: id(8), Epoch: 4},
 		&VoteToSlash{Voter: id(8), Candidate: id(10)},
+		&CreateBucket{Name: "backups"},
+		&DeleteBucket{Name: "backups"},
+		&PutEntries{Bucket: "backups", Entries: []EntryData{
+			{Key: "a/b.txt", Ref: BlobRef{BlobID: redstuff.BlobID{2}, Object: id(6)}, Size: 10, ETag: "0123456789abcdef0123456789abcdef",
+				ContentType: "text/plain", Metadata: []Attribute{{"color", "blue"}, {"mtime", "1700000000"}}},
+			{Key: "big ✓", Ref: BlobRef{BlobID: redstuff.BlobID{3}, Manifest: true}, Size: 1 << 40, ETag: "abc-3"},
+		}},
+		&DeleteEntries{Bucket: "backups", Keys: []string{"a/b.txt", "c"}},
+		&CreateUpload{Bucket: "backups", ID: "0123abcd", Key: "k", ContentType: "application/octet-stream", Metadata: []Attribute{{"x", "y"}}},
+		&PutPart{Bucket: "backups", Upload: "0123abcd", Number: 3, Ref: BlobRef{BlobID: redstuff.BlobID{4}, Object: id(12)}, Size: 5 << 20, ETag: "e"},
+		&CompleteUpload{Bucket: "backups", Upload: "0123abcd", Ref: BlobRef{BlobID: redstuff.BlobID{5}, Manifest: true}, Size: 15 << 20, ETag: "f-3"},
+		&AbortUpload{Bucket: "backups", Upload: "0123abcd"},
 	}
 }
 
@@ -137,6 +149,12 @@ func TestEventRoundTrip(t *testing.T) {
 		&RewardsDistributed{Epoch: 1, Total: 10, Burned: 1, Distributed: 9},
 		&CommissionCollected{NodeID: ObjectID{5}, Amount: 3},
 		&NodeSlashed{Epoch: 1, NodeID: ObjectID{5}, Burned: 3},
+		&BucketCreated{Bucket: ObjectID{1}, Owner: Address{2}, Name: "b-1"},
+		&BucketDeleted{Bucket: ObjectID{1}, Owner: Address{2}, Name: "b-1"},
+		&EntryRemoved{Bucket: ObjectID{1}, Entry: Entry{EntryData: EntryData{Key: "k", Ref: BlobRef{BlobID: redstuff.BlobID{3}, Object: ObjectID{4}, Manifest: true},
+			Size: 5, ETag: "e", ContentType: "t", Metadata: []Attribute{{"a", "b"}}}, Modified: 9}, Overwritten: true},
+		&PartRemoved{Bucket: ObjectID{1}, Upload: "u1", Part: Part{Number: 3, Ref: BlobRef{BlobID: redstuff.BlobID{3}}, Size: 4, ETag: "e", Modified: 5}},
+		&UploadEnded{Bucket: ObjectID{1}, Upload: "u1", Key: "k", Parts: 3, Completed: true},
 	}
 	if len(bodies) != len(eventTypes) {
 		t.Fatalf("%d sample events for %d variants", len(bodies), len(eventTypes))
@@ -165,6 +183,7 @@ func TestObjectRoundTrip(t *testing.T) {
 		&Blob{ID: ObjectID{3}, Shared: true, Funds: 7},
 		&StakedWal{ID: ObjectID{5}, Owner: Address{2}, NodeID: ObjectID{6}, Principal: 7, ActivationEpoch: 1,
 			Withdrawing: true, WithdrawEpoch: 3, Shares: 6},
+		&Bucket{ID: ObjectID{7}, Owner: Address{2}, Name: "photos", Created: 5, Entries: 3, Uploads: 1},
 	}
 	for _, o := range objs {
 		got, err := DecodeObject(EncodeObject(o))
@@ -189,6 +208,23 @@ func TestStateRoundTrip(t *testing.T) {
 		MaxCommitteeSize: 111, MinFee: 1000, BurnBasisPoints: 300, FaucetMax: 9, EpochSyncTimeout: 600}
 	if got, err := DecodeParams(params.Encode()); err != nil || !cmp.Equal(got, params) {
 		t.Errorf("params: %v\n%s", err, cmp.Diff(params, got))
+	}
+	// The index byte fee is a trailing field, encoded only when non-zero (in a genesis,
+	// after the nodes): a chain without it keeps its encoding and genesis digest.
+	withFee := params
+	withFee.IndexByteFee = 7
+	if got, err := DecodeParams(withFee.Encode()); err != nil || !cmp.Equal(got, withFee) {
+		t.Errorf("params with index fee: %v\n%s", err, cmp.Diff(withFee, got))
+	}
+	if len(withFee.Encode()) != len(params.Encode())+8 {
+		t.Error("a zero index byte fee is not omitted")
+	}
+	if _, err := DecodeParams(append(params.Encode(), make([]byte, 8)...)); err == nil {
+		t.Error("an explicit zero index byte fee decoded")
+	}
+	g := &Genesis{Params: withFee, Accounts: []GenesisAccount{{Address: Address{1}, Balance: 2}}}
+	if got, err := DecodeGenesis(g.Encode()); err != nil || !cmp.Equal(got, g) {
+		t.Errorf("genesis with index fee: %v\n%s", err, cmp.Diff(g, got))
 	}
 	sys := SystemState{Epoch: 3, EpochState: StateEpochChangeSync, SyncWeight: 4, EpochStart: 5, TotalCapacity: 6,
 		NextCapacity: 7, StoragePrice: 8, WritePrice: 9, Supply: 10, Burned: 11, NextEventSeq: 12, Height: 13, Time: 14,

@@ -51,6 +51,12 @@ const (
 	CodeOverflow             Code = 35
 	CodeUnknownQuery         Code = 36
 	CodeNotFound             Code = 37
+	CodeInvalidBucketName    Code = 38
+	CodeBucketExists         Code = 39
+	CodeBucketNotEmpty       Code = 40
+	CodeNoSuchBucket         Code = 41
+	CodeNoSuchKey            Code = 42
+	CodeNoSuchUpload         Code = 43
 )
 
 // Error is an error carrying a result code. The sentinel errors below are *Error values;
@@ -162,6 +168,19 @@ var (
 	ErrUnknownQuery = newError(CodeUnknownQuery, "UnknownQuery", "unknown query path")
 	// ErrNotFound: a query names something that does not exist.
 	ErrNotFound = newError(CodeNotFound, "NotFound", "not found")
+	// ErrInvalidBucketName: a bucket name breaks S3's naming rules (CheckBucketName).
+	ErrInvalidBucketName = newError(CodeInvalidBucketName, "InvalidBucketName", "invalid bucket name")
+	// ErrBucketExists: the owner (or the recipient of a transfer) already has a bucket of
+	// that name.
+	ErrBucketExists = newError(CodeBucketExists, "BucketExists", "bucket already exists")
+	// ErrBucketNotEmpty: delete of a bucket that holds entries or in-progress uploads.
+	ErrBucketNotEmpty = newError(CodeBucketNotEmpty, "BucketNotEmpty", "bucket not empty")
+	// ErrNoSuchBucket: the owner has no bucket of that name.
+	ErrNoSuchBucket = newError(CodeNoSuchBucket, "NoSuchBucket", "no such bucket")
+	// ErrNoSuchKey: a query names a key the bucket has no entry for.
+	ErrNoSuchKey = newError(CodeNoSuchKey, "NoSuchKey", "no such key")
+	// ErrNoSuchUpload: no in-progress multipart upload has that ID and key in the bucket.
+	ErrNoSuchUpload = newError(CodeNoSuchUpload, "NoSuchUpload", "no such upload")
 )
 
 // CodeOf returns the code of err: CodeOK for nil, the code of the *Error it wraps, or

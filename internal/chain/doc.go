@@ -69,14 +69,29 @@
 // stake the committee carries over). A pool without shares earns only its commission; the
 // stakers' part is burned.
 //
+// # Buckets
+//
+// A Bucket (KindBucket) is an S3-style index kept as chain state, owned by an account (the
+// S3 gateway's): its name follows S3's rules and is unique among its owner's buckets; it maps
+// object keys (UTF-8, at most 1024 bytes, no NUL) to entries (a blob ID, optionally its Blob
+// object, whether it is a chunk manifest, size, ETag, content type, user metadata, block
+// time of the write), and holds in-progress multipart uploads and their parts. Payloads
+// name a bucket of the sender by name, so only the owner writes; TransferObject moves a
+// bucket with its entries to another account. Entries are stored in key order under the
+// bucket, so a listing page (prefix, delimiter, cursor, at most 1000 items) is a range scan,
+// restarted after each common prefix, never a scan of the bucket. A write that replaces or
+// removes an entry or part emits an event carrying it, so that the writer can release its
+// blob. Index writes pay Params.IndexByteFee per byte of payload on top of MinFee.
+//
 // # Events and queries
 //
 // Events are BCS, numbered by a global sequence number and stored in an append-only log that
 // clients page through by cursor ([QueryEvents]). Queries ([View]) cover parameters, system
 // state, committees per epoch, accounts, objects, objects by owner, pools, aggregated blob
-// status and events. Every query that returns a list is paged with a cursor and a bounded
-// page size (objects by owner, pools, events); a committee is returned whole, bounded by
-// the shard count.
+// status, events, and buckets, entries, listings, uploads and parts. Every query that
+// returns a list is paged with a cursor and a bounded page size (objects by owner, pools,
+// events, buckets, listings, uploads, parts); a committee is returned whole, bounded by the
+// shard count.
 //
 // Storage node network addresses are host:port only ([CheckNetworkAddress]): clients and
 // nodes build URLs from them.

@@ -35,7 +35,8 @@ var eventTypes = []string{
 	"BlobRegistered", "BlobCertified", "BlobDeleted", "InvalidBlobID", "EpochChangeStart",
 	"EpochChangeDone", "EpochParametersSelected", "ShardsReceived", "PricesUpdated",
 	"NodeRegistered", "StakeDeposited", "StakeWithdrawRequested", "StakeWithdrawn",
-	"RewardsDistributed", "CommissionCollected", "NodeSlashed",
+	"RewardsDistributed", "CommissionCollected", "NodeSlashed", "BucketCreated", "BucketDeleted",
+	"EntryRemoved", "PartRemoved", "UploadEnded",
 }
 
 func newEventBody(v uint32) EventBody {
@@ -72,6 +73,16 @@ func newEventBody(v uint32) EventBody {
 		return new(CommissionCollected)
 	case 15:
 		return new(NodeSlashed)
+	case 16:
+		return new(BucketCreated)
+	case 17:
+		return new(BucketDeleted)
+	case 18:
+		return new(EntryRemoved)
+	case 19:
+		return new(PartRemoved)
+	case 20:
+		return new(UploadEnded)
 	}
 	return nil
 }

@@ -145,8 +145,15 @@ func (c *ctx) execTransferObject(p *TransferObject) error {
 	if p.To == (Address{}) {
 		return errorf(ErrInvalidArgument, "transfer to the zero address")
 	}
+	if b, ok := o.(*Bucket); ok {
+		if err := c.transferBucket(b, p.To); err != nil {
+			return err
+		}
+	}
 	deleteObject(c.kv, o)
 	switch o := o.(type) {
+	case *Bucket:
+		o.Owner = p.To
 	case *Storage:
 		o.Owner = p.To
 	case *Blob:

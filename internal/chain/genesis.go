@@ -49,7 +49,7 @@ type GenesisNode struct {
 }
 
 func (g *Genesis) encode(e *bcs.Encoder) {
-	g.Params.encode(e)
+	g.Params.encodeBase(e)
 	e.Len(len(g.Accounts))
 	for _, a := range g.Accounts {
 		e.Fixed(a.Address[:])
@@ -73,10 +73,11 @@ func (g *Genesis) encode(e *bcs.Encoder) {
 			e.U16(s)
 		}
 	}
+	g.Params.encodeTrailing(e)
 }
 
 func (g *Genesis) decode(d *bcs.Decoder) {
-	g.Params.decode(d)
+	g.Params.decodeBase(d)
 	n := d.Len(maxListLen)
 	for i := 0; i < n && d.Err() == nil; i++ {
 		g.Accounts = append(g.Accounts, GenesisAccount{Address: fixed32(d), Balance: d.U64()})
@@ -102,6 +103,7 @@ func (g *Genesis) decode(d *bcs.Decoder) {
 		}
 		g.Nodes = append(g.Nodes, nd)
 	}
+	g.Params.decodeTrailing(d)
 }
 
 // Encode returns the BCS encoding of the genesis.

@@ -21,23 +21,37 @@ import "encoding/binary"
 //	t/<epoch 4><candidate 32>           SlashTally
 //	m                                   u64: FROST minted by the faucet in all
 //	m/<address 32>                      u64: FROST minted by the faucet to an address
+//	x/<owner 32><name>                  bucket ID [32]u8 of the owner's bucket of that name
+//	y/<bucket 32><key>                  Entry without its key (storedEntry)
+//	u/<bucket 32><upload ID>            Upload without its ID (storedUpload)
+//	q/<bucket 32><key> 00 <upload ID>   empty: the uploads in key, then upload ID order
+//	w/<bucket 32><upload ID> 00 <part 4>  Part
+//
+// Object keys and upload IDs contain no NUL byte (CheckObjectKey, CheckUploadID), so q/
+// records sort by key, then upload ID, the entries and uploads under a key prefix are one
+// range, and the parts of one upload are one range.
 const (
-	prefixParams    = "p"
-	prefixSystem    = "s"
-	prefixAccount   = "a/"
-	prefixObject    = "o/"
-	prefixOwned     = "i/"
-	prefixPool      = "n/"
-	prefixBLSKey    = "k/"
-	prefixRate      = "r/"
-	prefixCommittee = "c/"
-	prefixFuture    = "f/"
-	prefixBlob      = "b/"
-	prefixEvent     = "e/"
-	prefixVote      = "v/"
-	prefixTally     = "t/"
-	prefixFaucet    = "m/"
-	keyFaucetTotal  = "m"
+	prefixParams     = "p"
+	prefixSystem     = "s"
+	prefixAccount    = "a/"
+	prefixObject     = "o/"
+	prefixOwned      = "i/"
+	prefixPool       = "n/"
+	prefixBLSKey     = "k/"
+	prefixRate       = "r/"
+	prefixCommittee  = "c/"
+	prefixFuture     = "f/"
+	prefixBlob       = "b/"
+	prefixEvent      = "e/"
+	prefixVote       = "v/"
+	prefixTally      = "t/"
+	prefixFaucet     = "m/"
+	keyFaucetTotal   = "m"
+	prefixBucketName = "x/"
+	prefixEntry      = "y/"
+	prefixUpload     = "u/"
+	prefixPart       = "w/"
+	prefixUploadKey  = "q/"
 )
 
 func key(prefix string, parts ...[]byte) []byte {
@@ -79,4 +93,26 @@ func keyVote(epoch uint32, candidate, voter ObjectID) []byte {
 }
 func keyTally(epoch uint32, candidate ObjectID) []byte {
 	return key(prefixTally, be32(epoch), candidate[:])
+}
+
+func keyBucketName(owner Address, name string) []byte {
+	return key(prefixBucketName, owner[:], []byte(name))
+}
+func keyBucketNamePrefix(owner Address) []byte { return key(prefixBucketName, owner[:]) }
+func keyEntry(bucket ObjectID, k string) []byte {
+	return key(prefixEntry, bucket[:], []byte(k))
+}
+func keyEntryPrefix(bucket ObjectID) []byte { return key(prefixEntry, bucket[:]) }
+func keyUpload(bucket ObjectID, id string) []byte {
+	return key(prefixUpload, bucket[:], []byte(id))
+}
+func keyUploadByKey(bucket ObjectID, k, id string) []byte {
+	return key(prefixUploadKey, bucket[:], []byte(k), []byte{0}, []byte(id))
+}
+func keyUploadByKeyPrefix(bucket ObjectID) []byte { return key(prefixUploadKey, bucket[:]) }
+func keyPart(bucket ObjectID, upload string, number uint32) []byte {
+	return key(prefixPart, bucket[:], []byte(upload), []byte{0}, be32(number))
+}
+func keyPartPrefix(bucket ObjectID, upload string) []byte {
+	return key(prefixPart, bucket[:], []byte(upload), []byte{0})
 }

@@ -549,5 +549,8 @@ func (v *View) Query(path string, data []byte) ([]byte, error) {
 		page := v.Events(r.Cursor, r.Limit)
 		return encodeBCS(&page), nil
 	}
+	if out, ok, err := v.queryBucket(path, data); ok {
+		return out, err
+	}
 	return nil, errorf(ErrUnknownQuery, "%q", path)
 }

@@ -11,7 +11,7 @@ package chain
 // durations):
 //
 //	genesis [shards=N] [epoch=DUR] [sync-timeout=DUR] [max-ahead=N] [committee-size=N] [min-fee=N] [burn=BP]
-//	        [faucet=AMT] [faucet-account=AMT] [faucet-total=AMT] [sig-fee=AMT] [node-fee=AMT]
+//	        [faucet=AMT] [faucet-account=AMT] [faucet-total=AMT] [sig-fee=AMT] [node-fee=AMT] [index-fee=AMT]
 //	  account NAME AMOUNT
 //	  node NAME stake=AMT [operator=NAME] [commission=BP] [storage-price=N] [write-price=N] [capacity=SIZE] [shards=0-2,5]
 //	block [+DUR]                one block; each body line is a transaction "SENDER OP ARGS..."
@@ -20,6 +20,9 @@ package chain
 //	sync-all                    a block in which every current committee node sends EpochSyncDone
 //	state | accounts NAME... | blob OBJ... | storage OBJ... | status BLOB... | committee [epoch=N]
 //	pools | staked OBJ... | owned NAME KIND | events [cursor=N] [limit=N] | supply | hash
+//	bucket OWNER NAME | buckets OWNER [after=NAME] [limit=N] | entry OWNER BUCKET KEY
+//	list OWNER BUCKET [prefix=P] [delim=D] [after=KEY] [limit=N]   every page, until the end
+//	uploads OWNER BUCKET [prefix=P] [limit=N] | parts OWNER BUCKET UPLOAD [after=N] [limit=N]
 //
 // Transaction operations are listed in (*scriptEnv).payload. Every transaction accepts
 // nonce=N, fee=AMT (default: the minimum for the payload), bad-sig and chain=ID modifiers.
@@ -510,7 +513,7 @@ func (e *scriptEnv) run(c scriptCase) {
 			e.printf("\n")
 		}
 	case "owned":
-		kinds := map[string]ObjectKind{"storage": KindStorage, "blob": KindBlob, "staked": KindStakedWal}
+		kinds := map[string]ObjectKind{"storage": KindStorage, "blob": KindBlob, "staked": KindStakedWal, "bucket": KindBucket}
 		kind, ok := kinds[e.arg(a, 1)]
 		if !ok {
 			e.fatalf("bad kind %q", e.arg(a, 1))
@@ -558,6 +561,8 @@ func (e *scriptEnv) run(c scriptCase) {
 		e.printf("%s\n", summary)
 	case "hash":
 		e.printf("state=%x\napp=%x\n", StateHash(e.store), e.appHash)
+	case "bucket", "buckets", "entry", "list", "uploads", "parts":
+		e.bucketQuery(fields[0], a)
 	default:
 		e.fatalf("unknown command %q", fields[0])
 	}
@@ -714,6 +719,7 @@ func (e *scriptEnv) genesis(a *args, body []string) {
 	p.FaucetTotalMax = e.optAmount(a, "faucet-total", 100*p.FaucetAccountMax)
 	p.SignatureFee = e.optAmount(a, "sig-fee", 0)
 	p.NodeRegistrationFee = e.optAmount(a, "node-fee", 0)
+	p.IndexByteFee = e.optAmount(a, "index-fee", 0)
 	g := &Genesis{Params: p}
 	var order []*testNode
 	for _, l := range body {
@@ -920,7 +926,15 @@ func (e *scriptEnv) optEpochOr(a *args, def uint32) uint32 {
 //	set-votes NODE STORAGE WRITE CAPACITY | set-commission NODE BP | set-info NODE NAME ADDR
 //	stake NODE AMT [as=N] | request-withdraw SW | withdraw SW | collect NODE
 //	sync-done NODE [epoch=N] | slash VOTER CANDIDATE
+//	mkbucket NAME [as=N] | rmbucket NAME | put BUCKET KEY... [blob=B] [obj=OBJ] [size=N] [etag=E] [type=T] [meta=K:V,...] [manifest]
+//	    [keylen=N (one more key of N bytes)] [count=N (N more keys n0000...)]
+//	del BUCKET KEY... [keylen=N] [count=N] | mkupload BUCKET KEY UPLOAD-ID [type=T] [meta=K:V,...]
+//	part BUCKET UPLOAD NUMBER [blob=B] [obj=OBJ] [size=N] [etag=E]
+//	complete BUCKET UPLOAD [blob=B] [size=N] [etag=E] [manifest] | abort BUCKET UPLOAD
 func (e *scriptEnv) payload(sender, op string, a *args) (Payload, []string) {
+	if p, names, ok := e.bucketPayload(op, a); ok {
+		return p, names
+	}
 	sys := mustSystem(e.app.pending()) // the state of the block being built
 	switch op {
 	case "transfer":

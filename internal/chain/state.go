@@ -3,6 +3,7 @@ package chain
 import (
 	"bytes"
 	"fmt"
+	"math/bits"
 	"slices"
 
 	"github.com/walrus-go/walrus/internal/bcs"
@@ -50,6 +51,11 @@ type Params struct {
 	// required: FaucetMax <= FaucetAccountMax <= FaucetTotalMax.
 	FaucetAccountMax uint64
 	FaucetTotalMax   uint64
+	// IndexByteFee is the fee in FROST per byte of a payload that grows the bucket index
+	// (CreateBucket, PutEntries, CreateUpload, PutPart, CompleteUpload; see
+	// [Params.MinFeeFor]). Index state is kept by every validator until it is deleted, so
+	// writing it costs in proportion to its size.
+	IndexByteFee uint64
 }
 
 // SyncTimeout returns the effective EpochSyncTimeout: the parameter, or EpochDuration/2 if
@@ -64,7 +70,9 @@ func (p *Params) SyncTimeout() int64 {
 // MinFeeFor returns the smallest fee a transaction with payload p must offer: MinFee, plus
 // SignatureFee if its operation verifies a BLS signature (CertifyBlob and InvalidateBlobID
 // verify a committee certificate, RegisterNode a proof of possession), plus
-// NodeRegistrationFee for RegisterNode. The sum saturates at the largest uint64 (a fee no
+// NodeRegistrationFee for RegisterNode, plus IndexByteFee × the BCS size of the payload
+// for a payload that writes index state (CreateBucket, PutEntries, CreateUpload, PutPart,
+// CompleteUpload; deletes and aborts pay MinFee only). The sum saturates at the largest uint64 (a fee no
 // one can pay) instead of overflowing.
 func (p *Params) MinFeeFor(payload Payload) uint64 {
 	fee := p.MinFee
@@ -81,11 +89,46 @@ func (p *Params) MinFeeFor(payload Payload) uint64 {
 	case *RegisterNode:
 		plus(p.SignatureFee)
 		plus(p.NodeRegistrationFee)
+	case *CreateBucket, *PutEntries, *CreateUpload, *PutPart, *CompleteUpload:
+		e := bcs.NewEncoder(nil)
+		payload.encode(e)
+		hi, lo := bits.Mul64(p.IndexByteFee, uint64(len(e.Out())))
+		if hi != 0 {
+			lo = ^uint64(0)
+		}
+		plus(lo)
 	}
 	return fee
 }
 
 func (p *Params) encode(e *bcs.Encoder) {
+	p.encodeBase(e)
+	p.encodeTrailing(e)
+}
+
+func (p *Params) decode(d *bcs.Decoder) {
+	p.decodeBase(d)
+	p.decodeTrailing(d)
+}
+
+// encodeTrailing writes the fields added after the first chains, at the end of a top-level
+// value (Params, or Genesis after its nodes): each only when non-zero, so the parameters and
+// genesis digests of chains without them stay as they were.
+func (p *Params) encodeTrailing(e *bcs.Encoder) {
+	if p.IndexByteFee != 0 {
+		e.U64(p.IndexByteFee)
+	}
+}
+
+func (p *Params) decodeTrailing(d *bcs.Decoder) {
+	if d.Err() == nil && d.Remaining() > 0 {
+		if p.IndexByteFee = d.U64(); p.IndexByteFee == 0 {
+			d.Fail(fmt.Errorf("%w: a zero index byte fee is encoded by omission", bcs.ErrInvalidVariant))
+		}
+	}
+}
+
+func (p *Params) encodeBase(e *bcs.Encoder) {
 	e.Bytes([]byte(p.ChainID))
 	e.U16(p.NShards)
 	e.U64(uint64(p.EpochDuration))
@@ -102,7 +145,7 @@ func (p *Params) encode(e *bcs.Encoder) {
 	e.U64(p.FaucetTotalMax)
 }
 
-func (p *Params) decode(d *bcs.Decoder) {
+func (p *Params) decodeBase(d *bcs.Decoder) {
 	p.ChainID = str(d, MaxChainIDLen)
 	p.NShards = d.U16()
 	p.EpochDuration = int64(d.U64())
@@ -257,10 +300,11 @@ const (
 	KindStorage   ObjectKind = 0
 	KindBlob      ObjectKind = 1
 	KindStakedWal ObjectKind = 2
-	numKinds                 = 3
+	KindBucket    ObjectKind = 3
+	numKinds                 = 4
 )
 
-// String returns the kind's name: storage, blob or staked-wal.
+// String returns the kind's name: storage, blob, staked-wal or bucket.
 func (k ObjectKind) String() string {
 	switch k {
 	case KindStorage:
@@ -269,11 +313,13 @@ func (k ObjectKind) String() string {
 		return "blob"
 	case KindStakedWal:
 		return "staked-wal"
+	case KindBucket:
+		return "bucket"
 	}
 	return fmt.Sprintf("ObjectKind(%d)", uint8(k))
 }
 
-// Object is an owned object: *Storage, *Blob or *StakedWal. Its BCS encoding is an enum
+// Object is an owned object: *Storage, *Blob, *StakedWal or *Bucket. Its BCS encoding is an enum
 // whose variant index is its ObjectKind.
 type Object interface {
 	Kind() ObjectKind
@@ -310,6 +356,8 @@ func decodeObject(d *bcs.Decoder) Object {
 		o = new(Storage)
 	case KindBlob:
 		o = new(Blob)
+	case KindBucket:
+		o = new(Bucket)
 	default:
 		o = new(StakedWal)
 	}

@@ -104,7 +104,8 @@ var payloadNames = []string{
 	"remove-blob-attribute", "invalidate-blob-id", "share-blob", "fund-shared-blob",
 	"extend-shared-blob", "register-node", "set-node-info", "set-node-votes",
 	"set-commission-rate", "stake", "request-withdraw-stake", "withdraw-stake",
-	"collect-commission", "epoch-sync-done", "vote-to-slash",
+	"collect-commission", "epoch-sync-done", "vote-to-slash", "create-bucket", "delete-bucket",
+	"put-entries", "delete-entries", "create-upload", "put-part", "complete-upload", "abort-upload",
 }
 
 func newPayload(v uint32) Payload {
@@ -169,6 +170,22 @@ func newPayload(v uint32) Payload {
 		return new(EpochSyncDone)
 	case 29:
 		return new(VoteToSlash)
+	case 30:
+		return new(CreateBucket)
+	case 31:
+		return new(DeleteBucket)
+	case 32:
+		return new(PutEntries)
+	case 33:
+		return new(DeleteEntries)
+	case 34:
+		return new(CreateUpload)
+	case 35:
+		return new(PutPart)
+	case 36:
+		return new(CompleteUpload)
+	case 37:
+		return new(AbortUpload)
 	}
 	return nil
 }
@@ -252,7 +269,8 @@ type SplitStorageByEpoch struct {
 // periods (periods join). Second is destroyed.
 type FuseStorage struct{ First, Second ObjectID }
 
-// TransferObject gives an owned object (Storage, Blob or StakedWal) to To.
+// TransferObject gives an owned object (Storage, Blob, StakedWal or Bucket) to To. A bucket
+// keeps its ID and entries; the recipient must not have a bucket of the same name.
 type TransferObject struct {
 	Object ObjectID
 	To     Address

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/internal/s3"
+	"github.com/walrus-go/walrus/internal/s3/chainindex"
 )
 
 // Defaults of the s3 command.
@@ -100,7 +101,7 @@ func runS3(ce *clientEnv, f s3Flags) error {
 	defer s.close()
 	log := ce.logger()
 	srv, err := s3.NewServer(s3.Config{
-		Index:               s3.NewMemIndex(),
+		Index:               chainindex.New(s.chain, s.signer),
 		Store:               &s3.WalrusStore{C: s.client, Epochs: f.epochs},
 		Credentials:         []s3.Credential{{AccessKey: f.accessKey, SecretKey: f.secretKey}},
 		Region:              f.region,

@@ -59,6 +59,7 @@ type paramsJSON struct {
 	FaucetAccountMax    uint64 `json:"faucet_account_max,string"`
 	FaucetTotalMax      uint64 `json:"faucet_total_max,string"`
 	EpochSyncTimeout    string `json:"epoch_sync_timeout,omitempty"`
+	IndexByteFee        uint64 `json:"index_byte_fee,string,omitempty"`
 }
 
 type accountJSON struct {
@@ -92,6 +93,7 @@ func EncodeAppState(g *chain.Genesis) ([]byte, error) {
 			BurnBasisPoints: p.BurnBasisPoints, FaucetMax: p.FaucetMax,
 			SignatureFee: p.SignatureFee, NodeRegistrationFee: p.NodeRegistrationFee,
 			FaucetAccountMax: p.FaucetAccountMax, FaucetTotalMax: p.FaucetTotalMax,
+			IndexByteFee: p.IndexByteFee,
 		},
 		Accounts: []accountJSON{},
 		Nodes:    []nodeJSON{},
@@ -153,6 +155,7 @@ func DecodeAppState(b []byte) (*chain.Genesis, error) {
 		BurnBasisPoints: s.Params.BurnBasisPoints, FaucetMax: s.Params.FaucetMax, EpochSyncTimeout: int64(syncTimeout),
 		SignatureFee: s.Params.SignatureFee, NodeRegistrationFee: s.Params.NodeRegistrationFee,
 		FaucetAccountMax: s.Params.FaucetAccountMax, FaucetTotalMax: s.Params.FaucetTotalMax,
+		IndexByteFee: s.Params.IndexByteFee,
 	}}
 	for i, a := range s.Accounts {
 		addr, err := chain.ParseAddress(a.Address)

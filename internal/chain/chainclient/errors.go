@@ -74,7 +74,8 @@ var sentinels = func() map[chain.Code]*chain.Error {
 		chain.ErrFaucetDisabled, chain.ErrUnknownNode, chain.ErrBadProofOfPossession, chain.ErrDuplicateKey,
 		chain.ErrInvalidArgument, chain.ErrNotOperator, chain.ErrWrongEpochState, chain.ErrAlreadyDone,
 		chain.ErrNotWithdrawable, chain.ErrUnknownAttribute, chain.ErrOverflow, chain.ErrUnknownQuery,
-		chain.ErrNotFound,
+		chain.ErrNotFound, chain.ErrInvalidBucketName, chain.ErrBucketExists, chain.ErrBucketNotEmpty,
+		chain.ErrNoSuchBucket, chain.ErrNoSuchKey, chain.ErrNoSuchUpload,
 	} {
 		m[e.Code] = e
 	}

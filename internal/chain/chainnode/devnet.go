@@ -30,13 +30,17 @@ const (
 	// DefaultNodeRegistrationFee is added to the minimum fee of a node registration: a pool
 	// is rewritten at every epoch change for ever.
 	DefaultNodeRegistrationFee = 10 * chain.FrostPerWAL
-	DefaultBurnBasisPoints     = 300
-	DefaultNodeStake           = 1000 * chain.FrostPerWAL
-	DefaultOperatorBalance     = 1000 * chain.FrostPerWAL
-	DefaultStoragePrice        = 1000 // FROST per MiB per epoch
-	DefaultWritePrice          = 2000 // FROST per MiB
-	DefaultNodeCapacity        = 1 << 40
-	DefaultCommissionRate      = 1000 // basis points
+	// DefaultIndexByteFee is the fee per byte of a payload that grows the bucket index
+	// (chain.Params.IndexByteFee): 10 FROST, so that a typical 200-byte entry costs three
+	// times the minimum fee.
+	DefaultIndexByteFee    = 10
+	DefaultBurnBasisPoints = 300
+	DefaultNodeStake       = 1000 * chain.FrostPerWAL
+	DefaultOperatorBalance = 1000 * chain.FrostPerWAL
+	DefaultStoragePrice    = 1000 // FROST per MiB per epoch
+	DefaultWritePrice      = 2000 // FROST per MiB
+	DefaultNodeCapacity    = 1 << 40
+	DefaultCommissionRate  = 1000 // basis points
 )
 
 // DevnetOptions describes the chain genesis of a development network: parameters, funded
@@ -64,6 +68,9 @@ type DevnetOptions struct {
 	// SignatureFee and NodeRegistrationFee (FROST); defaults DefaultSignatureFee and
 	// DefaultNodeRegistrationFee. Use NoFee for zero.
 	SignatureFee, NodeRegistrationFee uint64
+	// IndexByteFee (FROST per payload byte of a bucket index write); default
+	// DefaultIndexByteFee. Use NoFee for zero.
+	IndexByteFee uint64
 	// FaucetMax is the most one faucet transaction may mint; 0 disables the faucet.
 	FaucetMax uint64
 	// FaucetAccountMax is the most the faucet mints to one account, default 10 × FaucetMax;
@@ -87,7 +94,8 @@ type DevnetOptions struct {
 	Rand io.Reader
 }
 
-// NoFee as DevnetOptions.MinFee, SignatureFee or NodeRegistrationFee sets that fee to zero.
+// NoFee as DevnetOptions.MinFee, SignatureFee, NodeRegistrationFee or IndexByteFee sets that
+// fee to zero.
 const NoFee = ^uint64(0)
 
 // NoMinFee as DevnetOptions.MinFee sets a zero minimum fee.
@@ -138,6 +146,7 @@ func DevnetGenesis(o DevnetOptions) (*chain.Genesis, []StorageNodeKeys, error) {
 	fee(&o.MinFee, DefaultMinFee)
 	fee(&o.SignatureFee, DefaultSignatureFee)
 	fee(&o.NodeRegistrationFee, DefaultNodeRegistrationFee)
+	fee(&o.IndexByteFee, DefaultIndexByteFee)
 	if o.FaucetMax > 0 {
 		orDefault(&o.FaucetAccountMax, saturatingMul(o.FaucetMax, 10))
 		orDefault(&o.FaucetTotalMax, saturatingMul(o.FaucetAccountMax, 100))
@@ -161,6 +170,7 @@ func DevnetGenesis(o DevnetOptions) (*chain.Genesis, []StorageNodeKeys, error) {
 			FaucetMax: o.FaucetMax, FaucetAccountMax: o.FaucetAccountMax, FaucetTotalMax: o.FaucetTotalMax,
 			EpochSyncTimeout: int64(o.EpochSyncTimeout),
 			SignatureFee:     o.SignatureFee, NodeRegistrationFee: o.NodeRegistrationFee,
+			IndexByteFee: o.IndexByteFee,
 		},
 		Accounts: append([]chain.GenesisAccount(nil), o.Accounts...),
 	}
