@@ -1,4 +1,4 @@
-package s3
+package s3_test
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io/fs"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,8 +14,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/walrus-go/walrus/internal/s3"
+	"github.com/walrus-go/walrus/internal/s3/chainindex"
 	"github.com/walrus-go/walrus/internal/testnet"
 )
+
+var testCred = s3.TestCred
+
+// serve starts a gateway over index and store on a loopback port.
+func serve(t *testing.T, index s3.Index, store s3.Store) string {
+	t.Helper()
+	srv, err := s3.NewServer(s3.Config{Index: index, Store: store, Credentials: []s3.Credential{testCred},
+		MinPartSize: s3.DefaultMinPartSize, KeepAlive: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return hs.URL
+}
 
 // The real S3 clients (aws-cli, rclone, restic), unchanged, against the gateway. They
 // are installed by .ci/run; a missing one skips its test.
@@ -213,14 +231,14 @@ func TestClientsMem(t *testing.T) {
 	if !testing.Short() {
 		t.Skip("TestClientsWalrus runs the same clients over the real data path")
 	}
-	g := newTestGateway(t, func(c *Config) { c.MinPartSize = DefaultMinPartSize })
-	c := newClientEnv(t, g.srv.URL)
+	c := newClientEnv(t, serve(t, s3.NewMemIndex(), s3.NewTestStore()))
 	t.Run("rclone", func(t *testing.T) { c.t = t; testRclone(t, c, 200) })
 	t.Run("restic", func(t *testing.T) { c.t = t; testRestic(t, c, 2000) })
 }
 
-// TestClientsWalrus runs the clients against the gateway over the real data path: a
-// test network (validator, storage nodes, real HTTP) and the client SDK.
+// TestClientsWalrus runs the clients against the gateway as walrus s3 runs it: the
+// index on the chain (package chainindex) and the bytes stored through the client SDK,
+// on a test network (validator, storage nodes, real HTTP).
 func TestClientsWalrus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a test network")
@@ -230,12 +248,7 @@ func TestClientsWalrus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := newTestGateway(t, func(cfg *Config) {
-		cfg.Store = &WalrusStore{C: c, Epochs: 3}
-		cfg.MinPartSize = DefaultMinPartSize
-		cfg.KeepAlive = 5 * time.Second
-	})
-	ce := newClientEnv(t, g.srv.URL)
+	ce := newClientEnv(t, serve(t, chainindex.New(net.Chain, net.Wallet), &s3.WalrusStore{C: c, Epochs: 3}))
 	t.Run("aws", func(t *testing.T) { ce.t = t; testAWSCLI(t, ce) })
 	t.Run("rclone", func(t *testing.T) { ce.t = t; testRclone(t, ce, 30) })
 	t.Run("restic", func(t *testing.T) { ce.t = t; testRestic(t, ce, 2000) })
