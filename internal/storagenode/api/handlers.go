@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,10 +21,8 @@ type route struct {
 	fn           http.HandlerFunc
 }
 
-// routes registers the endpoints. Every path also gets a pattern without a method, which
-// answers OPTIONS (CORS preflight) with 204 and any other method the path does not serve
-// with 405 and an Allow header; a path of no endpoint gets 404.
-func (h *Handler) routes() {
+// endpoints is the table of the API's endpoints.
+func (h *Handler) endpoints() []route {
 	table := []route{
 		{"GET", "/v1/blobs/{blob_id}/metadata", h.getMetadata},
 		{"PUT", "/v1/blobs/{blob_id}/metadata", h.write(h.putMetadata)},
@@ -40,6 +39,17 @@ func (h *Handler) routes() {
 		{"GET", "/v1/health", h.getHealth},
 		{"POST", "/v1/migrate/sync_shard", h.write(h.postSyncShard)},
 	}
+	if h.opts.DisableBatchedUploads {
+		table = slices.DeleteFunc(table, func(r route) bool { return r.path == "/v1/blobs/{blob_id}/slivers" })
+	}
+	return table
+}
+
+// routes registers the endpoints. Every path also gets a pattern without a method, which
+// answers OPTIONS (CORS preflight) with 204 and any other method the path does not serve
+// with 405 and an Allow header; a path of no endpoint gets 404.
+func (h *Handler) routes() {
+	table := h.endpoints()
 	allowed := map[string][]string{}
 	var paths []string
 	for _, rt := range table {

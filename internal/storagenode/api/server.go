@@ -35,7 +35,7 @@ type Options struct {
 	// MinBodyRate and BodyGrace bound how slowly a request body may arrive: the whole
 	// body must be read within BodyGrace + Content-Length/MinBodyRate of the handler
 	// starting to read it (a body without a Content-Length is allowed its endpoint's
-	// limit), or the read fails and the request gets 408 (storagenode.ErrBodyTimeout).
+	// limit), or the read fails and the request gets 504 (storagenode.ErrBodyTimeout).
 	// The deadline is the connection's read deadline (http.ResponseController); it
 	// replaces ReadTimeout for the body. Zero means 64 KiB/s and 10 s.
 	MinBodyRate int64
@@ -84,6 +84,12 @@ type Options struct {
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// MaxHeaderBytes bounds request headers; 0 means 64 KiB.
 	MaxHeaderBytes int
+
+	// DisableBatchedUploads removes this project's batched upload endpoint (PUT
+	// /v1/blobs/{blob_id}/slivers), so that the node serves only Walrus's routes, as a
+	// Walrus node does; clients then fall back to per-sliver uploads. For tests of mixed
+	// networks.
+	DisableBatchedUploads bool
 
 	// noRecover lets handler panics through (fuzz tests use it to see them).
 	noRecover bool
