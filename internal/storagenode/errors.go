@@ -55,6 +55,9 @@ var (
 	ErrNoSymbols = errors.New("storagenode: no symbols specified")
 	// ErrNoTargetSlivers reports a decoding symbol request naming no target sliver.
 	ErrNoTargetSlivers = errors.New("storagenode: no target slivers specified")
+	// ErrDecodingOutOfRange reports a decoding symbol request for a target that is not a
+	// source sliver.
+	ErrDecodingOutOfRange = errors.New("storagenode: target sliver is not a source sliver")
 	// ErrInvalidFilter reports an invalid recovery symbol filter (query).
 	ErrInvalidFilter = errors.New("storagenode: invalid symbol filter")
 	// ErrInvalidProof reports an inconsistency proof that does not verify or proves

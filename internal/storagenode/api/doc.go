@@ -17,10 +17,14 @@
 //	GET  /v1/blobs/{blob_id}/recoverySymbols?id=P-S[&id=..][&proofAxis=..]
 //	GET  /v1/blobs/{blob_id}/recoverySymbols?targetSliver=I&targetType=primary|secondary
 //	                                                           BCS vector<GeneralRecoverySymbol>
+//	GET  /v1/blobs/{blob_id}/decodingSymbols?targetSlivers=I[&targetSlivers=..]&targetType=primary|secondary
+//	                                                           BCS map<u16, vector<ByAxis<DecodingSymbol>>>
+//	                                                           (storagenode.EncodeDecodingSymbols), no proofs
 //	POST /v1/blobs/{blob_id}/inconsistencyProof/{primary|secondary}
 //	                                                           BCS InconsistencyProof; SignedMessage
 //	GET  /v1/blobs/{blob_id}/status                            BlobStatus
 //	GET  /v1/health[?detailed=true]                            HealthInfo
+//	GET  /v1/api                                               this API's OpenAPI document (JSON)
 //	POST /v1/migrate/sync_shard                                BCS SignedMessage<SyncShardMsg>;
 //	                                                           BCS SyncShardResponse; only from the
 //	                                                           shard's owner (Options.ShardOwners), for

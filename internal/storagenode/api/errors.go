@@ -83,6 +83,7 @@ var errorTable = []ErrorSpec{
 	row(sn.ErrSymbolNotPresent, "FAILED_PRECONDITION", "SYMBOL_NOT_PRESENT_AT_SHARDS", Domain),
 	row(sn.ErrNoSymbols, "FAILED_PRECONDITION", "NO_SYMBOLS_SPECIFIED", Domain),
 	row(sn.ErrNoTargetSlivers, "FAILED_PRECONDITION", "NO_TARGET_SLIVERS_SPECIFIED", Domain),
+	row(sn.ErrDecodingOutOfRange, "INVALID_ARGUMENT", "RECOVERY_SYMBOL_OUT_OF_RANGE", Domain),
 	row(sn.ErrInvalidFilter, "INVALID_ARGUMENT", "INVALID_FILTER", Domain),
 	row(sn.ErrInvalidProof, "INVALID_ARGUMENT", "INVALID_PROOF", Domain),
 	row(sn.ErrUnauthorized, "PERMISSION_DENIED", "REQUEST_UNAUTHORIZED", Domain),

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -130,5 +131,23 @@ func TestCORSOnEveryMethod(t *testing.T) {
 	r = a.do("GET", "/v1/health", nil)
 	if r.code != http.StatusOK || r.header.Get("Access-Control-Allow-Origin") != "*" {
 		t.Fatalf("GET: HTTP %d, headers %v", r.code, r.header)
+	}
+}
+
+// TestOpenAPIDocument serves the OpenAPI document at /v1/api, which lists every route.
+func TestOpenAPIDocument(t *testing.T) {
+	a := newAPI(t, 10, []uint16{0, 3, 5, 9})
+	r := a.do("GET", "/v1/api", nil)
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if r.code != http.StatusOK || json.Unmarshal(r.body, &doc) != nil || doc.OpenAPI == "" {
+		t.Fatalf("GET /v1/api: HTTP %d: %.200s", r.code, r.body)
+	}
+	for _, rt := range a.h.endpoints() {
+		if doc.Paths[rt.path][strings.ToLower(rt.method)] == nil {
+			t.Errorf("the OpenAPI document lacks %s %s", rt.method, rt.path)
+		}
 	}
 }

@@ -49,6 +49,9 @@ type Options struct {
 	// refused with 429 before its body is read, and one that finds the budget used up
 	// while its body arrives gets 429 then. 0 means 1 GiB.
 	MaxUploadBytes int64
+	// MaxDecodingSymbolBytes bounds the symbol bytes of one decoding symbol answer; a
+	// request for more gets 400 (INVALID_FILTER). 0 means 64 MiB.
+	MaxDecodingSymbolBytes int64
 	// MaxSymbolsPerRequest bounds the symbol IDs of one recovery symbol request. 0 means
 	// the number of shards.
 	MaxSymbolsPerRequest int
@@ -119,6 +122,9 @@ func (o *Options) setDefaults(node *sn.Node) {
 	}
 	if o.MaxUploadBytes <= 0 {
 		o.MaxUploadBytes = 1 << 30
+	}
+	if o.MaxDecodingSymbolBytes <= 0 {
+		o.MaxDecodingSymbolBytes = 64 << 20
 	}
 	if o.MaxSymbolsPerRequest <= 0 {
 		o.MaxSymbolsPerRequest = node.NShards()

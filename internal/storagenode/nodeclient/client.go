@@ -397,6 +397,40 @@ func (c *Client) symbols(ctx context.Context, id redstuff.BlobID, q url.Values, 
 	return syms, nil
 }
 
+// DecodingSymbols fetches the node's decoding symbols (no proofs) for the given target
+// source slivers of axis a (GET /v1/blobs/{id}/decodingSymbols?targetSlivers=..&
+// targetType=..): for each target, one symbol from every orthogonal sliver the node
+// holds. The answer is checked for shape only (storagenode.DecodeDecodingSymbols); the
+// caller checks what it decodes from them against the metadata.
+func (c *Client) DecodingSymbols(ctx context.Context, id redstuff.BlobID, a redstuff.Axis, targets []int) (map[int][]sn.DecodingSymbol, error) {
+	q := url.Values{"targetType": {a.String()}}
+	for _, t := range targets {
+		q.Add("targetSlivers", strconv.Itoa(t))
+	}
+	_, data, err := c.do(ctx, request{method: http.MethodGet, path: blobPath(id, "/decodingSymbols"), query: q})
+	if err != nil {
+		return nil, err
+	}
+	n := c.opts.NShards
+	if n <= 0 {
+		n = redstuff.MaxMetadataShards
+	}
+	m, err := sn.DecodeDecodingSymbols(data, a, n)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadAnswer, err)
+	}
+	want := map[int]bool{}
+	for _, t := range targets {
+		want[t] = true
+	}
+	for t := range m {
+		if !want[t] {
+			return nil, fmt.Errorf("%w: decoding symbols for target %d, not asked for", ErrBadAnswer, t)
+		}
+	}
+	return m, nil
+}
+
 // InconsistencyProof sends an inconsistency proof and returns the node's signed
 // attestation that the blob is invalid (storagenode.InvalidBlobMessage).
 func (c *Client) InconsistencyProof(ctx context.Context, id redstuff.BlobID, p *redstuff.InconsistencyProof) (sn.SignedMessage, error) {
