@@ -43,6 +43,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
 	"github.com/walrus-go/walrus/internal/client"
+	"github.com/walrus-go/walrus/internal/storagenode/api"
 )
 
 // Defaults of Options.
@@ -87,6 +88,10 @@ type Options struct {
 	// storagenode/daemon: chain follower, blob sync, shard sync, garbage collection)
 	// instead of this package's minimal follower. StorageNode.HoldSync has no effect then.
 	Daemon bool
+	// NodeAPI, if set, edits the REST API options of each storage node (by index) run
+	// with this package's minimal follower (not with Daemon): a test can make some nodes
+	// serve only Walrus's routes (api.Options.DisableBatchedUploads), say.
+	NodeAPI func(index int, o *api.Options)
 	// Logger receives the logs of every component; nil discards them (set
 	// WALRUS_TEST_LOG=1 to log to stderr in tests).
 	Logger *slog.Logger
