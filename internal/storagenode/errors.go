@@ -1,6 +1,9 @@
 package storagenode
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors returned by the node; compare with errors.Is. They are wrapped with details.
 // The node API maps each to an HTTP status and a Walrus error reason in one table
@@ -50,6 +53,11 @@ var (
 	ErrSymbolNotPresent = errors.New("storagenode: symbol not present at this node's shards")
 	// ErrNoSymbols reports a recovery symbol request naming no symbol.
 	ErrNoSymbols = errors.New("storagenode: no symbols specified")
+	// ErrNoTargetSlivers reports a decoding symbol request naming no target sliver.
+	ErrNoTargetSlivers = errors.New("storagenode: no target slivers specified")
+	// ErrDecodingOutOfRange reports a decoding symbol request for a target that is not a
+	// source sliver.
+	ErrDecodingOutOfRange = errors.New("storagenode: target sliver is not a source sliver")
 	// ErrInvalidFilter reports an invalid recovery symbol filter (query).
 	ErrInvalidFilter = errors.New("storagenode: invalid symbol filter")
 	// ErrInvalidProof reports an inconsistency proof that does not verify or proves
@@ -83,3 +91,17 @@ var (
 	// returned.
 	ErrInternal = errors.New("storagenode: internal error")
 )
+
+// EpochError is an ErrInvalidEpoch with the epochs involved, which the API reports in
+// the error's metadata (request_epoch, server_epoch), as Walrus's clients read them.
+type EpochError struct {
+	Request, Server uint32
+	Detail          string
+}
+
+func (e *EpochError) Error() string {
+	return fmt.Sprintf("%v: %s (request epoch %d, node epoch %d)", ErrInvalidEpoch, e.Detail, e.Request, e.Server)
+}
+
+// Unwrap returns ErrInvalidEpoch.
+func (e *EpochError) Unwrap() error { return ErrInvalidEpoch }

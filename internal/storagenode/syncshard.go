@@ -188,7 +188,7 @@ func (n *Node) ShardSlivers(req SyncShardRequest, maxCount int, maxBytes int64) 
 	case req.Axis != redstuff.Primary && req.Axis != redstuff.Secondary:
 		return nil, fmt.Errorf("%w: axis %d", ErrMalformed, req.Axis)
 	case st.epoch < req.Epoch:
-		return nil, fmt.Errorf("%w: the node is at epoch %d, the request is for epoch %d", ErrInvalidEpoch, st.epoch, req.Epoch)
+		return nil, &EpochError{Request: req.Epoch, Server: st.epoch, Detail: "the node has not reached the request's epoch"}
 	case !st.shards[req.Shard].Readable():
 		return nil, fmt.Errorf("%w: shard %d in epoch %d", ErrShardNotAssigned, req.Shard, st.epoch)
 	}

@@ -124,7 +124,11 @@ func (s *StorageNode) start(l net.Listener) error {
 		return fmt.Errorf("testnet: %s: %w", s.Name, err)
 	}
 	l = tls.NewListener(l, tlsConfig)
-	srv := api.NewServer(s.Addr, node, api.Options{Logger: s.log})
+	apiOpts := api.Options{Logger: s.log}
+	if s.net.opts.NodeAPI != nil {
+		s.net.opts.NodeAPI(s.Index, &apiOpts)
+	}
+	srv := api.NewServer(s.Addr, node, apiOpts)
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{store: st, node: node, srv: srv, cancel: cancel, done: make(chan struct{})}
 	var wg sync.WaitGroup

@@ -44,6 +44,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
 	"github.com/walrus-go/walrus/internal/client"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
+	"github.com/walrus-go/walrus/internal/storagenode/api"
 )
 
 // Defaults of Options.
@@ -91,6 +92,10 @@ type Options struct {
 	// Pending bounds each storage node's buffer of pending uploads (this package's nodes,
 	// not Daemon's); the zero value is storagenode's defaults.
 	Pending sn.PendingConfig
+	// NodeAPI, if set, edits the REST API options of each storage node (by index) run
+	// with this package's minimal follower (not with Daemon): a test can make some nodes
+	// serve only Walrus's routes (api.Options.DisableBatchedUploads), say.
+	NodeAPI func(index int, o *api.Options)
 	// Logger receives the logs of every component; nil discards them (set
 	// WALRUS_TEST_LOG=1 to log to stderr in tests).
 	Logger *slog.Logger

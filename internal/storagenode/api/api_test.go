@@ -60,10 +60,33 @@ func (r response) errorReason(t testing.TB) (string, ErrorStatus) {
 		t.Fatalf("HTTP %d: body is not an error envelope: %v: %s", r.code, err, r.body)
 	}
 	s := body.Error
-	if s.Code != r.code || len(s.Details) != 1 || s.Details[0].Type != "ErrorInfo" || s.Details[0].Domain != Domain || s.Details[0].Metadata == nil || s.Status == "" || s.Message == "" {
+	if s.Code != r.code || len(s.Details) != 1 || s.Details[0].Type != "ErrorInfo" || s.Details[0].Metadata == nil || s.Status == "" || s.Message == "" {
 		t.Fatalf("malformed error envelope: %s", r.body)
 	}
+	checkWalrusPair(t, r.code, s.Status, s.Reason(), s.Details[0].Domain)
+	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("error answer with Content-Type %q", ct)
+	}
 	return s.Reason(), s
+}
+
+// checkWalrusPair checks that an error answer's (code, status) pair is in Walrus's table
+// (or is the 405 of a wrong method) and that its (code, reason) is a row of ours, with
+// that row's status and domain.
+func checkWalrusPair(t testing.TB, code int, status, reason, domain string) {
+	t.Helper()
+	if want, ok := WalrusStatus[status]; (!ok || want != code) && !(code == http.StatusMethodNotAllowed && reason == "METHOD_NOT_ALLOWED") {
+		t.Fatalf("(HTTP %d, %s) is not in Walrus's status table", code, status)
+	}
+	for _, row := range errorTable {
+		if row.Code == code && row.Reason == reason {
+			if row.Status != status || row.Domain != domain {
+				t.Fatalf("(HTTP %d, %s) answered with status %s domain %s, the table says %s %s", code, reason, status, domain, row.Status, row.Domain)
+			}
+			return
+		}
+	}
+	t.Fatalf("(HTTP %d, %s) is not a row of the error table", code, reason)
 }
 
 // expect checks an error answer's status code and reason.
@@ -155,7 +178,7 @@ func TestMetadataEndpoints(t *testing.T) {
 		{"garbage", []byte("garbage"), badRequest, "MALFORMED_REQUEST"},
 		{"empty", []byte{}, badRequest, "MALFORMED_REQUEST"},
 		{"trailing byte", append(bytes.Clone(body), 0)[:len(body)+1][:len(body)], 0, ""},
-		{"one byte over", append(bytes.Clone(body), 0), http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE"},
+		{"one byte over", append(bytes.Clone(body), 0), http.StatusForbidden, "BODY_TOO_LARGE"},
 		{"metadata for fewer shards", sn.MetadataBody(nodetest.EncodeBlob(t, nodetest.Encoding(t, 4), 100, 1).Metadata), badRequest, "INVALID_METADATA"},
 	} {
 		if c.code == 0 {
@@ -237,8 +260,8 @@ func TestSliverEndpoints(t *testing.T) {
 		{"short sliver", fmt.Sprint(p.Index), "primary", short.Bytes(), badRequest, "INVALID_SLIVER"},
 		{"wrong symbol size", fmt.Sprint(p.Index), "primary", otherSize.Bytes(), badRequest, "INVALID_SLIVER"},
 		{"sliver of another pair", fmt.Sprint(p.Index), "primary", wrongIndex.Bytes(), badRequest, "INVALID_SLIVER"},
-		{"primary sent as secondary", fmt.Sprint(p.Index), "secondary", p.Primary.Bytes(), http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE"},
-		{"long sliver", fmt.Sprint(p.Index), "primary", long.Bytes(), http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE"},
+		{"primary sent as secondary", fmt.Sprint(p.Index), "secondary", p.Primary.Bytes(), http.StatusForbidden, "BODY_TOO_LARGE"},
+		{"long sliver", fmt.Sprint(p.Index), "primary", long.Bytes(), http.StatusForbidden, "BODY_TOO_LARGE"},
 		{"unowned shard", fmt.Sprint(unowned), "primary", b.Pairs[unowned].Primary.Bytes(), badRequest, "SHARD_NOT_ASSIGNED"},
 		{"pair out of range", "10", "primary", p.Primary.Bytes(), badRequest, "INDEX_OUT_OF_RANGE"},
 		{"pair not a number", "x", "primary", p.Primary.Bytes(), badRequest, "MALFORMED_REQUEST"},
@@ -353,7 +376,7 @@ func TestBatchEndpoint(t *testing.T) {
 		{"garbage", []byte{1, 2, 3}, badRequest, "MALFORMED_REQUEST"},
 		{"text", []byte("not bcs at all"), badRequest, "INVALID_METADATA"},
 		{"empty", []byte{}, badRequest, "MALFORMED_REQUEST"},
-		{"huge", make([]byte, maxBatchSize(a.Node)+1), http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE"},
+		{"huge", make([]byte, maxBatchSize(a.Node)+1), http.StatusForbidden, "BODY_TOO_LARGE"},
 	} {
 		a.unchanged(t, c.name, func() {
 			r := a.do("PUT", path, c.body)
@@ -562,10 +585,10 @@ func TestInconsistencyProofEndpoint(t *testing.T) {
 	}{
 		{"short proof", "primary", shortProof.Bytes(), badRequest, "INVALID_PROOF"},
 		{"tampered symbol", "primary", tampered.Bytes(), badRequest, "INVALID_PROOF"},
-		{"wrong axis", "secondary", proof.Bytes(), http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE"},
+		{"wrong axis", "secondary", proof.Bytes(), http.StatusForbidden, "BODY_TOO_LARGE"},
 		{"garbage", "primary", []byte{1, 2, 3}, badRequest, "MALFORMED_REQUEST"},
 		{"huge count", "primary", e.Out(), badRequest, "MALFORMED_REQUEST"},
-		{"oversized", "primary", append(proof.Bytes(), make([]byte, 1000)...), http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE"},
+		{"oversized", "primary", append(proof.Bytes(), make([]byte, 1000)...), http.StatusForbidden, "BODY_TOO_LARGE"},
 		{"bad axis", "sideways", proof.Bytes(), badRequest, "MALFORMED_REQUEST"},
 	} {
 		a.unchanged(t, c.name, func() {
@@ -630,7 +653,7 @@ func TestRoutingAndLimits(t *testing.T) {
 
 	// The metadata (473 bytes at n=7) fits the budget of 500 bytes; a batch never does.
 	a.unchanged(t, "batch over the memory budget", func() {
-		a.do("PUT", "/v1/blobs/"+id.String()+"/slivers", batchBody(b.Metadata, a.OwnedPairs(b))).expect(t, http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE")
+		a.do("PUT", "/v1/blobs/"+id.String()+"/slivers", batchBody(b.Metadata, a.OwnedPairs(b))).expect(t, http.StatusForbidden, "BODY_TOO_LARGE")
 	})
 	// With the budget in use, the metadata must wait.
 	a.h.memory.tryAcquire(100)

@@ -35,7 +35,7 @@ import (
 // Every SliverData must have exactly the length the metadata implies. The request must
 // carry a Content-Length. A client may spread a node's pairs over several requests (each
 // with the metadata), for instance to stay under the node's upload budget
-// (Options.MaxUploadBytes), which a larger body exceeds with 413. The node reads the body as a stream, verifies the pairs as they
+// (Options.MaxUploadBytes), which a larger body exceeds with 403 (SIZE_EXCEEDED). The node reads the body as a stream, verifies the pairs as they
 // arrive (in parallel with reading) and stores nothing unless the whole body is valid.
 // The response is the success envelope with an UploadResult: 201 if anything was stored,
 // 200 if everything was already there.

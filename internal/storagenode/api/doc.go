@@ -17,10 +17,14 @@
 //	GET  /v1/blobs/{blob_id}/recoverySymbols?id=P-S[&id=..][&proofAxis=..]
 //	GET  /v1/blobs/{blob_id}/recoverySymbols?targetSliver=I&targetType=primary|secondary
 //	                                                           BCS vector<GeneralRecoverySymbol>
+//	GET  /v1/blobs/{blob_id}/decodingSymbols?targetSlivers=I[&targetSlivers=..]&targetType=primary|secondary
+//	                                                           BCS map<u16, vector<ByAxis<DecodingSymbol>>>
+//	                                                           (storagenode.EncodeDecodingSymbols), no proofs
 //	POST /v1/blobs/{blob_id}/inconsistencyProof/{primary|secondary}
 //	                                                           BCS InconsistencyProof; SignedMessage
 //	GET  /v1/blobs/{blob_id}/status                            BlobStatus
 //	GET  /v1/health[?detailed=true]                            HealthInfo
+//	GET  /v1/api                                               this API's OpenAPI document (JSON)
 //	POST /v1/migrate/sync_shard                                BCS SignedMessage<SyncShardMsg>;
 //	                                                           BCS SyncShardResponse; only from the
 //	                                                           shard's owner (Options.ShardOwners), for
@@ -28,8 +32,12 @@
 //
 // JSON answers use Walrus's success envelope {"success": {"code", "data"}}; failures the
 // Google-style envelope {"error": {"code", "status", "message", "details": [{"@type":
-// "ErrorInfo", "reason", "domain": "storage.walrus.space", "metadata"}]}}, with the status
-// and reason of one table mapping errors (see SpecOf and ErrorFor). Binary answers are
+// "ErrorInfo", "reason", "domain", "metadata"}]}}, with the status, reason and domain
+// ("storage.walrus.space", or "global" for internal errors and unavailability, as Walrus
+// has them) of one table mapping errors (see SpecOf and ErrorFor). Every (code, status)
+// pair is one of Walrus's (WalrusStatus), so Walrus's clients parse the body: a body over
+// its limit is 403 SIZE_EXCEEDED, a body too slow 504 DEADLINE_EXCEEDED; the one
+// exception is the 405 of a wrong method, which Walrus sends without a body. Binary answers are
 // application/octet-stream. A known path requested with a method it does not serve gets
 // 405 (METHOD_NOT_ALLOWED) with an Allow header; OPTIONS on a known path gets 204 with
 // Allow; an unknown path gets 404. CORS is open on every answer (any origin, the methods
@@ -56,9 +64,9 @@
 // batched upload at most the metadata and one maximal pair per owned shard (and exactly its
 // Content-Length); an inconsistency proof the size of the required number of symbols; a
 // shard sync request the size of a signed request (its answer is capped by
-// MaxSyncShardSlivers and MaxSyncShardBytes). Larger bodies get 413.
+// MaxSyncShardSlivers and MaxSyncShardBytes). Larger bodies get 403 (SIZE_EXCEEDED, BODY_TOO_LARGE).
 //
-// A body must arrive at Options.MinBodyRate after Options.BodyGrace (408 otherwise), and
+// A body must arrive at Options.MinBodyRate after Options.BodyGrace (504 BODY_TOO_SLOW otherwise), and
 // the bytes received are counted against the upload memory budget (Options.MaxUploadBytes)
 // as they arrive, so a client that sends headers and stalls holds neither memory nor a
 // slot, and one that sends slowly is cut off. The cheap checks come before the body: the

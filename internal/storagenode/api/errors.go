@@ -9,56 +9,94 @@ import (
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 )
 
-// Domain is the error domain of every ErrorInfo the node returns.
-const Domain = "storage.walrus.space"
+// Domain is the error domain of the node's own errors (Walrus's
+// STORAGE_NODE_ERROR_DOMAIN); GlobalDomain is the domain Walrus gives errors that are
+// not specific to the node (internal errors, unavailability).
+const (
+	Domain       = "storage.walrus.space"
+	GlobalDomain = "global"
+)
+
+// WalrusStatus maps every Google API status of Walrus's table (Rust crate
+// walrus-storage-node-client, api::errors::StatusCode) to the HTTP code it is sent with.
+// A Walrus client parses an error body only if its (code, status) pair is one of these.
+var WalrusStatus = map[string]int{
+	"UNAVAILABLE_FOR_LEGAL_REASONS": http.StatusUnavailableForLegalReasons,
+	"INVALID_ARGUMENT":              http.StatusBadRequest,
+	"NOT_FOUND":                     http.StatusNotFound,
+	"FAILED_PRECONDITION":           http.StatusBadRequest,
+	"PERMISSION_DENIED":             http.StatusForbidden,
+	"SIZE_EXCEEDED":                 http.StatusForbidden,
+	"INTERNAL":                      http.StatusInternalServerError,
+	"DEADLINE_EXCEEDED":             http.StatusGatewayTimeout,
+	"UNAUTHENTICATED":               http.StatusUnauthorized,
+	"RANGE_NOT_SATISFIABLE":         http.StatusRequestedRangeNotSatisfiable,
+	"RESOURCE_EXHAUSTED":            http.StatusTooManyRequests,
+	"UNAVAILABLE":                   http.StatusServiceUnavailable,
+}
 
 // ErrorSpec is one row of the error table: a sentinel error and the HTTP status code,
-// Google API status and Walrus reason it is reported with.
+// Google API status, Walrus reason and domain it is reported with.
 type ErrorSpec struct {
 	Err    error
 	Code   int
 	Status string
 	Reason string
+	Domain string
+}
+
+// row builds a row whose code is the one Walrus pairs with status.
+func row(err error, status, reason, domain string) ErrorSpec {
+	code, ok := WalrusStatus[status]
+	if !ok {
+		panic("api: status " + status + " is not in Walrus's table")
+	}
+	return ErrorSpec{Err: err, Code: code, Status: status, Reason: reason, Domain: domain}
 }
 
 // errorTable is the one table mapping the node's errors to responses, used by the server
 // to answer (SpecOf) and by the client to map answers back (ErrorFor). Rows are matched in
 // order with errors.Is; an error matching no row is reported as the last row (internal
-// error). Reasons follow Walrus's where Walrus has the error; (Code, Reason) pairs are
-// unique.
+// error). Reasons, statuses and domains follow Walrus's where Walrus has the error;
+// (Code, Reason) pairs are unique. Every (Code, Status) pair is in WalrusStatus except
+// the 405 of a wrong method, which Walrus's router sends without a body: it keeps its
+// HTTP code here, in Walrus's envelope (a Walrus client reads it as an HTTP 405, as it
+// does Walrus's own).
 var errorTable = []ErrorSpec{
-	{sn.ErrInvalidBlobID, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_BLOB_ID"},
-	{sn.ErrInvalidObjectID, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_OBJECT_ID"},
-	{sn.ErrMalformed, http.StatusBadRequest, "INVALID_ARGUMENT", "MALFORMED_REQUEST"},
-	{sn.ErrIndexOutOfRange, http.StatusBadRequest, "INVALID_ARGUMENT", "INDEX_OUT_OF_RANGE"},
-	{sn.ErrNotRegistered, http.StatusBadRequest, "FAILED_PRECONDITION", "NOT_REGISTERED"},
-	{sn.ErrBlobExpired, http.StatusBadRequest, "FAILED_PRECONDITION", "BLOB_EXPIRED"},
-	{sn.ErrInvalidBlob, http.StatusBadRequest, "FAILED_PRECONDITION", "INVALID_BLOB"},
-	{sn.ErrShardNotAssigned, http.StatusBadRequest, "FAILED_PRECONDITION", "SHARD_NOT_ASSIGNED"},
-	{sn.ErrShardLocked, http.StatusBadRequest, "FAILED_PRECONDITION", "SHARD_LOCKED"},
-	{sn.ErrMetadataNotFound, http.StatusNotFound, "NOT_FOUND", "METADATA_NOT_FOUND"},
-	{sn.ErrMissingMetadata, http.StatusBadRequest, "FAILED_PRECONDITION", "METADATA_NOT_FOUND"},
-	{sn.ErrSliverNotFound, http.StatusNotFound, "NOT_FOUND", "SLIVER_NOT_FOUND"},
-	{sn.ErrInvalidMetadata, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_METADATA"},
-	{sn.ErrUnsupportedEncoding, http.StatusBadRequest, "INVALID_ARGUMENT", "UNSUPPORTED_ENCODING_TYPE"},
-	{sn.ErrInvalidSliver, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_SLIVER"},
-	{sn.ErrPendingFull, http.StatusBadRequest, "FAILED_PRECONDITION", "CACHE_SATURATED"},
-	{sn.ErrMissingSlivers, http.StatusBadRequest, "FAILED_PRECONDITION", "MISSING_SLIVERS"},
-	{sn.ErrSymbolNotPresent, http.StatusBadRequest, "FAILED_PRECONDITION", "SYMBOL_NOT_PRESENT_AT_SHARDS"},
-	{sn.ErrNoSymbols, http.StatusBadRequest, "FAILED_PRECONDITION", "NO_SYMBOLS_SPECIFIED"},
-	{sn.ErrInvalidFilter, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_FILTER"},
-	{sn.ErrInvalidProof, http.StatusBadRequest, "INVALID_ARGUMENT", "INVALID_PROOF"},
-	{sn.ErrUnauthorized, http.StatusForbidden, "PERMISSION_DENIED", "UNAUTHORIZED"},
-	{sn.ErrInvalidEpoch, http.StatusBadRequest, "FAILED_PRECONDITION", "INVALID_EPOCH"},
-	{sn.ErrTooLarge, http.StatusRequestEntityTooLarge, "SIZE_EXCEEDED", "BODY_TOO_LARGE"},
-	{sn.ErrBodyTimeout, http.StatusRequestTimeout, "DEADLINE_EXCEEDED", "REQUEST_TIMEOUT"},
-	{sn.ErrOverloaded, http.StatusTooManyRequests, "RESOURCE_EXHAUSTED", "TOO_MANY_REQUESTS"},
-	{sn.ErrNotFound, http.StatusNotFound, "NOT_FOUND", "NOT_FOUND"},
-	{sn.ErrMethodNotAllowed, http.StatusMethodNotAllowed, "UNIMPLEMENTED", "METHOD_NOT_ALLOWED"},
-	{context.DeadlineExceeded, http.StatusGatewayTimeout, "DEADLINE_EXCEEDED", "DEADLINE_EXCEEDED"},
-	{context.Canceled, http.StatusServiceUnavailable, "UNAVAILABLE", "REQUEST_CANCELED"},
-	{sn.ErrUnavailable, http.StatusServiceUnavailable, "UNAVAILABLE", "UNAVAILABLE"},
-	{sn.ErrInternal, http.StatusInternalServerError, "INTERNAL", "INTERNAL_ERROR"},
+	row(sn.ErrInvalidBlobID, "INVALID_ARGUMENT", "INVALID_BLOB_ID", Domain),
+	row(sn.ErrInvalidObjectID, "INVALID_ARGUMENT", "INVALID_OBJECT_ID", Domain),
+	row(sn.ErrMalformed, "INVALID_ARGUMENT", "MALFORMED_REQUEST", Domain),
+	row(sn.ErrIndexOutOfRange, "INVALID_ARGUMENT", "INDEX_OUT_OF_RANGE", Domain),
+	row(sn.ErrNotRegistered, "FAILED_PRECONDITION", "NOT_REGISTERED", Domain),
+	row(sn.ErrBlobExpired, "FAILED_PRECONDITION", "BLOB_EXPIRED", Domain),
+	row(sn.ErrInvalidBlob, "FAILED_PRECONDITION", "INVALID_BLOB", Domain),
+	row(sn.ErrShardNotAssigned, "FAILED_PRECONDITION", "SHARD_NOT_ASSIGNED", Domain),
+	row(sn.ErrShardLocked, "FAILED_PRECONDITION", "SHARD_LOCKED", Domain),
+	row(sn.ErrMetadataNotFound, "NOT_FOUND", "METADATA_NOT_FOUND", Domain),
+	row(sn.ErrMissingMetadata, "FAILED_PRECONDITION", "METADATA_NOT_FOUND", Domain),
+	row(sn.ErrSliverNotFound, "NOT_FOUND", "SLIVER_NOT_FOUND", Domain),
+	row(sn.ErrInvalidMetadata, "INVALID_ARGUMENT", "INVALID_METADATA", Domain),
+	row(sn.ErrUnsupportedEncoding, "INVALID_ARGUMENT", "UNSUPPORTED_ENCODING_TYPE", Domain),
+	row(sn.ErrInvalidSliver, "INVALID_ARGUMENT", "INVALID_SLIVER", Domain),
+	row(sn.ErrPendingFull, "FAILED_PRECONDITION", "CACHE_SATURATED", Domain),
+	row(sn.ErrMissingSlivers, "FAILED_PRECONDITION", "MISSING_SLIVERS", Domain),
+	row(sn.ErrSymbolNotPresent, "FAILED_PRECONDITION", "SYMBOL_NOT_PRESENT_AT_SHARDS", Domain),
+	row(sn.ErrNoSymbols, "FAILED_PRECONDITION", "NO_SYMBOLS_SPECIFIED", Domain),
+	row(sn.ErrNoTargetSlivers, "FAILED_PRECONDITION", "NO_TARGET_SLIVERS_SPECIFIED", Domain),
+	row(sn.ErrDecodingOutOfRange, "INVALID_ARGUMENT", "RECOVERY_SYMBOL_OUT_OF_RANGE", Domain),
+	row(sn.ErrInvalidFilter, "INVALID_ARGUMENT", "INVALID_FILTER", Domain),
+	row(sn.ErrInvalidProof, "INVALID_ARGUMENT", "INVALID_PROOF", Domain),
+	row(sn.ErrUnauthorized, "PERMISSION_DENIED", "REQUEST_UNAUTHORIZED", Domain),
+	row(sn.ErrInvalidEpoch, "INVALID_ARGUMENT", "INVALID_EPOCH", Domain),
+	row(sn.ErrTooLarge, "SIZE_EXCEEDED", "BODY_TOO_LARGE", Domain),
+	row(sn.ErrBodyTimeout, "DEADLINE_EXCEEDED", "BODY_TOO_SLOW", Domain),
+	row(sn.ErrOverloaded, "RESOURCE_EXHAUSTED", "TOO_MANY_REQUESTS", Domain),
+	row(sn.ErrNotFound, "NOT_FOUND", "NOT_FOUND", Domain),
+	{sn.ErrMethodNotAllowed, http.StatusMethodNotAllowed, "UNIMPLEMENTED", "METHOD_NOT_ALLOWED", Domain},
+	row(context.DeadlineExceeded, "DEADLINE_EXCEEDED", "DEADLINE_EXCEEDED", Domain),
+	row(context.Canceled, "UNAVAILABLE", "REQUEST_CANCELED", Domain),
+	row(sn.ErrUnavailable, "UNAVAILABLE", "UNAVAILABLE", GlobalDomain),
+	row(sn.ErrInternal, "INTERNAL", "INTERNAL_ERROR", GlobalDomain),
 }
 
 // SpecOf returns the table row for err.
@@ -95,7 +133,9 @@ type ErrorStatus struct {
 	Details []ErrorDetail `json:"details"`
 }
 
-// ErrorDetail is one entry of ErrorStatus.Details; the node always sends one ErrorInfo.
+// ErrorDetail is one entry of ErrorStatus.Details; the node always sends one ErrorInfo,
+// whose Metadata holds the error's values that Walrus's clients read (for INVALID_EPOCH,
+// request_epoch and server_epoch) and is never absent.
 type ErrorDetail struct {
 	Type     string         `json:"@type"`
 	Reason   string         `json:"reason"`
@@ -121,9 +161,14 @@ func newErrorBody(err error) (int, ErrorBody) {
 	if s.Err == sn.ErrInternal {
 		msg = "an internal error has occurred, please report it"
 	}
+	meta := map[string]any{}
+	var epoch *sn.EpochError
+	if errors.As(err, &epoch) {
+		meta["request_epoch"], meta["server_epoch"] = epoch.Request, epoch.Server
+	}
 	return s.Code, ErrorBody{Error: ErrorStatus{
 		Code: s.Code, Status: s.Status, Message: msg,
-		Details: []ErrorDetail{{Type: "ErrorInfo", Reason: s.Reason, Domain: Domain, Metadata: map[string]any{}}},
+		Details: []ErrorDetail{{Type: "ErrorInfo", Reason: s.Reason, Domain: s.Domain, Metadata: meta}},
 	}}
 }
 

@@ -2,10 +2,12 @@ package api
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,10 +22,8 @@ type route struct {
 	fn           http.HandlerFunc
 }
 
-// routes registers the endpoints. Every path also gets a pattern without a method, which
-// answers OPTIONS (CORS preflight) with 204 and any other method the path does not serve
-// with 405 and an Allow header; a path of no endpoint gets 404.
-func (h *Handler) routes() {
+// endpoints is the table of the API's endpoints.
+func (h *Handler) endpoints() []route {
 	table := []route{
 		{"GET", "/v1/blobs/{blob_id}/metadata", h.getMetadata},
 		{"PUT", "/v1/blobs/{blob_id}/metadata", h.write(h.putMetadata)},
@@ -35,11 +35,24 @@ func (h *Handler) routes() {
 		{"GET", "/v1/blobs/{blob_id}/confirmation/permanent", h.getConfirmation},
 		{"GET", "/v1/blobs/{blob_id}/confirmation/deletable/{object_id}", h.getConfirmation},
 		{"GET", "/v1/blobs/{blob_id}/recoverySymbols", h.getRecoverySymbols},
+		{"GET", "/v1/blobs/{blob_id}/decodingSymbols", h.getDecodingSymbols},
 		{"POST", "/v1/blobs/{blob_id}/inconsistencyProof/{sliver_type}", h.write(h.postInconsistencyProof)},
 		{"GET", "/v1/blobs/{blob_id}/status", h.getBlobStatus},
 		{"GET", "/v1/health", h.getHealth},
+		{"GET", "/v1/api", h.getAPIDoc},
 		{"POST", "/v1/migrate/sync_shard", h.write(h.postSyncShard)},
 	}
+	if h.opts.DisableBatchedUploads {
+		table = slices.DeleteFunc(table, func(r route) bool { return r.path == "/v1/blobs/{blob_id}/slivers" })
+	}
+	return table
+}
+
+// routes registers the endpoints. Every path also gets a pattern without a method, which
+// answers OPTIONS (CORS preflight) with 204 and any other method the path does not serve
+// with 405 and an Allow header; a path of no endpoint gets 404.
+func (h *Handler) routes() {
+	table := h.endpoints()
 	allowed := map[string][]string{}
 	var paths []string
 	for _, rt := range table {
@@ -500,6 +513,55 @@ func (h *Handler) recoverySymbols(r *http.Request) ([]redstuff.RecoverySymbol, e
 	return nil, sn.ErrNoSymbols
 }
 
+// getDecodingSymbols serves Walrus's ListDecodingSymbolsQuery: targetSlivers (one or
+// more, repeated) and targetType (primary|secondary). The answer is bounded by
+// Options.MaxDecodingSymbolBytes and the request takes a slot of the symbol requests.
+func (h *Handler) getDecodingSymbols(w http.ResponseWriter, r *http.Request) {
+	if !tryAcquire(h.symbols) {
+		h.fail(w, r, fmt.Errorf("%w: %d symbol requests in flight", sn.ErrOverloaded, cap(h.symbols)))
+		return
+	}
+	defer release(h.symbols)
+	syms, err := h.decodingSymbols(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeBytes(w, sn.EncodeDecodingSymbols(syms))
+}
+
+func (h *Handler) decodingSymbols(r *http.Request) (map[int][]sn.DecodingSymbol, error) {
+	id, err := blobID(r)
+	if err != nil {
+		return nil, err
+	}
+	q, err := parseQuery(r)
+	if err != nil {
+		return nil, err
+	}
+	types := q["targetType"]
+	if len(types) != 1 {
+		return nil, fmt.Errorf("%w: give targetType once (primary or secondary)", sn.ErrInvalidFilter)
+	}
+	a, err := parseAxis(types[0])
+	if err != nil {
+		return nil, fmt.Errorf("%w: targetType %q", sn.ErrInvalidFilter, types[0])
+	}
+	list := q["targetSlivers"]
+	if len(list) > h.node.NShards() {
+		return nil, fmt.Errorf("%w: %d target slivers, at most %d", sn.ErrInvalidFilter, len(list), h.node.NShards())
+	}
+	targets := make([]int, len(list))
+	for i, v := range list {
+		t, err := strconv.ParseUint(v, 10, 16)
+		if err != nil {
+			return nil, fmt.Errorf("%w: targetSlivers %q", sn.ErrInvalidFilter, v)
+		}
+		targets[i] = int(t)
+	}
+	return h.node.DecodingSymbols(id, a, targets, h.opts.MaxDecodingSymbolBytes)
+}
+
 func parseQuery(r *http.Request) (map[string][]string, error) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
@@ -553,6 +615,18 @@ func (h *Handler) getBlobStatus(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.fail(w, r, err)
+}
+
+// openAPI is the node's OpenAPI document, served at /v1/api (Walrus serves its own
+// there).
+//
+//go:embed openapi.json
+var openAPI []byte
+
+func (h *Handler) getAPIDoc(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(openAPI)
 }
 
 func (h *Handler) getHealth(w http.ResponseWriter, r *http.Request) {

@@ -35,7 +35,7 @@ type Options struct {
 	// MinBodyRate and BodyGrace bound how slowly a request body may arrive: the whole
 	// body must be read within BodyGrace + Content-Length/MinBodyRate of the handler
 	// starting to read it (a body without a Content-Length is allowed its endpoint's
-	// limit), or the read fails and the request gets 408 (storagenode.ErrBodyTimeout).
+	// limit), or the read fails and the request gets 504 (storagenode.ErrBodyTimeout).
 	// The deadline is the connection's read deadline (http.ResponseController); it
 	// replaces ReadTimeout for the body. Zero means 64 KiB/s and 10 s.
 	MinBodyRate int64
@@ -49,6 +49,9 @@ type Options struct {
 	// refused with 429 before its body is read, and one that finds the budget used up
 	// while its body arrives gets 429 then. 0 means 1 GiB.
 	MaxUploadBytes int64
+	// MaxDecodingSymbolBytes bounds the symbol bytes of one decoding symbol answer; a
+	// request for more gets 400 (INVALID_FILTER). 0 means 64 MiB.
+	MaxDecodingSymbolBytes int64
 	// MaxSymbolsPerRequest bounds the symbol IDs of one recovery symbol request. 0 means
 	// the number of shards.
 	MaxSymbolsPerRequest int
@@ -85,6 +88,12 @@ type Options struct {
 	// MaxHeaderBytes bounds request headers; 0 means 64 KiB.
 	MaxHeaderBytes int
 
+	// DisableBatchedUploads removes this project's batched upload endpoint (PUT
+	// /v1/blobs/{blob_id}/slivers), so that the node serves only Walrus's routes, as a
+	// Walrus node does; clients then fall back to per-sliver uploads. For tests of mixed
+	// networks.
+	DisableBatchedUploads bool
+
 	// noRecover lets handler panics through (fuzz tests use it to see them).
 	noRecover bool
 }
@@ -113,6 +122,9 @@ func (o *Options) setDefaults(node *sn.Node) {
 	}
 	if o.MaxUploadBytes <= 0 {
 		o.MaxUploadBytes = 1 << 30
+	}
+	if o.MaxDecodingSymbolBytes <= 0 {
+		o.MaxDecodingSymbolBytes = 64 << 20
 	}
 	if o.MaxSymbolsPerRequest <= 0 {
 		o.MaxSymbolsPerRequest = node.NShards()

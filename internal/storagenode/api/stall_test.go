@@ -135,7 +135,7 @@ func TestStalledUploadsDoNotBlockUploads(t *testing.T) {
 
 // TestSlowBodyCutOff is the attack of a client that sends part of a body and stalls:
 // after the grace period (and the time the declared length takes at the minimum rate)
-// the node answers 408 and frees what the request held.
+// the node answers 504 (DEADLINE_EXCEEDED, BODY_TOO_SLOW) and frees what the request held.
 func TestSlowBodyCutOff(t *testing.T) {
 	requester := nodetest.Key(t, 40)
 	a := newAPI(t, 7, []uint16{0, 2, 4}, Options{
@@ -164,8 +164,8 @@ func TestSlowBodyCutOff(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: no answer to a stalled body: %v", c.name, err)
 		}
-		if !strings.HasPrefix(status, "HTTP/1.1 408 ") {
-			t.Fatalf("%s: %q, want 408", c.name, status)
+		if !strings.HasPrefix(status, "HTTP/1.1 504 ") {
+			t.Fatalf("%s: %q, want 504", c.name, status)
 		}
 		conn.Close()
 	}

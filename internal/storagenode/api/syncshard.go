@@ -32,8 +32,8 @@ type ShardOwners interface {
 //
 // The request is checked cheapest first, and nothing a stranger sends holds a sync slot
 // for longer than it takes to verify a signature: the body (at most
-// storagenode.MaxSignedMessageSize bytes, 413 if it declares more) is read within
-// BodyGrace (408), then parsed (400); the request's epoch must be the node's current or
+// storagenode.MaxSignedMessageSize bytes, 403 if it declares more) is read within
+// BodyGrace (504), then parsed (400); the request's epoch must be the node's current or
 // previous epoch (ErrInvalidEpoch); only then does it take a sync slot (429 if none is
 // free), look up the shard's owner and verify the signature (403).
 func (h *Handler) postSyncShard(w http.ResponseWriter, r *http.Request) error {
@@ -89,7 +89,7 @@ func checkSyncEpoch(current, req uint32) error {
 	if req == current || req+1 == current {
 		return nil
 	}
-	return fmt.Errorf("%w: a shard sync for epoch %d at a node in epoch %d (current or previous only)", sn.ErrInvalidEpoch, req, current)
+	return &sn.EpochError{Request: req, Server: current, Detail: "a shard sync is served for the node's current or previous epoch only"}
 }
 
 // known reports whether err maps to a row of the error table other than the internal

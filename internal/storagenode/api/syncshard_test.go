@@ -94,14 +94,14 @@ func TestSyncShardEndpoint(t *testing.T) {
 		reason  string
 		lookups int64
 	}{
-		{"signed by another node", body(other, req), http.StatusForbidden, "UNAUTHORIZED", 1},
+		{"signed by another node", body(other, req), http.StatusForbidden, "REQUEST_UNAUTHORIZED", 1},
 		{"signature over another request", func() []byte {
 			m := sn.SignSyncShard(requester, req)
 			r2 := req
 			r2.Shard = 4
 			m.Message = sn.SyncShardMessage(r2)
 			return sn.EncodeSignedMessage(m)
-		}(), http.StatusForbidden, "UNAUTHORIZED", 1},
+		}(), http.StatusForbidden, "REQUEST_UNAUTHORIZED", 1},
 		{"shard not held", body(requester, sn.SyncShardRequest{Shard: 1, Count: 1, Epoch: 1}), badRequest, "SHARD_NOT_ASSIGNED", 1},
 		{"shard out of range", body(requester, sn.SyncShardRequest{Shard: 7, Count: 1, Epoch: 1}), badRequest, "INDEX_OUT_OF_RANGE", 0},
 		{"previous epoch without committee", body(requester, sn.SyncShardRequest{Shard: 2, Count: 1, Epoch: 0}), http.StatusServiceUnavailable, "UNAVAILABLE", 1},
@@ -110,7 +110,7 @@ func TestSyncShardEndpoint(t *testing.T) {
 		{"wrong intent", sn.EncodeSignedMessage(wrongIntent), badRequest, "MALFORMED_REQUEST", 0},
 		{"malformed BCS", []byte{1, 2, 3}, badRequest, "MALFORMED_REQUEST", 0},
 		{"empty body", nil, badRequest, "MALFORMED_REQUEST", 0},
-		{"oversized body", make([]byte, sn.MaxSignedMessageSize+1), http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE", 0},
+		{"oversized body", make([]byte, sn.MaxSignedMessageSize+1), http.StatusForbidden, "BODY_TOO_LARGE", 0},
 	}
 	for _, c := range cases {
 		before := chain.lookups.Load()

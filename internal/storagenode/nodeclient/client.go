@@ -30,7 +30,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/internal/redstuff"
@@ -68,6 +71,9 @@ type Client struct {
 	hc     *http.Client
 	opts   Options
 	pinned bool // https: requests carry and answers are checked against opts.NetworkKey
+	// perSliver is set once the node has answered that it has no batched upload route
+	// (a Walrus node): StoreSlivers then uses the per-sliver endpoints.
+	perSliver atomic.Bool
 }
 
 // ErrNoNetworkKey is an https client made without the node's network key.
@@ -331,7 +337,81 @@ func (c *Client) StoreSliversPending(ctx context.Context, m *redstuff.Metadata, 
 	return c.storeSlivers(ctx, m, pairs, true)
 }
 
+// A node without the batched route (Walrus's nodes answer 404 or 405 for it) is sent the
+// metadata and then each sliver on Walrus's per-sliver endpoints (PUT
+// /v1/blobs/{id}/slivers/{pair}/{primary|secondary}), a few at a time; the client
+// remembers it (PerSliver) and goes straight to them for that node from then on.
 func (c *Client) storeSlivers(ctx context.Context, m *redstuff.Metadata, pairs []*redstuff.SliverPair, pending bool) (sn.UploadResult, error) {
+	if !c.perSliver.Load() {
+		res, err := c.storeBatch(ctx, m, pairs, pending)
+		if !routeMissing(err) {
+			return res, err
+		}
+		c.perSliver.Store(true)
+	}
+	return c.storeEach(ctx, m, pairs, pending)
+}
+
+// PerSliver reports whether the client has found that the node has no batched upload
+// route and stores slivers one by one.
+func (c *Client) PerSliver() bool { return c.perSliver.Load() }
+
+// routeMissing reports an answer saying the node has no such route: 404 or 405 without
+// a reason (a router's answer, as Walrus's nodes give) or with the reason of an unknown
+// path or method.
+func routeMissing(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code {
+	case http.StatusNotFound:
+		return e.Reason == "" || e.Reason == "NOT_FOUND"
+	case http.StatusMethodNotAllowed:
+		return true
+	}
+	return false
+}
+
+// perSliverUploads bounds the sliver uploads in flight to one node in a per-sliver store.
+const perSliverUploads = 8
+
+// storeEach stores metadata and pairs with the per-sliver endpoints.
+func (c *Client) storeEach(ctx context.Context, m *redstuff.Metadata, pairs []*redstuff.SliverPair, pending bool) (sn.UploadResult, error) {
+	var res sn.UploadResult
+	created, err := c.putMetadata(ctx, m, pending)
+	if err != nil {
+		return res, err
+	}
+	res.MetadataCreated = created
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(perSliverUploads)
+	var made, present atomic.Int64
+	for _, p := range pairs {
+		for _, s := range []*redstuff.Sliver{&p.Primary, &p.Secondary} {
+			g.Go(func() error {
+				created, err := c.putSliver(gctx, m.BlobID, p.Index, s, pending)
+				switch {
+				case err != nil:
+					return err
+				case created:
+					made.Add(1)
+				default:
+					present.Add(1)
+				}
+				return nil
+			})
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return res, err
+	}
+	res.SliversCreated, res.SliversPresent = int(made.Load()), int(present.Load())
+	res.Pending = pending && res.Created()
+	return res, nil
+}
+
+func (c *Client) storeBatch(ctx context.Context, m *redstuff.Metadata, pairs []*redstuff.SliverPair, pending bool) (sn.UploadResult, error) {
 	segments, _ := api.EncodeBatch(m, pairs)
 	_, data, err := c.do(ctx, request{method: http.MethodPut, path: blobPath(m.BlobID, "/slivers"), query: pendingQuery(pending), body: segments})
 	if err != nil {
@@ -395,6 +475,40 @@ func (c *Client) symbols(ctx context.Context, id redstuff.BlobID, q url.Values, 
 		return nil, fmt.Errorf("%w: recovery symbols of %s: %w", ErrBadAnswer, id, err)
 	}
 	return syms, nil
+}
+
+// DecodingSymbols fetches the node's decoding symbols (no proofs) for the given target
+// source slivers of axis a (GET /v1/blobs/{id}/decodingSymbols?targetSlivers=..&
+// targetType=..): for each target, one symbol from every orthogonal sliver the node
+// holds. The answer is checked for shape only (storagenode.DecodeDecodingSymbols); the
+// caller checks what it decodes from them against the metadata.
+func (c *Client) DecodingSymbols(ctx context.Context, id redstuff.BlobID, a redstuff.Axis, targets []int) (map[int][]sn.DecodingSymbol, error) {
+	q := url.Values{"targetType": {a.String()}}
+	for _, t := range targets {
+		q.Add("targetSlivers", strconv.Itoa(t))
+	}
+	_, data, err := c.do(ctx, request{method: http.MethodGet, path: blobPath(id, "/decodingSymbols"), query: q})
+	if err != nil {
+		return nil, err
+	}
+	n := c.opts.NShards
+	if n <= 0 {
+		n = redstuff.MaxMetadataShards
+	}
+	m, err := sn.DecodeDecodingSymbols(data, a, n)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadAnswer, err)
+	}
+	want := map[int]bool{}
+	for _, t := range targets {
+		want[t] = true
+	}
+	for t := range m {
+		if !want[t] {
+			return nil, fmt.Errorf("%w: decoding symbols for target %d, not asked for", ErrBadAnswer, t)
+		}
+	}
+	return m, nil
 }
 
 // InconsistencyProof sends an inconsistency proof and returns the node's signed
