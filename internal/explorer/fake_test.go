@@ -24,6 +24,13 @@ type fakeChain struct {
 	accounts  map[chain.Address]chain.Account
 	events    []chain.Event
 	queries   int
+	// owned indexes objects by owner and kind, in object ID order (as the chain's index).
+	owned map[ownedKey][]chain.ObjectID
+}
+
+type ownedKey struct {
+	owner chain.Address
+	kind  chain.ObjectKind
 }
 
 func newFakeChain(nodes, shards int) *fakeChain {
@@ -31,6 +38,7 @@ func newFakeChain(nodes, shards int) *fakeChain {
 		params:    chain.Params{NShards: uint16(shards), EpochDuration: 3600e9, GenesisTime: 1_700_000_000e9},
 		sys:       chain.SystemState{TotalCapacity: 1 << 40, StoragePrice: 100, WritePrice: 20, EpochStart: 1_700_000_000e9, Time: 1_700_000_900e9},
 		committee: map[uint32]chain.CommitteeInfo{}, objects: map[chain.ObjectID]chain.Object{}, accounts: map[chain.Address]chain.Account{},
+		owned: map[ownedKey][]chain.ObjectID{},
 	}
 	info := chain.CommitteeInfo{NShards: uint16(shards)}
 	for i := 0; i < nodes; i++ {
@@ -66,6 +74,9 @@ func (f *fakeChain) addBlob(i int, owner chain.Address, size uint64, end uint32,
 	b := &chain.Blob{ID: oid(0xB0, i), Owner: owner, RegisteredEpoch: f.sys.Epoch, BlobID: bid, Size: size, Certified: certified,
 		Storage: chain.Storage{StartEpoch: f.sys.Epoch, EndEpoch: end}, Attributes: []chain.Attribute{{Key: "name", Value: fmt.Sprint("blob ", i)}}}
 	f.objects[b.ID] = b
+	k := ownedKey{owner, chain.KindBlob}
+	f.owned[k] = append(f.owned[k], b.ID)
+	slices.SortFunc(f.owned[k], func(a, b chain.ObjectID) int { return slices.Compare(a[:], b[:]) })
 	f.emit(&chain.BlobRegistered{Epoch: f.sys.Epoch, BlobID: bid, Size: size, EndEpoch: end, ObjectID: b.ID})
 	if certified {
 		f.emit(&chain.BlobCertified{Epoch: f.sys.Epoch, BlobID: bid, EndEpoch: end, ObjectID: b.ID})
@@ -138,18 +149,18 @@ func (f *fakeChain) Account(_ context.Context, a chain.Address) (chain.Account, 
 	return f.accounts[a], nil
 }
 
-// Owned pages by scanning (the real chain has an index; the fake's scan is over the test's
-// objects, in object ID order).
+// Owned pages through the owner index, as the chain does.
 func (f *fakeChain) Owned(_ context.Context, r chain.OwnedRequest) (chain.ObjectPage, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var ids []chain.ObjectID
-	for id, o := range f.objects {
-		if o.OwnerAddress() == r.Owner && o.Kind() == r.Kind && (!r.HasAfter || slices.Compare(id[:], r.After[:]) > 0) {
-			ids = append(ids, id)
+	ids := f.owned[ownedKey{r.Owner, r.Kind}]
+	if r.HasAfter {
+		i, found := slices.BinarySearchFunc(ids, r.After, func(a, b chain.ObjectID) int { return slices.Compare(a[:], b[:]) })
+		if found {
+			i++
 		}
+		ids = ids[i:]
 	}
-	slices.SortFunc(ids, func(a, b chain.ObjectID) int { return slices.Compare(a[:], b[:]) })
 	limit := int(r.Limit)
 	if limit == 0 || limit > chain.MaxPageSize {
 		limit = chain.MaxPageSize
@@ -163,6 +174,7 @@ func (f *fakeChain) Owned(_ context.Context, r chain.OwnedRequest) (chain.Object
 	}
 	return p, nil
 }
+
 func (f *fakeChain) Events(_ context.Context, cursor uint64, limit uint32) (chain.EventPage, int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
