@@ -112,8 +112,8 @@ type Explorer struct {
 type nodeHealth struct {
 	Uptime netmetrics.Uptime
 	Up     bool
-	Status string // the node's status, or the error that kept it from answering
-	At     time.Time
+	Status string    // the node's status, or the error that kept it from answering
+	At     time.Time // when the sample was asked for
 }
 
 // recovery is the storage nodes' recovery counters summed.
@@ -318,6 +318,7 @@ func (x *Explorer) sampleHealth(ctx context.Context) error {
 		status string
 	}
 	res := make([]result, len(info.Members))
+	start := x.cfg.Now() // a sample's time is when it was asked for
 	var wg sync.WaitGroup
 	for i, m := range info.Members {
 		n, err := x.node(m)
@@ -342,7 +343,6 @@ func (x *Explorer) sampleHealth(ctx context.Context) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	now := x.cfg.Now()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for i, m := range info.Members {
@@ -352,9 +352,9 @@ func (x *Explorer) sampleHealth(ctx context.Context) error {
 			x.health[m.NodeID] = h
 		}
 		h.Uptime.Add(res[i].up)
-		h.Up, h.Status, h.At = res[i].up, res[i].status, now
+		h.Up, h.Status, h.At = res[i].up, res[i].status, start
 	}
-	x.sampled = now
+	x.sampled = start
 	x.samples++
 	return nil
 }

@@ -176,6 +176,7 @@ type NodeRow struct {
 	Health         string  `json:"health"`
 	Uptime         float64 `json:"uptime"`
 	UptimeSamples  uint64  `json:"uptimeSamples"`
+	SampledAt      string  `json:"sampledAt,omitempty"` // RFC 3339 UTC with nanoseconds: when the last sample was asked for
 	Challenges     string  `json:"challenges"`
 }
 
@@ -220,6 +221,7 @@ func (x *Explorer) Nodes(ctx context.Context, after string, limit int) (NodePage
 			Stake: p.Wal, Shards: n, InCommittee: in, CommissionBps: p.CommissionRate, Health: "not sampled", Challenges: challengesNotYet}
 		if h, ok := x.healthOf(p.NodeID); ok {
 			row.Sampled, row.Up, row.Health, row.Uptime, row.UptimeSamples = true, h.Up, h.Status, h.Uptime.Fraction(), h.Uptime.Total
+			row.SampledAt = h.At.UTC().Format(time.RFC3339Nano)
 		}
 		out.Nodes = append(out.Nodes, row)
 	}
