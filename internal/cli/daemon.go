@@ -6,13 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/walrus-go/walrus/internal/explorer"
 	"github.com/walrus-go/walrus/internal/gateway"
 )
 
@@ -41,6 +44,11 @@ type daemonFlags struct {
 	anonGlobalBudget int64 // MiB-epochs per hour
 	// Bytes of blob rows all reads hold at once, in MiB; 0 means the gateway's default.
 	readBufferMiB int64
+	// The network explorer (/explorer/ and /v1/network/): off, the health sampling
+	// interval, and the storage nodes' metrics URLs it reads recovery bandwidth from.
+	noExplorer     bool
+	healthInterval time.Duration
+	nodeMetrics    []string
 }
 
 func publisherCommand(ce *clientEnv) *cobra.Command {
@@ -85,6 +93,9 @@ func newDaemonCommand(ce *clientEnv, name, short string, publisher, aggregator b
 		fl.Int64Var(&f.anonGlobalBudget, "anonymous-global-budget", gateway.DefaultAnonymousGlobalBudget>>20,
 			"without --jwt-decode-secret: MiB x epochs all clients together may store per hour; more get 429")
 	}
+	fl.BoolVar(&f.noExplorer, "no-explorer", false, "do not serve the network explorer (/explorer/ and /v1/network/)")
+	fl.DurationVar(&f.healthInterval, "explorer-health-interval", explorer.DefaultHealthInterval, "how often the explorer samples the committee's health")
+	fl.StringSliceVar(&f.nodeMetrics, "explorer-node-metrics", nil, "URLs of storage nodes' Prometheus metrics, for the explorer's recovery bandwidth (repeatable)")
 	if aggregator {
 		fl.IntVar(&f.maxReads, "max-concurrent-reads", gateway.DefaultMaxConcurrentReads, "reads served at once; more get 429")
 		fl.Int64Var(&f.readBufferMiB, "max-read-buffer", gateway.DefaultMaxReadBytes>>20, "MiB of blob data all reads hold at once; reads stream in windows of rows and wait for room")
@@ -98,6 +109,9 @@ func runDaemon(ce *clientEnv, f daemonFlags, publisher, aggregator bool) error {
 	}
 	if aggregator && (f.maxReads <= 0 || f.readBufferMiB < 0) {
 		return usageError{errors.New("--max-concurrent-reads must be positive and --max-read-buffer not negative")}
+	}
+	if f.healthInterval < 0 {
+		return usageError{errors.New("--explorer-health-interval must not be negative")}
 	}
 	if f.jwtExpiringSec < 0 || f.jwtCacheSize < 0 || f.anonMaxSizeKiB < 0 || f.anonClientBudget < 0 || f.anonGlobalBudget < 0 {
 		return usageError{errors.New("--jwt-expiring-sec, --jwt-cache-size and the --anonymous-* limits must not be negative")}
@@ -133,6 +147,20 @@ func runDaemon(ce *clientEnv, f daemonFlags, publisher, aggregator bool) error {
 	if err != nil {
 		return err
 	}
+	var api http.Handler = h
+	var x *explorer.Explorer
+	if !f.noExplorer {
+		x, err = explorer.New(ce.ctx, explorer.Config{Chain: s.chain, HealthInterval: f.healthInterval, Gateway: reg,
+			NodeMetrics: f.nodeMetrics, Registerer: reg, Logger: log})
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/", h)
+		mux.Handle("/explorer/", x.Handler())
+		mux.Handle("/v1/network/", x.Handler())
+		api = mux
+	}
 	l, err := net.Listen("tcp", f.bind)
 	if err != nil {
 		return withHint(fmt.Errorf("cannot listen on %s: %w", f.bind, err), "choose another address with --bind-address")
@@ -148,7 +176,14 @@ func runDaemon(ce *clientEnv, f daemonFlags, publisher, aggregator bool) error {
 	if ml != nil {
 		fmt.Fprintf(ce.stderr, "walrus: serving metrics on http://%s/metrics\n", ml.Addr())
 	}
-	return gateway.Serve(ce.ctx, l, h, ml, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if x != nil {
+		fmt.Fprintf(ce.stderr, "walrus: serving the network explorer on http://%s/explorer/\n", l.Addr())
+		ctx, cancel := context.WithCancel(ce.ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); x.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+	}
+	return gateway.Serve(ce.ctx, l, api, ml, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 }
 
 // parseSecret parses --jwt-decode-secret: 0x-prefixed hex, or the text itself (as

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/internal/devnet"
+	"github.com/walrus-go/walrus/internal/explorer"
 	"github.com/walrus-go/walrus/internal/gateway"
 	"github.com/walrus-go/walrus/internal/redstuff"
 )
@@ -39,6 +40,8 @@ type devnetFlags struct {
 	nodePort      int
 	maxBodyKiB    int64
 	s3            string
+	// healthInterval is the explorer's health sampling interval.
+	healthInterval time.Duration
 	// changed reports whether a flag was given on the command line.
 	changed func(name string) bool
 }
@@ -72,6 +75,7 @@ func devnetCommand(e *env) *cobra.Command {
 	fl.DurationVar(&f.epoch, "epoch-duration", 10*time.Minute, "epoch length in block time (first run only)")
 	fl.StringVar(&f.http, "http", defaultDaemonAddr, "address of the publisher/aggregator API")
 	fl.StringVar(&f.metrics, "metrics-address", "off", "address of the daemon's Prometheus metrics, or 'off'")
+	fl.DurationVar(&f.healthInterval, "explorer-health-interval", explorer.DefaultHealthInterval, "how often the explorer samples the storage nodes' health")
 	fl.StringVar(&f.chainRPC, "chain-rpc", "127.0.0.1:26657", "validator JSON-RPC address (first run only)")
 	fl.StringVar(&f.chainP2P, "chain-p2p", "127.0.0.1:26656", "validator peer-to-peer address (first run only)")
 	fl.IntVar(&f.nodePort, "node-port", 9185, "REST port of storage node 0; node i uses +i, metrics +100+i (first run only)")
@@ -235,7 +239,8 @@ func runDevnet(e *env, f devnetFlags) (err error) {
 		daemonErr = runDaemon(ce, daemonFlags{
 			bind: f.http, metrics: f.metrics, maxBodyKiB: maxBody >> 10,
 			maxStores: gateway.DefaultMaxConcurrentStores, maxReads: gateway.DefaultMaxConcurrentReads,
-			defaultEpochs: gateway.DefaultEpochs,
+			defaultEpochs:  gateway.DefaultEpochs,
+			healthInterval: f.healthInterval, nodeMetrics: ends.NodeMetrics,
 		}, true, true)
 	}()
 	defer func() {
@@ -275,6 +280,7 @@ func runDevnet(e *env, f devnetFlags) (err error) {
 		fmt.Fprintf(e.stdout, "  storage node %d:       %s\n", i, u)
 	}
 	fmt.Fprintf(e.stdout, "  publisher/aggregator: %s\n", daemonURL)
+	fmt.Fprintf(e.stdout, "  explorer:             %s/explorer/\n", daemonURL)
 	if s3Line != "" {
 		fmt.Fprintf(e.stdout, "  s3:                   %s\n", s3Line)
 	}

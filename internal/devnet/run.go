@@ -41,6 +41,8 @@ type Endpoints struct {
 	ChainRPC string   // http URL of the validator's JSON-RPC
 	ChainID  string   // the chain's ID, unique to this devnet ("" if not recorded)
 	Nodes    []string // http URLs of the storage nodes' REST APIs
+	// NodeMetrics are the URLs of the storage nodes' Prometheus metrics.
+	NodeMetrics []string
 }
 
 // Start starts the devnet in an initialized directory (see Init): the validator, then one
@@ -124,6 +126,7 @@ func (n *Network) Endpoints() Endpoints {
 	e := Endpoints{ChainRPC: "http://" + n.st.ChainRPC, ChainID: n.st.ChainID}
 	for i := 0; i < n.st.Nodes; i++ {
 		e.Nodes = append(e.Nodes, "https://127.0.0.1:"+strconv.Itoa(n.st.NodePort+i))
+		e.NodeMetrics = append(e.NodeMetrics, "http://127.0.0.1:"+strconv.Itoa(n.st.NodePort+100+i)+"/metrics")
 	}
 	return e
 }
