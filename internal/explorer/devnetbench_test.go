@@ -134,7 +134,16 @@ func TestDevnetPageLatency(t *testing.T) {
 	caught := time.Now()
 	waitFor(t, ctx, "the explorer counts the seeded blobs", func() bool {
 		getJSON(t, daemon+"/v1/network/overview", &ov)
-		return ov.Stored.Blobs >= uint64(nBlobs) && ov.Holders >= accounts
+		if ov.Stored.Blobs < uint64(nBlobs) || ov.Holders < accounts {
+			return false
+		}
+		// owners are resolved after the events are applied: wait for them too
+		for _, h := range ov.LargestHolders {
+			if h.Blobs < uint64(nBlobs/accounts) {
+				return false
+			}
+		}
+		return true
 	})
 	t.Logf("explorer caught up %v after seeding: %d blobs, %d holders, largest %+v", time.Since(caught).Round(time.Second),
 		ov.Stored.Blobs, ov.Holders, ov.LargestHolders[0])
