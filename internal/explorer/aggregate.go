@@ -19,9 +19,9 @@ type blobRec struct {
 	owner     chain.Address // valid if owned
 }
 
-// Holder is one account's share of the stored data: the live blobs it owns and their
+// holder is one account's share of the stored data: the live blobs it owns and their
 // unencoded bytes.
-type Holder struct {
+type holder struct {
 	Address chain.Address
 	Blobs   uint64
 	Bytes   uint64
@@ -76,9 +76,9 @@ type aggregate struct {
 
 	// holders are the running totals per owner of the live blobs whose owner is resolved;
 	// pending are live blobs registered since the last resolution (may hold stale entries).
-	holders map[chain.Address]*Holder
+	holders map[chain.Address]*holder
 	pending []chain.ObjectID
-	top     []Holder // the TopHolders largest, recomputed by rankHolders
+	top     []holder // the TopHolders largest, recomputed by rankHolders
 	dirty   bool     // holders changed since top was computed
 }
 
@@ -89,7 +89,7 @@ func newAggregate(nShards int) (*aggregate, error) {
 	}
 	return &aggregate{enc: enc, nShards: nShards, blobs: map[chain.ObjectID]blobRec{},
 		byBlobID: map[redstuff.BlobID][]chain.ObjectID{}, byEnd: map[uint32][]chain.ObjectID{},
-		holders: map[chain.Address]*Holder{}, history: []EpochStats{{Epoch: 0}}}, nil
+		holders: map[chain.Address]*holder{}, history: []EpochStats{{Epoch: 0}}}, nil
 }
 
 func (a *aggregate) row(epoch uint32) *EpochStats {
@@ -161,7 +161,7 @@ func (a *aggregate) setOwner(id chain.ObjectID, owner chain.Address) {
 	a.blobs[id] = r
 	h := a.holders[owner]
 	if h == nil {
-		h = &Holder{Address: owner}
+		h = &holder{Address: owner}
 		a.holders[owner] = h
 	}
 	h.Blobs++
@@ -171,12 +171,12 @@ func (a *aggregate) setOwner(id chain.ObjectID, owner chain.Address) {
 
 // rankHolders recomputes the TopHolders largest holders if they changed: most bytes first,
 // then most blobs, then by address, so the order is total.
-func (a *aggregate) rankHolders() []Holder {
+func (a *aggregate) rankHolders() []holder {
 	if !a.dirty {
 		return a.top
 	}
 	a.dirty = false
-	top := make([]Holder, 0, TopHolders+1)
+	top := make([]holder, 0, TopHolders+1)
 	for _, h := range a.holders {
 		i, _ := slices.BinarySearchFunc(top, *h, cmpHolder)
 		if i < TopHolders {
@@ -190,7 +190,7 @@ func (a *aggregate) rankHolders() []Holder {
 	return top
 }
 
-func cmpHolder(x, y Holder) int {
+func cmpHolder(x, y holder) int {
 	switch {
 	case x.Bytes != y.Bytes:
 		if x.Bytes > y.Bytes {

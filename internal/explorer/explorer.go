@@ -11,6 +11,7 @@
 package explorer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -318,18 +319,11 @@ func (x *Explorer) resolveOwners(ctx context.Context) error {
 			// deleted or expired since: its BlobDeleted or the epoch change removes it
 		default:
 			x.agg.pending = append(x.agg.pending, id)
-			first = cmpOr(first, errs[i])
+			first = cmp.Or(first, errs[i])
 		}
 	}
 	x.agg.rankHolders()
 	return first
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 func shardMap(c chain.CommitteeInfo) map[uint16]chain.ObjectID {
@@ -437,7 +431,7 @@ func (x *Explorer) snapshot() (Stored, []EpochStats, recovery, uint64) {
 
 // topHolders returns a copy of the largest holders and the number of accounts holding live
 // blobs whose owner is known.
-func (x *Explorer) topHolders() ([]Holder, int) {
+func (x *Explorer) topHolders() ([]holder, int) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return slices.Clone(x.agg.rankHolders()), len(x.agg.holders)
