@@ -4,7 +4,7 @@ STATICCHECK_VERSION ?= v0.8.2
 GOBIN ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 
-.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz
+.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet
 
 check: fmt vet staticcheck tidy test
 
@@ -62,3 +62,7 @@ test-short:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+# Explorer page latency on a devnet of real processes holding 10,000 blobs (docs/metrics.md).
+bench-explorer-devnet:
+	$(GO) test -tags devnetbench -count=1 -timeout 2h -run 'TestDevnetPageLatency' -v ./internal/explorer/

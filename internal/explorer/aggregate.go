@@ -15,7 +15,20 @@ type blobRec struct {
 	encoded   uint64
 	endEpoch  uint32
 	certified bool
+	owned     bool          // owner resolved and counted in the holders' totals
+	owner     chain.Address // valid if owned
 }
+
+// holder is one account's share of the stored data: the live blobs it owns and their
+// unencoded bytes.
+type holder struct {
+	Address chain.Address
+	Blobs   uint64
+	Bytes   uint64
+}
+
+// TopHolders bounds the largest holders the explorer shows and exports.
+const TopHolders = 10
 
 // EpochStats is one epoch's row of the history.
 type EpochStats struct {
@@ -60,6 +73,13 @@ type aggregate struct {
 	byEnd    map[uint32][]chain.ObjectID // live blobs by end epoch (may hold stale entries)
 	stored   Stored
 	history  []EpochStats // index = epoch
+
+	// holders are the running totals per owner of the live blobs whose owner is resolved;
+	// pending are live blobs registered since the last resolution (may hold stale entries).
+	holders map[chain.Address]*holder
+	pending []chain.ObjectID
+	top     []holder // the TopHolders largest, recomputed by rankHolders
+	dirty   bool     // holders changed since top was computed
 }
 
 func newAggregate(nShards int) (*aggregate, error) {
@@ -69,7 +89,7 @@ func newAggregate(nShards int) (*aggregate, error) {
 	}
 	return &aggregate{enc: enc, nShards: nShards, blobs: map[chain.ObjectID]blobRec{},
 		byBlobID: map[redstuff.BlobID][]chain.ObjectID{}, byEnd: map[uint32][]chain.ObjectID{},
-		history: []EpochStats{{Epoch: 0}}}, nil
+		holders: map[chain.Address]*holder{}, history: []EpochStats{{Epoch: 0}}}, nil
 }
 
 func (a *aggregate) row(epoch uint32) *EpochStats {
@@ -82,6 +102,7 @@ func (a *aggregate) row(epoch uint32) *EpochStats {
 func (a *aggregate) add(id chain.ObjectID, r blobRec) {
 	a.blobs[id] = r
 	a.byEnd[r.endEpoch] = append(a.byEnd[r.endEpoch], id)
+	a.pending = append(a.pending, id)
 	a.stored.Blobs++
 	a.stored.Bytes += r.size
 	a.stored.EncodedBytes += r.encoded
@@ -110,6 +131,79 @@ func (a *aggregate) remove(id chain.ObjectID) {
 	if r.certified {
 		a.stored.CertifiedBlobs--
 	}
+	if r.owned {
+		h := a.holders[r.owner]
+		h.Blobs--
+		h.Bytes -= r.size
+		if h.Blobs == 0 {
+			delete(a.holders, r.owner)
+		}
+		a.dirty = true
+	}
+}
+
+// takePending returns the live blobs whose owner is still to be resolved and forgets them.
+func (a *aggregate) takePending() []chain.ObjectID {
+	ids := slices.DeleteFunc(a.pending, func(id chain.ObjectID) bool { r, ok := a.blobs[id]; return !ok || r.owned })
+	a.pending = nil
+	return ids
+}
+
+// setOwner counts a live blob, not yet counted, for its owner. Blobs no longer live (deleted
+// or expired while the owner was looked up) are ignored; so are shared blobs (zero owner),
+// which no account holds.
+func (a *aggregate) setOwner(id chain.ObjectID, owner chain.Address) {
+	r, ok := a.blobs[id]
+	if !ok || r.owned || owner == (chain.Address{}) {
+		return
+	}
+	r.owned, r.owner = true, owner
+	a.blobs[id] = r
+	h := a.holders[owner]
+	if h == nil {
+		h = &holder{Address: owner}
+		a.holders[owner] = h
+	}
+	h.Blobs++
+	h.Bytes += r.size
+	a.dirty = true
+}
+
+// rankHolders recomputes the TopHolders largest holders if they changed: most bytes first,
+// then most blobs, then by address, so the order is total.
+func (a *aggregate) rankHolders() []holder {
+	if !a.dirty {
+		return a.top
+	}
+	a.dirty = false
+	top := make([]holder, 0, TopHolders+1)
+	for _, h := range a.holders {
+		i, _ := slices.BinarySearchFunc(top, *h, cmpHolder)
+		if i < TopHolders {
+			top = slices.Insert(top, i, *h)
+			if len(top) > TopHolders {
+				top = top[:TopHolders]
+			}
+		}
+	}
+	a.top = top
+	return top
+}
+
+func cmpHolder(x, y holder) int {
+	switch {
+	case x.Bytes != y.Bytes:
+		if x.Bytes > y.Bytes {
+			return -1
+		}
+		return 1
+	case x.Blobs != y.Blobs:
+		if x.Blobs > y.Blobs {
+			return -1
+		}
+		return 1
+	}
+	return slices.Compare(x.Address[:], y.Address[:])
 }
 
 // advance moves to epoch e: blobs whose storage ended by e expire.

@@ -191,7 +191,7 @@ func TestBrowser(t *testing.T) {
 	var ov explorer.Overview
 	waitFor(t, ctx, "the explorer counts the stored blobs", func() bool {
 		getJSON(t, daemon+"/v1/network/overview", &ov)
-		return ov.Stored.Blobs == uint64(len(blobs)) && ov.HealthSamples > 0
+		return ov.Stored.Blobs == uint64(len(blobs)) && ov.HealthSamples > 0 && ov.Holders == 1
 	})
 
 	actx, acancel := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
@@ -249,6 +249,9 @@ func TestBrowser(t *testing.T) {
 		"#epoch":           strconv.Itoa(int(sys.Epoch)),
 		"#nshards":         strconv.Itoa(int(committee.NShards)),
 		"#storage-price":   strconv.FormatUint(sys.StoragePrice, 10),
+		// one wallet stored every blob: it is the only holder, of all the bytes
+		"#holders .holder-bytes": strconv.FormatUint(ov.Stored.Bytes, 10),
+		"#holders .holder-blobs": strconv.FormatUint(ov.Stored.Blobs, 10),
 	} {
 		if got := text(sel); got != want {
 			t.Errorf("overview %s = %q, want %q", sel, got, want)
@@ -307,6 +310,9 @@ func TestBrowser(t *testing.T) {
 	acct, err := cc.Account(ctx, owner)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(ov.LargestHolders) != 1 || ov.LargestHolders[0].Address != owner.String() {
+		t.Errorf("largest holders %+v, want the one wallet %s", ov.LargestHolders, owner)
 	}
 	load("account", explorerURL+"accounts/"+owner.String(), "#balance")
 	if got := text("#balance"); got != strconv.FormatUint(acct.Balance, 10) {

@@ -11,6 +11,7 @@
 package explorer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -234,6 +235,9 @@ func (x *Explorer) follow(ctx context.Context) error {
 		}
 		cursor = page.Next
 	}
+	if err := x.resolveOwners(ctx); err != nil {
+		return err
+	}
 	sys, err := x.cfg.Chain.System(ctx)
 	if err != nil {
 		return err
@@ -275,6 +279,51 @@ func (x *Explorer) follow(ctx context.Context) error {
 		x.mu.Unlock()
 	}
 	return nil
+}
+
+// ownerLookups bounds the concurrent object lookups of resolveOwners.
+const ownerLookups = 8
+
+// resolveOwners looks up, once each, the owner of the blobs registered since the last round
+// (the BlobRegistered event does not name it) and adds them to the holders' totals. Blobs
+// gone meanwhile are dropped; those whose lookup failed otherwise are retried next round.
+func (x *Explorer) resolveOwners(ctx context.Context) error {
+	x.mu.Lock()
+	ids := x.agg.takePending()
+	x.mu.Unlock()
+	owners := make([]chain.Address, len(ids))
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, ownerLookups)
+	for i, id := range ids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			o, err := x.cfg.Chain.Object(ctx, id)
+			if err == nil {
+				owners[i] = o.OwnerAddress()
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	var first error
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for i, id := range ids {
+		switch {
+		case errs[i] == nil:
+			x.agg.setOwner(id, owners[i])
+		case errors.Is(errs[i], chain.ErrNotFound):
+			// deleted or expired since: its BlobDeleted or the epoch change removes it
+		default:
+			x.agg.pending = append(x.agg.pending, id)
+			first = cmp.Or(first, errs[i])
+		}
+	}
+	x.agg.rankHolders()
+	return first
 }
 
 func shardMap(c chain.CommitteeInfo) map[uint16]chain.ObjectID {
@@ -378,4 +427,12 @@ func (x *Explorer) snapshot() (Stored, []EpochStats, recovery, uint64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.agg.stored, slices.Clone(x.agg.history), x.recovery, x.samples
+}
+
+// topHolders returns a copy of the largest holders and the number of accounts holding live
+// blobs whose owner is known.
+func (x *Explorer) topHolders() ([]holder, int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return slices.Clone(x.agg.rankHolders()), len(x.agg.holders)
 }

@@ -174,12 +174,16 @@ var (
 	descEpoch         = prometheus.NewDesc("walrus_network_epoch", "The current epoch.", nil, nil)
 	descNodeUp        = prometheus.NewDesc("walrus_network_node_up", "1 if the committee member answered the last health sample.", []string{"node_id", "name"}, nil)
 	descNodeUptime    = prometheus.NewDesc("walrus_network_node_uptime_ratio", "Share of health samples the committee member answered.", []string{"node_id", "name"}, nil)
+	descHolderBytes   = prometheus.NewDesc("walrus_network_holder_bytes", "Unencoded bytes of live blobs owned by one of the ten largest holders.", []string{"address"}, nil)
+	descHolderBlobs   = prometheus.NewDesc("walrus_network_holder_blobs", "Live blobs owned by one of the ten largest holders (by bytes).", []string{"address"}, nil)
+	descHolders       = prometheus.NewDesc("walrus_network_holders", "Accounts owning live blobs.", nil, nil)
 	descRecovery      = prometheus.NewDesc("walrus_network_recovery_bytes_per_lost_byte", "Bytes downloaded by nodes to recover per sliver byte recovered.", nil, nil)
 )
 
 func (c promCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descStoredBlobs, descStoredBytes, descEncodedBytes, descOverhead, descMetadataShare,
-		descNakamoto, descHHI, descGini, descLargest, descChurn, descEpoch, descNodeUp, descNodeUptime, descRecovery} {
+		descNakamoto, descHHI, descGini, descLargest, descChurn, descEpoch, descNodeUp, descNodeUptime, descRecovery,
+		descHolderBytes, descHolderBlobs, descHolders} {
 		ch <- d
 	}
 }
@@ -205,6 +209,11 @@ func (c promCollector) Collect(ch chan<- prometheus.Metric) {
 		g(descHHI, cn.C.HHI, by)
 		g(descGini, cn.C.Gini, by)
 		g(descLargest, cn.C.LargestShare, by)
+	}
+	g(descHolders, float64(ov.Holders))
+	for _, h := range ov.LargestHolders {
+		g(descHolderBytes, float64(h.Bytes), h.Address)
+		g(descHolderBlobs, float64(h.Blobs), h.Address)
 	}
 	g(descChurn, float64(ov.ShardsMoved))
 	g(descRecovery, ov.Recovery.PerLostByte)

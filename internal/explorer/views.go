@@ -41,6 +41,14 @@ type Recovery struct {
 	NodesFailed     int     `json:"nodesFailed"`
 }
 
+// LargestHolder is one of the accounts holding the most stored data.
+type LargestHolder struct {
+	Address string  `json:"address"`
+	Blobs   uint64  `json:"blobs"`
+	Bytes   uint64  `json:"bytes"`
+	Share   float64 `json:"share"` // of the unencoded bytes of live blobs
+}
+
 // Overview is the network overview (GET /v1/network/overview).
 type Overview struct {
 	Epoch         uint32  `json:"epoch"`
@@ -50,11 +58,15 @@ type Overview struct {
 	EpochProgress float64 `json:"epochProgress"` // 0..1 of the epoch's duration elapsed
 	NShards       int     `json:"nShards"`
 	// Prices are FROST per MiB of encoded size (per epoch for storage, once for writes).
-	StoragePrice   uint64                   `json:"storagePrice"`
-	WritePrice     uint64                   `json:"writePrice"`
-	TotalCapacity  uint64                   `json:"totalCapacity"`
-	CapacityUsed   float64                  `json:"capacityUsed"` // encoded bytes stored / capacity
-	Stored         Stored                   `json:"stored"`
+	StoragePrice  uint64  `json:"storagePrice"`
+	WritePrice    uint64  `json:"writePrice"`
+	TotalCapacity uint64  `json:"totalCapacity"`
+	CapacityUsed  float64 `json:"capacityUsed"` // encoded bytes stored / capacity
+	Stored        Stored  `json:"stored"`
+	// LargestHolders are the (at most TopHolders) accounts owning the most unencoded bytes
+	// of live blobs; Holders is how many accounts own any.
+	LargestHolders []LargestHolder          `json:"largestHolders"`
+	Holders        int                      `json:"holders"`
 	Overhead       netmetrics.Overhead      `json:"overhead"`
 	Committee      []Member                 `json:"committee"`
 	Stake          netmetrics.Concentration `json:"stakeByOperator"`
@@ -126,6 +138,12 @@ func (x *Explorer) overview(ctx context.Context) (Overview, error) {
 		HealthSamples: samples, HealthInterval: x.cfg.HealthInterval.String(), Challenges: challengesNotYet,
 		Recovery: Recovery{DownloadedBytes: rec.Downloaded, RecoveredBytes: rec.Recovered,
 			PerLostByte: netmetrics.RecoveryPerLostByte(rec.Downloaded, rec.Recovered), NodesScraped: rec.Scraped, NodesFailed: rec.Failed},
+	}
+	top, holders := x.topHolders()
+	o.Holders, o.LargestHolders = holders, make([]LargestHolder, 0, len(top))
+	for _, h := range top {
+		o.LargestHolders = append(o.LargestHolders, LargestHolder{Address: h.Address.String(), Blobs: h.Blobs, Bytes: h.Bytes,
+			Share: netmetrics.Ratio(h.Bytes, stored.Bytes)})
 	}
 	if p.EpochDuration > 0 {
 		o.EpochProgress = min(max(float64(sys.Time-sys.EpochStart)/float64(p.EpochDuration), 0), 1)
