@@ -4,7 +4,7 @@ STATICCHECK_VERSION ?= v0.8.2
 GOBIN ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 
-.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz
+.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-s3-peers
 
 check: fmt vet staticcheck tidy test
 
@@ -62,3 +62,8 @@ test-short:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+# restic and rclone through the S3 gateway (on a devnet) against MinIO on this machine
+# (docs/performance-vs-peers.md); installs MinIO with go install if none is on PATH. Not in CI.
+bench-s3-peers:
+	bench/s3-peers.sh
