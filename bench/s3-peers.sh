@@ -63,7 +63,13 @@ if has minio && [ -z "${MINIO:-}" ]; then
 		MINIO="$TMP/bin/minio"
 	fi
 fi
-has minio && MINIO_VERSION=$("$MINIO" --version 2>/dev/null | head -n1)
+if has minio; then
+	MINIO_VERSION=$("$MINIO" --version 2>/dev/null | head -n1)
+	# A go-installed MinIO calls itself DEVELOPMENT.GOGET; its module version says more.
+	case $MINIO_VERSION in *DEVELOPMENT*)
+		MINIO_VERSION=$(go version -m "$MINIO" 2>/dev/null | awk '$1 == "mod" && $2 == "github.com/minio/minio" {print $3}') ;;
+	esac
+fi
 
 # --- data -----------------------------------------------------------------------------
 # Random (incompressible) content, generated once; both systems get the same tree.
