@@ -4,7 +4,7 @@ STATICCHECK_VERSION ?= v0.8.2
 GOBIN ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 
-.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet
+.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet bench-s3-peers
 
 check: fmt vet staticcheck tidy test
 
@@ -66,3 +66,8 @@ bench:
 # Explorer page latency on a devnet of real processes holding 10,000 blobs (docs/metrics.md).
 bench-explorer-devnet:
 	$(GO) test -tags devnetbench -count=1 -timeout 2h -run 'TestDevnetPageLatency' -v ./internal/explorer/
+
+# restic and rclone through the S3 gateway (on a devnet) against MinIO on this machine
+# (docs/performance-vs-peers.md); installs MinIO with go install if none is on PATH. Not in CI.
+bench-s3-peers:
+	bench/s3-peers.sh
