@@ -233,7 +233,13 @@ func TestSealOpen(t *testing.T) {
 		{"wrong identity", sealed, []age.Identity{bob}, "did not match"},
 		{"wrong passphrase", sealed, []age.Identity{scryptIdentity(t, "nope")}, "did not match"},
 		{"corrupted stanza", corrupt(func(b []byte) []byte { b[len(ageMagic)+12] ^= 1; return b }), []age.Identity{alice}, ""}, // either malformed or not matching, depending on the byte
-		{"corrupted MAC", corrupt(func(b []byte) []byte { b[bytes.Index(b, []byte("\n--- "))+6] ^= 1; return b }), []age.Identity{alice}, "MAC"},
+		// A MAC character replaced by another base64 character (a flipped bit may make it
+		// no base64 at all, which age reports as a malformed header instead).
+		{"corrupted MAC", corrupt(func(b []byte) []byte {
+			i := bytes.Index(b, []byte("\n--- ")) + 6
+			b[i] = map[bool]byte{true: 'B', false: 'A'}[b[i] == 'A']
+			return b
+		}), []age.Identity{alice}, "MAC"},
 		{"corrupted header line", corrupt(func(b []byte) []byte { b[len(ageMagic)] = '!'; return b }), []age.Identity{alice}, "header"},
 		{"header only", sealed[:bytes.Index(sealed, []byte("\n---"))+1], []age.Identity{alice}, "header"},
 		{"truncated tail", sealed[:len(sealed)-100], []age.Identity{alice}, ""},
