@@ -31,6 +31,7 @@ func nodeCommand(e *env) *cobra.Command {
 			"Minimal configuration:\n\n" +
 			"  data_dir: db                      # the node's database\n" +
 			"  chain_rpc: http://127.0.0.1:26657 # a chain validator's JSON-RPC\n" +
+			"  chain_rpcs: [http://10.0.0.2:26657] # optional: more validators, for failover\n" +
 			"  bls_key_file: bls.key             # the node's BLS key (hex, mode 0600)\n" +
 			"  network_key_file: network.key     # the node's TLS key (ed25519 PKCS#8 PEM, mode 0600)\n" +
 			"  wallet_key_file: operator.json    # the operator account's key file\n" +
@@ -187,7 +188,7 @@ func runNodeRegister(e *env, o nodeRegisterOptions) error {
 	if name == "" {
 		name = daemon.DefaultName
 	}
-	c, err := chainclient.Dial(cfg.ChainRPC, chainclient.Options{})
+	c, err := chainclient.DialAll(cfg.ChainEndpoints(), chainclient.Options{})
 	if err != nil {
 		return fmt.Errorf("chain_rpc: %w", err)
 	}
@@ -201,7 +202,7 @@ func runNodeRegister(e *env, o nodeRegisterOptions) error {
 	if err != nil {
 		var ce *chainclient.Error
 		if !errors.As(err, &ce) {
-			return withHint(err, "is a validator running at "+cfg.ChainRPC+"?")
+			return withHint(err, "is a validator running at "+strings.Join(cfg.ChainEndpoints(), " or ")+"?")
 		}
 		return err
 	}

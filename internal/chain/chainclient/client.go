@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -77,8 +76,9 @@ type Client struct {
 	rpc    rpcclient.Client
 	opts   Options
 	logger *slog.Logger
-	// httpClient is the HTTP client of a dialed node, whose idle connections Close closes.
-	httpClient *http.Client
+	// closeIdle closes the idle connections of a dialed node's HTTP clients (nil for an
+	// in-process node); Close calls it.
+	closeIdle func()
 
 	params atomic.Pointer[chain.Params] // immutable once fetched
 
@@ -123,7 +123,7 @@ func Dial(addr string, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.httpClient = hc
+	c.closeIdle = hc.CloseIdleConnections
 	return c, nil
 }
 
@@ -160,8 +160,8 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 	c.cancel()
 	c.wg.Wait()
-	if c.httpClient != nil {
-		c.httpClient.CloseIdleConnections()
+	if c.closeIdle != nil {
+		c.closeIdle()
 	}
 	for _, p := range waiters {
 		p.finish(nil, ErrClosed)

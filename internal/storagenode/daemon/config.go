@@ -28,8 +28,13 @@ type Config struct {
 	// serves no metrics. Default DefaultMetricsListen.
 	MetricsListen string `yaml:"metrics_listen"`
 	// ChainRPC is the CometBFT JSON-RPC address of a chain validator
-	// ("http://host:port"). Required unless Options.Chain is set.
+	// ("http://host:port"). This or ChainRPCs is required unless Options.Chain is set.
 	ChainRPC string `yaml:"chain_rpc"`
+	// ChainRPCs are more validators' JSON-RPC addresses, of the same chain. The node talks
+	// to one validator at a time, ChainRPC first if set, then these in order, and moves to
+	// the next one when a validator stops answering (chainclient.DialAll), so that it keeps
+	// working while any validator listed is up.
+	ChainRPCs []string `yaml:"chain_rpcs"`
 	// BLSKeyFile is the node's BLS protocol key: 64 hex digits (the 32-byte secret scalar)
 	// and a newline, mode 0600, as 'walrus chain init' writes bls.key. Required unless
 	// Options.BLSKey is set.
@@ -198,8 +203,8 @@ func (c Config) validate(needChain, needBLS, needNet, needWallet bool) error {
 	switch {
 	case c.DataDir == "":
 		return bad("data_dir", "required")
-	case needChain && c.ChainRPC == "":
-		return bad("chain_rpc", "required")
+	case needChain && len(c.ChainEndpoints()) == 0:
+		return bad("chain_rpc", "required (or chain_rpcs)")
 	case needBLS && c.BLSKeyFile == "":
 		return bad("bls_key_file", "required")
 	case needNet && c.NetworkKeyFile == "":
@@ -235,6 +240,11 @@ func (c Config) validate(needChain, needBLS, needNet, needWallet bool) error {
 	case c.BodyGrace < 0:
 		return bad("body_grace", "%v is negative", c.BodyGrace)
 	}
+	for i, a := range c.ChainRPCs {
+		if a == "" {
+			return bad(fmt.Sprintf("chain_rpcs[%d]", i), "empty")
+		}
+	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return bad("listen", "%q is not host:port", c.Listen)
 	}
@@ -250,6 +260,16 @@ func (c Config) validate(needChain, needBLS, needNet, needWallet bool) error {
 		return bad("log_level", "%v", err)
 	}
 	return nil
+}
+
+// ChainEndpoints returns the validators' JSON-RPC addresses in the order the node tries
+// them: ChainRPC (if set), then ChainRPCs.
+func (c Config) ChainEndpoints() []string {
+	var out []string
+	if c.ChainRPC != "" {
+		out = append(out, c.ChainRPC)
+	}
+	return append(out, c.ChainRPCs...)
 }
 
 // Validate checks a configuration that names its chain and key files, as a configuration

@@ -32,7 +32,7 @@ import (
 type Options struct {
 	// Logger receives the node's logs; nil discards them.
 	Logger *slog.Logger
-	// Chain is the chain client to use instead of dialing Config.ChainRPC (for example
+	// Chain is the chain client to use instead of dialing Config.ChainRPC and ChainRPCs (for example
 	// one over an in-process validator). The daemon does not close it.
 	Chain *chainclient.Client
 	// BLSKey, NetworkKey and Wallet replace Config.BLSKeyFile, Config.NetworkKeyFile and
@@ -148,7 +148,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 		}
 	}
 	if d.chain == nil {
-		if d.chain, err = chainclient.Dial(cfg.ChainRPC, chainclient.Options{Logger: d.log}); err != nil {
+		if d.chain, err = chainclient.DialAll(cfg.ChainEndpoints(), chainclient.Options{Logger: d.log}); err != nil {
 			return nil, fmt.Errorf("daemon: chain_rpc: %w", err)
 		}
 		d.ownCC = true

@@ -26,7 +26,7 @@
 //
 // `walrus node --config FILE` reads FILE as YAML into Config, strictly: an unknown key is
 // an error naming its line. Relative paths are relative to the directory of FILE.
-// Durations are Go durations ("500ms", "30s", "10m"). Only the first six keys are needed;
+// Durations are Go durations ("500ms", "30s", "10m"). Only the first five keys are needed;
 // the others show their defaults:
 //
 //	# Storage node configuration (walrus node --config node.yaml).
@@ -35,6 +35,7 @@
 //	bls_key_file: bls.key             # BLS protocol key: 64 hex digits, mode 0600; required
 //	network_key_file: network.key     # TLS key: ed25519, PKCS#8 PEM, mode 0600; required
 //	wallet_key_file: operator.json    # operator account key file (mode 0600); required
+//	chain_rpcs: []                    # more validators of the chain, tried in order when one stops answering
 //	listen: 127.0.0.1:9185            # node REST API (HTTPS); port 0 picks a free port
 //	plain_http: false                 # serve plain HTTP behind a TLS-terminating proxy
 //	public_url: https://127.0.0.1:9185 # how peers and clients reach the API; default https://LISTEN
