@@ -50,6 +50,7 @@ type chainInitOptions struct {
 	storageNodes     int
 	storageAddresses []string
 	fund             []string
+	deploy           deployOptions
 }
 
 // chainInitResult is the --json output of chain init.
@@ -60,6 +61,9 @@ type chainInitResult struct {
 	FaucetMax    uint64               `json:"faucetMax"`
 	Validators   []validatorInitInfo  `json:"validators"`
 	StorageNodes []storageNodeKeyInfo `json:"storageNodes"`
+	// ClientConfig is the client configuration written for this chain (validator 0's
+	// JSON-RPC, the chain ID, wallet.json beside it); "" if no validator serves JSON-RPC.
+	ClientConfig string `json:"clientConfig,omitempty"`
 }
 
 type validatorInitInfo struct {
@@ -77,6 +81,9 @@ type storageNodeKeyInfo struct {
 	BLSPublicKeyHex string `json:"blsPublicKey"`
 	// NetworkPublicKeyHex is the node's TLS key, registered on chain (network.key).
 	NetworkPublicKeyHex string `json:"networkPublicKey"`
+	// Config is the node's configuration file (node.yaml in KeyDir), which lists every
+	// validator's JSON-RPC for failover.
+	Config string `json:"config"`
 }
 
 func chainInitCommand(e *env) *cobra.Command {
@@ -88,8 +95,10 @@ func chainInitCommand(e *env) *cobra.Command {
 			"validator keys and the validator configuration (" + validatorConfigFile + ").\n\n" +
 			"With one validator (the default) DIR is its home. With --validators N, DIR holds one home\n" +
 			"per validator (validator-0 ...), each listing the others as peers.\n\n" +
-			"The keys of the genesis storage nodes (BLS protocol key and operator account key) are\n" +
-			"written to DIR/storage-nodes/NAME/.",
+			"The keys of the genesis storage nodes (BLS protocol key, TLS key and operator account key)\n" +
+			"and their configuration (node.yaml, listing every validator's JSON-RPC for failover) are\n" +
+			"written to DIR/storage-nodes/NAME/. Each validator home and each storage node directory\n" +
+			"is the whole state of one host: copy it there (see docs/deploy.md).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runChainInit(e, o) },
 	}
@@ -107,6 +116,7 @@ func chainInitCommand(e *env) *cobra.Command {
 	f.IntVar(&o.storageNodes, "storage-nodes", chainnode.DefaultStorageNodes, "number of genesis storage nodes")
 	f.StringSliceVar(&o.storageAddresses, "storage-node-addresses", nil, "network host:port of each genesis storage node (default 127.0.0.1:9185, :9186, ...)")
 	f.StringArrayVar(&o.fund, "fund", nil, "fund an account at genesis: ADDRESS=WAL (repeatable)")
+	addDeployFlags(f, &o.deploy)
 	cmd.MarkFlagRequired("home") //nolint:errcheck // the flag exists
 	return cmd
 }
@@ -169,6 +179,10 @@ func runChainInit(e *env, o chainInitOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.deploy.bindAll {
+		applyBindAll(cfgs)
+	}
+	rpcURLs := validatorRPCURLs(rpcAddrs)
 	res := chainInitResult{ChainID: g.Params.ChainID, GenesisTime: time.Unix(0, g.Params.GenesisTime).UTC(), NShards: g.Params.NShards, FaucetMax: faucetMax}
 	for _, c := range cfgs {
 		if err := writeValidatorConfig(c.Home, newValidatorConfig(c)); err != nil {
@@ -180,13 +194,23 @@ func runChainInit(e *env, o chainInitOptions) error {
 		}
 		res.Validators = append(res.Validators, validatorInitInfo{Home: c.Home, NodeID: id, P2P: c.P2PListen, RPC: c.RPCListen})
 	}
-	for _, k := range keys {
+	for i, k := range keys {
 		dir := filepath.Join(o.home, "storage-nodes", k.Name)
 		info, err := writeStorageNodeKeys(dir, k)
 		if err != nil {
 			return err
 		}
+		if err := writeStorageNodeConfig(dir, k.Name, k.NetworkAddress, rotate(rpcURLs, i), o.deploy); err != nil {
+			return fmt.Errorf("cannot write the configuration of %s: %w", k.Name, err)
+		}
+		info.Config = filepath.Join(dir, nodeConfigFile)
 		res.StorageNodes = append(res.StorageNodes, info)
+	}
+	if len(rpcURLs) > 0 {
+		res.ClientConfig = filepath.Join(o.home, clientConfigName)
+		if err := writeClientConfig(res.ClientConfig, rpcURLs[0], g.Params.ChainID, "wallet.json"); err != nil {
+			return fmt.Errorf("cannot write the client configuration: %w", err)
+		}
 	}
 	if e.json {
 		return e.printJSON(res)
@@ -203,6 +227,12 @@ func runChainInit(e *env, o chainInitOptions) error {
 		fmt.Fprintf(e.stdout, "Storage node %s at %s: operator %s, keys in %s\n", n.Name, n.NetworkAddress, n.Operator, n.KeyDir)
 	}
 	fmt.Fprintf(e.stdout, "Start a validator with: walrus chain start --home %s\n", res.Validators[0].Home)
+	if len(res.StorageNodes) > 0 {
+		fmt.Fprintf(e.stdout, "Start a storage node with: walrus node --config %s\n", res.StorageNodes[0].Config)
+	}
+	if res.ClientConfig != "" {
+		fmt.Fprintf(e.stdout, "Client configuration: export WALRUS_CONFIG=%s\n", res.ClientConfig)
+	}
 	return nil
 }
 
