@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +16,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/spf13/cobra"
 
+	"github.com/walrus-go/walrus/internal/bls"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
 	"github.com/walrus-go/walrus/internal/nodetls"
@@ -127,8 +129,8 @@ func nodeRegisterCommand(e *env) *cobra.Command {
 		Short: "Register the storage node as a candidate and stake with it",
 		Long: "Register the storage node configured by FILE on chain: its name, public URL, BLS key\n" +
 			"(with a proof of possession) and network key under the operator account of\n" +
-			"wallet_key_file, then stake WAL from that account with it. A missing network_key_file\n" +
-			"is created. The node joins a committee at a later epoch change if its stake ranks high\n" +
+			"wallet_key_file, then stake WAL from that account with it. A missing bls_key_file or\n" +
+			"network_key_file is created. The node joins a committee at a later epoch change if its stake ranks high\n" +
 			"enough. Running it again for a registered key only stakes.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runNodeRegister(e, o) },
@@ -157,6 +159,11 @@ func runNodeRegister(e *env, o nodeRegisterOptions) error {
 		return err
 	}
 	key, err := daemon.LoadBLSKey(cfg.BLSKeyFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		if key, err = bls.GenerateKey(rand.Reader); err == nil {
+			err = daemon.SaveBLSKey(cfg.BLSKeyFile, key)
+		}
+	}
 	if err != nil {
 		return err
 	}

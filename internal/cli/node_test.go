@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/walrus-go/walrus/internal/bls"
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
@@ -90,13 +89,7 @@ func TestNodeRegisterAndRun(t *testing.T) {
 	}
 	defer v.Close()
 
-	key, err := bls.GenerateKey(bytes.NewReader(make([]byte, 64)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := daemon.SaveBLSKey(filepath.Join(dir, "bls.key"), key); err != nil {
-		t.Fatal(err)
-	}
+	// No bls.key: 'walrus node register' creates it.
 	if err := op.SaveNew(filepath.Join(dir, "operator.json")); err != nil {
 		t.Fatal(err)
 	}
@@ -125,6 +118,10 @@ func TestNodeRegisterAndRun(t *testing.T) {
 	id, err := chain.ParseObjectID(res.NodeID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	key, err := daemon.LoadBLSKey(filepath.Join(dir, "bls.key"))
+	if err != nil {
+		t.Fatalf("register did not create the BLS key: %v", err)
 	}
 	pool, err := c.Pool(context.Background(), id)
 	if err != nil || pool.Name != "cli-node" || pool.PublicKey != key.PublicKey().Bytes() {
