@@ -65,6 +65,13 @@ type Options struct {
 	// binary (JSON-RPC on loopback, implies RPC) instead of in this process, so tests can
 	// kill it; Validator is then nil and Chain talks to it over HTTP.
 	ValidatorBinary string
+	// Validators is the number of validators, all in this process; default 1. With more,
+	// each serves JSON-RPC on loopback (RPC is implied), Validator is validator 0, Chain
+	// and in-process nodes talk to the validators over HTTP with failover
+	// (chainclient.DialAll), each node's configuration lists every validator (ChainRPC,
+	// then ChainRPCs; node i starts with validator i mod Validators), and StopValidatorAt
+	// stops one. Not with ValidatorBinary.
+	Validators int
 }
 
 // MaxEpochs is how many epochs ahead the chain of a Net sells storage (Walrus sells 53):
@@ -82,6 +89,10 @@ type Net struct {
 	Validator *chainnode.Node // nil when the validator runs as a process
 	Chain     *chainclient.Client
 	RPCAddr   string // host:port of the validator's JSON-RPC, if Options.RPC
+	// Validators and RPCAddrs are every validator and its JSON-RPC host:port, with
+	// Options.Validators > 1 (a stopped validator stays in the list).
+	Validators []*chainnode.Node
+	RPCAddrs   []string
 	Wallet    *chainclient.Signer
 	Enc       *redstuff.Config
 	Nodes     []*Node
@@ -186,6 +197,17 @@ func New(t testing.TB, o Options) *Net {
 	if n.Enc, err = redstuff.NewConfig(int(o.Shards)); err != nil {
 		t.Fatal(err)
 	}
+	if o.Validators > 1 {
+		if o.ValidatorBinary != "" {
+			t.Fatal("nodenet: Validators > 1 with ValidatorBinary")
+		}
+		n.startValidators(g)
+		t.Cleanup(n.Close)
+		for i, k := range keys {
+			n.Nodes = append(n.Nodes, n.prepare(i, k, addrs[i]))
+		}
+		return n
+	}
 	cfg := chainnode.Config{Home: filepath.Join(n.Dir, "validator"), P2PListen: "127.0.0.1:0", RPCListen: chainnode.RPCOff,
 		Heartbeat: o.Heartbeat, Logger: Logger()}
 	if o.RPC || o.ValidatorBinary != "" {
@@ -206,6 +228,51 @@ func New(t testing.TB, o Options) *Net {
 		n.Nodes = append(n.Nodes, n.prepare(i, k, addrs[i]))
 	}
 	return n
+}
+
+// startValidators generates and starts Options.Validators in-process validators with
+// JSON-RPC on loopback, and dials Chain to all of them.
+func (n *Net) startValidators(g *chain.Genesis) {
+	t := n.T
+	cfgs := make([]chainnode.Config, n.Opts.Validators)
+	for i := range cfgs {
+		cfgs[i] = chainnode.Config{
+			Home: filepath.Join(n.Dir, fmt.Sprintf("validator-%d", i)), Moniker: fmt.Sprintf("validator-%d", i),
+			P2PListen: FreeAddr(t), RPCListen: FreeAddr(t), Heartbeat: n.Opts.Heartbeat,
+			TimeoutPropose: 400 * time.Millisecond, TimeoutVote: 200 * time.Millisecond, Logger: Logger(),
+		}
+	}
+	cfgs, err := chainnode.GenerateNetwork(cfgs, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	for i, c := range cfgs {
+		v, err := chainnode.Start(c)
+		if err != nil {
+			for _, v := range n.Validators {
+				v.Close()
+			}
+			t.Fatalf("start validator %d: %v", i, err)
+		}
+		n.Validators = append(n.Validators, v)
+		n.RPCAddrs = append(n.RPCAddrs, c.RPCListen)
+		urls = append(urls, "http://"+c.RPCListen)
+	}
+	n.Validator, n.RPCAddr = n.Validators[0], n.RPCAddrs[0]
+	if n.Chain, err = chainclient.DialAll(urls, chainclient.Options{Logger: Logger()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// StopValidatorAt stops validator i of a network of several (Options.Validators): its
+// JSON-RPC and peer connections close, as when its host dies. The others go on while more
+// than two thirds of the voting power remains.
+func (n *Net) StopValidatorAt(i int) {
+	n.T.Helper()
+	if err := n.Validators[i].Close(); err != nil {
+		n.T.Fatal(err)
+	}
 }
 
 func (n *Net) startValidator() {
@@ -347,7 +414,17 @@ func (n *Net) prepare(i int, k chainnode.StorageNodeKeys, addr string) *Node {
 		RetryMin:      50 * time.Millisecond, RetryMax: time.Second, PeerTimeout: 10 * time.Second,
 		ShardSyncFallbackAfter: 10 * time.Second, GCMaxDelay: -1, LogLevel: "debug",
 	}
-	if n.RPCAddr != "" {
+	switch {
+	case len(n.RPCAddrs) > 1:
+		for j := range n.RPCAddrs {
+			u := "http://" + n.RPCAddrs[(i+j)%len(n.RPCAddrs)]
+			if j == 0 {
+				nd.Config.ChainRPC = u
+			} else {
+				nd.Config.ChainRPCs = append(nd.Config.ChainRPCs, u)
+			}
+		}
+	case n.RPCAddr != "":
 		nd.Config.ChainRPC = "http://" + n.RPCAddr
 	}
 	if n.Opts.Config != nil {
@@ -384,13 +461,22 @@ func (n *Net) Close() {
 		n.Stop(nd)
 	}
 	n.stopValidator(syscall.SIGTERM) //nolint:errcheck // best effort at cleanup
+	for _, v := range n.Validators {
+		v.Close() // idempotent: validator 0 was closed above
+	}
 	n.Chain.Close()
 }
 
 // StartInProcess starts a node's daemon in this process.
 func (n *Net) StartInProcess(nd *Node) {
 	n.T.Helper()
-	c, err := chainclient.New(n.Validator.Client(), chainclient.Options{Logger: Logger()})
+	var c *chainclient.Client
+	var err error
+	if len(n.Validators) > 1 {
+		c, err = chainclient.DialAll(nd.Config.ChainEndpoints(), chainclient.Options{Logger: Logger()})
+	} else {
+		c, err = chainclient.New(n.Validator.Client(), chainclient.Options{Logger: Logger()})
+	}
 	if err != nil {
 		n.T.Fatal(err)
 	}
