@@ -49,6 +49,7 @@ type chainInitOptions struct {
 	faucetMax        string
 	storageNodes     int
 	storageAddresses []string
+	storageStakes    []string
 	fund             []string
 	deploy           deployOptions
 }
@@ -115,6 +116,7 @@ func chainInitCommand(e *env) *cobra.Command {
 	f.StringVar(&o.faucetMax, "faucet-max", "1000", "most WAL one faucet request may mint, with --faucet")
 	f.IntVar(&o.storageNodes, "storage-nodes", chainnode.DefaultStorageNodes, "number of genesis storage nodes")
 	f.StringSliceVar(&o.storageAddresses, "storage-node-addresses", nil, "network host:port of each genesis storage node (default 127.0.0.1:9185, :9186, ...)")
+	f.StringSliceVar(&o.storageStakes, "storage-node-stakes", nil, "genesis stake in WAL of each genesis storage node, for uneven stake (default 1000 each)")
 	f.StringArrayVar(&o.fund, "fund", nil, "fund an account at genesis: ADDRESS=WAL (repeatable)")
 	addDeployFlags(f, &o.deploy)
 	cmd.MarkFlagRequired("home") //nolint:errcheck // the flag exists
@@ -154,6 +156,17 @@ func runChainInit(e *env, o chainInitOptions) error {
 			return usageError{fmt.Errorf("--faucet-max %q: want a positive amount of WAL", o.faucetMax)}
 		}
 	}
+	var stakes []uint64
+	for _, st := range o.storageStakes {
+		frost, err := parseWAL(st)
+		if err != nil || frost == 0 {
+			return usageError{fmt.Errorf("--storage-node-stakes %q: want a positive amount of WAL", st)}
+		}
+		stakes = append(stakes, frost)
+	}
+	if len(stakes) > 0 && len(stakes) != o.storageNodes {
+		return usageError{fmt.Errorf("--storage-node-stakes lists %d stakes for %d storage nodes", len(stakes), o.storageNodes)}
+	}
 	if _, err := os.Stat(o.home); err == nil {
 		if entries, _ := os.ReadDir(o.home); len(entries) > 0 {
 			return withHint(fmt.Errorf("%s exists and is not empty", o.home), "choose a new directory; a chain is initialized once")
@@ -162,7 +175,7 @@ func runChainInit(e *env, o chainInitOptions) error {
 	g, keys, err := chainnode.DevnetGenesis(chainnode.DevnetOptions{
 		ChainID: o.chainID, NShards: uint16(o.nShards), EpochDuration: o.epochDuration, EpochSyncTimeout: o.epochSyncTimeout,
 		GenesisTime: time.Now().UTC().Truncate(time.Millisecond), FaucetMax: faucetMax, Accounts: accounts,
-		StorageNodes: o.storageNodes, StorageNodeAddresses: o.storageAddresses,
+		StorageNodes: o.storageNodes, StorageNodeAddresses: o.storageAddresses, NodeStakes: stakes,
 	})
 	if err != nil {
 		return err

@@ -86,6 +86,9 @@ type DevnetOptions struct {
 	StorageNodeAddresses []string
 	// NodeStake is each storage node's genesis stake; default DefaultNodeStake.
 	NodeStake uint64
+	// NodeStakes, if set, is each storage node's genesis stake instead (one per node, each
+	// positive), for a network with uneven stake.
+	NodeStakes []uint64
 	// OperatorBalance funds each operator account (for fees); default
 	// DefaultOperatorBalance.
 	OperatorBalance uint64
@@ -158,6 +161,16 @@ func DevnetGenesis(o DevnetOptions) (*chain.Genesis, []StorageNodeKeys, error) {
 		return nil, nil, fmt.Errorf("chainnode: devnet: %d storage nodes with %d addresses", o.StorageNodes, len(o.StorageNodeAddresses))
 	}
 	orDefault(&o.NodeStake, DefaultNodeStake)
+	if len(o.NodeStakes) > 0 {
+		if len(o.NodeStakes) != o.StorageNodes {
+			return nil, nil, fmt.Errorf("chainnode: devnet: %d storage nodes with %d stakes", o.StorageNodes, len(o.NodeStakes))
+		}
+		for i, st := range o.NodeStakes {
+			if st == 0 {
+				return nil, nil, fmt.Errorf("chainnode: devnet: storage node %d has no stake", i)
+			}
+		}
+	}
 	orDefault(&o.OperatorBalance, DefaultOperatorBalance)
 	if o.Rand == nil {
 		o.Rand = rand.Reader
@@ -194,12 +207,16 @@ func DevnetGenesis(o DevnetOptions) (*chain.Genesis, []StorageNodeKeys, error) {
 			k.NetworkAddress = o.StorageNodeAddresses[i]
 		}
 		opAddr := chain.AddressOf(op.Public().(ed25519.PublicKey))
+		stake := o.NodeStake
+		if len(o.NodeStakes) > 0 {
+			stake = o.NodeStakes[i]
+		}
 		g.Nodes = append(g.Nodes, chain.GenesisNode{
 			Name: k.Name, NetworkAddress: k.NetworkAddress, Operator: opAddr,
 			PublicKey: sk.PublicKey().Bytes(), ProofOfPossession: sk.ProvePossession(0, opAddr).Bytes(),
 			NetworkPublicKey: [chain.NetworkKeySize]byte(netKey.Public().(ed25519.PublicKey)),
 			CommissionRate:   DefaultCommissionRate, StoragePrice: DefaultStoragePrice, WritePrice: DefaultWritePrice,
-			Capacity: DefaultNodeCapacity, Stake: o.NodeStake,
+			Capacity: DefaultNodeCapacity, Stake: stake,
 		})
 		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: opAddr, Balance: o.OperatorBalance})
 		keys = append(keys, k)

@@ -1,0 +1,79 @@
+package testbed
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/walrus-go/walrus/internal/netns"
+	"github.com/walrus-go/walrus/internal/testvec"
+)
+
+// TestTestbed runs the testbed: CI-sized by default (4 validators, 7 storage nodes over
+// 100 shards, 2 clients, 1 KiB and 1 MiB blobs), full-sized with WALRUS_TESTBED=full (make
+// testbed). WALRUS_TESTBED_MATRIX names a latency matrix file. It runs in namespaces where
+// the machine allows, else on loopback, and logs which. Interrupted (SIGINT, SIGTERM), it
+// still tears the network down.
+func TestTestbed(t *testing.T) {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "walrus")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/walrus-go/walrus/cmd/walrus").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cfg := Config{Binary: bin, Dir: filepath.Join(dir, "run"), Log: testvec.Logger()}
+	timeout := 10 * time.Minute
+	if os.Getenv("WALRUS_TESTBED") == "full" {
+		timeout = 2 * time.Hour
+	} else {
+		cfg.Nodes, cfg.Shards, cfg.Sizes, cfg.Count = 7, 100, []string{"1KiB", "1MiB"}, 3
+	}
+	if path := os.Getenv("WALRUS_TESTBED_MATRIX"); path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Matrix, err = netns.ParseMatrix(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	rep, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	rep.Print(&b)
+	t.Logf("ran in %v\n%s", time.Since(start).Round(time.Second), b.String())
+	if rep.Mode != ModeNetns && rep.Mode != ModeLoopback {
+		t.Fatalf("mode %q", rep.Mode)
+	}
+	if len(rep.Bench) != 2 {
+		t.Fatalf("benchmarks of %d clients, want 2", len(rep.Bench))
+	}
+	for client, rows := range rep.Bench {
+		if len(rows) != 2*len(cfg.Sizes) {
+			t.Errorf("client %s: %d rows, want a store and a read per size", client, len(rows))
+		}
+	}
+	if len(rep.AfterKill) == 0 || rep.AfterKill[0].Count != cfg.Count {
+		t.Errorf("with validator %s killed: %+v", rep.KilledValidator, rep.AfterKill)
+	}
+	if rep.Mode == ModeNetns {
+		if list, _ := exec.Command("ip", "netns", "list").Output(); strings.Contains(string(list), netns.NewPrefix(1)) {
+			t.Errorf("namespaces left after the run:\n%s", list)
+		}
+	}
+}
