@@ -4,7 +4,7 @@ STATICCHECK_VERSION ?= v0.8.2
 GOBIN ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 
-.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet bench-s3-peers
+.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet bench-s3-peers testbed
 
 check: fmt vet staticcheck tidy test
 
@@ -35,6 +35,12 @@ test:
 # The fault-injection suite (CI subset): prints the scenario table (docs/resilience.md).
 resilience:
 	$(GO) test -count=1 -timeout 20m -run 'TestResilience' -v ./internal/resilience/
+
+# The full-size wide-area testbed (docs/testbed.md): 4 validators, 30 storage nodes over
+# 1000 shards, 2 clients, in network namespaces (as root; on loopback otherwise).
+# TESTBED_MATRIX names a latency matrix file.
+testbed:
+	WALRUS_TESTBED=full WALRUS_TESTBED_MATRIX=$(TESTBED_MATRIX) $(GO) test -count=1 -timeout 3h -run 'TestTestbed' -v ./internal/testbed/
 
 # Longer runs: the suite with larger blobs and three rounds, then every fuzz target for
 # FUZZTIME each. Only a failing input (written to testdata/fuzz) fails it: Go's fuzz

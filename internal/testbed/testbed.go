@@ -123,6 +123,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Binary == "" || cfg.Dir == "" {
 		return nil, errors.New("testbed: Binary and Dir are required")
 	}
+	switch cfg.Mode {
+	case ModeAuto, ModeNetns, ModeLoopback:
+	default:
+		return nil, fmt.Errorf("testbed: mode %q: want %q or %q", cfg.Mode, ModeNetns, ModeLoopback)
+	}
 	if cfg.Validators < 4 {
 		return nil, fmt.Errorf("testbed: %d validators: want at least 4, so that the chain survives one killed", cfg.Validators)
 	}

@@ -19,7 +19,8 @@ import (
 // TestTestbed runs the testbed: CI-sized by default (4 validators, 7 storage nodes over
 // 100 shards, 2 clients, 1 KiB and 1 MiB blobs), full-sized with WALRUS_TESTBED=full (make
 // testbed). WALRUS_TESTBED_MATRIX names a latency matrix file. It runs in namespaces where
-// the machine allows, else on loopback, and logs which. Interrupted (SIGINT, SIGTERM), it
+// the machine allows, else on loopback (WALRUS_TESTBED_MODE=loopback forces it), and logs
+// which. Interrupted (SIGINT, SIGTERM), it
 // still tears the network down.
 func TestTestbed(t *testing.T) {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -29,7 +30,7 @@ func TestTestbed(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/walrus-go/walrus/cmd/walrus").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	cfg := Config{Binary: bin, Dir: filepath.Join(dir, "run"), Log: testvec.Logger()}
+	cfg := Config{Binary: bin, Dir: filepath.Join(dir, "run"), Log: testvec.Logger(), Mode: os.Getenv("WALRUS_TESTBED_MODE")}
 	timeout := 10 * time.Minute
 	if os.Getenv("WALRUS_TESTBED") == "full" {
 		timeout = 2 * time.Hour
@@ -54,6 +55,7 @@ func TestTestbed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("testbed mode: %s", rep.Mode)
 	var b bytes.Buffer
 	rep.Print(&b)
 	t.Logf("ran in %v\n%s", time.Since(start).Round(time.Second), b.String())
