@@ -18,12 +18,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // PrefixBase starts the name of every namespace this package creates.
@@ -277,4 +281,35 @@ func run(ctx context.Context, name string, args ...string) (string, error) {
 	cmd.Stdout, cmd.Stderr = &b, &b
 	err := cmd.Run()
 	return strings.TrimSpace(b.String()), err
+}
+
+// DialContext connects from inside host h's namespace, as a process there would: the
+// socket is made by an OS thread moved into the namespace, which is discarded afterwards.
+// It lets a program in the machine's own namespace reach the hosts (for their metrics)
+// without giving them a route out.
+func (h *Host) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	type result struct {
+		c   net.Conn
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		// The thread stays locked: the goroutine's exit ends it, with its namespace.
+		runtime.LockOSThread()
+		fd, err := unix.Open("/var/run/netns/"+h.Namespace, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			ch <- result{err: fmt.Errorf("netns: open %s: %w", h.Namespace, err)}
+			return
+		}
+		defer unix.Close(fd)
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			ch <- result{err: fmt.Errorf("netns: setns %s: %w", h.Namespace, err)}
+			return
+		}
+		var d net.Dialer
+		c, err := d.DialContext(ctx, network, addr)
+		ch <- result{c, err}
+	}()
+	r := <-ch
+	return r.c, r.err
 }

@@ -102,6 +102,26 @@ func TestNetwork(t *testing.T) {
 	if n.Delay && rtt < 55*time.Millisecond {
 		t.Errorf("round trip %v across a 60 ms link", rtt)
 	}
+	// DialContext reaches a host from this namespace.
+	l2 := n.Command(ctx, n.Host("y"), os.Args[0], "-test.run=^$")
+	l2.Env = append(os.Environ(), "NETNS_HELPER=listen", "NETNS_ADDR="+n.Host("y").IP+":7001")
+	ready, _ := l2.StdoutPipe()
+	if err := l2.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready.Read(make([]byte, 9)) // "listening"
+	c, err := n.Host("y").DialContext(ctx, "tcp", n.Host("y").IP+":7001")
+	if err != nil {
+		t.Fatalf("DialContext: %v", err)
+	}
+	c.Write([]byte{7})
+	b := make([]byte, 1)
+	if _, err := c.Read(b); err != nil || b[0] != 7 {
+		t.Fatalf("echo through DialContext: %v %v", b, err)
+	}
+	c.Close()
+	l2.Wait() //nolint:errcheck // exits after one connection
+
 	// The root namespace's loopback is not reachable from a host: a listener there.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
