@@ -284,9 +284,11 @@ func run(ctx context.Context, name string, args ...string) (string, error) {
 }
 
 // DialContext connects from inside host h's namespace, as a process there would: the
-// socket is made by an OS thread moved into the namespace, which is discarded afterwards.
-// It lets a program in the machine's own namespace reach the hosts (for their metrics)
-// without giving them a route out.
+// socket is made by an OS thread moved into the namespace and back. It lets a program in
+// the machine's own namespace reach the hosts (for their metrics) without giving them a
+// route out. A thread that cannot be moved back is discarded; threads are never discarded
+// otherwise, as a child process started with a parent-death signal would die with the
+// thread that started it.
 func (h *Host) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	type result struct {
 		c   net.Conn
@@ -294,20 +296,31 @@ func (h *Host) DialContext(ctx context.Context, network, addr string) (net.Conn,
 	}
 	ch := make(chan result, 1)
 	go func() {
-		// The thread stays locked: the goroutine's exit ends it, with its namespace.
 		runtime.LockOSThread()
+		home, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{err: fmt.Errorf("netns: own namespace: %w", err)}
+			return
+		}
+		defer unix.Close(home)
 		fd, err := unix.Open("/var/run/netns/"+h.Namespace, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
+			runtime.UnlockOSThread()
 			ch <- result{err: fmt.Errorf("netns: open %s: %w", h.Namespace, err)}
 			return
 		}
 		defer unix.Close(fd)
 		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
 			ch <- result{err: fmt.Errorf("netns: setns %s: %w", h.Namespace, err)}
 			return
 		}
 		var d net.Dialer
 		c, err := d.DialContext(ctx, network, addr)
+		if unix.Setns(home, unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		} // else the thread stays locked, and ends with this goroutine
 		ch <- result{c, err}
 	}()
 	r := <-ch

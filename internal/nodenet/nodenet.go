@@ -93,9 +93,9 @@ type Net struct {
 	// Options.Validators > 1 (a stopped validator stays in the list).
 	Validators []*chainnode.Node
 	RPCAddrs   []string
-	Wallet    *chainclient.Signer
-	Enc       *redstuff.Config
-	Nodes     []*Node
+	Wallet     *chainclient.Signer
+	Enc        *redstuff.Config
+	Nodes      []*Node
 
 	candidates []ed25519.PrivateKey
 	vcfg       chainnode.Config

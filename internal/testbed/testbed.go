@@ -10,6 +10,7 @@
 package testbed
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -18,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,6 +55,9 @@ type Config struct {
 	Count int
 	// Mode is ModeAuto (default), ModeNetns or ModeLoopback.
 	Mode string
+	// EpochDuration is the chain's epoch; default 10m. The run waits for the first epoch
+	// change, storing meanwhile.
+	EpochDuration time.Duration
 	// Log receives progress; nil discards it.
 	Log *slog.Logger
 }
@@ -68,6 +73,9 @@ func (c Config) withDefaults() Config {
 	def(&c.Shards, 1000)
 	def(&c.Clients, 2)
 	def(&c.Count, 5)
+	if c.EpochDuration == 0 {
+		c.EpochDuration = 10 * time.Minute
+	}
 	if len(c.Sizes) == 0 {
 		c.Sizes = []string{"1KiB", "1MiB", "20MiB", "130MiB"}
 	}
@@ -105,6 +113,29 @@ type Report struct {
 	// run with it down.
 	KilledValidator string
 	AfterKill       []BenchRow
+	// Recovery is the failure of one storage node while blobs are stored, and its recovery.
+	Recovery Recovery
+	// EpochChange is the first epoch change, with stores running through it.
+	EpochChange EpochChange
+}
+
+// Recovery describes a storage node killed while MissedBlobs blobs were stored, then
+// restarted: it rebuilt RecoveredSlivers slivers (RecoveredBytes of sliver data) from
+// DownloadedBytes fetched from its peers, in Duration after the restart.
+type Recovery struct {
+	Node                             string
+	Shards, MissedBlobs              int
+	RecoveredSlivers, RecoveredBytes int64
+	DownloadedBytes                  int64
+	Duration                         time.Duration
+}
+
+// EpochChange describes the first epoch change: Stores stores ran while it happened (all
+// succeeded, or the run failed).
+type EpochChange struct {
+	Epoch  int
+	Stores int
+	Wait   time.Duration
 }
 
 // host is one emulated machine of the run.
@@ -202,12 +233,20 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	sizes := strings.Join(cfg.Sizes, ",")
+	var rows []BenchRow
+	var err error
 	for _, c := range clients {
-		rows, err := r.bench(ctx, c, sizes, cfg.Count)
+		rows, err = r.bench(ctx, c, sizes, cfg.Count)
 		if err != nil {
 			return nil, err
 		}
 		rep.Bench[c.name] = rows
+	}
+	if rep.Recovery, err = r.failNode(ctx, clients[0], nodes[0], 0); err != nil {
+		return nil, err
+	}
+	if rep.EpochChange, err = r.epochUnderLoad(ctx, clients[0], clients[len(clients)-1]); err != nil {
+		return nil, err
 	}
 	// One validator down: not the one the first client talks to, but the first choice of
 	// some storage nodes, which must fail over.
@@ -215,7 +254,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.KilledValidator = victim.name
 	r.kill(victim)
 	cfg.Log.Info("testbed: validator killed", "validator", victim.name)
-	rows, err := r.bench(ctx, clients[0], cfg.Sizes[0], cfg.Count)
+	rows, err = r.bench(ctx, clients[0], cfg.Sizes[0], cfg.Count)
 	if err != nil {
 		return nil, fmt.Errorf("testbed: with validator %s killed: %w", victim.name, err)
 	}
@@ -228,7 +267,9 @@ type runner struct {
 	cfg     Config
 	network *netns.Network
 	procs   map[string]*exec.Cmd
-	clients map[string]string // client host name → client configuration
+	args    map[string][]string // the command line of each host's process
+	clients map[string]string   // client host name → client configuration
+	metrics string              // host:port of storage node 0's metrics
 }
 
 // command returns a walrus command run on host h.
@@ -269,6 +310,7 @@ func freePort() (int, error) {
 func (r *runner) build(ctx context.Context, validators, nodes, clients []*host) error {
 	cfg := r.cfg
 	r.procs = map[string]*exec.Cmd{}
+	r.args = map[string][]string{}
 	r.clients = map[string]string{}
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, "logs"), 0o700); err != nil {
 		return err
@@ -320,7 +362,7 @@ func (r *runner) build(ctx context.Context, validators, nodes, clients []*host) 
 		"--addresses", strings.Join(p2p, ","), "--rpc-addresses", strings.Join(rpc, ","),
 		"--storage-nodes", strconv.Itoa(len(nodes)), "--storage-node-addresses", strings.Join(storage, ","),
 		"--storage-node-stakes", strings.Join(stakes, ","), "--storage-node-metrics-offset", "-1",
-		"--n-shards", strconv.Itoa(cfg.Shards), "--epoch-duration", "1h"}
+		"--n-shards", strconv.Itoa(cfg.Shards), "--epoch-duration", cfg.EpochDuration.String()}
 	out, err := r.output(ctx, nil, append(args, funds...)...)
 	if err != nil {
 		return err
@@ -330,6 +372,20 @@ func (r *runner) build(ctx context.Context, validators, nodes, clients []*host) 
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
 		return fmt.Errorf("testbed: chain init: %w", err)
+	}
+	// Storage node 0 serves metrics, for the recovery it will have to do.
+	metrics, err := port(nodes[0], 9285)
+	if err != nil {
+		return err
+	}
+	r.metrics = metrics
+	yml := filepath.Join(cfg.Dir, "net", "storage-nodes", "storage-node-0", "node.yaml")
+	raw, err := os.ReadFile(yml)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(yml, bytes.Replace(raw, []byte("metrics_listen: off"), []byte("metrics_listen: "+metrics), 1), 0o600); err != nil {
+		return err
 	}
 	for i, c := range clients {
 		path := filepath.Join(cfg.Dir, c.name+"-client.yaml")
@@ -359,7 +415,17 @@ func (r *runner) start(h *host, args ...string) error {
 		log.Close()
 	}()
 	r.procs[h.name] = cmd
+	r.args[h.name] = args
 	return nil
+}
+
+// logTail returns the end of h's log.
+func (r *runner) logTail(h *host) string {
+	b, _ := os.ReadFile(filepath.Join(r.cfg.Dir, "logs", h.name+".log"))
+	if len(b) > 3000 {
+		b = b[len(b)-3000:]
+	}
+	return string(b)
 }
 
 // kill kills h's process with SIGKILL.
@@ -428,6 +494,135 @@ func (r *runner) bench(ctx context.Context, c *host, sizes string, count int) ([
 	return rows, nil
 }
 
+// nodeMetrics reads the Prometheus metrics of storage node 0 (on host h) as name → value.
+func (r *runner) nodeMetrics(ctx context.Context, h *host) (map[string]float64, error) {
+	tr := &http.Transport{}
+	if h.ns != nil {
+		tr.DialContext = h.ns.DialContext
+	}
+	defer tr.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+r.metrics+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(io.LimitReader(resp.Body, 4<<20))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 2 && !strings.HasPrefix(f[0], "#") {
+			if v, err := strconv.ParseFloat(f[1], 64); err == nil {
+				out[f[0]] = v
+			}
+		}
+	}
+	return out, sc.Err()
+}
+
+// failNode kills storage node idx (host h), stores blobs from client c while it is down,
+// restarts it and waits until it has rebuilt its slivers of them.
+func (r *runner) failNode(ctx context.Context, c, h *host, idx int) (Recovery, error) {
+	rec := Recovery{Node: h.name, MissedBlobs: r.cfg.Count}
+	out, err := r.output(ctx, c, "--config", r.clients[c.name], "health", "--json")
+	if err != nil {
+		return rec, err
+	}
+	var health struct {
+		HealthInfo []struct {
+			NodeName string `json:"nodeName"`
+			Shards   int    `json:"shards"`
+		} `json:"healthInfo"`
+	}
+	if err := json.Unmarshal(out, &health); err != nil {
+		return rec, fmt.Errorf("testbed: health output: %w", err)
+	}
+	for _, e := range health.HealthInfo {
+		if e.NodeName == fmt.Sprintf("storage-node-%d", idx) {
+			rec.Shards = e.Shards
+		}
+	}
+	if rec.Shards == 0 {
+		return rec, fmt.Errorf("testbed: storage node %d holds no shard", idx)
+	}
+	args := r.args[h.name]
+	r.kill(h)
+	r.cfg.Log.Info("testbed: storage node killed", "node", h.name, "shards", rec.Shards)
+	if _, err := r.bench(ctx, c, "1MiB", rec.MissedBlobs); err != nil {
+		return rec, fmt.Errorf("testbed: stores with %s down: %w", h.name, err)
+	}
+	if err := r.start(h, args...); err != nil {
+		return rec, err
+	}
+	start := time.Now()
+	want := float64(2 * rec.Shards * rec.MissedBlobs)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	for {
+		m, err := r.nodeMetrics(ctx, h)
+		if err == nil && m["walrus_node_recovered_slivers_total"] >= want {
+			rec.RecoveredSlivers = int64(m["walrus_node_recovered_slivers_total"])
+			rec.RecoveredBytes = int64(m["walrus_node_recovered_bytes_total"])
+			rec.DownloadedBytes = int64(m["walrus_node_recovery_downloaded_bytes_total"])
+			rec.Duration = time.Since(start)
+			return rec, nil
+		}
+		select {
+		case <-ctx.Done():
+			return rec, fmt.Errorf("testbed: %s did not recover %v slivers: metrics %v, %v; its log ends:\n%s", h.name, want, m["walrus_node_recovered_slivers_total"], err, r.logTail(h))
+		case <-time.After(500 * time.Millisecond): // polling interval
+		}
+	}
+}
+
+// epoch returns the current epoch as client c sees it.
+func (r *runner) epoch(ctx context.Context, c *host) (int, error) {
+	out, err := r.output(ctx, c, "--config", r.clients[c.name], "info", "epoch", "--json")
+	if err != nil {
+		return 0, err
+	}
+	var e struct {
+		CurrentEpoch int `json:"currentEpoch"`
+	}
+	if err := json.Unmarshal(out, &e); err != nil {
+		return 0, fmt.Errorf("testbed: info epoch output: %w", err)
+	}
+	return e.CurrentEpoch, nil
+}
+
+// epochUnderLoad stores 1 MiB blobs from client load, one after another, until client
+// watch sees the epoch change, and one more after it; every store must succeed.
+func (r *runner) epochUnderLoad(ctx context.Context, watch, load *host) (EpochChange, error) {
+	var ec EpochChange
+	first, err := r.epoch(ctx, watch)
+	if err != nil {
+		return ec, err
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.EpochDuration+5*time.Minute)
+	defer cancel()
+	changed := false
+	for {
+		if _, err := r.bench(ctx, load, "1MiB", 1); err != nil {
+			return ec, fmt.Errorf("testbed: store %d during the epoch change: %w", ec.Stores+1, err)
+		}
+		ec.Stores++
+		if changed {
+			return ec, nil
+		}
+		e, err := r.epoch(ctx, watch)
+		if err != nil {
+			return ec, err
+		}
+		if e > first {
+			changed, ec.Epoch, ec.Wait = true, e, time.Since(start)
+		}
+	}
+}
+
 // paper holds the figures of Walrus's paper (105 nodes, 1000 shards, 17 countries) and this
 // issue's targets, by operation and size.
 var paper = map[string]struct{ paper, target string }{
@@ -454,6 +649,11 @@ func (rep *Report) Print(w io.Writer) {
 			fmt.Fprintf(w, "%-6s %10d %8.0fms %8.0fms %9.1f  %-24s %s\n", row.Op, row.Size, row.P50Ms, row.P90Ms, row.MBps, p.paper, p.target)
 		}
 	}
+	rc := rep.Recovery
+	fmt.Fprintf(w, "\nnode %s (%d shards) down for %d blobs, restarted: rebuilt %d slivers (%d bytes) from %d bytes downloaded in %v\n",
+		rc.Node, rc.Shards, rc.MissedBlobs, rc.RecoveredSlivers, rc.RecoveredBytes, rc.DownloadedBytes, rc.Duration.Round(time.Millisecond))
+	fmt.Fprintf(w, "epoch change to %d after %v with %d stores through it, all certified\n",
+		rep.EpochChange.Epoch, rep.EpochChange.Wait.Round(time.Second), rep.EpochChange.Stores)
 	fmt.Fprintf(w, "\nwith validator %s killed:\n", rep.KilledValidator)
 	for _, row := range rep.AfterKill {
 		fmt.Fprintf(w, "%-6s %10d %8.0fms %8.0fms %9.1f\n", row.Op, row.Size, row.P50Ms, row.P90Ms, row.MBps)

@@ -35,7 +35,7 @@ func TestTestbed(t *testing.T) {
 	if os.Getenv("WALRUS_TESTBED") == "full" {
 		timeout = 2 * time.Hour
 	} else {
-		cfg.Nodes, cfg.Shards, cfg.Sizes, cfg.Count = 7, 100, []string{"1KiB", "1MiB"}, 3
+		cfg.Nodes, cfg.Shards, cfg.Sizes, cfg.Count, cfg.EpochDuration = 7, 100, []string{"1KiB", "1MiB"}, 3, 90*time.Second
 	}
 	if path := os.Getenv("WALRUS_TESTBED_MATRIX"); path != "" {
 		f, err := os.Open(path)
@@ -69,6 +69,12 @@ func TestTestbed(t *testing.T) {
 		if len(rows) != 2*len(cfg.Sizes) {
 			t.Errorf("client %s: %d rows, want a store and a read per size", client, len(rows))
 		}
+	}
+	if rep.Recovery.RecoveredSlivers < int64(2*rep.Recovery.Shards*rep.Recovery.MissedBlobs) || rep.Recovery.DownloadedBytes == 0 {
+		t.Errorf("recovery %+v", rep.Recovery)
+	}
+	if rep.EpochChange.Epoch < 1 || rep.EpochChange.Stores < 2 {
+		t.Errorf("epoch change %+v", rep.EpochChange)
 	}
 	if len(rep.AfterKill) == 0 || rep.AfterKill[0].Count != cfg.Count {
 		t.Errorf("with validator %s killed: %+v", rep.KilledValidator, rep.AfterKill)
