@@ -483,7 +483,9 @@ func (r *runner) waitHealthy(ctx context.Context, c *host, n int) error {
 
 // bench runs walrus bench on client c.
 func (r *runner) bench(ctx context.Context, c *host, sizes string, count int) ([]BenchRow, error) {
-	out, err := r.output(ctx, c, "--config", r.clients[c.name], "bench", "--sizes", sizes, "--count", strconv.Itoa(count), "--json")
+	// Three epochs: storage bought for the current epoch only (bench's default) expires
+	// when an epoch change comes between the purchase and the registration.
+	out, err := r.output(ctx, c, "--config", r.clients[c.name], "bench", "--sizes", sizes, "--count", strconv.Itoa(count), "--epochs", "3", "--json")
 	if err != nil {
 		return nil, err
 	}
