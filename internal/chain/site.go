@@ -120,9 +120,10 @@ func (s *Site) decode(d *bcs.Decoder) {
 }
 
 // Resource is one file of a site: its path ("/index.html"), where its content is (the blob
-// BlobID, or the quilt patch PatchID of the quilt BlobID; with HasRange, only the bytes
-// [Start, End) of that), the SHA-256 and size of the content, and the HTTP headers a portal
-// sends with it (sorted by key, keys unique, lower-case and non-empty).
+// BlobID, or if PatchID is set the patch of the quilt BlobID with that internal ID, 5 bytes
+// for QuiltV1; with HasRange, only the bytes [Start, End) of that), the SHA-256 and size of the
+// content, and the HTTP headers a portal sends with it (sorted by key, keys unique, lower-case
+// and non-empty).
 type Resource struct {
 	Path     string
 	BlobID   redstuff.BlobID
@@ -173,6 +174,10 @@ func (r *Resource) decode(d *bcs.Decoder) {
 	r.Path = str(d, MaxResourcePathLen)
 	r.decodeValue(d)
 }
+
+// EncodedSize returns the size of the resource's BCS encoding in a payload, for callers that
+// split a deploy into transactions under MaxTxSize.
+func (r *Resource) EncodedSize() int { return len(encodeBCS(r)) }
 
 // storedResource is the state record of a resource: a Resource without its path.
 type storedResource struct{ Resource }
