@@ -235,7 +235,7 @@ func TestDevnet(t *testing.T) {
 	base := freePortBlock(t, 4)
 	chainRPC, httpAddr := freeAddr(t), freeAddr(t)
 	args := []string{"--node-port", strconv.Itoa(base), "--chain-rpc", chainRPC,
-		"--chain-p2p", freeAddr(t), "--http", httpAddr, "--s3", freeAddr(t)}
+		"--chain-p2p", freeAddr(t), "--http", httpAddr, "--s3", freeAddr(t), "--portal", freeAddr(t)}
 
 	// A first run whose chain RPC port is taken fails, names the flag that moves it and
 	// leaves nothing behind; the next run is a first run again.
