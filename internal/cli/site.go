@@ -138,6 +138,11 @@ func runSiteDeploy(ce *clientEnv, f siteDeployFlags, dir string) error {
 	if f.siteName != "" && len(f.siteName) > chain.MaxSiteTitleLen {
 		return usageError{fmt.Errorf("--site-name: at most %d bytes", chain.MaxSiteTitleLen)}
 	}
+	cfg, err := site.LoadConfig(dir)
+	if err != nil {
+		return withHint(err, "see docs/sites.md for the fields of ws-resources.json")
+	}
+	opts.Config = cfg
 	s, err := ce.connect(ce.ctx, true)
 	if err != nil {
 		return err

@@ -75,6 +75,7 @@ type devnetProc struct {
 	config string
 	http   string
 	s3     string // the S3 gateway's line: URL (access key K, secret key S, region R)
+	portal string // the portal's line: http://<site>.localhost:PORT
 	out    *bytes.Buffer
 }
 
@@ -121,6 +122,8 @@ func startDevnet(t *testing.T, bin, cwd string, args ...string) *devnetProc {
 				p.http = strings.TrimSpace(strings.SplitN(line, ": ", 2)[1])
 			case strings.HasPrefix(strings.TrimSpace(line), "s3:"):
 				p.s3 = strings.TrimSpace(strings.SplitN(line, ": ", 2)[1])
+			case strings.HasPrefix(strings.TrimSpace(line), "portal:"):
+				p.portal = strings.TrimSpace(strings.SplitN(line, ": ", 2)[1])
 			}
 		case <-timeout:
 			cmd.Process.Kill()

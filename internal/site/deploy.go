@@ -48,6 +48,8 @@ type Options struct {
 	// BatchBytes bounds the encoded resources of one transaction (default chain.MaxTxSize -
 	// 8 KiB, room for the rest of the payload).
 	BatchBytes int
+	// Config is the directory's ws-resources.json; nil means LoadConfig(dir).
+	Config *Config
 	// Progress, if set, receives one line per step.
 	Progress func(string)
 }
@@ -75,13 +77,12 @@ var ErrAmbiguous = errors.New("site: several sites of this name")
 // an update one UpdateSite per batch, or none if nothing changed.
 func Deploy(ctx context.Context, st Storage, ch Chain, dir string, opts Options) (*Result, error) {
 	fsys := os.DirFS(dir)
-	cfg := &Config{}
-	if raw, err := fs.ReadFile(fsys, ConfigFile); err == nil {
-		if cfg, err = ParseConfig(raw); err != nil {
+	cfg := opts.Config
+	if cfg == nil {
+		var err error
+		if cfg, err = LoadConfig(dir); err != nil {
 			return nil, err
 		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
 	}
 	files, err := Scan(fsys, cfg)
 	if err != nil {
@@ -216,4 +217,17 @@ func Deploy(ctx context.Context, st Storage, ch Chain, dir string, opts Options)
 	}
 	res.Resources = final.Resources
 	return res, nil
+}
+
+// LoadConfig reads dir's ws-resources.json (ParseConfig); a directory without one has the
+// empty configuration.
+func LoadConfig(dir string) (*Config, error) {
+	raw, err := fs.ReadFile(os.DirFS(dir), ConfigFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Config{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfig(raw)
 }
