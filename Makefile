@@ -4,7 +4,7 @@ STATICCHECK_VERSION ?= v0.8.2
 GOBIN ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 
-.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet bench-s3-peers
+.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet bench-s3-peers bench-sites
 
 check: fmt vet staticcheck tidy test
 
@@ -66,6 +66,11 @@ bench:
 # Explorer page latency on a devnet of real processes holding 10,000 blobs (docs/metrics.md).
 bench-explorer-devnet:
 	$(GO) test -tags devnetbench -count=1 -timeout 2h -run 'TestDevnetPageLatency' -v ./internal/explorer/
+
+# Walrus Sites: deploy of a 200-file site and the index page through the portal on a
+# 100-shard devnet (docs/sites.md).
+bench-sites:
+	WALRUS_SITES_BENCH=1 $(GO) test -count=1 -timeout 30m -run 'TestSitesBench' -v ./internal/devnet/
 
 # restic and rclone through the S3 gateway (on a devnet) against MinIO on this machine
 # (docs/performance-vs-peers.md); installs MinIO with go install if none is on PATH. Not in CI.

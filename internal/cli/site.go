@@ -112,6 +112,7 @@ func (c siteChain) Submit(ctx context.Context, p chain.Payload) ([]chain.ObjectI
 
 // siteDeployOutput is deploy's --json output.
 type siteDeployOutput struct {
+	SiteObjectID string `json:"siteObjectId"`
 	*site.Result
 	Base36          string `json:"base36"`
 	URL             string `json:"url"`
@@ -166,7 +167,7 @@ func runSiteDeploy(ce *clientEnv, f siteDeployFlags, dir string) error {
 		return err
 	}
 	end := clock.sys.Epoch + f.epochs
-	out := siteDeployOutput{Result: res, Base36: portal.Base36(res.Site), URL: siteURL(res.Site, f.portal),
+	out := siteDeployOutput{SiteObjectID: res.Site.String(), Result: res, Base36: portal.Base36(res.Site), URL: siteURL(res.Site, f.portal),
 		EndEpoch: end, ExpectedEndTime: clock.date(end)}
 	if ce.json {
 		return ce.printJSON(out)
@@ -209,12 +210,12 @@ func parseSiteArg(s string) (chain.ObjectID, error) {
 }
 
 type siteListItem struct {
-	ID        chain.ObjectID `json:"objectId"`
-	Base36    string         `json:"base36"`
-	Name      string         `json:"name"`
-	Resources uint64         `json:"resources"`
-	Bytes     uint64         `json:"bytes"`
-	Version   uint64         `json:"version"`
+	ID        string `json:"objectId"`
+	Base36    string `json:"base36"`
+	Name      string `json:"name"`
+	Resources uint64 `json:"resources"`
+	Bytes     uint64 `json:"bytes"`
+	Version   uint64 `json:"version"`
 }
 
 func siteListCommand(ce *clientEnv) *cobra.Command {
@@ -234,7 +235,7 @@ func siteListCommand(ce *clientEnv) *cobra.Command {
 			}
 			items := []siteListItem{}
 			for _, x := range sites {
-				items = append(items, siteListItem{x.ID, portal.Base36(x.ID), x.Name, x.Resources, x.Bytes, x.Version})
+				items = append(items, siteListItem{x.ID.String(), portal.Base36(x.ID), x.Name, x.Resources, x.Bytes, x.Version})
 			}
 			if ce.json {
 				return ce.printJSON(items)
@@ -355,7 +356,7 @@ func siteDestroyCommand(ce *clientEnv) *cobra.Command {
 			}
 			txs++
 			if ce.json {
-				return ce.printJSON(map[string]any{"destroyed": id, "transactions": txs})
+				return ce.printJSON(map[string]any{"destroyed": id.String(), "transactions": txs})
 			}
 			fmt.Fprintf(ce.stdout, "destroyed site %s\n", id)
 			return nil
@@ -416,7 +417,7 @@ func siteNameCommand(ce *clientEnv) *cobra.Command {
 				return explain(err, s)
 			}
 			if ce.json {
-				return ce.printJSON(map[string]any{"name": args[0], "site": id})
+				return ce.printJSON(map[string]any{"name": args[0], "site": id.String()})
 			}
 			fmt.Fprintf(ce.stdout, "%s -> %s\n", args[0], id)
 			return nil

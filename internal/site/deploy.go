@@ -56,7 +56,7 @@ type Options struct {
 
 // Result is what a deploy did.
 type Result struct {
-	Site         chain.ObjectID `json:"siteObjectId"`
+	Site         chain.ObjectID `json:"-"`
 	Name         string         `json:"siteName"`
 	Created      bool           `json:"created"`
 	Changes      []Change       `json:"changes"`
