@@ -21,10 +21,8 @@ type QuiltStoreResult struct {
 
 // StoredQuiltPatch is one patch of a stored quilt (Walrus's StoredQuiltPatch).
 type StoredQuiltPatch struct {
-	Identifier   string            `json:"identifier"`
-	QuiltPatchID string            `json:"quiltPatchId"`
-	Range        [2]int            `json:"range"` // columns [start, end)
-	Tags         map[string]string `json:"tags,omitempty"`
+	Identifier   string `json:"identifier"`
+	QuiltPatchID string `json:"quiltPatchId"`
 }
 
 // StoreQuilt lays the patches out as a QuiltV1 quilt for the current shard count and stores
@@ -64,7 +62,7 @@ func (c *Client) StoreQuilt(ctx context.Context, patches []quilt.Patch, opts Sto
 	out := &QuiltStoreResult{BlobStoreResult: res}
 	for _, p := range q.Index.Patches {
 		out.StoredQuiltBlobs = append(out.StoredQuiltBlobs, StoredQuiltPatch{
-			Identifier: p.Identifier, QuiltPatchID: q.PatchID(id, p).String(), Range: [2]int{p.Start, p.End}, Tags: p.Tags,
+			Identifier: p.Identifier, QuiltPatchID: q.PatchID(id, p).String(),
 		})
 	}
 	return out, nil
