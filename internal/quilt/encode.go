@@ -82,7 +82,7 @@ func Encode(cfg *redstuff.Config, patches []Patch) (*Quilt, error) {
 	}
 	sizes[0] = indexPrefixSize + indexLen
 
-	sym, err := symbolSize(sizes, cols, rows)
+	sym, err := symbolSize(sizes, cols, rows, MaxIndexColumns)
 	if err != nil {
 		return nil, err
 	}
@@ -160,8 +160,8 @@ func marshalIndex(x *Index) []byte {
 
 // symbolSize returns the smallest even symbol size with which blocks of the given sizes
 // (the index first) each fit in whole columns of rows symbols, all within cols columns,
-// the index within MaxIndexColumns. It follows walrus-core's compute_symbol_size.
-func symbolSize(sizes []int, cols, rows int) (int, error) {
+// the index within maxIndexCols. It follows walrus-core's compute_symbol_size.
+func symbolSize(sizes []int, cols, rows, maxIndexCols int) (int, error) {
 	if len(sizes) > cols {
 		return 0, fmt.Errorf("%w: %d, at most %d", ErrTooManyPatches, len(sizes)-1, cols-1)
 	}
@@ -171,7 +171,7 @@ func symbolSize(sizes []int, cols, rows int) (int, error) {
 		total += s
 		largest = max(largest, s)
 	}
-	lo := max(ceilDiv(total, cols*rows), ceilDiv(sizes[0], rows*MaxIndexColumns), ceilDiv(indexPrefixSize, rows))
+	lo := max(ceilDiv(total, cols*rows), ceilDiv(sizes[0], rows*maxIndexCols), ceilDiv(indexPrefixSize, rows))
 	hi := ceilDiv(largest, cols/len(sizes)*rows)
 	for lo < hi {
 		mid := (lo + hi) / 2
