@@ -55,12 +55,8 @@ func runPortal(ce *clientEnv, f portalFlags) error {
 		return err
 	}
 	defer s.close()
-	enc, err := s.client.Encoding(int(s.params.NShards))
-	if err != nil {
-		return err
-	}
 	p, err := portal.New(portal.Config{
-		Chain: s.chain, Blobs: &portal.ClientBlobs{Client: s.client, Encoding: enc},
+		Chain: s.chain, Blobs: &portal.ClientBlobs{Client: s.client},
 		Domain: f.domain, MaxResourceSize: f.maxSizeMiB << 20, MaxConcurrent: f.maxConcurrent, Logger: ce.logger(),
 	})
 	if err != nil {

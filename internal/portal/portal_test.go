@@ -309,30 +309,3 @@ func FuzzParseBase36(f *testing.F) {
 		}
 	})
 }
-
-func TestPatchData(t *testing.T) {
-	enc, err := redstuff.NewConfig(10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := quilt.Encode(enc, []quilt.Patch{{Identifier: "/a", Data: []byte("alpha")}, {Identifier: "/b", Data: []byte("beta")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, pi := range q.Index.Patches {
-		data, err := PatchData(enc, q.Blob, pi.InternalID())
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := map[string]string{"/a": "alpha", "/b": "beta"}[pi.Identifier]
-		if string(data) != want {
-			t.Errorf("%s: %q", pi.Identifier, data)
-		}
-	}
-	if _, err := PatchData(enc, q.Blob, quilt.InternalID{Start: 1, End: 200}); err == nil {
-		t.Error("columns past the quilt accepted")
-	}
-	if _, err := PatchData(enc, q.Blob[:len(q.Blob)-1], quilt.InternalID{Start: 1, End: 2}); err == nil {
-		t.Error("truncated quilt accepted")
-	}
-}
