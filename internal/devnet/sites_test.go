@@ -223,8 +223,9 @@ func browse(t *testing.T, base string) {
 		t.Fatal("no chromium found: install the Debian package chromium (.ci/run does), or set " + browserEnv + "=1 to skip the browser locally")
 	}
 	artifacts := t.ArtifactDir()
+	// Chromium can take longer than chromedp's default 20 s to start on a loaded machine.
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true), chromedp.WindowSize(1000, 700))
+		chromedp.Headless, chromedp.DisableGPU, chromedp.WindowSize(1000, 700), chromedp.WSURLReadTimeout(2*time.Minute))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancel()
 	ctx, cancel := chromedp.NewContext(actx)
