@@ -271,7 +271,8 @@ func TestDevnet(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(work, "photo.jpg"), photo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := &readmeRun{bin: bin, work: work, http: strings.TrimPrefix(d.http, "http://"), config: d.config, photo: photo}
+	r := &readmeRun{bin: bin, work: work, http: strings.TrimPrefix(d.http, "http://"), config: d.config, photo: photo,
+		portalPort: d.portal[strings.LastIndexByte(d.portal, ':')+1:]}
 	r.run(t)
 
 	// One small blob: the whole devnet takes less than 40 MB of disk.
