@@ -154,6 +154,14 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
+	etag := `"` + hex.EncodeToString(res.Hash[:]) + `"`
+	if status == http.StatusOK && etagMatch(r.Header.Get("If-None-Match"), etag) {
+		// The ETag is the SHA-256 on chain: a browser holding that content needs nothing
+		// read or checked.
+		w.Header().Set("ETag", etag)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
 	body, err := p.content(ctx, &res)
 	if err != nil {
 		p.fail(w, r, fmt.Errorf("%s: %w", res.Path, err))
@@ -171,7 +179,7 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.Get("Cache-Control") == "" {
 		h.Set("Cache-Control", p.cfg.CacheControl)
 	}
-	h.Set("ETag", `"`+hex.EncodeToString(res.Hash[:])+`"`)
+	h.Set("ETag", etag)
 	h.Set("X-Content-Type-Options", "nosniff")
 	if status == http.StatusOK {
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
@@ -182,6 +190,17 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		w.Write(body)
 	}
+}
+
+// etagMatch reports whether an If-None-Match header names etag (or is "*").
+func etagMatch(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
 }
 
 // dropped lists stored headers a portal never sends: those that would reach beyond the

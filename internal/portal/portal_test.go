@@ -179,6 +179,16 @@ func TestResolve(t *testing.T) {
 	if r := get(t, p, "GET", host+"/style.css", "If-None-Match", etag); r.StatusCode != http.StatusNotModified {
 		t.Errorf("If-None-Match: %d, want 304", r.StatusCode)
 	}
+	// Revalidation needs no read: the ETag is the hash on chain.
+	blob := s.chain.resources[s.id]["/style.css"].BlobID
+	delete(s.blobs.blobs, blob)
+	if r := get(t, p, "GET", host+"/style.css", "If-None-Match", `"other", `+etag); r.StatusCode != http.StatusNotModified {
+		t.Errorf("If-None-Match without the content at hand: %d, want 304", r.StatusCode)
+	}
+	if r := get(t, p, "GET", host+"/style.css"); r.StatusCode != http.StatusBadGateway {
+		t.Errorf("GET with the content gone: %d, want 502", r.StatusCode)
+	}
+	s.blobs.blobs[blob] = []byte("body{}")
 	if r := get(t, p, "GET", host+"/style.css", "Range", "bytes=1-2"); r.StatusCode != 206 || body(t, r) != "od" {
 		t.Errorf("Range: %d", r.StatusCode)
 	}
