@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/walrus-go/walrus/internal/gateway"
 	"github.com/walrus-go/walrus/internal/quilt"
 	"github.com/walrus-go/walrus/internal/redstuff"
+	"github.com/walrus-go/walrus/internal/testnet"
 )
 
 // fakeShards is the shard count of the fake's quilts.
@@ -202,5 +205,45 @@ func TestQuiltEndpointErrors(t *testing.T) {
 				t.Fatalf("reason %s, want %s (%s)", got, c.reason, w.Body)
 			}
 		})
+	}
+}
+
+// TestQuiltNetwork stores a quilt with PUT /v1/quilts over HTTP on a real in-process
+// network through the SDK and reads a patch back by patch ID and by identifier.
+func TestQuiltNetwork(t *testing.T) {
+	net := testnet.New(t, testnet.Options{})
+	c, err := net.NewClient(net.ClientConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newHandler(t, gateway.SDK{Client: c}, nil))
+	defer srv.Close()
+	body, ct := multipartBody(t, [][2]string{{"index.html", "<p>quilt</p>"}, {"app.js", "console.log(1)"}},
+		`[{"identifier": "index.html", "tags": {"content-type": "text/html"}}]`)
+	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/v1/quilts?epochs=2", bytes.NewReader(body))
+	req.Header.Set("Content-Type", ct)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res client.QuiltStoreResult
+	err = json.NewDecoder(resp.Body).Decode(&res)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || err != nil || len(res.StoredQuiltBlobs) != 2 {
+		t.Fatalf("PUT /v1/quilts: %d %v %+v", resp.StatusCode, err, res)
+	}
+	for _, path := range []string{
+		"/v1/blobs/by-quilt-patch-id/" + res.StoredQuiltBlobs[1].QuiltPatchID,
+		"/v1/blobs/by-quilt-id/" + res.BlobStoreResult.BlobID() + "/index.html",
+	} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(b) != "<p>quilt</p>" || resp.Header.Get("Content-Type") != "text/html" {
+			t.Fatalf("GET %s: %d %q %v", path, resp.StatusCode, b, resp.Header)
+		}
 	}
 }
