@@ -11,6 +11,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/client"
@@ -45,6 +46,16 @@ func (h *Handler) storeQuilt(w http.ResponseWriter, r *http.Request) int {
 		return writeError(w, badRequest(ErrInvalidBody, "a quilt is sent as multipart/form-data with a boundary, one part per file named by its identifier"))
 	}
 	boundary := params["boundary"]
+	// quilt_version names the layout; V1 is the only one. The other parameters are a
+	// blob store's.
+	if q := r.URL.Query(); q.Has("quilt_version") {
+		switch v := q["quilt_version"]; {
+		case len(v) != 1 || (v[0] != "V1" && v[0] != "v1" && v[0] != "1"):
+			return writeError(w, badRequest(ErrInvalidArgument, fmt.Sprintf("quilt_version=%q: only V1 is supported", strings.Join(v, ","))))
+		}
+		q.Del("quilt_version")
+		r.URL.RawQuery = q.Encode()
+	}
 	return h.storeBody(w, r, func(ctx context.Context, data []byte, opts client.StoreOptions) (any, error) {
 		patches, err := parseQuiltBody(data, boundary)
 		if err != nil {

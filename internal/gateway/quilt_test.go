@@ -100,7 +100,7 @@ func TestQuiltEndpoints(t *testing.T) {
 	h := newHandler(t, f, nil)
 	body, ct := multipartBody(t, [][2]string{{"index.html", "<h1>hi</h1>"}, {"dir/style.css", "body{}"}, {"empty", ""}},
 		`[{"identifier": "index.html", "tags": {"content-type": "text/html", "version": 2}}, {"identifier": "unused", "tags": {}}]`)
-	w := do(h, http.MethodPut, "/v1/quilts?epochs=2", body, "Content-Type", ct)
+	w := do(h, http.MethodPut, "/v1/quilts?epochs=2&quilt_version=V1", body, "Content-Type", ct)
 	var res client.QuiltStoreResult
 	if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &res) != nil || len(res.StoredQuiltBlobs) != 3 {
 		t.Fatalf("PUT /v1/quilts: %d %s", w.Code, w.Body)
@@ -182,6 +182,7 @@ func TestQuiltEndpointErrors(t *testing.T) {
 		{"body over the limit", "PUT", "/v1/quilts?epochs=1", bigCT, big, 403, "BODY_TOO_LARGE"},
 		{"quilt too large for its symbols", "PUT", "/v1/quilts?epochs=1", hugeCT, huge, 403, "QUILT_TOO_LARGE"},
 		{"unknown parameter", "PUT", "/v1/quilts?epochs=1&color=red", ct, body, 400, "UNKNOWN_PARAMETER"},
+		{"unknown quilt version", "PUT", "/v1/quilts?epochs=1&quilt_version=V2", ct, body, 400, "INVALID_ARGUMENT"},
 		{"bad quilt ID", "GET", "/v1/quilts/nope/patches", "", nil, 400, "INVALID_BLOB_ID"},
 		{"unknown quilt", "GET", "/v1/quilts/" + strings.Repeat("A", 43) + "/patches", "", nil, 404, "BLOB_NOT_FOUND"},
 		{"not a quilt", "GET", "/v1/quilts/" + pr.BlobID() + "/patches", "", nil, 400, "NOT_A_QUILT"},
