@@ -301,16 +301,16 @@ func readQuiltCommand(ce *clientEnv) *cobra.Command {
 		Long: "Read patches of a quilt by identifier (--quilt-id and --identifiers), by tag (--quilt-id and\n" +
 			"--tag KEY VALUE), or by quilt patch ID (--quilt-patch-ids, of any quilts). Only the index\n" +
 			"columns and the columns of the patches read are fetched. Without --out the contents are\n" +
-			"written one after another to standard output; with --out DIR each patch is written to\n" +
-			"DIR/IDENTIFIER and its identifier and tags are printed.",
+			"written one after another to standard output; with --out DIR (created if missing) each\n" +
+			"patch is written to DIR/IDENTIFIER and its identifier and tags are printed.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q, err := parseQuiltQuery(quiltID, identifiers, tag, patchIDs, args)
 			if err != nil {
 				return err
 			}
 			if out != "" {
-				if st, err := os.Stat(out); err != nil || !st.IsDir() {
-					return usageError{withHint(fmt.Errorf("--out %s is not a directory", out), "create it first")}
+				if st, err := os.Stat(out); err == nil && !st.IsDir() {
+					return usageError{withHint(fmt.Errorf("--out %s is not a directory", out), "give a directory; it is created if missing")}
 				}
 			}
 			return runReadQuilt(ce, q, out)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -112,6 +113,11 @@ func TestCLIQuilt(t *testing.T) {
 		if code != c.code || !strings.Contains(errs, c.want) || !errLine.MatchString(errs) || len(out) != 0 {
 			t.Fatalf("%v: %d %q %q (want %q)", c.args, code, out, errs, c.want)
 		}
+	}
+	// Human output: the quilt's blob ID with its expiry date, then one line per patch.
+	out, errs, code = n.walrus(t, "store-quilt", "--epochs", "1", "--paths", a)
+	if code != 0 || !strings.Contains(string(out), "Blob ID: ") || !expiryDate.Match(out) || !regexp.MustCompile(`(?m)^  \S{50}  a\.bin$`).Match(out) {
+		t.Fatalf("store-quilt: %d %q %q", code, out, errs)
 	}
 	plain := n.storeOne(t, "--epochs", "1", a)
 	out, errs, code = n.walrus(t, "list-patches-in-quilt", plain.BlobID())

@@ -135,6 +135,11 @@ func (q *QuiltReader) Index() *quilt.Index { return q.index }
 // ID returns the quilt's blob ID.
 func (q *QuiltReader) ID() redstuff.BlobID { return q.br.id }
 
+// ColumnSize returns the byte length of one column (one secondary sliver's data).
+func (q *QuiltReader) ColumnSize() int64 {
+	return q.br.rowLen / int64(q.enc.SourceSymbols(redstuff.Secondary)) * int64(q.enc.SourceSymbols(redstuff.Primary))
+}
+
 // Size returns the size of the quilt blob.
 func (q *QuiltReader) Size() int64 { return q.br.size }
 

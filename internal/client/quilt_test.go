@@ -18,7 +18,7 @@ import (
 // the reader fetches only the index columns and the patch's columns (secondary slivers,
 // each verified against the metadata), a small part of the quilt. CI runs 60 files on 100
 // shards; WALRUS_QUILT_FULL=1 runs the 600 files on 1000 shards (make
-// quilt-read-full).
+// bench-quilt).
 func TestQuiltReadFetchesOnlyPatchColumns(t *testing.T) {
 	shards, files := 100, 60
 	if full, _ := strconv.ParseBool(os.Getenv("WALRUS_QUILT_FULL")); full {

@@ -124,7 +124,10 @@ type readmeRun struct {
 
 	env    []string
 	blobID string
-	seen   map[string]bool // which kinds of command ran
+	// quiltID and patchID are those of the last store-quilt: the quilt and the patch of
+	// photo.jpg.
+	quiltID, patchID string
+	seen             map[string]bool // which kinds of command ran
 	// portalPort is the port of the devnet's portal (the README says 3000), siteID the
 	// base36 ID the README's site deploy printed (its SITE_ID).
 	portalPort string
@@ -158,6 +161,14 @@ func (r *readmeRun) subst(t *testing.T, line, w string) string {
 			t.Fatalf("README: %q uses BLOB_ID before a store printed one", line)
 		}
 		w = strings.ReplaceAll(w, "BLOB_ID", r.blobID)
+	}
+	for _, p := range [][2]string{{"QUILT_ID", r.quiltID}, {"PATCH_ID", r.patchID}} {
+		if strings.Contains(w, p[0]) {
+			if p[1] == "" {
+				t.Fatalf("README: %q uses %s before a store-quilt printed one", line, p[0])
+			}
+			w = strings.ReplaceAll(w, p[0], p[1])
+		}
 	}
 	switch w {
 	case "FILE":
@@ -302,6 +313,25 @@ func (r *readmeRun) walrus(t *testing.T, line string, args []string) {
 			t.Fatalf("README: %s does not show the devnet wallet's WAL:\n%s", line, stdout)
 		}
 		r.seen["wallet"] = true
+	case args[1] == "store-quilt":
+		r.quiltID, r.patchID = "", ""
+		for _, l := range strings.Split(stdout, "\n") {
+			if id, ok := strings.CutPrefix(l, "Blob ID: "); ok {
+				r.quiltID = strings.TrimSpace(id)
+			}
+			if f := strings.Fields(l); len(f) == 2 && f[1] == "photo.jpg" {
+				r.patchID = f[0]
+			}
+		}
+		if r.quiltID == "" || r.patchID == "" || !rfc3339.MatchString(stdout) {
+			t.Fatalf("README: %s printed no quilt ID, no patch ID for photo.jpg or no expiry date:\n%s", line, stdout)
+		}
+	case args[1] == "list-patches-in-quilt":
+		if !strings.Contains(stdout, r.patchID+"  photo.jpg") {
+			t.Fatalf("README: %s does not list photo.jpg with its patch ID %s:\n%s", line, r.patchID, stdout)
+		}
+	case args[1] == "read-quilt" && has("--out"):
+		r.checkFile(t, line, filepath.Join(args[slices.Index(args, "--out")+1], "photo.jpg"))
 	case args[1] == "convert-blob-id":
 		if got := strings.TrimSpace(stdout); got != r.blobID {
 			t.Fatalf("README: %s printed %q, want the blob ID %s", line, got, r.blobID)

@@ -30,9 +30,8 @@ func putTags(e *bcs.Encoder, tags map[string]string) {
 	e.Len(len(keys))
 	for _, kb := range keys {
 		d := bcs.NewDecoder(kb)
-		k := string(d.Bytes(len(kb)))
 		e.Fixed(kb)
-		putString(e, tags[k])
+		putString(e, tags[string(d.Bytes(len(kb)))])
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/walrus-go/walrus/internal/redstuff"
+	"github.com/walrus-go/walrus/internal/testvec"
 )
 
 // vectorFile is testdata/vectors.json, written by testdata/genvectors.mjs with Mysten's
@@ -107,8 +108,8 @@ var vectorErrors = map[string]error{
 func TestVectors(t *testing.T) {
 	for _, v := range loadVectors(t) {
 		t.Run(v.Name, func(t *testing.T) {
-			if testing.Short() && v.QuiltLength > 4<<20 {
-				t.Skip("large vector")
+			if (testing.Short() || testvec.Race) && v.QuiltLength > 512<<10 {
+				t.Skip("large vector: run by the vector pass without -race (make test)")
 			}
 			cfg, err := redstuff.NewConfig(v.NShards)
 			if err != nil {

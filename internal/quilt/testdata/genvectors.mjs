@@ -3,6 +3,10 @@
 // package quilt. The versions are the ones pinned in internal/sdkcompat/js. Run from the
 // repository root:
 //
+//   make quilt-vectors
+//
+// which runs:
+//
 //   tmp=$(mktemp -d)
 //   cp internal/sdkcompat/js/package.json internal/sdkcompat/js/package-lock.json \
 //      internal/quilt/testdata/genvectors.mjs "$tmp"
