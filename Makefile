@@ -4,7 +4,7 @@ STATICCHECK_VERSION ?= v0.8.2
 GOBIN ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 
-.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet bench-s3-peers testbed
+.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet bench-s3-peers testbed bench-quilt quilt-vectors bench-sites
 
 check: fmt vet staticcheck tidy test
 
@@ -73,7 +73,23 @@ bench:
 bench-explorer-devnet:
 	$(GO) test -tags devnetbench -count=1 -timeout 2h -run 'TestDevnetPageLatency' -v ./internal/explorer/
 
+# Walrus Sites: deploy of a 200-file site and the index page through the portal on a
+# 100-shard devnet (docs/sites.md).
+bench-sites:
+	WALRUS_SITES_BENCH=1 $(GO) test -count=1 -timeout 30m -run 'TestSitesBench' -v ./internal/devnet/
+
 # restic and rclone through the S3 gateway (on a devnet) against MinIO on this machine
 # (docs/performance-vs-peers.md); installs MinIO with go install if none is on PATH. Not in CI.
 bench-s3-peers:
 	bench/s3-peers.sh
+
+# Quilts (docs/quilts.md): reading one 10 KiB patch of a 600-file quilt on 1000 shards, and
+# 600 files of 10 KiB stored as one quilt against 600 blobs. CI runs small versions.
+bench-quilt:
+	WALRUS_QUILT_FULL=1 $(GO) test -count=1 -timeout 30m -run 'TestQuiltReadFetchesOnlyPatchColumns' -v ./internal/client/
+	WALRUS_QUILT_BENCH_FILES=600 WALRUS_QUILT_BENCH_SHARDS=1000 $(GO) test -count=1 -timeout 2h -run 'TestQuiltVersusBlobs' -v ./internal/client/
+
+# Quilt vectors from Mysten's TypeScript SDK (needs node and npm; see internal/quilt/testdata/genvectors.mjs).
+quilt-vectors:
+	tmp=$$(mktemp -d) && cp internal/sdkcompat/js/package.json internal/sdkcompat/js/package-lock.json internal/quilt/testdata/genvectors.mjs $$tmp && \
+	(cd $$tmp && npm ci --no-audit --no-fund >/dev/null && node genvectors.mjs) > internal/quilt/testdata/vectors.json && rm -rf $$tmp

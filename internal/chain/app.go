@@ -444,6 +444,14 @@ func (c *ctx) dispatch(p Payload) error {
 		return c.execCompleteUpload(p)
 	case *AbortUpload:
 		return c.execAbortUpload(p)
+	case *CreateSite:
+		return c.execCreateSite(p)
+	case *UpdateSite:
+		return c.execUpdateSite(p)
+	case *DestroySite:
+		return c.execDestroySite(p)
+	case *SetSiteName:
+		return c.execSetSiteName(p)
 	}
 	return errorf(ErrMalformed, "unknown payload %T", p)
 }

@@ -60,6 +60,15 @@ func samplePayloads() []Payload {
 		&PutPart{Bucket: "backups", Upload: "0123abcd", Number: 3, Ref: BlobRef{BlobID: redstuff.BlobID{4}, Object: id(12)}, Size: 5 << 20, ETag: "e"},
 		&CompleteUpload{Bucket: "backups", Upload: "0123abcd", Ref: BlobRef{BlobID: redstuff.BlobID{5}, Manifest: true}, Size: 15 << 20, ETag: "f-3"},
 		&AbortUpload{Bucket: "backups", Upload: "0123abcd"},
+		&CreateSite{Name: "my site ✓", Routes: []Route{{"/app/*", "/index.html"}, {"/old", "/new.html"}},
+			Metadata: []Attribute{{"description", "d"}}, Resources: []Resource{
+				{Path: "/index.html", BlobID: redstuff.BlobID{6}, PatchID: []byte{1, 2, 3}, Hash: [32]byte{7}, Size: 10,
+					Headers: []Attribute{{"cache-control", "no-cache"}, {"content-type", "text/html"}}},
+				{Path: "/big.bin", BlobID: redstuff.BlobID{8}, Hash: [32]byte{9}, Size: 5, HasRange: true, Start: 10, End: 15},
+			}},
+		&UpdateSite{Site: id(13), SetInfo: true, Name: "n", Put: []Resource{{Path: "/a", Size: 1}}, Remove: []string{"/b"}},
+		&DestroySite{Site: id(13)},
+		&SetSiteName{Name: "blog", Site: id(13)},
 	}
 }
 
@@ -157,6 +166,10 @@ func TestEventRoundTrip(t *testing.T) {
 			Size: 5, ETag: "e", ContentType: "t", Metadata: []Attribute{{"a", "b"}}}, Modified: 9}, Overwritten: true},
 		&PartRemoved{Bucket: ObjectID{1}, Upload: "u1", Part: Part{Number: 3, Ref: BlobRef{BlobID: redstuff.BlobID{3}}, Size: 4, ETag: "e", Modified: 5}},
 		&UploadEnded{Bucket: ObjectID{1}, Upload: "u1", Key: "k", Parts: 3, Completed: true},
+		&SiteCreated{Site: ObjectID{1}, Owner: Address{2}, Resources: 3},
+		&SiteUpdated{Site: ObjectID{1}, Version: 2, Put: 3, Removed: 4},
+		&SiteDestroyed{Site: ObjectID{1}, Owner: Address{2}, Resources: 3},
+		&SiteNameSet{Name: "blog", Owner: Address{2}, Site: ObjectID{1}},
 	}
 	if len(bodies) != len(eventTypes) {
 		t.Fatalf("%d sample events for %d variants", len(bodies), len(eventTypes))

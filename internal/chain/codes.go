@@ -57,6 +57,8 @@ const (
 	CodeNoSuchBucket         Code = 41
 	CodeNoSuchKey            Code = 42
 	CodeNoSuchUpload         Code = 43
+	CodeNameTaken            Code = 44
+	CodeSiteTooLarge         Code = 45
 )
 
 // Error is an error carrying a result code. The sentinel errors below are *Error values;
@@ -181,6 +183,10 @@ var (
 	ErrNoSuchKey = newError(CodeNoSuchKey, "NoSuchKey", "no such key")
 	// ErrNoSuchUpload: no in-progress multipart upload has that ID and key in the bucket.
 	ErrNoSuchUpload = newError(CodeNoSuchUpload, "NoSuchUpload", "no such upload")
+	// ErrNameTaken: another account holds the site name.
+	ErrNameTaken = newError(CodeNameTaken, "NameTaken", "site name held by another account")
+	// ErrSiteTooLarge: DestroySite of a site with more than MaxSiteBatch resources.
+	ErrSiteTooLarge = newError(CodeSiteTooLarge, "SiteTooLarge", "site has too many resources to destroy at once")
 )
 
 // CodeOf returns the code of err: CodeOK for nil, the code of the *Error it wraps, or

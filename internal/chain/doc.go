@@ -83,6 +83,19 @@
 // removes an entry or part emits an event carrying it, so that the writer can release its
 // blob. Index writes pay Params.IndexByteFee per byte of payload on top of MinFee.
 //
+// # Sites
+//
+// A Site (KindSite) is a website owned by an account and transferable by TransferObject: a
+// display name, routes (a path or a path prefix ending in "*" mapped to a resource), metadata,
+// and resources. A resource is a path of the site mapped to the blob or quilt patch holding its
+// content (optionally a byte range of it), the SHA-256 and size of the content and the HTTP
+// headers to send with it. Each resource is its own record under the site, so a portal reads
+// one resource with one lookup. CreateSite and UpdateSite write up to MaxSiteBatch resources
+// per transaction (and MaxTxSize bounds a batch in bytes); both pay Params.IndexByteFee per
+// byte of payload. DestroySite deletes a site and its resources. An on-chain site name (a DNS
+// label, SetSiteName) is a global record held by the account that set it first, naming one of
+// its sites.
+//
 // # Events and queries
 //
 // Events are BCS, numbered by a global sequence number and stored in an append-only log that

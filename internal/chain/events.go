@@ -36,7 +36,8 @@ var eventTypes = []string{
 	"EpochChangeDone", "EpochParametersSelected", "ShardsReceived", "PricesUpdated",
 	"NodeRegistered", "StakeDeposited", "StakeWithdrawRequested", "StakeWithdrawn",
 	"RewardsDistributed", "CommissionCollected", "NodeSlashed", "TransferredWithMemo", "BucketCreated",
-	"BucketDeleted", "EntryRemoved", "PartRemoved", "UploadEnded",
+	"BucketDeleted", "EntryRemoved", "PartRemoved", "UploadEnded", "SiteCreated", "SiteUpdated",
+	"SiteDestroyed", "SiteNameSet",
 }
 
 func newEventBody(v uint32) EventBody {
@@ -85,6 +86,14 @@ func newEventBody(v uint32) EventBody {
 		return new(PartRemoved)
 	case 21:
 		return new(UploadEnded)
+	case 22:
+		return new(SiteCreated)
+	case 23:
+		return new(SiteUpdated)
+	case 24:
+		return new(SiteDestroyed)
+	case 25:
+		return new(SiteNameSet)
 	}
 	return nil
 }

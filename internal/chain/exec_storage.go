@@ -162,6 +162,8 @@ func (c *ctx) execTransferObject(p *TransferObject) error {
 	switch o := o.(type) {
 	case *Bucket:
 		o.Owner = p.To
+	case *Site:
+		o.Owner = p.To
 	case *Storage:
 		o.Owner = p.To
 	case *Blob:

@@ -26,6 +26,8 @@ import "encoding/binary"
 //	u/<bucket 32><upload ID>            Upload without its ID (storedUpload)
 //	q/<bucket 32><key> 00 <upload ID>   empty: the uploads in key, then upload ID order
 //	w/<bucket 32><upload ID> 00 <part 4>  Part
+//	zs/<site 32><path>                  Resource without its path (storedResource)
+//	zn/<name>                           SiteName without its name (storedSiteName)
 //
 // Object keys and upload IDs contain no NUL byte (CheckObjectKey, CheckUploadID), so q/
 // records sort by key, then upload ID, the entries and uploads under a key prefix are one
@@ -52,6 +54,8 @@ const (
 	prefixUpload     = "u/"
 	prefixPart       = "w/"
 	prefixUploadKey  = "q/"
+	prefixResource   = "zs/"
+	prefixSiteName   = "zn/"
 )
 
 func key(prefix string, parts ...[]byte) []byte {
@@ -116,3 +120,9 @@ func keyPart(bucket ObjectID, upload string, number uint32) []byte {
 func keyPartPrefix(bucket ObjectID, upload string) []byte {
 	return key(prefixPart, bucket[:], []byte(upload), []byte{0})
 }
+
+func keyResource(site ObjectID, path string) []byte {
+	return key(prefixResource, site[:], []byte(path))
+}
+func keyResourcePrefix(site ObjectID) []byte { return key(prefixResource, site[:]) }
+func keySiteName(name string) []byte         { return key(prefixSiteName, []byte(name)) }

@@ -552,5 +552,8 @@ func (v *View) Query(path string, data []byte) ([]byte, error) {
 	if out, ok, err := v.queryBucket(path, data); ok {
 		return out, err
 	}
+	if out, ok, err := v.querySite(path, data); ok {
+		return out, err
+	}
 	return nil, errorf(ErrUnknownQuery, "%q", path)
 }

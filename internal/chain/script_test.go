@@ -563,6 +563,8 @@ func (e *scriptEnv) run(c scriptCase) {
 		e.printf("state=%x\napp=%x\n", StateHash(e.store), e.appHash)
 	case "bucket", "buckets", "entry", "list", "uploads", "parts":
 		e.bucketQuery(fields[0], a)
+	case "site", "resource", "resources", "sitenames", "whois":
+		e.siteQuery(fields[0], a)
 	default:
 		e.fatalf("unknown command %q", fields[0])
 	}
@@ -933,6 +935,9 @@ func (e *scriptEnv) optEpochOr(a *args, def uint32) uint32 {
 //	complete BUCKET UPLOAD [blob=B] [size=N] [etag=E] [manifest] | abort BUCKET UPLOAD
 func (e *scriptEnv) payload(sender, op string, a *args) (Payload, []string) {
 	if p, names, ok := e.bucketPayload(op, a); ok {
+		return p, names
+	}
+	if p, names, ok := e.sitePayload(op, a); ok {
 		return p, names
 	}
 	sys := mustSystem(e.app.pending()) // the state of the block being built

@@ -52,8 +52,8 @@ type Params struct {
 	FaucetAccountMax uint64
 	FaucetTotalMax   uint64
 	// IndexByteFee is the fee in FROST per byte of a payload that grows the bucket index
-	// (CreateBucket, PutEntries, CreateUpload, PutPart, CompleteUpload; see
-	// [Params.MinFeeFor]). Index state is kept by every validator until it is deleted, so
+	// or a site (CreateBucket, PutEntries, CreateUpload, PutPart, CompleteUpload, CreateSite,
+	// UpdateSite, SetSiteName; see [Params.MinFeeFor]). Index state is kept by every validator until it is deleted, so
 	// writing it costs in proportion to its size.
 	IndexByteFee uint64
 }
@@ -72,8 +72,8 @@ func (p *Params) SyncTimeout() int64 {
 // verify a committee certificate, RegisterNode a proof of possession), plus
 // NodeRegistrationFee for RegisterNode, plus IndexByteFee × the BCS size of the payload
 // for a payload that writes index state (CreateBucket, PutEntries, CreateUpload, PutPart,
-// CompleteUpload; deletes and aborts pay MinFee only). The sum saturates at the largest uint64 (a fee no
-// one can pay) instead of overflowing.
+// CompleteUpload, CreateSite, UpdateSite, SetSiteName; deletes and aborts pay MinFee only).
+// The sum saturates at the largest uint64 (a fee no one can pay) instead of overflowing.
 func (p *Params) MinFeeFor(payload Payload) uint64 {
 	fee := p.MinFee
 	plus := func(x uint64) {
@@ -89,7 +89,8 @@ func (p *Params) MinFeeFor(payload Payload) uint64 {
 	case *RegisterNode:
 		plus(p.SignatureFee)
 		plus(p.NodeRegistrationFee)
-	case *CreateBucket, *PutEntries, *CreateUpload, *PutPart, *CompleteUpload:
+	case *CreateBucket, *PutEntries, *CreateUpload, *PutPart, *CompleteUpload,
+		*CreateSite, *UpdateSite, *SetSiteName:
 		e := bcs.NewEncoder(nil)
 		payload.encode(e)
 		hi, lo := bits.Mul64(p.IndexByteFee, uint64(len(e.Out())))
@@ -301,10 +302,11 @@ const (
 	KindBlob      ObjectKind = 1
 	KindStakedWal ObjectKind = 2
 	KindBucket    ObjectKind = 3
-	numKinds                 = 4
+	KindSite      ObjectKind = 4
+	numKinds                 = 5
 )
 
-// String returns the kind's name: storage, blob, staked-wal or bucket.
+// String returns the kind's name: storage, blob, staked-wal, bucket or site.
 func (k ObjectKind) String() string {
 	switch k {
 	case KindStorage:
@@ -315,11 +317,13 @@ func (k ObjectKind) String() string {
 		return "staked-wal"
 	case KindBucket:
 		return "bucket"
+	case KindSite:
+		return "site"
 	}
 	return fmt.Sprintf("ObjectKind(%d)", uint8(k))
 }
 
-// Object is an owned object: *Storage, *Blob, *StakedWal or *Bucket. Its BCS encoding is an enum
+// Object is an owned object: *Storage, *Blob, *StakedWal, *Bucket or *Site. Its BCS encoding is an enum
 // whose variant index is its ObjectKind.
 type Object interface {
 	Kind() ObjectKind
@@ -358,6 +362,8 @@ func decodeObject(d *bcs.Decoder) Object {
 		o = new(Blob)
 	case KindBucket:
 		o = new(Bucket)
+	case KindSite:
+		o = new(Site)
 	default:
 		o = new(StakedWal)
 	}

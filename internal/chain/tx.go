@@ -106,7 +106,7 @@ var payloadNames = []string{
 	"set-commission-rate", "stake", "request-withdraw-stake", "withdraw-stake",
 	"collect-commission", "epoch-sync-done", "vote-to-slash", "transfer-with-memo", "create-bucket",
 	"delete-bucket", "put-entries", "delete-entries", "create-upload", "put-part", "complete-upload",
-	"abort-upload",
+	"abort-upload", "create-site", "update-site", "destroy-site", "set-site-name",
 }
 
 func newPayload(v uint32) Payload {
@@ -189,6 +189,14 @@ func newPayload(v uint32) Payload {
 		return new(CompleteUpload)
 	case 38:
 		return new(AbortUpload)
+	case 39:
+		return new(CreateSite)
+	case 40:
+		return new(UpdateSite)
+	case 41:
+		return new(DestroySite)
+	case 42:
+		return new(SetSiteName)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/walrus-go/walrus/internal/quilt"
 	"github.com/walrus-go/walrus/internal/redstuff"
 )
 
@@ -62,6 +63,9 @@ func blobIDOperands(root *cobra.Command, args []string) []string {
 func isDashBlobID(a string) bool {
 	if !strings.HasPrefix(a, "-") {
 		return false
+	}
+	if _, err := quilt.ParsePatchID(a); err == nil {
+		return true // a quilt patch ID starts with '-' as often
 	}
 	_, err := redstuff.ParseBlobID(a)
 	return err == nil

@@ -9,5 +9,6 @@ func clientCommands(ce *clientEnv) []*cobra.Command {
 		shareCommand(ce), fundSharedBlobCommand(ce), burnBlobsCommand(ce),
 		getBlobAttributeCommand(ce), setBlobAttributeCommand(ce), removeBlobAttributeCommand(ce), removeBlobAttributeFieldsCommand(ce),
 		requestWithdrawStakeCommand(ce), withdrawStakeCommand(ce), listStakedWalCommand(ce),
+		storeQuiltCommand(ce), readQuiltCommand(ce), listPatchesCommand(ce),
 	}
 }

@@ -328,6 +328,7 @@ func addClientCommands(root *cobra.Command, e *env) *clientEnv {
 		storeCommand(ce), readCommand(ce), blobStatusCommand(ce), listBlobsCommand(ce), deleteCommand(ce),
 		extendCommand(ce), healthCommand(ce), stakeCommand(ce), benchCommand(ce),
 		publisherCommand(ce), aggregatorCommand(ce), daemonCommand(ce), uploadRelayCommand(ce), s3Command(ce),
+		siteCommand(ce), portalCommand(ce),
 	)
 	root.AddCommand(clientCommands(ce)...)
 	return ce

@@ -40,6 +40,7 @@ type devnetFlags struct {
 	nodePort      int
 	maxBodyKiB    int64
 	s3            string
+	portal        string
 	// healthInterval is the explorer's health sampling interval.
 	healthInterval time.Duration
 	// changed reports whether a flag was given on the command line.
@@ -52,16 +53,17 @@ func devnetCommand(e *env) *cobra.Command {
 		Use:   "devnet",
 		Short: "Run a complete local Walrus network",
 		Long: "Run a complete local network in one directory: a CometBFT validator, each storage node\n" +
-			"as its own process, a publisher/aggregator daemon and an S3 gateway. The first run creates keys, a\n" +
-			"funded wallet, the genesis and the configurations; later runs resume the same network\n" +
-			"with its data, and refuse the first-run flags if they differ from what the network was\n" +
-			"created with. A first run that fails leaves nothing behind. Prints 'devnet ready', the\n" +
-			"endpoints and an 'export WALRUS_CONFIG=...' line once everything answers. Ctrl-C\n" +
-			"(SIGINT), SIGTERM or SIGHUP (a closed terminal) stops all of it.\n\n" +
+			"as its own process, a publisher/aggregator daemon, an S3 gateway and a Walrus Sites portal.\n" +
+			"The first run creates keys, a funded wallet, the genesis and the configurations; later runs\n" +
+			"resume the same network with its data, and refuse the first-run flags if they differ from\n" +
+			"what the network was created with. A first run that fails leaves nothing behind. Prints\n" +
+			"'devnet ready', the endpoints and an 'export WALRUS_CONFIG=...' line once everything\n" +
+			"answers. Ctrl-C (SIGINT), SIGTERM or SIGHUP (a closed terminal) stops all of it.\n\n" +
 			"Ports (defaults): chain RPC 26657 (--chain-rpc), chain P2P 26656 (--chain-p2p),\n" +
 			"storage node i 9185+i and its metrics 9285+i (--node-port), publisher/aggregator\n" +
-			"31415 (--http), S3 gateway 9000 (--s3), all on 127.0.0.1. The S3 gateway's\n" +
-			"credentials and wallet are created on the first run and kept in the directory.",
+			"31415 (--http), S3 gateway 9000 (--s3), sites portal 3000 (--portal), all on 127.0.0.1.\n" +
+			"The S3 gateway's credentials and wallet are created on the first run and kept in the\n" +
+			"directory.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.changed = func(name string) bool { return cmd.Flags().Changed(name) }
@@ -80,6 +82,7 @@ func devnetCommand(e *env) *cobra.Command {
 	fl.StringVar(&f.chainP2P, "chain-p2p", "127.0.0.1:26656", "validator peer-to-peer address (first run only)")
 	fl.IntVar(&f.nodePort, "node-port", 9185, "REST port of storage node 0; node i uses +i, metrics +100+i (first run only)")
 	fl.StringVar(&f.s3, "s3", defaultS3Addr, "address of the S3 gateway, or 'off'")
+	fl.StringVar(&f.portal, "portal", defaultPortalAddr, "address of the Walrus Sites portal, or 'off'")
 	fl.Int64Var(&f.maxBodyKiB, "max-body-size", devnetMaxBodySize>>10,
 		"largest blob the publisher accepts, in KiB (default lowered to what the devnet's shards hold)")
 	return cmd
@@ -191,6 +194,9 @@ func runDevnet(e *env, f devnetFlags) (err error) {
 	if f.s3 != "off" && f.s3 != "" {
 		addrs = append(addrs, devnet.Address{Addr: f.s3, What: "S3 gateway", Flag: "--s3"})
 	}
+	if f.portal != "off" && f.portal != "" {
+		addrs = append(addrs, devnet.Address{Addr: f.portal, What: "portal", Flag: "--portal"})
+	}
 	if err := devnet.CheckAddresses(addrs); err != nil {
 		var le *devnet.ListenError
 		if errors.As(err, &le) {
@@ -270,6 +276,14 @@ func runDevnet(e *env, f devnetFlags) (err error) {
 		cancel()
 		s3Wait()
 	}()
+	portalLine, portalStopped, portalWait, err := startDevnetPortal(ce, f.portal)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cancel()
+		portalWait()
+	}()
 	ready = true
 	if created {
 		fmt.Fprintf(e.stderr, "walrus: created a devnet in %s\n", dir)
@@ -283,6 +297,9 @@ func runDevnet(e *env, f devnetFlags) (err error) {
 	fmt.Fprintf(e.stdout, "  explorer:             %s/explorer/\n", daemonURL)
 	if s3Line != "" {
 		fmt.Fprintf(e.stdout, "  s3:                   %s\n", s3Line)
+	}
+	if portalLine != "" {
+		fmt.Fprintf(e.stdout, "  portal:               %s\n", portalLine)
 	}
 	fmt.Fprintf(e.stdout, "  epoch duration:       %s (a blob stored for N epochs lives until epoch current+N begins)\n", o.EpochDuration)
 	fmt.Fprintf(e.stdout, "export WALRUS_CONFIG=%s\n", l.ClientConfig())
@@ -298,6 +315,11 @@ func runDevnet(e *env, f devnetFlags) (err error) {
 	case err := <-s3Stopped:
 		if err == nil {
 			return errors.New("the S3 gateway stopped")
+		}
+		return err
+	case err := <-portalStopped:
+		if err == nil {
+			return errors.New("the portal stopped")
 		}
 		return err
 	}

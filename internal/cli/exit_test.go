@@ -25,7 +25,7 @@ func TestExitCodes(t *testing.T) {
 		{"--version", []string{"--version"}, 0, ""},
 		{"version", []string{"version"}, 0, ""},
 		{"unknown command", []string{"no-such-command"}, 2, `unknown command "no-such-command" for "walrus"`},
-		{"misspelt command", []string{"stor"}, 2, "did you mean store?"},
+		{"misspelt command", []string{"stor"}, 2, "did you mean store or store-quilt?"},
 		{"unknown subcommand", []string{"wallet", "fly"}, 2, `unknown command "fly" for "walrus wallet"`},
 		{"unknown info section", []string{"info", "weather"}, 2, `unknown command "weather" for "walrus info"`},
 		{"unknown flag", []string{"store", "--no-such-flag", "f"}, 2, "unknown flag: --no-such-flag"},

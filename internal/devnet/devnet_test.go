@@ -75,6 +75,7 @@ type devnetProc struct {
 	config string
 	http   string
 	s3     string // the S3 gateway's line: URL (access key K, secret key S, region R)
+	portal string // the portal's line: http://<site>.localhost:PORT
 	out    *bytes.Buffer
 }
 
@@ -121,6 +122,8 @@ func startDevnet(t *testing.T, bin, cwd string, args ...string) *devnetProc {
 				p.http = strings.TrimSpace(strings.SplitN(line, ": ", 2)[1])
 			case strings.HasPrefix(strings.TrimSpace(line), "s3:"):
 				p.s3 = strings.TrimSpace(strings.SplitN(line, ": ", 2)[1])
+			case strings.HasPrefix(strings.TrimSpace(line), "portal:"):
+				p.portal = strings.TrimSpace(strings.SplitN(line, ": ", 2)[1])
 			}
 		case <-timeout:
 			cmd.Process.Kill()
@@ -235,7 +238,7 @@ func TestDevnet(t *testing.T) {
 	base := freePortBlock(t, 4)
 	chainRPC, httpAddr := freeAddr(t), freeAddr(t)
 	args := []string{"--node-port", strconv.Itoa(base), "--chain-rpc", chainRPC,
-		"--chain-p2p", freeAddr(t), "--http", httpAddr, "--s3", freeAddr(t)}
+		"--chain-p2p", freeAddr(t), "--http", httpAddr, "--s3", freeAddr(t), "--portal", freeAddr(t)}
 
 	// A first run whose chain RPC port is taken fails, names the flag that moves it and
 	// leaves nothing behind; the next run is a first run again.
@@ -268,7 +271,8 @@ func TestDevnet(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(work, "photo.jpg"), photo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := &readmeRun{bin: bin, work: work, http: strings.TrimPrefix(d.http, "http://"), config: d.config, photo: photo}
+	r := &readmeRun{bin: bin, work: work, http: strings.TrimPrefix(d.http, "http://"), config: d.config, photo: photo,
+		portalPort: d.portal[strings.LastIndexByte(d.portal, ':')+1:]}
 	r.run(t)
 
 	// One small blob: the whole devnet takes less than 40 MB of disk.

@@ -124,7 +124,14 @@ type readmeRun struct {
 
 	env    []string
 	blobID string
-	seen   map[string]bool // which kinds of command ran
+	// quiltID and patchID are those of the last store-quilt: the quilt and the patch of
+	// photo.jpg.
+	quiltID, patchID string
+	seen             map[string]bool // which kinds of command ran
+	// portalPort is the port of the devnet's portal (the README says 3000), siteID the
+	// base36 ID the README's site deploy printed (its SITE_ID).
+	portalPort string
+	siteID     string
 }
 
 // run executes every README command, then checks that the quickstart's essentials were
@@ -155,11 +162,36 @@ func (r *readmeRun) subst(t *testing.T, line, w string) string {
 		}
 		w = strings.ReplaceAll(w, "BLOB_ID", r.blobID)
 	}
+	for _, p := range [][2]string{{"QUILT_ID", r.quiltID}, {"PATCH_ID", r.patchID}} {
+		if strings.Contains(w, p[0]) {
+			if p[1] == "" {
+				t.Fatalf("README: %q uses %s before a store-quilt printed one", line, p[0])
+			}
+			w = strings.ReplaceAll(w, p[0], p[1])
+		}
+	}
 	switch w {
 	case "FILE":
 		return "photo.jpg"
 	case "DECIMAL_U256":
 		return blobIDDecimal(t, r.blobID)
+	}
+	if strings.Contains(w, "SITE_ID") {
+		if r.siteID == "" {
+			t.Fatalf("README: %q uses SITE_ID before a site deploy printed one", line)
+		}
+		w = strings.ReplaceAll(w, "SITE_ID", r.siteID)
+	}
+	if rest, ok := strings.CutPrefix(w, "examples/"); ok {
+		// The README runs in the repository; this test's user directory has no examples.
+		abs, err := filepath.Abs(filepath.Join("..", "..", "examples", rest))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w = abs
+	}
+	if r.portalPort != "" {
+		w = strings.ReplaceAll(w, ".localhost:3000", ".localhost:"+r.portalPort)
 	}
 	w = strings.ReplaceAll(w, "$PWD", r.work)
 	return strings.ReplaceAll(w, "127.0.0.1:31415", r.http)
@@ -237,6 +269,19 @@ func (r *readmeRun) walrus(t *testing.T, line string, args []string) {
 			t.Fatalf("README: %s printed %d bytes, not bytes %d..%d of photo.jpg", line, len(stdout), off, off+n)
 		}
 		r.seen["range read"] = true
+	case args[1] == "site" && len(args) > 2 && args[2] == "deploy":
+		if !has("--epochs") {
+			t.Errorf("README: %q: a site deploy should say how long with --epochs", line)
+		}
+		for _, l := range strings.Split(stdout, "\n") {
+			if id, ok := strings.CutPrefix(l, "base36:"); ok {
+				r.siteID = strings.TrimSpace(id)
+			}
+		}
+		if r.siteID == "" || !strings.Contains(stdout, "browse:") || !rfc3339.MatchString(stdout) {
+			t.Fatalf("README: %s printed no site ID, address or expiry date:\n%s", line, stdout)
+		}
+		r.seen["site deploy"] = true
 	case args[1] == "blob-status":
 		if !strings.Contains(stdout, r.blobID) || !strings.Contains(stdout, "certified") {
 			t.Fatalf("README: %s does not say the blob is certified:\n%s", line, stdout)
@@ -268,6 +313,25 @@ func (r *readmeRun) walrus(t *testing.T, line string, args []string) {
 			t.Fatalf("README: %s does not show the devnet wallet's WAL:\n%s", line, stdout)
 		}
 		r.seen["wallet"] = true
+	case args[1] == "store-quilt":
+		r.quiltID, r.patchID = "", ""
+		for _, l := range strings.Split(stdout, "\n") {
+			if id, ok := strings.CutPrefix(l, "Blob ID: "); ok {
+				r.quiltID = strings.TrimSpace(id)
+			}
+			if f := strings.Fields(l); len(f) == 2 && f[1] == "photo.jpg" {
+				r.patchID = f[0]
+			}
+		}
+		if r.quiltID == "" || r.patchID == "" || !rfc3339.MatchString(stdout) {
+			t.Fatalf("README: %s printed no quilt ID, no patch ID for photo.jpg or no expiry date:\n%s", line, stdout)
+		}
+	case args[1] == "list-patches-in-quilt":
+		if !strings.Contains(stdout, r.patchID+"  photo.jpg") {
+			t.Fatalf("README: %s does not list photo.jpg with its patch ID %s:\n%s", line, r.patchID, stdout)
+		}
+	case args[1] == "read-quilt" && has("--out"):
+		r.checkFile(t, line, filepath.Join(args[slices.Index(args, "--out")+1], "photo.jpg"))
 	case args[1] == "convert-blob-id":
 		if got := strings.TrimSpace(stdout); got != r.blobID {
 			t.Fatalf("README: %s printed %q, want the blob ID %s", line, got, r.blobID)
@@ -312,6 +376,11 @@ func (r *readmeRun) curl(t *testing.T, line string, args []string) {
 	case has("-o"):
 		r.checkFile(t, line, args[slices.Index(args, "-o")+1])
 		r.seen["curl get"] = true
+	case r.siteID != "" && slices.ContainsFunc(args, func(a string) bool { return strings.Contains(a, r.siteID+".localhost:") }):
+		if !bytes.Contains(stdout, []byte("<html")) {
+			t.Fatalf("README: %s did not print the site's page:\n%s", line, stdout)
+		}
+		r.seen["curl site"] = true
 	case has("-H") && strings.HasPrefix(args[slices.Index(args, "-H")+1], "Range: bytes=0-99"):
 		if !bytes.Equal(stdout, r.photo[:100]) {
 			t.Fatalf("README: %s printed %d bytes, not the first 100 of photo.jpg", line, len(stdout))

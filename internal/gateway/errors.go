@@ -8,6 +8,7 @@ import (
 
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/client"
+	"github.com/walrus-go/walrus/internal/quilt"
 )
 
 // Domain is the error domain of the gateway's ErrorInfo details (Walrus's
@@ -54,6 +55,8 @@ var (
 	ErrClaimSize           = errors.New("gateway: size does not match the token")
 	ErrClaimSendObjectTo   = errors.New("gateway: send_object_to does not match the token")
 	ErrInconsistentToken   = errors.New("gateway: inconsistent token")
+	ErrInvalidPatchID      = errors.New("gateway: invalid quilt patch ID")
+	ErrQuiltPatchNotFound  = errors.New("gateway: quilt patch not found")
 )
 
 // WalrusStatus maps each Google API status of Walrus's error table (its
@@ -138,6 +141,17 @@ var errorTable = []ErrorSpec{
 	row(ErrClaimSize, "FAILED_PRECONDITION", "INVALID_SIZE", AuthDomain),
 	row(ErrClaimSendObjectTo, "FAILED_PRECONDITION", "INVALID_SEND_OBJECT_TO", AuthDomain),
 	row(ErrInconsistentToken, "FAILED_PRECONDITION", "INCONSISTENT_TOKEN", AuthDomain),
+	// Quilts (Walrus answers bad quilts as a malformed request; its reason for a patch
+	// that is not there is QUILT_PATCH_NOT_FOUND).
+	row(ErrInvalidPatchID, "INVALID_ARGUMENT", "INVALID_QUILT_PATCH_ID", Domain),
+	row(ErrQuiltPatchNotFound, "NOT_FOUND", "QUILT_PATCH_NOT_FOUND", Domain),
+	row(quilt.ErrNotFound, "NOT_FOUND", "QUILT_PATCH_NOT_FOUND", Domain),
+	row(quilt.ErrInvalidIdentifier, "INVALID_ARGUMENT", "INVALID_QUILT_IDENTIFIER", Domain),
+	row(quilt.ErrDuplicateIdentifier, "INVALID_ARGUMENT", "DUPLICATE_QUILT_IDENTIFIER", Domain),
+	row(quilt.ErrInvalidTags, "INVALID_ARGUMENT", "INVALID_QUILT_TAGS", Domain),
+	row(quilt.ErrTooManyPatches, "INVALID_ARGUMENT", "TOO_MANY_QUILT_PATCHES", Domain),
+	row(quilt.ErrTooLarge, "SIZE_EXCEEDED", "QUILT_TOO_LARGE", Domain),
+	row(quilt.ErrMalformed, "INVALID_ARGUMENT", "NOT_A_QUILT", Domain),
 	// The SDK's and the chain's errors.
 	row(client.ErrNotFound, "NOT_FOUND", "BLOB_NOT_FOUND", Domain),
 	row(chain.ErrNotFound, "NOT_FOUND", "OBJECT_NOT_FOUND", Domain),

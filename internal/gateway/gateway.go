@@ -14,6 +14,14 @@
 //	GET  /v1alpha/blobs/{blobId}/stream      (aggregator) the whole blob, streamed, 200
 //	GET  /v1alpha/blobs/concat?ids=A,B,...   (aggregator) blobs (IDs or object IDs) one
 //	POST /v1alpha/blobs/concat {"ids": [...]}   after the other, streamed, 200
+//	PUT  /v1/quilts?epochs=N&...             (publisher) multipart/form-data: each file
+//	                                         part named by its identifier, an optional
+//	                                         _metadata part [{"identifier", "tags"}];
+//	                                         answer: {"blobStoreResult", "storedQuiltBlobs"}
+//	GET  /v1/quilts/{quiltId}/patches        (aggregator) [{"identifier", "patch_id", "tags"}]
+//	GET  /v1/blobs/by-quilt-patch-id/{id}    (aggregator) one patch, with
+//	GET  /v1/blobs/by-quilt-id/{quiltId}/{identifier}   X-Quilt-Patch-Identifier and the
+//	                                         patch's tags that are allowed headers
 //	GET  /status                             {"status": "ok", ...}
 //	GET  /v1/api                             the OpenAPI 3 document (YAML)
 //
@@ -115,6 +123,7 @@ import (
 
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/client"
+	"github.com/walrus-go/walrus/internal/quilt"
 	"github.com/walrus-go/walrus/internal/redstuff"
 )
 
@@ -126,6 +135,24 @@ type Blobs interface {
 	Open(ctx context.Context, id redstuff.BlobID, opts client.ReadOptions) (Stream, error)
 	// BlobObject returns a Blob object (client.Client.BlobObject).
 	BlobObject(ctx context.Context, id chain.ObjectID) (*chain.Blob, error)
+	// StoreQuilt stores files as one quilt (client.Client.StoreQuilt).
+	StoreQuilt(ctx context.Context, patches []quilt.Patch, opts client.StoreOptions) (*client.QuiltStoreResult, error)
+	// OpenQuilt opens a quilt and reads its index (client.Client.OpenQuilt).
+	OpenQuilt(ctx context.Context, id redstuff.BlobID, opts client.ReadOptions) (QuiltReader, error)
+}
+
+// QuiltReader is an open quilt, used by one goroutine at a time; *client.QuiltReader
+// implements it. ReadPatch fetches only the columns of the patch.
+type QuiltReader interface {
+	Index() *quilt.Index
+	// ColumnSize is the byte length of one column (a secondary sliver).
+	ColumnSize() int64
+	ReadPatch(p quilt.PatchInfo) (*quilt.Patch, error)
+}
+
+// OpenQuilt implements Blobs with client.Client.OpenQuilt.
+func (s SDK) OpenQuilt(ctx context.Context, id redstuff.BlobID, opts client.ReadOptions) (QuiltReader, error) {
+	return s.Client.OpenQuilt(ctx, id, opts)
 }
 
 // Stream is an open blob, read by one goroutine at a time; *client.BlobReader implements
@@ -411,6 +438,10 @@ func New(cfg Config) (*Handler, error) {
 	h.route("/v1/blobs/{blobId}/{op}", "read_byte_range", h.readByteRange, http.MethodGet, cfg.Aggregator)
 	h.route("/v1alpha/blobs/{blobId}/stream", "read_stream", h.readStream, http.MethodGet, cfg.Aggregator)
 	h.route("/v1alpha/blobs/concat", "read_concat", h.readConcat, http.MethodGet+","+http.MethodPost, cfg.Aggregator)
+	h.route("/v1/quilts", "store_quilt", h.storeQuilt, http.MethodPut, cfg.Publisher)
+	h.route("/v1/quilts/{quiltId}/patches", "list_patches", h.listPatches, http.MethodGet, cfg.Aggregator)
+	h.route("/v1/blobs/by-quilt-patch-id/{patchId}", "read_quilt_patch", h.readPatchByID, http.MethodGet, cfg.Aggregator)
+	h.route("/v1/blobs/by-quilt-id/{quiltId}/{identifier...}", "read_quilt_patch_by_identifier", h.readPatchByIdentifier, http.MethodGet, cfg.Aggregator)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.metrics.observe("unknown", http.StatusNotFound, time.Now())
 		writeError(w, errNotFoundPath)

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,15 @@ import (
 // anonymous limits, then the body, then the store. Nothing is spent before every check
 // passed.
 func (h *Handler) store(w http.ResponseWriter, r *http.Request) int {
+	return h.storeBody(w, r, func(ctx context.Context, data []byte, opts client.StoreOptions) (any, error) {
+		return h.cfg.Blobs.Store(ctx, data, opts)
+	})
+}
+
+// storeBody runs the checks of every store (the parameters, the token or the anonymous
+// limits, the bounded body, a store slot), then run on the body; its result is answered
+// as JSON. An anonymous store whose run fails with a client error is refunded.
+func (h *Handler) storeBody(w http.ResponseWriter, r *http.Request, run func(ctx context.Context, data []byte, opts client.StoreOptions) (any, error)) int {
 	opts, err := h.storeOptions(r.URL.Query())
 	if err != nil {
 		return writeError(w, err)
@@ -92,7 +102,7 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request) int {
 	defer func() { <-h.stores }()
 	h.metrics.inFlight.WithLabelValues("store").Inc()
 	defer h.metrics.inFlight.WithLabelValues("store").Dec()
-	res, err := h.cfg.Blobs.Store(r.Context(), data, opts)
+	res, err := run(r.Context(), data, opts)
 	if err != nil {
 		code := writeError(w, err)
 		if code < 500 && charged > 0 {
