@@ -68,7 +68,7 @@ func TestPlannerAsksExactly(t *testing.T) {
 				if sym.Index != index {
 					t.Fatalf("symbol index %d, want %d", sym.Index, index)
 				}
-				if !p.add(sym) {
+				if !p.add(sym, r.holder, true) {
 					t.Fatalf("planner refused symbol %s it asked for", sid)
 				}
 			}
@@ -120,7 +120,7 @@ func TestPlannerAsksExactly(t *testing.T) {
 	// An unsolicited symbol is refused.
 	x, _ := enc.Expand(blob.Metadata, &blob.Pairs[5].Primary)
 	sym, _ := x.RecoverySymbol(0)
-	if p.add(sym) {
+	if p.add(sym, 1, true) {
 		t.Fatal("planner accepted a symbol it did not ask for")
 	}
 }
