@@ -4,7 +4,7 @@ STATICCHECK_VERSION ?= v0.8.2
 GOBIN ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 
-.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet bench-s3-peers
+.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet bench-s3-peers bench-recovery
 
 check: fmt vet staticcheck tidy test
 
@@ -71,3 +71,8 @@ bench-explorer-devnet:
 # (docs/performance-vs-peers.md); installs MinIO with go install if none is on PATH. Not in CI.
 bench-s3-peers:
 	bench/s3-peers.sh
+
+# Recovery bandwidth at Walrus's scale: 1000 shards, 10 node processes, blobs of 20 MB and
+# 100 MB; a node loses its disk and rebuilds (docs/performance.md). Not in CI.
+bench-recovery:
+	WALRUS_RECOVERY_SCALE=1 $(GO) test -count=1 -timeout 3h -run 'TestRecoveryScale' -v ./internal/storagenode/daemon/
