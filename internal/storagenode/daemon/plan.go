@@ -129,13 +129,20 @@ func (p *symbolPlanner) next(maxIDs int) []symbolRequest {
 			}
 		}
 	}
+	// Interleave the holders, so that the requests a caller starts first (within its
+	// concurrency limit) spread over them rather than queue at one.
 	var out []symbolRequest
-	for _, k := range keys {
-		r := byKey[k]
-		for len(r.ids) > 0 {
+	for left := true; left; {
+		left = false
+		for _, k := range keys {
+			r := byKey[k]
+			if len(r.ids) == 0 {
+				continue
+			}
 			m := min(len(r.ids), maxIDs)
 			out = append(out, symbolRequest{holder: r.holder, proofAxis: r.proofAxis, ids: r.ids[:m:m], proofs: r.proofs})
 			r.ids = r.ids[m:]
+			left = true
 		}
 	}
 	return out

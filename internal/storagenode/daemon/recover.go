@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/merkle"
@@ -149,6 +151,32 @@ func peerCall[T any](d *Daemon, ctx context.Context, fn func(context.Context) (T
 	return fn(ctx)
 }
 
+// busyRetries bounds the retries of a symbol request that a peer refused as overloaded.
+const busyRetries = 4
+
+// peerCallBusy is peerCall that repeats a call the peer refused as overloaded (429), after
+// a backoff from Config.RetryMin doubling up to Config.RetryMax, at most busyRetries
+// times: a busy peer's symbols are still the ones the plan wants, whereas asking others
+// for other symbols would leave the targets short when every peer is busy.
+func peerCallBusy[T any](d *Daemon, ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
+	delay := d.cfg.RetryMin
+	for attempt := 0; ; attempt++ {
+		v, err := peerCall(d, ctx, fn)
+		var e *nodeclient.Error
+		if err == nil || attempt == busyRetries || !errors.As(err, &e) || e.Code != http.StatusTooManyRequests {
+			return v, err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return v, err
+		case <-t.C:
+		}
+		delay = min(2*delay, d.cfg.RetryMax)
+	}
+}
+
 // recoverBlob fetches what the node lacks of blob id (need): its metadata from a peer, and
 // the missing slivers rebuilt from recovery symbols of other nodes (RedStuff recovery).
 // Slivers that could be rebuilt are stored even if others could not; the error then says
@@ -263,7 +291,7 @@ func (d *Daemon) fetchSymbols(ctx context.Context, id redstuff.BlobID, m *redstu
 				return
 			}
 			if r.proofs {
-				syms, err := peerCall(d, ctx, func(ctx context.Context) ([]redstuff.RecoverySymbol, error) {
+				syms, err := peerCallBusy(d, ctx, func(ctx context.Context) ([]redstuff.RecoverySymbol, error) {
 					return hs.clients[r.holder].RecoverySymbols(ctx, id, r.ids, &axis)
 				})
 				if errors.Is(err, nodeclient.ErrBadAnswer) {
@@ -276,7 +304,7 @@ func (d *Daemon) fetchSymbols(ctx context.Context, id redstuff.BlobID, m *redstu
 				results[i] = d.verifySymbols(id, m, hs.names[r.holder], axis, syms, true)
 				return
 			}
-			syms, err := peerCall(d, ctx, func(ctx context.Context) ([]redstuff.RecoverySymbol, error) {
+			syms, err := peerCallBusy(d, ctx, func(ctx context.Context) ([]redstuff.RecoverySymbol, error) {
 				return hs.clients[r.holder].BareRecoverySymbols(ctx, id, r.ids, r.proofAxis, sym)
 			})
 			if errors.Is(err, nodeclient.ErrBadAnswer) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -95,6 +96,18 @@ func TestRecoveryScale(t *testing.T) {
 		return met != nil && met["walrus_node_blob_syncs_pending"] == 0, nil
 	})
 	took := time.Since(start)
+	if full {
+		// Failed syncs (and what failed) explain downloads beyond the symbols needed.
+		if b, err := os.ReadFile(filepath.Join(victim.Dir, "node.log")); err == nil {
+			var failed []string
+			for _, l := range strings.Split(string(b), "\n") {
+				if strings.Contains(l, "sync failed") || strings.Contains(l, "level=WARN") {
+					failed = append(failed, l)
+				}
+			}
+			t.Logf("%d warnings and failed syncs in the victim's log; first: %s", len(failed), strings.Join(failed[:min(len(failed), 5)], "\n"))
+		}
+	}
 	rebuilt, down := met["walrus_node_recovered_bytes_total"], met["walrus_node_recovery_downloaded_bytes_total"]
 	t.Logf("%d shards, 10 nodes, the victim owns %d shards; blobs of %v bytes; rebuilt %d slivers, %d bytes in %s; downloaded %d bytes = %d symbol + %d framing + %d proof + %d metadata; ratio %.3f",
 		shards, len(owned), sizes, met["walrus_node_recovered_slivers_total"], rebuilt, took.Round(time.Second), down,
