@@ -4,7 +4,7 @@ STATICCHECK_VERSION ?= v0.8.2
 GOBIN ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 
-.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet bench-s3-peers testbed bench-quilt quilt-vectors bench-sites
+.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet bench-s3-peers testbed bench-quilt quilt-vectors bench-sites bench-recovery
 
 check: fmt vet staticcheck tidy test
 
@@ -93,3 +93,7 @@ bench-quilt:
 quilt-vectors:
 	tmp=$$(mktemp -d) && cp internal/sdkcompat/js/package.json internal/sdkcompat/js/package-lock.json internal/quilt/testdata/genvectors.mjs $$tmp && \
 	(cd $$tmp && npm ci --no-audit --no-fund >/dev/null && node genvectors.mjs) > internal/quilt/testdata/vectors.json && rm -rf $$tmp
+# Recovery bandwidth at Walrus's scale: 1000 shards, 10 node processes, blobs of 20 MB and
+# 100 MB; a node loses its disk and rebuilds (docs/performance.md). Not in CI.
+bench-recovery:
+	WALRUS_RECOVERY_SCALE=1 $(GO) test -count=1 -timeout 3h -run 'TestRecoveryScale' -v ./internal/storagenode/daemon/

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/walrus-go/walrus/internal/redstuff"
+	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/nodeclient"
 )
 
@@ -320,11 +321,91 @@ func (r *BlobReader) fetchRows(off, n int64) error {
 // one: then every row is rebuilt.
 const maxRecoveredRows = 4
 
-// recoverRow rebuilds primary sliver row from recovery symbols: every member is asked for
-// the symbols it serves for that row (E[row][j] of each secondary sliver j it holds), each
-// symbol is verified against the metadata, and the row is decoded from the first
-// RecoverySymbolsNeeded(Primary) distinct ones and checked against its commitment.
+// recoverRow rebuilds primary sliver row from recovery symbols. It first asks every
+// member for the symbols of the row from the secondary slivers of its shards without
+// proofs (bare), and checks the row decoded from the first RecoverySymbolsNeeded(Primary)
+// against its commitment. Only if that fails (too few answers, or a row that does not
+// match: a lying node) does it ask again for symbols with proofs (recoverRowProven), so a
+// Byzantine node costs one retry, never a wrong row.
 func (r *BlobReader) recoverRow(row int) ([]byte, error) {
+	d, err := r.recoverRowBare(row)
+	if err == nil {
+		return d, nil
+	}
+	d, err2 := r.recoverRowProven(row)
+	if err2 != nil {
+		return nil, errors.Join(err, err2)
+	}
+	return d, nil
+}
+
+// recoverRowBare is recoverRow without proofs.
+func (r *BlobReader) recoverRowBare(row int) ([]byte, error) {
+	enc := r.view.enc
+	n := enc.NShards()
+	need := enc.RecoverySymbolsNeeded(redstuff.Primary)
+	sym, err := enc.SymbolSize(r.m.UnencodedLength)
+	if err != nil {
+		return nil, err
+	}
+	type answer struct {
+		syms []redstuff.RecoverySymbol
+		err  error
+	}
+	ctx, cancel := context.WithCancel(r.ctx)
+	defer cancel()
+	answers := make(chan answer, len(r.view.members))
+	for _, mb := range r.view.members {
+		go func() {
+			if mb.node == nil || len(mb.info.Shards) == 0 {
+				answers <- answer{err: fmt.Errorf("node %s unreachable: %w", mb.info.Name, mb.err)}
+				return
+			}
+			ids := make([]sn.SymbolID, 0, len(mb.info.Shards))
+			for _, s := range mb.info.Shards {
+				ids = append(ids, sn.SymbolID{Primary: row, Secondary: n - 1 - r.id.ShardPair(int(s), n)})
+			}
+			syms, err := mb.node.BareRecoverySymbols(ctx, r.id, ids, redstuff.Secondary, sym)
+			if errors.Is(err, nodeclient.ErrBadAnswer) {
+				r.c.badResponse(badSliver, mb.info.Name, r.id, err)
+			}
+			if err != nil {
+				err = fmt.Errorf("node %s: %w", mb.info.Name, err)
+			}
+			answers <- answer{syms: syms, err: err}
+		}()
+	}
+	var syms []redstuff.RecoverySymbol
+	seen := map[int]bool{}
+	var errs []error
+	for range r.view.members {
+		a := <-answers
+		if a.err != nil {
+			errs = append(errs, a.err)
+			continue
+		}
+		for _, s := range a.syms {
+			if !seen[s.Index] {
+				seen[s.Index] = true
+				syms = append(syms, s)
+			}
+		}
+		if len(syms) >= need {
+			s, err := enc.RecoverSliver(r.m, redstuff.Primary, row, syms)
+			if err != nil {
+				return nil, fmt.Errorf("rebuilding primary sliver %d from symbols without proofs: %w", row, err)
+			}
+			return s.Data, nil
+		}
+	}
+	return nil, fmt.Errorf("primary sliver %d: %d of the %d recovery symbols needed: %w", row, len(syms), need, errors.Join(errs...))
+}
+
+// recoverRowProven rebuilds primary sliver row from recovery symbols: every member is
+// asked for the symbols it serves for that row (E[row][j] of each secondary sliver j it
+// holds), each symbol is verified against the metadata, and the row is decoded from the
+// first RecoverySymbolsNeeded(Primary) distinct ones and checked against its commitment.
+func (r *BlobReader) recoverRowProven(row int) ([]byte, error) {
 	enc := r.view.enc
 	need := enc.RecoverySymbolsNeeded(redstuff.Primary)
 	type answer struct {

@@ -423,32 +423,64 @@ func (h *Handler) getRecoverySymbols(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release(h.symbols)
-	syms, err := h.recoverySymbols(r)
+	syms, bare, err := h.recoverySymbols(r)
 	if err != nil {
 		h.fail(w, r, err)
+		return
+	}
+	if bare != nil {
+		writeBytes(w, sn.EncodeBareSymbols(bare, syms))
 		return
 	}
 	writeBytes(w, redstuff.EncodeSymbolList(syms))
 }
 
 // recoverySymbols serves ?id=P-S (repeated) with an optional proofAxis, or
-// ?targetSliver=I&targetType=primary|secondary.
-func (h *Handler) recoverySymbols(r *http.Request) ([]redstuff.RecoverySymbol, error) {
+// ?targetSliver=I&targetType=primary|secondary. Our extension proofs=false (with id and
+// proofAxis only) asks for the symbols without proofs in the bare encoding
+// (storagenode.EncodeBareSymbols): the requested IDs come back as bare, not nil.
+func (h *Handler) recoverySymbols(r *http.Request) (syms []redstuff.RecoverySymbol, bare []sn.SymbolID, err error) {
 	id, err := blobID(r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	q, err := parseQuery(r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for k := range q {
 		switch k {
-		case "id", "proofAxis", "targetSliver", "targetType":
+		case "id", "proofAxis", "targetSliver", "targetType", "proofs":
 		default:
-			return nil, fmt.Errorf("%w: unknown parameter %q", sn.ErrInvalidFilter, k)
+			return nil, nil, fmt.Errorf("%w: unknown parameter %q", sn.ErrInvalidFilter, k)
 		}
 	}
+	if v, ok := q["proofs"]; ok {
+		if len(v) != 1 || v[0] != "false" && v[0] != "true" {
+			return nil, nil, fmt.Errorf("%w: proofs must be given once, true or false", sn.ErrInvalidFilter)
+		}
+		if v[0] == "false" {
+			if len(q["id"]) == 0 || len(q["proofAxis"]) != 1 {
+				return nil, nil, fmt.Errorf("%w: proofs=false needs id and proofAxis", sn.ErrInvalidFilter)
+			}
+			syms, err := h.recoverySymbolList(id, q)
+			if err != nil {
+				return nil, nil, err
+			}
+			ids := make([]sn.SymbolID, len(q["id"]))
+			for i, s := range q["id"] {
+				ids[i], _ = sn.ParseSymbolID(s) // parsed once already
+			}
+			return syms, ids, nil
+		}
+	}
+	syms, err = h.recoverySymbolList(id, q)
+	return syms, nil, err
+}
+
+// recoverySymbolList serves the checked query of recoverySymbols.
+func (h *Handler) recoverySymbolList(id redstuff.BlobID, q map[string][]string) ([]redstuff.RecoverySymbol, error) {
+	var err error
 	single := func(k string) (string, bool, error) {
 		v, ok := q[k]
 		if ok && len(v) != 1 {

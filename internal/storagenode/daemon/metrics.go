@@ -26,9 +26,13 @@ type Stats struct {
 	RecoveryDownloadedBytes int64
 	// RecoveryMetadataBytes counts the metadata responses among them.
 	RecoveryMetadataBytes int64
-	// RecoverySymbolBytes counts the symbol data of the recovery symbols received;
-	// RecoveryProofBytes the rest of their encoding (Merkle proofs, indices, framing).
-	RecoverySymbolBytes, RecoveryProofBytes int64
+	// RecoverySymbolBytes counts the symbol data of the recovery symbols received.
+	// Symbols come without proofs (bare); RecoveryFramingBytes counts the rest of those
+	// answers (counts, sizes, bitmaps of the symbols served). RecoveryProofBytes counts
+	// the rest of the encoding (Merkle proofs, indices) of symbols fetched with proofs,
+	// which happens only when a rebuilt sliver does not match its hash (a lying peer or
+	// an inconsistent blob); RecoveryProofRounds counts those rounds.
+	RecoverySymbolBytes, RecoveryFramingBytes, RecoveryProofBytes, RecoveryProofRounds int64
 	// RecoveredBytes counts the symbol bytes of the slivers rebuilt and stored, and
 	// RecoveredSlivers their number.
 	RecoveredBytes, RecoveredSlivers int64
@@ -62,6 +66,7 @@ type Stats struct {
 type counters struct {
 	ingest, served                                    atomic.Int64
 	recDownloaded, recMetadata, recSymbols, recProofs atomic.Int64
+	recFraming, recProofRounds                        atomic.Int64
 	recovered, recoveredSlivers                       atomic.Int64
 	syncBytes, syncSlivers                            atomic.Int64
 	bad                                               atomic.Int64
@@ -76,6 +81,7 @@ func (c *counters) stats() Stats {
 		IngestBytes: c.ingest.Load(), ServedBytes: c.served.Load(),
 		RecoveryDownloadedBytes: c.recDownloaded.Load(), RecoveryMetadataBytes: c.recMetadata.Load(),
 		RecoverySymbolBytes: c.recSymbols.Load(), RecoveryProofBytes: c.recProofs.Load(),
+		RecoveryFramingBytes: c.recFraming.Load(), RecoveryProofRounds: c.recProofRounds.Load(),
 		RecoveredBytes: c.recovered.Load(), RecoveredSlivers: c.recoveredSlivers.Load(),
 		ShardSyncBytes: c.syncBytes.Load(), ShardSyncSlivers: c.syncSlivers.Load(),
 		BadPeerResponses: c.bad.Load(), BlobSyncsDone: c.blobsDone.Load(), BlobSyncsPending: c.blobsPending.Load(),
@@ -116,7 +122,9 @@ func newMetrics(reg *prometheus.Registry, c *counters, node *sn.Node) *metrics {
 		counter("walrus_node_recovery_downloaded_bytes_total", "Bytes downloaded from peers to recover blobs (metadata and recovery symbols).", &c.recDownloaded),
 		counter("walrus_node_recovery_metadata_bytes_total", "Bytes of metadata downloaded from peers to recover blobs.", &c.recMetadata),
 		counter("walrus_node_recovery_symbol_bytes_total", "Symbol data bytes of the recovery symbols received.", &c.recSymbols),
-		counter("walrus_node_recovery_proof_bytes_total", "Merkle proof and framing bytes of the recovery symbols received.", &c.recProofs),
+		counter("walrus_node_recovery_proof_bytes_total", "Merkle proof and index bytes of recovery symbols fetched with proofs (only after a rebuilt sliver did not match its hash).", &c.recProofs),
+		counter("walrus_node_recovery_framing_bytes_total", "Framing bytes (counts, sizes, bitmaps) of the recovery symbols received without proofs.", &c.recFraming),
+		counter("walrus_node_recovery_proof_rounds_total", "Rounds of proof fetching after a rebuilt sliver did not match its hash.", &c.recProofRounds),
 		counter("walrus_node_recovered_bytes_total", "Sliver bytes rebuilt from recovery symbols and stored.", &c.recovered),
 		counter("walrus_node_recovered_slivers_total", "Slivers rebuilt from recovery symbols and stored.", &c.recoveredSlivers),
 		counter("walrus_node_shard_sync_bytes_total", "Bytes received from previous shard owners by shard sync.", &c.syncBytes),

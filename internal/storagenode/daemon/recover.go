@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/merkle"
@@ -149,6 +151,32 @@ func peerCall[T any](d *Daemon, ctx context.Context, fn func(context.Context) (T
 	return fn(ctx)
 }
 
+// busyRetries bounds the retries of a symbol request that a peer refused as overloaded.
+const busyRetries = 4
+
+// peerCallBusy is peerCall that repeats a call the peer refused as overloaded (429), after
+// a backoff from Config.RetryMin doubling up to Config.RetryMax, at most busyRetries
+// times: a busy peer's symbols are still the ones the plan wants, whereas asking others
+// for other symbols would leave the targets short when every peer is busy.
+func peerCallBusy[T any](d *Daemon, ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
+	delay := d.cfg.RetryMin
+	for attempt := 0; ; attempt++ {
+		v, err := peerCall(d, ctx, fn)
+		var e *nodeclient.Error
+		if err == nil || attempt == busyRetries || !errors.As(err, &e) || e.Code != http.StatusTooManyRequests {
+			return v, err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return v, err
+		case <-t.C:
+		}
+		delay = min(2*delay, d.cfg.RetryMax)
+	}
+}
+
 // recoverBlob fetches what the node lacks of blob id (need): its metadata from a peer, and
 // the missing slivers rebuilt from recovery symbols of other nodes (RedStuff recovery).
 // Slivers that could be rebuilt are stored even if others could not; the error then says
@@ -163,6 +191,15 @@ func (d *Daemon) recoverBlob(ctx context.Context, id redstuff.BlobID, need sn.Sy
 }
 
 // recoverFrom is recoverBlob with the given holders.
+//
+// Symbols are fetched without proofs (bare), so the common case downloads the symbol
+// bytes and a bitmap per request. Each decoded sliver is checked against its hash in the
+// metadata before it is stored. When one does not match, the node fetches the proofs of
+// that sliver's unproven symbols only, distrusts the holders whose symbols fail them (or
+// who do not prove what they served), and fetches replacements: each round of
+// proofs finds at least one liar, who is asked for symbols with proofs from then on, so a
+// Byzantine peer costs a retry, never a wrong sliver. A sliver that does not match although all its symbols are proven shows that the
+// encoding is inconsistent; its symbols are the inconsistency proof.
 func (d *Daemon) recoverFrom(ctx context.Context, hs *holderSet, id redstuff.BlobID, need sn.SyncNeed) error {
 	m, err := d.metadata(ctx, id, hs, !need.MetadataMissing)
 	if err != nil {
@@ -189,22 +226,54 @@ func (d *Daemon) recoverFrom(ctx context.Context, hs *holderSet, id redstuff.Blo
 		}
 		p.addTarget(ref.Axis, index)
 	}
-	for !p.complete() {
-		reqs := p.next(d.maxSymbolIDs)
-		if len(reqs) == 0 {
+	done := make([]bool, len(p.targets))
+	var missing error
+	for {
+		for !p.complete() {
+			reqs := p.next(d.maxSymbolIDs)
+			if len(reqs) == 0 {
+				break
+			}
+			if err := d.fetchSymbols(ctx, id, m, hs, reqs, p); err != nil {
+				return err
+			}
+		}
+		bad, miss, err := d.rebuild(ctx, id, m, p, done)
+		if err != nil {
+			return err
+		}
+		missing = miss
+		if bad < 0 {
 			break
 		}
-		if err := d.fetchSymbols(ctx, id, m, hs, reqs, p); err != nil {
+		// Target bad decoded to a sliver that does not match the metadata.
+		if p.proven(bad) {
+			_, err := d.enc.RecoverSliver(m, p.targets[bad].axis, p.targets[bad].index, p.symbols(bad))
+			var ie *redstuff.InconsistencyError
+			if !errors.As(err, &ie) {
+				return fmt.Errorf("daemon: %s sliver %d of %s: proven symbols decode differently: %v", p.targets[bad].axis, p.targets[bad].index, id, err)
+			}
+			d.log.Warn("inconsistent blob encoding found by recovery; invalidating it", "blob", id, "axis", ie.Proof.Axis, "sliver", ie.Proof.Target)
+			if err := d.invalidate(ctx, id, ie.Proof); err != nil {
+				return fmt.Errorf("daemon: invalidating %s: %w", id, err)
+			}
+			return errBlobInvalid
+		}
+		if err := d.proveTarget(ctx, id, m, hs, p, bad, done); err != nil {
 			return err
 		}
 	}
-	return d.rebuild(ctx, id, m, p)
+	return missing
 }
 
-// fetchSymbols runs one round of symbol requests in parallel and records the verified
-// symbols in p.
+// fetchSymbols runs one round of symbol requests in parallel and records the symbols in
+// p: bare ones from peers as unproven, this node's own (with proofs, verified) as proven.
 func (d *Daemon) fetchSymbols(ctx context.Context, id redstuff.BlobID, m *redstuff.Metadata, hs *holderSet, reqs []symbolRequest, p *symbolPlanner) error {
 	ctx = withByteCounter(ctx, &d.counters.recDownloaded)
+	sym, err := d.enc.SymbolSize(m.UnencodedLength)
+	if err != nil {
+		return err
+	}
 	results := make([][]redstuff.RecoverySymbol, len(reqs))
 	var wg sync.WaitGroup
 	for i, r := range reqs {
@@ -212,15 +281,32 @@ func (d *Daemon) fetchSymbols(ctx context.Context, id redstuff.BlobID, m *redstu
 		go func() {
 			defer wg.Done()
 			axis := r.proofAxis
-			var syms []redstuff.RecoverySymbol
-			var err error
 			if hs.clients[r.holder] == nil {
-				syms, err = d.node.RecoverySymbols(id, r.ids, &axis)
-			} else {
-				syms, err = peerCall(d, ctx, func(ctx context.Context) ([]redstuff.RecoverySymbol, error) {
+				syms, err := d.node.RecoverySymbols(id, r.ids, &axis)
+				if err != nil {
+					d.log.Debug("own recovery symbols not served", "blob", id, "err", err)
+					return
+				}
+				results[i] = d.verifySymbols(id, m, hs.names[r.holder], axis, syms, false)
+				return
+			}
+			if r.proofs {
+				syms, err := peerCallBusy(d, ctx, func(ctx context.Context) ([]redstuff.RecoverySymbol, error) {
 					return hs.clients[r.holder].RecoverySymbols(ctx, id, r.ids, &axis)
 				})
+				if errors.Is(err, nodeclient.ErrBadAnswer) {
+					d.badPeer("recovery_symbol", hs.names[r.holder], id, 1, err)
+				}
+				if err != nil {
+					d.log.Debug("recovery symbols not served", "blob", id, "holder", hs.names[r.holder], "err", err)
+					return
+				}
+				results[i] = d.verifySymbols(id, m, hs.names[r.holder], axis, syms, true)
+				return
 			}
+			syms, err := peerCallBusy(d, ctx, func(ctx context.Context) ([]redstuff.RecoverySymbol, error) {
+				return hs.clients[r.holder].BareRecoverySymbols(ctx, id, r.ids, r.proofAxis, sym)
+			})
 			if errors.Is(err, nodeclient.ErrBadAnswer) {
 				d.badPeer("recovery_symbol", hs.names[r.holder], id, 1, err)
 			}
@@ -228,38 +314,19 @@ func (d *Daemon) fetchSymbols(ctx context.Context, id redstuff.BlobID, m *redstu
 				d.log.Debug("recovery symbols not served", "blob", id, "holder", hs.names[r.holder], "err", err)
 				return
 			}
-			remote := hs.clients[r.holder] != nil
-			var ok []redstuff.RecoverySymbol
-			var bad int
-			var badErr error
-			for _, s := range syms {
-				if remote {
-					d.counters.recSymbols.Add(int64(len(s.Data)))
-					d.counters.recProofs.Add(int64(symbolOverhead(&s)))
-				}
-				if s.Axis != axis.Orthogonal() {
-					bad, badErr = bad+1, fmt.Errorf("symbol of the %s axis, asked for %s", s.Axis, axis.Orthogonal())
-					continue
-				}
-				if err := d.enc.VerifyRecoverySymbol(m, &s); err != nil {
-					bad, badErr = bad+1, err
-					continue
-				}
-				ok = append(ok, s)
-			}
-			if bad > 0 {
-				d.badPeer("recovery_symbol", hs.names[r.holder], id, bad, badErr)
-			}
-			results[i] = ok
+			d.counters.recFraming.Add(int64(sn.BareFraming(len(r.ids), sym)))
+			d.counters.recSymbols.Add(int64(len(syms) * sym))
+			results[i] = syms
 		}()
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	for _, syms := range results {
+	for i, syms := range results {
+		proven := hs.clients[reqs[i].holder] == nil || reqs[i].proofs
 		for _, s := range syms {
-			if !p.add(s) {
+			if !p.add(s, reqs[i].holder, proven) {
 				d.metrics.badResponse(&d.counters, "recovery_symbol")
 			}
 		}
@@ -267,16 +334,112 @@ func (d *Daemon) fetchSymbols(ctx context.Context, id redstuff.BlobID, m *redstu
 	return nil
 }
 
-// rebuild recovers the slivers of every complete target of p and stores them.
-func (d *Daemon) rebuild(ctx context.Context, id redstuff.BlobID, m *redstuff.Metadata, p *symbolPlanner) error {
+// verifySymbols returns the symbols of syms that are for the orthogonal axis of proofAxis
+// and verify against their proofs, counting (remote) and reporting the others.
+func (d *Daemon) verifySymbols(id redstuff.BlobID, m *redstuff.Metadata, holder string, proofAxis redstuff.Axis, syms []redstuff.RecoverySymbol, remote bool) []redstuff.RecoverySymbol {
+	var ok []redstuff.RecoverySymbol
+	var bad int
+	var badErr error
+	for _, s := range syms {
+		if remote {
+			d.counters.recSymbols.Add(int64(len(s.Data)))
+			d.counters.recProofs.Add(int64(symbolOverhead(&s)))
+		}
+		if s.Axis != proofAxis.Orthogonal() {
+			bad, badErr = bad+1, fmt.Errorf("symbol of the %s axis, asked for %s", s.Axis, proofAxis.Orthogonal())
+			continue
+		}
+		if err := d.enc.VerifyRecoverySymbol(m, &s); err != nil {
+			bad, badErr = bad+1, err
+			continue
+		}
+		ok = append(ok, s)
+	}
+	if bad > 0 {
+		d.badPeer("recovery_symbol", holder, id, bad, badErr)
+	}
+	return ok
+}
+
+// proveTarget fetches the proofs of target i's unproven symbols from their holders, keeps
+// the symbols that verify and match what was served bare, and excludes every holder that
+// served one that does not (or does not answer): their unproven symbols leave every
+// target not yet done, and they are asked for symbols with proofs from then on.
+func (d *Daemon) proveTarget(ctx context.Context, id redstuff.BlobID, m *redstuff.Metadata, hs *holderSet, p *symbolPlanner, i int, done []bool) error {
+	d.counters.recProofRounds.Add(1)
+	ctx = withByteCounter(ctx, &d.counters.recDownloaded)
+	reqs := p.unproven(i, d.maxSymbolIDs)
+	results := make([][]redstuff.RecoverySymbol, len(reqs))
+	var wg sync.WaitGroup
+	for k, r := range reqs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			axis := r.proofAxis
+			syms, err := peerCall(d, ctx, func(ctx context.Context) ([]redstuff.RecoverySymbol, error) {
+				return hs.clients[r.holder].RecoverySymbols(ctx, id, r.ids, &axis)
+			})
+			if err != nil {
+				d.badPeer("recovery_symbol", hs.names[r.holder], id, 1, fmt.Errorf("proofs of symbols it served: %w", err))
+				return
+			}
+			results[k] = d.verifySymbols(id, m, hs.names[r.holder], axis, syms, true)
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t := p.targets[i]
+	liars := map[int]bool{}
+	for k, r := range reqs {
+		for _, s := range results[k] {
+			if bare := t.got[s.Index]; bare.Data != nil && !t.proof[s.Index] && string(bare.Data) != string(s.Data) {
+				liars[r.holder] = true
+			}
+			p.prove(i, r.holder, s)
+		}
+	}
+	for k := range reqs {
+		for _, sid := range reqs[k].ids {
+			src := sid.Secondary
+			if t.axis == redstuff.Secondary {
+				src = sid.Primary
+			}
+			if !t.proof[src] {
+				liars[reqs[k].holder] = true // served it bare, did not prove it
+			}
+		}
+	}
+	if len(liars) == 0 {
+		return nil // every symbol proven: the next decode settles it
+	}
+	for h := range liars {
+		dropped := p.distrust(h, done)
+		d.badPeer("recovery_symbol", hs.names[h], id, 1, fmt.Errorf("symbols served without proof did not match their proofs; %d dropped, the rest of this blob's symbols asked with proofs", dropped))
+	}
+	return nil
+}
+
+// rebuild decodes every complete target of p not yet done, and stores the slivers that
+// match the metadata (marking them done). It returns the first target whose decoded
+// sliver does not match (-1 if none) and the error of a target that could not be decoded
+// (too few symbols).
+func (d *Daemon) rebuild(ctx context.Context, id redstuff.BlobID, m *redstuff.Metadata, p *symbolPlanner, done []bool) (bad int, missing error, err error) {
 	type result struct {
 		s   *redstuff.Sliver
 		err error
 	}
 	results := make([]result, len(p.targets))
+	var todo []int
+	for i := range p.targets {
+		if !done[i] {
+			todo = append(todo, i)
+		}
+	}
 	var wg sync.WaitGroup
 	work := make(chan int)
-	for range min(runtime.GOMAXPROCS(0), len(p.targets)) {
+	for range min(runtime.GOMAXPROCS(0), len(todo)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -290,57 +453,68 @@ func (d *Daemon) rebuild(ctx context.Context, id redstuff.BlobID, m *redstuff.Me
 			}
 		}()
 	}
-	for i := range p.targets {
+	for _, i := range todo {
 		work <- i
 	}
 	close(work)
 	wg.Wait()
 
-	var missing error
+	bad = -1
 	var slivers []*redstuff.Sliver
-	for _, r := range results {
+	var idx []int
+	for _, i := range todo {
+		r := results[i]
 		var ie *redstuff.InconsistencyError
 		switch {
 		case errors.As(r.err, &ie):
-			d.log.Warn("inconsistent blob encoding found by recovery; invalidating it", "blob", id, "axis", ie.Proof.Axis, "sliver", ie.Proof.Target)
-			if err := d.invalidate(ctx, id, ie.Proof); err != nil {
-				return fmt.Errorf("daemon: invalidating %s: %w", id, err)
+			if bad < 0 {
+				bad = i
 			}
-			return errBlobInvalid
 		case r.err != nil:
 			missing = r.err
 		default:
-			slivers = append(slivers, r.s)
+			slivers, idx = append(slivers, r.s), append(idx, i)
 		}
 	}
 	if len(slivers) > 0 {
-		u, err := d.node.NewUpload(id, nil)
-		if err != nil {
-			return err
+		if err := d.storeRecovered(id, slivers); err != nil {
+			return -1, nil, err
 		}
-		defer u.Abort()
-		var bytes, added int64
-		for _, s := range slivers {
-			pair := s.Pair(d.n)
-			if st, err := d.node.SliverStatus(id, pair, s.Axis); err == nil && st == sn.StatusStored {
-				continue // stored meanwhile (by an upload or another sync)
-			}
-			if err := u.AddVerified(pair, s, s.Bytes()); err != nil {
-				return err
-			}
-			bytes += int64(len(s.Data))
-			added++
-		}
-		res, err := u.Commit()
-		if err != nil {
-			return err
-		}
-		if res.SliversCreated > 0 {
-			d.counters.recovered.Add(bytes * int64(res.SliversCreated) / added)
-			d.counters.recoveredSlivers.Add(int64(res.SliversCreated))
+		for _, i := range idx {
+			done[i] = true
 		}
 	}
-	return missing
+	return bad, missing, nil
+}
+
+// storeRecovered stores rebuilt slivers (checked against the metadata) and counts them.
+func (d *Daemon) storeRecovered(id redstuff.BlobID, slivers []*redstuff.Sliver) error {
+	u, err := d.node.NewUpload(id, nil)
+	if err != nil {
+		return err
+	}
+	defer u.Abort()
+	var bytes, added int64
+	for _, s := range slivers {
+		pair := s.Pair(d.n)
+		if st, err := d.node.SliverStatus(id, pair, s.Axis); err == nil && st == sn.StatusStored {
+			continue // stored meanwhile (by an upload or another sync)
+		}
+		if err := u.AddVerified(pair, s, s.Bytes()); err != nil {
+			return err
+		}
+		bytes += int64(len(s.Data))
+		added++
+	}
+	res, err := u.Commit()
+	if err != nil {
+		return err
+	}
+	if res.SliversCreated > 0 {
+		d.counters.recovered.Add(bytes * int64(res.SliversCreated) / added)
+		d.counters.recoveredSlivers.Add(int64(res.SliversCreated))
+	}
+	return nil
 }
 
 // symbolOverhead returns the bytes of a GeneralRecoverySymbol's encoding other than its

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/merkle"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/internal/nodetest"
@@ -68,7 +69,7 @@ func TestPlannerAsksExactly(t *testing.T) {
 				if sym.Index != index {
 					t.Fatalf("symbol index %d, want %d", sym.Index, index)
 				}
-				if !p.add(sym) {
+				if !p.add(sym, r.holder, true) {
 					t.Fatalf("planner refused symbol %s it asked for", sid)
 				}
 			}
@@ -120,7 +121,7 @@ func TestPlannerAsksExactly(t *testing.T) {
 	// An unsolicited symbol is refused.
 	x, _ := enc.Expand(blob.Metadata, &blob.Pairs[5].Primary)
 	sym, _ := x.RecoverySymbol(0)
-	if p.add(sym) {
+	if p.add(sym, 1, true) {
 		t.Fatal("planner accepted a symbol it did not ask for")
 	}
 }
@@ -272,5 +273,96 @@ func TestNetworkAddress(t *testing.T) {
 func TestSignerBitmap(t *testing.T) {
 	if got := signerBitmap([]int{0, 3, 9}); !cmp.Equal(got, []byte{0b1001, 0b10}) {
 		t.Fatalf("bitmap %08b", got)
+	}
+}
+
+// TestPlannerDistrust checks the bookkeeping of proof-less recovery: symbols from peers are
+// unproven, proofs are asked per holder for one target's unproven symbols, and a
+// distrusted holder loses its unproven symbols and is asked again with proofs.
+func TestPlannerDistrust(t *testing.T) {
+	const n = 7
+	enc := nodetest.Encoding(t, n)
+	blob := nodetest.EncodeBlob(t, enc, 3000, 5)
+	id := blob.Metadata.BlobID
+	holders := [][]uint16{{0}, {1, 2}, {3, 4}, {5, 6}}
+	p := newSymbolPlanner(enc, id, holders, []int{0, 1, 2, 3})
+	p.addTarget(redstuff.Secondary, 0)
+	p.addTarget(redstuff.Secondary, 1)
+	serve := func(reqs []symbolRequest) {
+		for _, r := range reqs {
+			for _, sid := range r.ids {
+				x, err := enc.Expand(blob.Metadata, &blob.Pairs[sid.Primary].Primary)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sym, err := x.RecoverySymbol(sid.Secondary)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !r.proofs {
+					sym.Proof = merkle.Proof{}
+				}
+				if !p.add(sym, r.holder, r.proofs || r.holder == 0) { // holder 0 is this node
+					t.Fatalf("planner refused %s", sid)
+				}
+			}
+		}
+	}
+	reqs := p.next(100)
+	for _, r := range reqs {
+		if r.proofs {
+			t.Fatalf("first round asks holder %d for proofs", r.holder)
+		}
+	}
+	serve(reqs)
+	if !p.complete() || p.proven(0) {
+		t.Fatal("after one round: want complete, unproven")
+	}
+	// Proofs for target 0 come one request per holder, for exactly its symbols.
+	proofReqs := p.unproven(0, 100)
+	asked := 0
+	seen := map[int]bool{}
+	for _, r := range proofReqs {
+		if !r.proofs || seen[r.holder] || r.holder == 0 {
+			t.Fatalf("proof request %+v", r)
+		}
+		seen[r.holder] = true
+		asked += len(r.ids)
+	}
+	unproven := 0
+	for src, s := range p.targets[0].got {
+		if s.Data != nil && !p.targets[0].proof[src] {
+			unproven++
+		}
+	}
+	if asked != unproven || unproven == 0 {
+		t.Fatalf("asked proofs of %d symbols, target has %d unproven", asked, unproven)
+	}
+	// Holder 1 is distrusted: its unproven symbols go from both targets, and the next
+	// round asks it again with proofs.
+	h := proofReqs[0].holder
+	dropped := p.distrust(h, make([]bool, 2))
+	if dropped == 0 || p.complete() {
+		t.Fatalf("distrusting holder %d dropped %d symbols; complete %v", h, dropped, p.complete())
+	}
+	again := p.next(100)
+	withProofs := false
+	for _, r := range again {
+		if r.holder == h {
+			withProofs = r.proofs
+			if !r.proofs {
+				t.Fatalf("distrusted holder %d asked without proofs", h)
+			}
+		}
+	}
+	if !withProofs {
+		t.Fatalf("distrusted holder %d not asked again", h)
+	}
+	serve(again)
+	for i, tg := range p.targets {
+		s, err := enc.RecoverSliver(blob.Metadata, tg.axis, tg.index, p.symbols(i))
+		if err != nil || string(s.Data) != string(blob.Pairs[n-1-tg.index].Secondary.Data) {
+			t.Fatalf("target %d: %v", i, err)
+		}
 	}
 }

@@ -458,6 +458,27 @@ func (c *Client) RecoverySymbols(ctx context.Context, id redstuff.BlobID, ids []
 	return c.symbols(ctx, id, q, len(ids))
 }
 
+// BareRecoverySymbols fetches the symbols with the given IDs that the node can serve from
+// source slivers of axis proofAxis, without proofs (our extension proofs=false; see
+// storagenode.EncodeBareSymbols), each of symbolSize bytes (0: any). The caller checks
+// what it decodes from them against the metadata; ErrBadAnswer means the answer did not
+// match the request.
+func (c *Client) BareRecoverySymbols(ctx context.Context, id redstuff.BlobID, ids []sn.SymbolID, proofAxis redstuff.Axis, symbolSize int) ([]redstuff.RecoverySymbol, error) {
+	q := url.Values{"proofAxis": {proofAxis.String()}, "proofs": {"false"}}
+	for _, s := range ids {
+		q.Add("id", s.String())
+	}
+	_, data, err := c.do(ctx, request{method: http.MethodGet, path: blobPath(id, "/recoverySymbols"), query: q})
+	if err != nil {
+		return nil, err
+	}
+	syms, err := sn.DecodeBareSymbols(data, ids, proofAxis, symbolSize)
+	if err != nil {
+		return nil, fmt.Errorf("%w: recovery symbols of %s: %w", ErrBadAnswer, id, err)
+	}
+	return syms, nil
+}
+
 // RecoverySymbolsFor fetches every symbol the node can serve for recovering sliver target
 // of axis a.
 func (c *Client) RecoverySymbolsFor(ctx context.Context, id redstuff.BlobID, a redstuff.Axis, target int) ([]redstuff.RecoverySymbol, error) {
