@@ -12,7 +12,9 @@ import (
 type ctx struct {
 	app     *App
 	kv      Store
-	params  *Params
+	params  *Params // the genesis parameters with the governed ones (settings) applied
+	// settings are the governed parameters now; saveSettings stores them.
+	settings Settings
 	sys     SystemState
 	header  BlockHeader
 	digest  [32]byte // transaction digest; zero for block processing
@@ -26,7 +28,8 @@ func (a *App) newCtx(kv Store, h BlockHeader, digest [32]byte) (*ctx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ctx{app: a, kv: kv, params: a.params, sys: sys, header: h, digest: digest}, nil
+	settings := loadSettings(kv, a.params)
+	return &ctx{app: a, kv: kv, params: effectiveParams(a.params, &settings), settings: settings, sys: sys, header: h, digest: digest}, nil
 }
 
 // newObjectID returns the ID of the next object this context creates.
