@@ -77,14 +77,14 @@ const (
 	prefixIndexDel   = "cd/"
 )
 
-func keySettings() []byte                 { return []byte("g") }
-func keyChalRecord(epoch uint32) []byte   { return key(prefixChalRecord, be32(epoch)) }
-func keyChalStreak(node ObjectID) []byte  { return key(prefixChalStreak, node[:]) }
-func keyFenwick(i uint64) []byte          { return key(prefixFenwick, be64(i)) }
-func keyIndexed(pos uint64) []byte        { return key(prefixIndexed, be64(pos)) }
-func keyIndexPos(obj ObjectID) []byte     { return key(prefixIndexPos, obj[:]) }
-func keyIndexNew(pos uint64) []byte       { return key(prefixIndexNew, be64(pos)) }
-func keyIndexDel(pos uint64) []byte       { return key(prefixIndexDel, be64(pos)) }
+func keySettings() []byte                { return []byte("g") }
+func keyChalRecord(epoch uint32) []byte  { return key(prefixChalRecord, be32(epoch)) }
+func keyChalStreak(node ObjectID) []byte { return key(prefixChalStreak, node[:]) }
+func keyFenwick(i uint64) []byte         { return key(prefixFenwick, be64(i)) }
+func keyIndexed(pos uint64) []byte       { return key(prefixIndexed, be64(pos)) }
+func keyIndexPos(obj ObjectID) []byte    { return key(prefixIndexPos, obj[:]) }
+func keyIndexNew(pos uint64) []byte      { return key(prefixIndexNew, be64(pos)) }
+func keyIndexDel(pos uint64) []byte      { return key(prefixIndexDel, be64(pos)) }
 func keyIndexEnd(end uint32, pos uint64) []byte {
 	return key(prefixIndexEnd, be32(end), be64(pos))
 }

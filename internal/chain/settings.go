@@ -252,7 +252,10 @@ var governedParams = []governedParam{
 		func(s *Settings, v uint64) (err error) { s.Challenge.StakeMinEpochs, err = u32param(v); return err }},
 	{"stake-penalty-bps", "stake-shift penalty (basis points of the withdrawn value)", false,
 		func(s *Settings) uint64 { return uint64(s.Challenge.StakePenaltyBasisPoints) },
-		func(s *Settings, v uint64) (err error) { s.Challenge.StakePenaltyBasisPoints, err = u16param(v); return err }},
+		func(s *Settings, v uint64) (err error) {
+			s.Challenge.StakePenaltyBasisPoints, err = u16param(v)
+			return err
+		}},
 	{"stake-penalty-burn-bps", "part of a stake-shift penalty burned (basis points)", false,
 		func(s *Settings) uint64 { return uint64(s.Challenge.StakePenaltyBurnBasisPoints) },
 		func(s *Settings, v uint64) (err error) {
