@@ -72,11 +72,14 @@ func (c *ctx) execChallengeCertificate(p *ChallengeCertificate) error {
 	if !rec.SeedFinal {
 		return errorf(ErrChallengePhase, "the seed of epoch %d is not fixed yet", c.sys.Epoch)
 	}
+	if rec.Blobs == 0 {
+		return errorf(ErrChallengePhase, "epoch %d is unchallenged", c.sys.Epoch)
+	}
 	nc := getNodeChallenge(c.kv, c.sys.Epoch, p.Node)
 	if nc.Passed {
 		return errorf(ErrAlreadyDone, "node %s already passed epoch %d", p.Node, c.sys.Epoch)
 	}
-	if rec.Blobs > 0 && !nc.Revealed {
+	if !nc.Revealed {
 		return errorf(ErrChallengePhase, "node %s did not reveal for epoch %d", p.Node, c.sys.Epoch)
 	}
 	cert := Certificate{Signers: p.Signers, Message: ChallengePassedMessage(p.Epoch, p.Node), Signature: p.Signature}

@@ -17,9 +17,11 @@ import (
 //
 // It is accepted only on a chain with challenges (Params.Challenge enabled), for the
 // current epoch, from a member of the current committee, while the reveal phase is open
-// (from the epoch change's start to its reveal deadline, ChallengeState.RevealDeadline),
-// and once per member. Errors: ErrChallengesDisabled, ErrWrongEpoch, ErrNotOperator,
-// ErrNotCommitteeMember, ErrChallengePhase (reveals closed), ErrAlreadyDone, ErrBadReveal.
+// (from the epoch change's start until the seed is fixed: when every member revealed, or at
+// the reveal deadline, ChallengeState.RevealDeadline), and once per member. Errors:
+// ErrChallengesDisabled, ErrWrongEpoch, ErrNotOperator, ErrNotCommitteeMember,
+// ErrChallengePhase (the seed is fixed: reveals closed, or the epoch is unchallenged),
+// ErrAlreadyDone, ErrBadReveal.
 // It verifies a BLS signature, so its minimum fee includes Params.SignatureFee.
 type ChallengeReveal struct {
 	Node      ObjectID
@@ -36,8 +38,8 @@ type ChallengeReveal struct {
 // ErrAlreadyDone. A member that withheld its reveal cannot pass: its certificate fails with
 // ErrChallengePhase.
 //
-// Errors: ErrChallengesDisabled, ErrWrongEpoch, ErrChallengePhase (seed not final yet, or
-// the node did not reveal), ErrNotCommitteeMember, ErrNoQuorum, ErrBadCertificate,
+// Errors: ErrChallengesDisabled, ErrWrongEpoch, ErrChallengePhase (seed not final yet, an
+// unchallenged epoch, or the node did not reveal), ErrNotCommitteeMember, ErrNoQuorum, ErrBadCertificate,
 // ErrAlreadyDone. Its minimum fee includes Params.SignatureFee.
 type ChallengeCertificate struct {
 	Epoch     uint32
