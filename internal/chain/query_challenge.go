@@ -1,6 +1,8 @@
 package chain
 
 import (
+	"fmt"
+
 	"github.com/walrus-go/walrus/internal/bcs"
 	"github.com/walrus-go/walrus/internal/redstuff"
 )
@@ -159,7 +161,7 @@ func (s *ChallengeState) Member(node ObjectID) (MemberChallenge, bool) {
 	return MemberChallenge{}, false
 }
 
-var errPhase = errorf(ErrMalformed, "challenge phase")
+var errPhase = fmt.Errorf("%w: challenge phase", bcs.ErrInvalidVariant)
 
 // sliverSymbols returns the symbols of a primary and a secondary sliver for n shards (as
 // redstuff.Config.SliverSymbols): n-f and n-2f.

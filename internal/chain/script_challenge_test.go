@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/walrus-go/walrus/internal/bls"
 )
 
 // Script commands and operations of storage challenges and governance (see script_test.go).
@@ -217,9 +215,4 @@ func checkChallengeIndex(kv Store) error {
 		return fmt.Errorf("challenge index: tree counts %d, %d positions counted", total, indexed-pending)
 	}
 	return nil
-}
-
-// signReveal is a helper for tests outside scripts.
-func signReveal(sk *bls.SecretKey, chainID string, epoch uint32) [96]byte {
-	return sk.Sign(ChallengeRevealMessage(chainID, epoch)).Bytes()
 }
