@@ -452,6 +452,14 @@ func (c *ctx) dispatch(p Payload) error {
 		return c.execDestroySite(p)
 	case *SetSiteName:
 		return c.execSetSiteName(p)
+	case *ChallengeReveal:
+		return c.execChallengeReveal(p)
+	case *ChallengeCertificate:
+		return c.execChallengeCertificate(p)
+	case *GovernancePropose:
+		return c.execGovernancePropose(p)
+	case *GovernanceVote:
+		return c.execGovernanceVote(p)
 	}
 	return errorf(ErrMalformed, "unknown payload %T", p)
 }

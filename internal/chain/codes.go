@@ -59,6 +59,13 @@ const (
 	CodeNoSuchUpload         Code = 43
 	CodeNameTaken            Code = 44
 	CodeSiteTooLarge         Code = 45
+	// 46 and 47 are reserved.
+	CodeChallengesDisabled Code = 48
+	CodeChallengePhase     Code = 49
+	CodeBadReveal          Code = 50
+	CodeUnknownProposal    Code = 51
+	CodeProposalClosed     Code = 52
+	CodeUnknownParameter   Code = 53
 )
 
 // Error is an error carrying a result code. The sentinel errors below are *Error values;
@@ -187,6 +194,23 @@ var (
 	ErrNameTaken = newError(CodeNameTaken, "NameTaken", "site name held by another account")
 	// ErrSiteTooLarge: DestroySite of a site with more than MaxSiteBatch resources.
 	ErrSiteTooLarge = newError(CodeSiteTooLarge, "SiteTooLarge", "site has too many resources to destroy at once")
+	// ErrChallengesDisabled: a challenge transaction or query on a chain whose genesis did
+	// not enable storage challenges (Params.Challenge), or a governance change of a
+	// challenge parameter there.
+	ErrChallengesDisabled = newError(CodeChallengesDisabled, "ChallengesDisabled", "storage challenges are not enabled on this chain")
+	// ErrChallengePhase: the challenge is not in the phase the operation needs (a reveal
+	// after the reveal deadline; a certificate before the seed is final or for a node that
+	// did not reveal).
+	ErrChallengePhase = newError(CodeChallengePhase, "ChallengePhase", "wrong challenge phase")
+	// ErrBadReveal: a challenge reveal is not the member's BLS signature over
+	// ChallengeRevealMessage.
+	ErrBadReveal = newError(CodeBadReveal, "BadReveal", "bad challenge reveal")
+	// ErrUnknownProposal: no governance proposal has the given ID.
+	ErrUnknownProposal = newError(CodeUnknownProposal, "UnknownProposal", "unknown proposal")
+	// ErrProposalClosed: a vote on a proposal that is decided or of an earlier epoch.
+	ErrProposalClosed = newError(CodeProposalClosed, "ProposalClosed", "proposal closed")
+	// ErrUnknownParameter: a proposal names a parameter that is not governed.
+	ErrUnknownParameter = newError(CodeUnknownParameter, "UnknownParameter", "unknown governed parameter")
 )
 
 // CodeOf returns the code of err: CodeOK for nil, the code of the *Error it wraps, or

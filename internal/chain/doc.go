@@ -96,6 +96,19 @@
 // label, SetSiteName) is a global record held by the account that set it first, naming one of
 // its sites.
 //
+// # Storage challenges and governance
+//
+// On a chain whose genesis enables them (Params.Challenge), every epoch challenges each
+// committee member on s sampled symbols of the blobs certified and live at the epoch's start
+// (docs/challenges.md): members reveal unique BLS signatures that fix the seed
+// (ChallengeReveal), QueryChallenge returns each member's items, a certificate of members
+// holding 2f+1 shards proves that a member passed (ChallengeCertificate), and at the end of
+// the epoch only members with a certificate are paid; the others' parts are burned, and K
+// failures in a row burn part of the pool's stake. Withdrawing stake active for fewer than
+// m epochs pays a penalty. Committee members vote by shards on proposals to change the
+// governed parameters (GovernancePropose, GovernanceVote, [Settings]); an accepted one
+// applies at the next epoch start.
+//
 // # Events and queries
 //
 // Events are BCS, numbered by a global sequence number and stored in an append-only log that

@@ -38,6 +38,8 @@ var eventTypes = []string{
 	"RewardsDistributed", "CommissionCollected", "NodeSlashed", "TransferredWithMemo", "BucketCreated",
 	"BucketDeleted", "EntryRemoved", "PartRemoved", "UploadEnded", "SiteCreated", "SiteUpdated",
 	"SiteDestroyed", "SiteNameSet",
+	"ChallengeSeedFixed", "ChallengePassed", "ChallengeFailed", "StakeSlashed", "StakeShiftPenalized",
+	"ProposalCreated", "ProposalAccepted", "ProposalRejected", "ParametersChanged",
 }
 
 func newEventBody(v uint32) EventBody {
@@ -94,6 +96,24 @@ func newEventBody(v uint32) EventBody {
 		return new(SiteDestroyed)
 	case 25:
 		return new(SiteNameSet)
+	case 26:
+		return new(ChallengeSeedFixed)
+	case 27:
+		return new(ChallengePassed)
+	case 28:
+		return new(ChallengeFailed)
+	case 29:
+		return new(StakeSlashed)
+	case 30:
+		return new(StakeShiftPenalized)
+	case 31:
+		return new(ProposalCreated)
+	case 32:
+		return new(ProposalAccepted)
+	case 33:
+		return new(ProposalRejected)
+	case 34:
+		return new(ParametersChanged)
 	}
 	return nil
 }
@@ -121,6 +141,10 @@ func (ev *Event) decode(d *bcs.Decoder) {
 		return
 	}
 	ev.Body = newEventBody(v)
+	if ev.Body == nil {
+		d.Fail(fmt.Errorf("%w: event variant %d is reserved", bcs.ErrInvalidVariant, v))
+		return
+	}
 	ev.Body.decode(d)
 }
 

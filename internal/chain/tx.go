@@ -107,6 +107,9 @@ var payloadNames = []string{
 	"collect-commission", "epoch-sync-done", "vote-to-slash", "transfer-with-memo", "create-bucket",
 	"delete-bucket", "put-entries", "delete-entries", "create-upload", "put-part", "complete-upload",
 	"abort-upload", "create-site", "update-site", "destroy-site", "set-site-name",
+	// 43 and 44 are reserved (an unknown variant does not decode).
+	"reserved-43", "reserved-44",
+	"challenge-reveal", "challenge-certificate", "governance-propose", "governance-vote",
 }
 
 func newPayload(v uint32) Payload {
@@ -197,6 +200,14 @@ func newPayload(v uint32) Payload {
 		return new(DestroySite)
 	case 42:
 		return new(SetSiteName)
+	case 45:
+		return new(ChallengeReveal)
+	case 46:
+		return new(ChallengeCertificate)
+	case 47:
+		return new(GovernancePropose)
+	case 48:
+		return new(GovernanceVote)
 	}
 	return nil
 }
@@ -220,6 +231,10 @@ func decodePayload(d *bcs.Decoder) Payload {
 		return nil
 	}
 	p := newPayload(v)
+	if p == nil {
+		d.Fail(reservedPayload(v))
+		return nil
+	}
 	p.decode(d)
 	return p
 }

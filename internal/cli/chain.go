@@ -52,6 +52,7 @@ type chainInitOptions struct {
 	storageStakes    []string
 	fund             []string
 	deploy           deployOptions
+	challenges       bool
 }
 
 // chainInitResult is the --json output of chain init.
@@ -119,6 +120,7 @@ func chainInitCommand(e *env) *cobra.Command {
 	f.StringSliceVar(&o.storageStakes, "storage-node-stakes", nil, "genesis stake in WAL of each genesis storage node, for uneven stake (default 1000 each)")
 	f.StringArrayVar(&o.fund, "fund", nil, "fund an account at genesis: ADDRESS=WAL (repeatable)")
 	addDeployFlags(f, &o.deploy)
+	f.BoolVar(&o.challenges, "challenges", false, "enable storage challenges with the default parameters (docs/challenges.md)")
 	cmd.MarkFlagRequired("home") //nolint:errcheck // the flag exists
 	return cmd
 }
@@ -176,6 +178,7 @@ func runChainInit(e *env, o chainInitOptions) error {
 		ChainID: o.chainID, NShards: uint16(o.nShards), EpochDuration: o.epochDuration, EpochSyncTimeout: o.epochSyncTimeout,
 		GenesisTime: time.Now().UTC().Truncate(time.Millisecond), FaucetMax: faucetMax, Accounts: accounts,
 		StorageNodes: o.storageNodes, StorageNodeAddresses: o.storageAddresses, NodeStakes: stakes,
+		Challenge: challengeParams(o.challenges),
 	})
 	if err != nil {
 		return err
@@ -347,4 +350,12 @@ func runChainStart(e *env, home, logLevel string) error {
 		return errors.New("the validator stopped")
 	}
 	return node.Close()
+}
+
+// challengeParams returns the default challenge parameters if enabled, else none.
+func challengeParams(enabled bool) chain.ChallengeParams {
+	if !enabled {
+		return chain.ChallengeParams{}
+	}
+	return chain.DefaultChallengeParams()
 }

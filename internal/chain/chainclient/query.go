@@ -40,7 +40,9 @@ func query[T any](ctx context.Context, c *Client, path string, data []byte, deco
 }
 
 // Params returns the system parameters. They are fixed at genesis, so the first answer is
-// kept. With Options.ChainID set, a chain with another ID gives ErrChainID.
+// kept; the one that governance can change (EpochDuration) may therefore be stale in a
+// long-lived client: Settings has the current value. With Options.ChainID set, a chain with
+// another ID gives ErrChainID.
 func (c *Client) Params(ctx context.Context) (chain.Params, error) {
 	if p := c.params.Load(); p != nil {
 		return *p, nil
