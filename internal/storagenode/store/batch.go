@@ -294,9 +294,11 @@ func (b *Batch) commitLocked(sync bool) error {
 	if sync {
 		wo = pebble.Sync
 	}
+	// Every commit, not only those adding slivers, excludes compaction's pointer swap, so
+	// that a sliver deleted meanwhile is never given a new pointer.
+	b.s.index.RLock()
+	defer b.s.index.RUnlock()
 	if len(b.index) > 0 {
-		b.s.index.RLock()
-		defer b.s.index.RUnlock()
 		seg, off, err := b.s.segs.append(*b.data)
 		if err != nil {
 			return err
