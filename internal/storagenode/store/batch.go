@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -41,11 +42,56 @@ type pendingSliver struct {
 	dead bool // overwritten or deleted later in the batch
 }
 
-// dataPool holds the sliver buffers of batches. A buffer grown past maxPooledData is
-// dropped rather than kept.
-var dataPool = sync.Pool{New: func() any { return new([]byte) }}
+// dataPool holds the sliver buffers of finished batches for reuse, so that uploads do not
+// allocate (and fault in) fresh memory each time. Unlike a sync.Pool it survives garbage
+// collections, which large uploads trigger often; it keeps at most maxPooledData bytes.
+var dataPool bufferPool
 
 const maxPooledData = 256 << 20
+
+type bufferPool struct {
+	mu    sync.Mutex
+	free  []*[]byte // guarded by mu
+	bytes int       // total capacity of free, guarded by mu
+}
+
+// get returns a buffer of length 0, of capacity at least size if one is free (the
+// smallest such), else the largest free one, else a new one.
+func (p *bufferPool) get(size int) *[]byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	best := -1
+	for i, b := range p.free {
+		c := cap(*b)
+		switch {
+		case best < 0:
+			best = i
+		case c >= size && (cap(*p.free[best]) < size || c < cap(*p.free[best])):
+			best = i
+		case cap(*p.free[best]) < size && c > cap(*p.free[best]):
+			best = i
+		}
+	}
+	if best < 0 {
+		return new([]byte)
+	}
+	b := p.free[best]
+	p.free = append(p.free[:best], p.free[best+1:]...)
+	p.bytes -= cap(*b)
+	*b = (*b)[:0]
+	return b
+}
+
+// put keeps b for reuse if the pool has room.
+func (p *bufferPool) put(b *[]byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bytes+cap(*b) > maxPooledData {
+		return
+	}
+	p.free = append(p.free, b)
+	p.bytes += cap(*b)
+}
 
 // NewBatch returns an empty batch.
 func (s *Store) NewBatch() *Batch {
@@ -114,14 +160,25 @@ func (b *Batch) PutSliver(shard uint16, a redstuff.Axis, id redstuff.BlobID, sli
 	copy(key[:], sliverKey(shard, a, id))
 	b.dropPending(key)
 	if b.data == nil {
-		b.data = dataPool.Get().(*[]byte)
-		*b.data = (*b.data)[:0]
-		b.index = map[[sliverKeyLen]byte]int{}
+		b.Reserve(len(sliver))
 	}
 	off := len(*b.data)
 	*b.data = append(*b.data, sliver...)
 	b.index[key] = len(b.slivers)
 	b.slivers = append(b.slivers, pendingSliver{key: key, off: off, len: uint32(len(sliver)), crc: crc32.Checksum(sliver, castagnoli)})
+}
+
+// Reserve makes room in the batch for n more bytes of slivers, so that a caller that knows
+// the size of an upload grows the buffer once (from a pool of buffers of earlier batches).
+func (b *Batch) Reserve(n int) {
+	if b.done || n <= 0 {
+		return
+	}
+	if b.data == nil {
+		b.data = dataPool.get(n)
+		b.index = map[[sliverKeyLen]byte]int{}
+	}
+	*b.data = slices.Grow(*b.data, n)
 }
 
 // dropPending forgets a sliver put earlier in the batch.
@@ -341,10 +398,7 @@ func (b *Batch) closeLocked() {
 		b.b.Close()
 	}
 	if b.data != nil {
-		if cap(*b.data) <= maxPooledData {
-			*b.data = (*b.data)[:0]
-			dataPool.Put(b.data)
-		}
+		dataPool.put(b.data)
 		b.data, b.slivers, b.index = nil, nil, nil
 	}
 }
