@@ -4,7 +4,7 @@ STATICCHECK_VERSION ?= v0.8.2
 GOBIN ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 
-.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet bench-s3-peers
+.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet bench-s3-peers bench-peers
 
 check: fmt vet staticcheck tidy test
 
@@ -71,3 +71,7 @@ bench-explorer-devnet:
 # (docs/performance-vs-peers.md); installs MinIO with go install if none is on PATH. Not in CI.
 bench-s3-peers:
 	bench/s3-peers.sh
+
+# Store and read against MinIO and SeaweedFS (installs both into a temporary directory).
+bench-peers:
+	OUT=docs/performance-vs-peers.md bench/peers.sh
