@@ -9,8 +9,8 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"sync"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/walrus-go/walrus/internal/redstuff"
