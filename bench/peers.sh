@@ -79,12 +79,13 @@ if has minio; then
 	PIDS+=("$!")
 	wait_http "http://$MINIO_ADDR/minio/health/live" 120 || { cat "$TMP/minio.log" >&2; exit 1; }
 	# Live is not ready: a 4-drive setup answers 503 until its erasure set has formed.
-	wait_http "http://$MINIO_ADDR/minio/health/cluster" 120 || { cat "$TMP/minio.log" >&2; exit 1; }
-	for _ in $(seq 1 60); do
+	made=0
+	for _ in $(seq 1 300); do
 		curl -fsS -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user benchminio:benchminio-secret-key \
-			"http://$MINIO_ADDR/bench" >/dev/null 2>&1 && break
+			"http://$MINIO_ADDR/bench" >/dev/null 2>&1 && { made=1; break; }
 		sleep 1
 	done
+	[ "$made" = 1 ] || { echo "MinIO did not create the bucket" >&2; cat "$TMP/minio.log" >&2; exit 1; }
 fi
 FILER=127.0.0.1:$((P + 210))
 if has seaweedfs; then
