@@ -4,7 +4,7 @@ STATICCHECK_VERSION ?= v0.8.2
 GOBIN ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 
-.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet bench-s3-peers testbed bench-quilt quilt-vectors bench-sites bench-recovery
+.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet bench-s3-peers testbed bench-quilt quilt-vectors bench-sites bench-recovery bench-peers
 
 check: fmt vet staticcheck tidy test
 
@@ -97,3 +97,6 @@ quilt-vectors:
 # 100 MB; a node loses its disk and rebuilds (docs/performance.md). Not in CI.
 bench-recovery:
 	WALRUS_RECOVERY_SCALE=1 $(GO) test -count=1 -timeout 3h -run 'TestRecoveryScale' -v ./internal/storagenode/daemon/
+# Store and read against MinIO and SeaweedFS (installs both into a temporary directory).
+bench-peers:
+	OUT=docs/performance-vs-peers.md bench/peers.sh

@@ -54,22 +54,9 @@ LOADS=()
 echo "building walrus"
 (cd "$REPO" && go build -o "$TMP/bin/walrus" ./cmd/walrus)
 MINIO_VERSION="not measured"
-if has minio && [ -z "${MINIO:-}" ]; then
-	if command -v minio >/dev/null; then
-		MINIO=$(command -v minio)
-	else
-		echo "installing MinIO (go install github.com/minio/minio@latest)"
-		GOBIN="$TMP/bin" go install github.com/minio/minio@latest
-		MINIO="$TMP/bin/minio"
-	fi
-fi
-if has minio; then
-	MINIO_VERSION=$("$MINIO" --version 2>/dev/null | head -n1)
-	# A go-installed MinIO calls itself DEVELOPMENT.GOGET; its module version says more.
-	case $MINIO_VERSION in *DEVELOPMENT*)
-		MINIO_VERSION=$(go version -m "$MINIO" 2>/dev/null | awk '$1 == "mod" && $2 == "github.com/minio/minio" {print $3}') ;;
-	esac
-fi
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh"
+if has minio; then install_minio "$TMP/bin"; fi
 
 # --- data -----------------------------------------------------------------------------
 # Random (incompressible) content, generated once; both systems get the same tree.
@@ -174,7 +161,6 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 # --- summary --------------------------------------------------------------------------
-median() { sort -n | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 col() { awk -v s="$1" -v w="$2" '$1 == s && $2 == w {print $3}' "$RESULTS" | median; }
 mbs() { awk -v n="$BYTES" -v s="$1" 'BEGIN {printf "%.1f", n / s / 1e6}'; }
 LOADAVG=$(printf '%s\n' "${LOADS[@]}" | awk '{s += $1; if ($1 > m) m = $1} END {printf "%.1f mean, %.1f max", s / NR, m}')

@@ -339,7 +339,9 @@ public_url: https://127.0.0.1:%d
 metrics_listen: 127.0.0.1:%d
 # A small storage engine: a few MiB of disk per node instead of about 70 MB.
 memtable_bytes: %d
-`, i, i, o.ChainRPC, port, port, port+100, daemon.DevnetMemTableBytes))
+# Keep freed memory for reuse rather than returning it to the system between uploads.
+memory_limit: %d
+`, i, i, o.ChainRPC, port, port, port+100, daemon.DevnetMemTableBytes, daemon.DevnetMemoryLimit))
 }
 
 func readState(dir string) (state, error) {

@@ -17,15 +17,20 @@ const gcChunk = 1000
 type GCStats struct {
 	Registrations int // registrations ended by expiry
 	Blobs         int // blobs whose data was deleted
+	// Segments is what the compaction of the sliver segment files (phase 3) did.
+	Segments store.CompactStats
 }
 
 // CollectGarbage is the two phases of Walrus's garbage collection, run by the node's
-// garbage collection driver at the start of each epoch:
+// garbage collection driver at the start of each epoch, and a third that frees the disk
+// space:
 //
 //  1. registrations (Blob objects) whose end epoch is at or before epoch stop counting;
 //  2. the data (metadata and the slivers in every shard the node holds) of blobs with no
 //     registration left, or declared invalid, is deleted; so is the aggregate information
-//     of blobs with no registration left, unless they are invalid.
+//     of blobs with no registration left, unless they are invalid;
+//  3. the sliver segment files are compacted (store.Store.CompactSegments), which also
+//     reclaims slivers deleted since the last run by shard hand-overs (DropShard).
 //
 // It works in batches of at most gcChunk records, each committed on its own (no event
 // cursor is involved), checks ctx between batches and may be run again after a failure or
@@ -98,7 +103,13 @@ func (n *Node) CollectGarbage(ctx context.Context, epoch uint32) (GCStats, error
 			break
 		}
 	}
-	return stats, nil
+	// Phase 3: reclaim the space of deleted slivers.
+	seg, err := n.store.CompactSegments(ctx)
+	stats.Segments = seg
+	if err != nil && ctx.Err() == nil {
+		return stats, n.internal("compact sliver segments", err)
+	}
+	return stats, ctx.Err()
 }
 
 // increment sets b to the next larger value of its length; it reports false on overflow.

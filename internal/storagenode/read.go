@@ -87,11 +87,17 @@ func ulebLen(v int) int {
 // blob. The pair's shard must be held by the node (ErrShardNotAssigned); a missing sliver
 // gives ErrSliverNotFound. The caller owns the result.
 func (n *Node) Sliver(id redstuff.BlobID, pair int, a redstuff.Axis) ([]byte, error) {
+	return n.AppendSliver(nil, id, pair, a)
+}
+
+// AppendSliver is Sliver reading into dst's spare capacity (see store.Store.AppendSliver),
+// for callers that reuse read buffers.
+func (n *Node) AppendSliver(dst []byte, id redstuff.BlobID, pair int, a redstuff.Axis) ([]byte, error) {
 	shard, err := n.checkPair(n.st.Load(), id, pair, false)
 	if err != nil {
 		return nil, err
 	}
-	b, err := n.store.Sliver(shard, a, id)
+	b, err := n.store.AppendSliver(dst, shard, a, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %s sliver of pair %d of %s", ErrSliverNotFound, a, pair, id)
 	}

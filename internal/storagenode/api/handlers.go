@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/walrus-go/walrus/internal/redstuff"
@@ -231,11 +232,18 @@ func boolParam(r *http.Request, name string) (bool, error) {
 	return false, fmt.Errorf("%w: %s=%q, want true or false", sn.ErrMalformed, name, v[0])
 }
 
+// readBuffers holds the buffers slivers are read into to be served: a read reuses one
+// instead of allocating (and faulting in) a fresh buffer per request.
+var readBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
 func (h *Handler) getSliver(w http.ResponseWriter, r *http.Request) {
 	id, pair, a, err := sliverPath(r)
 	if err == nil {
+		buf := readBuffers.Get().(*[]byte)
+		defer readBuffers.Put(buf)
 		var b []byte
-		if b, err = h.node.Sliver(id, pair, a); err == nil {
+		if b, err = h.node.AppendSliver((*buf)[:0], id, pair, a); err == nil {
+			*buf = b
 			writeBytes(w, b)
 			return
 		}

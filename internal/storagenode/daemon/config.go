@@ -73,6 +73,12 @@ type Config struct {
 	MemTableBytes uint64 `yaml:"memtable_bytes"`
 	// MaxUploadBytes bounds the upload bodies held in memory at once. Default 1 GiB.
 	MaxUploadBytes int64 `yaml:"max_upload_bytes"`
+	// MemoryLimit is the soft memory limit of the Go runtime (runtime/debug.SetMemoryLimit)
+	// that the process running the node sets ('walrus node run'; the GOMEMLIMIT
+	// environment variable, if set, wins). Under it the runtime keeps freed memory for
+	// reuse instead of returning it and faulting it in again, and collects harder near
+	// it. 0 (the default) sets no limit.
+	MemoryLimit int64 `yaml:"memory_limit"`
 	// MinBodyRate (bytes per second) and BodyGrace bound how slowly a request body may
 	// arrive at the REST API: a body must be complete within BodyGrace +
 	// length/MinBodyRate, or the request gets 408 and its connection is closed, so that
@@ -142,6 +148,9 @@ const (
 	// DevnetMemTableBytes is the MemTableBytes of a devnet's nodes: a few MiB of disk
 	// each instead of about 70 MB.
 	DevnetMemTableBytes = 4 << 20
+	// DevnetMemoryLimit is the MemoryLimit of a devnet's nodes: room for a 64 MiB blob's
+	// share of slivers in flight, with freed memory kept for the next upload.
+	DevnetMemoryLimit = 256 << 20
 )
 
 // MetricsOff as Config.MetricsListen serves no metrics.
@@ -213,6 +222,8 @@ func (c Config) validate(needChain, needBLS, needNet, needWallet bool) error {
 		return bad("wallet_key_file", "required")
 	case c.MemTableBytes != 0 && (c.MemTableBytes < MinMemTableBytes || c.MemTableBytes >= 4<<30):
 		return bad("memtable_bytes", "%d out of range %d..4 GiB", c.MemTableBytes, MinMemTableBytes)
+	case c.MemoryLimit < 0:
+		return bad("memory_limit", "%d is negative", c.MemoryLimit)
 	case c.EventPageSize < 0 || c.EventPageSize > DefaultEventPageSize:
 		return bad("event_page_size", "%d out of range 1..%d", c.EventPageSize, DefaultEventPageSize)
 	case c.BlobSyncConcurrency < 0:

@@ -96,7 +96,8 @@ func (g *gcDriver) run(ctx context.Context) error {
 			done, doneAny = target, true
 			g.d.counters.gcRuns.Add(1)
 			g.d.counters.gcBlobs.Add(int64(stats.Blobs))
-			g.d.log.Info("garbage collection done", "epoch", target, "registrations_expired", stats.Registrations, "blobs_deleted", stats.Blobs)
+			g.d.log.Info("garbage collection done", "epoch", target, "registrations_expired", stats.Registrations, "blobs_deleted", stats.Blobs,
+				"segments_removed", stats.Segments.SegmentsRemoved, "segment_bytes_reclaimed", stats.Segments.BytesReclaimed, "sliver_bytes_moved", stats.Segments.BytesMoved)
 		}
 	}
 }

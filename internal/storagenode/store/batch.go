@@ -3,6 +3,10 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
+	"math"
+	"slices"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -10,15 +14,83 @@ import (
 	"github.com/walrus-go/walrus/internal/redstuff"
 )
 
-// Batch is a set of writes that Commit applies atomically and durably (one synced pebble
-// batch). Its reads see the database with the batch's own writes applied. A Batch is not
-// safe for concurrent use; after Commit or Close it must not be used, except that Close may
-// be called again.
+// Batch is a set of writes that Commit applies atomically and durably: the batch's slivers
+// are appended to a segment file with one write and synced, then the index records and
+// sliver pointers are committed as one synced pebble batch. Its reads see the database with
+// the batch's own writes applied. A Batch is not safe for concurrent use; after Commit or
+// Close it must not be used, except that Close may be called again.
 type Batch struct {
 	s    *Store
 	b    *pebble.Batch
 	err  error // first write error, returned by Commit
 	done bool
+
+	// data holds the slivers put in this batch back to back (a pooled buffer), slivers
+	// where each one is, and index the position in slivers of each sliver key still put.
+	data    *[]byte
+	slivers []pendingSliver
+	index   map[[sliverKeyLen]byte]int
+	// indexBytes is the size of the pebble batch Commit committed (for tests).
+	indexBytes int
+}
+
+type pendingSliver struct {
+	key  [sliverKeyLen]byte
+	off  int
+	len  uint32
+	crc  uint32
+	dead bool // overwritten or deleted later in the batch
+}
+
+// dataPool holds the sliver buffers of finished batches for reuse, so that uploads do not
+// allocate (and fault in) fresh memory each time. Unlike a sync.Pool it survives garbage
+// collections, which large uploads trigger often; it keeps at most maxPooledData bytes.
+var dataPool bufferPool
+
+const maxPooledData = 256 << 20
+
+type bufferPool struct {
+	mu    sync.Mutex
+	free  []*[]byte // guarded by mu
+	bytes int       // total capacity of free, guarded by mu
+}
+
+// get returns a buffer of length 0, of capacity at least size if one is free (the
+// smallest such), else the largest free one, else a new one.
+func (p *bufferPool) get(size int) *[]byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	best := -1
+	for i, b := range p.free {
+		c := cap(*b)
+		switch {
+		case best < 0:
+			best = i
+		case c >= size && (cap(*p.free[best]) < size || c < cap(*p.free[best])):
+			best = i
+		case cap(*p.free[best]) < size && c > cap(*p.free[best]):
+			best = i
+		}
+	}
+	if best < 0 {
+		return new([]byte)
+	}
+	b := p.free[best]
+	p.free = append(p.free[:best], p.free[best+1:]...)
+	p.bytes -= cap(*b)
+	*b = (*b)[:0]
+	return b
+}
+
+// put keeps b for reuse if the pool has room.
+func (p *bufferPool) put(b *[]byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bytes+cap(*b) > maxPooledData {
+		return
+	}
+	p.free = append(p.free, b)
+	p.bytes += cap(*b)
 }
 
 // NewBatch returns an empty batch.
@@ -31,12 +103,20 @@ func (s *Store) NewBatch() *Batch {
 	return &Batch{s: s, b: s.db.NewIndexedBatch()}
 }
 
-func (b *Batch) set(key, value []byte) {
+// usable reports whether writes may be added, recording ErrClosed if the batch is done.
+func (b *Batch) usable() bool {
 	if b.err != nil {
-		return
+		return false
 	}
 	if b.done {
 		b.err = ErrClosed
+		return false
+	}
+	return true
+}
+
+func (b *Batch) set(key, value []byte) {
+	if !b.usable() {
 		return
 	}
 	if err := b.b.Set(key, value, nil); err != nil {
@@ -45,12 +125,11 @@ func (b *Batch) set(key, value []byte) {
 }
 
 func (b *Batch) del(key []byte) {
-	if b.err != nil {
+	if !b.usable() {
 		return
 	}
-	if b.done {
-		b.err = ErrClosed
-		return
+	if len(key) == sliverKeyLen && key[0] == prefixSliver {
+		b.dropPending([sliverKeyLen]byte(key))
 	}
 	if err := b.b.Delete(key, nil); err != nil {
 		b.err = fmt.Errorf("store: batch: %w", err)
@@ -67,9 +146,47 @@ func (b *Batch) setBCS(key []byte, v interface{ MarshalBCS(*bcs.Encoder) }) {
 func (b *Batch) PutMetadata(id redstuff.BlobID, metadata []byte) { b.set(metadataKey(id), metadata) }
 
 // PutSliver stores a blob's BCS sliver (SliverData) of axis a in a shard. The caller has
-// verified it against the blob's metadata.
+// verified it against the blob's metadata. The sliver is copied into the batch's buffer,
+// which Commit writes to a segment file as it is.
 func (b *Batch) PutSliver(shard uint16, a redstuff.Axis, id redstuff.BlobID, sliver []byte) {
-	b.set(sliverKey(shard, a, id), sliver)
+	if !b.usable() {
+		return
+	}
+	if uint64(len(sliver)) > math.MaxUint32 {
+		b.err = fmt.Errorf("store: batch: sliver of %d bytes", len(sliver))
+		return
+	}
+	var key [sliverKeyLen]byte
+	copy(key[:], sliverKey(shard, a, id))
+	b.dropPending(key)
+	if b.data == nil {
+		b.Reserve(len(sliver))
+	}
+	off := len(*b.data)
+	*b.data = append(*b.data, sliver...)
+	b.index[key] = len(b.slivers)
+	b.slivers = append(b.slivers, pendingSliver{key: key, off: off, len: uint32(len(sliver)), crc: crc32.Checksum(sliver, castagnoli)})
+}
+
+// Reserve makes room in the batch for n more bytes of slivers, so that a caller that knows
+// the size of an upload grows the buffer once (from a pool of buffers of earlier batches).
+func (b *Batch) Reserve(n int) {
+	if b.done || n <= 0 {
+		return
+	}
+	if b.data == nil {
+		b.data = dataPool.get(n)
+		b.index = map[[sliverKeyLen]byte]int{}
+	}
+	*b.data = slices.Grow(*b.data, n)
+}
+
+// dropPending forgets a sliver put earlier in the batch.
+func (b *Batch) dropPending(key [sliverKeyLen]byte) {
+	if i, ok := b.index[key]; ok {
+		b.slivers[i].dead = true
+		delete(b.index, key)
+	}
 }
 
 // PutBlobInfo stores a blob's aggregate information.
@@ -117,6 +234,11 @@ func (b *Batch) DropShard(shard uint16) {
 		return
 	}
 	lo, hi := shardRange(shard)
+	for key := range b.index {
+		if string(key[:3]) == string(lo) {
+			b.dropPending(key)
+		}
+	}
 	if err := b.b.DeleteRange(lo, hi, nil); err != nil {
 		b.err = fmt.Errorf("store: batch: %w", err)
 		return
@@ -176,20 +298,32 @@ func (b *Batch) HasMetadata(id redstuff.BlobID) (bool, error) {
 
 // HasSliver reports whether a sliver is stored as of this batch.
 func (b *Batch) HasSliver(shard uint16, a redstuff.Axis, id redstuff.BlobID) (bool, error) {
-	return exists(b.get(sliverKey(shard, a, id), nothing))
+	key := sliverKey(shard, a, id)
+	if _, ok := b.index[[sliverKeyLen]byte(key)]; ok && !b.done {
+		return true, nil
+	}
+	return exists(b.get(key, nothing))
 }
 
-// Len returns the size of the batch's encoded writes in bytes.
+// Len returns the size of the batch's encoded writes in bytes, slivers included.
 func (b *Batch) Len() int {
 	if b.b == nil {
 		return 0
 	}
-	return b.b.Len()
+	n := b.b.Len()
+	if b.data != nil {
+		n += len(*b.data)
+	}
+	return n
 }
 
 // Commit applies the batch atomically and syncs it to stable storage. The batch is closed
 // afterwards, whether or not Commit succeeds.
-func (b *Batch) Commit() error {
+func (b *Batch) Commit() error { return b.commit(true) }
+
+// commit is Commit; with sync false the index commit is not synced (for crash tests: the
+// batch may then survive a crash whole or not at all). Slivers are always synced first.
+func (b *Batch) commit(sync bool) error {
 	if b.err != nil {
 		b.Close()
 		return b.err
@@ -203,9 +337,43 @@ func (b *Batch) Commit() error {
 		b.done = true
 		return ErrClosed
 	}
-	err := b.b.Commit(pebble.Sync)
+	err := b.commitLocked(sync)
 	b.closeLocked()
-	if err != nil {
+	return err
+}
+
+// commitLocked writes the slivers to a segment, adds their pointers to the pebble batch
+// and commits it. The segment write is synced before the index commit, so no committed
+// pointer ever points to data that may be lost in a crash; data written by a commit that
+// fails or crashes before its index commit is garbage that compaction reclaims.
+func (b *Batch) commitLocked(sync bool) error {
+	wo := pebble.NoSync
+	if sync {
+		wo = pebble.Sync
+	}
+	// Every commit, not only those adding slivers, excludes compaction's pointer swap, so
+	// that a sliver deleted meanwhile is never given a new pointer.
+	b.s.index.RLock()
+	defer b.s.index.RUnlock()
+	if len(b.index) > 0 {
+		seg, off, err := b.s.segs.append(*b.data)
+		if err != nil {
+			return err
+		}
+		var v [pointerLen]byte
+		for i := range b.slivers {
+			p := &b.slivers[i]
+			if p.dead {
+				continue
+			}
+			ptr := pointer{seg: seg, off: off + int64(p.off), len: p.len, crc: p.crc}
+			if err := b.b.Set(p.key[:], ptr.encode(v[:0]), nil); err != nil {
+				return fmt.Errorf("store: commit: %w", err)
+			}
+		}
+	}
+	b.indexBytes = b.b.Len()
+	if err := b.b.Commit(wo); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
@@ -228,5 +396,9 @@ func (b *Batch) closeLocked() {
 	b.done = true
 	if !b.s.closed {
 		b.b.Close()
+	}
+	if b.data != nil {
+		dataPool.put(b.data)
+		b.data, b.slivers, b.index = nil, nil, nil
 	}
 }

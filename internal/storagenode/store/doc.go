@@ -1,17 +1,30 @@
-// Package store is a storage node's persistent state: a pebble v2 database holding blob
-// metadata, aggregate and per-object blob information, the slivers of every shard the node
-// holds, shard and node status, and the cursor of the chain events applied so far.
+// Package store is a storage node's persistent state: a pebble v2 database (the index)
+// holding blob metadata, aggregate and per-object blob information, shard and node status,
+// the cursor of the chain events applied so far and a pointer to every sliver of every
+// shard the node holds; the slivers themselves live in append-only segment files.
+//
+// # Slivers out of the LSM
+//
+// Slivers are large and written once, so they are kept out of pebble's write path (WAL,
+// memtable, flushes, compactions each copy a value again). A batch's slivers are appended
+// back to back to the active segment file in the "slivers" directory beside the index,
+// with one write and one data sync, before the batch's index commit; the index maps each
+// sliver key to (segment, offset, length, CRC-32C), and reads check the CRC. A segment is
+// closed to appends at Options.SegmentBytes; a store reopened after a crash appends to a
+// new segment, so bytes torn by a crash are never extended and never referenced.
+// CompactSegments reclaims the space of deleted slivers (see there for its bounds).
 //
 // # Key layout
 //
 // Every key starts with a one-byte table prefix; the tables act as column families:
 //
-//	0x00 "format"                    format version (u32), written at creation
+//	0x00 "format"                    format version (u32, now 2), written at creation
 //	0x01 ‖ blob ID                   metadata: Walrus's BlobMetadataWithId in BCS
 //	0x02 ‖ blob ID                   aggregate blob information (BlobInfo)
 //	0x03 ‖ object ID                 per-object blob information (ObjectInfo)
 //	0x04 ‖ shard u16 BE ‖ axis u8 ‖ blob ID
-//	                                 a sliver: Walrus's SliverData in BCS
+//	                                 where a sliver (Walrus's SliverData in BCS) is: segment
+//	                                 u32 ‖ offset u64 ‖ length u32 ‖ CRC-32C u32, little-endian
 //	0x05 ‖ shard u16 BE              shard status (ShardStatus)
 //	0x06                             event cursor: the sequence number of the next event (u64)
 //	0x07                             node state (NodeState)
@@ -22,8 +35,10 @@
 //
 // # Atomicity and durability
 //
-// All writes go through a Batch, committed with Batch.Commit as one synced pebble batch:
-// after a crash either every write of a batch is visible or none is. Callers rely on this
+// All writes go through a Batch, committed with Batch.Commit: its slivers are written and
+// synced to a segment, then everything else and the sliver pointers are committed as one
+// synced pebble batch, the commit point: after a crash either every write of a batch is
+// visible or none is (slivers written before a crash but not committed are garbage). Callers rely on this
 // to store metadata with all slivers of an upload, and to store the effects of chain events
 // together with the new event cursor. A Batch is indexed, so its reads (Batch.BlobInfo,
 // Batch.ObjectInfo, ...) see its own uncommitted writes.

@@ -25,7 +25,9 @@ var (
 )
 
 // formatVersion is the layout version written at creation; Open refuses other versions.
-const formatVersion = 1
+// Version 1 kept slivers as values in the database; version 2 keeps them in segment files
+// and a pointer in the database.
+const formatVersion = 2
 
 func idKey(prefix byte, id [32]byte) []byte {
 	k := make([]byte, 33)

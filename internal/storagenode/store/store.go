@@ -44,22 +44,36 @@ type Options struct {
 	MemTableBytes uint64
 	// ReadOnly opens an existing database without writing to it; batches fail to commit.
 	ReadOnly bool
+	// SegmentBytes is the size at which a segment file is closed to appends and a new one
+	// started. 0 means 256 MiB. One batch is always written to one segment, so a segment
+	// can be larger by the size of its last batch.
+	SegmentBytes int64
 }
 
 // Default sizes.
 const (
 	DefaultCacheBytes    = 64 << 20
 	DefaultMemTableBytes = 64 << 20
+	DefaultSegmentBytes  = 256 << 20
 )
 
 // Store is a storage node's database. See the package documentation.
 type Store struct {
 	logger *slog.Logger
 
-	// mu guards db against Close: every operation holds it shared, Close exclusively.
+	// mu guards db and segs against Close: every operation holds it shared, Close
+	// exclusively.
 	mu     sync.RWMutex
 	closed bool
 	db     *pebble.DB
+	segs   *segments
+
+	// index orders commits that add sliver pointers against compaction: commits hold it
+	// shared from their segment append to their index commit, compaction exclusively
+	// while it takes its view of the index and while it swaps pointers.
+	index sync.RWMutex
+	// compacting serializes CompactSegments.
+	compacting sync.Mutex
 }
 
 // Open opens or creates the database in dir.
@@ -100,6 +114,14 @@ func Open(dir string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	segBytes := opts.SegmentBytes
+	if segBytes <= 0 {
+		segBytes = DefaultSegmentBytes
+	}
+	if s.segs, err = openSegments(po.FS, po.FS.PathJoin(dir, segmentDir), segBytes, opts.ReadOnly); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -120,8 +142,12 @@ func (s *Store) checkFormat(readOnly bool) error {
 		return fmt.Errorf("store: read format: %w", err)
 	}
 	defer closer.Close()
-	if len(v) != 4 || binary.LittleEndian.Uint32(v) != formatVersion {
-		return fmt.Errorf("%w: format record %x, want version %d", ErrFormat, v, formatVersion)
+	if len(v) != 4 {
+		return fmt.Errorf("%w: format record %x", ErrFormat, v)
+	}
+	if got := binary.LittleEndian.Uint32(v); got != formatVersion {
+		return fmt.Errorf("%w: version %d, this program reads version %d (version 1 kept slivers inside the database; "+
+			"start the node on an empty data directory and let it recover its shards from its peers)", ErrFormat, got, formatVersion)
 	}
 	return nil
 }
@@ -135,6 +161,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
+	s.segs.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
@@ -220,9 +247,50 @@ func (s *Store) ObjectInfo(object [32]byte) (ObjectInfo, error) {
 
 // Sliver returns the stored BCS sliver (SliverData) of a blob in a shard, or ErrNotFound.
 func (s *Store) Sliver(shard uint16, a redstuff.Axis, id redstuff.BlobID) ([]byte, error) {
-	var out []byte
-	err := s.get(sliverKey(shard, a, id), copyValue(&out))
-	return out, err
+	return s.AppendSliver(nil, shard, a, id)
+}
+
+// AppendSliver is Sliver reading into dst's spare capacity: it returns dst[:0] grown to
+// the sliver's length and holding it, so that a caller with a pooled buffer reads without
+// allocating. dst is overwritten even on error.
+func (s *Store) AppendSliver(dst []byte, shard uint16, a redstuff.Axis, id redstuff.BlobID) ([]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	return s.readSliver(dst, sliverKey(shard, a, id), nil)
+}
+
+// readSliver reads the sliver of key into dst. first, if not nil, is the pointer the
+// caller already read (from an iterator). s.mu is held shared.
+func (s *Store) readSliver(dst, key []byte, first []byte) ([]byte, error) {
+	var last pointer
+	for try := 0; ; try++ {
+		var p pointer
+		var err error
+		if try == 0 && first != nil {
+			p, err = decodePointer(first)
+		} else {
+			err = getFrom(s.db, key, func(v []byte) (err error) {
+				p, err = decodePointer(v)
+				return err
+			})
+		}
+		if err != nil {
+			return nil, err
+		}
+		out, err := s.segs.readAt(p, dst)
+		if !errors.Is(err, errSegmentGone) {
+			return out, err
+		}
+		// Compaction moved the sliver after its pointer was read: read the pointer again,
+		// unless it did not change (then the segment is missing for good).
+		if try > 0 && p == last {
+			return nil, fmt.Errorf("%w: sliver %x points to missing segment %d", ErrCorrupt, key, p.seg)
+		}
+		last = p
+	}
 }
 
 // HasSliver reports whether a blob's sliver of axis a is stored in a shard.
@@ -279,13 +347,22 @@ func (s *Store) Shards() ([]ShardState, error) {
 func (s *Store) ShardSlivers(shard uint16, a redstuff.Axis, from redstuff.BlobID, fn func(id redstuff.BlobID, sliver []byte) (bool, error)) error {
 	prefix := sliverPrefix(shard, a)
 	lo := append(append([]byte(nil), prefix...), from[:]...)
+	var buf []byte
 	return s.scan(lo, prefixEnd(prefix), func(k, v []byte) (bool, error) {
 		if len(k) != sliverKeyLen {
 			return false, fmt.Errorf("%w: sliver key %x", ErrCorrupt, k)
 		}
 		var id redstuff.BlobID
 		copy(id[:], k[4:])
-		return fn(id, v)
+		sliver, err := s.readSliver(buf, k, v)
+		if errors.Is(err, ErrNotFound) {
+			return true, nil // deleted since the iterator started
+		}
+		if err != nil {
+			return false, err
+		}
+		buf = sliver
+		return fn(id, sliver)
 	})
 }
 

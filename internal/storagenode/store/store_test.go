@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -318,12 +319,20 @@ func TestFormatCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Set(keyFormat, []byte{9, 0, 0, 0}, pebble.Sync); err != nil {
+	if err := db.Set(keyFormat, []byte{1, 0, 0, 0}, pebble.Sync); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	if _, err := Open("db", Options{FS: fs}); !errors.Is(err, ErrFormat) {
+	// A store of version 1 (slivers inside the database) is refused with an error that
+	// says what to do.
+	_, err = Open("db", Options{FS: fs})
+	if !errors.Is(err, ErrFormat) {
 		t.Fatalf("Open of another format: %v, want ErrFormat", err)
+	}
+	for _, want := range []string{"version 1", "empty data directory"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Fatalf("error %q does not mention %q", err, want)
+		}
 	}
 }
 

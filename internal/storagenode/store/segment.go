@@ -1,0 +1,280 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// segmentDir is the directory, inside the database directory, that holds the segment files.
+const segmentDir = "slivers"
+
+const segmentSuffix = ".seg"
+
+func segmentName(n uint32) string { return fmt.Sprintf("%08d%s", n, segmentSuffix) }
+
+func parseSegmentName(name string) (uint32, bool) {
+	num, ok := strings.CutSuffix(name, segmentSuffix)
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(num, 10, 32)
+	return uint32(v), err == nil && segmentName(uint32(v)) == name
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// pointer locates a sliver in a segment file: the value of a sliver key in the index.
+type pointer struct {
+	seg uint32
+	off int64
+	len uint32
+	crc uint32 // CRC-32C of the sliver
+}
+
+const pointerLen = 4 + 8 + 4 + 4
+
+func (p pointer) encode(dst []byte) []byte {
+	dst = binary.LittleEndian.AppendUint32(dst, p.seg)
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(p.off))
+	dst = binary.LittleEndian.AppendUint32(dst, p.len)
+	return binary.LittleEndian.AppendUint32(dst, p.crc)
+}
+
+func decodePointer(v []byte) (pointer, error) {
+	if len(v) != pointerLen {
+		return pointer{}, fmt.Errorf("%w: sliver pointer of %d bytes", ErrCorrupt, len(v))
+	}
+	p := pointer{
+		seg: binary.LittleEndian.Uint32(v),
+		off: int64(binary.LittleEndian.Uint64(v[4:])),
+		len: binary.LittleEndian.Uint32(v[12:]),
+		crc: binary.LittleEndian.Uint32(v[16:]),
+	}
+	if p.off < 0 {
+		return pointer{}, fmt.Errorf("%w: sliver pointer offset %d", ErrCorrupt, p.off)
+	}
+	return p, nil
+}
+
+// errSegmentGone reports a read through a pointer to a segment that compaction removed
+// after the pointer was read; the caller reads the pointer again.
+var errSegmentGone = errors.New("store: segment removed")
+
+// segments is the set of segment files. Slivers are appended to the active segment; the
+// others are only read, until compaction removes them.
+type segments struct {
+	fs       vfs.FS
+	dir      string
+	maxBytes int64
+	readOnly bool
+
+	// appendMu serializes appends (and rotation) to the active segment.
+	appendMu sync.Mutex
+	// rotate makes the next append start a new segment: set at open (the newest segment
+	// may end in a torn write) and when a write failed part-way (the size is unknown).
+	rotate bool
+
+	// mu guards the fields below. Reads hold it shared while they read a file, so that
+	// compaction cannot close a file under them.
+	mu     sync.RWMutex
+	files  map[uint32]vfs.File
+	sizes  map[uint32]int64 // bytes written to each segment (as far as this process knows)
+	active uint32           // the segment appends go to; 0 before the first append
+	closed bool
+}
+
+// openSegments opens the segment files under dir, creating the directory if needed.
+// Appends go to a new segment numbered after every existing one, so that a torn tail left
+// by a crash is never appended to: it is garbage that compaction reclaims.
+func openSegments(fs vfs.FS, dir string, maxBytes int64, readOnly bool) (*segments, error) {
+	s := &segments{fs: fs, dir: dir, maxBytes: maxBytes, readOnly: readOnly, files: map[uint32]vfs.File{}, sizes: map[uint32]int64{}, rotate: true}
+	if !readOnly {
+		if err := fs.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("store: create %s: %w", dir, err)
+		}
+		if err := syncDir(fs, fs.PathDir(dir)); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := fs.Stat(dir); err != nil && readOnly {
+		return s, nil // a read-only store without segments
+	}
+	names, err := fs.List(dir)
+	if err != nil {
+		return nil, fmt.Errorf("store: list %s: %w", dir, err)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		n, ok := parseSegmentName(name)
+		if !ok {
+			continue
+		}
+		f, err := fs.Open(fs.PathJoin(dir, name))
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("store: open segment: %w", err)
+		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			s.close()
+			return nil, fmt.Errorf("store: stat segment: %w", err)
+		}
+		s.files[n], s.sizes[n] = f, st.Size()
+		s.active = max(s.active, n)
+	}
+	return s, nil
+}
+
+func syncDir(fs vfs.FS, dir string) error {
+	d, err := fs.OpenDir(dir)
+	if err != nil {
+		return fmt.Errorf("store: open directory %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("store: sync directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// rotateLocked starts a new active segment. appendMu is held.
+func (s *segments) rotateLocked() error {
+	s.mu.RLock()
+	next := s.active + 1
+	s.mu.RUnlock()
+	f, err := s.fs.Create(s.fs.PathJoin(s.dir, segmentName(next)), vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return fmt.Errorf("store: create segment: %w", err)
+	}
+	if err := syncDir(s.fs, s.dir); err != nil {
+		f.Close()
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		f.Close()
+		return ErrClosed
+	}
+	s.files[next], s.sizes[next] = f, 0
+	s.active = next
+	s.rotate = false
+	return nil
+}
+
+// append writes data at the end of the active segment (starting a new segment first if
+// this one is full, broken or was written by an earlier process) and syncs it. It returns
+// where data starts. Appends are serialized; syncs of concurrent appends overlap.
+func (s *segments) append(data []byte) (seg uint32, off int64, err error) {
+	if s.readOnly {
+		return 0, 0, fmt.Errorf("store: append: read-only store")
+	}
+	s.appendMu.Lock()
+	s.mu.RLock()
+	size := s.sizes[s.active]
+	s.mu.RUnlock()
+	if s.rotate || (size > 0 && size+int64(len(data)) > s.maxBytes) {
+		if err := s.rotateLocked(); err != nil {
+			s.appendMu.Unlock()
+			return 0, 0, err
+		}
+		size = 0
+	}
+	s.mu.RLock()
+	seg, f := s.active, s.files[s.active]
+	s.mu.RUnlock()
+	n, err := f.Write(data)
+	if err != nil || n != len(data) {
+		s.rotate = true
+		s.appendMu.Unlock()
+		if err == nil {
+			err = io.ErrShortWrite
+		}
+		return 0, 0, fmt.Errorf("store: write segment: %w", err)
+	}
+	s.mu.Lock()
+	s.sizes[seg] = size + int64(len(data))
+	s.mu.Unlock()
+	s.appendMu.Unlock()
+	// A sync covers every write before it, so concurrent appends share the device flush.
+	if err := f.SyncData(); err != nil {
+		return 0, 0, fmt.Errorf("store: sync segment: %w", err)
+	}
+	return seg, size, nil
+}
+
+// readAt reads a sliver at p into dst (grown as needed) and checks its CRC.
+func (s *segments) readAt(p pointer, dst []byte) ([]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	f, ok := s.files[p.seg]
+	if !ok {
+		return nil, errSegmentGone
+	}
+	dst = slices.Grow(dst[:0], int(p.len))[:p.len]
+	if n, err := f.ReadAt(dst, p.off); n != len(dst) {
+		return nil, fmt.Errorf("%w: segment %d: sliver at %d of %d bytes: %v", ErrCorrupt, p.seg, p.off, p.len, err)
+	}
+	if crc32.Checksum(dst, castagnoli) != p.crc {
+		return nil, fmt.Errorf("%w: segment %d: sliver at %d of %d bytes fails its checksum", ErrCorrupt, p.seg, p.off, p.len)
+	}
+	return dst, nil
+}
+
+// remove closes and deletes a segment that holds no live sliver. The active segment is
+// never removed.
+func (s *segments) remove(seg uint32) error {
+	s.mu.Lock()
+	f, ok := s.files[seg]
+	if !ok || seg == s.active || s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	delete(s.files, seg)
+	delete(s.sizes, seg)
+	s.mu.Unlock()
+	f.Close()
+	if err := s.fs.Remove(s.fs.PathJoin(s.dir, segmentName(seg))); err != nil {
+		return fmt.Errorf("store: remove segment: %w", err)
+	}
+	return nil
+}
+
+// snapshot returns the sizes of every segment and the active segment's number.
+func (s *segments) snapshot() (map[uint32]int64, uint32) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	sizes := make(map[uint32]int64, len(s.sizes))
+	for k, v := range s.sizes {
+		sizes[k] = v
+	}
+	return sizes, s.active
+}
+
+func (s *segments) close() {
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	for _, f := range s.files {
+		f.Close()
+	}
+	s.files = nil
+}
