@@ -147,7 +147,7 @@ func (r *readmeRun) run(t *testing.T) {
 		r.command(t, line, words)
 	}
 	for _, kind := range []string{"devnet", "build", "export", "store", "read", "range read", "blob-status",
-		"info", "wallet", "curl put", "curl get", "curl range"} {
+		"info", "wallet", "curl put", "curl get", "curl range", "site deploy", "curl site"} {
 		if !r.seen[kind] {
 			t.Errorf("README.md no longer shows a %s command (the quickstart needs one)", kind)
 		}
