@@ -85,10 +85,14 @@ func ulebLen(v int) int {
 
 // Sliver returns the stored BCS sliver (SliverData) of axis a in sliver pair pair of a
 // blob. The pair's shard must be held by the node (ErrShardNotAssigned); a missing sliver
-// gives ErrSliverNotFound. The caller owns the result.
+// gives ErrSliverNotFound, a blob in the challenge window ErrChallenged. The caller owns
+// the result.
 func (n *Node) Sliver(id redstuff.BlobID, pair int, a redstuff.Axis) ([]byte, error) {
 	shard, err := n.checkPair(n.st.Load(), id, pair, false)
 	if err != nil {
+		return nil, err
+	}
+	if err := n.checkChallenged(id); err != nil {
 		return nil, err
 	}
 	b, err := n.store.Sliver(shard, a, id)

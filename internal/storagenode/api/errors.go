@@ -91,6 +91,8 @@ var errorTable = []ErrorSpec{
 	row(sn.ErrTooLarge, "SIZE_EXCEEDED", "BODY_TOO_LARGE", Domain),
 	row(sn.ErrBodyTimeout, "DEADLINE_EXCEEDED", "BODY_TOO_SLOW", Domain),
 	row(sn.ErrOverloaded, "RESOURCE_EXHAUSTED", "TOO_MANY_REQUESTS", Domain),
+	row(sn.ErrChallenged, "UNAVAILABLE", "BLOB_UNDER_CHALLENGE", Domain),
+	row(sn.ErrChallengeFailed, "FAILED_PRECONDITION", "CHALLENGE_FAILED", Domain),
 	row(sn.ErrNotFound, "NOT_FOUND", "NOT_FOUND", Domain),
 	{sn.ErrMethodNotAllowed, http.StatusMethodNotAllowed, "UNIMPLEMENTED", "METHOD_NOT_ALLOWED", Domain},
 	row(context.DeadlineExceeded, "DEADLINE_EXCEEDED", "DEADLINE_EXCEEDED", Domain),
