@@ -41,6 +41,7 @@ func (h *Handler) endpoints() []route {
 		{"GET", "/v1/health", h.getHealth},
 		{"GET", "/v1/api", h.getAPIDoc},
 		{"POST", "/v1/migrate/sync_shard", h.write(h.postSyncShard)},
+		{"POST", "/v1/challenges/answers", h.write(h.postChallengeAnswers)},
 	}
 	if h.opts.DisableBatchedUploads {
 		table = slices.DeleteFunc(table, func(r route) bool { return r.path == "/v1/blobs/{blob_id}/slivers" })
