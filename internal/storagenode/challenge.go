@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/walrus-go/walrus/internal/bcs"
 	"github.com/walrus-go/walrus/internal/bls"
@@ -45,15 +46,21 @@ func (it ChallengeItem) sliverIndex(n int) int {
 //     (slivers, recovery symbols, decoding symbols, shard sync) to anyone, so that a node
 //     that dropped data cannot rebuild it from its peers or by a client read. Metadata
 //     stays readable.
+//   - BlockCertifiedBefore, if not zero, also blocks every blob first certified in an
+//     epoch before it: the whole challenge index. The daemon sets it (to the epoch) from
+//     the epoch's start until the seed is fixed, when nobody knows yet which blobs will
+//     be challenged, so that no node can rebuild them in advance of the window.
 type Challenge struct {
-	Epoch   uint32
-	Items   []ChallengeItem
-	Blocked []redstuff.BlobID
+	Epoch                uint32
+	Items                []ChallengeItem
+	Blocked              []redstuff.BlobID
+	BlockCertifiedBefore uint32
 }
 
 // challengeState is the installed Challenge, immutable.
 type challengeState struct {
 	epoch   uint32
+	before  uint32 // Challenge.BlockCertifiedBefore
 	items   []ChallengeItem
 	blocked map[redstuff.BlobID]struct{}
 }
@@ -75,7 +82,7 @@ func (n *Node) SetChallenge(c Challenge) error {
 			return fmt.Errorf("%w: challenge item %s shard %d axis %d symbol %d, %d shards", ErrIndexOutOfRange, it.Blob, it.Shard, it.Axis, it.Symbol, n.n)
 		}
 	}
-	s := &challengeState{epoch: c.Epoch, items: slices.Clone(c.Items), blocked: make(map[redstuff.BlobID]struct{}, len(c.Blocked))}
+	s := &challengeState{epoch: c.Epoch, before: c.BlockCertifiedBefore, items: slices.Clone(c.Items), blocked: make(map[redstuff.BlobID]struct{}, len(c.Blocked))}
 	for _, id := range c.Blocked {
 		s.blocked[id] = struct{}{}
 	}
@@ -89,7 +96,7 @@ func (n *Node) Challenge() Challenge {
 	if s == nil {
 		return Challenge{}
 	}
-	c := Challenge{Epoch: s.epoch, Items: slices.Clone(s.items)}
+	c := Challenge{Epoch: s.epoch, Items: slices.Clone(s.items), BlockCertifiedBefore: s.before}
 	for id := range s.blocked {
 		c.Blocked = append(c.Blocked, id)
 	}
@@ -105,6 +112,16 @@ func (n *Node) checkChallenged(id redstuff.BlobID) error {
 	}
 	if _, ok := s.blocked[id]; ok {
 		return fmt.Errorf("%w: %s in epoch %d", ErrChallenged, id, s.epoch)
+	}
+	if s.before == 0 {
+		return nil
+	}
+	info, found, err := n.blobInfo(id)
+	if err != nil {
+		return err
+	}
+	if found && info.Certified && info.InitialCertifiedEpoch < s.before {
+		return fmt.Errorf("%w: %s until the challenge seed of epoch %d is fixed", ErrChallenged, id, s.epoch)
 	}
 	return nil
 }
@@ -393,4 +410,41 @@ func (n *Node) DropSlivers(id redstuff.BlobID, q float64) (int, error) {
 	}
 	n.cache.removeBlob(id)
 	return dropped, nil
+}
+
+// attestations holds the node's attestations of the current challenge epoch.
+type attestations struct {
+	mu    sync.Mutex // guards the fields below
+	epoch uint32
+	byID  map[[32]byte]SignedMessage
+}
+
+// SetAttestation records the node's signed attestation that the committee member with
+// chain node ID node passed its challenge of epoch, for the member to fetch
+// (Attestation). Attestations of other epochs are dropped; at most MaxChallengeItems are
+// kept (ErrOverloaded beyond).
+func (n *Node) SetAttestation(epoch uint32, node [32]byte, m SignedMessage) error {
+	a := &n.attest
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.byID == nil || a.epoch != epoch {
+		a.epoch, a.byID = epoch, map[[32]byte]SignedMessage{}
+	}
+	if _, ok := a.byID[node]; !ok && len(a.byID) >= MaxChallengeItems {
+		return fmt.Errorf("%w: %d attestations", ErrOverloaded, len(a.byID))
+	}
+	a.byID[node] = m
+	return nil
+}
+
+// Attestation returns the node's attestation that node passed its challenge of epoch,
+// or ErrNotAttested if the node has not verified that member's answers (yet).
+func (n *Node) Attestation(epoch uint32, node [32]byte) (SignedMessage, error) {
+	a := &n.attest
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if m, ok := a.byID[node]; ok && a.epoch == epoch {
+		return m, nil
+	}
+	return SignedMessage{}, fmt.Errorf("%w: node %x in epoch %d", ErrNotAttested, node, epoch)
 }

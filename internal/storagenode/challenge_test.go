@@ -145,6 +145,21 @@ func TestChallengeWindow(t *testing.T) {
 			t.Fatalf("own answer in the window: %v", err)
 		}
 	}
+	// Before the seed, every blob certified before the epoch is blocked; the others
+	// stay readable.
+	e.Apply(sn.BlobCertified{Epoch: e.Node.Epoch(), BlobID: free.Metadata.BlobID, ObjectID: nodetest.ObjectID(2), EndEpoch: 5})
+	if err := e.Node.SetChallenge(sn.Challenge{Epoch: 9, BlockCertifiedBefore: 9}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Node.Sliver(free.Metadata.BlobID, 0, redstuff.Primary); !errors.Is(err, sn.ErrChallenged) {
+		t.Fatalf("sliver of an indexed blob before the seed: %v", err)
+	}
+	if err := e.Node.SetChallenge(sn.Challenge{Epoch: 9, BlockCertifiedBefore: e.Node.Epoch()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Node.Sliver(free.Metadata.BlobID, 0, redstuff.Primary); err != nil {
+		t.Fatalf("sliver of a blob certified in the epoch: %v", err)
+	}
 	// Ending the window serves the blob again.
 	if err := e.Node.SetChallenge(sn.Challenge{Epoch: 1, Items: items}); err != nil {
 		t.Fatal(err)

@@ -93,6 +93,9 @@ var (
 	ErrChallenged = errors.New("storagenode: blob is under storage challenge")
 	// ErrChallengeFailed reports a challenge answer that is missing or does not verify.
 	ErrChallengeFailed = errors.New("storagenode: challenge answer does not verify")
+	// ErrNotAttested reports an attestation the node has not signed (yet): it has not
+	// verified that member's challenge answers; retry later.
+	ErrNotAttested = errors.New("storagenode: challenge not attested")
 	// ErrInternal reports a failure inside the node (storage); details are logged, not
 	// returned.
 	ErrInternal = errors.New("storagenode: internal error")

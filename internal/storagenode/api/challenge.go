@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/walrus-go/walrus/internal/bls"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
@@ -72,4 +73,28 @@ func (h *Handler) postChallengeAnswers(w http.ResponseWriter, r *http.Request) e
 	}
 	writeBytes(w, sn.EncodeChallengeAnswers(answers))
 	return nil
+}
+
+// GET /v1/challenges/{epoch}/attestations/{node_id}: this node's signed attestation
+// (JSON SignedMessage in the success envelope) that the committee member with chain node
+// ID node_id (0x-prefixed hex) passed its challenge of epoch, once this node has verified
+// its answers; 404 NOT_ATTESTED before. Attestations are public: anyone may fetch them
+// and submit a certificate.
+func (h *Handler) getAttestation(w http.ResponseWriter, r *http.Request) {
+	epoch, err := strconv.ParseUint(r.PathValue("epoch"), 10, 32)
+	if err != nil {
+		h.fail(w, r, fmt.Errorf("%w: epoch %q", sn.ErrMalformed, r.PathValue("epoch")))
+		return
+	}
+	node, err := sn.ParseObjectID(r.PathValue("node_id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	m, err := h.node.Attestation(uint32(epoch), node)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeSuccess(w, http.StatusOK, m)
 }

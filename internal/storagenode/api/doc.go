@@ -33,6 +33,8 @@
 //	                                                           BCS vector<Option<GeneralRecoverySymbol>>;
 //	                                                           only from a committee member
 //	                                                           (Options.ChallengeMembers)
+//	GET  /v1/challenges/{epoch}/attestations/{node_id}         SignedMessage: this node's attestation that
+//	                                                           node_id passed its challenge of epoch
 //
 // JSON answers use Walrus's success envelope {"success": {"code", "data"}}; failures the
 // Google-style envelope {"error": {"code", "status", "message", "details": [{"@type":

@@ -93,6 +93,7 @@ var errorTable = []ErrorSpec{
 	row(sn.ErrOverloaded, "RESOURCE_EXHAUSTED", "TOO_MANY_REQUESTS", Domain),
 	row(sn.ErrChallenged, "UNAVAILABLE", "BLOB_UNDER_CHALLENGE", Domain),
 	row(sn.ErrChallengeFailed, "FAILED_PRECONDITION", "CHALLENGE_FAILED", Domain),
+	row(sn.ErrNotAttested, "NOT_FOUND", "NOT_ATTESTED", Domain),
 	row(sn.ErrNotFound, "NOT_FOUND", "NOT_FOUND", Domain),
 	{sn.ErrMethodNotAllowed, http.StatusMethodNotAllowed, "UNIMPLEMENTED", "METHOD_NOT_ALLOWED", Domain},
 	row(context.DeadlineExceeded, "DEADLINE_EXCEEDED", "DEADLINE_EXCEEDED", Domain),

@@ -93,6 +93,21 @@ func TestChallengeAnswers(t *testing.T) {
 		t.Fatalf("metadata in the window: %v", err)
 	}
 
+	// Attestations: none before the node signs one, then the signed message.
+	subject := nodetest.ObjectID(9)
+	_, err = c.Attestation(ctx, 4, subject)
+	expectErr(t, "attestation before verification", err, sn.ErrNotAttested, "NOT_ATTESTED")
+	msg := []byte("passed")
+	if err := e.Node.SetAttestation(4, subject, sn.SignedMessage{Message: msg, Signature: e.Key.Sign(msg)}); err != nil {
+		t.Fatal(err)
+	}
+	att, err := c.Attestation(ctx, 4, subject)
+	if err != nil || att.Verify(e.Key.PublicKey()) != nil {
+		t.Fatalf("attestation: %v", err)
+	}
+	_, err = c.Attestation(ctx, 3, subject)
+	expectErr(t, "attestation of another epoch", err, sn.ErrNotAttested, "NOT_ATTESTED")
+
 	// A node without challenge support refuses.
 	_, err = c0.ChallengeAnswers(ctx, sn.SignChallengeAnswers(member, 4, 0, 1), 4, redstuff.MaxSymbolSize)
 	expectErr(t, "challenges disabled", err, sn.ErrUnavailable, "UNAVAILABLE")

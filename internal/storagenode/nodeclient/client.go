@@ -587,3 +587,10 @@ func (c *Client) ChallengeAnswers(ctx context.Context, req sn.SignedMessage, max
 	}
 	return answers, nil
 }
+
+// Attestation fetches the node's attestation that the committee member with chain node
+// ID node passed its challenge of epoch; storagenode.ErrNotAttested if the node has not
+// verified it (yet). The caller checks the signature.
+func (c *Client) Attestation(ctx context.Context, epoch uint32, node sn.ObjectID) (sn.SignedMessage, error) {
+	return getJSON[sn.SignedMessage](ctx, c, fmt.Sprintf("/v1/challenges/%d/attestations/%s", epoch, node), nil)
+}
