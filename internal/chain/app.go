@@ -444,6 +444,14 @@ func (c *ctx) dispatch(p Payload) error {
 		return c.execCompleteUpload(p)
 	case *AbortUpload:
 		return c.execAbortUpload(p)
+	case *ChallengeReveal:
+		return c.execChallengeReveal(p)
+	case *ChallengeCertificate:
+		return c.execChallengeCertificate(p)
+	case *GovernancePropose:
+		return c.execGovernancePropose(p)
+	case *GovernanceVote:
+		return c.execGovernanceVote(p)
 	}
 	return errorf(ErrMalformed, "unknown payload %T", p)
 }

@@ -60,6 +60,11 @@ func samplePayloads() []Payload {
 		&PutPart{Bucket: "backups", Upload: "0123abcd", Number: 3, Ref: BlobRef{BlobID: redstuff.BlobID{4}, Object: id(12)}, Size: 5 << 20, ETag: "e"},
 		&CompleteUpload{Bucket: "backups", Upload: "0123abcd", Ref: BlobRef{BlobID: redstuff.BlobID{5}, Manifest: true}, Size: 15 << 20, ETag: "f-3"},
 		&AbortUpload{Bucket: "backups", Upload: "0123abcd"},
+		nil, nil, nil, nil, nil, nil, // 39 to 44: reserved
+		&ChallengeReveal{Node: id(8), Epoch: 3, Signature: [96]byte{5}},
+		&ChallengeCertificate{Epoch: 3, Node: id(8), Signers: []byte{0x07}, Signature: [96]byte{6}},
+		&GovernancePropose{Node: id(8), Changes: []ParamChange{{"challenge-samples", 300}, {"epoch-duration", 3600e9}}},
+		&GovernanceVote{Node: id(8), Proposal: [32]byte{9}, Approve: true},
 	}
 }
 
@@ -70,6 +75,17 @@ func TestPayloadRoundTrip(t *testing.T) {
 	}
 	key := testAccountKey("alice")
 	for i, p := range ps {
+		if p == nil {
+			// A reserved variant does not decode.
+			tx := &Tx{Payload: &Faucet{Amount: 1}}
+			tx.Sign("chain", key)
+			raw := tx.Encode()
+			raw[48] = byte(i)
+			if _, err := DecodeTx(raw); err == nil {
+				t.Errorf("reserved payload variant %d decodes", i)
+			}
+			continue
+		}
 		if p.variant() != uint32(i) {
 			t.Fatalf("%T has variant %d, want %d", p, p.variant(), i)
 		}
@@ -157,11 +173,30 @@ func TestEventRoundTrip(t *testing.T) {
 			Size: 5, ETag: "e", ContentType: "t", Metadata: []Attribute{{"a", "b"}}}, Modified: 9}, Overwritten: true},
 		&PartRemoved{Bucket: ObjectID{1}, Upload: "u1", Part: Part{Number: 3, Ref: BlobRef{BlobID: redstuff.BlobID{3}}, Size: 4, ETag: "e", Modified: 5}},
 		&UploadEnded{Bucket: ObjectID{1}, Upload: "u1", Key: "k", Parts: 3, Completed: true},
+		nil, nil, nil, nil, // 22 to 25: reserved
+		&ChallengeSeedFixed{Epoch: 2, Seed: [32]byte{1}, Blobs: 1000, Revealed: 4, SampleSize: 263},
+		&ChallengePassed{Epoch: 2, Node: ObjectID{5}},
+		&ChallengeFailed{Epoch: 2, Node: ObjectID{5}, Reason: FailNoReveal, Forfeited: 7, Consecutive: 2},
+		&StakeSlashed{Epoch: 2, Node: ObjectID{5}, Burned: 100, BasisPoints: 1000},
+		&StakeShiftPenalized{Node: ObjectID{5}, StakedWal: ObjectID{7}, ActiveEpochs: 1, Penalty: 10, Burned: 5, ToStakers: 5},
+		&ProposalCreated{Proposal: [32]byte{8}, Epoch: 2, Proposer: ObjectID{5}, Changes: []ParamChange{{"protocol-version", 2}}},
+		&ProposalAccepted{Proposal: [32]byte{8}, ApplyEpoch: 3},
+		&ProposalRejected{Proposal: [32]byte{8}, Epoch: 2},
+		&ParametersChanged{Proposal: [32]byte{8}, Epoch: 3, Changes: []ParamChange{{"protocol-version", 2}}},
 	}
 	if len(bodies) != len(eventTypes) {
 		t.Fatalf("%d sample events for %d variants", len(bodies), len(eventTypes))
 	}
 	for i, b := range bodies {
+		if b == nil {
+			ev := Event{Body: &EpochChangeStart{Epoch: 1}}
+			raw := ev.Encode()
+			raw[48] = byte(i) // seq 8, height 8, digest 32, then the variant
+			if _, err := DecodeEvent(raw); err == nil {
+				t.Errorf("reserved event variant %d decodes", i)
+			}
+			continue
+		}
 		if b.eventVariant() != uint32(i) {
 			t.Fatalf("%T has variant %d, want %d", b, b.eventVariant(), i)
 		}
@@ -268,6 +303,9 @@ func TestAppHashVector(t *testing.T) {
 func FuzzDecodeTx(f *testing.F) {
 	key := testAccountKey("fuzz")
 	for i, p := range samplePayloads() {
+		if p == nil {
+			continue // reserved variant
+		}
 		tx := &Tx{Nonce: uint64(i), Fee: 1000, Payload: p}
 		tx.Sign("walrus-test", key)
 		f.Add(tx.Encode())

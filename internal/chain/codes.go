@@ -57,6 +57,13 @@ const (
 	CodeNoSuchBucket         Code = 41
 	CodeNoSuchKey            Code = 42
 	CodeNoSuchUpload         Code = 43
+	// 44 to 47 are reserved for other features.
+	CodeChallengesDisabled Code = 48
+	CodeChallengePhase     Code = 49
+	CodeBadReveal          Code = 50
+	CodeUnknownProposal    Code = 51
+	CodeProposalClosed     Code = 52
+	CodeUnknownParameter   Code = 53
 )
 
 // Error is an error carrying a result code. The sentinel errors below are *Error values;
@@ -181,6 +188,23 @@ var (
 	ErrNoSuchKey = newError(CodeNoSuchKey, "NoSuchKey", "no such key")
 	// ErrNoSuchUpload: no in-progress multipart upload has that ID and key in the bucket.
 	ErrNoSuchUpload = newError(CodeNoSuchUpload, "NoSuchUpload", "no such upload")
+	// ErrChallengesDisabled: a challenge transaction or query on a chain whose genesis did
+	// not enable storage challenges (Params.Challenge), or a governance change of a
+	// challenge parameter there.
+	ErrChallengesDisabled = newError(CodeChallengesDisabled, "ChallengesDisabled", "storage challenges are not enabled on this chain")
+	// ErrChallengePhase: the challenge is not in the phase the operation needs (a reveal
+	// after the reveal deadline; a certificate before the seed is final or for a node that
+	// did not reveal).
+	ErrChallengePhase = newError(CodeChallengePhase, "ChallengePhase", "wrong challenge phase")
+	// ErrBadReveal: a challenge reveal is not the member's BLS signature over
+	// ChallengeRevealMessage.
+	ErrBadReveal = newError(CodeBadReveal, "BadReveal", "bad challenge reveal")
+	// ErrUnknownProposal: no governance proposal has the given ID.
+	ErrUnknownProposal = newError(CodeUnknownProposal, "UnknownProposal", "unknown proposal")
+	// ErrProposalClosed: a vote on a proposal that is decided or of an earlier epoch.
+	ErrProposalClosed = newError(CodeProposalClosed, "ProposalClosed", "proposal closed")
+	// ErrUnknownParameter: a proposal names a parameter that is not governed.
+	ErrUnknownParameter = newError(CodeUnknownParameter, "UnknownParameter", "unknown governed parameter")
 )
 
 // CodeOf returns the code of err: CodeOK for nil, the code of the *Error it wraps, or

@@ -10,15 +10,17 @@ import (
 // ctx is the context of one transaction or of block processing: the store it writes, the
 // system record (loaded once, saved at the end), and what it produced.
 type ctx struct {
-	app     *App
-	kv      Store
-	params  *Params
-	sys     SystemState
-	header  BlockHeader
-	digest  [32]byte // transaction digest; zero for block processing
-	sender  Address
-	created []ObjectID
-	events  []Event
+	app    *App
+	kv     Store
+	params *Params // the genesis parameters with the governed ones (settings) applied
+	// settings are the governed parameters now; saveSettings stores them.
+	settings Settings
+	sys      SystemState
+	header   BlockHeader
+	digest   [32]byte // transaction digest; zero for block processing
+	sender   Address
+	created  []ObjectID
+	events   []Event
 }
 
 func (a *App) newCtx(kv Store, h BlockHeader, digest [32]byte) (*ctx, error) {
@@ -26,7 +28,8 @@ func (a *App) newCtx(kv Store, h BlockHeader, digest [32]byte) (*ctx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ctx{app: a, kv: kv, params: a.params, sys: sys, header: h, digest: digest}, nil
+	settings := loadSettings(kv, a.params)
+	return &ctx{app: a, kv: kv, params: effectiveParams(a.params, &settings), settings: settings, sys: sys, header: h, digest: digest}, nil
 }
 
 // newObjectID returns the ID of the next object this context creates.

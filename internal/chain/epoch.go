@@ -18,6 +18,7 @@ import (
 // the new committee's EpochSyncDone quorum or the sync deadline, which is in a later block.
 func (c *ctx) advanceEpochs() error {
 	d := c.params.EpochDuration
+	c.fixSeedAtDeadline()
 	for {
 		switch {
 		case c.sys.EpochState == StateEpochChangeSync && c.header.Time >= c.sys.SyncDeadline:
@@ -247,6 +248,8 @@ func (c *ctx) startEpochChange() error {
 		return fmt.Errorf("chain: no committee selected for epoch %d", next)
 	}
 	c.distributeRewards(old, &oldCmt)
+	c.applyProposals(old)
+	nextPosition := c.challenge(old).NextPosition
 
 	c.sys.Epoch = next
 	c.sys.TotalCapacity = c.sys.NextCapacity
@@ -258,6 +261,9 @@ func (c *ctx) startEpochChange() error {
 		putPool(c.kv, p)
 	}
 	c.pruneSlashing(old)
+	if c.challengesOn() {
+		c.startChallenge(next, nextPosition)
+	}
 
 	c.emit(&EpochChangeStart{Epoch: next})
 	for _, m := range nextCmt.Members {
@@ -299,6 +305,11 @@ func (c *ctx) completeEpochChange() {
 // with no shares (nobody's stake is in it) earns its commission only; the stakers' part has
 // no owner and is burned too.
 //
+// On a chain with storage challenges, a member is paid only if a certificate showed that it
+// passed its challenge of the epoch (unless the epoch was unchallenged); the part of a
+// member without one is burned too, and challengeOutcome counts its failure and slashes
+// its pool at the FailureLimit-th in a row.
+//
 // Simplification: Walrus weights each node by shards × (used capacity − its deny-list size);
 // there are no deny lists here, so the weight is the shard count.
 func (c *ctx) distributeRewards(epoch uint32, cmt *CommitteeRecord) {
@@ -308,13 +319,19 @@ func (c *ctx) distributeRewards(epoch uint32, cmt *CommitteeRecord) {
 	dist := total - burned
 	var paid, forfeited uint64
 	n := uint64(cmt.NShards)
+	rec := c.challenge(epoch)
 	for _, m := range cmt.Members {
 		r := mulDiv(dist, uint64(len(m.Shards)), n)
-		if r == 0 {
-			continue
-		}
 		p, ok := getPool(c.kv, m.NodeID)
 		if !ok {
+			continue
+		}
+		if !c.challengeOutcome(&rec, epoch, &p, r) {
+			forfeited += r
+			putPool(c.kv, &p)
+			continue
+		}
+		if r == 0 {
 			continue
 		}
 		if epoch > 0 && p.LastSyncOnTime < epoch {
@@ -382,8 +399,8 @@ func (c *ctx) settlePool(p *Pool, epoch uint32) {
 	}
 }
 
-// updatePrices sets the storage and write prices to the quorum_below of the committee's votes
-// and emits PricesUpdated if they changed.
+// updatePrices sets the storage and write prices to the quorum_below of the committee's votes,
+// within governance's price bounds (Settings), and emits PricesUpdated if they changed.
 func (c *ctx) updatePrices(cmt *CommitteeRecord) {
 	var sv, wv []weightedVote
 	for _, m := range cmt.Members {
@@ -392,6 +409,8 @@ func (c *ctx) updatePrices(cmt *CommitteeRecord) {
 		wv = append(wv, weightedVote{value: p.WritePriceVote, weight: len(m.Shards)})
 	}
 	sp, wp := quorumBelow(sv, int(cmt.NShards)), quorumBelow(wv, int(cmt.NShards))
+	g := &c.settings
+	sp, wp = clampPrice(sp, g.MinStoragePrice, g.MaxStoragePrice), clampPrice(wp, g.MinWritePrice, g.MaxWritePrice)
 	if sp != c.sys.StoragePrice || wp != c.sys.WritePrice {
 		c.sys.StoragePrice, c.sys.WritePrice = sp, wp
 		c.emit(&PricesUpdated{Epoch: c.sys.Epoch, StoragePrice: sp, WritePrice: wp})

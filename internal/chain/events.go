@@ -37,6 +37,10 @@ var eventTypes = []string{
 	"NodeRegistered", "StakeDeposited", "StakeWithdrawRequested", "StakeWithdrawn",
 	"RewardsDistributed", "CommissionCollected", "NodeSlashed", "TransferredWithMemo", "BucketCreated",
 	"BucketDeleted", "EntryRemoved", "PartRemoved", "UploadEnded",
+	// 22 to 25 are reserved for other events (an unknown variant does not decode).
+	"reserved-22", "reserved-23", "reserved-24", "reserved-25",
+	"ChallengeSeedFixed", "ChallengePassed", "ChallengeFailed", "StakeSlashed", "StakeShiftPenalized",
+	"ProposalCreated", "ProposalAccepted", "ProposalRejected", "ParametersChanged",
 }
 
 func newEventBody(v uint32) EventBody {
@@ -85,6 +89,24 @@ func newEventBody(v uint32) EventBody {
 		return new(PartRemoved)
 	case 21:
 		return new(UploadEnded)
+	case 26:
+		return new(ChallengeSeedFixed)
+	case 27:
+		return new(ChallengePassed)
+	case 28:
+		return new(ChallengeFailed)
+	case 29:
+		return new(StakeSlashed)
+	case 30:
+		return new(StakeShiftPenalized)
+	case 31:
+		return new(ProposalCreated)
+	case 32:
+		return new(ProposalAccepted)
+	case 33:
+		return new(ProposalRejected)
+	case 34:
+		return new(ParametersChanged)
 	}
 	return nil
 }
@@ -112,6 +134,10 @@ func (ev *Event) decode(d *bcs.Decoder) {
 		return
 	}
 	ev.Body = newEventBody(v)
+	if ev.Body == nil {
+		d.Fail(fmt.Errorf("%w: event variant %d is reserved", bcs.ErrInvalidVariant, v))
+		return
+	}
 	ev.Body.decode(d)
 }
 

@@ -108,6 +108,7 @@ func (c *ctx) execCertifyBlob(p *CertifyBlob) error {
 	}
 	b.Certified, b.CertifiedEpoch = true, c.sys.Epoch
 	putObject(c.kv, b)
+	c.indexCertified(b)
 
 	st := getBlobStatus(c.kv, b.BlobID)
 	if b.Deletable {
@@ -162,6 +163,7 @@ func (c *ctx) extend(b *Blob, epochs uint32, pay func(uint64) error) error {
 // extended records a new end epoch of a certified blob and emits the extension event.
 func (c *ctx) extended(b *Blob) {
 	putObject(c.kv, b)
+	c.indexExtended(b)
 	st := getBlobStatus(c.kv, b.BlobID)
 	if b.Deletable {
 		st.DeletableRegisteredEnd = max(st.DeletableRegisteredEnd, b.EndEpoch())
@@ -216,6 +218,9 @@ func (c *ctx) execDeleteBlob(p *DeleteBlob) error {
 		return errorf(ErrExpired, "blob expired at epoch %d", b.EndEpoch())
 	}
 	deleteObject(c.kv, b)
+	if b.Certified {
+		c.indexDeleted(b.ID)
+	}
 	storage := b.Storage
 	storage.Owner = c.sender
 	createObject(c.kv, &storage)

@@ -231,7 +231,10 @@ func (c *ctx) execRequestWithdraw(p *RequestWithdrawStake) error {
 // execWithdraw pays out a StakedWal: at once if no selection can have counted it yet,
 // otherwise from its withdrawal epoch on, the value of its shares (those of its principal at
 // the activation epoch's rate) at the withdrawal epoch's rate, which includes the rewards of
-// the epochs it served.
+// the epochs it served. Counted stake that was active for fewer than StakeMinEpochs epochs
+// (Settings.Challenge; from its activation to its withdrawal epoch) pays the stake-shift
+// penalty: StakePenaltyBasisPoints of the value, of which StakePenaltyBurnBasisPoints are
+// burned and the rest credited to the pool's remaining stakers (StakeShiftPenalized).
 func (c *ctx) execWithdraw(p *WithdrawStake) error {
 	sw, err := c.ownedStaked(p.StakedWal)
 	if err != nil {
@@ -257,6 +260,16 @@ func (c *ctx) execWithdraw(p *WithdrawStake) error {
 	}
 	amount := min(walFor(shares, c.rate(pool.NodeID, sw.WithdrawEpoch)), pool.WithdrawReserve)
 	pool.WithdrawReserve -= amount
+	if penalty, burned, active := c.stakeShiftPenalty(amount, sw.ActivationEpoch, sw.WithdrawEpoch); penalty > 0 {
+		if pool.Shares == 0 {
+			burned = penalty // no staker is left to receive it
+		}
+		amount -= penalty
+		pool.Wal += penalty - burned
+		c.sys.Burned += burned
+		c.emit(&StakeShiftPenalized{Node: pool.NodeID, StakedWal: sw.ID, ActiveEpochs: active, Penalty: penalty,
+			Burned: burned, ToStakers: penalty - burned})
+	}
 	putPool(c.kv, pool)
 	deleteObject(c.kv, sw)
 	c.credit(c.sender, amount)

@@ -159,6 +159,11 @@ func (g *Genesis) Validate() error {
 	case len(g.Nodes) == 0:
 		return bad("Nodes", "at least one storage node is needed")
 	}
+	if p.Challenge.Enabled() {
+		if f, err := p.Challenge.validate(true); err != nil {
+			return bad("Params.Challenge."+f, "%v", err)
+		}
+	}
 	explicit := len(g.Nodes[0].Shards) > 0
 	for i, n := range g.Nodes {
 		f := fmt.Sprintf("Nodes[%d]", i)
@@ -294,6 +299,9 @@ func (a *App) InitChain(g *Genesis) (WriteSet, []Event, error) {
 		c.emit(&ShardsReceived{Epoch: 0, NodeID: m.NodeID, Shards: m.Shards})
 	}
 	c.emit(&EpochChangeDone{Epoch: 0})
+	if p.Challenge.Enabled() {
+		c.startChallenge(0, 0) // epoch 0 has no certified blob: unchallenged
+	}
 	c.saveSystem()
 	a.block = kv
 	done = true

@@ -26,6 +26,18 @@ import "encoding/binary"
 //	u/<bucket 32><upload ID>            Upload without its ID (storedUpload)
 //	q/<bucket 32><key> 00 <upload ID>   empty: the uploads in key, then upload ID order
 //	w/<bucket 32><upload ID> 00 <part 4>  Part
+//	g                                   Settings (governed parameters; absent until a proposal applies)
+//	gp/<epoch 4><proposal 32>           Proposal made in that epoch
+//	gv/<proposal 32><node 32>           governance vote, empty value
+//	C/<epoch 4>                         ChallengeRecord of an epoch (chains with challenges)
+//	cr/<epoch 4><node 32>               NodeChallenge: a member's reveal and result in an epoch
+//	cs/<node 32>                        u32: the node's consecutive failed challenges
+//	cf/<index 8>                        u64: node of the Fenwick tree counting indexed blobs
+//	cp/<position 8>                     IndexedBlob at a position of the challenge index
+//	co/<blob object 32>                 u64: the position of a certified Blob object
+//	ce/<end epoch 4><position 8>        empty: positions by end epoch (expiry schedule)
+//	cn/<position 8>                     empty: certified this epoch, counted from the next
+//	cd/<position 8>                     empty: deleted this epoch, uncounted from the next
 //
 // Object keys and upload IDs contain no NUL byte (CheckObjectKey, CheckUploadID), so q/
 // records sort by key, then upload ID, the entries and uploads under a key prefix are one
@@ -52,7 +64,39 @@ const (
 	prefixUpload     = "u/"
 	prefixPart       = "w/"
 	prefixUploadKey  = "q/"
+	prefixProposal   = "gp/"
+	prefixGovVote    = "gv/"
+	prefixChalRecord = "C/"
+	prefixChalNode   = "cr/"
+	prefixChalStreak = "cs/"
+	prefixFenwick    = "cf/"
+	prefixIndexed    = "cp/"
+	prefixIndexPos   = "co/"
+	prefixIndexEnd   = "ce/"
+	prefixIndexNew   = "cn/"
+	prefixIndexDel   = "cd/"
 )
+
+func keySettings() []byte                { return []byte("g") }
+func keyChalRecord(epoch uint32) []byte  { return key(prefixChalRecord, be32(epoch)) }
+func keyChalStreak(node ObjectID) []byte { return key(prefixChalStreak, node[:]) }
+func keyFenwick(i uint64) []byte         { return key(prefixFenwick, be64(i)) }
+func keyIndexed(pos uint64) []byte       { return key(prefixIndexed, be64(pos)) }
+func keyIndexPos(obj ObjectID) []byte    { return key(prefixIndexPos, obj[:]) }
+func keyIndexNew(pos uint64) []byte      { return key(prefixIndexNew, be64(pos)) }
+func keyIndexDel(pos uint64) []byte      { return key(prefixIndexDel, be64(pos)) }
+func keyIndexEnd(end uint32, pos uint64) []byte {
+	return key(prefixIndexEnd, be32(end), be64(pos))
+}
+func keyChalNode(epoch uint32, node ObjectID) []byte {
+	return key(prefixChalNode, be32(epoch), node[:])
+}
+func keyProposal(epoch uint32, id [32]byte) []byte {
+	return key(prefixProposal, be32(epoch), id[:])
+}
+func keyGovVote(id [32]byte, node ObjectID) []byte {
+	return key(prefixGovVote, id[:], node[:])
+}
 
 func key(prefix string, parts ...[]byte) []byte {
 	n := len(prefix)

@@ -15,6 +15,35 @@ const (
 	IntentAppStorage        = 3
 )
 
+// Intents of storage challenges. Walrus uses intent types 0 to 6; these are ours, far from
+// them so that a later Walrus intent does not collide.
+const (
+	// IntentChallengeReveal: a member's reveal for an epoch's challenge seed.
+	IntentChallengeReveal = 64
+	// IntentChallengePassed: an attestation that a node passed its challenge of an epoch.
+	IntentChallengePassed = 65
+)
+
+// challengeRevealTag is the constant part of a reveal message.
+const challengeRevealTag = "challenge"
+
+// ChallengeRevealMessage returns the message a committee member signs to reveal its share of
+// the challenge seed of epoch: intent (64, 0, 3) ‖ epoch u32 LE ‖ "challenge" ‖ chain ID.
+// It depends on nothing a member can choose, so (BLS signatures being unique) each member
+// has exactly one valid reveal per epoch and chain.
+func ChallengeRevealMessage(chainID string, epoch uint32) []byte {
+	m := protocolHeader(IntentChallengeReveal, epoch)
+	m = append(m, challengeRevealTag...)
+	return append(m, chainID...)
+}
+
+// ChallengePassedMessage returns the attestation a committee member signs once it has
+// verified every challenged symbol of node for epoch: intent (65, 0, 3) ‖ epoch u32 LE ‖
+// node ID. A [ChallengeCertificate] aggregates these signatures.
+func ChallengePassedMessage(epoch uint32, node ObjectID) []byte {
+	return append(protocolHeader(IntentChallengePassed, epoch), node[:]...)
+}
+
 // ConfirmationMessage returns the storage confirmation storage nodes sign and certificates
 // carry: intent (1, 0, 3) ‖ epoch ‖ blob ID ‖ persistence, where persistence is 0 (permanent)
 // or 1 followed by the 32-byte Blob object ID (deletable).

@@ -61,13 +61,15 @@ func (a *App) View() *View { return NewView(a.base) }
 // Query answers a query against the committed state; see [View.Query].
 func (a *App) Query(path string, data []byte) ([]byte, error) { return a.View().Query(path, data) }
 
-// Params returns the system parameters.
+// Params returns the system parameters: those of the genesis, with the governed ones
+// that governance changed since (EpochDuration; see [Settings]) at their current values.
 func (v *View) Params() (Params, error) {
 	p, ok := get[Params](v.s, keyParams())
 	if !ok {
 		return Params{}, ErrNotInitialized
 	}
-	return p, nil
+	s := loadSettings(v.s, &p)
+	return *effectiveParams(&p, &s), nil
 }
 
 // System returns the system state.
@@ -548,6 +550,43 @@ func (v *View) Query(path string, data []byte) ([]byte, error) {
 		}
 		page := v.Events(r.Cursor, r.Limit)
 		return encodeBCS(&page), nil
+	}
+	switch path {
+	case QueryChallenge:
+		r, err := decodeBCS[ChallengeRequest](data)
+		if err != nil {
+			return nil, err
+		}
+		st, err := v.Challenge(r)
+		if err != nil {
+			return nil, err
+		}
+		return encodeBCS(&st), nil
+	case QuerySettings:
+		if err := noData(); err != nil {
+			return nil, err
+		}
+		s, err := v.Settings()
+		if err != nil {
+			return nil, err
+		}
+		return encodeBCS(&s), nil
+	case QueryProposals:
+		var epoch uint32
+		switch len(data) {
+		case 0:
+			s, err := v.System()
+			if err != nil {
+				return nil, err
+			}
+			epoch = s.Epoch
+		case 4:
+			epoch = binary.LittleEndian.Uint32(data)
+		default:
+			return nil, errorf(ErrMalformed, "%s wants an empty request or a u32 epoch", path)
+		}
+		l := v.Proposals(epoch)
+		return encodeBCS(&l), nil
 	}
 	if out, ok, err := v.queryBucket(path, data); ok {
 		return out, err

@@ -24,6 +24,8 @@ package chain
 //	list OWNER BUCKET [prefix=P] [delim=D] [after=KEY] [limit=N]   every page, until the end
 //	uploads OWNER BUCKET [prefix=P] [limit=N] | parts OWNER BUCKET UPLOAD [after=N] [limit=N]
 //
+// Challenge and governance commands and options are listed in script_challenge_test.go.
+//
 // Transaction operations are listed in (*scriptEnv).payload. Every transaction accepts
 // nonce=N, fee=AMT (default: the minimum for the payload), bad-sig and chain=ID modifiers.
 
@@ -564,7 +566,9 @@ func (e *scriptEnv) run(c scriptCase) {
 	case "bucket", "buckets", "entry", "list", "uploads", "parts":
 		e.bucketQuery(fields[0], a)
 	default:
-		e.fatalf("unknown command %q", fields[0])
+		if !e.challengeCommand(fields[0], a) {
+			e.fatalf("unknown command %q", fields[0])
+		}
 	}
 }
 
@@ -645,6 +649,9 @@ func (e *scriptEnv) invariants() error {
 	if _, err := checkSupply(e.store); err != nil {
 		return err
 	}
+	if err := checkChallengeIndex(e.store); err != nil {
+		return err
+	}
 	return checkCommitteeStake(e.store)
 }
 
@@ -720,6 +727,7 @@ func (e *scriptEnv) genesis(a *args, body []string) {
 	p.SignatureFee = e.optAmount(a, "sig-fee", 0)
 	p.NodeRegistrationFee = e.optAmount(a, "node-fee", 0)
 	p.IndexByteFee = e.optAmount(a, "index-fee", 0)
+	e.challengeGenesis(a, &p)
 	g := &Genesis{Params: p}
 	var order []*testNode
 	for _, l := range body {
@@ -804,6 +812,9 @@ func (e *scriptEnv) block(d int64, txs []string) {
 			continue
 		}
 		e.printf("ok fee=%d", res.Fee)
+		if fields[1] == "propose" && len(names) > 0 && names[0] != "" {
+			e.nameObject(names[0], res.Digest) // a proposal's ID is its digest
+		}
 		for i, id := range res.Created {
 			if i < len(names) && names[i] != "" {
 				e.nameObject(names[i], id)
@@ -933,6 +944,9 @@ func (e *scriptEnv) optEpochOr(a *args, def uint32) uint32 {
 //	complete BUCKET UPLOAD [blob=B] [size=N] [etag=E] [manifest] | abort BUCKET UPLOAD
 func (e *scriptEnv) payload(sender, op string, a *args) (Payload, []string) {
 	if p, names, ok := e.bucketPayload(op, a); ok {
+		return p, names
+	}
+	if p, names, ok := e.challengePayload(op, a); ok {
 		return p, names
 	}
 	sys := mustSystem(e.app.pending()) // the state of the block being built

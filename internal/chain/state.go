@@ -56,6 +56,10 @@ type Params struct {
 	// [Params.MinFeeFor]). Index state is kept by every validator until it is deleted, so
 	// writing it costs in proportion to its size.
 	IndexByteFee uint64
+	// Challenge enables storage challenges and sets their initial parameters (see
+	// [ChallengeParams]; the zero value, the default, disables them). Governance changes
+	// them afterwards ([Settings]); only genesis can enable them.
+	Challenge ChallengeParams
 }
 
 // SyncTimeout returns the effective EpochSyncTimeout: the parameter, or EpochDuration/2 if
@@ -68,8 +72,9 @@ func (p *Params) SyncTimeout() int64 {
 }
 
 // MinFeeFor returns the smallest fee a transaction with payload p must offer: MinFee, plus
-// SignatureFee if its operation verifies a BLS signature (CertifyBlob and InvalidateBlobID
-// verify a committee certificate, RegisterNode a proof of possession), plus
+// SignatureFee if its operation verifies a BLS signature (CertifyBlob, InvalidateBlobID and
+// ChallengeCertificate verify a committee certificate, ChallengeReveal a member's signature,
+// RegisterNode a proof of possession), plus
 // NodeRegistrationFee for RegisterNode, plus IndexByteFee × the BCS size of the payload
 // for a payload that writes index state (CreateBucket, PutEntries, CreateUpload, PutPart,
 // CompleteUpload; deletes and aborts pay MinFee only). The sum saturates at the largest uint64 (a fee no
@@ -84,7 +89,7 @@ func (p *Params) MinFeeFor(payload Payload) uint64 {
 		fee += x
 	}
 	switch payload.(type) {
-	case *CertifyBlob, *InvalidateBlobID:
+	case *CertifyBlob, *InvalidateBlobID, *ChallengeReveal, *ChallengeCertificate:
 		plus(p.SignatureFee)
 	case *RegisterNode:
 		plus(p.SignatureFee)
@@ -114,17 +119,32 @@ func (p *Params) decode(d *bcs.Decoder) {
 // encodeTrailing writes the fields added after the first chains, at the end of a top-level
 // value (Params, or Genesis after its nodes): each only when non-zero, so the parameters and
 // genesis digests of chains without them stay as they were.
+//
+// The trailing fields are IndexByteFee (u64), then Challenge when enabled. IndexByteFee is
+// written if it is non-zero or a later field follows; Challenge only when enabled.
 func (p *Params) encodeTrailing(e *bcs.Encoder) {
-	if p.IndexByteFee != 0 {
+	if p.IndexByteFee != 0 || p.Challenge.Enabled() {
 		e.U64(p.IndexByteFee)
+	}
+	if p.Challenge.Enabled() {
+		p.Challenge.encode(e)
 	}
 }
 
 func (p *Params) decodeTrailing(d *bcs.Decoder) {
-	if d.Err() == nil && d.Remaining() > 0 {
-		if p.IndexByteFee = d.U64(); p.IndexByteFee == 0 {
+	if d.Err() != nil || d.Remaining() == 0 {
+		return
+	}
+	p.IndexByteFee = d.U64()
+	if d.Err() != nil || d.Remaining() == 0 {
+		if p.IndexByteFee == 0 {
 			d.Fail(fmt.Errorf("%w: a zero index byte fee is encoded by omission", bcs.ErrInvalidVariant))
 		}
+		return
+	}
+	p.Challenge.decode(d)
+	if d.Err() == nil && !p.Challenge.Enabled() {
+		d.Fail(fmt.Errorf("%w: disabled challenge parameters are encoded by omission", bcs.ErrInvalidVariant))
 	}
 }
 

@@ -107,6 +107,9 @@ var payloadNames = []string{
 	"collect-commission", "epoch-sync-done", "vote-to-slash", "transfer-with-memo", "create-bucket",
 	"delete-bucket", "put-entries", "delete-entries", "create-upload", "put-part", "complete-upload",
 	"abort-upload",
+	// 39 to 44 are reserved for other payloads (an unknown variant does not decode).
+	"reserved-39", "reserved-40", "reserved-41", "reserved-42", "reserved-43", "reserved-44",
+	"challenge-reveal", "challenge-certificate", "governance-propose", "governance-vote",
 }
 
 func newPayload(v uint32) Payload {
@@ -189,6 +192,14 @@ func newPayload(v uint32) Payload {
 		return new(CompleteUpload)
 	case 38:
 		return new(AbortUpload)
+	case 45:
+		return new(ChallengeReveal)
+	case 46:
+		return new(ChallengeCertificate)
+	case 47:
+		return new(GovernancePropose)
+	case 48:
+		return new(GovernanceVote)
 	}
 	return nil
 }
@@ -212,6 +223,10 @@ func decodePayload(d *bcs.Decoder) Payload {
 		return nil
 	}
 	p := newPayload(v)
+	if p == nil {
+		d.Fail(reservedPayload(v))
+		return nil
+	}
 	p.decode(d)
 	return p
 }
