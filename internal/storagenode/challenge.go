@@ -448,3 +448,49 @@ func (n *Node) Attestation(epoch uint32, node [32]byte) (SignedMessage, error) {
 	}
 	return SignedMessage{}, fmt.Errorf("%w: node %x in epoch %d", ErrNotAttested, node, epoch)
 }
+
+// ChallengeResult is what a node knows of its storage challenge in one epoch, as its
+// daemon reports it in /v1/health and `walrus node challenges`.
+type ChallengeResult struct {
+	Epoch uint32 `json:"epoch"`
+	// Phase is the chain's phase of the epoch's challenge as last seen: reveal, answer,
+	// unchallenged or settled.
+	Phase string `json:"phase"`
+	// Items is the number of this node's challenged items.
+	Items int `json:"items"`
+	// Revealed and Passed say whether the chain has the node's reveal and a certificate
+	// that it passed.
+	Revealed bool `json:"revealed"`
+	Passed   bool `json:"passed"`
+	// Attestations is the number of members whose attestation of this node it holds,
+	// AttestedShards their shards.
+	Attestations   int `json:"attestations"`
+	AttestedShards int `json:"attestedShards"`
+	// Verified and Failed count the other members whose answers this node verified (and
+	// attested) and whose answers failed verification at least once.
+	Verified int `json:"verified"`
+	Failed   int `json:"failed"`
+	// Blocked is the number of blobs in the challenge window now.
+	Blocked int `json:"blocked"`
+}
+
+// MaxChallengeResults is the number of epochs of results a node keeps.
+const MaxChallengeResults = 64
+
+// SetChallengeResults records the daemon's challenge results (the last
+// MaxChallengeResults are kept), shown in the health report.
+func (n *Node) SetChallengeResults(r []ChallengeResult) {
+	if len(r) > MaxChallengeResults {
+		r = r[len(r)-MaxChallengeResults:]
+	}
+	r = slices.Clone(r)
+	n.results.Store(&r)
+}
+
+// ChallengeResults returns the recorded challenge results, oldest first.
+func (n *Node) ChallengeResults() []ChallengeResult {
+	if p := n.results.Load(); p != nil {
+		return slices.Clone(*p)
+	}
+	return nil
+}

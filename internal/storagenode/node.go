@@ -101,9 +101,10 @@ type Node struct {
 	// st is the current in-memory state, replaced (never modified) under commit.Lock.
 	st atomic.Pointer[state]
 
-	chal   atomic.Pointer[challengeState] // the installed challenge (challenge.go), or nil
-	forge  bool                           // Config.ForgeChallengeAnswers
-	attest attestations                   // this node's challenge attestations (challenge.go)
+	chal    atomic.Pointer[challengeState]    // the installed challenge (challenge.go), or nil
+	forge   bool                              // Config.ForgeChallengeAnswers
+	attest  attestations                      // this node's challenge attestations (challenge.go)
+	results atomic.Pointer[[]ChallengeResult] // the daemon's challenge results (challenge.go)
 }
 
 // state is the node's view of the chain, as of the event cursor. It is immutable.
