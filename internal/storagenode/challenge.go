@@ -301,9 +301,10 @@ func MaxChallengeAnswerBytes(count, maxData, n int) int {
 }
 
 // IntentChallengeAnswers is the intent type of a challenge answers request. It is
-// outside Walrus's range of intents so that no signed request can be read as another
+// outside Walrus's range of intents and distinct from the chain's challenge reveal (64)
+// and attestation (65) intents, so that no signed request can be read as another
 // protocol message.
-const IntentChallengeAnswers = 0x40
+const IntentChallengeAnswers = 66
 
 // ChallengeAnswersRequest asks a challenged node for its answers to items [Start,
 // Start+Count) of the challenge of Epoch. Requester is the BLS public key of the

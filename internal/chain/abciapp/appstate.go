@@ -60,6 +60,18 @@ type paramsJSON struct {
 	FaucetTotalMax      uint64 `json:"faucet_total_max,string"`
 	EpochSyncTimeout    string `json:"epoch_sync_timeout,omitempty"`
 	IndexByteFee        uint64 `json:"index_byte_fee,string,omitempty"`
+	// Challenge is present when storage challenges are enabled.
+	Challenge *challengeJSON `json:"challenge,omitempty"`
+}
+
+// challengeJSON is chain.ChallengeParams.
+type challengeJSON struct {
+	SampleSize                  uint32 `json:"sample_size"`
+	FailureLimit                uint32 `json:"failure_limit"`
+	SlashBasisPoints            uint16 `json:"slash_basis_points"`
+	StakeMinEpochs              uint32 `json:"stake_min_epochs"`
+	StakePenaltyBasisPoints     uint16 `json:"stake_penalty_basis_points"`
+	StakePenaltyBurnBasisPoints uint16 `json:"stake_penalty_burn_basis_points"`
 }
 
 type accountJSON struct {
@@ -97,6 +109,10 @@ func EncodeAppState(g *chain.Genesis) ([]byte, error) {
 		},
 		Accounts: []accountJSON{},
 		Nodes:    []nodeJSON{},
+	}
+	if c := p.Challenge; c.Enabled() {
+		s.Params.Challenge = &challengeJSON{SampleSize: c.SampleSize, FailureLimit: c.FailureLimit, SlashBasisPoints: c.SlashBasisPoints,
+			StakeMinEpochs: c.StakeMinEpochs, StakePenaltyBasisPoints: c.StakePenaltyBasisPoints, StakePenaltyBurnBasisPoints: c.StakePenaltyBurnBasisPoints}
 	}
 	if p.EpochSyncTimeout != 0 {
 		s.Params.EpochSyncTimeout = time.Duration(p.EpochSyncTimeout).String()
@@ -157,6 +173,10 @@ func DecodeAppState(b []byte) (*chain.Genesis, error) {
 		FaucetAccountMax: s.Params.FaucetAccountMax, FaucetTotalMax: s.Params.FaucetTotalMax,
 		IndexByteFee: s.Params.IndexByteFee,
 	}}
+	if c := s.Params.Challenge; c != nil {
+		g.Params.Challenge = chain.ChallengeParams{SampleSize: c.SampleSize, FailureLimit: c.FailureLimit, SlashBasisPoints: c.SlashBasisPoints,
+			StakeMinEpochs: c.StakeMinEpochs, StakePenaltyBasisPoints: c.StakePenaltyBasisPoints, StakePenaltyBurnBasisPoints: c.StakePenaltyBurnBasisPoints}
+	}
 	for i, a := range s.Accounts {
 		addr, err := chain.ParseAddress(a.Address)
 		if err != nil {
