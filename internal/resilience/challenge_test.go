@@ -15,9 +15,10 @@ import (
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
+	"github.com/walrus-go/walrus/internal/testvec"
 )
 
-var challengeEpochs = flag.Int("challenge-epochs", 3, "challenged epochs TestChallenges runs (10 for the full run: make challenges)")
+var challengeEpochs = flag.Int("challenge-epochs", 2, "challenged epochs TestChallenges runs (10 for the full run: make challenges)")
 
 // Node indices (in the network's genesis order) of the faulty nodes of TestChallenges.
 const (
@@ -37,6 +38,9 @@ const (
 func TestChallenges(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a network of processes")
+	}
+	if testvec.Race {
+		t.Skip("runs without the race detector (make resilience); its processes are not race-instrumented anyway")
 	}
 	params := chain.DefaultChallengeParams()
 	c := newCluster(t, clusterOptions{
