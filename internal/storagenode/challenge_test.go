@@ -176,12 +176,10 @@ func TestChallengeWindow(t *testing.T) {
 func TestChallengeWindowShardSync(t *testing.T) {
 	const n = 10
 	e := nodetest.New(t, n, []uint16{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
-	var ids []redstuff.BlobID
 	for i := range 3 {
 		b := e.Blob(2000, uint64(40+i))
 		e.Register(b, nodetest.ObjectID(i+1), 5, false)
 		storeAll(t, e, b)
-		ids = append(ids, b.Metadata.BlobID)
 	}
 	all, err := e.Node.ShardSlivers(sn.SyncShardRequest{Shard: 0, Axis: redstuff.Primary, Count: 10}, 10, 1<<20)
 	if err != nil || len(all) != 3 {

@@ -88,11 +88,11 @@ func ulebLen(v int) int {
 // gives ErrSliverNotFound, a blob in the challenge window ErrChallenged. The caller owns
 // the result.
 func (n *Node) Sliver(id redstuff.BlobID, pair int, a redstuff.Axis) ([]byte, error) {
-	shard, err := n.checkPair(n.st.Load(), id, pair, false)
-	if err != nil {
+	if err := n.checkChallenged(id); err != nil {
 		return nil, err
 	}
-	if err := n.checkChallenged(id); err != nil {
+	shard, err := n.checkPair(n.st.Load(), id, pair, false)
+	if err != nil {
 		return nil, err
 	}
 	b, err := n.store.Sliver(shard, a, id)
