@@ -192,13 +192,44 @@ func fenwickTotal(kv Store) uint64 {
 
 // fenwickFind returns the position (0-based) of the counted position of rank k (0-based,
 // below fenwickTotal), with indexLevels reads.
-func fenwickFind(kv Store, k uint64) uint64 {
+func fenwickFind(kv Store, k uint64) uint64 { return fenwickReader{kv: kv}.find(k) }
+
+// fenwickReader reads tree nodes, remembering them if cache is not nil: the items of one
+// challenge share the top of the tree. The cache is only read by key, so its (map) order
+// never matters.
+type fenwickReader struct {
+	kv    Store
+	cache map[uint64]uint64
+}
+
+func (r fenwickReader) node(i uint64) uint64 {
+	if v, ok := r.cache[i]; ok {
+		return v
+	}
+	// The hot path of a challenge query: read without allocating (a u64 record is its
+	// 8 little-endian bytes).
+	var k [len(prefixFenwick) + 8]byte
+	copy(k[:], prefixFenwick)
+	binary.BigEndian.PutUint64(k[len(prefixFenwick):], i)
+	var v uint64
+	if b, ok := r.kv.Get(k[:]); ok {
+		if len(b) != 8 {
+			panic("chain: corrupt challenge index node")
+		}
+		v = binary.LittleEndian.Uint64(b)
+	}
+	if r.cache != nil {
+		r.cache[i] = v
+	}
+	return v
+}
+
+func (r fenwickReader) find(k uint64) uint64 {
 	var pos uint64
 	for step := uint64(1) << (indexLevels - 1); step > 0; step >>= 1 {
-		x, _ := get[u64Value](kv, keyFenwick(pos+step))
-		if x.v <= k {
+		if v := r.node(pos + step); v <= k {
 			pos += step
-			k -= x.v
+			k -= v
 		}
 	}
 	return pos // the 1-based index pos+1 is the position's, so the 0-based one is pos

@@ -1,6 +1,8 @@
 package chain
 
 import (
+	"fmt"
+
 	"github.com/walrus-go/walrus/internal/bcs"
 	"github.com/walrus-go/walrus/internal/redstuff"
 )
@@ -159,7 +161,7 @@ func (s *ChallengeState) Member(node ObjectID) (MemberChallenge, bool) {
 	return MemberChallenge{}, false
 }
 
-var errPhase = errorf(ErrMalformed, "challenge phase")
+var errPhase = fmt.Errorf("%w: challenge phase", bcs.ErrInvalidVariant)
 
 // sliverSymbols returns the symbols of a primary and a secondary sliver for n shards (as
 // redstuff.Config.SliverSymbols): n-f and n-2f.
@@ -206,21 +208,22 @@ func (v *View) Challenge(r ChallengeRequest) (ChallengeState, error) {
 	}
 	if r.HasNode && rec.Epoch == sys.Epoch && rec.SeedFinal && rec.Blobs > 0 {
 		if i := cmt.index(r.Node); i >= 0 {
+			fr := fenwickReader{kv: v.s, cache: make(map[uint64]uint64)}
+			blobAt := func(k uint64) redstuff.BlobID { return v.indexedBlob(fr.find(k)) }
 			st.Items = ChallengeItems(rec.Seed, r.Node, cmt.Members[i].Shards, rec.Blobs, int(rec.SampleSize),
-				sliverSymbols(int(p.NShards)), v.indexedBlobAt)
+				sliverSymbols(int(p.NShards)), blobAt)
 		}
 	}
 	return st, nil
 }
 
-// indexedBlobAt returns the blob ID of the counted blob of rank k.
-func (v *View) indexedBlobAt(k uint64) redstuff.BlobID {
-	pos := fenwickFind(v.s, k)
-	ib, ok := get[IndexedBlob](v.s, keyIndexed(pos))
-	if !ok {
+// indexedBlob returns the blob ID at a counted position of the index.
+func (v *View) indexedBlob(pos uint64) redstuff.BlobID {
+	b, ok := v.s.Get(keyIndexed(pos))
+	if !ok || len(b) != 68 {
 		panic("chain: challenge index: counted position without a blob")
 	}
-	return ib.BlobID
+	return redstuff.BlobID(b[32:64]) // IndexedBlob: object ID, blob ID, end epoch
 }
 
 // Settings returns the governed parameters now.

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/walrus-go/walrus/internal/bls"
 )
 
 // Script commands and operations of storage challenges and governance (see script_test.go).
@@ -135,7 +133,8 @@ func (e *scriptEnv) challengeCommand(cmd string, a *args) bool {
 // challengePayload builds the operations:
 //
 //	reveal NODE [epoch=N] [wrong-epoch] [impostor]   NODE's reveal (signed over another epoch, or with another key)
-//	attest NODE [epoch=N] [signers=a,b] [impostor=X] [bitmap=HEX]   a challenge certificate for NODE
+//	attest NODE [epoch=N] [signers=a,b] [impostor=X] [bitmap=HEX] [signed-for=Y] [signed-epoch=N]
+//	    a challenge certificate for NODE (its signatures made over Y's or epoch N's message)
 //	propose NODE NAME=VALUE... [as=P]                a proposal (its ID is named P)
 //	vote NODE PROPOSAL yes|no
 func (e *scriptEnv) challengePayload(op string, a *args) (Payload, []string, bool) {
@@ -157,7 +156,14 @@ func (e *scriptEnv) challengePayload(op string, a *args) (Payload, []string, boo
 	case "attest":
 		node := e.object(e.arg(a, 0))
 		epoch := e.optEpochOr(a, sys.Epoch)
-		cert := e.certificate(a, ChallengePassedMessage(epoch, node))
+		signed, signedEpoch := node, epoch
+		if v, ok := a.opt("signed-for"); ok { // the attestations are about another node
+			signed = e.object(v)
+		}
+		if v, ok := a.opt("signed-epoch"); ok { // the attestations are about another epoch
+			signedEpoch = e.u32(v)
+		}
+		cert := e.certificate(a, ChallengePassedMessage(signedEpoch, signed))
 		return &ChallengeCertificate{Epoch: epoch, Node: node, Signers: cert.Signers, Signature: cert.Signature}, nil, true
 	case "propose":
 		var changes []ParamChange
@@ -217,9 +223,4 @@ func checkChallengeIndex(kv Store) error {
 		return fmt.Errorf("challenge index: tree counts %d, %d positions counted", total, indexed-pending)
 	}
 	return nil
-}
-
-// signReveal is a helper for tests outside scripts.
-func signReveal(sk *bls.SecretKey, chainID string, epoch uint32) [96]byte {
-	return sk.Sign(ChallengeRevealMessage(chainID, epoch)).Bytes()
 }

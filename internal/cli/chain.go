@@ -50,6 +50,7 @@ type chainInitOptions struct {
 	storageNodes     int
 	storageAddresses []string
 	fund             []string
+	challenges       bool
 }
 
 // chainInitResult is the --json output of chain init.
@@ -107,6 +108,7 @@ func chainInitCommand(e *env) *cobra.Command {
 	f.IntVar(&o.storageNodes, "storage-nodes", chainnode.DefaultStorageNodes, "number of genesis storage nodes")
 	f.StringSliceVar(&o.storageAddresses, "storage-node-addresses", nil, "network host:port of each genesis storage node (default 127.0.0.1:9185, :9186, ...)")
 	f.StringArrayVar(&o.fund, "fund", nil, "fund an account at genesis: ADDRESS=WAL (repeatable)")
+	f.BoolVar(&o.challenges, "challenges", false, "enable storage challenges with the default parameters (docs/challenges.md)")
 	cmd.MarkFlagRequired("home") //nolint:errcheck // the flag exists
 	return cmd
 }
@@ -153,6 +155,7 @@ func runChainInit(e *env, o chainInitOptions) error {
 		ChainID: o.chainID, NShards: uint16(o.nShards), EpochDuration: o.epochDuration, EpochSyncTimeout: o.epochSyncTimeout,
 		GenesisTime: time.Now().UTC().Truncate(time.Millisecond), FaucetMax: faucetMax, Accounts: accounts,
 		StorageNodes: o.storageNodes, StorageNodeAddresses: o.storageAddresses,
+		Challenge: challengeParams(o.challenges),
 	})
 	if err != nil {
 		return err
@@ -304,4 +307,12 @@ func runChainStart(e *env, home, logLevel string) error {
 		return errors.New("the validator stopped")
 	}
 	return node.Close()
+}
+
+// challengeParams returns the default challenge parameters if enabled, else none.
+func challengeParams(enabled bool) chain.ChallengeParams {
+	if !enabled {
+		return chain.ChallengeParams{}
+	}
+	return chain.DefaultChallengeParams()
 }

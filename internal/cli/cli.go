@@ -83,7 +83,7 @@ func newRoot(e *env) *cobra.Command {
 	root.CompletionOptions.DisableDefaultCmd = true // ours: completion.go, with Walrus's --shell
 	ce := addClientCommands(root, e)
 	root.AddCommand(blobIDCommand(ce), convertBlobIDCommand(e), devnetCommand(e))
-	root.AddCommand(chainCommand(e), walletCommand(ce), faucetCommand(ce), infoCommand(ce))
+	root.AddCommand(chainCommand(e), walletCommand(ce), faucetCommand(ce), infoCommand(ce), governanceCommand(ce))
 	root.AddCommand(nodeCommand(e), versionCommand(e))
 	root.AddCommand(completionCommand(e, root), jsonCommand(e))
 	typeUsageErrors(root)

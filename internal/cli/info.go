@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"math/bits"
@@ -29,6 +30,41 @@ type infoOutput struct {
 	BftInfo       *infoBftOutput       `json:"bftInfo,omitempty"`
 	// ChainInfo is ours: the chain's ID, height, fees and faucet.
 	ChainInfo infoChainOutput `json:"chainInfo"`
+	// ChallengeInfo is ours: the current epoch's storage challenge (absent on a chain
+	// without challenges).
+	ChallengeInfo *infoChallengeOutput `json:"challengeInfo,omitempty"`
+}
+
+// infoChallengeOutput is info challenge's --json output (ours): the storage challenge of
+// the current epoch (docs/challenges.md) and the governed parameters in force.
+type infoChallengeOutput struct {
+	Enabled bool   `json:"enabled"`
+	Epoch   uint32 `json:"epoch"`
+	// Phase is "reveal", "answer", "unchallenged" or "settled".
+	Phase          string `json:"phase"`
+	Start          string `json:"start"`
+	RevealDeadline string `json:"revealDeadline"`
+	// ExpectedEnd is when the epoch (and its answer phase) is expected to end.
+	ExpectedEnd     string                `json:"expectedEnd"`
+	Seed            string                `json:"seed,omitempty"`
+	Blobs           uint64                `json:"blobs"`
+	SampleSize      uint32                `json:"sampleSize"`
+	Revealed        uint32                `json:"revealed"`
+	FailureLimit    uint32                `json:"failureLimit"`
+	SlashBps        uint16                `json:"slashBasisPoints"`
+	StakeMinEpochs  uint32                `json:"stakeMinEpochs"`
+	StakePenaltyBps uint16                `json:"stakePenaltyBasisPoints"`
+	ProtocolVersion uint64                `json:"protocolVersion"`
+	Members         []infoChallengeMember `json:"members"`
+}
+
+type infoChallengeMember struct {
+	NodeID              string `json:"nodeId"`
+	Name                string `json:"name"`
+	Shards              uint16 `json:"shards"`
+	Revealed            bool   `json:"revealed"`
+	Passed              bool   `json:"passed"`
+	ConsecutiveFailures uint32 `json:"consecutiveFailures"`
 }
 
 // epochTime is Walrus's EpochTimeOrMessage: {"DateTime": "RFC 3339"}.
@@ -149,6 +185,8 @@ type systemInfo struct {
 	stake     map[chain.ObjectID]uint64
 	height    int64
 	encoding  *redstuff.Config
+	settings  chain.Settings
+	challenge *chain.ChallengeState // nil on a chain without challenges
 }
 
 // rfc3339 formats Unix nanoseconds as RFC 3339 UTC, to the second.
@@ -311,6 +349,18 @@ func loadSystemInfo(ctx context.Context, conn *chainConn, withCommittee bool) (*
 	if s.encoding, err = redstuff.NewConfig(int(s.params.NShards)); err != nil {
 		return nil, err
 	}
+	// Governance may have changed the epoch duration since the parameters were cached.
+	if s.settings, err = c.Settings(ctx); err != nil {
+		return nil, conn.chainError(err)
+	}
+	s.params.EpochDuration = s.settings.EpochDuration
+	if s.params.Challenge.Enabled() {
+		st, err := c.Challenge(ctx, s.system.Epoch, nil)
+		if err != nil {
+			return nil, conn.chainError(err)
+		}
+		s.challenge = &st
+	}
 	if !withCommittee {
 		return s, nil
 	}
@@ -352,6 +402,8 @@ var infoSections = []infoSection{
 		json: func(s *systemInfo) any { return s.bftInfo() }, print: printBftInfo},
 	{name: "committee", short: "Encoding parameters and the current (and next) committee", withCommittee: true,
 		json: func(s *systemInfo) any { return s.committeeInfo() }, print: printCommitteeInfo},
+	{name: "challenge", short: "The current epoch's storage challenge: phase, seed, members' results",
+		json: func(s *systemInfo) any { return s.challengeInfo() }, print: printChallengeInfo},
 }
 
 func infoCommand(ce *clientEnv) *cobra.Command {
@@ -367,7 +419,7 @@ func infoCommand(ce *clientEnv) *cobra.Command {
 					cmt, bft := s.committeeInfo(), s.bftInfo()
 					return ce.printJSON(infoOutput{
 						EpochInfo: s.epochInfo(), StorageInfo: s.storageInfo(), SizeInfo: s.sizeInfo(), PriceInfo: s.priceInfo(),
-						CommitteeInfo: &cmt, BftInfo: &bft, ChainInfo: s.chainInfo(),
+						CommitteeInfo: &cmt, BftInfo: &bft, ChainInfo: s.chainInfo(), ChallengeInfo: s.challengeInfoIfEnabled(),
 					})
 				}
 				w := ce.stdout
@@ -509,4 +561,66 @@ func formatBytes(n uint64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.2f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// challengeInfo returns the challenge section; on a chain without challenges it says so
+// (enabled false) and carries only the governed parameters.
+func (s *systemInfo) challengeInfo() infoChallengeOutput {
+	g := s.settings
+	out := infoChallengeOutput{
+		FailureLimit: g.Challenge.FailureLimit, SlashBps: g.Challenge.SlashBasisPoints, StakeMinEpochs: g.Challenge.StakeMinEpochs,
+		StakePenaltyBps: g.Challenge.StakePenaltyBasisPoints, ProtocolVersion: g.ProtocolVersion, Members: []infoChallengeMember{},
+	}
+	st := s.challenge
+	if st == nil {
+		return out
+	}
+	names := make(map[chain.ObjectID]string, len(s.committee.Members))
+	for _, m := range s.committee.Members {
+		names[m.NodeID] = m.Name
+	}
+	out.Enabled, out.Epoch, out.Phase = true, st.Epoch, st.Phase.String()
+	out.Start, out.RevealDeadline = rfc3339(st.Start), rfc3339(st.RevealDeadline)
+	out.ExpectedEnd = rfc3339(chain.EpochStartEstimate(s.params, s.system, st.Epoch+1))
+	if st.Phase == chain.PhaseAnswer || st.Phase == chain.PhaseSettled {
+		out.Seed = hex.EncodeToString(st.Seed[:])
+	}
+	out.Blobs, out.SampleSize, out.Revealed = st.Blobs, st.SampleSize, st.Revealed
+	for _, m := range st.Members {
+		out.Members = append(out.Members, infoChallengeMember{NodeID: m.Node.String(), Name: names[m.Node], Shards: m.Shards,
+			Revealed: m.Revealed, Passed: m.Passed, ConsecutiveFailures: m.Consecutive})
+	}
+	return out
+}
+
+func (s *systemInfo) challengeInfoIfEnabled() *infoChallengeOutput {
+	if s.challenge == nil {
+		return nil
+	}
+	c := s.challengeInfo()
+	return &c
+}
+
+func printChallengeInfo(w io.Writer, s *systemInfo) {
+	c := s.challengeInfo()
+	fmt.Fprintln(w, "Storage challenges")
+	if !c.Enabled {
+		fmt.Fprintln(w, "Not enabled on this chain")
+		return
+	}
+	fmt.Fprintf(w, "Epoch %d: %s phase, %d blobs challenged, %d items per node\n", c.Epoch, c.Phase, c.Blobs, c.SampleSize)
+	fmt.Fprintf(w, "Started: %s, reveals until %s, ends about %s\n", c.Start, c.RevealDeadline, c.ExpectedEnd)
+	fmt.Fprintf(w, "Revealed: %d of %d members\n", c.Revealed, len(c.Members))
+	fmt.Fprintf(w, "Slashing: %d bps of the stake after %d failed epochs in a row; stake-shift penalty %d bps under %d epochs\n",
+		c.SlashBps, c.FailureLimit, c.StakePenaltyBps, c.StakeMinEpochs)
+	for _, m := range c.Members {
+		state := "pending"
+		switch {
+		case m.Passed:
+			state = "passed"
+		case !m.Revealed && c.Phase != "reveal":
+			state = "no reveal"
+		}
+		fmt.Fprintf(w, "  %s %s: %s (consecutive failures %d)\n", m.Name, m.NodeID, state, m.ConsecutiveFailures)
+	}
 }

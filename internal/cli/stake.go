@@ -355,6 +355,9 @@ type withdrawStakeOutput struct {
 	TxDigests    []string `json:"txDigests"`
 	// Amount is the FROST paid out to the wallet.
 	Amount uint64 `json:"amount"`
+	// Penalty (ours) is the stake-shift penalty kept back, in FROST: stake withdrawn after
+	// fewer active epochs than the chain's minimum pays it (docs/challenges.md).
+	Penalty uint64 `json:"penalty"`
 }
 
 func withdrawStakeCommand(ce *clientEnv) *cobra.Command {
@@ -400,8 +403,13 @@ func withdrawStakeCommand(ce *clientEnv) *cobra.Command {
 				out.TxDigests = append(out.TxDigests, base58.Encode(tx.Digest[:]))
 				out.TxDigest = out.TxDigests[len(out.TxDigests)-1]
 				out.Amount += tx.Paid
+				out.Penalty += tx.Penalty
 				if !ce.json {
 					fmt.Fprintf(ce.stdout, "Withdrew StakedWal %s: %s paid to the wallet.\n", tx.StakedWal.ID, humanWAL(tx.Paid))
+					if tx.Penalty > 0 {
+						fmt.Fprintf(ce.stdout, "Stake-shift penalty: %s kept back (the stake was active for %d epochs, fewer than the minimum).\n",
+							humanWAL(tx.Penalty), tx.ActiveEpochs)
+					}
 				}
 			}
 			if err != nil {

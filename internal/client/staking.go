@@ -36,6 +36,10 @@ type StakeTx struct {
 	Paid          uint64
 	PaidOut       bool
 	WithdrawEpoch uint32
+	// Penalty is the stake-shift penalty kept back from Paid (chain.StakeShiftPenalized):
+	// the stake was active for ActiveEpochs, fewer than the chain's minimum.
+	Penalty      uint64
+	ActiveEpochs uint32
 }
 
 // RequestWithdrawStake starts the withdrawal of owned StakedWal objects, one transaction
@@ -77,6 +81,10 @@ func (c *Client) stakeTxs(ctx context.Context, stakes []*chain.StakedWal, what s
 			case *chain.StakeWithdrawRequested:
 				if e.StakedWal == sw.ID {
 					tx.WithdrawEpoch = e.WithdrawEpoch
+				}
+			case *chain.StakeShiftPenalized:
+				if e.StakedWal == sw.ID {
+					tx.Penalty, tx.ActiveEpochs = e.Penalty, e.ActiveEpochs
 				}
 			}
 		}

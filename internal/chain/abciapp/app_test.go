@@ -428,6 +428,21 @@ func TestAppStateRoundTrip(t *testing.T) {
 			t.Errorf("decoded a bad app state:\n%s", bad)
 		}
 	}
+	// Storage challenges round-trip; without them there is no challenge object.
+	if strings.Contains(string(raw), `"challenge"`) {
+		t.Errorf("a chain without challenges has a challenge object:\n%s", raw)
+	}
+	g.Params.Challenge = chain.DefaultChallengeParams()
+	rawc, err := abciapp.EncodeAppState(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if backc, err := abciapp.DecodeAppState(rawc); err != nil || backc.Digest() != g.Digest() || !strings.Contains(string(rawc), `"sample_size": 263`) {
+		t.Errorf("challenges do not round-trip (%v):\n%s", err, rawc)
+	}
+	if _, err := abciapp.DecodeAppState([]byte(strings.Replace(string(rawc), `"sample_size": 263`, `"sample_size": 0`, 1))); err == nil {
+		t.Errorf("decoded a zero sample size")
+	}
 }
 
 // FuzzDecodeAppState checks that decoding never panics and that what decodes re-encodes

@@ -34,7 +34,9 @@ import (
 //
 // Amounts and sizes (u64) are decimal strings so that no JSON reader rounds them; durations
 // are Go duration strings (epoch_sync_timeout is optional: absent means 0, the chain's
-// default of half an epoch); the genesis time is RFC 3339 with nanoseconds and must equal the
+// default of half an epoch); "challenge" (sample_size, failure_limit, slash_basis_points,
+// stake_min_epochs, stake_penalty_basis_points, stake_penalty_burn_basis_points) is present
+// only on a chain with storage challenges; the genesis time is RFC 3339 with nanoseconds and must equal the
 // CometBFT genesis time; addresses are 0x-hex; BLS keys and proofs are hex. Decoding is
 // strict: unknown fields and trailing data are errors.
 
@@ -60,11 +62,10 @@ type paramsJSON struct {
 	FaucetTotalMax      uint64 `json:"faucet_total_max,string"`
 	EpochSyncTimeout    string `json:"epoch_sync_timeout,omitempty"`
 	IndexByteFee        uint64 `json:"index_byte_fee,string,omitempty"`
-	// Challenge is present when storage challenges are enabled.
+	// Challenge is present only on a chain with storage challenges (chain.Params.Challenge).
 	Challenge *challengeJSON `json:"challenge,omitempty"`
 }
 
-// challengeJSON is chain.ChallengeParams.
 type challengeJSON struct {
 	SampleSize                  uint32 `json:"sample_size"`
 	FailureLimit                uint32 `json:"failure_limit"`
@@ -110,12 +111,13 @@ func EncodeAppState(g *chain.Genesis) ([]byte, error) {
 		Accounts: []accountJSON{},
 		Nodes:    []nodeJSON{},
 	}
-	if c := p.Challenge; c.Enabled() {
-		s.Params.Challenge = &challengeJSON{SampleSize: c.SampleSize, FailureLimit: c.FailureLimit, SlashBasisPoints: c.SlashBasisPoints,
-			StakeMinEpochs: c.StakeMinEpochs, StakePenaltyBasisPoints: c.StakePenaltyBasisPoints, StakePenaltyBurnBasisPoints: c.StakePenaltyBurnBasisPoints}
-	}
 	if p.EpochSyncTimeout != 0 {
 		s.Params.EpochSyncTimeout = time.Duration(p.EpochSyncTimeout).String()
+	}
+	if c := p.Challenge; c.Enabled() {
+		s.Params.Challenge = &challengeJSON{SampleSize: c.SampleSize, FailureLimit: c.FailureLimit, SlashBasisPoints: c.SlashBasisPoints,
+			StakeMinEpochs: c.StakeMinEpochs, StakePenaltyBasisPoints: c.StakePenaltyBasisPoints,
+			StakePenaltyBurnBasisPoints: c.StakePenaltyBurnBasisPoints}
 	}
 	for _, a := range g.Accounts {
 		s.Accounts = append(s.Accounts, accountJSON{Address: a.Address.String(), Balance: a.Balance})
@@ -174,8 +176,12 @@ func DecodeAppState(b []byte) (*chain.Genesis, error) {
 		IndexByteFee: s.Params.IndexByteFee,
 	}}
 	if c := s.Params.Challenge; c != nil {
+		if c.SampleSize == 0 {
+			return nil, bad("params.challenge.sample_size: 0 (omit the challenge object to disable challenges)")
+		}
 		g.Params.Challenge = chain.ChallengeParams{SampleSize: c.SampleSize, FailureLimit: c.FailureLimit, SlashBasisPoints: c.SlashBasisPoints,
-			StakeMinEpochs: c.StakeMinEpochs, StakePenaltyBasisPoints: c.StakePenaltyBasisPoints, StakePenaltyBurnBasisPoints: c.StakePenaltyBurnBasisPoints}
+			StakeMinEpochs: c.StakeMinEpochs, StakePenaltyBasisPoints: c.StakePenaltyBasisPoints,
+			StakePenaltyBurnBasisPoints: c.StakePenaltyBurnBasisPoints}
 	}
 	for i, a := range s.Accounts {
 		addr, err := chain.ParseAddress(a.Address)

@@ -71,6 +71,9 @@ type DevnetOptions struct {
 	// IndexByteFee (FROST per payload byte of a bucket index write); default
 	// DefaultIndexByteFee. Use NoFee for zero.
 	IndexByteFee uint64
+	// Challenge enables storage challenges with these parameters (chain.Params.Challenge;
+	// zero, the default, leaves them off). chain.DefaultChallengeParams() are the defaults.
+	Challenge chain.ChallengeParams
 	// FaucetMax is the most one faucet transaction may mint; 0 disables the faucet.
 	FaucetMax uint64
 	// FaucetAccountMax is the most the faucet mints to one account, default 10 × FaucetMax;
@@ -171,6 +174,7 @@ func DevnetGenesis(o DevnetOptions) (*chain.Genesis, []StorageNodeKeys, error) {
 			EpochSyncTimeout: int64(o.EpochSyncTimeout),
 			SignatureFee:     o.SignatureFee, NodeRegistrationFee: o.NodeRegistrationFee,
 			IndexByteFee: o.IndexByteFee,
+			Challenge:    o.Challenge,
 		},
 		Accounts: append([]chain.GenesisAccount(nil), o.Accounts...),
 	}
