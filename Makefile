@@ -4,7 +4,7 @@ STATICCHECK_VERSION ?= v0.8.2
 GOBIN ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 
-.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet bench-s3-peers testbed bench-quilt quilt-vectors bench-sites bench-recovery bench-peers
+.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet bench-s3-peers testbed bench-quilt quilt-vectors bench-sites bench-recovery bench-peers challenges
 
 check: fmt vet staticcheck tidy test
 
@@ -32,9 +32,13 @@ test:
 	$(GO) test -count=1 -timeout 30m -run 'Vectors' ./internal/...
 	$(MAKE) resilience
 
+# Storage challenges on a network of processes for 10 challenged epochs (docs/challenges.md).
+challenges:
+	$(GO) test -count=1 -timeout 30m -run 'TestChallenges' -v ./internal/resilience/ -args -challenge-epochs=10
+
 # The fault-injection suite (CI subset): prints the scenario table (docs/resilience.md).
 resilience:
-	$(GO) test -count=1 -timeout 20m -run 'TestResilience' -v ./internal/resilience/
+	$(GO) test -count=1 -timeout 20m -run 'TestResilience|TestChallenges' -v ./internal/resilience/
 
 # The full-size wide-area testbed (docs/testbed.md): 4 validators, 30 storage nodes over
 # 1000 shards, 2 clients, in network namespaces (as root; on loopback otherwise).

@@ -47,7 +47,7 @@ func nodeCommand(e *env) *cobra.Command {
 	cmd.Flags().StringVar(&path, "config", "", "storage node configuration file (required)")
 	cmd.Flags().StringVar(&logLevel, "log-level", "", "log level: debug, info, warn or error (default: the configuration's)")
 	cmd.MarkFlagRequired("config") //nolint:errcheck // the flag exists
-	cmd.AddCommand(nodeRegisterCommand(e))
+	cmd.AddCommand(nodeRegisterCommand(e), nodeChallengesCommand(e))
 	return cmd
 }
 

@@ -61,6 +61,9 @@ type Options struct {
 	Config func(i int, c *daemon.Config)
 	// Seed makes keys reproducible; 0 means 1.
 	Seed uint64
+	// Challenge, if enabled (SampleSize > 0), turns on storage challenges in the genesis
+	// parameters; the zero value leaves them off.
+	Challenge chain.ChallengeParams
 	// ValidatorBinary, if set, runs the validator as a `walrus chain start` process of this
 	// binary (JSON-RPC on loopback, implies RPC) instead of in this process, so tests can
 	// kill it; Validator is then nil and Chain talks to it over HTTP.
@@ -192,6 +195,9 @@ func New(t testing.TB, o Options) *Net {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.Challenge.Enabled() {
+		g.Params.Challenge = o.Challenge
 	}
 	n.Genesis = g
 	if n.Enc, err = redstuff.NewConfig(int(o.Shards)); err != nil {

@@ -38,6 +38,10 @@ type clusterOptions struct {
 	candidates int
 	// fallback is the nodes' shard-sync fallback delay (default 10 s).
 	fallback time.Duration
+	// challenge turns storage challenges on when enabled.
+	challenge chain.ChallengeParams
+	// config edits node i's configuration after the defaults.
+	config func(i int, cfg *daemon.Config)
 }
 
 // cluster is a running network of processes: the validator (`walrus chain start`), the
@@ -70,7 +74,7 @@ func newCluster(t *testing.T, o clusterOptions) *cluster {
 	c := &cluster{t: t, bin: bin, proxies: map[string]*faultproxy.Proxy{}, logs: &logCounter{}}
 	c.net = nodenet.New(t, nodenet.Options{
 		Nodes: o.nodes, Shards: o.shards, EpochDuration: o.epoch, Candidates: o.candidates,
-		RPC: true, ValidatorBinary: bin,
+		RPC: true, ValidatorBinary: bin, Challenge: o.challenge,
 		Config: func(i int, cfg *daemon.Config) {
 			// The node listens on a private address, in plain HTTP; its public (chain)
 			// address is the proxy's, which terminates TLS with the node's network key.
@@ -80,6 +84,9 @@ func newCluster(t *testing.T, o clusterOptions) *cluster {
 			cfg.LogLevel = "info"
 			cfg.PeerTimeout = 5 * time.Second
 			cfg.ShardSyncFallbackAfter = o.fallback
+			if o.config != nil {
+				o.config(i, cfg)
+			}
 		},
 	})
 	for _, nd := range c.net.Nodes {

@@ -27,7 +27,8 @@ type DecodingSymbol struct {
 // (index below the number of source symbols of the axis; ErrDecodingOutOfRange), at
 // least one (ErrNoTargetSlivers); duplicates are served once. maxBytes bounds the symbol
 // bytes of the answer (ErrInvalidFilter beyond it: ask for fewer targets). Slivers the
-// node does not have are skipped; a blob it has nothing of gives an empty map.
+// node does not have are skipped; a blob it has nothing of gives an empty map; a blob in
+// the challenge window gives ErrChallenged.
 func (n *Node) DecodingSymbols(id redstuff.BlobID, a redstuff.Axis, targets []int, maxBytes int64) (map[int][]DecodingSymbol, error) {
 	if a != redstuff.Primary && a != redstuff.Secondary {
 		return nil, fmt.Errorf("%w: axis %d", ErrInvalidFilter, a)
@@ -43,6 +44,9 @@ func (n *Node) DecodingSymbols(id redstuff.BlobID, a redstuff.Axis, targets []in
 		if t < 0 || t >= source {
 			return nil, fmt.Errorf("%w: target %s sliver %d, %d source slivers", ErrDecodingOutOfRange, a, t, source)
 		}
+	}
+	if err := n.checkChallenged(id); err != nil {
+		return nil, err
 	}
 	st := n.st.Load()
 	src := a.Orthogonal()

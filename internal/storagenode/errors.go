@@ -87,6 +87,15 @@ var (
 	// node's buffer of pending uploads cannot take now; retry later or after the
 	// registration is seen.
 	ErrPendingFull = errors.New("storagenode: pending upload buffer is full")
+	// ErrChallenged reports a blob whose data the node serves to no one during the
+	// storage challenge window (see Challenge); metadata stays readable. Retry after the
+	// window, at the latest in the next epoch.
+	ErrChallenged = errors.New("storagenode: blob is under storage challenge")
+	// ErrChallengeFailed reports a challenge answer that is missing or does not verify.
+	ErrChallengeFailed = errors.New("storagenode: challenge answer does not verify")
+	// ErrNotAttested reports an attestation the node has not signed (yet): it has not
+	// verified that member's challenge answers; retry later.
+	ErrNotAttested = errors.New("storagenode: challenge not attested")
 	// ErrInternal reports a failure inside the node (storage); details are logged, not
 	// returned.
 	ErrInternal = errors.New("storagenode: internal error")

@@ -11,6 +11,7 @@ func (n *Node) Health(detailed bool) HealthInfo {
 	h := HealthInfo{
 		Uptime:     Duration(n.now().Sub(n.started)),
 		Epoch:      st.epoch,
+		Challenges: n.ChallengeResults(),
 		PublicKey:  pk[:],
 		NodeStatus: st.status.String(),
 		EventProgress: EventProgress{

@@ -42,6 +42,9 @@ type Config struct {
 	MaxSymbolSize int
 	// Pending bounds the buffer of pending uploads (see NewPendingUpload).
 	Pending PendingConfig
+	// ForgeChallengeAnswers is a test fault ("forger"): the node answers storage
+	// challenges with forged symbols. Never set outside tests.
+	ForgeChallengeAnswers bool
 }
 
 // DefaultCacheBytes is the default size of the node's cache.
@@ -97,6 +100,11 @@ type Node struct {
 
 	// st is the current in-memory state, replaced (never modified) under commit.Lock.
 	st atomic.Pointer[state]
+
+	chal    atomic.Pointer[challengeState]    // the installed challenge (challenge.go), or nil
+	forge   bool                              // Config.ForgeChallengeAnswers
+	attest  attestations                      // this node's challenge attestations (challenge.go)
+	results atomic.Pointer[[]ChallengeResult] // the daemon's challenge results (challenge.go)
 }
 
 // state is the node's view of the chain, as of the event cursor. It is immutable.
@@ -136,7 +144,7 @@ func New(cfg Config) (*Node, error) {
 	}
 	n := &Node{
 		n: cfg.NShards, enc: cfg.Encoding, store: cfg.Store, key: cfg.Key, pub: cfg.Key.PublicKey(),
-		logger: cfg.Logger, now: cfg.Now, maxSym: cfg.MaxSymbolSize,
+		logger: cfg.Logger, now: cfg.Now, maxSym: cfg.MaxSymbolSize, forge: cfg.ForgeChallengeAnswers,
 	}
 	if n.enc == nil {
 		var err error

@@ -85,7 +85,8 @@ func ulebLen(v int) int {
 
 // Sliver returns the stored BCS sliver (SliverData) of axis a in sliver pair pair of a
 // blob. The pair's shard must be held by the node (ErrShardNotAssigned); a missing sliver
-// gives ErrSliverNotFound. The caller owns the result.
+// gives ErrSliverNotFound, a blob in the challenge window ErrChallenged. The caller owns
+// the result.
 func (n *Node) Sliver(id redstuff.BlobID, pair int, a redstuff.Axis) ([]byte, error) {
 	return n.AppendSliver(nil, id, pair, a)
 }
@@ -93,6 +94,9 @@ func (n *Node) Sliver(id redstuff.BlobID, pair int, a redstuff.Axis) ([]byte, er
 // AppendSliver is Sliver reading into dst's spare capacity (see store.Store.AppendSliver),
 // for callers that reuse read buffers.
 func (n *Node) AppendSliver(dst []byte, id redstuff.BlobID, pair int, a redstuff.Axis) ([]byte, error) {
+	if err := n.checkChallenged(id); err != nil {
+		return nil, err
+	}
 	shard, err := n.checkPair(n.st.Load(), id, pair, false)
 	if err != nil {
 		return nil, err

@@ -38,7 +38,8 @@ func ParseSymbolID(s string) (SymbolID, error) {
 // demands the source axis, otherwise the primary sliver is preferred. IDs are served in
 // order, duplicates once; those whose source slivers the node does not hold are skipped.
 // If none can be served the error is ErrSymbolNotPresent (no source shard held) or
-// ErrSliverNotFound (source slivers missing).
+// ErrSliverNotFound (source slivers missing); a blob in the challenge window gives
+// ErrChallenged.
 func (n *Node) RecoverySymbols(id redstuff.BlobID, ids []SymbolID, proofAxis *redstuff.Axis) ([]redstuff.RecoverySymbol, error) {
 	if len(ids) == 0 {
 		return nil, ErrNoSymbols
@@ -47,6 +48,9 @@ func (n *Node) RecoverySymbols(id redstuff.BlobID, ids []SymbolID, proofAxis *re
 		if s.Primary < 0 || s.Primary >= n.n || s.Secondary < 0 || s.Secondary >= n.n {
 			return nil, fmt.Errorf("%w: symbol %s, %d shards", ErrIndexOutOfRange, s, n.n)
 		}
+	}
+	if err := n.checkChallenged(id); err != nil {
+		return nil, err
 	}
 	st := n.st.Load()
 	m, err := n.metadataForRead(id)
@@ -101,6 +105,9 @@ func (n *Node) RecoverySymbolsFor(id redstuff.BlobID, a redstuff.Axis, target in
 	}
 	if a != redstuff.Primary && a != redstuff.Secondary {
 		return nil, fmt.Errorf("%w: axis %d", ErrInvalidFilter, a)
+	}
+	if err := n.checkChallenged(id); err != nil {
+		return nil, err
 	}
 	st := n.st.Load()
 	if len(st.readable) == 0 {

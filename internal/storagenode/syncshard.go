@@ -179,7 +179,9 @@ func DecodeShardSlivers(b []byte, a redstuff.Axis, maxCount, maxData int) ([]Sha
 // req.From on, at most min(req.Count, maxCount) slivers and, beyond the first, at most
 // maxBytes bytes of slivers. The node must have reached req.Epoch (so that it has locked
 // the shards it lost; ErrInvalidEpoch otherwise) and must hold the shard
-// (ErrShardNotAssigned). An empty answer means there is nothing more from req.From on.
+// (ErrShardNotAssigned). An empty answer means there is nothing more from req.From on. A
+// page ends before a blob in the challenge window; if that is its first blob the answer
+// is ErrChallenged (the new owner retries after the window).
 func (n *Node) ShardSlivers(req SyncShardRequest, maxCount int, maxBytes int64) ([]ShardSliver, error) {
 	st := n.st.Load()
 	switch {
@@ -198,8 +200,13 @@ func (n *Node) ShardSlivers(req SyncShardRequest, maxCount int, maxBytes int64) 
 	}
 	var out []ShardSliver
 	var size int64
+	var challenged error
 	err := n.store.ShardSlivers(req.Shard, req.Axis, req.From, func(id redstuff.BlobID, sliver []byte) (bool, error) {
 		if len(out) > 0 && size+int64(len(sliver)) > maxBytes {
+			return false, nil
+		}
+		if challenged = n.checkChallenged(id); challenged != nil {
+			// The page ends before a blob in the challenge window.
 			return false, nil
 		}
 		out = append(out, ShardSliver{BlobID: id, Sliver: append([]byte(nil), sliver...)})
@@ -208,6 +215,9 @@ func (n *Node) ShardSlivers(req SyncShardRequest, maxCount int, maxBytes int64) 
 	})
 	if err != nil {
 		return nil, n.internal("scan shard", err)
+	}
+	if len(out) == 0 && challenged != nil {
+		return nil, challenged
 	}
 	return out, nil
 }

@@ -242,6 +242,9 @@ type HealthInfo struct {
 	EventProgress EventProgress `json:"eventProgress"`
 	ShardSummary  ShardSummary  `json:"shardSummary"`
 	ShardDetail   *ShardDetail  `json:"shardDetail,omitempty"`
+	// Challenges are the node's storage challenge results by epoch, oldest first (this
+	// implementation's addition; absent on a chain without challenges).
+	Challenges []ChallengeResult `json:"challenges,omitempty"`
 }
 
 // Duration is a time.Duration in Rust's serde form {"secs", "nanos"}.

@@ -29,6 +29,12 @@
 //	                                                           BCS SyncShardResponse; only from the
 //	                                                           shard's owner (Options.ShardOwners), for
 //	                                                           the node's current or previous epoch
+//	POST /v1/challenges/answers                                BCS SignedMessage<ChallengeAnswersMsg>;
+//	                                                           BCS vector<Option<GeneralRecoverySymbol>>;
+//	                                                           only from a committee member
+//	                                                           (Options.ChallengeMembers)
+//	GET  /v1/challenges/{epoch}/attestations/{node_id}         SignedMessage: this node's attestation that
+//	                                                           node_id passed its challenge of epoch
 //
 // JSON answers use Walrus's success envelope {"success": {"code", "data"}}; failures the
 // Google-style envelope {"error": {"code", "status", "message", "details": [{"@type":

@@ -42,6 +42,8 @@ func (h *Handler) endpoints() []route {
 		{"GET", "/v1/health", h.getHealth},
 		{"GET", "/v1/api", h.getAPIDoc},
 		{"POST", "/v1/migrate/sync_shard", h.write(h.postSyncShard)},
+		{"POST", "/v1/challenges/answers", h.write(h.postChallengeAnswers)},
+		{"GET", "/v1/challenges/{epoch}/attestations/{node_id}", h.getAttestation},
 	}
 	if h.opts.DisableBatchedUploads {
 		table = slices.DeleteFunc(table, func(r route) bool { return r.path == "/v1/blobs/{blob_id}/slivers" })

@@ -71,6 +71,14 @@ type Options struct {
 	// verified and the answer is built; more are refused with 429. 0 means 10.
 	MaxConcurrentSyncShard int
 
+	// ChallengeMembers tells who may fetch this node's storage challenge answers: POST
+	// /v1/challenges/answers serves only committee members of the challenge's epoch. Nil
+	// disables the endpoint (503).
+	ChallengeMembers CommitteeMembers
+	// MaxChallengeAnswers caps the answers of one challenge answers request (each a
+	// symbol of at most 64 KiB with its proof); 0 means DefaultMaxChallengeAnswers.
+	MaxChallengeAnswers int
+
 	// ConfirmationLongPollMax bounds how long a confirmation request with
 	// wait_for_registration=true waits for the blob's registration (its wait_millis is
 	// capped to it); 0 means 5 s, negative disables waiting.
@@ -128,6 +136,9 @@ func (o *Options) setDefaults(node *sn.Node) {
 	}
 	if o.MaxSymbolsPerRequest <= 0 {
 		o.MaxSymbolsPerRequest = node.NShards()
+	}
+	if o.MaxChallengeAnswers <= 0 {
+		o.MaxChallengeAnswers = DefaultMaxChallengeAnswers
 	}
 	if o.MaxSyncShardSlivers <= 0 {
 		o.MaxSyncShardSlivers = 1000

@@ -158,6 +158,9 @@ func (s *blobSyncer) run(ctx context.Context) error {
 // in progress or has just ended.
 func (s *blobSyncer) sync(ctx context.Context, id redstuff.BlobID, e *syncEntry, activeOnly bool) (done bool, wait time.Duration) {
 	d := s.d
+	if d.cfg.TestFaults.LazyFraction > 0 {
+		return s.lazySync(id, e)
+	}
 	var shards []uint16
 	if activeOnly {
 		for _, sh := range d.node.Shards() {

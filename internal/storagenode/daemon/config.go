@@ -122,7 +122,28 @@ type Config struct {
 	// runs; the delay is derived from the node's key and the epoch, so nodes do not all
 	// collect at once. Default (0) half the epoch duration; negative means no delay.
 	GCMaxDelay time.Duration `yaml:"gc_max_delay"`
+	// ChallengePoll is how often the node reads the state of the current epoch's storage
+	// challenge from the chain (to reveal, learn the items, open and close the challenge
+	// window, verify its peers and collect its certificate). Default 2s.
+	ChallengePoll time.Duration `yaml:"challenge_poll"`
+	// TestFaults turns on fault modes for tests of storage challenges. Never set outside
+	// tests.
+	TestFaults TestFaults `yaml:"test_faults"`
 }
+
+// TestFaults are the storage challenge fault modes of a node under test (docs/challenges.md).
+// The zero value is an honest node.
+type TestFaults struct {
+	// LazyFraction, in [0, 1], makes a lazy node: once a certified blob is stored, it
+	// deletes both slivers of the blob in a fixed pseudo-random fraction of its shards
+	// (storagenode.LazyDrop) and does not repair them.
+	LazyFraction float64 `yaml:"lazy_fraction"`
+	// ForgeChallengeAnswers makes a forger: it answers challenges with forged symbols.
+	ForgeChallengeAnswers bool `yaml:"forge_challenge_answers"`
+}
+
+// DefaultChallengePoll is the default of Config.ChallengePoll.
+const DefaultChallengePoll = 2 * time.Second
 
 // Defaults of Config.
 const (
@@ -187,6 +208,7 @@ func (c Config) withDefaults() Config {
 		c.MinBodyRate = DefaultMinBodyRate
 	}
 	setDur(&c.BodyGrace, DefaultBodyGrace)
+	setDur(&c.ChallengePoll, DefaultChallengePoll)
 	setInt(&c.EventPageSize, DefaultEventPageSize)
 	setInt(&c.BlobSyncConcurrency, DefaultBlobSyncConcurrency)
 	setInt(&c.PeerRequestConcurrency, DefaultPeerRequestConcurrency)
@@ -212,6 +234,10 @@ func (c Config) validate(needChain, needBLS, needNet, needWallet bool) error {
 	switch {
 	case c.DataDir == "":
 		return bad("data_dir", "required")
+	case !(c.TestFaults.LazyFraction >= 0 && c.TestFaults.LazyFraction <= 1):
+		return bad("test_faults.lazy_fraction", "%v is not in [0, 1]", c.TestFaults.LazyFraction)
+	case c.ChallengePoll < 0:
+		return bad("challenge_poll", "%v is negative", c.ChallengePoll)
 	case needChain && len(c.ChainEndpoints()) == 0:
 		return bad("chain_rpc", "required (or chain_rpcs)")
 	case needBLS && c.BLSKeyFile == "":

@@ -71,9 +71,10 @@ type Daemon struct {
 	node   *sn.Node
 	view   *chainView
 
-	counters counters
-	metrics  *metrics
-	peerSem  chan struct{}
+	counters     counters
+	chalCounters challengeCounters
+	metrics      *metrics
+	peerSem      chan struct{}
 	// maxSymbolIDs bounds the symbol IDs of one recovery request (the API's default cap
 	// is the shard count).
 	maxSymbolIDs int
@@ -170,7 +171,8 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 		return nil, fmt.Errorf("daemon: data_dir: %w", err)
 	}
 	cleanup = append(cleanup, func() { d.store.Close() })
-	if d.node, err = sn.New(sn.Config{NShards: d.n, Key: d.key, Store: d.store, Encoding: d.enc, Logger: d.log, CacheBytes: cfg.CacheBytes}); err != nil {
+	if d.node, err = sn.New(sn.Config{NShards: d.n, Key: d.key, Store: d.store, Encoding: d.enc, Logger: d.log, CacheBytes: cfg.CacheBytes,
+		ForgeChallengeAnswers: cfg.TestFaults.ForgeChallengeAnswers}); err != nil {
 		return nil, err
 	}
 	d.counters.cursor.Store(int64(d.node.Cursor()))
@@ -192,6 +194,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 		reg = prometheus.NewRegistry()
 	}
 	d.metrics = newMetrics(reg, &d.counters, d.node)
+	registerChallengeMetrics(reg, &d.chalCounters, d.node)
 
 	apiLn, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -203,7 +206,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 		apiLn = tls.NewListener(apiLn, tlsConfig)
 	}
 	d.apiSrv = api.NewServer(d.apiAddr, d.node, api.Options{
-		Logger: d.log, MaxUploadBytes: cfg.MaxUploadBytes, ShardOwners: d.view,
+		Logger: d.log, MaxUploadBytes: cfg.MaxUploadBytes, ShardOwners: d.view, ChallengeMembers: d.view,
 		MinBodyRate: cfg.MinBodyRate, BodyGrace: cfg.BodyGrace,
 	})
 	d.apiSrv.Handler = countBytes(d.apiSrv.Handler, d.metrics, &d.counters)
@@ -235,6 +238,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 	d.goRun(runCtx, "garbage collection", d.gc.run)
 	d.goRun(runCtx, "event lag", d.measureLag)
 	d.goRun(runCtx, "startup scan", d.blobs.scan)
+	d.goRun(runCtx, "storage challenges", newChallenger(d, &d.chalCounters).run)
 	d.log.Info("storage node started", "api", d.apiAddr, "metrics", d.metricsAddr, "shards", d.n,
 		"epoch", d.node.Epoch(), "cursor", d.node.Cursor(), "public_key", d.node.PublicKey())
 	return d, nil

@@ -180,6 +180,8 @@ func endpointOf(path string) string {
 	switch {
 	case strings.HasPrefix(path, "/v1/migrate/"):
 		return "sync_shard"
+	case strings.HasPrefix(path, "/v1/challenges/"):
+		return "challenges"
 	case !strings.HasPrefix(path, "/v1/blobs/"):
 		return "other"
 	case strings.Contains(path, "/recoverySymbols"):
@@ -202,7 +204,7 @@ func countBytes(h http.Handler, m *metrics, c *counters) http.Handler {
 				m.ingest.WithLabelValues(ep).Add(float64(k))
 			}}
 		}
-		serve := r.Method == http.MethodGet || ep == "sync_shard"
+		serve := r.Method == http.MethodGet || ep == "sync_shard" || ep == "challenges"
 		if serve {
 			w = &countingWriter{ResponseWriter: w, n: func(k int) {
 				c.served.Add(int64(k))

@@ -592,3 +592,26 @@ func IsRetryable(err error) bool {
 	return err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, nodetls.ErrKeyMismatch) &&
 		!errors.Is(err, nodetls.ErrNotTLS) && !errors.Is(err, nodetls.ErrNoPeerKey)
 }
+
+// ChallengeAnswers sends a signed challenge answers request (storagenode.
+// SignChallengeAnswers) and returns the answers, at most maxCount with symbols of at most
+// maxData bytes, checked to be well-formed; the caller verifies them against the blobs'
+// metadata (storagenode.VerifyChallengeAnswer).
+func (c *Client) ChallengeAnswers(ctx context.Context, req sn.SignedMessage, maxCount, maxData int) ([]sn.ChallengeAnswer, error) {
+	_, data, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/challenges/answers", body: [][]byte{sn.EncodeSignedMessage(req)}})
+	if err != nil {
+		return nil, err
+	}
+	answers, err := sn.DecodeChallengeAnswers(data, maxCount, maxData)
+	if err != nil {
+		return nil, fmt.Errorf("%w: challenge answers: %w", ErrBadAnswer, err)
+	}
+	return answers, nil
+}
+
+// Attestation fetches the node's attestation that the committee member with chain node
+// ID node passed its challenge of epoch; storagenode.ErrNotAttested if the node has not
+// verified it (yet). The caller checks the signature.
+func (c *Client) Attestation(ctx context.Context, epoch uint32, node sn.ObjectID) (sn.SignedMessage, error) {
+	return getJSON[sn.SignedMessage](ctx, c, fmt.Sprintf("/v1/challenges/%d/attestations/%s", epoch, node), nil)
+}

@@ -213,6 +213,12 @@ func (b *Batch) DeleteBlobData(id redstuff.BlobID, shards []uint16) {
 	}
 }
 
+// DeleteSliver removes one sliver, keeping everything else of its blob (the lazy-node
+// test fault of storage challenges uses it).
+func (b *Batch) DeleteSliver(shard uint16, a redstuff.Axis, id redstuff.BlobID) {
+	b.del(sliverKey(shard, a, id))
+}
+
 // SetShardStatus records a shard's status; ShardNone removes the record (but not the
 // shard's slivers: see DropShard).
 func (b *Batch) SetShardStatus(shard uint16, st ShardStatus) {

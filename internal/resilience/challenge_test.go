@@ -1,0 +1,248 @@
+package resilience
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/client"
+	"github.com/walrus-go/walrus/internal/faultproxy"
+	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/redstuff"
+	sn "github.com/walrus-go/walrus/internal/storagenode"
+	"github.com/walrus-go/walrus/internal/storagenode/daemon"
+	"github.com/walrus-go/walrus/internal/testvec"
+)
+
+var challengeEpochs = flag.Int("challenge-epochs", 2, "challenged epochs TestChallenges runs (10 for the full run: make challenges)")
+
+// Node indices (in the network's genesis order) of the faulty nodes of TestChallenges.
+const (
+	lazyIndex   = 3
+	forgerIndex = 2
+	lazyQ       = 0.1
+)
+
+// TestChallenges runs storage challenges on a network of processes: two honest nodes, a
+// lazy node (it drops 10% of its slivers after certification) and a forger (it answers
+// with forged symbols). Every challenged epoch the honest nodes pass and the faulty ones
+// fail; after K = 2 failures the faulty nodes' stake is slashed; the lazy node earns no
+// rewards in an epoch it failed. In the second challenged epoch an honest node is killed
+// and restarted mid-challenge while the fault proxies delay and drop requests; during
+// the window the lazy node's challenged blobs can be rebuilt neither from recovery
+// symbols nor by a client read.
+func TestChallenges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a network of processes")
+	}
+	if testvec.Race {
+		t.Skip("runs without the race detector (make resilience); its processes are not race-instrumented anyway")
+	}
+	params := chain.DefaultChallengeParams()
+	c := newCluster(t, clusterOptions{
+		nodes: 4, shards: 10, epoch: 20 * time.Second, challenge: params,
+		config: func(i int, cfg *daemon.Config) {
+			cfg.ChallengePoll = 300 * time.Millisecond
+			cfg.RetryMax = 2 * time.Second
+			switch i {
+			case lazyIndex:
+				cfg.TestFaults.LazyFraction = lazyQ
+			case forgerIndex:
+				cfg.TestFaults.ForgeChallengeAnswers = true
+			}
+		},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmt, nodes := c.committee(ctx)
+	ids := map[int]chain.ObjectID{}
+	var lazyShards []uint16
+	for i, nd := range nodes {
+		ids[nd.Index] = cmt.Members[i].NodeID
+		if nd.Index == lazyIndex {
+			lazyShards = cmt.Members[i].Shards
+		}
+	}
+
+	// Store blobs until the lazy node drops at least three (blob, shard) pairs.
+	dropped, pairs := 0, 0
+	for i := 0; dropped < 3 || i < 8; i++ {
+		if i >= 200 {
+			t.Fatalf("the lazy node drops %d of %d pairs", dropped, pairs)
+		}
+		s, err := c.store(ctx, c.randomBlob(1500+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sh := range lazyShards {
+			pairs++
+			if sn.LazyDrop(s.id, sh, lazyQ) {
+				dropped++
+			}
+		}
+	}
+	t.Logf("%s: stored %d blobs; the lazy node drops %d of its %d (blob, shard) pairs", time.Now().Format(time.TimeOnly), len(c.certified()), dropped, pairs)
+	stored := uint64(len(c.certified()))
+
+	// The first epoch whose index holds every blob stored above.
+	sys, err := c.net.Chain.System(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := sys.Epoch + 1
+	waitEpoch(t, c, first)
+	if st := challengeOf(t, ctx, c, first); st.Blobs < stored {
+		t.Fatalf("epoch %d challenges %d blobs, want at least %d", first, st.Blobs, stored)
+	}
+	walBefore := wal(t, ctx, c, ids)
+
+	for e := first; e < first+uint32(*challengeEpochs); e++ {
+		if e == first+1 {
+			rebuildAttempts(t, ctx, c, e, ids[lazyIndex])
+			restartMidChallenge(t, c)
+		}
+		waitEpoch(t, c, e+1)
+		c.healAll()
+		st := challengeOf(t, ctx, c, e)
+		for idx, id := range ids {
+			m, ok := st.Member(id)
+			if !ok {
+				t.Fatalf("epoch %d: node %d is not a member", e, idx)
+			}
+			honest := idx != lazyIndex && idx != forgerIndex
+			if m.Passed != honest {
+				t.Errorf("epoch %d: node %d (honest %v) passed = %v", e, idx, honest, m.Passed)
+			}
+		}
+		if e == first {
+			after := wal(t, ctx, c, ids)
+			if after[lazyIndex] > walBefore[lazyIndex] || after[forgerIndex] > walBefore[forgerIndex] {
+				t.Errorf("a failed node earned rewards in epoch %d: %v -> %v", e, walBefore, after)
+			}
+			for idx := range ids {
+				if idx != lazyIndex && idx != forgerIndex && after[idx] < walBefore[idx] {
+					t.Errorf("honest node %d lost stake in epoch %d: %d -> %d", idx, e, walBefore[idx], after[idx])
+				}
+			}
+		}
+	}
+	final := wal(t, ctx, c, ids)
+	for _, idx := range []int{lazyIndex, forgerIndex} {
+		if *challengeEpochs >= int(params.FailureLimit) && final[idx] >= walBefore[idx] {
+			t.Errorf("node %d failed %d epochs and was not slashed: %d -> %d", idx, *challengeEpochs, walBefore[idx], final[idx])
+		}
+	}
+	// The honest nodes' own view: every epoch passed, answers verified.
+	var verified, failed float64
+	for _, nd := range c.net.Nodes {
+		if nd.Index == lazyIndex || nd.Index == forgerIndex {
+			continue
+		}
+		h, err := c.net.Client(nd.Addr).Health(ctx, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		passed := 0
+		for _, r := range h.Challenges {
+			if r.Passed {
+				passed++
+			}
+		}
+		if passed == 0 {
+			t.Errorf("node %d reports no passed epoch: %+v", nd.Index, h.Challenges)
+		}
+		// Counters restart with the process (node 0 was restarted); sum them.
+		m := c.metrics(nd)
+		verified += m["walrus_node_challenge_verified_total"]
+		failed += m["walrus_node_challenge_failed_total"]
+	}
+	if verified == 0 || failed == 0 {
+		t.Errorf("honest nodes' challenge metrics: verified %v failed %v", verified, failed)
+	}
+}
+
+// rebuildAttempts waits for the answer phase of epoch e and tries what a lazy node would
+// do to rebuild a challenged sliver: ask the other nodes for recovery symbols, and read
+// the blob as a client. Both must fail during the window.
+func rebuildAttempts(t *testing.T, ctx context.Context, c *cluster, e uint32, lazy chain.ObjectID) {
+	t.Helper()
+	var st chain.ChallengeState
+	nodenet.WaitFor(t, time.Minute, fmt.Sprintf("the answer phase of epoch %d", e), func() (bool, error) {
+		var err error
+		st, err = c.net.Chain.Challenge(ctx, e, &lazy)
+		return err == nil && st.Phase == chain.PhaseAnswer, nil
+	})
+	if len(st.Items) == 0 {
+		t.Fatal("the lazy node has no items")
+	}
+	it := st.Items[0]
+	_, nodes := c.committee(ctx)
+	// Every node's window is installed within a poll; wait for it, then try.
+	for _, nd := range nodes {
+		nodenet.WaitFor(t, time.Minute, nd.Name+" to refuse a challenged blob", func() (bool, error) {
+			_, err := c.net.Client(nd.Addr).RecoverySymbolsFor(ctx, it.Blob, redstuff.Primary, 0)
+			return errors.Is(err, sn.ErrChallenged), nil
+		})
+		_, err := c.net.Client(nd.Addr).Sliver(ctx, it.Blob, 0, redstuff.Secondary)
+		if !errors.Is(err, sn.ErrChallenged) {
+			t.Errorf("%s served a sliver of a challenged blob: %v", nd.Name, err)
+		}
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := c.client.Read(rctx, it.Blob, client.ReadOptions{}); err == nil {
+		t.Error("a client read of a challenged blob succeeded during the window")
+	}
+}
+
+// restartMidChallenge kills an honest node in the answer phase (it has revealed), starts
+// it again, and has the fault proxies delay and drop requests for the rest of the epoch.
+func restartMidChallenge(t *testing.T, c *cluster) {
+	t.Helper()
+	victim := c.net.Nodes[0]
+	c.kill(victim)
+	c.start(victim)
+	for i, nd := range c.net.Nodes {
+		f := faultproxy.Fault{Kind: faultproxy.Delay, Delay: 200 * time.Millisecond}
+		if i%2 == 1 {
+			f = faultproxy.Fault{Kind: faultproxy.Drop, Rate: 0.3, Seed: uint64(i)}
+		}
+		c.proxy(nd).Set(f)
+	}
+}
+
+// waitEpoch waits until the chain is in epoch e or later.
+func waitEpoch(t *testing.T, c *cluster, e uint32) {
+	t.Helper()
+	nodenet.WaitFor(t, 3*time.Minute, fmt.Sprintf("epoch %d", e), func() (bool, error) {
+		sys, err := c.net.Chain.System(context.Background())
+		return err == nil && sys.Epoch >= e, nil
+	})
+}
+
+func challengeOf(t *testing.T, ctx context.Context, c *cluster, e uint32) chain.ChallengeState {
+	t.Helper()
+	st, err := c.net.Chain.Challenge(ctx, e, nil)
+	if err != nil {
+		t.Fatalf("challenge of epoch %d: %v", e, err)
+	}
+	return st
+}
+
+// wal returns the stake (WAL) of each node's pool.
+func wal(t *testing.T, ctx context.Context, c *cluster, ids map[int]chain.ObjectID) map[int]uint64 {
+	t.Helper()
+	out := map[int]uint64{}
+	for idx, id := range ids {
+		p, err := c.net.Chain.Pool(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[idx] = p.Wal
+	}
+	return out
+}
