@@ -259,35 +259,12 @@ func (r *BlobReader) fetchRows(off, n int64) error {
 	sem := make(chan struct{}, max(r.c.cfg.MaxConcurrentSliverReads, 1))
 	var wg sync.WaitGroup
 	for j, row := range todo {
-		mb := r.view.owner[r.id.PairShard(row, r.view.n)]
-		if mb.node == nil {
-			errs[j] = fmt.Errorf("primary sliver %d: node unreachable: %w", row, mb.err)
-			continue
-		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			s, err := mb.node.Sliver(r.ctx, r.id, row, redstuff.Primary)
-			switch {
-			case err != nil:
-				if errors.Is(err, nodeclient.ErrBadAnswer) {
-					r.c.badResponse(badSliver, mb.info.Name, r.id, err)
-				}
-			case s.Axis != redstuff.Primary || s.Index != row:
-				err = fmt.Errorf("%w: %s sliver %d, asked for primary sliver %d", redstuff.ErrInvalidSliver, s.Axis, s.Index, row)
-				r.c.badResponse(badSliver, mb.info.Name, r.id, err)
-			default:
-				if err = r.view.enc.VerifySliver(r.m, s); err != nil {
-					r.c.badResponse(badSliver, mb.info.Name, r.id, err)
-				}
-			}
-			if err != nil {
-				errs[j] = fmt.Errorf("node %s: primary sliver %d: %w", mb.info.Name, row, err)
-				return
-			}
-			slivers[j] = s
+			slivers[j], errs[j] = r.fetchSliver(redstuff.Primary, row)
 		}()
 	}
 	wg.Wait()
@@ -468,4 +445,37 @@ func (r *BlobReader) recoverRowProven(row int) ([]byte, error) {
 		}
 	}
 	return nil, fmt.Errorf("primary sliver %d: %d of the %d recovery symbols needed: %w", row, len(syms), need, errors.Join(errs...))
+}
+
+// fetchSliver fetches sliver index of axis a (primary sliver i is in pair i, secondary
+// sliver i in pair n-1-i) from the node holding its pair's shard. The answer must be that
+// sliver and must verify against the blob's metadata; a node's bad answer is reported
+// (badResponse). Errors name the node and the sliver.
+func (r *BlobReader) fetchSliver(a redstuff.Axis, index int) (*redstuff.Sliver, error) {
+	pair := index
+	if a == redstuff.Secondary {
+		pair = r.view.n - 1 - index
+	}
+	mb := r.view.owner[r.id.PairShard(pair, r.view.n)]
+	if mb.node == nil {
+		return nil, fmt.Errorf("%s sliver %d: node unreachable: %w", a, index, mb.err)
+	}
+	s, err := mb.node.Sliver(r.ctx, r.id, pair, a)
+	switch {
+	case err != nil:
+		if errors.Is(err, nodeclient.ErrBadAnswer) {
+			r.c.badResponse(badSliver, mb.info.Name, r.id, err)
+		}
+	case s.Axis != a || s.Index != index:
+		err = fmt.Errorf("%w: %s sliver %d, asked for %s sliver %d", redstuff.ErrInvalidSliver, s.Axis, s.Index, a, index)
+		r.c.badResponse(badSliver, mb.info.Name, r.id, err)
+	default:
+		if err = r.view.enc.VerifySliver(r.m, s); err != nil {
+			r.c.badResponse(badSliver, mb.info.Name, r.id, err)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %s sliver %d: %w", mb.info.Name, a, index, err)
+	}
+	return s, nil
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/walrus-go/walrus/internal/quilt"
 	"github.com/walrus-go/walrus/internal/redstuff"
-	"github.com/walrus-go/walrus/internal/storagenode/nodeclient"
 )
 
 // QuiltStoreResult is the result of StoreQuilt: the quilt blob's store result and the
@@ -201,39 +200,19 @@ func (q *QuiltReader) columns(start, end int) ([][]byte, error) {
 // fetch fetches and verifies secondary slivers (the columns) todo.
 func (q *QuiltReader) fetch(todo []int) error {
 	r := q.br
-	n := r.view.n
 	got := make([]*redstuff.Sliver, len(todo))
 	errs := make([]error, len(todo))
 	sem := make(chan struct{}, max(r.c.cfg.MaxConcurrentSliverReads, 1))
 	var wg sync.WaitGroup
 	for j, col := range todo {
-		pair := n - 1 - col // secondary sliver col sits in pair n-1-col
-		mb := r.view.owner[r.id.PairShard(pair, n)]
-		if mb.node == nil {
-			errs[j] = fmt.Errorf("secondary sliver %d: node unreachable: %w", col, mb.err)
-			continue
-		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			s, err := mb.node.Sliver(r.ctx, r.id, pair, redstuff.Secondary)
-			switch {
-			case err != nil:
-				if errors.Is(err, nodeclient.ErrBadAnswer) {
-					r.c.badResponse(badSliver, mb.info.Name, r.id, err)
-				}
-			case s.Axis != redstuff.Secondary || s.Index != col:
-				err = fmt.Errorf("%w: %s sliver %d, asked for secondary sliver %d", redstuff.ErrInvalidSliver, s.Axis, s.Index, col)
-				r.c.badResponse(badSliver, mb.info.Name, r.id, err)
-			default:
-				if err = r.view.enc.VerifySliver(r.m, s); err != nil {
-					r.c.badResponse(badSliver, mb.info.Name, r.id, err)
-				}
-			}
+			s, err := r.fetchSliver(redstuff.Secondary, col)
 			if err != nil {
-				errs[j] = fmt.Errorf("node %s: secondary sliver %d: %w", mb.info.Name, col, err)
+				errs[j] = err
 				return
 			}
 			got[j] = s
