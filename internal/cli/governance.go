@@ -11,6 +11,7 @@ import (
 
 	"github.com/walrus-go/walrus/internal/base58"
 	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/chain/chainclient"
 )
 
 // governance propose|vote|list: committee members vote, weighted by shards, on proposals to
@@ -167,22 +168,7 @@ func governanceProposeCommand(ce *clientEnv) *cobra.Command {
 			if err != nil {
 				return explainGovernance(err, s)
 			}
-			clock, err := s.clock(ce.ctx)
-			if err != nil {
-				return err
-			}
-			p, _, err := findProposal(ce, s, clock.sys.Epoch, id)
-			if err != nil {
-				return err
-			}
-			out := s.proposalOutput(p, clock)
-			out.TxDigest = base58.Encode(res.Digest[:])
-			if ce.json {
-				return ce.printJSON(out)
-			}
-			printProposal(ce, out)
-			fmt.Fprintf(ce.stdout, "Transaction digest: %s\n", out.TxDigest)
-			return nil
+			return printProposalTx(ce, s, id, res)
 		},
 	}
 	cmd.Flags().StringVar(&nodeArg, "node", "", "node ID of the proposing committee member (the wallet must be its operator)")
@@ -222,22 +208,7 @@ func governanceVoteCommand(ce *clientEnv) *cobra.Command {
 			if err != nil {
 				return explainGovernance(err, s)
 			}
-			clock, err := s.clock(ce.ctx)
-			if err != nil {
-				return err
-			}
-			p, _, err := findProposal(ce, s, clock.sys.Epoch, id)
-			if err != nil {
-				return err
-			}
-			out := s.proposalOutput(p, clock)
-			out.TxDigest = base58.Encode(res.Digest[:])
-			if ce.json {
-				return ce.printJSON(out)
-			}
-			printProposal(ce, out)
-			fmt.Fprintf(ce.stdout, "Transaction digest: %s\n", out.TxDigest)
-			return nil
+			return printProposalTx(ce, s, id, res)
 		},
 	}
 	cmd.Flags().StringVar(&nodeArg, "node", "", "node ID of the voting committee member (the wallet must be its operator)")
@@ -319,4 +290,25 @@ func explainGovernance(err error, s *session) error {
 		return withHint(explain(err, s), "this chain has no storage challenges; their parameters cannot be governed")
 	}
 	return explain(err, s)
+}
+
+// printProposalTx prints proposal id as it stands after the transaction res (a proposal or
+// a vote), with the transaction's digest.
+func printProposalTx(ce *clientEnv, s *session, id [32]byte, res *chainclient.TxResult) error {
+	clock, err := s.clock(ce.ctx)
+	if err != nil {
+		return err
+	}
+	p, _, err := findProposal(ce, s, clock.sys.Epoch, id)
+	if err != nil {
+		return err
+	}
+	out := s.proposalOutput(p, clock)
+	out.TxDigest = base58.Encode(res.Digest[:])
+	if ce.json {
+		return ce.printJSON(out)
+	}
+	printProposal(ce, out)
+	fmt.Fprintf(ce.stdout, "Transaction digest: %s\n", out.TxDigest)
+	return nil
 }
