@@ -327,7 +327,8 @@ func TestHandler(t *testing.T) {
 		t.Fatalf("openapi: %d %v", w.Code, doc)
 	}
 	for _, p := range []string{"/v1/blobs", "/v1/blobs/{blobId}", "/v1/blobs/by-object-id/{objectId}", "/status", "/v1/api",
-		"/v1/blobs/{blobId}/byte-range", "/v1alpha/blobs/{blobId}/stream", "/v1alpha/blobs/concat"} {
+		"/v1/blobs/{blobId}/byte-range", "/v1alpha/blobs/{blobId}/stream", "/v1alpha/blobs/concat",
+		"/v1/quilts", "/v1/quilts/{quiltId}/patches", "/v1/blobs/by-quilt-patch-id/{patchId}", "/v1/blobs/by-quilt-id/{quiltId}/{identifier}"} {
 		if doc.Paths[p] == nil {
 			t.Errorf("OpenAPI document lacks %s", p)
 		}
