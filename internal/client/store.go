@@ -267,6 +267,17 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 	defer cancelEarly()
 	blobObj, ntx, err := c.register(ctx, plan, m, encLen, epochs, deletable)
 	st.Transactions += ntx
+	// Reusing an owned Storage object, and naming the one a pipelined reservation creates,
+	// are optimistic: the object can be gone, or not yet there, when the registration
+	// executes (another holder of the wallet's key consumed it; a reservation sent again
+	// under another digest). Then the store registers once more on new space.
+	if err != nil && plan.registration == nil && errors.Is(err, chain.ErrUnknownObject) {
+		c.release(plan)
+		plan = resourcePlan{}
+		cost = storageCost + writeCost
+		blobObj, ntx, err = c.register(ctx, plan, m, encLen, epochs, deletable)
+		st.Transactions += ntx
+	}
 	if reg != nil {
 		p := sn.Persistence{Deletable: deletable}
 		if deletable {
