@@ -102,7 +102,7 @@ func TestBrowser(t *testing.T) {
 	rpc, httpAddr := freeAddr(t), freeAddr(t)
 	base := freePortBlock(t, 4)
 	cmd := exec.Command(bin, "devnet", "--dir", dir, "--nodes", "4", "--shards", "8", "--node-port", strconv.Itoa(base),
-		"--chain-rpc", rpc, "--chain-p2p", freeAddr(t), "--http", httpAddr, "--portal", "off", "--explorer-health-interval", interval.String())
+		"--chain-rpc", rpc, "--chain-p2p", freeAddr(t), "--http", httpAddr, "--s3", "off", "--portal", "off", "--explorer-health-interval", interval.String())
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -44,7 +44,7 @@ func TestDevnetPageLatency(t *testing.T) {
 	rpc, httpAddr := freeAddr(t), freeAddr(t)
 	base := freePortBlock(t, 4)
 	cmd := exec.Command(bin, "devnet", "--dir", filepath.Join(t.TempDir(), "net"), "--nodes", "4", "--node-port", strconv.Itoa(base),
-		"--chain-rpc", rpc, "--chain-p2p", freeAddr(t), "--http", httpAddr, "--portal", "off")
+		"--chain-rpc", rpc, "--chain-p2p", freeAddr(t), "--http", httpAddr, "--s3", "off", "--portal", "off")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
