@@ -98,3 +98,19 @@ func decOptU32(d *bcs.Decoder) (bool, uint32) {
 	}
 	return false, 0
 }
+
+// encodeOptionalID writes a BCS Option of a 32-byte identifier: present only when has.
+func encodeOptionalID(e *bcs.Encoder, has bool, id [32]byte) {
+	e.Option(has)
+	if has {
+		e.Fixed(id[:])
+	}
+}
+
+// decodeOptionalID reads what encodeOptionalID writes; an absent identifier is all zeros.
+func decodeOptionalID(d *bcs.Decoder) (has bool, id [32]byte) {
+	if has = d.Option(); has {
+		id = fixed32(d)
+	}
+	return has, id
+}

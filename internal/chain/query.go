@@ -123,10 +123,7 @@ type OwnedRequest struct {
 func (r *OwnedRequest) encode(e *bcs.Encoder) {
 	e.Fixed(r.Owner[:])
 	e.U8(uint8(r.Kind))
-	e.Option(r.HasAfter)
-	if r.HasAfter {
-		e.Fixed(r.After[:])
-	}
+	encodeOptionalID(e, r.HasAfter, r.After)
 	e.U32(r.Limit)
 }
 
@@ -136,9 +133,7 @@ func (r *OwnedRequest) decode(d *bcs.Decoder) {
 	if r.Kind >= numKinds {
 		d.Fail(fmt.Errorf("%w: object kind %d", bcs.ErrInvalidVariant, r.Kind))
 	}
-	if r.HasAfter = d.Option(); r.HasAfter {
-		r.After = fixed32(d)
-	}
+	r.HasAfter, r.After = decodeOptionalID(d)
 	r.Limit = d.U32()
 }
 
@@ -158,10 +153,7 @@ func (p *ObjectPage) encode(e *bcs.Encoder) {
 		e.Variant(uint32(o.Kind()))
 		o.encode(e)
 	}
-	e.Option(p.HasNext)
-	if p.HasNext {
-		e.Fixed(p.Next[:])
-	}
+	encodeOptionalID(e, p.HasNext, p.Next)
 }
 
 func (p *ObjectPage) decode(d *bcs.Decoder) {
@@ -169,9 +161,7 @@ func (p *ObjectPage) decode(d *bcs.Decoder) {
 	for i := 0; i < n && d.Err() == nil; i++ {
 		p.Objects = append(p.Objects, decodeObject(d))
 	}
-	if p.HasNext = d.Option(); p.HasNext {
-		p.Next = fixed32(d)
-	}
+	p.HasNext, p.Next = decodeOptionalID(d)
 }
 
 // DecodeObjectPage decodes the BCS encoding of an ObjectPage.
@@ -295,17 +285,12 @@ type PoolsRequest struct {
 }
 
 func (r *PoolsRequest) encode(e *bcs.Encoder) {
-	e.Option(r.HasAfter)
-	if r.HasAfter {
-		e.Fixed(r.After[:])
-	}
+	encodeOptionalID(e, r.HasAfter, r.After)
 	e.U32(r.Limit)
 }
 
 func (r *PoolsRequest) decode(d *bcs.Decoder) {
-	if r.HasAfter = d.Option(); r.HasAfter {
-		r.After = fixed32(d)
-	}
+	r.HasAfter, r.After = decodeOptionalID(d)
 	r.Limit = d.U32()
 }
 
@@ -324,10 +309,7 @@ func (p *PoolPage) encode(e *bcs.Encoder) {
 	for i := range p.Pools {
 		p.Pools[i].encode(e)
 	}
-	e.Option(p.HasNext)
-	if p.HasNext {
-		e.Fixed(p.Next[:])
-	}
+	encodeOptionalID(e, p.HasNext, p.Next)
 }
 
 func (p *PoolPage) decode(d *bcs.Decoder) {
@@ -337,9 +319,7 @@ func (p *PoolPage) decode(d *bcs.Decoder) {
 		pool.decode(d)
 		p.Pools = append(p.Pools, pool)
 	}
-	if p.HasNext = d.Option(); p.HasNext {
-		p.Next = fixed32(d)
-	}
+	p.HasNext, p.Next = decodeOptionalID(d)
 }
 
 // DecodePoolPage decodes the response of QueryPools.

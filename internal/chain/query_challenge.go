@@ -28,17 +28,12 @@ type ChallengeRequest struct {
 
 func (r *ChallengeRequest) encode(e *bcs.Encoder) {
 	e.U32(r.Epoch)
-	e.Option(r.HasNode)
-	if r.HasNode {
-		e.Fixed(r.Node[:])
-	}
+	encodeOptionalID(e, r.HasNode, r.Node)
 }
 
 func (r *ChallengeRequest) decode(d *bcs.Decoder) {
 	r.Epoch = d.U32()
-	if r.HasNode = d.Option(); r.HasNode {
-		r.Node = fixed32(d)
-	}
+	r.HasNode, r.Node = decodeOptionalID(d)
 }
 
 // Encode returns the BCS encoding of r.

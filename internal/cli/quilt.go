@@ -142,10 +142,7 @@ func quiltInputs(paths, blobs []string) ([]quiltInput, error) {
 }
 
 func runStoreQuilt(ce *clientEnv, cmd *cobra.Command, inputs []quiltInput, f storeFlags) error {
-	if f.permanent && f.deletable {
-		return usageError{errors.New("give either --permanent or --deletable, not both")}
-	}
-	if err := f.checkDuration(cmd); err != nil {
+	if err := f.check(cmd); err != nil {
 		return err
 	}
 	paths := make([]string, len(inputs))
@@ -155,23 +152,12 @@ func runStoreQuilt(ce *clientEnv, cmd *cobra.Command, inputs []quiltInput, f sto
 	if err := checkInputs(paths, 0); err != nil {
 		return err
 	}
-	s, err := ce.connect(ce.ctx, !f.dryRun)
+	s, st, err := ce.storeSession(cmd, f)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	clock, err := s.clock(ce.ctx)
-	if err != nil {
-		return err
-	}
-	opts, err := f.options(cmd, clock)
-	if err != nil {
-		return err
-	}
-	enc, err := s.client.Encoding(int(s.params.NShards))
-	if err != nil {
-		return err
-	}
+	opts, enc, clock := st.opts, st.enc, st.clock
 	if max := quilt.MaxPatches(enc); len(inputs) > max {
 		return withHint(fmt.Errorf("%d files: %w, at most %d with %d shards", len(inputs), quilt.ErrTooManyPatches, max, s.params.NShards),
 			"nothing was stored; store the files as several quilts")

@@ -198,6 +198,26 @@ func siteURL(id chain.ObjectID, addr string) string {
 }
 
 // parseSiteArg parses a site operand: an object ID in hex (0x...) or in base36.
+// openSite parses a site argument, connects (with the wallet when needWallet) and reads the
+// site object. On success the caller owns the session and closes it.
+func (ce *clientEnv) openSite(arg string, needWallet bool) (*session, chain.ObjectID, chain.Site, error) {
+	id, err := parseSiteArg(arg)
+	if err != nil {
+		return nil, id, chain.Site{}, err
+	}
+	s, err := ce.connect(ce.ctx, needWallet)
+	if err != nil {
+		return nil, id, chain.Site{}, err
+	}
+	x, err := s.chain.Site(ce.ctx, id)
+	if err != nil {
+		err = explain(err, s)
+		s.close()
+		return nil, id, chain.Site{}, err
+	}
+	return s, id, x, nil
+}
+
 func parseSiteArg(s string) (chain.ObjectID, error) {
 	if id, err := chain.ParseObjectID(s); err == nil {
 		return id, nil
@@ -266,19 +286,11 @@ func siteMapCommand(ce *clientEnv) *cobra.Command {
 		Short: "List a site's resources: path, size, blob or quilt patch, SHA-256",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseSiteArg(args[0])
-			if err != nil {
-				return err
-			}
-			s, err := ce.connect(ce.ctx, false)
+			s, id, x, err := ce.openSite(args[0], false)
 			if err != nil {
 				return err
 			}
 			defer s.close()
-			x, err := s.chain.Site(ce.ctx, id)
-			if err != nil {
-				return explain(err, s)
-			}
 			rs, err := s.chain.Resources(ce.ctx, id)
 			if err != nil {
 				return explain(err, s)
@@ -320,19 +332,11 @@ func siteDestroyCommand(ce *clientEnv) *cobra.Command {
 		Short: "Delete a site and its resources from the chain (the blobs stay until they expire)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseSiteArg(args[0])
-			if err != nil {
-				return err
-			}
-			s, err := ce.connect(ce.ctx, true)
+			s, id, x, err := ce.openSite(args[0], true)
 			if err != nil {
 				return err
 			}
 			defer s.close()
-			x, err := s.chain.Site(ce.ctx, id)
-			if err != nil {
-				return explain(err, s)
-			}
 			txs := 0
 			for x.Resources > chain.MaxSiteBatch {
 				page, err := s.chain.ResourcePage(ce.ctx, chain.ResourcesRequest{Site: id, Limit: 500})

@@ -101,6 +101,42 @@ func storeCommand(ce *clientEnv) *cobra.Command {
 // confirmed).
 const uploadRelayTimeout = 10 * time.Minute
 
+// check checks the flags that every store command shares, before anything is sent.
+func (f storeFlags) check(cmd *cobra.Command) error {
+	if f.permanent && f.deletable {
+		return usageError{errors.New("give either --permanent or --deletable, not both")}
+	}
+	return f.checkDuration(cmd)
+}
+
+// storeSetup is what a store command resolves once before it stores anything.
+type storeSetup struct {
+	opts  client.StoreOptions
+	enc   *redstuff.Config
+	clock epochClock
+}
+
+// storeSession connects for a store (with the wallet unless it is a dry run) and resolves
+// the store options against the chain's clock and the network's encoding. On success the
+// caller owns the session and closes it.
+func (ce *clientEnv) storeSession(cmd *cobra.Command, f storeFlags) (*session, storeSetup, error) {
+	var st storeSetup
+	s, err := ce.connect(ce.ctx, !f.dryRun)
+	if err != nil {
+		return nil, st, err
+	}
+	if st.clock, err = s.clock(ce.ctx); err == nil {
+		if st.opts, err = f.options(cmd, st.clock); err == nil {
+			st.enc, err = s.client.Encoding(int(s.params.NShards))
+		}
+	}
+	if err != nil {
+		s.close()
+		return nil, st, err
+	}
+	return s, st, nil
+}
+
 // checkDuration checks, before anything is sent, that exactly one of the duration flags is
 // given and that its value can be right at all.
 func (f storeFlags) checkDuration(cmd *cobra.Command) error {
@@ -226,10 +262,7 @@ func checkInputs(paths []string, max uint64) error {
 }
 
 func runStore(ce *clientEnv, cmd *cobra.Command, paths []string, f storeFlags) error {
-	if f.permanent && f.deletable {
-		return usageError{errors.New("give either --permanent or --deletable, not both")}
-	}
-	if err := f.checkDuration(cmd); err != nil {
+	if err := f.check(cmd); err != nil {
 		return err
 	}
 	var recipients []age.Recipient
@@ -239,23 +272,12 @@ func runStore(ce *clientEnv, cmd *cobra.Command, paths []string, f storeFlags) e
 			return err
 		}
 	}
-	s, err := ce.connect(ce.ctx, !f.dryRun)
+	s, st, err := ce.storeSession(cmd, f)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	clock, err := s.clock(ce.ctx)
-	if err != nil {
-		return err
-	}
-	opts, err := f.options(cmd, clock)
-	if err != nil {
-		return err
-	}
-	enc, err := s.client.Encoding(int(s.params.NShards))
-	if err != nil {
-		return err
-	}
+	opts, enc, clock := st.opts, st.enc, st.clock
 	if err := checkInputs(paths, 0); err != nil {
 		return err
 	}

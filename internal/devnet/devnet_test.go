@@ -35,38 +35,7 @@ func buildWalrus(t *testing.T) string {
 	return bin
 }
 
-// freePortBlock returns a base port p such that p..p+span-1 and p+100..p+100+span-1 are
-// free now (a race with other processes is possible but unlikely on loopback).
-func freePortBlock(t *testing.T, span int) int {
-	t.Helper()
-	for try := 0; try < 50; try++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if base+100+span > 65000 {
-			continue
-		}
-		ok := true
-		for _, p := range []int{base, base + 100} {
-			for i := 0; i < span && ok; i++ {
-				l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+i))
-				if err != nil {
-					ok = false
-					break
-				}
-				l.Close()
-			}
-		}
-		if ok {
-			return base
-		}
-	}
-	t.Fatal("no free port block")
-	return 0
-}
+var freePortBlock = testvec.FreePortBlock
 
 var freeAddr = testvec.FreeAddr
 

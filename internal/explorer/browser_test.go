@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,6 +22,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/explorer"
 	"github.com/walrus-go/walrus/internal/redstuff"
+	"github.com/walrus-go/walrus/internal/testvec"
 )
 
 // browserEnv names the variable that skips the browser test on a machine without Chromium
@@ -39,42 +39,9 @@ func findChromium() string {
 	return ""
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+var freeAddr = testvec.FreeAddr
 
-// freePortBlock returns p such that p..p+span-1 and p+100.. are free now.
-func freePortBlock(t *testing.T, span int) int {
-	t.Helper()
-	for try := 0; try < 50; try++ {
-		base, _ := strconv.Atoi(strings.Split(freeAddr(t), ":")[1])
-		if base+100+span > 65000 {
-			continue
-		}
-		ok := true
-		for _, p := range []int{base, base + 100} {
-			for i := 0; i < span && ok; i++ {
-				l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+i))
-				if err != nil {
-					ok = false
-					break
-				}
-				l.Close()
-			}
-		}
-		if ok {
-			return base
-		}
-	}
-	t.Fatal("no free port block")
-	return 0
-}
+var freePortBlock = testvec.FreePortBlock
 
 // TestBrowser loads every explorer page in headless Chromium against a devnet of real
 // processes holding real blobs, checks the rendered numbers against the JSON API and the

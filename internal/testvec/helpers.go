@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -26,6 +27,40 @@ func FreeAddr(tb testing.TB) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// FreePortBlock returns a port p such that p .. p+span-1 and p+100 .. p+100+span-1 on
+// loopback were all free a moment ago: the layout of `walrus devnet --node-port p` (node
+// APIs from p, their metrics from p+100).
+func FreePortBlock(tb testing.TB, span int) int {
+	tb.Helper()
+	for try := 0; try < 50; try++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		base := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if base+100+span > 65000 {
+			continue
+		}
+		if portsFree(base, span) && portsFree(base+100, span) {
+			return base
+		}
+	}
+	tb.Fatal("no free port block")
+	return 0
+}
+
+func portsFree(from, span int) bool {
+	for p := from; p < from+span; p++ {
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err != nil {
+			return false
+		}
+		l.Close()
+	}
+	return true
 }
 
 // WaitFor polls cond until it holds or timeout passes, failing the test then (or at once
