@@ -120,13 +120,22 @@ func newRouter(sched *Scheduler, tuns []*os.File, addrs [][4]byte) *router {
 	return r
 }
 
+// smallPacket: a packet shorter than this is copied out of its read buffer.
+const smallPacket = 4096
+
+// packets recycles packet buffers: a packet is read into one, held by the Scheduler and
+// returned once written, so that moving a packet costs no allocation and no copy.
+var packets = sync.Pool{New: func() any { b := make([]byte, maxPacket); return &b }}
+
 // read forwards the packets host src sends until its device is closed.
 func (r *router) read(src int) {
 	defer r.wg.Done()
-	buf := make([]byte, maxPacket)
 	for {
+		bp := packets.Get().(*[]byte)
+		buf := *bp
 		n, err := r.tuns[src].Read(buf)
 		if err != nil {
+			packets.Put(bp)
 			if errors.Is(err, os.ErrClosed) {
 				return
 			}
@@ -139,16 +148,24 @@ func (r *router) read(src int) {
 		}
 		dst, ok := r.destination(buf[:n])
 		if !ok {
+			packets.Put(bp)
 			r.mu.Lock()
 			r.unroutable++
 			r.mu.Unlock()
 			continue
 		}
-		pkt := make([]byte, n)
-		copy(pkt, buf[:n])
+		pkt := buf[:n]
+		if n < smallPacket { // an ACK, say: copied, so that it holds no large buffer in flight
+			pkt = append([]byte(nil), pkt...)
+			packets.Put(bp)
+		}
 		r.mu.Lock()
-		r.sched.Push(time.Now(), src, dst, pkt)
+		_, kept := r.sched.Push(time.Now(), src, dst, pkt)
 		r.mu.Unlock()
+		if !kept && n >= smallPacket {
+			packets.Put(bp)
+			continue
+		}
 		select {
 		case r.wake <- struct{}{}:
 		default:
@@ -189,6 +206,10 @@ func (r *router) deliver() {
 		r.mu.Unlock()
 		for i, o := range due {
 			r.tuns[o.dst].Write(o.pkt) //nolint:errcheck // a packet the destination refuses is lost, as on a wire
+			if cap(o.pkt) == maxPacket {
+				b := o.pkt[:maxPacket]
+				packets.Put(&b)
+			}
 			due[i] = out{}
 		}
 		due = due[:0]
