@@ -102,8 +102,11 @@ type BenchRow struct {
 // Report is what a run measured.
 type Report struct {
 	Mode string
-	// Delay reports whether the latency matrix was applied (ModeNetns with netem); DelayErr
-	// says why not.
+	// Emulator is how the latency matrix was applied in ModeNetns: netns.EmulatorNetem, or
+	// netns.EmulatorTUN (a userspace router in this process) where the kernel has no netem.
+	Emulator string
+	// Delay reports whether the latency matrix was applied (ModeNetns); DelayErr says why
+	// not.
 	Delay    bool
 	DelayErr string
 	Hosts    int
@@ -117,6 +120,8 @@ type Report struct {
 	Recovery Recovery
 	// EpochChange is the first epoch change, with stores running through it.
 	EpochChange EpochChange
+	// Router counts the packets of the userspace emulator (netns.EmulatorTUN).
+	Router netns.RouterStats
 }
 
 // Recovery describes a storage node killed while MissedBlobs blobs were stored, then
@@ -204,7 +209,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, err
 		}
 		defer network.Close()
-		rep.Delay = network.Delay
+		rep.Delay, rep.Emulator = network.Delay, network.Emulator
+		cfg.Log.Info("testbed: latency emulation", "emulator", rep.Emulator, "delay", rep.Delay, "netem", network.NetemErr)
 		if network.DelayErr != nil {
 			rep.DelayErr = network.DelayErr.Error()
 		}
@@ -215,6 +221,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r := &runner{cfg: cfg, network: network}
 	defer r.stopAll()
+	if network != nil {
+		defer func() { rep.Router = network.Stats() }()
+	}
 	if err := r.build(ctx, validators, nodes, clients); err != nil {
 		return nil, err
 	}
@@ -636,7 +645,7 @@ var paper = map[string]struct{ paper, target string }{
 
 // Print writes the report as a table, the paper's figures beside ours.
 func (rep *Report) Print(w io.Writer) {
-	delay := "latency matrix applied"
+	delay := "latency matrix applied by " + rep.Emulator
 	if !rep.Delay {
 		delay = "no latency emulation"
 		if rep.DelayErr != "" {
@@ -656,6 +665,10 @@ func (rep *Report) Print(w io.Writer) {
 		rc.Node, rc.Shards, rc.MissedBlobs, rc.RecoveredSlivers, rc.RecoveredBytes, rc.DownloadedBytes, rc.Duration.Round(time.Millisecond))
 	fmt.Fprintf(w, "epoch change to %d after %v with %d stores through it, all certified\n",
 		rep.EpochChange.Epoch, rep.EpochChange.Wait.Round(time.Second), rep.EpochChange.Stores)
+	if rt := rep.Router; rt.Delivered > 0 {
+		fmt.Fprintf(w, "userspace router: %d packets (%d bytes) delivered, %d lost, %d dropped on a full queue\n",
+			rt.Delivered, rt.DeliveredBytes, rt.Lost, rt.Overflow)
+	}
 	fmt.Fprintf(w, "\nwith validator %s killed:\n", rep.KilledValidator)
 	for _, row := range rep.AfterKill {
 		fmt.Fprintf(w, "%-6s %10d %8.0fms %8.0fms %9.1f\n", row.Op, row.Size, row.P50Ms, row.P90Ms, row.MBps)

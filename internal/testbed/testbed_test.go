@@ -55,7 +55,7 @@ func TestTestbed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("testbed mode: %s", rep.Mode)
+	t.Logf("testbed mode: %s, emulator %q, delay %v", rep.Mode, rep.Emulator, rep.Delay)
 	var b bytes.Buffer
 	rep.Print(&b)
 	t.Logf("ran in %v\n%s", time.Since(start).Round(time.Second), b.String())
