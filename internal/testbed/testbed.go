@@ -97,6 +97,11 @@ type BenchRow struct {
 	P90Ms    float64 `json:"p90Ms"`
 	MBps     float64 `json:"mbPerSecond"`
 	Requests float64 `json:"httpRequestsPerOp"`
+	// Phases are a store's median phase durations (ms): encode, check, register, upload
+	// (overlapping register), certify.
+	Phases *struct {
+		Encode, Check, Register, Upload, Certify float64
+	} `json:"phasesP50Ms"`
 }
 
 // Report is what a run measured.
@@ -658,6 +663,12 @@ func (rep *Report) Print(w io.Writer) {
 		for _, row := range rows {
 			p := paper[fmt.Sprintf("%s %d", row.Op, row.Size)]
 			fmt.Fprintf(w, "%-6s %10d %8.0fms %8.0fms %9.1f  %-24s %s\n", row.Op, row.Size, row.P50Ms, row.P90Ms, row.MBps, p.paper, p.target)
+		}
+		for _, row := range rows {
+			if ph := row.Phases; ph != nil {
+				fmt.Fprintf(w, "  store %d phases (p50 ms): encode %.0f, check %.0f, register %.0f, upload %.0f (overlaps register), certify %.0f\n",
+					row.Size, ph.Encode, ph.Check, ph.Register, ph.Upload, ph.Certify)
+			}
 		}
 	}
 	rc := rep.Recovery

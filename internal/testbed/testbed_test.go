@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,7 +19,8 @@ import (
 
 // TestTestbed runs the testbed: CI-sized by default (4 validators, 7 storage nodes over
 // 100 shards, 2 clients, 1 KiB and 1 MiB blobs), full-sized with WALRUS_TESTBED=full (make
-// testbed). WALRUS_TESTBED_MATRIX names a latency matrix file. It runs in namespaces where
+// testbed). WALRUS_TESTBED_MATRIX names a latency matrix file; WALRUS_TESTBED_COUNT and
+// WALRUS_TESTBED_SIZES (comma-separated) override the operations per size and the sizes. It runs in namespaces where
 // the machine allows, else on loopback (WALRUS_TESTBED_MODE=loopback forces it), and logs
 // which. Interrupted (SIGINT, SIGTERM), it
 // still tears the network down.
@@ -36,6 +38,13 @@ func TestTestbed(t *testing.T) {
 		timeout = 2 * time.Hour
 	} else {
 		cfg.Nodes, cfg.Shards, cfg.Sizes, cfg.Count, cfg.EpochDuration = 7, 100, []string{"1KiB", "1MiB"}, 3, 90*time.Second
+	}
+	// A reduced run, where the machine cannot carry the full one.
+	if v, err := strconv.Atoi(os.Getenv("WALRUS_TESTBED_COUNT")); err == nil && v > 0 {
+		cfg.Count = v
+	}
+	if v := os.Getenv("WALRUS_TESTBED_SIZES"); v != "" {
+		cfg.Sizes = strings.Split(v, ",")
 	}
 	if path := os.Getenv("WALRUS_TESTBED_MATRIX"); path != "" {
 		f, err := os.Open(path)
