@@ -20,7 +20,8 @@ import (
 // TestTestbed runs the testbed: CI-sized by default (4 validators, 7 storage nodes over
 // 100 shards, 2 clients, 1 KiB and 1 MiB blobs), full-sized with WALRUS_TESTBED=full (make
 // testbed). WALRUS_TESTBED_MATRIX names a latency matrix file; WALRUS_TESTBED_COUNT and
-// WALRUS_TESTBED_SIZES (comma-separated) override the operations per size and the sizes. It runs in namespaces where
+// WALRUS_TESTBED_SIZES (comma-separated) override the operations per size and the sizes,
+// WALRUS_TESTBED_EPOCH the epoch duration. It runs in namespaces where
 // the machine allows, else on loopback (WALRUS_TESTBED_MODE=loopback forces it), and logs
 // which. Interrupted (SIGINT, SIGTERM), it
 // still tears the network down.
@@ -42,6 +43,9 @@ func TestTestbed(t *testing.T) {
 	// A reduced run, where the machine cannot carry the full one.
 	if v, err := strconv.Atoi(os.Getenv("WALRUS_TESTBED_COUNT")); err == nil && v > 0 {
 		cfg.Count = v
+	}
+	if v, err := time.ParseDuration(os.Getenv("WALRUS_TESTBED_EPOCH")); err == nil && v > 0 {
+		cfg.EpochDuration = v
 	}
 	if v := os.Getenv("WALRUS_TESTBED_SIZES"); v != "" {
 		cfg.Sizes = strings.Split(v, ",")
