@@ -246,22 +246,28 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := r.waitHealthy(ctx, clients[0], len(nodes)); err != nil {
 		return nil, err
 	}
-	sizes := strings.Join(cfg.Sizes, ",")
 	var rows []BenchRow
 	var err error
 	for _, c := range clients {
-		rows, err = r.bench(ctx, c, sizes, cfg.Count)
-		if err != nil {
-			return nil, err
+		// One size at a time, each logged as it is measured.
+		for _, size := range cfg.Sizes {
+			if rows, err = r.bench(ctx, c, size, cfg.Count); err != nil {
+				return nil, err
+			}
+			for _, row := range rows {
+				cfg.Log.Info("testbed: bench", "client", c.name, "op", row.Op, "size", row.Size, "p50Ms", row.P50Ms, "p90Ms", row.P90Ms, "MBps", row.MBps, "phases", row.Phases)
+			}
+			rep.Bench[c.name] = append(rep.Bench[c.name], rows...)
 		}
-		rep.Bench[c.name] = rows
 	}
 	if rep.Recovery, err = r.failNode(ctx, clients[0], nodes[0], 0); err != nil {
 		return nil, err
 	}
+	cfg.Log.Info("testbed: recovery", "recovery", rep.Recovery)
 	if rep.EpochChange, err = r.epochUnderLoad(ctx, clients[0], clients[len(clients)-1]); err != nil {
 		return nil, err
 	}
+	cfg.Log.Info("testbed: epoch change", "epochChange", rep.EpochChange)
 	// One validator down: not the one the first client talks to, but the first choice of
 	// some storage nodes, which must fail over.
 	victim := validators[len(validators)-1]
