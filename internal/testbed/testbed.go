@@ -115,6 +115,8 @@ type Report struct {
 	Delay    bool
 	DelayErr string
 	Hosts    int
+	// Sizes are the blob sizes benchmarked (Config.Sizes or its default).
+	Sizes []string
 	// Bench is each client's benchmark, by client host name.
 	Bench map[string][]BenchRow
 	// KilledValidator is the validator killed before AfterKill, a benchmark of small blobs
@@ -172,7 +174,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Validators < 4 {
 		return nil, fmt.Errorf("testbed: %d validators: want at least 4, so that the chain survives one killed", cfg.Validators)
 	}
-	rep := &Report{Mode: cfg.Mode, Bench: map[string][]BenchRow{}}
+	rep := &Report{Mode: cfg.Mode, Sizes: cfg.Sizes, Bench: map[string][]BenchRow{}}
 	if rep.Mode == ModeAuto {
 		rep.Mode = ModeNetns
 		if err := netns.Probe(ctx); err != nil {

@@ -79,7 +79,7 @@ func TestTestbed(t *testing.T) {
 		t.Fatalf("benchmarks of %d clients, want 2", len(rep.Bench))
 	}
 	for client, rows := range rep.Bench {
-		if len(rows) != 2*len(cfg.Sizes) {
+		if len(rows) != 2*len(rep.Sizes) || len(rep.Sizes) == 0 {
 			t.Errorf("client %s: %d rows, want a store and a read per size", client, len(rows))
 		}
 	}
