@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// DefaultQueueLimit bounds the bytes a Scheduler holds in flight; a packet that would pass
-// it is dropped, as a full router queue drops (TCP backs off).
+// DefaultQueueLimit bounds the memory a Scheduler holds in flight (the capacity of the
+// packets' buffers); a packet that would pass it is dropped, as a full router queue drops
+// (TCP backs off).
 const DefaultQueueLimit = 128 << 20
 
 // Scheduler is the pure core of the userspace WAN emulator: it decides when each packet
@@ -57,7 +58,7 @@ func (s *Scheduler) Push(now time.Time, src, dst int, pkt []byte) (time.Time, bo
 		s.Lost++
 		return time.Time{}, false
 	}
-	if s.bytes+len(pkt) > s.limit {
+	if s.bytes+cap(pkt) > s.limit {
 		s.Overflow++
 		return time.Time{}, false
 	}
@@ -73,7 +74,7 @@ func (s *Scheduler) Push(now time.Time, src, dst int, pkt []byte) (time.Time, bo
 	s.last[pair] = due
 	s.seq++
 	heap.Push(&s.queue, flight{due: due, seq: s.seq, dst: dst, pkt: pkt})
-	s.bytes += len(pkt)
+	s.bytes += cap(pkt)
 	return due, true
 }
 
@@ -84,7 +85,7 @@ func (s *Scheduler) Pop(now time.Time) (dst int, pkt []byte, ok bool) {
 		return 0, nil, false
 	}
 	f := heap.Pop(&s.queue).(flight)
-	s.bytes -= len(f.pkt)
+	s.bytes -= cap(f.pkt)
 	s.Delivered++
 	s.DeliveredBytes += uint64(len(f.pkt))
 	return f.dst, f.pkt, true
@@ -98,7 +99,7 @@ func (s *Scheduler) Next() (due time.Time, ok bool) {
 	return s.queue[0].due, true
 }
 
-// Len returns the packets and bytes in flight.
+// Len returns the packets in flight and the capacity of their buffers.
 func (s *Scheduler) Len() (packets, bytes int) { return len(s.queue), s.bytes }
 
 type flight struct {

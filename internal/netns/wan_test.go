@@ -270,3 +270,18 @@ func BenchmarkTUNRouter(b *testing.B) {
 	c.Close()
 	b.ReportMetric(float64(n.Stats().Delivered)/b.Elapsed().Seconds(), "packets/s")
 }
+
+// FuzzDestination: the router's reading of a packet's destination never panics, and finds
+// a host only for an IPv4 packet addressed to it.
+func FuzzDestination(f *testing.F) {
+	f.Add([]byte{0x45, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0, 10, 77, 0, 1, 10, 77, 1, 1})
+	f.Add([]byte{0x60, 0, 0, 0})
+	f.Add([]byte{})
+	r := &router{addr: map[[4]byte]int{{10, 77, 1, 1}: 3}}
+	f.Fuzz(func(t *testing.T, pkt []byte) {
+		dst, ok := r.destination(pkt)
+		if ok && (dst != 3 || len(pkt) < 20 || pkt[0]>>4 != 4 || [4]byte(pkt[16:20]) != [4]byte{10, 77, 1, 1}) {
+			t.Fatalf("packet %x routed to %d", pkt, dst)
+		}
+	})
+}
