@@ -28,6 +28,29 @@ type benchRow struct {
 	P90Ms       float64 `json:"p90Ms"`
 	MBps        float64 `json:"mbPerSecond"`
 	RequestsPer float64 `json:"httpRequestsPerOp"`
+	// Phases are the medians of a store's phases (client.StoreStats), in milliseconds:
+	// where a write's time goes. Stores only.
+	Phases *benchPhases `json:"phasesP50Ms,omitempty"`
+}
+
+// benchPhases are the median durations of a store's phases, in milliseconds. With pending
+// uploads, upload starts with register and overlaps it.
+type benchPhases struct {
+	Encode   float64 `json:"encode"`
+	Check    float64 `json:"check"`
+	Register float64 `json:"register"`
+	Upload   float64 `json:"upload"`
+	Certify  float64 `json:"certify"`
+}
+
+// median returns the median of ds in milliseconds.
+func median(ds []time.Duration) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return float64(s[(len(s)-1)/2].Microseconds()) / 1000
 }
 
 // countingRoundTripper counts requests to storage nodes, tail uploads included.
@@ -126,6 +149,7 @@ func runBench(ce *clientEnv, sizes []int, count int, epochs uint32) error {
 		var lat []time.Duration
 		var reqs int64
 		var last redstuff.BlobID
+		var phases [5][]time.Duration
 		for i := range count {
 			if size >= 8 {
 				binary.LittleEndian.PutUint64(data, uint64(time.Now().UnixNano())+uint64(i))
@@ -139,11 +163,18 @@ func runBench(ce *clientEnv, sizes []int, count int, epochs uint32) error {
 			}
 			s.client.WaitTail()
 			reqs += ct.n.Load() - before
+			st := res.Stats
+			for k, d := range []time.Duration{st.Encode, st.Check, st.Register, st.Upload, st.Certify} {
+				phases[k] = append(phases[k], d)
+			}
 			if last, err = redstuff.ParseBlobID(res.BlobID()); err != nil {
 				return err
 			}
 		}
-		rows = append(rows, row("store", size, lat, reqs))
+		r := row("store", size, lat, reqs)
+		r.Phases = &benchPhases{Encode: median(phases[0]), Check: median(phases[1]), Register: median(phases[2]),
+			Upload: median(phases[3]), Certify: median(phases[4])}
+		rows = append(rows, r)
 		lat, reqs = nil, 0
 		for range count {
 			before := ct.n.Load()

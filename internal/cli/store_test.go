@@ -208,7 +208,8 @@ func TestCLIStoreRead(t *testing.T) {
 	// Bench.
 	out, errs, code = n.walrus(t, "bench", "--json", "--sizes", "1KiB,0", "--count", "2")
 	var rows []benchRow
-	if code != 0 || json.Unmarshal(out, &rows) != nil || len(rows) != 4 || rows[0].RequestsPer < 4 || rows[0].Op != "store" {
+	if code != 0 || json.Unmarshal(out, &rows) != nil || len(rows) != 4 || rows[0].RequestsPer < 4 || rows[0].Op != "store" ||
+		rows[0].Phases == nil || rows[0].Phases.Register <= 0 || rows[1].Phases != nil {
 		t.Fatalf("bench: %d %q %q", code, out, errs)
 	}
 

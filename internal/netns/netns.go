@@ -1,9 +1,15 @@
 // Package netns builds an emulated wide-area network on one Linux machine out of network
-// namespaces: one namespace per host, each with one interface (eth0) on a bridge that
-// lives in a namespace of its own (the hub), so that nothing the hosts send reaches the
-// machine's own network; and, where the kernel has the netem queueing discipline, the
-// delay, jitter and loss of a latency matrix (Matrix) between the hosts' regions, applied
-// on each host's egress per destination region.
+// namespaces, one per host, with the delay, jitter and loss of a latency matrix (Matrix)
+// between the hosts' regions. Nothing the hosts send reaches the machine's own network.
+// It has two emulators (Network.Emulator):
+//
+//   - EmulatorNetem, where the kernel has the netem queueing discipline: each host has one
+//     interface (eth0) on a bridge that lives in a namespace of its own (the hub), and its
+//     egress is delayed per destination region by netem;
+//   - EmulatorTUN otherwise: each host's eth0 is a TUN device whose other end is a router
+//     in this process (Scheduler and its driver), which delivers every packet to the
+//     destination host's TUN device after the matrix's delay. It lives as long as the
+//     Network: the process that made it must stay up while the hosts talk.
 //
 // It runs the ip and tc commands and needs CAP_NET_ADMIN (root); Probe says whether the
 // machine allows it. Namespaces are named PREFIX-NAME, with a prefix holding the creating
@@ -21,13 +27,10 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // PrefixBase starts the name of every namespace this package creates.
@@ -70,25 +73,45 @@ type Host struct {
 	IP        string // its address on the emulated network
 }
 
-// Network is a set of host namespaces on a bridge.
+// Emulators of a Network.
+const (
+	EmulatorNetem = "netem" // veth links on a bridge, netem queueing disciplines
+	EmulatorTUN   = "tun"   // TUN devices and a userspace router in this process
+)
+
+// Network is a set of host namespaces linked by an emulated wide-area network.
 type Network struct {
 	Prefix string
 	Matrix *Matrix
 	Hosts  []Host
-	// Delay reports whether the matrix's delays are applied; when not, DelayErr says why
-	// (typically a kernel without netem), and the hosts talk at bridge speed.
+	// Emulator is EmulatorNetem or EmulatorTUN; NetemErr says why netem was not used.
+	Emulator string
+	NetemErr error
+	// Delay reports whether the matrix's delays are applied; when not, DelayErr says why,
+	// and the hosts talk at bridge speed.
 	Delay    bool
 	DelayErr error
 
 	hub    string
 	log    *slog.Logger
+	router *router
 	closed bool
 }
 
+// Stats returns the userspace router's counters (zero with EmulatorNetem).
+func (n *Network) Stats() RouterStats {
+	if n.router == nil {
+		return RouterStats{}
+	}
+	return n.router.Stats()
+}
+
 // Create builds the namespaces of hosts (with names unique among them; at most 254 per
-// region) under prefix, connected through a bridge in the hub namespace PREFIX-hub, with
-// addresses 10.77.REGION.K/16, and applies m's links where netem is available. On error
-// it removes what it made.
+// region) under prefix, with addresses 10.77.REGION.K/16 on their eth0, and a hub
+// namespace PREFIX-hub. Where the kernel has netem, the hosts are on a bridge in the hub
+// and m's links are applied by netem; else eth0 is a TUN device and a router in this
+// process applies them (Emulator says which; WALRUS_NETNS_EMULATOR=tun forces the TUN
+// router). On error it removes what it made.
 func Create(ctx context.Context, prefix string, m *Matrix, hosts []HostSpec, log *slog.Logger) (n *Network, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -108,6 +131,11 @@ func Create(ctx context.Context, prefix string, m *Matrix, hosts []HostSpec, log
 	if err := n.ip(ctx, "-n", n.hub, "link", "set", "br0", "up"); err != nil {
 		return nil, err
 	}
+	n.Emulator = EmulatorNetem
+	if n.NetemErr = n.probeNetem(ctx); n.NetemErr != nil {
+		n.Emulator = EmulatorTUN
+		log.Info("netns: no netem; the latency matrix is applied by a userspace router over TUN devices", "err", n.NetemErr)
+	}
 	perRegion := make([]int, len(m.Regions))
 	seen := map[string]bool{}
 	for i, h := range hosts {
@@ -125,6 +153,12 @@ func Create(ctx context.Context, prefix string, m *Matrix, hosts []HostSpec, log
 		}
 		host := Host{Name: h.Name, Region: r, Namespace: prefix + "-" + h.Name, IP: fmt.Sprintf("10.77.%d.%d", r, perRegion[r])}
 		n.Hosts = append(n.Hosts, host)
+		if n.Emulator == EmulatorTUN {
+			if err := n.ip(ctx, "netns", "add", host.Namespace); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		port := "h" + strconv.Itoa(i)
 		for _, args := range [][]string{
 			{"netns", "add", host.Namespace},
@@ -139,12 +173,65 @@ func Create(ctx context.Context, prefix string, m *Matrix, hosts []HostSpec, log
 			}
 		}
 	}
-	n.DelayErr = n.applyDelays(ctx)
+	if n.Emulator == EmulatorTUN {
+		if err := n.startRouter(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		n.DelayErr = n.applyDelays(ctx)
+	}
 	n.Delay = n.DelayErr == nil
 	if !n.Delay {
 		log.Warn("netns: latency matrix not applied; hosts talk at bridge speed", "err", n.DelayErr)
 	}
 	return n, nil
+}
+
+// probeNetem checks that the kernel has netem, on the hub's bridge, unless
+// WALRUS_NETNS_EMULATOR=tun.
+func (n *Network) probeNetem(ctx context.Context) error {
+	if os.Getenv("WALRUS_NETNS_EMULATOR") == EmulatorTUN {
+		return errors.New("netns: WALRUS_NETNS_EMULATOR=tun")
+	}
+	if out, err := run(ctx, "tc", "-n", n.hub, "qdisc", "add", "dev", "br0", "root", "netem", "delay", "1ms"); err != nil {
+		return fmt.Errorf("netns: tc qdisc add netem: %v: %s", err, out)
+	}
+	run(ctx, "tc", "-n", n.hub, "qdisc", "del", "dev", "br0", "root") //nolint:errcheck // just added
+	return nil
+}
+
+// startRouter gives every host a TUN device eth0 with its address and a large MTU, and
+// starts the router between them.
+func (n *Network) startRouter(ctx context.Context) error {
+	var tuns []*os.File
+	var addrs [][4]byte
+	regions := make([]int, len(n.Hosts))
+	for i, h := range n.Hosts {
+		f, err := openTUN(h.Namespace, "eth0")
+		if err != nil {
+			for _, t := range tuns {
+				t.Close()
+			}
+			return err
+		}
+		tuns = append(tuns, f)
+		addrs = append(addrs, [4]byte(net.ParseIP(h.IP).To4()))
+		regions[i] = h.Region
+	}
+	n.router = newRouter(NewScheduler(n.Matrix, regions, uint64(time.Now().UnixNano()), 0), tuns, addrs)
+	for _, h := range n.Hosts {
+		for _, args := range [][]string{
+			{"-n", h.Namespace, "link", "set", "eth0", "mtu", strconv.Itoa(TUNMTU)},
+			{"-n", h.Namespace, "addr", "add", h.IP + "/16", "dev", "eth0"},
+			{"-n", h.Namespace, "link", "set", "eth0", "up"},
+			{"-n", h.Namespace, "link", "set", "lo", "up"},
+		} {
+			if err := n.ip(ctx, args...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // applyDelays shapes each host's egress: an htb class per destination region, each with a
@@ -211,6 +298,9 @@ func (n *Network) Close() error {
 		return nil
 	}
 	n.closed = true
+	if n.router != nil {
+		n.router.Close()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var errs []error
@@ -289,40 +379,20 @@ func run(ctx context.Context, name string, args ...string) (string, error) {
 // route out. A thread that cannot be moved back is discarded; threads are never discarded
 // otherwise, as a child process started with a parent-death signal would die with the
 // thread that started it.
-func (h *Host) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	type result struct {
-		c   net.Conn
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		home, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			runtime.UnlockOSThread()
-			ch <- result{err: fmt.Errorf("netns: own namespace: %w", err)}
-			return
-		}
-		defer unix.Close(home)
-		fd, err := unix.Open("/var/run/netns/"+h.Namespace, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			runtime.UnlockOSThread()
-			ch <- result{err: fmt.Errorf("netns: open %s: %w", h.Namespace, err)}
-			return
-		}
-		defer unix.Close(fd)
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			runtime.UnlockOSThread()
-			ch <- result{err: fmt.Errorf("netns: setns %s: %w", h.Namespace, err)}
-			return
-		}
+func (h *Host) DialContext(ctx context.Context, network, addr string) (c net.Conn, err error) {
+	err = inNamespace(h.Namespace, func() error {
 		var d net.Dialer
-		c, err := d.DialContext(ctx, network, addr)
-		if unix.Setns(home, unix.CLONE_NEWNET) == nil {
-			runtime.UnlockOSThread()
-		} // else the thread stays locked, and ends with this goroutine
-		ch <- result{c, err}
-	}()
-	r := <-ch
-	return r.c, r.err
+		c, err = d.DialContext(ctx, network, addr)
+		return err
+	})
+	return c, err
+}
+
+// Listen listens on addr inside host h's namespace, as a process there would.
+func (h *Host) Listen(network, addr string) (l net.Listener, err error) {
+	err = inNamespace(h.Namespace, func() error {
+		l, err = net.Listen(network, addr)
+		return err
+	})
+	return l, err
 }

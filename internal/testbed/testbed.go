@@ -97,16 +97,26 @@ type BenchRow struct {
 	P90Ms    float64 `json:"p90Ms"`
 	MBps     float64 `json:"mbPerSecond"`
 	Requests float64 `json:"httpRequestsPerOp"`
+	// Phases are a store's median phase durations (ms): encode, check, register, upload
+	// (overlapping register), certify.
+	Phases *struct {
+		Encode, Check, Register, Upload, Certify float64
+	} `json:"phasesP50Ms"`
 }
 
 // Report is what a run measured.
 type Report struct {
 	Mode string
-	// Delay reports whether the latency matrix was applied (ModeNetns with netem); DelayErr
-	// says why not.
+	// Emulator is how the latency matrix was applied in ModeNetns: netns.EmulatorNetem, or
+	// netns.EmulatorTUN (a userspace router in this process) where the kernel has no netem.
+	Emulator string
+	// Delay reports whether the latency matrix was applied (ModeNetns); DelayErr says why
+	// not.
 	Delay    bool
 	DelayErr string
 	Hosts    int
+	// Sizes are the blob sizes benchmarked (Config.Sizes or its default).
+	Sizes []string
 	// Bench is each client's benchmark, by client host name.
 	Bench map[string][]BenchRow
 	// KilledValidator is the validator killed before AfterKill, a benchmark of small blobs
@@ -117,6 +127,8 @@ type Report struct {
 	Recovery Recovery
 	// EpochChange is the first epoch change, with stores running through it.
 	EpochChange EpochChange
+	// Router counts the packets of the userspace emulator (netns.EmulatorTUN).
+	Router netns.RouterStats
 }
 
 // Recovery describes a storage node killed while MissedBlobs blobs were stored, then
@@ -162,7 +174,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Validators < 4 {
 		return nil, fmt.Errorf("testbed: %d validators: want at least 4, so that the chain survives one killed", cfg.Validators)
 	}
-	rep := &Report{Mode: cfg.Mode, Bench: map[string][]BenchRow{}}
+	rep := &Report{Mode: cfg.Mode, Sizes: cfg.Sizes, Bench: map[string][]BenchRow{}}
 	if rep.Mode == ModeAuto {
 		rep.Mode = ModeNetns
 		if err := netns.Probe(ctx); err != nil {
@@ -204,7 +216,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, err
 		}
 		defer network.Close()
-		rep.Delay = network.Delay
+		rep.Delay, rep.Emulator = network.Delay, network.Emulator
+		cfg.Log.Info("testbed: latency emulation", "emulator", rep.Emulator, "delay", rep.Delay, "netem", network.NetemErr)
 		if network.DelayErr != nil {
 			rep.DelayErr = network.DelayErr.Error()
 		}
@@ -215,6 +228,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r := &runner{cfg: cfg, network: network}
 	defer r.stopAll()
+	if network != nil {
+		defer func() { rep.Router = network.Stats() }()
+	}
 	if err := r.build(ctx, validators, nodes, clients); err != nil {
 		return nil, err
 	}
@@ -232,22 +248,28 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := r.waitHealthy(ctx, clients[0], len(nodes)); err != nil {
 		return nil, err
 	}
-	sizes := strings.Join(cfg.Sizes, ",")
 	var rows []BenchRow
 	var err error
 	for _, c := range clients {
-		rows, err = r.bench(ctx, c, sizes, cfg.Count)
-		if err != nil {
-			return nil, err
+		// One size at a time, each logged as it is measured.
+		for _, size := range cfg.Sizes {
+			if rows, err = r.bench(ctx, c, size, cfg.Count); err != nil {
+				return nil, err
+			}
+			for _, row := range rows {
+				cfg.Log.Info("testbed: bench", "client", c.name, "op", row.Op, "size", row.Size, "p50Ms", row.P50Ms, "p90Ms", row.P90Ms, "MBps", row.MBps, "phases", row.Phases)
+			}
+			rep.Bench[c.name] = append(rep.Bench[c.name], rows...)
 		}
-		rep.Bench[c.name] = rows
 	}
 	if rep.Recovery, err = r.failNode(ctx, clients[0], nodes[0], 0); err != nil {
 		return nil, err
 	}
+	cfg.Log.Info("testbed: recovery", "recovery", rep.Recovery)
 	if rep.EpochChange, err = r.epochUnderLoad(ctx, clients[0], clients[len(clients)-1]); err != nil {
 		return nil, err
 	}
+	cfg.Log.Info("testbed: epoch change", "epochChange", rep.EpochChange)
 	// One validator down: not the one the first client talks to, but the first choice of
 	// some storage nodes, which must fail over.
 	victim := validators[len(validators)-1]
@@ -636,7 +658,7 @@ var paper = map[string]struct{ paper, target string }{
 
 // Print writes the report as a table, the paper's figures beside ours.
 func (rep *Report) Print(w io.Writer) {
-	delay := "latency matrix applied"
+	delay := "latency matrix applied by " + rep.Emulator
 	if !rep.Delay {
 		delay = "no latency emulation"
 		if rep.DelayErr != "" {
@@ -650,12 +672,22 @@ func (rep *Report) Print(w io.Writer) {
 			p := paper[fmt.Sprintf("%s %d", row.Op, row.Size)]
 			fmt.Fprintf(w, "%-6s %10d %8.0fms %8.0fms %9.1f  %-24s %s\n", row.Op, row.Size, row.P50Ms, row.P90Ms, row.MBps, p.paper, p.target)
 		}
+		for _, row := range rows {
+			if ph := row.Phases; ph != nil {
+				fmt.Fprintf(w, "  store %d phases (p50 ms): encode %.0f, check %.0f, register %.0f, upload %.0f (overlaps register), certify %.0f\n",
+					row.Size, ph.Encode, ph.Check, ph.Register, ph.Upload, ph.Certify)
+			}
+		}
 	}
 	rc := rep.Recovery
 	fmt.Fprintf(w, "\nnode %s (%d shards) down for %d blobs, restarted: rebuilt %d slivers (%d bytes) from %d bytes downloaded in %v\n",
 		rc.Node, rc.Shards, rc.MissedBlobs, rc.RecoveredSlivers, rc.RecoveredBytes, rc.DownloadedBytes, rc.Duration.Round(time.Millisecond))
 	fmt.Fprintf(w, "epoch change to %d after %v with %d stores through it, all certified\n",
 		rep.EpochChange.Epoch, rep.EpochChange.Wait.Round(time.Second), rep.EpochChange.Stores)
+	if rt := rep.Router; rt.Delivered > 0 {
+		fmt.Fprintf(w, "userspace router: %d packets (%d bytes) delivered, %d lost, %d dropped on a full queue\n",
+			rt.Delivered, rt.DeliveredBytes, rt.Lost, rt.Overflow)
+	}
 	fmt.Fprintf(w, "\nwith validator %s killed:\n", rep.KilledValidator)
 	for _, row := range rep.AfterKill {
 		fmt.Fprintf(w, "%-6s %10d %8.0fms %8.0fms %9.1f\n", row.Op, row.Size, row.P50Ms, row.P90Ms, row.MBps)

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,7 +19,9 @@ import (
 
 // TestTestbed runs the testbed: CI-sized by default (4 validators, 7 storage nodes over
 // 100 shards, 2 clients, 1 KiB and 1 MiB blobs), full-sized with WALRUS_TESTBED=full (make
-// testbed). WALRUS_TESTBED_MATRIX names a latency matrix file. It runs in namespaces where
+// testbed). WALRUS_TESTBED_MATRIX names a latency matrix file; WALRUS_TESTBED_COUNT and
+// WALRUS_TESTBED_SIZES (comma-separated) override the operations per size and the sizes,
+// WALRUS_TESTBED_EPOCH the epoch duration. It runs in namespaces where
 // the machine allows, else on loopback (WALRUS_TESTBED_MODE=loopback forces it), and logs
 // which. Interrupted (SIGINT, SIGTERM), it
 // still tears the network down.
@@ -36,6 +39,16 @@ func TestTestbed(t *testing.T) {
 		timeout = 2 * time.Hour
 	} else {
 		cfg.Nodes, cfg.Shards, cfg.Sizes, cfg.Count, cfg.EpochDuration = 7, 100, []string{"1KiB", "1MiB"}, 3, 90*time.Second
+	}
+	// A reduced run, where the machine cannot carry the full one.
+	if v, err := strconv.Atoi(os.Getenv("WALRUS_TESTBED_COUNT")); err == nil && v > 0 {
+		cfg.Count = v
+	}
+	if v, err := time.ParseDuration(os.Getenv("WALRUS_TESTBED_EPOCH")); err == nil && v > 0 {
+		cfg.EpochDuration = v
+	}
+	if v := os.Getenv("WALRUS_TESTBED_SIZES"); v != "" {
+		cfg.Sizes = strings.Split(v, ",")
 	}
 	if path := os.Getenv("WALRUS_TESTBED_MATRIX"); path != "" {
 		f, err := os.Open(path)
@@ -55,7 +68,7 @@ func TestTestbed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("testbed mode: %s", rep.Mode)
+	t.Logf("testbed mode: %s, emulator %q, delay %v", rep.Mode, rep.Emulator, rep.Delay)
 	var b bytes.Buffer
 	rep.Print(&b)
 	t.Logf("ran in %v\n%s", time.Since(start).Round(time.Second), b.String())
@@ -66,7 +79,7 @@ func TestTestbed(t *testing.T) {
 		t.Fatalf("benchmarks of %d clients, want 2", len(rep.Bench))
 	}
 	for client, rows := range rep.Bench {
-		if len(rows) != 2*len(cfg.Sizes) {
+		if len(rows) != 2*len(rep.Sizes) || len(rep.Sizes) == 0 {
 			t.Errorf("client %s: %d rows, want a store and a read per size", client, len(rows))
 		}
 	}
