@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 
 	"github.com/walrus-go/walrus/internal/rscode"
 )
@@ -76,6 +77,9 @@ type Config struct {
 
 	// Parallelism is the number of goroutines a call may use; 0 means GOMAXPROCS.
 	Parallelism int
+
+	encMu sync.Mutex
+	enc   *Encoder // cached for Encode and ComputeMetadata; nil while a call holds it
 }
 
 // NewConfig returns the encoding configuration for nShards shards. nShards must be at least
