@@ -77,7 +77,7 @@ type Encoder struct {
 
 	leaves           []merkle.Node // n×n leaf hashes of the expanded matrix, row-major
 	rowRoot, colRoot []merkle.Node
-	keep             []byte   // ComputeMetadata: repair columns of the source rows, column by column
+	keep             []byte   // ComputeMetadata: the repair symbols of the source rows, row by row (R×f)
 	pad              []byte   // ComputeMetadata: source rows past the blob's whole rows, zero padded
 	prim, sec        [][]byte // the rows and columns of the current call
 	workers          []*encWork
@@ -185,10 +185,6 @@ func (e *Encoder) encode(blob []byte, keep bool) (*Metadata, error) {
 		e.pad = grow(e.pad, (R-full)*primLen)
 		padded = e.pad
 		e.keep = grow(e.keep, (n-C)*secLen)
-		for i := C; i < n; i++ {
-			o := (i - C) * secLen
-			sec[i] = e.keep[o : o+secLen : o+secLen]
-		}
 	}
 	kept := n
 	if !keep {
@@ -256,7 +252,7 @@ func (e *Encoder) encode(blob []byte, keep bool) (*Metadata, error) {
 	}
 	// Lower-right quadrant: the column code over the repair columns, a tile at a time.
 	parallelForW(workers, n-C, func(w, lo, hi int) {
-		e.hashQuadrant(e.workers[w], sym, C+lo, C+hi)
+		e.hashQuadrant(e.workers[w], sym, C+lo, C+hi, !keep)
 	})
 	e.roots(workers)
 	m := &Metadata{EncodingType: EncodingRS2, UnencodedLength: uint64(len(blob)), Hashes: make([]PairHashes, n)}
@@ -331,44 +327,31 @@ func (e *Encoder) encodeRange(w *encWork, code interface {
 // tileOutput is the target size of one coding tile whose results are only hashed.
 const tileOutput = 2 << 20
 
-// hashSourceRows runs the row code over source rows [lo, hi) a tile of rows at a time:
-// each tile's columns are gathered from the rows, its repair symbols written into e.sec
-// (the kept repair columns), and the leaf hashes of all of its symbols stored.
+// hashSourceRows runs the row code over source rows [lo, hi), one row (one codeword) per
+// call, straight from the row into its repair symbols in e.keep, and stores the leaf hashes
+// of the whole expanded row. Nothing is gathered: the row code reads the symbols where they
+// are, and the row's leaves are contiguous in both places.
 func (e *Encoder) hashSourceRows(w *encWork, sym, lo, hi int) {
 	c := e.c
 	n, C := c.n, c.columns
-	prim, sec, leaves := e.prim, e.sec, e.leaves
-	tile := min(hi-lo, max(1, tileOutput/(C*sym)))
-	w.inBuf = grow(w.inBuf, C*tile*sym)
+	f := n - C
+	prim, leaves := e.prim, e.leaves
 	w.in = grow(w.in, C)
-	w.out = grow(w.out, n-C)
-	w.nodes = grow(w.nodes, max(tile, rootBlock*n))
-	for r0 := lo; r0 < hi; r0 += tile {
-		t := min(tile, hi-r0)
-		width := t * sym
+	w.out = grow(w.out, f)
+	for r := lo; r < hi; r++ {
+		row := prim[r]
+		rep := e.keep[r*f*sym : (r+1)*f*sym]
 		for j := range w.in {
-			w.in[j] = w.inBuf[j*width : (j+1)*width]
-		}
-		for x := 0; x < t; x++ {
-			row := prim[r0+x]
-			hashSymbols(leaves[(r0+x)*n:(r0+x)*n+C], row, sym)
-			for j := 0; j < C; j++ {
-				copy(w.in[j][x*sym:(x+1)*sym], row[j*sym:(j+1)*sym])
-			}
+			w.in[j] = row[j*sym : (j+1)*sym : (j+1)*sym]
 		}
 		for i := range w.out {
-			w.out[i] = sec[C+i][r0*sym : r0*sym+width]
+			w.out[i] = rep[i*sym : (i+1)*sym : (i+1)*sym]
 		}
 		if err := c.secondary.Encode(sym, w.in, w.out); err != nil {
 			panic("redstuff: encoding with checked sizes failed: " + err.Error())
 		}
-		hashes := w.nodes[:t]
-		for i, s := range w.out {
-			hashSymbols(hashes, s, sym)
-			for x, h := range hashes {
-				leaves[(r0+x)*n+C+i] = h
-			}
-		}
+		hashSymbols(leaves[r*n:r*n+C], row, sym)
+		hashSymbols(leaves[r*n+C:(r+1)*n], rep, sym)
 	}
 }
 
@@ -406,20 +389,30 @@ func (c *Config) tileColumns(sym int) int {
 }
 
 // hashQuadrant computes the symbols E[R..n)[j] for repair columns j in [lo, hi) with the
-// column code and stores their leaf hashes.
-func (e *Encoder) hashQuadrant(w *encWork, sym, lo, hi int) {
+// column code and stores their leaf hashes. Its input, the repair columns of the source rows,
+// is read in place from e.keep (ComputeMetadata: row by row) or gathered from the repair
+// secondary slivers (Encode).
+func (e *Encoder) hashQuadrant(w *encWork, sym, lo, hi int, inKeep bool) {
 	c := e.c
-	n, R := c.n, c.rows
+	n, R, C := c.n, c.rows, c.columns
+	f := n - C
 	sec, leaves := e.sec, e.leaves
 	tile := min(hi-lo, c.tileColumns(sym))
 	w.in = grow(w.in, R)
 	w.out = grow(w.out, n-R)
-	w.inBuf = grow(w.inBuf, R*tile*sym)
+	if !inKeep {
+		w.inBuf = grow(w.inBuf, R*tile*sym)
+	}
 	w.outBuf = grow(w.outBuf, (n-R)*tile*sym)
 	for j0 := lo; j0 < hi; j0 += tile {
 		t := min(tile, hi-j0)
 		width := t * sym
 		for r := range w.in {
+			if inKeep {
+				o := (r*f + j0 - C) * sym
+				w.in[r] = e.keep[o : o+width : o+width]
+				continue
+			}
 			w.in[r] = w.inBuf[r*width : (r+1)*width]
 			for x := 0; x < t; x++ {
 				copy(w.in[r][x*sym:(x+1)*sym], sec[j0+x][r*sym:(r+1)*sym])
