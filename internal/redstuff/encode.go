@@ -17,6 +17,8 @@ type SliverPair struct {
 type EncodedBlob struct {
 	Metadata *Metadata
 	Pairs    []SliverPair
+
+	bufs [2][]byte // the allocations the non-aliasing slivers share, for Encoder.Recycle
 }
 
 // Encode encodes a blob into n sliver pairs and computes its metadata and blob ID. It runs
@@ -66,9 +68,10 @@ func (c *Config) putEncoder(e *Encoder) {
 // fresh memory for them (the runtime would otherwise fault in fresh pages on every call).
 //
 // Ownership: everything an Encoder returns belongs to the caller and is never written again
-// by the Encoder: the Metadata, and the sliver buffers of an EncodedBlob, which are allocated
-// per call (apart from systematic primary slivers, which alias the blob). The blob is only
-// read, and only during the call.
+// by the Encoder: the Metadata, and the sliver buffers of an EncodedBlob (apart from
+// systematic primary slivers, which alias the blob). A caller that is done with an
+// EncodedBlob may hand its sliver buffers back with Recycle for the next Encode; otherwise
+// every Encode allocates them. The blob is only read, and only during the call.
 //
 // An Encoder is not safe for concurrent use; give each goroutine its own. Config.Encode and
 // Config.ComputeMetadata share one cached Encoder per Config and use a new one when it is busy.
@@ -77,9 +80,11 @@ type Encoder struct {
 
 	leaves           []merkle.Node // n×n leaf hashes of the expanded matrix, row-major
 	rowRoot, colRoot []merkle.Node
-	keep             []byte   // ComputeMetadata: the repair symbols of the source rows, row by row (R×f)
-	pad              []byte   // ComputeMetadata: source rows past the blob's whole rows, zero padded
-	prim, sec        [][]byte // the rows and columns of the current call
+	keep             []byte    // ComputeMetadata: the repair symbols of the source rows, row by row (R×f)
+	pad              []byte    // ComputeMetadata: source rows past the blob's whole rows, zero padded
+	bufs             [2][]byte // Encode: the current call's sliver buffers, handed to the caller
+	prim, sec        [][]byte  // the rows and columns of the current call
+	spare            [2][]byte // sliver buffers given back with Recycle
 	workers          []*encWork
 }
 
@@ -101,7 +106,8 @@ func (e *Encoder) Encode(blob []byte) (*EncodedBlob, error) {
 	}
 	prim, sec := e.prim, e.sec
 	sym := len(prim[0]) / c.columns
-	out := &EncodedBlob{Metadata: m, Pairs: make([]SliverPair, c.n)}
+	out := &EncodedBlob{Metadata: m, Pairs: make([]SliverPair, c.n), bufs: e.bufs}
+	e.bufs = [2][]byte{}
 	for p := range out.Pairs {
 		out.Pairs[p] = SliverPair{
 			Index:     p,
@@ -125,10 +131,36 @@ func (e *Encoder) ComputeMetadata(blob []byte) (*Metadata, error) {
 	return m, err
 }
 
+// Recycle gives the sliver buffers of eb, which this Encoder's Encode returned, back to the
+// Encoder for its next Encode, and empties eb. The caller must not use eb's slivers (or
+// copies of their Data slices) afterwards: the next Encode overwrites them. Encodings
+// recycled before, or of another shard count, are ignored. Only the most recent recycled encoding
+// is kept.
+func (e *Encoder) Recycle(eb *EncodedBlob) {
+	if eb == nil || eb.bufs[1] == nil || len(eb.Pairs) != e.c.n {
+		return
+	}
+	e.spare = eb.bufs
+	eb.bufs = [2][]byte{}
+	eb.Pairs = nil
+}
+
+// takeSpare returns recycled buffer i resliced to size bytes if it is large enough, or a
+// new zeroed buffer. The recycled buffer is no longer kept either way.
+func (e *Encoder) takeSpare(i, size int) []byte {
+	b := e.spare[i]
+	e.spare[i] = nil
+	if cap(b) < size {
+		return make([]byte, size)
+	}
+	return b[:size]
+}
+
 // release drops the Encoder's references to caller memory (the blob and the slivers).
 func (e *Encoder) release() {
 	clear(e.prim)
 	clear(e.sec)
+	e.bufs = [2][]byte{}
 	for _, w := range e.workers {
 		clear(w.in)
 		clear(w.out)
@@ -176,8 +208,12 @@ func (e *Encoder) encode(blob []byte, keep bool) (*Metadata, error) {
 	var padded []byte
 	if keep {
 		// Handed to the caller: fresh buffers every call.
-		padded = make([]byte, (n-full)*primLen)
-		secBuf := make([]byte, n*secLen)
+		padded = e.takeSpare(0, (n-full)*primLen)
+		// Only the padding of the last source rows needs zeros: the tail is copied below and
+		// the repair rows are overwritten by the column code.
+		clear(padded[len(blob)-full*primLen : (R-full)*primLen])
+		secBuf := e.takeSpare(1, n*secLen)
+		e.bufs = [2][]byte{padded, secBuf}
 		for i := range sec {
 			sec[i] = secBuf[i*secLen : (i+1)*secLen : (i+1)*secLen]
 		}
