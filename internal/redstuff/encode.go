@@ -120,8 +120,8 @@ func (e *Encoder) Encode(blob []byte) (*EncodedBlob, error) {
 }
 
 // ComputeMetadata computes a blob's metadata and blob ID. It streams: the row code runs over
-// tiles of source rows (the blob itself, read in place) and the column code over tiles of
-// columns, and each tile's symbols are hashed while in cache and dropped. Besides the leaf
+// one source row at a time (the blob itself, read in place) and the column code over tiles
+// of columns, and each row's or tile's symbols are hashed while in cache and dropped. Besides the leaf
 // hashes (32 bytes per symbol) it holds only the repair columns of the source rows (f·R
 // symbols, half the blob at n = 1000), which the lower-right quadrant is coded from, and a
 // few MiB of tiles per worker.
@@ -186,8 +186,8 @@ func grow[T any](b []T, n int) []T {
 // the lower-right quadrant, which is only hashed. Every symbol of E is hashed once.
 //
 // With keep unset nothing but the repair columns of the source rows is kept (see
-// ComputeMetadata): the row code runs over tiles of source rows gathered from the blob, the
-// column code's repair rows and the quadrant are hashed tile by tile.
+// ComputeMetadata): the row code runs over each source row in place, the column code's
+// repair rows and the quadrant are hashed tile by tile.
 func (e *Encoder) encode(blob []byte, keep bool) (*Metadata, error) {
 	c := e.c
 	sym, err := c.SymbolSize(uint64(len(blob)))

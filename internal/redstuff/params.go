@@ -68,7 +68,8 @@ func ParseAxis(s string) (Axis, error) {
 // Orthogonal returns the other axis.
 func (a Axis) Orthogonal() Axis { return 1 - a }
 
-// Config holds the encoding parameters for one shard count and the codes of both axes.
+// Config holds the encoding parameters for one shard count and the codes of both axes. It is
+// safe for concurrent use (Parallelism aside, which must be set before sharing it).
 type Config struct {
 	n, f          int
 	rows, columns int          // R = n-2f source symbols of the primary axis, C = n-f of the secondary
