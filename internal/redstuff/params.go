@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 
 	"github.com/walrus-go/walrus/internal/rscode"
 )
@@ -67,7 +68,8 @@ func ParseAxis(s string) (Axis, error) {
 // Orthogonal returns the other axis.
 func (a Axis) Orthogonal() Axis { return 1 - a }
 
-// Config holds the encoding parameters for one shard count and the codes of both axes.
+// Config holds the encoding parameters for one shard count and the codes of both axes. It is
+// safe for concurrent use (Parallelism aside, which must be set before sharing it).
 type Config struct {
 	n, f          int
 	rows, columns int          // R = n-2f source symbols of the primary axis, C = n-f of the secondary
@@ -76,6 +78,9 @@ type Config struct {
 
 	// Parallelism is the number of goroutines a call may use; 0 means GOMAXPROCS.
 	Parallelism int
+
+	encMu sync.Mutex
+	enc   *Encoder // cached for Encode and ComputeMetadata; nil while a call holds it
 }
 
 // NewConfig returns the encoding configuration for nShards shards. nShards must be at least
