@@ -201,16 +201,27 @@ func (c *Client) do(ctx context.Context, r request) (int, []byte, error) {
 	return resp.StatusCode, data, nil
 }
 
+// maxPrealloc bounds the buffer readAnswer allocates on a node's word (its
+// Content-Length) before the bytes arrive: a node declaring a huge answer and sending
+// nothing must not make the client allocate it.
+const maxPrealloc = 4 << 20
+
 // readAnswer reads an answer's body of at most max bytes. A body of declared length
-// (Content-Length) is read in one piece into a buffer of exactly that size: dst's capacity
-// when it is large enough, else a new buffer; a body of unknown length is read growing a
-// buffer. The result never aliases dst beyond its capacity.
+// (Content-Length) is read in one piece into dst's capacity when it is large enough, else
+// into a new buffer of that size if it is at most maxPrealloc; otherwise (or with no
+// declared length) it is read growing a buffer as the bytes arrive. The result never
+// aliases dst beyond its capacity.
 func readAnswer(resp *http.Response, dst []byte, max int64) ([]byte, error) {
 	n := resp.ContentLength
 	if n > max {
 		return nil, fmt.Errorf("answer of %d bytes, larger than %d", n, max)
 	}
-	if n < 0 {
+	switch {
+	case n >= 0 && int64(cap(dst)) >= n:
+		dst = dst[:n]
+	case n >= 0 && n <= maxPrealloc:
+		dst = make([]byte, n)
+	default:
 		data, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
 		if err != nil {
 			return nil, fmt.Errorf("reading the answer: %w", err)
@@ -218,12 +229,10 @@ func readAnswer(resp *http.Response, dst []byte, max int64) ([]byte, error) {
 		if int64(len(data)) > max {
 			return nil, fmt.Errorf("answer larger than %d bytes", max)
 		}
+		if n >= 0 && int64(len(data)) != n {
+			return nil, fmt.Errorf("reading the answer: %d bytes of the %d declared", len(data), n)
+		}
 		return data, nil
-	}
-	if int64(cap(dst)) >= n {
-		dst = dst[:n]
-	} else {
-		dst = make([]byte, n)
 	}
 	if _, err := io.ReadFull(resp.Body, dst); err != nil {
 		return nil, fmt.Errorf("reading the answer: %w", err)
