@@ -2,6 +2,7 @@ package redstuff
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/walrus-go/walrus/internal/bcs"
 	"github.com/walrus-go/walrus/internal/merkle"
@@ -94,10 +95,77 @@ func (c *Config) expand(a Axis, data []byte, sym int) []byte {
 	return out
 }
 
-// sliverRoot returns the Merkle root of a sliver's expanded symbols.
+// sliverRoot returns the Merkle root of a sliver's expanded symbols. A sliver of the full
+// length is expanded without copying, with pooled buffers (rootScratch); anything else is
+// padded into a fresh buffer first.
 func (c *Config) sliverRoot(a Axis, data []byte, sym int) merkle.Node {
-	leaves := merkle.LeafHashes(make([]merkle.Node, 0, c.n), c.expand(a, data, sym), sym)
-	return merkle.RootInto(leaves, leaves)
+	k := c.expansionCode(a).OriginalCount()
+	if len(data) != k*sym {
+		leaves := merkle.LeafHashes(make([]merkle.Node, 0, c.n), c.expand(a, data, sym), sym)
+		return merkle.RootInto(leaves, leaves)
+	}
+	sc := c.getRootScratch(a, sym)
+	defer rootScratchPool.Put(sc)
+	return c.rootWith(sc, a, data, sym)
+}
+
+// rootScratch holds the buffers computing one sliver's commitment needs besides the
+// sliver: the shard views of the code call, the recovery symbols and the leaves. A verify
+// of a 2 MB sliver would otherwise allocate (and fault in) about as much again.
+type rootScratch struct {
+	orig, rec [][]byte
+	recBuf    []byte
+	leaves    []merkle.Node
+}
+
+// rootScratchPool holds rootScratch buffers for reuse across slivers and reads.
+var rootScratchPool = sync.Pool{New: func() any { return new(rootScratch) }}
+
+// getRootScratch returns pooled buffers sized for a sliver of axis a with symbols of sym
+// bytes; the caller puts them back.
+func (c *Config) getRootScratch(a Axis, sym int) *rootScratch {
+	sc := rootScratchPool.Get().(*rootScratch)
+	k := c.expansionCode(a).OriginalCount()
+	m := c.n - k
+	if cap(sc.orig) < k {
+		sc.orig = make([][]byte, k)
+	}
+	sc.orig = sc.orig[:k]
+	if cap(sc.rec) < m {
+		sc.rec = make([][]byte, m)
+	}
+	sc.rec = sc.rec[:m]
+	if cap(sc.recBuf) < m*sym {
+		sc.recBuf = make([]byte, m*sym)
+	}
+	sc.recBuf = sc.recBuf[:m*sym]
+	for j := range sc.rec {
+		sc.rec[j] = sc.recBuf[j*sym : (j+1)*sym : (j+1)*sym]
+	}
+	if cap(sc.leaves) < c.n {
+		sc.leaves = make([]merkle.Node, 0, c.n)
+	}
+	return sc
+}
+
+// rootWith computes the commitment of sliver data (exactly k symbols of sym bytes) with
+// the buffers of sc: one code call whose originals are the sliver's own symbols, so
+// nothing is copied, and the leaves hashed straight from the sliver and the recovery
+// buffer.
+func (c *Config) rootWith(sc *rootScratch, a Axis, data []byte, sym int) merkle.Node {
+	code := c.expansionCode(a)
+	k := code.OriginalCount()
+	for i := range sc.orig {
+		sc.orig[i] = data[i*sym : (i+1)*sym : (i+1)*sym]
+	}
+	if err := code.Encode(sym, sc.orig, sc.rec); err != nil {
+		panic("redstuff: expansion with checked sizes failed: " + err.Error())
+	}
+	leaves := merkle.LeafHashes(sc.leaves[:0], data[:k*sym], sym)
+	leaves = merkle.LeafHashes(leaves, sc.recBuf, sym)
+	root := merkle.RootInto(leaves, leaves)
+	clear(sc.orig) // do not keep the caller's sliver alive from the pool
+	return root
 }
 
 // VerifySliver checks a sliver against verified metadata: index, symbol size and length, and
@@ -129,26 +197,10 @@ func (c *Config) metadataSymbolSize(m *Metadata) (int, error) {
 func (c *Config) sliverRoots(a Axis, datas [][]byte, sym int) []merkle.Node {
 	roots := make([]merkle.Node, len(datas))
 	parallelFor(c.workers(), len(datas), func(lo, hi int) {
-		code := c.expansionCode(a)
-		k := code.OriginalCount()
-		orig := make([][]byte, k)
-		rec := make([][]byte, c.n-k)
-		recBuf := make([]byte, (c.n-k)*sym)
-		for j := range rec {
-			rec[j] = recBuf[j*sym : (j+1)*sym : (j+1)*sym]
-		}
-		leaves := make([]merkle.Node, 0, c.n)
+		sc := c.getRootScratch(a, sym)
+		defer rootScratchPool.Put(sc)
 		for v := lo; v < hi; v++ {
-			d := datas[v]
-			for i := range orig {
-				orig[i] = d[i*sym : (i+1)*sym : (i+1)*sym]
-			}
-			if err := code.Encode(sym, orig, rec); err != nil {
-				panic("redstuff: expansion with checked sizes failed: " + err.Error())
-			}
-			leaves = merkle.LeafHashes(leaves[:0], d[:k*sym], sym)
-			leaves = merkle.LeafHashes(leaves, recBuf, sym)
-			roots[v] = merkle.RootInto(leaves, leaves)
+			roots[v] = c.rootWith(sc, a, datas[v], sym)
 		}
 	})
 	return roots

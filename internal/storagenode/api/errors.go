@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 )
@@ -202,6 +203,9 @@ func writeSuccess[T any](w http.ResponseWriter, code int, data T) {
 
 func writeBytes(w http.ResponseWriter, b []byte) {
 	w.Header().Set("Content-Type", "application/octet-stream")
+	// A declared length lets the client read the body into one buffer of the right size
+	// (and spares the chunked framing).
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
 }

@@ -10,9 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/walrus-go/walrus/internal/bufpool"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 )
@@ -235,13 +235,15 @@ func boolParam(r *http.Request, name string) (bool, error) {
 }
 
 // readBuffers holds the buffers slivers are read into to be served: a read reuses one
-// instead of allocating (and faulting in) a fresh buffer per request.
-var readBuffers = sync.Pool{New: func() any { return new([]byte) }}
+// instead of allocating (and faulting in) a fresh buffer per request. It keeps enough for
+// the sliver requests one read sends a node at once, across garbage collections (a
+// sync.Pool is emptied by each).
+var readBuffers = bufpool.New(16)
 
 func (h *Handler) getSliver(w http.ResponseWriter, r *http.Request) {
 	id, pair, a, err := sliverPath(r)
 	if err == nil {
-		buf := readBuffers.Get().(*[]byte)
+		buf := readBuffers.Get(0)
 		defer readBuffers.Put(buf)
 		var b []byte
 		if b, err = h.node.AppendSliver((*buf)[:0], id, pair, a); err == nil {

@@ -144,6 +144,9 @@ type request struct {
 	path   string
 	query  url.Values
 	body   [][]byte // sent in order, not copied
+	// into, if not nil, is a buffer whose capacity the answer's body is read into when
+	// it fits (see readAnswer).
+	into []byte
 }
 
 // do sends r and returns the status and body of a successful answer.
@@ -188,17 +191,53 @@ func (c *Client) do(ctx context.Context, r request) (int, []byte, error) {
 			return 0, nil, fmt.Errorf("nodeclient: %s %s: %w", r.method, r.path, err)
 		}
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.MaxResponseBytes+1))
+	data, err := readAnswer(resp, r.into, c.opts.MaxResponseBytes)
 	if err != nil {
-		return 0, nil, fmt.Errorf("nodeclient: %s %s: reading the answer: %w", r.method, r.path, err)
-	}
-	if int64(len(data)) > c.opts.MaxResponseBytes {
-		return 0, nil, fmt.Errorf("nodeclient: %s %s: answer larger than %d bytes", r.method, r.path, c.opts.MaxResponseBytes)
+		return 0, nil, fmt.Errorf("nodeclient: %s %s: %w", r.method, r.path, err)
 	}
 	if resp.StatusCode >= 300 {
 		return 0, nil, decodeError(resp.StatusCode, data)
 	}
 	return resp.StatusCode, data, nil
+}
+
+// maxPrealloc bounds the buffer readAnswer allocates on a node's word (its
+// Content-Length) before the bytes arrive: a node declaring a huge answer and sending
+// nothing must not make the client allocate it.
+const maxPrealloc = 4 << 20
+
+// readAnswer reads an answer's body of at most max bytes. A body of declared length
+// (Content-Length) is read in one piece into dst's capacity when it is large enough, else
+// into a new buffer of that size if it is at most maxPrealloc; otherwise (or with no
+// declared length) it is read growing a buffer as the bytes arrive. The result never
+// aliases dst beyond its capacity.
+func readAnswer(resp *http.Response, dst []byte, max int64) ([]byte, error) {
+	n := resp.ContentLength
+	if n > max {
+		return nil, fmt.Errorf("answer of %d bytes, larger than %d", n, max)
+	}
+	switch {
+	case n >= 0 && int64(cap(dst)) >= n:
+		dst = dst[:n]
+	case n >= 0 && n <= maxPrealloc:
+		dst = make([]byte, n)
+	default:
+		data, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+		if err != nil {
+			return nil, fmt.Errorf("reading the answer: %w", err)
+		}
+		if int64(len(data)) > max {
+			return nil, fmt.Errorf("answer larger than %d bytes", max)
+		}
+		if n >= 0 && int64(len(data)) != n {
+			return nil, fmt.Errorf("reading the answer: %d bytes of the %d declared", len(data), n)
+		}
+		return data, nil
+	}
+	if _, err := io.ReadFull(resp.Body, dst); err != nil {
+		return nil, fmt.Errorf("reading the answer: %w", err)
+	}
+	return dst, nil
 }
 
 func decodeError(code int, data []byte) error {
@@ -281,7 +320,14 @@ func (c *Client) MetadataStatus(ctx context.Context, id redstuff.BlobID) (sn.Sto
 // Sliver fetches the sliver of axis a in sliver pair pair. It checks its index; the caller
 // verifies it (redstuff.Config.VerifySliver).
 func (c *Client) Sliver(ctx context.Context, id redstuff.BlobID, pair int, a redstuff.Axis) (*redstuff.Sliver, error) {
-	_, data, err := c.do(ctx, request{method: http.MethodGet, path: sliverPath(id, pair, a)})
+	return c.SliverInto(ctx, nil, id, pair, a)
+}
+
+// SliverInto is Sliver reading the answer into dst's capacity when it fits (the node
+// declares the length), for callers that reuse read buffers: the returned sliver's Data
+// then aliases dst.
+func (c *Client) SliverInto(ctx context.Context, dst []byte, id redstuff.BlobID, pair int, a redstuff.Axis) (*redstuff.Sliver, error) {
+	_, data, err := c.do(ctx, request{method: http.MethodGet, path: sliverPath(id, pair, a), into: dst})
 	if err != nil {
 		return nil, err
 	}
