@@ -174,7 +174,7 @@ cpu() {
 		t=$((t + v))
 		if is_node "$p"; then tn=$((tn + v)); fi
 	done
-	awk -v t="$t" -v n="$tn" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f %.2f", t / hz, n / hz}'
+	awk -v t="$t" -v n="$tn" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f %.2f\n", t / hz, n / hz}'
 }
 # rss SYSTEM: the sum of the peak RSS (VmHWM) of the system's processes, in MiB, and
 # how many processes.
