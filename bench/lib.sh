@@ -85,8 +85,8 @@ start_seaweedfs() {
 # it compiled, so the next run continues) and returns 1.
 wait_seaweedfs() {
 	if [ -n "${WEED_BUILD_PID:-}" ]; then
-		local i
-		for ((i = 0; i < $1; i++)); do
+		local deadline=$((SECONDS + $1))
+		while ((SECONDS < deadline)); do
 			kill -0 "$WEED_BUILD_PID" 2>/dev/null || break
 			sleep 1
 		done
