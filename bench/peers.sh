@@ -1,64 +1,112 @@
 #!/usr/bin/env bash
 # peers.sh: walrus-go against MinIO and SeaweedFS on this machine, the same curl HTTP
 # workload, systems interleaved round by round: store 1 KiB, 1 MiB and 64 MiB, read 1 MiB
-# and 64 MiB; medians, server CPU seconds per operation and peak RSS of each system's
-# processes. Writes a Markdown section to stdout and, with OUT=FILE, appends it to FILE.
+# and 64 MiB; medians, server CPU seconds per 64 MiB store (and the storage nodes' share
+# of it for walrus-go) and the summed peak RSS of each system's processes. Rewrites the
+# results part of docs/performance-vs-peers.md (everything below its results marker).
 #
-# Usage (from the repository root): bench/peers.sh, or make bench-peers.
+# Usage (from anywhere in the checkout):
+#   bench/peers.sh            12 rounds (make bench-peers)
+#   bench/peers.sh --quick    3 rounds
 #
 # Environment (all optional):
-#   ROUNDS      rounds (default 12)
-#   SYSTEMS     systems to measure (default "walrus seaweedfs minio")
-#   MINIO, WEED paths of the binaries; otherwise on PATH, otherwise installed into a
-#               temporary directory (MinIO with go install, SeaweedFS built from its module
-#               source; together several minutes)
-#   PORT_BASE   first of the ports used on 127.0.0.1 (default 39300; up to PORT_BASE+220)
-#   OUT         a file to append the Markdown section to
-#   KEEP=1      keep the temporary directory
+#   ROUNDS        rounds (default 12, or 3 with --quick)
+#   SYSTEMS       systems to measure (default "walrus seaweedfs minio")
+#   MINIO, WEED   paths of the binaries; otherwise on PATH, otherwise taken from the cache
+#                 directory, where they are installed on the first run: MinIO with go
+#                 install (minutes), SeaweedFS built from its module source in the
+#                 background while the rest starts (20 minutes or more on 2 busy cores)
+#   BENCH_CACHE   the cache directory (default ${XDG_CACHE_HOME:-~/.cache}/walrus-bench-peers)
+#   MINIO_MODULE_VERSION, WEED_MODULE_VERSION  module versions to install (default latest)
+#   WEED_BUILD_TIMEOUT  seconds to wait for the SeaweedFS build before measuring without
+#                 it (default 2400)
+#   PORT_BASE     first of the ports used on 127.0.0.1 (default 39300; up to PORT_BASE+220,
+#                 and SeaweedFS's gRPC ports 10000 above its HTTP ports)
+#   OUT           the Markdown file whose results part is rewritten (default
+#                 docs/performance-vs-peers.md; OUT=- prints only)
+#   KEEP=1        keep the temporary directory
 #
 # Setups: walrus-go is `walrus devnet` (4 storage nodes, 100 shards, a CometBFT validator,
 # the publisher/aggregator in front), stores with PUT /v1/blobs?epochs=1 and reads with
-# GET /v1/blobs/{id}. MinIO is one process over 4 directories (erasure coding 2+2), with
-# curl's SigV4. SeaweedFS is a master, 2 volume servers and a filer with replication 001
-# (2 copies). Needs go and curl.
+# GET /v1/blobs/{id}. MinIO is one process over 4 directories (erasure coding 2+2,
+# MINIO_CI_CD=1 so that it accepts directories on the root disk), with curl's SigV4.
+# SeaweedFS is a master, 2 volume servers and a filer with replication 001 (2 copies).
+# Every round stores new random data, so that walrus-go never finds a blob already
+# certified. Needs go and curl.
 set -euo pipefail
 
-ROUNDS=${ROUNDS:-12}
+QUICK=0
+for a in "$@"; do
+	case $a in
+	--quick) QUICK=1 ;;
+	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) echo "peers.sh: unknown argument $a (try --help)" >&2; exit 2 ;;
+	esac
+done
+if [ "$QUICK" = 1 ]; then ROUNDS=${ROUNDS:-3}; else ROUNDS=${ROUNDS:-12}; fi
 SYSTEMS=${SYSTEMS:-"walrus seaweedfs minio"}
 PORT_BASE=${PORT_BASE:-39300}
+WEED_BUILD_TIMEOUT=${WEED_BUILD_TIMEOUT:-2400}
 has() { [[ " $SYSTEMS " == *" $1 "* ]]; }
+for tool in go curl setsid; do
+	command -v "$tool" >/dev/null || { echo "peers.sh: $tool is not installed" >&2; exit 1; }
+done
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${OUT:-$REPO/docs/performance-vs-peers.md}
 # shellcheck source=bench/lib.sh
 . "$REPO/bench/lib.sh"
+CACHE=$(bench_cache)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/peers.XXXXXX")
 PIDS=()
+WEED_BUILD_PID=
+declare -A ROOT # system -> pid of the process tree to account
+# tree PID: PID and all its descendants.
+tree() {
+	local p=$1
+	echo "$p"
+	for c in $(ps -o pid= --ppid "$p" 2>/dev/null); do tree "$c"; done
+}
+# The devnet stops its nodes itself; SeaweedFS's processes are children of a subshell.
 cleanup() {
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${PIDS[@]}"; do
+		for p in $(if [ "$pid" = "${ROOT[seaweedfs]:-}" ]; then tree "$pid"; else echo "$pid"; fi); do
+			kill "$p" 2>/dev/null || true
+		done
+	done
 	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	if [ -n "$WEED_BUILD_PID" ]; then kill -- "-$WEED_BUILD_PID" 2>/dev/null || true; fi
 	if [ "${KEEP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
 mkdir -p "$TMP/bin"
+load1() { cut -d' ' -f1 /proc/loadavg; }
+LOADS=("$(load1)")
 
+# --- binaries: the slow SeaweedFS build first, in the background ----------------------
+MINIO_VERSION="not measured" WEED_VERSION="not measured"
+if has seaweedfs; then start_seaweedfs "$CACHE"; fi
 echo "building walrus"
 (cd "$REPO" && go build -o "$TMP/bin/walrus" ./cmd/walrus)
-MINIO_VERSION="not measured" WEED_VERSION="not measured"
-if has minio; then install_minio "$TMP/bin"; fi
-if has seaweedfs; then install_seaweedfs "$TMP/bin"; fi
-
-for s in 1k:1024 1m:1048576 64m:67108864; do
-	head -c "${s#*:}" /dev/urandom >"$TMP/data-${s%%:*}"
-done
+if has minio; then install_minio "$CACHE"; fi
+NOTES=()
+if has seaweedfs; then
+	if [ -n "$WEED_BUILD_PID" ]; then echo "waiting for the SeaweedFS build (at most $WEED_BUILD_TIMEOUT s)"; fi
+	if ! wait_seaweedfs "$WEED_BUILD_TIMEOUT"; then
+		msg="SeaweedFS was not measured: its build (go build ./weed of its module source) did not finish within $WEED_BUILD_TIMEOUT s here (see ${WEED:-the build}.log); go's build cache keeps its progress, so a later run continues it."
+		echo "peers.sh: $msg" >&2
+		NOTES+=("$msg")
+		SYSTEMS=$(echo " $SYSTEMS " | sed 's/ seaweedfs / /; s/^ *//; s/ *$//')
+	fi
+fi
 
 # --- servers --------------------------------------------------------------------------
 P=$PORT_BASE
-declare -A ROOT # system -> pid of the process tree to account
 if has walrus; then
 	echo "starting walrus devnet"
-	"$TMP/bin/walrus" devnet --dir "$TMP/devnet" --s3 off --http "127.0.0.1:$((P + 1))" \
-		--chain-rpc "127.0.0.1:$((P + 2))" --chain-p2p "127.0.0.1:$((P + 3))" --node-port $((P + 10)) \
-		>"$TMP/devnet.out" 2>"$TMP/devnet.err" &
+	"$TMP/bin/walrus" devnet --dir "$TMP/devnet" --nodes 4 --shards 100 --s3 off --portal off \
+		--http "127.0.0.1:$((P + 1))" --chain-rpc "127.0.0.1:$((P + 2))" --chain-p2p "127.0.0.1:$((P + 3))" \
+		--node-port $((P + 10)) >"$TMP/devnet.out" 2>"$TMP/devnet.err" &
 	ROOT[walrus]=$!
 	PIDS+=("$!")
 	for _ in $(seq 1 600); do
@@ -69,10 +117,14 @@ if has walrus; then
 	grep -q 'devnet ready' "$TMP/devnet.out" || { echo "the devnet did not start" >&2; exit 1; }
 fi
 MINIO_ADDR=127.0.0.1:$((P + 100))
+MINIO_AUTH=(--aws-sigv4 "aws:amz:us-east-1:s3" --user benchminio:benchminio-secret-key)
 if has minio; then
-	echo "starting MinIO ($MINIO_VERSION), 4 drives"
+	echo "starting MinIO ($MINIO_VERSION), 4 drives, EC:2"
 	mkdir -p "$TMP"/minio/d{1,2,3,4}
-	MINIO_ROOT_USER=benchminio MINIO_ROOT_PASSWORD=benchminio-secret-key MINIO_BROWSER=off \
+	# MINIO_CI_CD: without it MinIO refuses drives on the root disk ("drive not found")
+	# and never forms its erasure set.
+	MINIO_CI_CD=1 MINIO_STORAGE_CLASS_STANDARD=EC:2 MINIO_ROOT_USER=benchminio \
+		MINIO_ROOT_PASSWORD=benchminio-secret-key MINIO_BROWSER=off \
 		"$MINIO" server --quiet --address "$MINIO_ADDR" --console-address "127.0.0.1:$((P + 101))" \
 		"$TMP/minio/d{1...4}" >"$TMP/minio.log" 2>&1 &
 	ROOT[minio]=$!
@@ -81,17 +133,17 @@ if has minio; then
 	# Live is not ready: a 4-drive setup answers 503 until its erasure set has formed.
 	made=0
 	for _ in $(seq 1 300); do
-		curl -fsS -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user benchminio:benchminio-secret-key \
-			"http://$MINIO_ADDR/bench" >/dev/null 2>&1 && { made=1; break; }
+		curl -fsS -X PUT "${MINIO_AUTH[@]}" "http://$MINIO_ADDR/bench" >/dev/null 2>&1 && { made=1; break; }
 		sleep 1
 	done
-	[ "$made" = 1 ] || { echo "MinIO did not create the bucket" >&2; cat "$TMP/minio.log" >&2; exit 1; }
+	[ "$made" = 1 ] || { echo "MinIO did not create the bucket" >&2; tail -n 30 "$TMP/minio.log" >&2; exit 1; }
 fi
 FILER=127.0.0.1:$((P + 210))
 if has seaweedfs; then
 	echo "starting SeaweedFS ($WEED_VERSION): master, 2 volume servers, filer, replication 001"
 	mkdir -p "$TMP"/weed/{m,v1,v2,f}
 	(
+		cd "$TMP/weed/f"
 		"$WEED" master -ip 127.0.0.1 -port $((P + 200)) -mdir "$TMP/weed/m" -defaultReplication 001 -volumeSizeLimitMB 1024 &
 		"$WEED" volume -ip 127.0.0.1 -port $((P + 201)) -dir "$TMP/weed/v1" -mserver 127.0.0.1:$((P + 200)) -max 20 &
 		"$WEED" volume -ip 127.0.0.1 -port $((P + 202)) -dir "$TMP/weed/v2" -mserver 127.0.0.1:$((P + 200)) -max 20 &
@@ -102,33 +154,33 @@ if has seaweedfs; then
 	PIDS+=("$!")
 	wait_http "http://$FILER/" 180 || { tail -n 50 "$TMP/weed.log" >&2; exit 1; }
 	# The first write creates volumes; let it happen before measuring.
-	for _ in $(seq 1 60); do
-		curl -fsS -X PUT --data-binary @"$TMP/data-1k" "http://$FILER/warm/x" >/dev/null 2>&1 && break
+	warm=0
+	for _ in $(seq 1 120); do
+		curl -fsS -X PUT --data-binary "warm" "http://$FILER/warm/x" >/dev/null 2>&1 && { warm=1; break; }
 		sleep 1
 	done
+	[ "$warm" = 1 ] || { echo "SeaweedFS did not take a first write" >&2; tail -n 50 "$TMP/weed.log" >&2; exit 1; }
 fi
 
-# tree PID: PID and all its descendants.
-tree() {
-	local p=$1
-	echo "$p"
-	for c in $(ps -o pid= --ppid "$p" 2>/dev/null); do tree "$c"; done
-}
-# cpu SYSTEM: CPU seconds (user + system) used so far by the system's processes.
+# is_node PID: whether PID is a walrus storage node (`walrus node --config ...`).
+is_node() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q ' node --config '; }
+# cpu SYSTEM: CPU seconds (user + system) used so far by the system's processes, and by
+# its storage node processes.
 cpu() {
-	local t=0
+	local t=0 tn=0 v
 	for p in $(tree "${ROOT[$1]}"); do
-		[ -r "/proc/$p/stat" ] || continue
-		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+		v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || continue
+		[ -n "$v" ] || continue
+		t=$((t + v))
+		if is_node "$p"; then tn=$((tn + v)); fi
 	done
-	awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.3f", t / hz}'
+	awk -v t="$t" -v n="$tn" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f %.2f\n", t / hz, n / hz}'
 }
 # rss SYSTEM: the sum of the peak RSS (VmHWM) of the system's processes, in MiB, and
 # how many processes.
 rss() {
-	local kb=0 n=0
+	local kb=0 n=0 v
 	for p in $(tree "${ROOT[$1]}"); do
-		local v
 		v=$(awk '/^VmHWM:/ {print $2}' "/proc/$p/status" 2>/dev/null || true)
 		[ -n "$v" ] || continue
 		kb=$((kb + v)) n=$((n + 1))
@@ -137,7 +189,7 @@ rss() {
 }
 
 # --- operations -----------------------------------------------------------------------
-# store SYSTEM SIZE R: stores data-SIZE as object R; sets ID (what read needs).
+# store SYSTEM SIZE R: stores data-SIZE as object R; sets ID (what read_obj needs).
 store() {
 	case $1 in
 	walrus)
@@ -146,8 +198,9 @@ store() {
 		[ -n "$ID" ] ;;
 	minio)
 		ID=$2-$3
-		curl -fsS -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user benchminio:benchminio-secret-key \
-			--data-binary @"$TMP/data-$2" "http://$MINIO_ADDR/bench/$ID" >/dev/null ;;
+		# MinIO refuses curl 7.88's signature over the body; sign without the payload hash.
+		curl -fsS -X PUT "${MINIO_AUTH[@]}" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" --data-binary @"$TMP/data-$2" \
+			"http://$MINIO_ADDR/bench/$ID" >/dev/null ;;
 	seaweedfs)
 		ID=$2-$3
 		curl -fsS -X PUT --data-binary @"$TMP/data-$2" "http://$FILER/bench/$ID" >/dev/null ;;
@@ -156,7 +209,7 @@ store() {
 read_obj() {
 	case $1 in
 	walrus) curl -fsS -o "$TMP/out" "http://127.0.0.1:$((P + 1))/v1/blobs/$2" ;;
-	minio) curl -fsS -o "$TMP/out" --aws-sigv4 "aws:amz:us-east-1:s3" --user benchminio:benchminio-secret-key "http://$MINIO_ADDR/bench/$2" ;;
+	minio) curl -fsS -o "$TMP/out" "${MINIO_AUTH[@]}" "http://$MINIO_ADDR/bench/$2" ;;
 	seaweedfs) curl -fsS -o "$TMP/out" "http://$FILER/bench/$2" ;;
 	esac
 }
@@ -164,22 +217,27 @@ read_obj() {
 RESULTS="$TMP/results"
 : >"$RESULTS"
 now() { date +%s.%N; }
-# measure SYSTEM OP CMD...: runs CMD, records seconds and the system's CPU seconds.
+# measure SYSTEM OP CMD...: runs CMD; records seconds and the CPU seconds of the system's
+# processes and of its storage nodes during it.
 measure() {
-	local sys=$1 op=$2 t0 t1 c0 c1
+	local sys=$1 op=$2 t0 t1 c0 c1 n0 n1
 	shift 2
-	c0=$(cpu "$sys")
+	read -r c0 n0 < <(cpu "$sys")
 	t0=$(now)
 	"$@" || { echo "failed: $sys $op" >&2; exit 1; }
 	t1=$(now)
-	c1=$(cpu "$sys")
-	awk -v s="$sys" -v o="$op" -v a="$t0" -v b="$t1" -v c="$c0" -v d="$c1" \
-		'BEGIN {printf "%s %s %.4f %.3f\n", s, o, b - a, d - c}' | tee -a "$RESULTS"
+	read -r c1 n1 < <(cpu "$sys")
+	awk -v s="$sys" -v o="$op" -v a="$t0" -v b="$t1" -v c="$c0" -v d="$c1" -v m="$n0" -v n="$n1" \
+		'BEGIN {printf "%s %s %.4f %.2f %.2f\n", s, o, b - a, d - c, n - m}' | tee -a "$RESULTS"
 }
 
 declare -A IDS
 for r in $(seq 1 "$ROUNDS"); do
-	echo "round $r of $ROUNDS (load $(cut -d' ' -f1 /proc/loadavg))"
+	LOADS+=("$(load1)")
+	echo "round $r of $ROUNDS (load ${LOADS[-1]})"
+	for s in 1k:1024 1m:1048576 64m:67108864; do
+		head -c "${s#*:}" /dev/urandom >"$TMP/data-${s%%:*}"
+	done
 	for sys in $SYSTEMS; do
 		for size in 1k 1m 64m; do
 			measure "$sys" "store-$size" store "$sys" "$size" "$r"
@@ -191,25 +249,46 @@ for r in $(seq 1 "$ROUNDS"); do
 		done
 	done
 done
+LOADS+=("$(load1)")
 
 # --- summary --------------------------------------------------------------------------
 col() { awk -v s="$1" -v o="$2" -v f="$3" '$1 == s && $2 == o {print $f}' "$RESULTS" | median; }
 ms() { awk -v v="$1" 'BEGIN {printf "%.1f ms", v * 1000}'; }
 mbs() { awk -v v="$1" -v n="$2" 'BEGIN {printf "%.1f MB/s", n / v / 1e6}'; }
+name() { case $1 in walrus) echo walrus-go ;; minio) echo MinIO ;; seaweedfs) echo SeaweedFS ;; esac; }
+loadstats=$(printf '%s\n' "${LOADS[@]}" | awk 'NR == 1 || $1 < lo {lo = $1} NR == 1 || $1 > hi {hi = $1} {s += $1} END {printf "between %.1f and %.1f (mean %.1f)", lo, hi, s / NR}')
 {
+	echo "Run of $(date -u +%Y-%m-%d) ($(date -u +%H:%M) UTC), \`bash bench/peers.sh$([ "$QUICK" = 1 ] && echo ' --quick')\`:" \
+		"$ROUNDS rounds, systems interleaved, medians; $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo) GiB of memory."
+	echo "The 1-minute load average, sampled before each round, was $loadstats."
+	echo "MinIO $MINIO_VERSION; SeaweedFS $WEED_VERSION; $(go version | cut -d' ' -f3)."
+	for n in "${NOTES[@]}"; do echo; echo "$n"; done
 	echo
-	echo "## Store and read over HTTP: walrus-go, SeaweedFS and MinIO ($(date -u +%Y-%m-%d))"
-	echo
-	echo "Produced by \`make bench-peers\` (bench/peers.sh): $ROUNDS rounds, systems interleaved, medians;" \
-		"$(nproc) CPUs. MinIO $MINIO_VERSION; SeaweedFS $WEED_VERSION."
-	echo
-	echo "| | store 1 KiB | store 1 MiB | store 64 MiB | read 1 MiB | read 64 MiB | server CPU per 64 MiB store | peak RSS (processes) |"
-	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| | store 1 KiB | store 1 MiB | store 64 MiB | read 1 MiB | read 64 MiB | server CPU per 64 MiB store | of it, storage nodes | peak RSS (processes) |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for sys in $SYSTEMS; do
 		read -r mib n < <(rss "$sys")
-		echo "| $sys | $(ms "$(col "$sys" store-1k 3)") | $(ms "$(col "$sys" store-1m 3)") |" \
+		nodes="-"
+		if [ "$sys" = walrus ]; then nodes="$(col "$sys" store-64m 5) s"; fi
+		echo "| $(name "$sys") | $(ms "$(col "$sys" store-1k 3)") | $(ms "$(col "$sys" store-1m 3)") |" \
 			"$(mbs "$(col "$sys" store-64m 3)" 67108864) | $(ms "$(col "$sys" read-1m 3)") |" \
-			"$(mbs "$(col "$sys" read-64m 3)" 67108864) | $(col "$sys" store-64m 4) s | $mib MiB ($n) |"
+			"$(mbs "$(col "$sys" read-64m 3)" 67108864) | $(col "$sys" store-64m 4) s | $nodes | $mib MiB ($n) |"
 	done
-} | tee "$TMP/section.md"
-if [ -n "${OUT:-}" ]; then cat "$TMP/section.md" >>"$OUT"; fi
+	echo
+	echo "Every measurement (system, operation, seconds, CPU seconds of the system, of its storage nodes):"
+	echo
+	echo '```'
+	cat "$RESULTS"
+	echo '```'
+} >"$TMP/section.md"
+cat "$TMP/section.md"
+MARK='<!-- bench/peers.sh writes below this line -->'
+if [ "$OUT" != - ]; then
+	if grep -qxF "$MARK" "$OUT" 2>/dev/null; then
+		{ sed "/^$(printf '%s' "$MARK" | sed 's/[][\/.*^$]/\\&/g')\$/q" "$OUT"; echo; cat "$TMP/section.md"; } >"$TMP/doc.md"
+	else
+		{ [ -f "$OUT" ] && cat "$OUT"; echo; echo "$MARK"; echo; cat "$TMP/section.md"; } >"$TMP/doc.md"
+	fi
+	cp "$TMP/doc.md" "$OUT"
+	echo "wrote $OUT"
+fi

@@ -9,8 +9,8 @@
 #   SMALL_FILES    number of small files, 1 to 64 KiB each (default 300)
 #   LARGE_MIB      sizes of the large files in MiB, space-separated (default "16 32 48")
 #   MINIO          path of a minio binary; otherwise `minio` on PATH, otherwise it is
-#                  installed with `go install github.com/minio/minio@latest` into a
-#                  temporary GOBIN (this takes several minutes)
+#                  installed with `go install github.com/minio/minio@latest` into the
+#                  cache directory of bench/lib.sh's bench_cache (minutes, the first time)
 #   SYSTEMS        systems to measure (default "walrus minio")
 #   PORT_BASE      first of the ports used on 127.0.0.1 (default 39100; it uses PORT_BASE
 #                  to PORT_BASE+120)
@@ -56,7 +56,7 @@ echo "building walrus"
 MINIO_VERSION="not measured"
 # shellcheck source=bench/lib.sh
 . "$REPO/bench/lib.sh"
-if has minio; then install_minio "$TMP/bin"; fi
+if has minio; then install_minio "$(bench_cache)"; fi
 
 # --- data -----------------------------------------------------------------------------
 # Random (incompressible) content, generated once; both systems get the same tree.

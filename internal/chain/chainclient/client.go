@@ -31,7 +31,9 @@ type Options struct {
 	// PollMin and PollMax bound the interval at which the client asks the node for its
 	// committed height while it waits for a transaction or for new events: PollMin after
 	// each new block, doubling up to PollMax while nothing happens. Defaults 5 ms and
-	// 200 ms. With an in-process node, a new-block subscription wakes the client at once.
+	// 200 ms. A new-block subscription wakes the client at once: in-process for an
+	// in-process node, over the node's websocket endpoint for a dialed one (opened by the
+	// first wait, kept until Close).
 	PollMin, PollMax time.Duration
 	// IdlePoll is the polling interval while nothing waits; default 1 s.
 	IdlePoll time.Duration
@@ -70,7 +72,7 @@ func (o Options) withDefaults() Options {
 // Client talks to one CometBFT node running the Walrus application: it submits signed
 // transactions and waits for their results, answers typed queries and follows the event
 // log. It is safe for concurrent use. A background goroutine tracks the node's committed
-// height (polling, plus a new-block subscription for in-process nodes) and finds the
+// height (polling, plus a new-block subscription) and finds the
 // results of submitted transactions in the blocks; Close stops it.
 type Client struct {
 	rpc    rpcclient.Client
@@ -79,6 +81,10 @@ type Client struct {
 	// closeIdle closes the idle connections of a dialed node's HTTP clients (nil for an
 	// in-process node); Close calls it.
 	closeIdle func()
+	// wsURL is a dialed node's websocket endpoint; the watcher (watch.go), started once
+	// by the first wait, subscribes there to new blocks. Empty for an in-process node.
+	wsURL     string
+	watchOnce sync.Once
 
 	params atomic.Pointer[chain.Params] // immutable once fetched
 
@@ -124,6 +130,7 @@ func Dial(addr string, opts Options) (*Client, error) {
 		return nil, err
 	}
 	c.closeIdle = hc.CloseIdleConnections
+	c.wsURL = wsURL(addr)
 	return c, nil
 }
 
@@ -360,6 +367,7 @@ func (c *Client) Height(ctx context.Context) (int64, error) {
 func (c *Client) waitHeight(ctx context.Context, h int64) error {
 	c.interest.Add(1)
 	defer c.interest.Add(-1)
+	c.startWatch()
 	c.poke()
 	for {
 		c.mu.Lock()

@@ -169,6 +169,7 @@ func broadcastError(err error) error {
 
 // register adds a waiter before its transaction is broadcast (see scan).
 func (c *Client) register(ctx context.Context, p *Pending) error {
+	c.startWatch()
 	c.mu.Lock()
 	based := c.based
 	c.mu.Unlock()

@@ -1,0 +1,129 @@
+package chainclient
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Wake-ups from a dialed node. Polling alone finds a new block up to PollMax late (the
+// interval doubles while the chain is idle), and a store waits for three blocks in a
+// row (registration, the storage nodes' view of it, certification). A dialed Client
+// therefore also subscribes to the node's new-block headers over its websocket endpoint
+// while anyone waits, and wakes the tracker on each. As with the in-process subscription,
+// the events are only hints: the tracker still reads heights and results itself, and
+// polls on as before, so a lost or refused subscription costs latency, never results.
+
+// watchReadLimit bounds one websocket message from the node (a new-block header event is
+// a few KiB).
+const watchReadLimit = 1 << 20
+
+// subscribeRequest asks a CometBFT node for its new-block header events.
+const subscribeRequest = `{"jsonrpc":"2.0","id":"chainclient-watch","method":"subscribe","params":{"query":"tm.event='NewBlockHeader'"}}`
+
+// wsURL returns the websocket endpoint of a node dialed at addr (http, https or tcp
+// URL), or "" if it has none.
+func wsURL(addr string) string {
+	u, err := url.Parse(addr)
+	if err != nil {
+		return ""
+	}
+	switch u.Scheme {
+	case "http", "tcp":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	default:
+		return ""
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/websocket"
+	u.RawQuery, u.Fragment, u.User = "", "", nil
+	return u.String()
+}
+
+// startWatch starts the websocket watcher once, for a dialed Client (no-op otherwise).
+func (c *Client) startWatch() {
+	if c.wsURL == "" {
+		return
+	}
+	c.watchOnce.Do(func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.closed {
+			return
+		}
+		c.wg.Add(1)
+		go c.watch()
+	})
+}
+
+// watch keeps a new-block subscription open until the Client closes, reconnecting with
+// exponential backoff (RetryMin to RetryMax) after each failure.
+func (c *Client) watch() {
+	defer c.wg.Done()
+	backoff := c.opts.RetryMin
+	for {
+		start := time.Now()
+		err := c.watchConn()
+		if c.ctx.Err() != nil {
+			return
+		}
+		c.logger.Debug("chainclient: new-block subscription ended; polling meanwhile", "err", err)
+		if time.Since(start) > c.opts.RetryMax {
+			backoff = c.opts.RetryMin // it ran for a while: a new failure
+		}
+		if c.sleep(c.ctx, backoff) != nil {
+			return
+		}
+		backoff = min(2*backoff, c.opts.RetryMax)
+	}
+}
+
+// errSubscribeRefused: the node answered the subscription with an error (too many
+// subscribers, say).
+var errSubscribeRefused = errors.New("chainclient: the node refused the new-block subscription")
+
+// watchConn runs one websocket connection: subscribe, then poke the tracker on every
+// message, until the connection fails or the Client closes.
+func (c *Client) watchConn() error {
+	d := websocket.Dialer{HandshakeTimeout: c.opts.CallTimeout}
+	conn, resp, err := d.DialContext(c.ctx, c.wsURL, nil)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(c.ctx, func() { conn.Close() })
+	defer stop()
+	conn.SetReadLimit(watchReadLimit)
+	if err := conn.SetWriteDeadline(time.Now().Add(c.opts.CallTimeout)); err != nil {
+		return err
+	}
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(subscribeRequest)); err != nil {
+		return err
+	}
+	for {
+		_, msg, err := conn.ReadMessage()
+		if err != nil {
+			return err
+		}
+		var m struct {
+			Error *struct {
+				Message string `json:"message"`
+				Data    string `json:"data"`
+			} `json:"error"`
+		}
+		if json.Unmarshal(msg, &m) == nil && m.Error != nil {
+			return fmt.Errorf("%w: %s %s", errSubscribeRefused, m.Error.Message, m.Error.Data)
+		}
+		c.poke()
+	}
+}
