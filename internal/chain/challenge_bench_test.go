@@ -35,11 +35,15 @@ func newChallengeBenchEnv(tb testing.TB, nBlobs uint64, settle bool) *challengeB
 
 	// Seed the index: positions 0..nBlobs-1, all counted from epoch 1 (they "were certified"
 	// in epoch 0), live for 1000 epochs.
-	seedFenwick(env.store, nBlobs)
-	for pos := range nBlobs {
+	object := func(pos uint64) ObjectID {
 		var obj ObjectID
 		binary.LittleEndian.PutUint64(obj[:], pos)
 		obj[31] = 0xb1
+		return obj
+	}
+	seedIndex(env.store, nBlobs, func(pos uint64) redstuff.BlobID { return redstuff.BlobID(object(pos)) })
+	for pos := range nBlobs {
+		obj := object(pos)
 		ib := IndexedBlob{Object: obj, BlobID: redstuff.BlobID(obj), EndEpoch: 1000}
 		env.store.Set(keyIndexed(pos), encodeBCS(&ib))
 		env.store.Set(keyIndexPos(obj), encodeBCS(&u64Value{pos}))
