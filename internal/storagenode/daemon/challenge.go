@@ -302,8 +302,8 @@ func (c *challenger) answerPhase(ctx context.Context, cmt *committeeView, self *
 		if mine && d.cfg.TestFaults.NoOwnCertificate {
 			continue
 		}
-		// Another member's certificate: only for members this node attested itself.
-		if !mine && !c.verified[m.Node] {
+		// Another member's certificate: only a member does it, for members it attested.
+		if !mine && (self == nil || !c.verified[m.Node]) {
 			continue
 		}
 		if err := c.collect(ctx, cmt, i, mine, st.Epoch); err != nil {
