@@ -17,10 +17,11 @@ import (
 //     E+1, a blob deleted during E stops being counted at E+1, and a blob whose storage ends
 //     at E stops being counted at E. During an epoch the index is therefore exactly the
 //     blobs certified and live at the epoch's start (the challenge start).
-//   - The index is a Fenwick tree over positions (one per certified Blob object, in
-//     certification order, never reused) kept as chain state, so the i-th counted blob is
-//     found with indexLevels reads and a change costs indexLevels writes, whatever the
-//     number of blobs.
+//   - Every certified Blob object gets a position (in certification order, never reused).
+//     The counted positions are kept as a dense array of ranks 0 to N-1 in chain state: the
+//     blob of rank k is one read, counting a position appends it, and uncounting one moves
+//     the last rank into its place (swap-remove), so a draw costs one read and a change a
+//     few writes, whatever the number of blobs.
 //   - At the start of epoch E the members of E's committee reveal their BLS signatures over
 //     ChallengeRevealMessage(chain ID, E) until the reveal deadline (a quarter of an epoch
 //     after the start). When all have revealed, or at the first block at or after the
@@ -36,10 +37,6 @@ import (
 // An epoch whose index is empty (epoch 0, or no live certified blob) is unchallenged: its
 // seed is fixed at once, no reveal or certificate is needed, and rewards are paid as on a
 // chain without challenges.
-
-// indexLevels is the height of the Fenwick tree: it covers positions 1 to 2^indexLevels,
-// so at most 2^40 (about 10^12) certifications over the chain's life.
-const indexLevels = 40
 
 var errAxis = fmt.Errorf("%w: axis above 1", bcs.ErrInvalidVariant)
 
@@ -167,72 +164,78 @@ func (x *u32Value) decode(d *bcs.Decoder) { x.v = d.U32() }
 
 // --- the index -----------------------------------------------------------------------------
 
-// fenwickAdd adds delta (+1 or -1) at position pos (0-based).
-func fenwickAdd(kv Store, pos uint64, delta int) {
-	for i := pos + 1; i <= 1<<indexLevels; i += i & -i {
-		x, _ := get[u64Value](kv, keyFenwick(i))
-		if delta > 0 {
-			x.v++
-		} else {
-			x.v--
-		}
-		if x.v == 0 {
-			kv.Delete(keyFenwick(i))
-		} else {
-			kv.Set(keyFenwick(i), encodeBCS(&x))
-		}
-	}
+// RankedBlob is a rank of the challenge index: the counted position there and its blob.
+type RankedBlob struct {
+	Position uint64
+	BlobID   redstuff.BlobID
 }
 
-// fenwickTotal returns the number of counted positions.
-func fenwickTotal(kv Store) uint64 {
-	x, _ := get[u64Value](kv, keyFenwick(1<<indexLevels))
+// rankedBlobSize is the encoded size of a RankedBlob.
+const rankedBlobSize = 8 + 32
+
+func (r *RankedBlob) encode(e *bcs.Encoder) {
+	e.U64(r.Position)
+	e.Fixed(r.BlobID[:])
+}
+
+func (r *RankedBlob) decode(d *bcs.Decoder) {
+	r.Position = d.U64()
+	r.BlobID = fixed32(d)
+}
+
+// indexTotal returns the number of counted positions.
+func indexTotal(kv Store) uint64 {
+	x, _ := get[u64Value](kv, []byte(keyRankCount))
 	return x.v
 }
 
-// fenwickFind returns the position (0-based) of the counted position of rank k (0-based,
-// below fenwickTotal), with indexLevels reads.
-func fenwickFind(kv Store, k uint64) uint64 { return fenwickReader{kv: kv}.find(k) }
-
-// fenwickReader reads tree nodes, remembering them if cache is not nil: the items of one
-// challenge share the top of the tree. The cache is only read by key, so its (map) order
-// never matters.
-type fenwickReader struct {
-	kv    Store
-	cache map[uint64]uint64
+func setIndexTotal(kv Store, n uint64) {
+	if n == 0 {
+		kv.Delete([]byte(keyRankCount))
+		return
+	}
+	kv.Set([]byte(keyRankCount), encodeBCS(&u64Value{n}))
 }
 
-func (r fenwickReader) node(i uint64) uint64 {
-	if v, ok := r.cache[i]; ok {
-		return v
-	}
-	// The hot path of a challenge query: read without allocating (a u64 record is its
-	// 8 little-endian bytes).
-	var k [len(prefixFenwick) + 8]byte
-	copy(k[:], prefixFenwick)
-	binary.BigEndian.PutUint64(k[len(prefixFenwick):], i)
-	var v uint64
-	if b, ok := r.kv.Get(k[:]); ok {
-		if len(b) != 8 {
-			panic("chain: corrupt challenge index node")
-		}
-		v = binary.LittleEndian.Uint64(b)
-	}
-	if r.cache != nil {
-		r.cache[i] = v
-	}
-	return v
+// indexCount counts position pos (of blob id) with the next rank.
+func indexCount(kv Store, pos uint64, id redstuff.BlobID) {
+	n := indexTotal(kv)
+	kv.Set(keyRank(n), encodeBCS(&RankedBlob{Position: pos, BlobID: id}))
+	kv.Set(keyRankOf(pos), encodeBCS(&u64Value{n}))
+	setIndexTotal(kv, n+1)
 }
 
-func (r fenwickReader) find(k uint64) uint64 {
-	var pos uint64
-	for step := uint64(1) << (indexLevels - 1); step > 0; step >>= 1 {
-		if v := r.node(pos + step); v <= k {
-			pos += step
-			k -= v
-		}
+// indexUncount stops counting position pos, if it is counted: the last rank moves into
+// its rank.
+func indexUncount(kv Store, pos uint64) {
+	r, ok := get[u64Value](kv, keyRankOf(pos))
+	if !ok {
+		return
 	}
-	return pos // the 1-based index pos+1 is the position's, so the 0-based one is pos
+	last := indexTotal(kv) - 1
+	if r.v != last {
+		moved, ok := get[RankedBlob](kv, keyRank(last))
+		if !ok {
+			panic("chain: challenge index: rank without a blob")
+		}
+		kv.Set(keyRank(r.v), encodeBCS(&moved))
+		kv.Set(keyRankOf(moved.Position), encodeBCS(&r))
+	}
+	kv.Delete(keyRank(last))
+	kv.Delete(keyRankOf(pos))
+	setIndexTotal(kv, last)
+}
+
+// indexBlobAt returns the blob of rank k (below indexTotal) with one read.
+func indexBlobAt(kv Store, k uint64) redstuff.BlobID {
+	var key [len(prefixRank) + 8]byte
+	copy(key[:], prefixRank)
+	binary.BigEndian.PutUint64(key[len(prefixRank):], k)
+	b, ok := kv.Get(key[:])
+	if !ok || len(b) != rankedBlobSize {
+		panic("chain: challenge index: rank without a blob")
+	}
+	return redstuff.BlobID(b[8:])
 }
 
 // indexCertified records a certified Blob object: it gets the next position and is
@@ -308,9 +311,7 @@ func (c *ctx) updateIndex(epoch uint32) {
 		if !ok {
 			return
 		}
-		if _, pending := c.kv.Get(keyIndexNew(pos)); !pending {
-			fenwickAdd(c.kv, pos, -1)
-		}
+		indexUncount(c.kv, pos)
 		c.unindex(pos, &ib)
 	}
 	for _, pos := range positionsUnder(c.kv, []byte(prefixIndexDel), nil) {
@@ -320,7 +321,11 @@ func (c *ctx) updateIndex(epoch uint32) {
 		remove(pos)
 	}
 	for _, pos := range positionsUnder(c.kv, []byte(prefixIndexNew), nil) {
-		fenwickAdd(c.kv, pos, +1)
+		ib, ok := get[IndexedBlob](c.kv, keyIndexed(pos))
+		if !ok {
+			panic("chain: challenge index: new position without a blob")
+		}
+		indexCount(c.kv, pos, ib.BlobID)
 		c.kv.Delete(keyIndexNew(pos))
 	}
 }

@@ -158,59 +158,73 @@ func TestChallengeItemsDistinct(t *testing.T) {
 	}
 }
 
-// TestFenwickModel: the index's Fenwick tree against a sorted set of positions: totals,
-// ranks, and a seeded tree equal to one built by additions.
-func TestFenwickModel(t *testing.T) {
+// TestRankIndexModel: the index's rank array against a set of positions: after random
+// counts and uncounts the total is the set's size, the ranks hold exactly the set's
+// positions (each once, with its blob), and each position's recorded rank points back at
+// it; uncounting a position that is not counted changes nothing.
+func TestRankIndexModel(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		kv := NewMemStore()
-		var model []uint64
+		model := map[uint64]bool{}
+		var order []uint64 // the model's positions in insertion order (rapid draws need determinism)
+		blob := func(pos uint64) redstuff.BlobID {
+			var id redstuff.BlobID
+			binary.LittleEndian.PutUint64(id[:], pos^0x5a5a)
+			return id
+		}
 		ops := rapid.IntRange(1, 200).Draw(t, "ops")
 		for range ops {
-			pos := rapid.Uint64Range(0, 1<<indexLevels-1).Draw(t, "pos")
-			if rapid.IntRange(0, 3).Draw(t, "op") == 0 && len(model) > 0 {
-				i := rapid.IntRange(0, len(model)-1).Draw(t, "victim")
-				fenwickAdd(kv, model[i], -1)
-				model = slices.Delete(model, i, i+1)
+			pos := rapid.Uint64Range(0, 1<<40).Draw(t, "pos")
+			if rapid.IntRange(0, 3).Draw(t, "op") == 0 && len(order) > 0 {
+				i := rapid.IntRange(0, len(order)-1).Draw(t, "victim")
+				indexUncount(kv, order[i])
+				delete(model, order[i])
+				order = slices.Delete(order, i, i+1)
 				continue
 			}
-			if _, found := slices.BinarySearch(model, pos); found {
+			if rapid.IntRange(0, 9).Draw(t, "stray") == 0 && !model[pos] {
+				before := StateHash(kv)
+				indexUncount(kv, pos)
+				if StateHash(kv) != before {
+					t.Fatalf("uncounting position %d, not counted, changed the state", pos)
+				}
 				continue
 			}
-			fenwickAdd(kv, pos, +1)
-			i, _ := slices.BinarySearch(model, pos)
-			model = slices.Insert(model, i, pos)
-		}
-		if got := fenwickTotal(kv); got != uint64(len(model)) {
-			t.Fatalf("total %d, want %d", got, len(model))
-		}
-		for k, want := range model {
-			if got := fenwickFind(kv, uint64(k)); got != want {
-				t.Fatalf("rank %d: position %d, want %d", k, got, want)
+			if model[pos] {
+				continue
 			}
+			indexCount(kv, pos, blob(pos))
+			model[pos] = true
+			order = append(order, pos)
+		}
+		n := indexTotal(kv)
+		if n != uint64(len(model)) {
+			t.Fatalf("total %d, want %d", n, len(model))
+		}
+		seen := map[uint64]bool{}
+		for k := range n {
+			rb, ok := get[RankedBlob](kv, keyRank(k))
+			if !ok || !model[rb.Position] || seen[rb.Position] || rb.BlobID != blob(rb.Position) || indexBlobAt(kv, k) != rb.BlobID {
+				t.Fatalf("rank %d: %+v (present %v, in the model %v, seen %v)", k, rb, ok, model[rb.Position], seen[rb.Position])
+			}
+			seen[rb.Position] = true
+			if r, ok := get[u64Value](kv, keyRankOf(rb.Position)); !ok || r.v != k {
+				t.Fatalf("position %d at rank %d records rank %d (%v)", rb.Position, k, r.v, ok)
+			}
+		}
+		if _, ok := kv.Get(keyRank(n)); ok {
+			t.Fatalf("a rank beyond the total %d", n)
 		}
 	})
-	for _, n := range []uint64{1, 2, 3, 7, 8, 100, 1000} {
-		a, b := NewMemStore(), NewMemStore()
-		for p := range n {
-			fenwickAdd(a, p, +1)
-		}
-		seedFenwick(b, n)
-		if StateHash(a) != StateHash(b) {
-			t.Errorf("n=%d: seeded tree differs from the one built by additions", n)
-		}
-	}
 }
 
-// seedFenwick writes the tree of positions 0..n-1 all counted, with O(n) writes: node i
-// covers (i-lowbit(i), i], full for i <= n; above n only the update path of position n-1
-// (1-based n) has a non-zero count.
-func seedFenwick(kv Store, n uint64) {
-	for i := uint64(1); i <= n; i++ {
-		kv.Set(keyFenwick(i), encodeBCS(&u64Value{i & -i}))
+// seedIndex counts positions 0..n-1 directly (ranks equal positions), with blob IDs blob(pos).
+func seedIndex(kv Store, n uint64, blob func(pos uint64) redstuff.BlobID) {
+	for p := range n {
+		kv.Set(keyRank(p), encodeBCS(&RankedBlob{Position: p, BlobID: blob(p)}))
+		kv.Set(keyRankOf(p), encodeBCS(&u64Value{p}))
 	}
-	for j := n + (n & -n); j <= 1<<indexLevels; j += j & -j {
-		kv.Set(keyFenwick(j), encodeBCS(&u64Value{n - (j - j&-j)}))
-	}
+	setIndexTotal(kv, n)
 }
 
 // TestChallengeQuery: the items of a member come once the seed is fixed, for the current

@@ -130,7 +130,7 @@ func (c *ctx) startChallenge(epoch uint32, nextPosition uint64) {
 	c.updateIndex(epoch)
 	rec := ChallengeRecord{
 		Epoch: epoch, Start: c.header.Time, RevealDeadline: c.header.Time + c.params.EpochDuration/4,
-		Blobs: fenwickTotal(c.kv), SampleSize: c.settings.Challenge.SampleSize, NextPosition: nextPosition,
+		Blobs: indexTotal(c.kv), SampleSize: c.settings.Challenge.SampleSize, NextPosition: nextPosition,
 	}
 	if rec.Blobs == 0 {
 		rec.SeedFinal = true

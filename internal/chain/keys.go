@@ -34,7 +34,9 @@ import "encoding/binary"
 //	C/<epoch 4>                         ChallengeRecord of an epoch (chains with challenges)
 //	cr/<epoch 4><node 32>               NodeChallenge: a member's reveal and result in an epoch
 //	cs/<node 32>                        u32: the node's consecutive failed challenges
-//	cf/<index 8>                        u64: node of the Fenwick tree counting indexed blobs
+//	cc                                  u64: the number of counted positions (ranks 0 to cc-1)
+//	ck/<rank 8>                         RankedBlob: the counted position of a rank and its blob ID
+//	cq/<position 8>                     u64: the rank of a counted position
 //	cp/<position 8>                     IndexedBlob at a position of the challenge index
 //	co/<blob object 32>                 u64: the position of a certified Blob object
 //	ce/<end epoch 4><position 8>        empty: positions by end epoch (expiry schedule)
@@ -73,7 +75,9 @@ const (
 	prefixChalRecord = "C/"
 	prefixChalNode   = "cr/"
 	prefixChalStreak = "cs/"
-	prefixFenwick    = "cf/"
+	keyRankCount     = "cc"
+	prefixRank       = "ck/"
+	prefixRankOf     = "cq/"
 	prefixIndexed    = "cp/"
 	prefixIndexPos   = "co/"
 	prefixIndexEnd   = "ce/"
@@ -84,7 +88,8 @@ const (
 func keySettings() []byte                { return []byte("g") }
 func keyChalRecord(epoch uint32) []byte  { return key(prefixChalRecord, be32(epoch)) }
 func keyChalStreak(node ObjectID) []byte { return key(prefixChalStreak, node[:]) }
-func keyFenwick(i uint64) []byte         { return key(prefixFenwick, be64(i)) }
+func keyRank(rank uint64) []byte         { return key(prefixRank, be64(rank)) }
+func keyRankOf(pos uint64) []byte        { return key(prefixRankOf, be64(pos)) }
 func keyIndexed(pos uint64) []byte       { return key(prefixIndexed, be64(pos)) }
 func keyIndexPos(obj ObjectID) []byte    { return key(prefixIndexPos, obj[:]) }
 func keyIndexNew(pos uint64) []byte      { return key(prefixIndexNew, be64(pos)) }

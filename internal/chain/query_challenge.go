@@ -203,22 +203,12 @@ func (v *View) Challenge(r ChallengeRequest) (ChallengeState, error) {
 	}
 	if r.HasNode && rec.Epoch == sys.Epoch && rec.SeedFinal && rec.Blobs > 0 {
 		if i := cmt.index(r.Node); i >= 0 {
-			fr := fenwickReader{kv: v.s, cache: make(map[uint64]uint64)}
-			blobAt := func(k uint64) redstuff.BlobID { return v.indexedBlob(fr.find(k)) }
+			blobAt := func(k uint64) redstuff.BlobID { return indexBlobAt(v.s, k) }
 			st.Items = ChallengeItems(rec.Seed, r.Node, cmt.Members[i].Shards, rec.Blobs, int(rec.SampleSize),
 				sliverSymbols(int(p.NShards)), blobAt)
 		}
 	}
 	return st, nil
-}
-
-// indexedBlob returns the blob ID at a counted position of the index.
-func (v *View) indexedBlob(pos uint64) redstuff.BlobID {
-	b, ok := v.s.Get(keyIndexed(pos))
-	if !ok || len(b) != 68 {
-		panic("chain: challenge index: counted position without a blob")
-	}
-	return redstuff.BlobID(b[32:64]) // IndexedBlob: object ID, blob ID, end epoch
 }
 
 // Settings returns the governed parameters now.

@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -194,8 +195,9 @@ func (e *scriptEnv) challengePayload(op string, a *args) (Payload, []string, boo
 	return nil, nil, false
 }
 
-// checkChallengeIndex checks the challenge index: the Fenwick tree counts exactly the
-// indexed positions not pending insertion, and none of them has expired.
+// checkChallengeIndex checks the challenge index: the ranks count exactly the indexed
+// positions not pending insertion, each once and with its blob, and none of them has
+// expired.
 func checkChallengeIndex(kv Store) error {
 	sys := mustSystem(kv)
 	var indexed, pending uint64
@@ -212,6 +214,13 @@ func checkChallengeIndex(kv Store) error {
 		} else if ib.EndEpoch <= sys.Epoch {
 			err = fmt.Errorf("challenge index counts %s, expired at epoch %d", ib.Object, ib.EndEpoch)
 			return false
+		} else {
+			r, ok := get[u64Value](kv, key(prefixRankOf, pos))
+			rb, _ := get[RankedBlob](kv, keyRank(r.v))
+			if !ok || rb.Position != binary.BigEndian.Uint64(pos) || rb.BlobID != ib.BlobID {
+				err = fmt.Errorf("challenge index: %s is not at its rank (%v, %+v)", ib.Object, ok, rb)
+				return false
+			}
 		}
 		indexed++
 		return true
@@ -219,8 +228,8 @@ func checkChallengeIndex(kv Store) error {
 	if err != nil {
 		return err
 	}
-	if total := fenwickTotal(kv); total != indexed-pending {
-		return fmt.Errorf("challenge index: tree counts %d, %d positions counted", total, indexed-pending)
+	if total := indexTotal(kv); total != indexed-pending {
+		return fmt.Errorf("challenge index: %d ranks, %d positions counted", total, indexed-pending)
 	}
 	return nil
 }

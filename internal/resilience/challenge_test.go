@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math/bits"
 	"testing"
 	"time"
 
@@ -20,21 +21,32 @@ import (
 
 var challengeEpochs = flag.Int("challenge-epochs", 2, "challenged epochs TestChallenges runs (10 for the full run: make challenges)")
 
-// Node indices (in the network's genesis order) of the faulty nodes of TestChallenges.
+// Node indices (in the network's genesis order) of the faulty nodes of TestChallenges, and
+// of the honest node that never submits its own certificate (others must).
 const (
 	lazyIndex   = 3
 	forgerIndex = 2
+	noCertIndex = 1
 	lazyQ       = 0.1
 )
 
 // TestChallenges runs storage challenges on a network of processes: two honest nodes, a
 // lazy node (it drops 10% of its slivers after certification) and a forger (it answers
 // with forged symbols). Every challenged epoch the honest nodes pass and the faulty ones
-// fail; after K = 2 failures the faulty nodes' stake is slashed; the lazy node earns no
-// rewards in an epoch it failed. In the second challenged epoch an honest node is killed
-// and restarted mid-challenge while the fault proxies delay and drop requests; during
-// the window the lazy node's challenged blobs can be rebuilt neither from recovery
-// symbols nor by a client read.
+// fail; after K = 2 failures the faulty nodes' stake is slashed.
+//
+//   - One honest node never submits its own certificate: the others submit it. In the
+//     first challenged epoch it is killed once the others attested it, and still passes.
+//   - The lazy node tries by itself, once the seed is known, to rebuild the challenged
+//     slivers it dropped, from recovery symbols and by a client read: every attempt
+//     fails during the window, and so does its challenge.
+//   - The first challenged epoch's settlement, read from the chain's events: the reward
+//     pool is split by shards, the honest nodes get their whole share, the failed nodes'
+//     shares are forfeited and burned.
+//   - In the second challenged epoch an honest node is killed and restarted mid-challenge
+//     while the fault proxies delay and drop requests; during the window the lazy node's
+//     challenged blobs can be rebuilt neither from recovery symbols nor by a client read
+//     made by the test.
 func TestChallenges(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a network of processes")
@@ -51,6 +63,9 @@ func TestChallenges(t *testing.T) {
 			switch i {
 			case lazyIndex:
 				cfg.TestFaults.LazyFraction = lazyQ
+				cfg.TestFaults.RebuildChallenged = true
+			case noCertIndex:
+				cfg.TestFaults.NoOwnCertificate = true
 			case forgerIndex:
 				cfg.TestFaults.ForgeChallengeAnswers = true
 			}
@@ -61,8 +76,10 @@ func TestChallenges(t *testing.T) {
 	cmt, nodes := c.committee(ctx)
 	ids := map[int]chain.ObjectID{}
 	var lazyShards []uint16
+	byIndex := map[int]*nodenet.Node{}
 	for i, nd := range nodes {
 		ids[nd.Index] = cmt.Members[i].NodeID
+		byIndex[nd.Index] = nd
 		if nd.Index == lazyIndex {
 			lazyShards = cmt.Members[i].Shards
 		}
@@ -101,6 +118,9 @@ func TestChallenges(t *testing.T) {
 	walBefore := wal(t, ctx, c, ids)
 
 	for e := first; e < first+uint32(*challengeEpochs); e++ {
+		if e == first {
+			killAfterAttested(t, ctx, c, e, byIndex, ids)
+		}
 		if e == first+1 {
 			rebuildAttempts(t, ctx, c, e, ids[lazyIndex])
 			restartMidChallenge(t, c)
@@ -119,6 +139,8 @@ func TestChallenges(t *testing.T) {
 			}
 		}
 		if e == first {
+			checkSettlement(t, ctx, c, e, cmt, ids)
+			checkRebuildFailed(t, c, byIndex[lazyIndex])
 			after := wal(t, ctx, c, ids)
 			if after[lazyIndex] > walBefore[lazyIndex] || after[forgerIndex] > walBefore[forgerIndex] {
 				t.Errorf("a failed node earned rewards in epoch %d: %v -> %v", e, walBefore, after)
@@ -163,6 +185,130 @@ func TestChallenges(t *testing.T) {
 	if verified == 0 || failed == 0 {
 		t.Errorf("honest nodes' challenge metrics: verified %v failed %v", verified, failed)
 	}
+	m := c.metrics(byIndex[lazyIndex])
+	if n := m["walrus_node_test_rebuild_recovery_rebuilt_total"] + m["walrus_node_test_rebuild_read_rebuilt_total"]; n != 0 {
+		t.Errorf("the lazy node rebuilt %v challenged blobs during a window", n)
+	}
+}
+
+// killAfterAttested waits until every other member serves an attestation that node
+// noCertIndex (which never submits its own certificate) passed epoch e, kills it, waits
+// for the chain to record its pass (a certificate submitted by another member) and
+// starts it again.
+func killAfterAttested(t *testing.T, ctx context.Context, c *cluster, e uint32, nodes map[int]*nodenet.Node, ids map[int]chain.ObjectID) {
+	t.Helper()
+	target := ids[noCertIndex]
+	for idx, nd := range nodes {
+		if idx == noCertIndex {
+			continue
+		}
+		nodenet.WaitFor(t, 2*time.Minute, fmt.Sprintf("%s to attest node %d in epoch %d", nd.Name, noCertIndex, e), func() (bool, error) {
+			_, err := c.net.Client(nd.Addr).Attestation(ctx, e, sn.ObjectID(target))
+			return err == nil, nil
+		})
+	}
+	victim := nodes[noCertIndex]
+	c.kill(victim)
+	t.Logf("%s: killed node %d after the others attested it", time.Now().Format(time.TimeOnly), noCertIndex)
+	nodenet.WaitFor(t, 2*time.Minute, fmt.Sprintf("a certificate for node %d in epoch %d", noCertIndex, e), func() (bool, error) {
+		st, err := c.net.Chain.Challenge(ctx, e, nil)
+		if err != nil {
+			return false, nil
+		}
+		m, _ := st.Member(target)
+		return m.Passed, nil
+	})
+	c.start(victim)
+}
+
+// checkSettlement checks the rewards of epoch e from the chain's events: the pool after
+// the usual burn is split by shards; each honest node is paid its whole share (its
+// rewards are unaffected by the others' failures), each failed node forfeits exactly its
+// share (ChallengeFailed), and the burned amount is the usual burn plus the forfeited
+// shares (RewardsDistributed).
+func checkSettlement(t *testing.T, ctx context.Context, c *cluster, e uint32, cmt chain.CommitteeInfo, ids map[int]chain.ObjectID) {
+	t.Helper()
+	params, err := c.net.Chain.Params(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rd *chain.RewardsDistributed
+	failed := map[chain.ObjectID]*chain.ChallengeFailed{}
+	for cursor := uint64(0); ; {
+		page, _, err := c.net.Chain.Events(ctx, cursor, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range page.Events {
+			switch b := ev.Body.(type) {
+			case *chain.RewardsDistributed:
+				if b.Epoch == e {
+					rd = b
+				}
+			case *chain.ChallengeFailed:
+				if b.Epoch == e {
+					failed[b.Node] = b
+				}
+			}
+		}
+		if len(page.Events) == 0 || page.Next == cursor {
+			break
+		}
+		cursor = page.Next
+	}
+	if rd == nil || rd.Total == 0 {
+		t.Fatalf("epoch %d: no rewards to check (%+v)", e, rd)
+	}
+	shards := map[chain.ObjectID]uint64{}
+	for _, m := range cmt.Members {
+		shards[m.NodeID] = uint64(len(m.Shards))
+	}
+	dist := rd.Total - mulDiv(rd.Total, uint64(params.BurnBasisPoints), 10_000)
+	share := func(idx int) uint64 { return mulDiv(dist, shards[ids[idx]], uint64(cmt.NShards)) }
+	burned, paid := rd.Total-dist, uint64(0)
+	for idx, id := range ids {
+		f, ok := failed[id]
+		if idx == lazyIndex || idx == forgerIndex {
+			if !ok || f.Forfeited != share(idx) {
+				t.Errorf("epoch %d: failed node %d forfeited %+v, want its whole share %d", e, idx, f, share(idx))
+			}
+			burned += share(idx)
+			continue
+		}
+		if ok {
+			t.Errorf("epoch %d: honest node %d failed: %+v", e, idx, f)
+		}
+		paid += share(idx)
+	}
+	if rd.Burned != burned || rd.Distributed != paid {
+		t.Errorf("epoch %d: rewards %+v, want burned %d (usual burn %d + failed shares) and distributed %d (the honest shares)",
+			e, *rd, burned, rd.Total-dist, paid)
+	}
+	t.Logf("epoch %d: reward pool %d, burned %d (of it forfeited by failed nodes %d), paid to honest nodes %d",
+		e, rd.Total, rd.Burned, burned-(rd.Total-dist), rd.Distributed)
+}
+
+// checkRebuildFailed waits until the lazy node has made both rebuild attempts of the
+// epoch that just ended (they end with the window), and checks that neither got a
+// sliver back.
+func checkRebuildFailed(t *testing.T, c *cluster, lazy *nodenet.Node) {
+	t.Helper()
+	var m map[string]float64
+	nodenet.WaitFor(t, 2*time.Minute, "the lazy node's rebuild attempts to end", func() (bool, error) {
+		m = c.metrics(lazy)
+		return m["walrus_node_test_rebuild_recovery_failed_total"] > 0 && m["walrus_node_test_rebuild_read_failed_total"] > 0, nil
+	})
+	if n := m["walrus_node_test_rebuild_recovery_rebuilt_total"] + m["walrus_node_test_rebuild_read_rebuilt_total"]; n != 0 {
+		t.Errorf("the lazy node rebuilt %v challenged blobs during the window", n)
+	}
+	t.Logf("lazy node's rebuild attempts: recovery failed %v, read failed %v", m["walrus_node_test_rebuild_recovery_failed_total"], m["walrus_node_test_rebuild_read_failed_total"])
+}
+
+// mulDiv is ⌊a·b/d⌋ (the chain's rounding).
+func mulDiv(a, b, d uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	q, _ := bits.Div64(hi, lo, d)
+	return q
 }
 
 // rebuildAttempts waits for the answer phase of epoch e and tries what a lazy node would

@@ -19,8 +19,9 @@ import (
 	"github.com/walrus-go/walrus/internal/storagenode/api"
 )
 
-// The challenge driver (docs/challenges.md) polls the chain's challenge state of the
-// current epoch every Config.ChallengePoll and acts on its phase:
+// The challenge driver (docs/challenges.md) reads the chain's challenge state of the
+// current epoch every Config.ChallengePoll, and at once when the event follower sees the
+// state change (an epoch change, a fixed seed, a certificate), and acts on its phase:
 //
 //   - reveal: it first installs the pre-seed window (every blob of the challenge index is
 //     refused), then reveals its BLS signature over chain.ChallengeRevealMessage;
@@ -29,7 +30,9 @@ import (
 //     and verifies the answers of every other member without a certificate and signs an
 //     attestation for those that verify (served by GET /v1/challenges/{epoch}/
 //     attestations/{node}); and it collects attestations of itself from members holding
-//     2f+1 shards and submits the aggregate certificate;
+//     2f+1 shards and submits the aggregate certificate; for every other member it attested
+//     that still has no certificate certGrace polls after this node could build one
+//     (the member is down, or slow), it submits that member's certificate too;
 //   - unchallenged or settled: it closes the window.
 //
 // Everything is retried at the next poll until the epoch ends: a peer that is down,
@@ -37,7 +40,7 @@ import (
 
 // challengeCounters are the challenge metrics.
 type challengeCounters struct {
-	verified, failed, answerBytes, verifyNanos, passed, certificates atomic.Int64
+	verified, failed, answerBytes, verifyNanos, passed, certificates, othersCertificates atomic.Int64
 }
 
 func registerChallengeMetrics(reg *prometheus.Registry, c *challengeCounters, node *sn.Node) {
@@ -51,6 +54,7 @@ func registerChallengeMetrics(reg *prometheus.Registry, c *challengeCounters, no
 		counter("walrus_node_challenge_verify_seconds_total", "Time spent fetching and verifying other members' challenge answers.", &c.verifyNanos, 1e-9),
 		counter("walrus_node_challenge_passed_total", "Epochs in which the chain recorded a certificate that this node passed its challenge.", &c.passed, 1),
 		counter("walrus_node_challenge_certificates_total", "Challenge certificates this node submitted for itself.", &c.certificates, 1),
+		counter("walrus_node_challenge_other_certificates_total", "Challenge certificates this node submitted for other members (which had none certGrace polls after this node could build it).", &c.othersCertificates, 1),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "walrus_node_challenge_items", Help: "This node's challenged items in the current epoch."},
 			func() float64 { return float64(len(node.Challenge().Items)) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "walrus_node_challenge_blocked_blobs", Help: "Blobs in the challenge window (served to no one) now."},
@@ -65,15 +69,16 @@ type challenger struct {
 	c       *challengeCounters
 	chainID string
 
-	epoch    uint32
-	items    map[chain.ObjectID][]sn.ChallengeItem // items of members, fetched once per epoch
-	verified map[chain.ObjectID]bool               // members this node attested
-	failed   map[chain.ObjectID]bool               // members whose answers failed once
-	retryAt  map[chain.ObjectID]time.Time          // next verification attempt per member
-	backoff  map[chain.ObjectID]time.Duration
-	sigs     map[int]bls.Signature // attestations of this node, by member index
-	revealed bool
-	lastSent time.Time // last certificate submission
+	epoch       uint32
+	items       map[chain.ObjectID][]sn.ChallengeItem // items of members, fetched once per epoch
+	verified    map[chain.ObjectID]bool               // members this node attested
+	failed      map[chain.ObjectID]bool               // members whose answers failed once
+	retryAt     map[chain.ObjectID]time.Time          // next verification attempt per member
+	backoff     map[chain.ObjectID]time.Duration
+	certs       map[chain.ObjectID]*certState // attestations collected, by attested member
+	revealed    bool
+	rebuilt     bool               // the test fault RebuildChallenged started in this epoch
+	stopRebuild context.CancelFunc // ends it when the epoch ends
 
 	mu      sync.Mutex // guards results
 	results []sn.ChallengeResult
@@ -99,6 +104,7 @@ func (c *challenger) run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-c.d.chalKick:
 		}
 	}
 }
@@ -134,9 +140,13 @@ func (c *challenger) step(ctx context.Context) error {
 	defer func() {
 		res.Verified, res.Failed = len(c.verified), len(c.failed)
 		res.Blocked = len(d.node.Challenge().Blocked)
-		res.Attestations = len(c.sigs)
-		for i := range c.sigs {
-			res.AttestedShards += cmt.weight(i)
+		if self != nil {
+			if cs := c.certs[*self]; cs != nil {
+				res.Attestations = len(cs.sigs)
+				for i := range cs.sigs {
+					res.AttestedShards += cmt.weight(i)
+				}
+			}
 		}
 		c.record(res)
 	}()
@@ -164,9 +174,13 @@ func (c *challenger) newEpoch(epoch uint32) {
 	c.failed = map[chain.ObjectID]bool{}
 	c.retryAt = map[chain.ObjectID]time.Time{}
 	c.backoff = map[chain.ObjectID]time.Duration{}
-	c.sigs = map[int]bls.Signature{}
+	c.certs = map[chain.ObjectID]*certState{}
 	c.revealed = false
-	c.lastSent = time.Time{}
+	c.rebuilt = false
+	if c.stopRebuild != nil {
+		c.stopRebuild()
+		c.stopRebuild = nil
+	}
 }
 
 // record stores the result of the current epoch, keeping MaxChallengeResults epochs.
@@ -270,11 +284,30 @@ func (c *challenger) answerPhase(ctx context.Context, cmt *committeeView, self *
 			errs = append(errs, err)
 		}
 	}
-	if self != nil {
-		if m, ok := st.Member(*self); ok && !m.Passed {
-			if err := c.collect(ctx, cmt, *self, st.Epoch); err != nil {
-				errs = append(errs, err)
-			}
+	if self != nil && d.cfg.TestFaults.RebuildChallenged && d.cfg.TestFaults.LazyFraction > 0 && !c.rebuilt {
+		c.rebuilt = true
+		epoch := st.Epoch
+		rctx, cancel := context.WithCancel(ctx)
+		c.stopRebuild = cancel
+		d.goRun(rctx, "rebuild attempt (test fault)", func(ctx context.Context) error {
+			d.rebuildChallenged(ctx, epoch, own)
+			return nil
+		})
+	}
+	for i, m := range st.Members {
+		if m.Passed {
+			continue
+		}
+		mine := self != nil && m.Node == *self
+		if mine && d.cfg.TestFaults.NoOwnCertificate {
+			continue
+		}
+		// Another member's certificate: only a member does it, for members it attested.
+		if !mine && (self == nil || !c.verified[m.Node]) {
+			continue
+		}
+		if err := c.collect(ctx, cmt, i, mine, st.Epoch); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
@@ -344,21 +377,45 @@ func (c *challenger) verify(ctx context.Context, cmt *committeeView, i int, epoc
 	return nil
 }
 
-// collect gathers attestations of this node from the other members and, with 2f+1
-// shards of them, submits the certificate.
-func (c *challenger) collect(ctx context.Context, cmt *committeeView, self chain.ObjectID, epoch uint32) error {
+// certState is what a node collected towards the certificate of one member in an epoch.
+type certState struct {
+	sigs     map[int]bls.Signature // attestations, by member index
+	quorumAt time.Time             // when sigs first held 2f+1 shards
+	lastSent time.Time             // last submission
+}
+
+// certGrace is how many polls a node waits, after it could build the certificate of
+// another member, for that member (or anyone) to submit it before submitting it itself.
+// Any member may submit any certificate; waiting keeps the usual case at one transaction
+// per member while a member that is down, slow or cut off still gets its certificate.
+const certGrace = 8
+
+// collect gathers attestations of member i (own: this node) from the other members and,
+// once they hold 2f+1 shards, submits the certificate: at once for this node, certGrace
+// polls later for another member that still has none.
+func (c *challenger) collect(ctx context.Context, cmt *committeeView, target int, own bool, epoch uint32) error {
 	d := c.d
-	msg := chain.ChallengePassedMessage(epoch, self)
-	if _, ok := c.sigs[cmt.self]; !ok {
-		// A node attests itself once it can answer every item from its own store.
-		answers, err := d.node.ChallengeAnswers(epoch, 0, len(c.items[self]))
-		if err == nil && c.allVerify(c.items[self], answers) {
-			c.sigs[cmt.self] = d.key.Sign(msg)
+	node := cmt.info.Members[target].NodeID
+	cs := c.certs[node]
+	if cs == nil {
+		cs = &certState{sigs: map[int]bls.Signature{}}
+		c.certs[node] = cs
+	}
+	msg := chain.ChallengePassedMessage(epoch, node)
+	if own {
+		if _, ok := cs.sigs[cmt.self]; !ok {
+			// A node attests itself once it can answer every item from its own store.
+			answers, err := d.node.ChallengeAnswers(epoch, 0, len(c.items[node]))
+			if err == nil && c.allVerify(c.items[node], answers) {
+				cs.sigs[cmt.self] = d.key.Sign(msg)
+			}
 		}
+	} else if _, ok := cs.sigs[cmt.self]; !ok {
+		cs.sigs[cmt.self] = d.key.Sign(msg) // the caller checked that it verified the member
 	}
 	var errs []error
 	for i, m := range cmt.info.Members {
-		if _, ok := c.sigs[i]; ok || i == cmt.self {
+		if _, ok := cs.sigs[i]; ok || i == cmt.self {
 			continue
 		}
 		client, err := d.view.client(peerOf(m))
@@ -366,9 +423,11 @@ func (c *challenger) collect(ctx context.Context, cmt *committeeView, self chain
 			errs = append(errs, err)
 			continue
 		}
-		att, err := client.Attestation(ctx, epoch, sn.ObjectID(self))
+		att, err := client.Attestation(ctx, epoch, sn.ObjectID(node))
 		if err != nil {
-			if !errors.Is(err, sn.ErrNotAttested) {
+			// A member that is down, or has not attested yet, is asked again at the next
+			// poll; only this node's own collection reports it.
+			if own && !errors.Is(err, sn.ErrNotAttested) {
 				errs = append(errs, err)
 			}
 			continue
@@ -377,37 +436,49 @@ func (c *challenger) collect(ctx context.Context, cmt *committeeView, self chain
 			d.badPeer("challenge_attestation", m.NodeID.String(), redstuff.BlobID{}, 1, errors.New("wrong message or signature"))
 			continue
 		}
-		c.sigs[i] = att.Signature
+		cs.sigs[i] = att.Signature
 	}
 	weight := 0
-	for i := range c.sigs {
+	for i := range cs.sigs {
 		weight += cmt.weight(i)
 	}
-	if !committee.Quorum(weight, int(cmt.info.NShards)) || time.Since(c.lastSent) < 4*d.cfg.ChallengePoll {
+	if !committee.Quorum(weight, int(cmt.info.NShards)) {
+		return errors.Join(errs...)
+	}
+	if cs.quorumAt.IsZero() {
+		cs.quorumAt = time.Now()
+	}
+	if time.Since(cs.lastSent) < 4*d.cfg.ChallengePoll ||
+		(!own && time.Since(cs.quorumAt) < certGrace*d.cfg.ChallengePoll) {
 		return errors.Join(errs...)
 	}
 	signers := make([]byte, (len(cmt.info.Members)+7)/8)
-	idx := make([]int, 0, len(c.sigs))
-	for i := range c.sigs {
+	idx := make([]int, 0, len(cs.sigs))
+	for i := range cs.sigs {
 		idx = append(idx, i)
 	}
 	slices.Sort(idx)
 	sigs := make([]bls.Signature, 0, len(idx))
 	for _, i := range idx {
 		signers[i/8] |= 1 << (i % 8)
-		sigs = append(sigs, c.sigs[i])
+		sigs = append(sigs, cs.sigs[i])
 	}
 	agg, err := bls.AggregateSignatures(sigs)
 	if err != nil {
 		return err
 	}
-	c.lastSent = time.Now()
-	cert := &chain.ChallengeCertificate{Epoch: epoch, Node: self, Signers: signers, Signature: agg.Bytes()}
+	cs.lastSent = time.Now()
+	cert := &chain.ChallengeCertificate{Epoch: epoch, Node: node, Signers: signers, Signature: agg.Bytes()}
 	if _, err := d.chain.SubmitChallengeCertificate(ctx, d.wallet, cert); err != nil && !errors.Is(err, chain.ErrAlreadyDone) {
-		return fmt.Errorf("challenge certificate of epoch %d: %w", epoch, err)
+		return fmt.Errorf("challenge certificate of %s for epoch %d: %w", node, epoch, err)
 	}
-	c.c.certificates.Add(1)
-	d.log.Info("challenge certificate submitted", "epoch", epoch, "signers", len(idx), "shards", weight)
+	if own {
+		c.c.certificates.Add(1)
+		d.log.Info("challenge certificate submitted", "epoch", epoch, "signers", len(idx), "shards", weight)
+	} else {
+		c.c.othersCertificates.Add(1)
+		d.log.Info("challenge certificate of another member submitted", "member", node, "epoch", epoch, "signers", len(idx), "shards", weight)
+	}
 	return errors.Join(errs...)
 }
 

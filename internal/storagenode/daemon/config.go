@@ -140,6 +140,14 @@ type TestFaults struct {
 	LazyFraction float64 `yaml:"lazy_fraction"`
 	// ForgeChallengeAnswers makes a forger: it answers challenges with forged symbols.
 	ForgeChallengeAnswers bool `yaml:"forge_challenge_answers"`
+	// RebuildChallenged makes a lazy node (LazyFraction above 0) try, once the seed is
+	// known, to rebuild the challenged slivers it dropped: from other nodes' recovery
+	// symbols and by reading the blob as a client and re-encoding it. Outcomes are counted
+	// in walrus_node_test_rebuild_{recovery,read}_{refused,rebuilt}_total.
+	RebuildChallenged bool `yaml:"rebuild_challenged"`
+	// NoOwnCertificate makes the node never submit its own challenge certificate (it still
+	// answers and attests): another member must submit it.
+	NoOwnCertificate bool `yaml:"no_own_certificate"`
 }
 
 // DefaultChallengePoll is the default of Config.ChallengePoll.

@@ -73,6 +73,8 @@ type Daemon struct {
 
 	counters     counters
 	chalCounters challengeCounters
+	rebuildCount rebuildCounters // test fault RebuildChallenged
+	chalKick     chan struct{}   // wakes the challenge driver (kickChallenger)
 	metrics      *metrics
 	peerSem      chan struct{}
 	// maxSymbolIDs bounds the symbol IDs of one recovery request (the API's default cap
@@ -109,7 +111,8 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 	}
 	cfg = cfg.withDefaults()
 	d := &Daemon{cfg: cfg, log: opts.Logger, key: opts.BLSKey, wallet: opts.Wallet, chain: opts.Chain,
-		invalidating: map[redstuff.BlobID]bool{}, done: make(chan struct{}), shutdownTimeout: opts.ShutdownTimeout}
+		invalidating: map[redstuff.BlobID]bool{}, done: make(chan struct{}), shutdownTimeout: opts.ShutdownTimeout,
+		chalKick: make(chan struct{}, 1)}
 	if d.shutdownTimeout == 0 {
 		d.shutdownTimeout = 5 * time.Second
 	}
@@ -195,6 +198,9 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 	}
 	d.metrics = newMetrics(reg, &d.counters, d.node)
 	registerChallengeMetrics(reg, &d.chalCounters, d.node)
+	if cfg.TestFaults.RebuildChallenged {
+		registerRebuildMetrics(reg, &d.rebuildCount)
+	}
 
 	apiLn, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

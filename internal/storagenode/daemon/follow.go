@@ -126,7 +126,22 @@ func (d *Daemon) applyPage(ctx context.Context, page chain.EventPage) error {
 	if epochChanged {
 		d.gc.schedule(d.node.Epoch())
 	}
+	for _, ev := range page.Events {
+		switch ev.Body.(type) {
+		case *chain.EpochChangeStart, *chain.ChallengeSeedFixed, *chain.ChallengePassed:
+			d.kickChallenger()
+		}
+	}
 	return nil
+}
+
+// kickChallenger makes the challenge driver poll now (the chain's challenge state has
+// changed) instead of at its next tick.
+func (d *Daemon) kickChallenger() {
+	select {
+	case d.chalKick <- struct{}{}:
+	default:
+	}
 }
 
 // sleep waits for d or ctx; it reports false if ctx ended.
