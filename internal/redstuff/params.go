@@ -200,9 +200,21 @@ func (c *Config) StoredLength(length uint64, l StorageLayout) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n := uint64(c.n)
-	slivers := n * uint64(c.rows+c.columns) * uint64(s)
-	return slivers + n*PairShareSize + uint64(l.ProofHashes)*merkle.Size + uint64(l.Holders)*c.MetadataSize(), nil
+	slivers := uint64(c.n) * uint64(c.rows+c.columns) * uint64(s)
+	return slivers + c.StoredMetadataSize(l), nil
+}
+
+// StoredMetadataSize returns the metadata bytes of one blob a committee with layout l stores:
+// each shard's pair hashes, every node's multiproof (32 bytes a hash) and the full metadata
+// on the holders. It does not depend on the blob's length.
+func (c *Config) StoredMetadataSize(l StorageLayout) uint64 {
+	return uint64(c.n)*PairShareSize + uint64(l.ProofHashes)*merkle.Size + uint64(l.Holders)*c.MetadataSize()
+}
+
+// BilledMetadataSize returns the part of EncodedLength that is metadata, the same for every
+// blob: StoredMetadataSize with the layout of BillingNodes(n) nodes.
+func (c *Config) BilledMetadataSize() uint64 {
+	return c.StoredMetadataSize(c.Layout(BillingNodes(c.n)))
 }
 
 // EncodedLength returns the encoded size the chain bills and accounts storage space by for a
