@@ -19,6 +19,8 @@ type cacheKey struct {
 const (
 	cacheMetadata uint8 = iota
 	cacheExpanded
+	cachePairProof // a pair's BCS PairProof, index = pair
+	cacheAssembled // full metadata assembled from peers
 )
 
 type cacheEntry struct {

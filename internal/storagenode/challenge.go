@@ -1,6 +1,7 @@
 package storagenode
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -216,8 +217,12 @@ func forgeSymbol(s *redstuff.RecoverySymbol) {
 // position and prove against the sliver's hash. It returns nil for a valid answer,
 // ErrChallengeFailed for a missing or wrong one, and ErrMissingMetadata if this node
 // does not hold the metadata yet (the caller retries later; the answer is not judged).
+// A node that keeps partial metadata without the challenged sliver's pair checks against
+// the full metadata assembled from peers (cached); if that fails, ErrMissingMetadata.
 func (n *Node) VerifyChallengeAnswer(it ChallengeItem, a ChallengeAnswer) error {
-	m, err := n.metadata(it.Blob)
+	ctx, cancel := context.WithTimeout(context.Background(), assembleTimeout)
+	defer cancel()
+	m, err := n.sliverHashView(ctx, it.Blob, it.Axis, it.sliverIndex(n.n))
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package storagenode_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -133,7 +134,7 @@ func TestChallengeWindow(t *testing.T) {
 			t.Errorf("%s of a blob outside the window: %v", route, err)
 		}
 	}
-	if _, err := e.Node.MetadataBytes(id); err != nil {
+	if _, err := e.Node.MetadataBytes(context.Background(), id); err != nil {
 		t.Errorf("metadata of a challenged blob: %v", err)
 	}
 	answers, err := e.Node.ChallengeAnswers(1, 0, len(items))
@@ -235,7 +236,7 @@ func TestChallengeFaults(t *testing.T) {
 			t.Fatalf("item %d (shard %d, dropped %v): %v", i, it.Shard, sn.LazyDrop(id, it.Shard, 0.5), err)
 		}
 	}
-	if _, err := e.Node.MetadataBytes(id); err != nil {
+	if _, err := e.Node.MetadataBytes(context.Background(), id); err != nil {
 		t.Fatalf("the lazy node dropped metadata: %v", err)
 	}
 

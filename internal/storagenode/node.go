@@ -105,6 +105,7 @@ type Node struct {
 	forge   bool                              // Config.ForgeChallengeAnswers
 	attest  attestations                      // this node's challenge attestations (challenge.go)
 	results atomic.Pointer[[]ChallengeResult] // the daemon's challenge results (challenge.go)
+	peers   atomic.Pointer[peersBox]          // SetMetadataPeers (partialmeta.go), or nil
 }
 
 // state is the node's view of the chain, as of the event cursor. It is immutable.

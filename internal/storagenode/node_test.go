@@ -287,12 +287,12 @@ func TestInconsistencyAttestation(t *testing.T) {
 	b, bad := nodetest.Inconsistent(t, e.Enc, 3000, 14)
 	id := b.Metadata.BlobID
 	proof := nodetest.InconsistencyProof(t, e.Enc, b, bad)
-	if _, err := e.Node.VerifyInconsistency(id, proof); !errors.Is(err, sn.ErrMissingMetadata) {
+	if _, err := e.Node.VerifyInconsistency(context.Background(), id, proof); !errors.Is(err, sn.ErrMissingMetadata) {
 		t.Fatalf("without metadata: %v", err)
 	}
 	e.Register(b, nodetest.ObjectID(1), 5, false)
 	storeAll(t, e, b) // every sliver verifies on its own
-	msg, err := e.Node.VerifyInconsistency(id, proof)
+	msg, err := e.Node.VerifyInconsistency(context.Background(), id, proof)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +310,7 @@ func TestInconsistencyAttestation(t *testing.T) {
 		sym, _ := x.RecoverySymbol(0)
 		good.Symbols = append(good.Symbols, sym)
 	}
-	if _, err := e.Node.VerifyInconsistency(id, &good); !errors.Is(err, sn.ErrInvalidProof) {
+	if _, err := e.Node.VerifyInconsistency(context.Background(), id, &good); !errors.Is(err, sn.ErrInvalidProof) {
 		t.Fatalf("consistent proof: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package storagenode
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -10,39 +11,16 @@ import (
 	"github.com/walrus-go/walrus/internal/storagenode/store"
 )
 
-// MetadataBytes returns the stored BCS metadata (BlobMetadataWithId) of a blob, or
-// ErrMetadataNotFound. The caller owns the result.
-func (n *Node) MetadataBytes(id redstuff.BlobID) ([]byte, error) {
-	b, err := n.store.Metadata(id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("%w: %s", ErrMetadataNotFound, id)
-	}
-	if err != nil {
-		return nil, n.internal("read metadata", err)
-	}
-	return b, nil
-}
-
-// metadata returns the decoded stored metadata of a blob, from the cache if possible. The
-// result is shared and must not be modified.
+// metadata returns the view of a blob's stored metadata (see partialmeta.go): the full
+// metadata, or a sparse copy holding only the hashes of the pairs the node keeps. It
+// returns ErrMissingMetadata if none is stored. The result is shared and must not be
+// modified.
 func (n *Node) metadata(id redstuff.BlobID) (*redstuff.Metadata, error) {
-	k := cacheKey{id: id, kind: cacheMetadata}
-	if v, ok := n.cache.get(k); ok {
-		return v.(*redstuff.Metadata), nil
-	}
-	b, err := n.store.Metadata(id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("%w: %s", ErrMissingMetadata, id)
-	}
+	bm, err := n.storedMeta(id)
 	if err != nil {
-		return nil, n.internal("read metadata", err)
+		return nil, err
 	}
-	m, err := redstuff.DecodeMetadata(b)
-	if err != nil {
-		return nil, n.internal("decode stored metadata", err)
-	}
-	n.cache.add(k, m, int64(len(b)))
-	return m, nil
+	return bm.view, nil
 }
 
 // MetadataStatus reports whether a blob's metadata is stored.
@@ -252,10 +230,16 @@ func (n *Node) InconsistencyProofLimits(id redstuff.BlobID, a redstuff.Axis) (sy
 // VerifyInconsistency checks an inconsistency proof against the stored metadata and, if
 // it shows that the blob's encoding is inconsistent, returns the node's signed
 // attestation that the blob ID is invalid (InvalidBlobMessage in the current epoch).
-func (n *Node) VerifyInconsistency(id redstuff.BlobID, p *redstuff.InconsistencyProof) (SignedMessage, error) {
-	m, err := n.metadata(id)
-	if err != nil {
+//
+// The proof's symbols prove against other slivers' hashes, so a node that keeps partial
+// metadata checks it against the full metadata assembled from peers.
+func (n *Node) VerifyInconsistency(ctx context.Context, id redstuff.BlobID, p *redstuff.InconsistencyProof) (SignedMessage, error) {
+	if _, err := n.metadata(id); err != nil {
 		return SignedMessage{}, err
+	}
+	m, err := n.fullMetadata(ctx, id)
+	if err != nil {
+		return SignedMessage{}, fmt.Errorf("%w: %v", ErrMissingMetadata, err)
 	}
 	if err := n.enc.VerifyInconsistencyProof(m, p); err != nil {
 		return SignedMessage{}, fmt.Errorf("%w: %v", ErrInvalidProof, err)

@@ -35,11 +35,13 @@ func (n *Node) NeedsSync(id redstuff.BlobID, shards []uint16) (SyncNeed, error) 
 		return SyncNeed{}, err
 	}
 	need := SyncNeed{Certified: true}
-	has, err := n.store.HasMetadata(id)
+	// A partial copy without the pair of a shard the node now holds counts as missing:
+	// blob sync fetches the full metadata and stores what the node keeps of it.
+	lacks, err := n.lacksPairs(st, id)
 	if err != nil {
-		return SyncNeed{}, n.internal("read metadata", err)
+		return SyncNeed{}, err
 	}
-	need.MetadataMissing = !has
+	need.MetadataMissing = lacks
 	if shards == nil {
 		shards = st.owned
 	}

@@ -314,13 +314,28 @@ func (n *Node) StoreShardSlivers(shard uint16, items []SyncedSliver) ([]error, e
 		if err != nil {
 			return nil, n.internal("read metadata", err)
 		}
-		if !stored && !metaWritten[it.BlobID] {
-			if !newMeta[i] {
+		if !metaWritten[it.BlobID] {
+			// New metadata, or a partial copy without this shard's pair: store what the
+			// node keeps of the full metadata given, including this shard's pair.
+			lacks := !stored
+			if stored && newMeta[i] {
+				if lacks, err = n.lacksPairs(st, it.BlobID, shard); err != nil {
+					return nil, err
+				}
+			}
+			if lacks && !newMeta[i] {
 				errs[i] = fmt.Errorf("%w: %s", ErrMissingMetadata, it.BlobID)
 				continue
 			}
-			b.PutMetadata(it.BlobID, metas[i].Bytes())
-			metaWritten[it.BlobID] = true
+			if lacks {
+				v, err := n.metadataToStore(st, it.BlobID, metas[i], shard)
+				if err != nil {
+					return nil, err
+				}
+				b.PutMetadata(it.BlobID, v)
+				metaWritten[it.BlobID] = true
+				defer n.cache.removeBlob(it.BlobID)
+			}
 		}
 		b.PutSliver(shard, it.Sliver.Axis, it.BlobID, it.Encoded)
 		wrote = true
@@ -357,11 +372,19 @@ func (n *Node) checkSynced(shard uint16, it SyncedSliver, meta **redstuff.Metada
 	if err != nil {
 		return n.internal("read metadata", err)
 	}
-	switch {
-	case stored:
-		if *meta, err = n.metadata(it.BlobID); err != nil {
+	var view *redstuff.Metadata
+	if stored {
+		bm, err := n.storedMeta(it.BlobID)
+		if err != nil {
 			return err
 		}
+		if bm.holds(pair) {
+			view = bm.view
+		}
+	}
+	switch {
+	case view != nil:
+		*meta = view
 	case it.Metadata == nil:
 		return fmt.Errorf("%w: %s", ErrMissingMetadata, it.BlobID)
 	default:

@@ -28,6 +28,8 @@ type Upload struct {
 	meta *redstuff.Metadata
 	// metaBytes is the BCS metadata to store, nil if it was stored already.
 	metaBytes []byte
+	// metaGiven says meta is full metadata sent with the upload (and verified).
+	metaGiven bool
 	// pending marks a pending upload (NewPendingUpload) of a blob not registered when
 	// it started; metaBuffered says its metadata came from the pending buffer.
 	isPending    bool
@@ -91,7 +93,7 @@ func (n *Node) NewUpload(id redstuff.BlobID, m *redstuff.Metadata) (*Upload, err
 		if err := n.verifyMetadata(id, m); err != nil {
 			return nil, err
 		}
-		u.meta = m
+		u.meta, u.metaGiven = m, true
 		if !stored {
 			u.metaBytes = m.Bytes()
 		}
@@ -301,19 +303,40 @@ func (u *Upload) Commit() (UploadResult, error) {
 		return u.commitPendingLocked()
 	}
 	res := UploadResult{SliversCreated: len(u.slivs), SliversPresent: u.present}
+	completed := false
 	stored, err := n.store.HasMetadata(u.id)
 	if err != nil {
 		return UploadResult{}, n.internal("read metadata", err)
 	}
 	switch {
 	case !stored && u.metaBytes != nil:
-		u.batch.PutMetadata(u.id, u.metaBytes)
+		b, err := n.metadataToStore(st, u.id, u.meta)
+		if err != nil {
+			return UploadResult{}, err
+		}
+		u.batch.PutMetadata(u.id, b)
 		res.MetadataCreated = true
+	case u.metaGiven:
+		// A partial copy that lacks a pair the node now holds (a shard gained at an epoch
+		// change) is completed from the full metadata the client sent.
+		lacks, err := n.lacksPairs(st, u.id)
+		if err != nil {
+			return UploadResult{}, err
+		}
+		if lacks {
+			b, err := n.metadataToStore(st, u.id, u.meta)
+			if err != nil {
+				return UploadResult{}, err
+			}
+			u.batch.PutMetadata(u.id, b)
+			defer n.cache.removeBlob(u.id)
+			completed = true
+		}
 	case !stored:
 		// The blob's data was deleted since the upload started.
 		return UploadResult{}, fmt.Errorf("%w: %s", ErrMissingMetadata, u.id)
 	}
-	if !res.Created() {
+	if !res.Created() && !completed {
 		return res, nil
 	}
 	if err := u.batch.Commit(); err != nil {

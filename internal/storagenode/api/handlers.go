@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	_ "embed"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -29,6 +30,7 @@ func (h *Handler) endpoints() []route {
 		{"GET", "/v1/blobs/{blob_id}/metadata", h.getMetadata},
 		{"PUT", "/v1/blobs/{blob_id}/metadata", h.write(h.putMetadata)},
 		{"GET", "/v1/blobs/{blob_id}/metadata/status", h.getMetadataStatus},
+		{"GET", "/v1/blobs/{blob_id}/metadata/pairs", h.getPartialMetadata},
 		{"PUT", "/v1/blobs/{blob_id}/slivers", h.write(h.putSlivers)},
 		{"GET", "/v1/blobs/{blob_id}/slivers/{sliver_pair_index}/{sliver_type}", h.getSliver},
 		{"PUT", "/v1/blobs/{blob_id}/slivers/{sliver_pair_index}/{sliver_type}", h.write(h.putSliver)},
@@ -132,12 +134,68 @@ func (h *Handler) getMetadata(w http.ResponseWriter, r *http.Request) {
 	id, err := blobID(r)
 	if err == nil {
 		var b []byte
-		if b, err = h.node.MetadataBytes(id); err == nil {
+		if b, err = h.node.MetadataBytes(r.Context(), id); err == nil {
 			writeBytes(w, b)
 			return
 		}
 	}
 	h.fail(w, r, err)
+}
+
+// PairProofHeader is the response header of a sliver read with ?pair_proof=true: the
+// sliver pair's hashes and their Merkle proof to the blob ID, as URL-safe base64 without
+// padding of the BCS redstuff.PairProof (our extension; the body is unchanged).
+const PairProofHeader = "X-Walrus-Pair-Proof"
+
+// getPartialMetadata serves the node's stored metadata restricted to pairs (our
+// extension): ?pairs=i,j,... (at most one per shard) or, without it, every pair the node
+// holds, as BCS redstuff.PartialMetadata. It never assembles from peers, so nodes use it
+// to assemble full metadata from each other.
+func (h *Handler) getPartialMetadata(w http.ResponseWriter, r *http.Request) {
+	id, err := blobID(r)
+	var pairs []int
+	if err == nil {
+		pairs, err = pairsParam(r, h.node.NShards())
+	}
+	if err == nil {
+		var b []byte
+		if b, err = h.node.PartialMetadataBytes(id, pairs); err == nil {
+			writeBytes(w, b)
+			return
+		}
+	}
+	h.fail(w, r, err)
+}
+
+// pairsParam parses ?pairs=i,j,...: decimal pair indices below n, at most n of them; nil
+// if the parameter is absent.
+func pairsParam(r *http.Request, n int) ([]int, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, fmt.Errorf("%w: query: %v", sn.ErrMalformed, err)
+	}
+	v, ok := q["pairs"]
+	switch {
+	case !ok:
+		return nil, nil
+	case len(v) != 1:
+		return nil, fmt.Errorf("%w: parameter \"pairs\" given %d times", sn.ErrMalformed, len(v))
+	case v[0] == "":
+		return []int{}, nil
+	}
+	fields := strings.Split(v[0], ",")
+	if len(fields) > n {
+		return nil, fmt.Errorf("%w: %d pairs, at most %d", sn.ErrMalformed, len(fields), n)
+	}
+	pairs := make([]int, len(fields))
+	for i, f := range fields {
+		p, err := strconv.ParseUint(f, 10, 16)
+		if err != nil || int(p) >= n {
+			return nil, fmt.Errorf("%w: sliver pair %q, %d shards", sn.ErrIndexOutOfRange, f, n)
+		}
+		pairs[i] = int(p)
+	}
+	return pairs, nil
 }
 
 func (h *Handler) getMetadataStatus(w http.ResponseWriter, r *http.Request) {
@@ -244,7 +302,17 @@ func (h *Handler) getSliver(w http.ResponseWriter, r *http.Request) {
 		buf := readBuffers.Get().(*[]byte)
 		defer readBuffers.Put(buf)
 		var b []byte
-		if b, err = h.node.AppendSliver((*buf)[:0], id, pair, a); err == nil {
+		var proof bool
+		if proof, err = boolParam(r, "pair_proof"); err == nil {
+			b, err = h.node.AppendSliver((*buf)[:0], id, pair, a)
+		}
+		if err == nil && proof {
+			var pp []byte
+			if pp, err = h.node.PairProof(id, pair); err == nil {
+				w.Header().Set(PairProofHeader, base64.RawURLEncoding.EncodeToString(pp))
+			}
+		}
+		if err == nil {
 			*buf = b
 			writeBytes(w, b)
 			return
@@ -639,7 +707,7 @@ func (h *Handler) postInconsistencyProof(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return fmt.Errorf("%w: %v", sn.ErrMalformed, err)
 	}
-	msg, err := h.node.VerifyInconsistency(id, p)
+	msg, err := h.node.VerifyInconsistency(r.Context(), id, p)
 	if err != nil {
 		return err
 	}

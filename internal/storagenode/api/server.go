@@ -240,6 +240,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Access-Control-Allow-Origin", "*")
 	hd.Set("Access-Control-Allow-Methods", "GET, HEAD, PUT, POST, OPTIONS")
 	hd.Set("Access-Control-Allow-Headers", "*")
+	hd.Set("Access-Control-Expose-Headers", PairProofHeader)
 	hd.Set("Access-Control-Max-Age", "86400")
 	if r.Method != http.MethodPut && r.Method != http.MethodPost {
 		if !tryAcquire(h.all) {

@@ -96,6 +96,10 @@ type Config struct {
 	PeerRequestConcurrency int `yaml:"peer_request_concurrency"`
 	// PeerTimeout bounds one request to another storage node. Default 30s.
 	PeerTimeout time.Duration `yaml:"peer_timeout"`
+	// FullMetadata keeps the full metadata (2n sliver hashes) of every blob, as Walrus
+	// does. Default false: the node keeps it only for the blobs it is a metadata holder
+	// of and the hashes of its own pairs for the others (docs/design.md).
+	FullMetadata bool `yaml:"full_metadata"`
 	// RetryMin and RetryMax bound the exponential backoff of blob and shard syncs that
 	// failed (peers unreachable, not enough symbols yet). Defaults 1s and 1m.
 	RetryMin time.Duration `yaml:"retry_min"`

@@ -187,6 +187,9 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 	})}}
 	d.view = newChainView(d.chain, d.node.PublicKey(), nodeclient.Options{HTTPClient: peerHTTP, Timeout: cfg.PeerTimeout, NShards: d.n})
 	d.peerSem = make(chan struct{}, cfg.PeerRequestConcurrency)
+	if !cfg.FullMetadata {
+		d.node.SetMetadataPeers(metaPeers{d})
+	}
 	d.maxSymbolIDs = min(d.n, 1000)
 
 	reg := opts.Registry

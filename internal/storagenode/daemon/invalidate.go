@@ -51,7 +51,7 @@ func (d *Daemon) invalidate(ctx context.Context, id redstuff.BlobID, proof *reds
 			var signed sn.SignedMessage
 			var err error
 			if i == cmt.self {
-				signed, err = d.node.VerifyInconsistency(id, proof)
+				signed, err = d.node.VerifyInconsistency(askCtx, id, proof)
 			} else {
 				c, cerr := d.view.client(peerOf(m))
 				if cerr != nil {

@@ -109,14 +109,15 @@ func (hs *holderSet) order(id redstuff.BlobID) []int {
 // metadata returns the verified metadata of blob id: the stored one, or one fetched from
 // peers (not stored).
 func (d *Daemon) metadata(ctx context.Context, id redstuff.BlobID, hs *holderSet, stored bool) (*redstuff.Metadata, error) {
+	ctx = withByteCounter(ctx, &d.counters.recDownloaded, &d.counters.recMetadata)
 	if stored {
-		b, err := d.node.MetadataBytes(id)
+		// The stored copy, or (for a partial copy) the full metadata assembled from peers.
+		b, err := d.node.MetadataBytes(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		return redstuff.DecodeMetadata(b)
 	}
-	ctx = withByteCounter(ctx, &d.counters.recDownloaded, &d.counters.recMetadata)
 	var lastErr error = fmt.Errorf("daemon: no peer to fetch the metadata of %s from", id)
 	for _, h := range hs.order(id)[1:] {
 		m, err := peerCall(d, ctx, func(ctx context.Context) (*redstuff.Metadata, error) {

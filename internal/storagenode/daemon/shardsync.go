@@ -299,11 +299,12 @@ func (s *shardSyncer) pullAxis(ctx context.Context, c *nodeclient.Client, addr s
 		batch := make([]sn.SyncedSliver, 0, len(items))
 		for i, it := range items {
 			ss := sn.SyncedSliver{BlobID: it.BlobID, Sliver: slivers[i], Encoded: it.Sliver}
-			st, err := d.node.MetadataStatus(it.BlobID)
+			// No metadata, or a partial copy without this shard's pair.
+			need, err := d.node.NeedsMetadata(it.BlobID, shard)
 			if err != nil {
 				return err
 			}
-			if st != sn.StatusStored {
+			if need {
 				m, err := peerCall(d, ctx, func(ctx context.Context) (*redstuff.Metadata, error) { return c.Metadata(ctx, it.BlobID) })
 				if err != nil {
 					// Left to the completeness pass (recovery), e.g. a blob deleted meanwhile.

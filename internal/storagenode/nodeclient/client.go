@@ -248,6 +248,29 @@ func (c *Client) Metadata(ctx context.Context, id redstuff.BlobID) (*redstuff.Me
 	return m, nil
 }
 
+// PartialMetadata fetches the node's stored metadata of a blob restricted to pairs (all
+// pairs it holds if pairs is nil; our extension, GET .../metadata/pairs). It checks that
+// the answer is well-formed; the caller verifies it (redstuff.Config.VerifyPartialMetadata).
+func (c *Client) PartialMetadata(ctx context.Context, id redstuff.BlobID, pairs []int) (*redstuff.PartialMetadata, error) {
+	var q url.Values
+	if pairs != nil {
+		s := make([]string, len(pairs))
+		for i, p := range pairs {
+			s[i] = strconv.Itoa(p)
+		}
+		q = url.Values{"pairs": {strings.Join(s, ",")}}
+	}
+	_, data, err := c.do(ctx, request{method: http.MethodGet, path: blobPath(id, "/metadata/pairs"), query: q})
+	if err != nil {
+		return nil, err
+	}
+	pm, err := redstuff.DecodePartialMetadata(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: partial metadata of %s: %w", ErrBadAnswer, id, err)
+	}
+	return pm, nil
+}
+
 // PutMetadata stores a blob's metadata; created is false if it was stored already.
 func (c *Client) PutMetadata(ctx context.Context, m *redstuff.Metadata) (created bool, err error) {
 	return c.putMetadata(ctx, m, false)
