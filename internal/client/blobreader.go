@@ -46,9 +46,9 @@ type BlobReader struct {
 	requests        atomic.Int64
 	fetchedMetadata bool
 	slivers         int64
-	recovered int64
-	fellBack  bool
-	closed    bool
+	recovered       int64
+	fellBack        bool
+	closed          bool
 }
 
 // BlobReaderStats describe the work of a BlobReader so far.
