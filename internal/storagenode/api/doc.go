@@ -3,12 +3,17 @@
 //
 // # Endpoints
 //
-//	GET  /v1/blobs/{blob_id}/metadata                          BCS BlobMetadataWithId
+//	GET  /v1/blobs/{blob_id}/metadata                          BCS BlobMetadataWithId (assembled from
+//	                                                           peers if the node keeps a partial copy)
 //	PUT  /v1/blobs/{blob_id}/metadata[?pending=true]           BCS BlobMetadata; 201 stored, 200 already stored,
 //	                                                           202 buffered pending registration
 //	GET  /v1/blobs/{blob_id}/metadata/status                   "stored" | "nonexistent"
+//	GET  /v1/blobs/{blob_id}/metadata/pairs[?pairs=i,j,..]     BCS redstuff.PartialMetadata of the node's
+//	                                                           own copy (our extension)
 //	PUT  /v1/blobs/{blob_id}/slivers[?pending=true]            batched upload (see EncodeBatch); 201 | 200 | 202
-//	GET  /v1/blobs/{blob_id}/slivers/{pair}/{primary|secondary}         BCS SliverData
+//	GET  /v1/blobs/{blob_id}/slivers/{pair}/{primary|secondary}[?pair_proof=true]
+//	                                                           BCS SliverData; with pair_proof, header
+//	                                                           X-Walrus-Pair-Proof (PairProofHeader)
 //	PUT  /v1/blobs/{blob_id}/slivers/{pair}/{primary|secondary}[?pending=true]  BCS SliverData; 201 | 200 | 202
 //	GET  /v1/blobs/{blob_id}/slivers/{pair}/{primary|secondary}/status  "stored" | "nonexistent"
 //	GET  /v1/blobs/{blob_id}/confirmation/permanent            {"signed": SignedMessage}

@@ -51,6 +51,7 @@
 //	blob_sync_concurrency: 10         # blobs recovered at once
 //	peer_request_concurrency: 32      # requests to other nodes in flight
 //	peer_timeout: 30s                 # one request to another node
+//	full_metadata: false              # keep every blob's full metadata (default: only as a holder)
 //	retry_min: 1s                     # backoff of failed blob and shard syncs ...
 //	retry_max: 1m                     # ... doubling up to this
 //	ingest_quiet: 1s                  # recovery waits this long after a client's upload of the blob ends ...
