@@ -4,7 +4,7 @@ STATICCHECK_VERSION ?= v0.8.2
 GOBIN ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 
-.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet bench-s3-peers testbed bench-quilt quilt-vectors bench-sites bench-recovery bench-peers challenges
+.PHONY: check fmt vet staticcheck tidy test test-short bench build resilience soak fuzz bench-explorer-devnet bench-s3-peers testbed bench-quilt quilt-vectors bench-sites bench-recovery bench-overhead bench-peers challenges
 
 check: fmt vet staticcheck tidy test
 
@@ -101,6 +101,9 @@ quilt-vectors:
 # 100 MB; a node loses its disk and rebuilds (docs/performance.md). Not in CI.
 bench-recovery:
 	WALRUS_RECOVERY_SCALE=1 $(GO) test -count=1 -timeout 3h -run 'TestRecoveryScale' -v ./internal/storagenode/daemon/
+# Per-blob overhead at Walrus's scale: a 1 KB and a 100 MB blob on 10 node processes, 1000 shards; stored vs billed bytes.
+bench-overhead:
+	WALRUS_OVERHEAD_SCALE=1 $(GO) test -count=1 -timeout 3h -run 'TestStoredOverhead' -v ./internal/storagenode/daemon/
 # Store and read against MinIO and SeaweedFS; installs both into a cache directory on the
 # first run and rewrites docs/performance-vs-peers.md (bash bench/peers.sh --quick: 3 rounds).
 bench-peers:

@@ -19,9 +19,11 @@ type blobIDResult struct {
 	BlobID          string `json:"blobId"`
 	UnencodedLength uint64 `json:"unencodedLength"`
 	EncodedLength   uint64 `json:"encodedLength"`
-	SymbolSize      int    `json:"symbolSize"`
-	RootHash        string `json:"rootHash"`
-	NShards         int    `json:"nShards"`
+	// WalrusEncodedLength is Walrus's figure for the same blob (full metadata on every shard).
+	WalrusEncodedLength uint64 `json:"walrusEncodedLength"`
+	SymbolSize          int    `json:"symbolSize"`
+	RootHash            string `json:"rootHash"`
+	NShards             int    `json:"nShards"`
 }
 
 func blobIDCommand(ce *clientEnv) *cobra.Command {
@@ -84,14 +86,16 @@ func runBlobID(e *env, path string, nShards int) error {
 	}
 	sym, _ := cfg.SymbolSize(m.UnencodedLength)
 	encLen, _ := cfg.EncodedLength(m.UnencodedLength)
+	walrusLen, _ := cfg.WalrusEncodedLength(m.UnencodedLength)
 	root := m.Root()
 	res := blobIDResult{
-		BlobID:          m.BlobID.String(),
-		UnencodedLength: m.UnencodedLength,
-		EncodedLength:   encLen,
-		SymbolSize:      sym,
-		RootHash:        root.String(),
-		NShards:         nShards,
+		BlobID:              m.BlobID.String(),
+		UnencodedLength:     m.UnencodedLength,
+		EncodedLength:       encLen,
+		WalrusEncodedLength: walrusLen,
+		SymbolSize:          sym,
+		RootHash:            root.String(),
+		NShards:             nShards,
 	}
 	if e.json {
 		return e.printJSON(res)
@@ -99,6 +103,7 @@ func runBlobID(e *env, path string, nShards int) error {
 	fmt.Fprintf(e.stdout, "Blob ID: %s\n", res.BlobID)
 	fmt.Fprintf(e.stdout, "Unencoded size: %d bytes\n", res.UnencodedLength)
 	fmt.Fprintf(e.stdout, "Encoded size: %d bytes (%d shards, symbol size %d)\n", res.EncodedLength, nShards, sym)
+	fmt.Fprintf(e.stdout, "Encoded size in Walrus's accounting: %d bytes\n", res.WalrusEncodedLength)
 	return nil
 }
 

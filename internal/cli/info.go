@@ -143,14 +143,17 @@ type infoBftOutput struct {
 
 // infoCommitteeOutput is info committee's --json output.
 type infoCommitteeOutput struct {
-	NShards                 int               `json:"nShards"`
-	NPrimarySourceSymbols   int               `json:"nPrimarySourceSymbols"`
-	NSecondarySourceSymbols int               `json:"nSecondarySourceSymbols"`
-	MaxSliverSize           uint64            `json:"maxSliverSize"`
-	MetadataStorageSize     uint64            `json:"metadataStorageSize"`
-	MaxEncodedBlobSize      uint64            `json:"maxEncodedBlobSize"`
-	CurrentStorageNodes     []storageNodeInfo `json:"currentStorageNodes"`
-	NextStorageNodes        []storageNodeInfo `json:"nextStorageNodes"`
+	NShards                 int    `json:"nShards"`
+	NPrimarySourceSymbols   int    `json:"nPrimarySourceSymbols"`
+	NSecondarySourceSymbols int    `json:"nSecondarySourceSymbols"`
+	MaxSliverSize           uint64 `json:"maxSliverSize"`
+	MetadataStorageSize     uint64 `json:"metadataStorageSize"`
+	MaxEncodedBlobSize      uint64 `json:"maxEncodedBlobSize"`
+	// Walrus's figures, one copy of the full metadata per shard; nothing is billed by them.
+	WalrusMetadataStorageSize uint64            `json:"walrusMetadataStorageSize"`
+	WalrusMaxEncodedBlobSize  uint64            `json:"walrusMaxEncodedBlobSize"`
+	CurrentStorageNodes       []storageNodeInfo `json:"currentStorageNodes"`
+	NextStorageNodes          []storageNodeInfo `json:"nextStorageNodes"`
 }
 
 type storageNodeInfo struct {
@@ -223,11 +226,9 @@ func (s *systemInfo) sizeInfo() infoSizeOutput {
 	return infoSizeOutput{StorageUnitSize: chain.BytesPerUnit, MaxBlobSize: s.encoding.MaxBlobSize()}
 }
 
-// metadataSize is the metadata stored for a blob over all shards: one copy per shard.
-func metadataSize(enc *redstuff.Config) uint64 {
-	n := uint64(enc.NShards())
-	return n * (64*n + 32)
-}
+// metadataSize is the metadata billed for a blob over all shards: each shard's pair hashes
+// and proof, and the full metadata on the holders (redstuff.Config.BilledMetadataSize).
+func metadataSize(enc *redstuff.Config) uint64 { return enc.BilledMetadataSize() }
 
 func (s *systemInfo) priceInfo() infoPriceOutput {
 	enc, price := s.encoding, s.system.StoragePrice
@@ -310,15 +311,18 @@ func (s *systemInfo) nodes(c *chain.CommitteeInfo) []storageNodeInfo {
 func (s *systemInfo) committeeInfo() infoCommitteeOutput {
 	enc := s.encoding
 	maxEncoded, _ := enc.EncodedLength(enc.MaxBlobSize())
+	walrusMax, _ := enc.WalrusEncodedLength(enc.MaxBlobSize())
 	return infoCommitteeOutput{
-		NShards:                 enc.NShards(),
-		NPrimarySourceSymbols:   enc.SourceSymbols(redstuff.Primary),
-		NSecondarySourceSymbols: enc.SourceSymbols(redstuff.Secondary),
-		MaxSliverSize:           uint64(enc.SliverSize(redstuff.Primary, redstuff.MaxSymbolSize)),
-		MetadataStorageSize:     metadataSize(enc),
-		MaxEncodedBlobSize:      maxEncoded,
-		CurrentStorageNodes:     s.nodes(&s.committee),
-		NextStorageNodes:        s.nodes(s.next),
+		NShards:                   enc.NShards(),
+		NPrimarySourceSymbols:     enc.SourceSymbols(redstuff.Primary),
+		NSecondarySourceSymbols:   enc.SourceSymbols(redstuff.Secondary),
+		MaxSliverSize:             uint64(enc.SliverSize(redstuff.Primary, redstuff.MaxSymbolSize)),
+		MetadataStorageSize:       metadataSize(enc),
+		MaxEncodedBlobSize:        maxEncoded,
+		WalrusMetadataStorageSize: uint64(enc.NShards()) * enc.MetadataSize(),
+		WalrusMaxEncodedBlobSize:  walrusMax,
+		CurrentStorageNodes:       s.nodes(&s.committee),
+		NextStorageNodes:          s.nodes(s.next),
 	}
 }
 
@@ -535,6 +539,8 @@ func printCommitteeInfo(w io.Writer, s *systemInfo) {
 	fmt.Fprintf(w, "Metadata size: %s (%d B)\n", formatBytes(c.MetadataStorageSize), c.MetadataStorageSize)
 	fmt.Fprintf(w, "Maximum sliver size: %s (%d B)\n", formatBytes(c.MaxSliverSize), c.MaxSliverSize)
 	fmt.Fprintf(w, "Maximum encoded blob size: %s (%d B)\n", formatBytes(c.MaxEncodedBlobSize), c.MaxEncodedBlobSize)
+	fmt.Fprintf(w, "Walrus's accounting (full metadata on every shard): metadata %s (%d B), maximum encoded blob %s (%d B)\n",
+		formatBytes(c.WalrusMetadataStorageSize), c.WalrusMetadataStorageSize, formatBytes(c.WalrusMaxEncodedBlobSize), c.WalrusMaxEncodedBlobSize)
 	fmt.Fprintf(w, "\nCurrent committee: %d storage nodes, %d shards\n", len(c.CurrentStorageNodes), c.NShards)
 	printNodes(w, c.CurrentStorageNodes)
 	if len(c.NextStorageNodes) > 0 {

@@ -17,8 +17,12 @@ import (
 // BlobReader reads parts of a certified blob without fetching all of it. Primary sliver i
 // is row i of the blob (SourceSymbols(Secondary) symbols), held by one shard, so a byte
 // range lies in a run of consecutive rows: the reader fetches just those slivers and
-// verifies each against the blob's metadata before using its bytes, the guarantee a whole
-// read with the default consistency check gives for the slivers it receives. A row whose
+// verifies each against the blob ID before using its bytes, the guarantee a whole read
+// with the default consistency check gives for the slivers it receives. Nodes that send
+// each sliver's pair proof (?pair_proof=true, our extension) spare the reader the full
+// metadata (2n hashes): it learns the length from a node's proven partial metadata and
+// checks each sliver against its proof. With nodes that do not (Walrus's), it fetches the
+// full metadata once and verifies against it. A row whose
 // sliver cannot be fetched and verified (its node is down, behind or lying) is rebuilt
 // from recovery symbols of the other nodes (one small symbol from each secondary sliver,
 // each checked against the metadata); if that fails too, or many rows are missing, the
@@ -41,11 +45,12 @@ type BlobReader struct {
 	bufs   map[int]*[]byte // the pooled answer buffers rows alias (see rowBuffers)
 	full   []byte          // the whole blob, once read
 
-	requests  atomic.Int64
-	slivers   int64
-	recovered int64
-	fellBack  bool
-	closed    bool
+	requests        atomic.Int64
+	fetchedMetadata bool
+	slivers         int64
+	recovered       int64
+	fellBack        bool
+	closed          bool
 }
 
 // BlobReaderStats describe the work of a BlobReader so far.
@@ -58,6 +63,9 @@ type BlobReaderStats struct {
 	Slivers, Recovered int64
 	// FellBack reports that a sliver could not be had and the whole blob was read.
 	FellBack bool
+	// Metadata reports that the full metadata was fetched: the nodes sent no pair proofs,
+	// or a row had to be rebuilt from recovery symbols.
+	Metadata bool
 }
 
 // OpenBlob checks that blob id is certified and readable and fetches its verified metadata,
@@ -84,7 +92,15 @@ func (c *Client) OpenBlob(ctx context.Context, id redstuff.BlobID, opts ReadOpti
 			errs = append(errs, err)
 			continue
 		}
-		m, err := c.metadata(r.ctx, view, id)
+		// The length, proven by the blob ID, is all a range read needs up front when the
+		// nodes send each sliver's pair proof; otherwise the full metadata is fetched.
+		var m *redstuff.Metadata
+		length, err := c.provenLength(r.ctx, view, id)
+		if err != nil {
+			if m, err = c.metadata(r.ctx, view, id); err == nil {
+				length = m.UnencodedLength
+			}
+		}
 		if err != nil {
 			if !errors.Is(err, ErrUnavailable) || ctx.Err() != nil {
 				return nil, err
@@ -92,12 +108,12 @@ func (c *Client) OpenBlob(ctx context.Context, id redstuff.BlobID, opts ReadOpti
 			errs = append(errs, fmt.Errorf("epoch %d: %w", e, err))
 			continue
 		}
-		sym, err := view.enc.SymbolSize(m.UnencodedLength)
+		sym, err := view.enc.SymbolSize(length)
 		if err != nil {
 			return nil, fmt.Errorf("client: blob %s: %w", id, err)
 		}
-		r.view, r.m = view, m
-		r.size = int64(m.UnencodedLength)
+		r.view, r.m, r.fetchedMetadata = view, m, m != nil
+		r.size = int64(length)
 		r.rowLen = int64(view.enc.SourceSymbols(redstuff.Secondary) * sym)
 		return r, nil
 	}
@@ -144,7 +160,7 @@ func (r *BlobReader) releaseRows(keep map[int][]byte) {
 
 // Stats returns what the reader has done so far.
 func (r *BlobReader) Stats() BlobReaderStats {
-	return BlobReaderStats{HTTPRequests: r.requests.Load(), Slivers: r.slivers, Recovered: r.recovered, FellBack: r.fellBack}
+	return BlobReaderStats{HTTPRequests: r.requests.Load(), Slivers: r.slivers, Recovered: r.recovered, FellBack: r.fellBack, Metadata: r.fetchedMetadata}
 }
 
 // Read implements io.Reader.
@@ -336,6 +352,9 @@ const maxRecoveredRows = 4
 // match: a lying node) does it ask again for symbols with proofs (recoverRowProven), so a
 // Byzantine node costs one retry, never a wrong row.
 func (r *BlobReader) recoverRow(row int) ([]byte, error) {
+	if err := r.loadMetadata(); err != nil {
+		return nil, err
+	}
 	d, err := r.recoverRowBare(row)
 	if err == nil {
 		return d, nil
@@ -509,7 +528,14 @@ func (r *BlobReader) fetchSliverInto(dst []byte, a redstuff.Axis, index int) (*r
 	if mb.node == nil {
 		return nil, fmt.Errorf("%s sliver %d: node unreachable: %w", a, index, mb.err)
 	}
-	s, err := mb.node.SliverInto(r.ctx, dst, r.id, pair, a)
+	var s *redstuff.Sliver
+	var proof *redstuff.PairProof
+	var err error
+	if r.m == nil {
+		s, proof, err = mb.node.SliverWithProof(r.ctx, dst, r.id, pair, a)
+	} else {
+		s, err = mb.node.SliverInto(r.ctx, dst, r.id, pair, a)
+	}
 	switch {
 	case err != nil:
 		if errors.Is(err, nodeclient.ErrBadAnswer) {
@@ -518,13 +544,37 @@ func (r *BlobReader) fetchSliverInto(dst []byte, a redstuff.Axis, index int) (*r
 	case s.Axis != a || s.Index != index:
 		err = fmt.Errorf("%w: %s sliver %d, asked for %s sliver %d", redstuff.ErrInvalidSliver, s.Axis, s.Index, a, index)
 		r.c.badResponse(badSliver, mb.info.Name, r.id, err)
-	default:
-		if err = r.view.enc.VerifySliver(r.m, s); err != nil {
+	case proof != nil:
+		if err = r.view.enc.VerifySliverAgainstProof(r.id, proof, s); err != nil {
 			r.c.badResponse(badSliver, mb.info.Name, r.id, err)
+		}
+	default:
+		// A node that sends no proof: verify against the full metadata (fetched once).
+		if err = r.loadMetadata(); err == nil {
+			if err = r.view.enc.VerifySliver(r.m, s); err != nil {
+				r.c.badResponse(badSliver, mb.info.Name, r.id, err)
+			}
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %s sliver %d: %w", mb.info.Name, a, index, err)
 	}
 	return s, nil
+}
+
+// loadMetadata fetches and verifies the blob's full metadata if the reader has not yet: a
+// node that sends no pair proof, and rebuilding a row from recovery symbols, need it.
+func (r *BlobReader) loadMetadata() error {
+	if r.m != nil {
+		return nil
+	}
+	m, err := r.c.metadata(r.ctx, r.view, r.id)
+	if err != nil {
+		return err
+	}
+	if int64(m.UnencodedLength) != r.size {
+		return fmt.Errorf("client: blob %s: metadata of %d bytes, the blob ID proved %d", r.id, m.UnencodedLength, r.size)
+	}
+	r.m, r.fetchedMetadata = m, true
+	return nil
 }

@@ -68,9 +68,9 @@ func (c *Client) StoreQuilt(ctx context.Context, patches []quilt.Patch, opts Sto
 }
 
 // QuiltReader reads patches of a certified quilt by fetching only the secondary slivers of
-// their columns: OpenQuilt fetches the blob's verified metadata and the index columns,
-// ReadPatch the columns of one patch. Every sliver is verified against the metadata before
-// its bytes are used. When a column cannot be had from its node, the reader reads and
+// their columns: OpenQuilt learns the blob's length (as OpenBlob does) and fetches the
+// index columns, ReadPatch the columns of one patch. Every sliver is verified against the
+// blob ID (its pair proof, or the full metadata) before its bytes are used. When a column cannot be had from its node, the reader reads and
 // decodes the whole quilt once (as Read does) and serves every later patch from it.
 //
 // A QuiltReader is for one goroutine at a time; its reads run under the context given to

@@ -4,7 +4,6 @@ import (
 	"slices"
 
 	"github.com/walrus-go/walrus/internal/chain"
-	"github.com/walrus-go/walrus/internal/netmetrics"
 	"github.com/walrus-go/walrus/internal/redstuff"
 )
 
@@ -56,7 +55,7 @@ type Stored struct {
 	CertifiedBlobs uint64 `json:"certifiedBlobs"` // of which certified
 	Bytes          uint64 `json:"bytes"`          // their unencoded bytes
 	EncodedBytes   uint64 `json:"encodedBytes"`   // their encoded bytes
-	MetadataBytes  uint64 `json:"metadataBytes"`  // of EncodedBytes, metadata copies
+	MetadataBytes  uint64 `json:"metadataBytes"`  // of EncodedBytes, metadata (redstuff.Config.BilledMetadataSize a blob)
 }
 
 // aggregate folds chain events into running totals, so that no request needs to read all
@@ -106,7 +105,7 @@ func (a *aggregate) add(id chain.ObjectID, r blobRec) {
 	a.stored.Blobs++
 	a.stored.Bytes += r.size
 	a.stored.EncodedBytes += r.encoded
-	a.stored.MetadataBytes += netmetrics.MetadataBytes(a.nShards)
+	a.stored.MetadataBytes += a.enc.BilledMetadataSize()
 	if r.certified {
 		a.stored.CertifiedBlobs++
 	}
@@ -127,7 +126,7 @@ func (a *aggregate) remove(id chain.ObjectID) {
 	a.stored.Blobs--
 	a.stored.Bytes -= r.size
 	a.stored.EncodedBytes -= r.encoded
-	a.stored.MetadataBytes -= netmetrics.MetadataBytes(a.nShards)
+	a.stored.MetadataBytes -= a.enc.BilledMetadataSize()
 	if r.certified {
 		a.stored.CertifiedBlobs--
 	}

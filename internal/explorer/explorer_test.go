@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/walrus-go/walrus/internal/chain"
-	"github.com/walrus-go/walrus/internal/netmetrics"
 	"github.com/walrus-go/walrus/internal/redstuff"
 )
 
@@ -77,7 +76,7 @@ func TestStoredTotals(t *testing.T) {
 	tn.x.Collect(ctx)
 	enc, _ := tn.x.agg.enc.EncodedLength(1000)
 	enc2, _ := tn.x.agg.enc.EncodedLength(2000)
-	want := Stored{Blobs: 2, CertifiedBlobs: 1, Bytes: 3000, EncodedBytes: enc + enc2, MetadataBytes: 2 * netmetrics.MetadataBytes(10)}
+	want := Stored{Blobs: 2, CertifiedBlobs: 1, Bytes: 3000, EncodedBytes: enc + enc2, MetadataBytes: 2 * tn.x.agg.enc.BilledMetadataSize()}
 	if got := tn.x.agg.stored; got != want {
 		t.Fatalf("stored %+v, want %+v", got, want)
 	}
@@ -89,7 +88,7 @@ func TestStoredTotals(t *testing.T) {
 	f.committee[2] = swapped
 	f.setEpoch(2) // blob 1 expires
 	tn.x.Collect(ctx)
-	want = Stored{Blobs: 1, Bytes: 2000, EncodedBytes: enc2, MetadataBytes: netmetrics.MetadataBytes(10)}
+	want = Stored{Blobs: 1, Bytes: 2000, EncodedBytes: enc2, MetadataBytes: tn.x.agg.enc.BilledMetadataSize()}
 	if got := tn.x.agg.stored; got != want {
 		t.Fatalf("after expiry: stored %+v, want %+v", got, want)
 	}

@@ -22,19 +22,11 @@ func Ratio(num, den uint64) float64 {
 type Overhead struct {
 	Unencoded uint64 `json:"unencodedBytes"` // bytes users stored
 	Encoded   uint64 `json:"encodedBytes"`   // bytes the nodes hold for them (slivers and metadata)
-	Metadata  uint64 `json:"metadataBytes"`  // of Encoded, the bytes of metadata copies
+	Metadata  uint64 `json:"metadataBytes"`  // of Encoded, the bytes of metadata (hashes, proofs and copies)
 	// Factor is Encoded/Unencoded: bytes held per byte stored (0 with nothing stored).
 	Factor float64 `json:"factor"`
 	// MetadataShare is Metadata/Encoded (0 with nothing stored).
 	MetadataShare float64 `json:"metadataShare"`
-}
-
-// MetadataBytes returns the metadata bytes the nodes hold for one blob with n shards: each
-// shard keeps one copy of the metadata, n pairs of 32-byte sliver hashes plus a 32-byte
-// root, so n·(64n+32).
-func MetadataBytes(nShards int) uint64 {
-	n := uint64(nShards)
-	return n * (64*n + 32)
 }
 
 // NewOverhead returns the overhead of unencoded bytes stored as encoded bytes of which

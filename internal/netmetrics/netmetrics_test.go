@@ -61,12 +61,6 @@ func TestOverhead(t *testing.T) {
 	if !near(o.Factor, 4.5) || !near(o.MetadataShare, 0.1) {
 		t.Fatalf("%+v", o)
 	}
-	if got := MetadataBytes(10); got != 10*(640+32) {
-		t.Fatalf("metadata bytes %d", got)
-	}
-	if MetadataBytes(0) != 0 {
-		t.Fatal("no shards, no metadata")
-	}
 }
 
 func TestShardsMoved(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/walrus-go/walrus/internal/merkle"
 	"github.com/walrus-go/walrus/internal/rscode"
 )
 
@@ -144,15 +145,88 @@ func (c *Config) SymbolSize(length uint64) (int, error) {
 // SliverSize returns the byte length of a sliver of axis a for symbol size s.
 func (c *Config) SliverSize(a Axis, symbolSize int) int { return c.SliverSymbols(a) * symbolSize }
 
-// EncodedLength returns the encoded size Walrus bills for a blob of length bytes:
-// n·((R+C)·s + 64n + 32), slivers plus one copy of the metadata per shard.
-func (c *Config) EncodedLength(length uint64) (uint64, error) {
+// WalrusEncodedLength returns the encoded size Walrus bills for a blob of length bytes:
+// n·((R+C)·s + 64n + 32), slivers plus one copy of the full metadata per shard. It is shown
+// beside EncodedLength where output mirrors Walrus's; nothing is billed by it.
+func (c *Config) WalrusEncodedLength(length uint64) (uint64, error) {
 	s, err := c.SymbolSize(length)
 	if err != nil {
 		return 0, err
 	}
 	n := uint64(c.n)
-	return n * (uint64(c.rows+c.columns)*uint64(s) + 64*n + 32), nil
+	return n * (uint64(c.rows+c.columns)*uint64(s) + c.MetadataSize()), nil
+}
+
+// MetadataSize returns the size the accounting gives one full copy of a blob's metadata:
+// 64n + 32, two 32-byte sliver hashes per pair and the blob ID (Walrus's figure).
+func (c *Config) MetadataSize() uint64 { return 64*uint64(c.n) + 32 }
+
+// PairShareSize is the size the accounting gives one shard's own commitments: the primary and
+// secondary sliver hashes of its pair.
+const PairShareSize = 64
+
+// BillingNodes returns the number of nodes the accounting assumes the n shards are spread
+// over: ceil(n/100), at least 4 and at most n. A thousand shards are billed as ten nodes of
+// a hundred shards.
+func BillingNodes(nShards int) int {
+	return min(nShards, max(4, (nShards+99)/100))
+}
+
+// StorageLayout is how the accounting sees the metadata of one blob spread over a committee:
+// every shard keeps its pair's hashes, every node one Merkle multiproof from its pairs to
+// the blob's root, and Holders nodes the full metadata.
+type StorageLayout struct {
+	Nodes       int // nodes holding shards
+	Holders     int // nodes keeping the full metadata: the fewest whose shards exceed f
+	ProofHashes int // sibling hashes of all nodes' multiproofs together (an upper bound)
+}
+
+// Layout returns the layout of nodes nodes with the n shards spread evenly (nodes is
+// clamped to 1..n). Holders counts the smallest nodes first, so it holds for any choice of
+// holders; ProofHashes bounds each node's multiproof by the largest node's shard count k:
+// at most min(2^(l-1), k) siblings on level l of the tree, for every level l.
+func (c *Config) Layout(nodes int) StorageLayout {
+	nodes = min(max(nodes, 1), c.n)
+	small, large := c.n/nodes, (c.n+nodes-1)/nodes
+	holders := min(nodes, c.f/small+1)
+	depth := merkle.Depth(c.n)
+	perNode := 0
+	for l := 1; l <= depth; l++ {
+		perNode += min(1<<(l-1), large)
+	}
+	return StorageLayout{Nodes: nodes, Holders: holders, ProofHashes: nodes * perNode}
+}
+
+// StoredLength returns the bytes a committee with layout l stores for a blob of length
+// bytes: the n sliver pairs, each shard's pair hashes, every node's multiproof (32 bytes a
+// hash) and the full metadata on the holders.
+func (c *Config) StoredLength(length uint64, l StorageLayout) (uint64, error) {
+	s, err := c.SymbolSize(length)
+	if err != nil {
+		return 0, err
+	}
+	slivers := uint64(c.n) * uint64(c.rows+c.columns) * uint64(s)
+	return slivers + c.StoredMetadataSize(l), nil
+}
+
+// StoredMetadataSize returns the metadata bytes of one blob a committee with layout l stores:
+// each shard's pair hashes, every node's multiproof (32 bytes a hash) and the full metadata
+// on the holders. It does not depend on the blob's length.
+func (c *Config) StoredMetadataSize(l StorageLayout) uint64 {
+	return uint64(c.n)*PairShareSize + uint64(l.ProofHashes)*merkle.Size + uint64(l.Holders)*c.MetadataSize()
+}
+
+// BilledMetadataSize returns the part of EncodedLength that is metadata, the same for every
+// blob: StoredMetadataSize with the layout of BillingNodes(n) nodes.
+func (c *Config) BilledMetadataSize() uint64 {
+	return c.StoredMetadataSize(c.Layout(BillingNodes(c.n)))
+}
+
+// EncodedLength returns the encoded size the chain bills and accounts storage space by for a
+// blob of length bytes: StoredLength with the layout of BillingNodes(n) nodes. It depends on
+// the length and n only, so a storage resource fits the same blobs in every epoch.
+func (c *Config) EncodedLength(length uint64) (uint64, error) {
+	return c.StoredLength(length, c.Layout(BillingNodes(c.n)))
 }
 
 func (c *Config) workers() int {

@@ -167,7 +167,7 @@ func TestVectorsBlobs(t *testing.T) {
 			if sym != tc.SymbolSize || c.SliverSize(Primary, sym) != tc.PrimaryBytes || c.SliverSize(Secondary, sym) != tc.SecondaryBytes {
 				t.Fatalf("symbol size %d, sliver sizes %d/%d; want %d, %d/%d", sym, c.SliverSize(Primary, sym), c.SliverSize(Secondary, sym), tc.SymbolSize, tc.PrimaryBytes, tc.SecondaryBytes)
 			}
-			if el, _ := c.EncodedLength(tc.Length); el != tc.EncodedLength {
+			if el, _ := c.WalrusEncodedLength(tc.Length); el != tc.EncodedLength {
 				t.Fatalf("encoded length %d, want %d", el, tc.EncodedLength)
 			}
 			enc, err := c.Encode(blob)

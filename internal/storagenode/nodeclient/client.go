@@ -21,6 +21,7 @@ package nodeclient
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -143,7 +144,8 @@ type request struct {
 	method string
 	path   string
 	query  url.Values
-	body   [][]byte // sent in order, not copied
+	body   [][]byte     // sent in order, not copied
+	header *http.Header // if not nil, set to the headers of a successful answer
 	// into, if not nil, is a buffer whose capacity the answer's body is read into when
 	// it fits (see readAnswer).
 	into []byte
@@ -197,6 +199,9 @@ func (c *Client) do(ctx context.Context, r request) (int, []byte, error) {
 	}
 	if resp.StatusCode >= 300 {
 		return 0, nil, decodeError(resp.StatusCode, data)
+	}
+	if r.header != nil {
+		*r.header = resp.Header
 	}
 	return resp.StatusCode, data, nil
 }
@@ -354,6 +359,11 @@ func (c *Client) SliverInto(ctx context.Context, dst []byte, id redstuff.BlobID,
 	if err != nil {
 		return nil, err
 	}
+	return c.decodeSliver(data, id, pair, a)
+}
+
+// decodeSliver decodes a sliver answer and checks that it is the sliver of pair asked for.
+func (c *Client) decodeSliver(data []byte, id redstuff.BlobID, pair int, a redstuff.Axis) (*redstuff.Sliver, error) {
 	s, err := redstuff.DecodeSliver(data, a, len(data))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s sliver of pair %d of %s: %w", ErrBadAnswer, a, pair, id, err)
@@ -367,6 +377,48 @@ func (c *Client) SliverInto(ctx context.Context, dst []byte, id redstuff.BlobID,
 	}
 	return s, nil
 }
+
+// SliverWithProof is Sliver asking for the pair's hashes and Merkle proof as well
+// (?pair_proof=true, our extension): a node that sends them lets the caller verify the
+// sliver against the blob ID alone (redstuff.Config.VerifySliverAgainstProof). The proof is
+// nil if the node sent none (Walrus's nodes and older ones ignore the parameter); a proof
+// that does not decode, or is for another pair, is ErrBadAnswer. The proof is not verified.
+// Like SliverInto, the answer is read into dst's capacity when it fits.
+func (c *Client) SliverWithProof(ctx context.Context, dst []byte, id redstuff.BlobID, pair int, a redstuff.Axis) (*redstuff.Sliver, *redstuff.PairProof, error) {
+	var h http.Header
+	_, data, err := c.do(ctx, request{method: http.MethodGet, path: sliverPath(id, pair, a),
+		query: url.Values{"pair_proof": {"true"}}, header: &h, into: dst})
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := c.decodeSliver(data, id, pair, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	v := h.Get(api.PairProofHeader)
+	if v == "" {
+		return s, nil, nil
+	}
+	if len(v) > maxPairProofHeader {
+		return nil, nil, fmt.Errorf("%w: pair proof of %d characters", ErrBadAnswer, len(v))
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(v)
+	var p *redstuff.PairProof
+	if err == nil {
+		p, err = redstuff.DecodePairProof(raw)
+	}
+	if err == nil && int(p.Pair) != pair {
+		err = fmt.Errorf("proof of pair %d, asked for pair %d", p.Pair, pair)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: pair proof of %s sliver %d of %s: %w", ErrBadAnswer, a, pair, id, err)
+	}
+	return s, p, nil
+}
+
+// maxPairProofHeader bounds the pair-proof header: a proof is 77 bytes plus 33 a tree
+// level, and 16 levels cover the largest shard count.
+const maxPairProofHeader = 1024
 
 // PutSliver stores one sliver of pair pair (its axis says which); created is false if it
 // was stored already. The metadata must have been stored first.
