@@ -376,7 +376,8 @@ func TestBatchEndpoint(t *testing.T) {
 		{"garbage", []byte{1, 2, 3}, badRequest, "MALFORMED_REQUEST"},
 		{"text", []byte("not bcs at all"), badRequest, "INVALID_METADATA"},
 		{"empty", []byte{}, badRequest, "MALFORMED_REQUEST"},
-		{"huge", make([]byte, maxBatchSize(a.Node)+1), http.StatusForbidden, "BODY_TOO_LARGE"},
+		{"more bytes than the owned shards' slivers", make([]byte, maxBatchSize(a.Node)+1), http.StatusBadRequest, "SHARD_NOT_ASSIGNED"},
+		{"huge", make([]byte, batchSizeFor(a.Node, a.Node.NShards())+1), http.StatusForbidden, "BODY_TOO_LARGE"},
 	} {
 		a.unchanged(t, c.name, func() {
 			r := a.do("PUT", path, c.body)

@@ -236,8 +236,10 @@ func readBatch(ctx context.Context, node *sn.Node, id redstuff.BlobID, body io.R
 }
 
 // maxBatchSize returns the largest batched upload body the node can accept now.
-func maxBatchSize(node *sn.Node) int64 {
+func maxBatchSize(node *sn.Node) int64 { return batchSizeFor(node, len(node.OwnedShards())) }
+
+// batchSizeFor is the largest batched upload of the slivers of the given number of shards.
+func batchSizeFor(node *sn.Node, shards int) int64 {
 	pair := int64(2 + node.MaxSliverSize(redstuff.Primary) + node.MaxSliverSize(redstuff.Secondary))
-	owned := int64(len(node.OwnedShards()))
-	return int64(node.MetadataSize()) + 5 + owned*pair
+	return int64(node.MetadataSize()) + 5 + int64(shards)*pair
 }

@@ -64,7 +64,7 @@ func TestEveryRouteErrorShape(t *testing.T) {
 		}
 	}
 	kinds := 0
-	huge := make([]byte, maxBatchSize(a.Node)+1)
+	huge := make([]byte, batchSizeFor(a.Node, a.Node.NShards())+1)
 	for _, rt := range a.h.endpoints() {
 		var body []byte
 		if rt.method == "PUT" || rt.method == "POST" {

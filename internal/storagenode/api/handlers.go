@@ -405,8 +405,13 @@ func (h *Handler) putSlivers(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case r.ContentLength < 0:
 		return fmt.Errorf("%w: a batched upload needs a Content-Length", sn.ErrMalformed)
+	case r.ContentLength > batchSizeFor(h.node, h.node.NShards()):
+		return fmt.Errorf("%w: %d bytes, more than the slivers of every shard", sn.ErrTooLarge, r.ContentLength)
 	case r.ContentLength > limit:
-		return fmt.Errorf("%w: %d bytes, at most %d for the shards this node owns", sn.ErrTooLarge, r.ContentLength, limit)
+		// Sized for more shards than this node owns now: a client that read a newer
+		// committee than this node has applied yet (it gains shards at the epoch change)
+		// retries, as for any shard this node does not own yet.
+		return fmt.Errorf("%w: %d bytes, at most %d for the %d shards this node owns now", sn.ErrShardNotAssigned, r.ContentLength, limit, len(h.node.OwnedShards()))
 	}
 	body, err := h.openBody(w, r, limit)
 	if err != nil {
