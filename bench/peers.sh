@@ -189,46 +189,49 @@ rss() {
 }
 
 # --- operations -----------------------------------------------------------------------
+# Every request's time is curl's own (time_total: from the start of the transfer to its
+# last byte), written to $TMP/ctime; starting a curl process costs about 45 ms here, which
+# would otherwise swamp the small operations.
+TIMED=(-w '%{stderr}%{time_total}\n')
 # store SYSTEM SIZE R: stores data-SIZE as object R; sets ID (what read_obj needs).
 store() {
 	case $1 in
 	walrus)
-		ID=$(curl -fsS -X PUT --data-binary @"$TMP/data-$2" "http://127.0.0.1:$((P + 1))/v1/blobs?epochs=1" |
+		ID=$(curl -fsS "${TIMED[@]}" -X PUT --data-binary @"$TMP/data-$2" "http://127.0.0.1:$((P + 1))/v1/blobs?epochs=1" 2>"$TMP/ctime" |
 			grep -o '"blobId":"[^"]*"' | head -n1 | cut -d'"' -f4)
 		[ -n "$ID" ] ;;
 	minio)
 		ID=$2-$3
 		# MinIO refuses curl 7.88's signature over the body; sign without the payload hash.
-		curl -fsS -X PUT "${MINIO_AUTH[@]}" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" --data-binary @"$TMP/data-$2" \
-			"http://$MINIO_ADDR/bench/$ID" >/dev/null ;;
+		curl -fsS "${TIMED[@]}" -X PUT "${MINIO_AUTH[@]}" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" --data-binary @"$TMP/data-$2" \
+			"http://$MINIO_ADDR/bench/$ID" >/dev/null 2>"$TMP/ctime" ;;
 	seaweedfs)
 		ID=$2-$3
-		curl -fsS -X PUT --data-binary @"$TMP/data-$2" "http://$FILER/bench/$ID" >/dev/null ;;
+		curl -fsS "${TIMED[@]}" -X PUT --data-binary @"$TMP/data-$2" "http://$FILER/bench/$ID" >/dev/null 2>"$TMP/ctime" ;;
 	esac
 }
 read_obj() {
 	case $1 in
-	walrus) curl -fsS -o "$TMP/out" "http://127.0.0.1:$((P + 1))/v1/blobs/$2" ;;
-	minio) curl -fsS -o "$TMP/out" "${MINIO_AUTH[@]}" "http://$MINIO_ADDR/bench/$2" ;;
-	seaweedfs) curl -fsS -o "$TMP/out" "http://$FILER/bench/$2" ;;
+	walrus) curl -fsS "${TIMED[@]}" -o "$TMP/out" "http://127.0.0.1:$((P + 1))/v1/blobs/$2" 2>"$TMP/ctime" ;;
+	minio) curl -fsS "${TIMED[@]}" -o "$TMP/out" "${MINIO_AUTH[@]}" "http://$MINIO_ADDR/bench/$2" 2>"$TMP/ctime" ;;
+	seaweedfs) curl -fsS "${TIMED[@]}" -o "$TMP/out" "http://$FILER/bench/$2" 2>"$TMP/ctime" ;;
 	esac
 }
 
 RESULTS="$TMP/results"
 : >"$RESULTS"
-now() { date +%s.%N; }
-# measure SYSTEM OP CMD...: runs CMD; records seconds and the CPU seconds of the system's
+# measure SYSTEM OP CMD...: runs CMD; records its request's seconds (curl's) and the CPU seconds of the system's
 # processes and of its storage nodes during it.
 measure() {
-	local sys=$1 op=$2 t0 t1 c0 c1 n0 n1
+	local sys=$1 op=$2 t c0 c1 n0 n1
 	shift 2
 	read -r c0 n0 < <(cpu "$sys")
-	t0=$(now)
-	"$@" || { echo "failed: $sys $op" >&2; exit 1; }
-	t1=$(now)
+	: >"$TMP/ctime"
+	"$@" || { echo "failed: $sys $op" >&2; cat "$TMP/ctime" >&2; exit 1; }
 	read -r c1 n1 < <(cpu "$sys")
-	awk -v s="$sys" -v o="$op" -v a="$t0" -v b="$t1" -v c="$c0" -v d="$c1" -v m="$n0" -v n="$n1" \
-		'BEGIN {printf "%s %s %.4f %.2f %.2f\n", s, o, b - a, d - c, n - m}' | tee -a "$RESULTS"
+	t=$(tail -n1 "$TMP/ctime")
+	awk -v s="$sys" -v o="$op" -v t="$t" -v c="$c0" -v d="$c1" -v m="$n0" -v n="$n1" \
+		'BEGIN {printf "%s %s %.4f %.2f %.2f\n", s, o, t, d - c, n - m}' | tee -a "$RESULTS"
 }
 
 declare -A IDS
