@@ -334,14 +334,8 @@ func (pm *PartialMetadata) Verify(id BlobID) error {
 // ID: RS2 encoding, this configuration's shard count, a length within the maximum blob
 // size, and Verify(id).
 func (c *Config) VerifyPartialMetadata(pm *PartialMetadata, id BlobID) error {
-	if pm.EncodingType != EncodingRS2 {
-		return fmt.Errorf("%w: %d", ErrEncodingType, pm.EncodingType)
-	}
-	if int(pm.Shards) != c.n {
-		return fmt.Errorf("%w: partial metadata for %d shards, want %d", ErrInvalidPartial, pm.Shards, c.n)
-	}
-	if pm.UnencodedLength > c.MaxBlobSize() {
-		return fmt.Errorf("%w: length %d exceeds the maximum %d", ErrInvalidMetadata, pm.UnencodedLength, c.MaxBlobSize())
+	if err := c.checkHeader("partial metadata", pm.EncodingType, int(pm.Shards), pm.UnencodedLength); err != nil {
+		return err
 	}
 	return pm.Verify(id)
 }
@@ -349,16 +343,25 @@ func (c *Config) VerifyPartialMetadata(pm *PartialMetadata, id BlobID) error {
 // VerifyPairProof checks a pair proof against this configuration and the blob ID, as
 // VerifyPartialMetadata does for partial metadata.
 func (c *Config) VerifyPairProof(p *PairProof, id BlobID) error {
-	if p.EncodingType != EncodingRS2 {
-		return fmt.Errorf("%w: %d", ErrEncodingType, p.EncodingType)
-	}
-	if int(p.Shards) != c.n {
-		return fmt.Errorf("%w: pair proof for %d shards, want %d", ErrInvalidPartial, p.Shards, c.n)
-	}
-	if p.UnencodedLength > c.MaxBlobSize() {
-		return fmt.Errorf("%w: length %d exceeds the maximum %d", ErrInvalidMetadata, p.UnencodedLength, c.MaxBlobSize())
+	if err := c.checkHeader("pair proof", p.EncodingType, int(p.Shards), p.UnencodedLength); err != nil {
+		return err
 	}
 	return p.Verify(id)
+}
+
+// checkHeader checks the fields that partial metadata and pair proofs carry beside their
+// hashes against this configuration: RS2, this shard count, a length it can encode.
+func (c *Config) checkHeader(what string, enc uint8, shards int, length uint64) error {
+	if enc != EncodingRS2 {
+		return fmt.Errorf("%w: %d", ErrEncodingType, enc)
+	}
+	if shards != c.n {
+		return fmt.Errorf("%w: %s for %d shards, want %d", ErrInvalidPartial, what, shards, c.n)
+	}
+	if length > c.MaxBlobSize() {
+		return fmt.Errorf("%w: length %d exceeds the maximum %d", ErrInvalidMetadata, length, c.MaxBlobSize())
+	}
+	return nil
 }
 
 // Has reports whether the pair is held.
