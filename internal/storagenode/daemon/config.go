@@ -27,6 +27,11 @@ type Config struct {
 	// MetricsListen is the host:port of the Prometheus metrics endpoint (/metrics); "off"
 	// serves no metrics. Default DefaultMetricsListen.
 	MetricsListen string `yaml:"metrics_listen"`
+	// Pprof serves Go's runtime profiles (net/http/pprof: /debug/pprof/, CPU profiles at
+	// /debug/pprof/profile?seconds=N) on the metrics listener, never on the node API. It
+	// requires MetricsListen. Default false: a profile costs CPU and reveals internals, so
+	// keep the metrics listener private (loopback or an admin network) when it is on.
+	Pprof bool `yaml:"pprof"`
 	// ChainRPC is the CometBFT JSON-RPC address of a chain validator
 	// ("http://host:port"). This or ChainRPCs is required unless Options.Chain is set.
 	ChainRPC string `yaml:"chain_rpc"`
@@ -301,6 +306,8 @@ func (c Config) validate(needChain, needBLS, needNet, needWallet bool) error {
 		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
 			return bad("metrics_listen", "%q is not host:port or %q", c.MetricsListen, MetricsOff)
 		}
+	} else if c.Pprof {
+		return bad("pprof", "needs metrics_listen (profiles are served on the metrics listener)")
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
 		return bad("public_url", "%q is not https://host:port (nodes are reached over TLS)", c.PublicURL)

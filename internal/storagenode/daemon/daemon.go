@@ -227,6 +227,9 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 		d.metricsAddr = metricsLn.Addr().String()
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		if cfg.Pprof {
+			pprofRoutes(mux)
+		}
 		d.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	}
 

@@ -40,6 +40,7 @@
 //	plain_http: false                 # serve plain HTTP behind a TLS-terminating proxy
 //	public_url: https://127.0.0.1:9185 # how peers and clients reach the API; default https://LISTEN
 //	metrics_listen: 127.0.0.1:9184    # Prometheus /metrics, or "off"
+//	pprof: false                      # also serve /debug/pprof/ on metrics_listen (keep it private)
 //	name: storage-node                # name announced by 'walrus node register'
 //	log_level: info                   # debug, info, warn or error
 //	cache_bytes: 67108864             # cache of metadata and expanded slivers; negative: none

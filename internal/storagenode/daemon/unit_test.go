@@ -217,6 +217,7 @@ func TestConfigValidate(t *testing.T) {
 		{"wallet_key_file", func(c *Config) { c.WalletKeyFile = "" }},
 		{"listen", func(c *Config) { c.Listen = "9185" }},
 		{"metrics_listen", func(c *Config) { c.MetricsListen = "nowhere" }},
+		{"pprof", func(c *Config) { c.MetricsListen, c.Pprof = MetricsOff, true }},
 		{"public_url", func(c *Config) { c.PublicURL = "ftp://x:1" }},
 		{"public_url", func(c *Config) { c.PublicURL = "https://x:1/path" }},
 		{"public_url", func(c *Config) { c.PublicURL = "http://x:1" }},
