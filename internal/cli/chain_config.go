@@ -25,6 +25,7 @@ type validatorConfig struct {
 	Moniker            string   `yaml:"moniker"`
 	P2PListen          string   `yaml:"p2p_listen"`
 	RPCListen          string   `yaml:"rpc_listen"`
+	PprofListen        string   `yaml:"pprof_listen,omitempty"`
 	PersistentPeers    []string `yaml:"persistent_peers"`
 	TimeoutCommit      string   `yaml:"timeout_commit"`
 	TimeoutPropose     string   `yaml:"timeout_propose"`
@@ -39,7 +40,7 @@ type validatorConfig struct {
 
 func newValidatorConfig(c chainnode.Config) validatorConfig {
 	return validatorConfig{
-		Moniker: c.Moniker, P2PListen: c.P2PListen, RPCListen: c.RPCListen, PersistentPeers: c.PersistentPeers,
+		Moniker: c.Moniker, P2PListen: c.P2PListen, RPCListen: c.RPCListen, PprofListen: c.PprofListen, PersistentPeers: c.PersistentPeers,
 		TimeoutCommit: c.TimeoutCommit.String(), TimeoutPropose: c.TimeoutPropose.String(), TimeoutVote: c.TimeoutVote.String(),
 		Heartbeat: c.Heartbeat.String(), FlushThrottle: c.FlushThrottle.String(), PeerGossipSleep: c.PeerGossipSleep.String(),
 		MempoolSize: c.MempoolSize, SubscriptionBuffer: c.SubscriptionBuffer, LogLevel: "info",
@@ -48,7 +49,8 @@ func newValidatorConfig(c chainnode.Config) validatorConfig {
 
 const validatorConfigHeader = `# Walrus chain validator configuration, written by 'walrus chain init' and read by
 # 'walrus chain start --home DIR'. Durations are Go durations ("300ms", "3s"); a heartbeat
-# of "-1s" makes no empty blocks; rpc_listen "off" serves no JSON-RPC.
+# of "-1s" makes no empty blocks; rpc_listen "off" serves no JSON-RPC. pprof_listen:
+# HOST:PORT (absent by default) serves Go's runtime profiles there; keep it private.
 `
 
 func writeValidatorConfig(home string, c validatorConfig) error {
@@ -76,7 +78,7 @@ func loadValidatorConfig(home string) (chainnode.Config, slog.Level, error) {
 		return chainnode.Config{}, 0, fmt.Errorf("%s: %s", path, strings.TrimSpace(yaml.FormatError(err, false, true)))
 	}
 	c := chainnode.Config{
-		Home: home, Moniker: vc.Moniker, P2PListen: vc.P2PListen, RPCListen: vc.RPCListen,
+		Home: home, Moniker: vc.Moniker, P2PListen: vc.P2PListen, RPCListen: vc.RPCListen, PprofListen: vc.PprofListen,
 		PersistentPeers: vc.PersistentPeers, MempoolSize: vc.MempoolSize, SubscriptionBuffer: vc.SubscriptionBuffer,
 	}
 	for _, d := range []struct {

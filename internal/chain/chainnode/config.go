@@ -48,6 +48,11 @@ type Config struct {
 	// default DefaultRPCListen. "off" runs no RPC server: in-process clients use
 	// Node.Client.
 	RPCListen string
+	// PprofListen is the host:port of a listener serving Go's runtime profiles only
+	// (net/http/pprof: /debug/pprof/, CPU profiles at /debug/pprof/profile?seconds=N),
+	// apart from the RPC and P2P listeners. "" (the default) serves none. Keep it private
+	// (loopback or an admin network): a profile costs CPU and reveals internals.
+	PprofListen string
 	// PersistentPeers are the peers to stay connected to, as "nodeID@host:port".
 	PersistentPeers []string
 	// TimeoutCommit is how long a validator waits after a commit for late precommits
@@ -146,6 +151,11 @@ func (c Config) Validate() error {
 	if c.RPCListen != RPCOff {
 		if err := checkHostPort(c.RPCListen); err != nil {
 			return bad("RPCListen", "%v", err)
+		}
+	}
+	if c.PprofListen != "" {
+		if err := checkHostPort(c.PprofListen); err != nil {
+			return bad("PprofListen", "%v", err)
 		}
 	}
 	for i, p := range c.PersistentPeers {

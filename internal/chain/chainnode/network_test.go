@@ -249,6 +249,7 @@ func TestConfigValidate(t *testing.T) {
 		{chainnode.Config{}, "Home"},
 		{chainnode.Config{Home: "x", P2PListen: "tcp://1.2.3.4:5"}, "P2PListen"},
 		{chainnode.Config{Home: "x", RPCListen: "nohost"}, "RPCListen"},
+		{chainnode.Config{Home: "x", PprofListen: "http://127.0.0.1:1"}, "PprofListen"},
 		{chainnode.Config{Home: "x", PersistentPeers: []string{"abc@1.2.3.4:5"}}, "PersistentPeers[0]"},
 		{chainnode.Config{Home: "x", TimeoutCommit: -1}, "TimeoutCommit"},
 		{chainnode.Config{Home: "x", SubscriptionBuffer: 10}, "SubscriptionBuffer"},

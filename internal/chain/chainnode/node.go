@@ -26,7 +26,8 @@ type Node struct {
 	node   *nm.Node
 	client *local.Local
 	dbs    *dbTracker
-	rpc    *rpcServer // nil if RPCListen is off
+	rpc    *rpcServer   // nil if RPCListen is off
+	pprof  *pprofServer // nil if PprofListen is ""
 
 	closeOnce sync.Once
 	closeErr  error
@@ -89,6 +90,13 @@ func Start(cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
+	if cfg.PprofListen != "" {
+		if n.pprof, err = startPprof(cfg.PprofListen); err != nil {
+			n.Close()
+			return nil, err
+		}
+		logger.Info("chainnode: serving runtime profiles", "pprof", n.pprof.addr())
+	}
 	logger.Info("chainnode: validator started", "home", cfg.Home, "node_id", nodeKey.ID(), "p2p", cfg.P2PListen, "rpc", n.RPCAddr())
 	return n, nil
 }
@@ -99,6 +107,14 @@ func (n *Node) RPCAddr() string {
 		return ""
 	}
 	return n.rpc.Addr().String()
+}
+
+// PprofAddr returns the address of the runtime profile listener ("" if it is off).
+func (n *Node) PprofAddr() string {
+	if n.pprof == nil {
+		return ""
+	}
+	return n.pprof.addr()
 }
 
 // Client returns an RPC client that calls the node in-process (CometBFT's local client,
@@ -124,6 +140,9 @@ func (n *Node) Close() error {
 		var errs []error
 		if n.rpc != nil {
 			n.rpc.close()
+		}
+		if n.pprof != nil {
+			n.pprof.close()
 		}
 		if n.node.IsRunning() {
 			if err := n.node.Stop(); err != nil {
