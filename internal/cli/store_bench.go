@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +33,11 @@ type benchRow struct {
 	// Phases are the medians of a store's phases (client.StoreStats), in milliseconds:
 	// where a write's time goes. Stores only.
 	Phases *benchPhases `json:"phasesP50Ms,omitempty"`
+	// StartUnixMs and EndUnixMs bound the row's operations in wall-clock time (Unix
+	// milliseconds): a store row's from the first store's start to the last store's tail
+	// uploads, for matching the CPU that processes used against them.
+	StartUnixMs int64 `json:"startUnixMs"`
+	EndUnixMs   int64 `json:"endUnixMs"`
 }
 
 // benchPhases are the median durations of a store's phases, in milliseconds. With pending
@@ -69,6 +76,7 @@ func benchCommand(ce *clientEnv) *cobra.Command {
 	var count int
 	var epochs uint32
 	var noPending bool
+	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure store and read latency and throughput against the configured network",
@@ -89,12 +97,27 @@ func benchCommand(ce *clientEnv) *cobra.Command {
 				return usageError{fmt.Errorf("--count and --epochs must be positive")}
 			}
 			ce.noPendingUploads = noPending
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return fmt.Errorf("--cpuprofile: %w", unwrapPathError(err))
+				}
+				if err := pprof.StartCPUProfile(f); err != nil {
+					f.Close()
+					return fmt.Errorf("--cpuprofile: %w", err)
+				}
+				defer func() {
+					pprof.StopCPUProfile()
+					f.Close()
+				}()
+			}
 			return runBench(ce, sz, count, epochs)
 		},
 	}
 	cmd.Flags().StringVar(&sizes, "sizes", "1KiB,1MiB,64MiB", "comma-separated blob sizes (B, KiB, MiB)")
 	cmd.Flags().IntVar(&count, "count", 5, "operations per size and kind")
 	cmd.Flags().Uint32Var(&epochs, "epochs", 1, "epochs to store the blobs for")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (runtime/pprof) to this file")
 	cmd.Flags().BoolVar(&noPending, "no-pending-uploads", false, "upload slivers only after the registration landed (no pending uploads), to compare")
 	return cmd
 }
@@ -150,12 +173,16 @@ func runBench(ce *clientEnv, sizes []int, count int, epochs uint32) error {
 		var reqs int64
 		var last redstuff.BlobID
 		var phases [5][]time.Duration
+		var first time.Time
 		for i := range count {
 			if size >= 8 {
 				binary.LittleEndian.PutUint64(data, uint64(time.Now().UnixNano())+uint64(i))
 			}
 			before := ct.n.Load()
 			start := time.Now()
+			if i == 0 {
+				first = start
+			}
 			res, err := s.client.Store(ce.ctx, data, client.StoreOptions{Epochs: epochs, Force: size < 8})
 			lat = append(lat, time.Since(start))
 			if err != nil {
@@ -172,13 +199,17 @@ func runBench(ce *clientEnv, sizes []int, count int, epochs uint32) error {
 			}
 		}
 		r := row("store", size, lat, reqs)
+		r.StartUnixMs, r.EndUnixMs = first.UnixMilli(), time.Now().UnixMilli()
 		r.Phases = &benchPhases{Encode: median(phases[0]), Check: median(phases[1]), Register: median(phases[2]),
 			Upload: median(phases[3]), Certify: median(phases[4])}
 		rows = append(rows, r)
 		lat, reqs = nil, 0
-		for range count {
+		for i := range count {
 			before := ct.n.Load()
 			start := time.Now()
+			if i == 0 {
+				first = start
+			}
 			got, err := s.client.Read(ce.ctx, last, client.ReadOptions{})
 			lat = append(lat, time.Since(start))
 			if err != nil {
@@ -189,7 +220,9 @@ func runBench(ce *clientEnv, sizes []int, count int, epochs uint32) error {
 			}
 			reqs += ct.n.Load() - before
 		}
-		rows = append(rows, row("read", size, lat, reqs))
+		r = row("read", size, lat, reqs)
+		r.StartUnixMs, r.EndUnixMs = first.UnixMilli(), time.Now().UnixMilli()
+		rows = append(rows, r)
 	}
 	if ce.json {
 		return ce.printJSON(rows)

@@ -206,11 +206,17 @@ func TestCLIStoreRead(t *testing.T) {
 	}
 
 	// Bench.
-	out, errs, code = n.walrus(t, "bench", "--json", "--sizes", "1KiB,0", "--count", "2")
+	prof := filepath.Join(dir, "bench.pprof")
+	out, errs, code = n.walrus(t, "bench", "--json", "--sizes", "1KiB,0", "--count", "2", "--cpuprofile", prof)
 	var rows []benchRow
 	if code != 0 || json.Unmarshal(out, &rows) != nil || len(rows) != 4 || rows[0].RequestsPer < 4 || rows[0].Op != "store" ||
-		rows[0].Phases == nil || rows[0].Phases.Register <= 0 || rows[1].Phases != nil {
+		rows[0].Phases == nil || rows[0].Phases.Register <= 0 || rows[1].Phases != nil ||
+		rows[0].StartUnixMs <= 0 || rows[0].EndUnixMs < rows[0].StartUnixMs || rows[1].StartUnixMs < rows[0].EndUnixMs {
 		t.Fatalf("bench: %d %q %q", code, out, errs)
+	}
+	// A CPU profile: gzipped protocol buffers.
+	if b, err := os.ReadFile(prof); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("bench --cpuprofile: %v, %d bytes", err, len(b))
 	}
 
 	// One node stopped: stores and reads still work.
