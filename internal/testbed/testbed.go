@@ -58,6 +58,11 @@ type Config struct {
 	// EpochDuration is the chain's epoch; default 10m. The run waits for the first epoch
 	// change, storing meanwhile.
 	EpochDuration time.Duration
+	// ProfileDir, if set, turns on CPU profiles of the processes on a write's path while
+	// the first client benchmarks: the client (walrus bench --cpuprofile), its validator
+	// (pprof_listen) and storage nodes 0 and 1 (pprof on their metrics listener). The
+	// profiles are written there and summarized in the report. Default "": no profiling.
+	ProfileDir string
 	// Log receives progress; nil discards it.
 	Log *slog.Logger
 }
@@ -102,6 +107,9 @@ type BenchRow struct {
 	Phases *struct {
 		Encode, Check, Register, Upload, Certify float64
 	} `json:"phasesP50Ms"`
+	// StartUnixMs and EndUnixMs bound the row's operations (Unix milliseconds).
+	StartUnixMs int64 `json:"startUnixMs"`
+	EndUnixMs   int64 `json:"endUnixMs"`
 }
 
 // Report is what a run measured.
@@ -129,6 +137,11 @@ type Report struct {
 	EpochChange EpochChange
 	// Router counts the packets of the userspace emulator (netns.EmulatorTUN).
 	Router netns.RouterStats
+	// Budgets are the CPU used during each client's stores of each size (Bench).
+	Budgets []Budget
+	// Profiles are the CPU profiles of the processes on the first client's write path
+	// (Config.ProfileDir); none without it.
+	Profiles []ProcessProfile
 }
 
 // Recovery describes a storage node killed while MissedBlobs blobs were stored, then
@@ -226,7 +239,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			h.ip = h.ns.IP
 		}
 	}
-	r := &runner{cfg: cfg, network: network}
+	r := &runner{cfg: cfg, network: network, sampler: startSampler(), pprof: map[string]string{}}
+	defer r.sampler.close()
 	defer r.stopAll()
 	if network != nil {
 		defer func() { rep.Router = network.Stats() }()
@@ -250,10 +264,26 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	var rows []BenchRow
 	var err error
-	for _, c := range clients {
+	var profiled []ProcessProfile
+	var profErrs map[string]error
+	for ci, c := range clients {
+		// The processes on the first client's write path are profiled while it runs.
+		var col *collector
+		if ci == 0 && cfg.ProfileDir != "" {
+			if col, profiled, err = r.profileWritePath(ctx, c, validators[0], nodes); err != nil {
+				return nil, err
+			}
+		}
 		// One size at a time, each logged as it is measured.
 		for _, size := range cfg.Sizes {
-			if rows, err = r.bench(ctx, c, size, cfg.Count); err != nil {
+			prof := ""
+			if col != nil {
+				prof = filepath.Join(col.dir, c.name+"-"+size+".pprof")
+			}
+			if rows, err = r.bench(ctx, c, size, cfg.Count, prof); err != nil {
+				if col != nil {
+					col.finish()
+				}
 				return nil, err
 			}
 			for _, row := range rows {
@@ -261,7 +291,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			}
 			rep.Bench[c.name] = append(rep.Bench[c.name], rows...)
 		}
+		if col != nil {
+			col.finish()
+			profErrs = col.errs
+		}
 	}
+	rep.Budgets = r.sampler.budgets(rep.Bench, clients)
 	if rep.Recovery, err = r.failNode(ctx, clients[0], nodes[0], 0); err != nil {
 		return nil, err
 	}
@@ -276,11 +311,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.KilledValidator = victim.name
 	r.kill(victim)
 	cfg.Log.Info("testbed: validator killed", "validator", victim.name)
-	rows, err = r.bench(ctx, clients[0], cfg.Sizes[0], cfg.Count)
+	rows, err = r.bench(ctx, clients[0], cfg.Sizes[0], cfg.Count, "")
 	if err != nil {
 		return nil, fmt.Errorf("testbed: with validator %s killed: %w", victim.name, err)
 	}
 	rep.AfterKill = rows
+	if profiled != nil {
+		rep.Profiles = analyse(ctx, cfg.ProfileDir, profiled, profErrs)
+	}
 	return rep, nil
 }
 
@@ -292,6 +330,8 @@ type runner struct {
 	args    map[string][]string // the command line of each host's process
 	clients map[string]string   // client host name → client configuration
 	metrics string              // host:port of storage node 0's metrics
+	sampler *cpuSampler         // CPU of every process started
+	pprof   map[string]string   // host name → host:port of its runtime profiles (Config.ProfileDir)
 }
 
 // command returns a walrus command run on host h.
@@ -312,7 +352,14 @@ func (r *runner) output(ctx context.Context, h *host, args ...string) ([]byte, e
 	cmd := r.command(ctx, h, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	err := cmd.Start()
+	if err == nil {
+		if h != nil {
+			r.sampler.add(h.name, cmd.Process.Pid)
+		}
+		err = cmd.Wait()
+	}
+	if err != nil {
 		return nil, fmt.Errorf("testbed: walrus %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
 	return stdout.Bytes(), nil
@@ -409,6 +456,11 @@ func (r *runner) build(ctx context.Context, validators, nodes, clients []*host) 
 	if err := os.WriteFile(yml, bytes.Replace(raw, []byte("metrics_listen: off"), []byte("metrics_listen: "+metrics), 1), 0o600); err != nil {
 		return err
 	}
+	if cfg.ProfileDir != "" {
+		if err := r.enableProfiles(validators, nodes, port); err != nil {
+			return err
+		}
+	}
 	for i, c := range clients {
 		path := filepath.Join(cfg.Dir, c.name+"-client.yaml")
 		y := fmt.Sprintf("rpc_url: http://%s\nchain_id: %s\nwallet: %s\n", rpc[i%len(rpc)], res.ChainID, wallets[c.name])
@@ -432,6 +484,7 @@ func (r *runner) start(h *host, args ...string) error {
 		log.Close()
 		return fmt.Errorf("testbed: start %s: %w", h.name, err)
 	}
+	r.sampler.add(h.name, cmd.Process.Pid)
 	go func() {
 		cmd.Wait() //nolint:errcheck // killed at the end
 		log.Close()
@@ -504,10 +557,15 @@ func (r *runner) waitHealthy(ctx context.Context, c *host, n int) error {
 }
 
 // bench runs walrus bench on client c.
-func (r *runner) bench(ctx context.Context, c *host, sizes string, count int) ([]BenchRow, error) {
+// A profile path writes a CPU profile of the client there.
+func (r *runner) bench(ctx context.Context, c *host, sizes string, count int, profile string) ([]BenchRow, error) {
 	// Three epochs: storage bought for the current epoch only (bench's default) expires
 	// when an epoch change comes between the purchase and the registration.
-	out, err := r.output(ctx, c, "--config", r.clients[c.name], "bench", "--sizes", sizes, "--count", strconv.Itoa(count), "--epochs", "3", "--json")
+	args := []string{"--config", r.clients[c.name], "bench", "--sizes", sizes, "--count", strconv.Itoa(count), "--epochs", "3", "--json"}
+	if profile != "" {
+		args = append(args, "--cpuprofile", profile)
+	}
+	out, err := r.output(ctx, c, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -575,7 +633,7 @@ func (r *runner) failNode(ctx context.Context, c, h *host, idx int) (Recovery, e
 	args := r.args[h.name]
 	r.kill(h)
 	r.cfg.Log.Info("testbed: storage node killed", "node", h.name, "shards", rec.Shards)
-	if _, err := r.bench(ctx, c, "1MiB", rec.MissedBlobs); err != nil {
+	if _, err := r.bench(ctx, c, "1MiB", rec.MissedBlobs, ""); err != nil {
 		return rec, fmt.Errorf("testbed: stores with %s down: %w", h.name, err)
 	}
 	if err := r.start(h, args...); err != nil {
@@ -630,7 +688,7 @@ func (r *runner) epochUnderLoad(ctx context.Context, watch, load *host) (EpochCh
 	defer cancel()
 	changed := false
 	for {
-		if _, err := r.bench(ctx, load, "1MiB", 1); err != nil {
+		if _, err := r.bench(ctx, load, "1MiB", 1, ""); err != nil {
 			return ec, fmt.Errorf("testbed: store %d during the epoch change: %w", ec.Stores+1, err)
 		}
 		ec.Stores++
@@ -679,6 +737,8 @@ func (rep *Report) Print(w io.Writer) {
 			}
 		}
 	}
+	printBudgets(w, rep.Budgets)
+	printProfiles(w, rep.Profiles)
 	rc := rep.Recovery
 	fmt.Fprintf(w, "\nnode %s (%d shards) down for %d blobs, restarted: rebuilt %d slivers (%d bytes) from %d bytes downloaded in %v\n",
 		rc.Node, rc.Shards, rc.MissedBlobs, rc.RecoveredSlivers, rc.RecoveredBytes, rc.DownloadedBytes, rc.Duration.Round(time.Millisecond))
