@@ -21,7 +21,8 @@ import (
 // 100 shards, 2 clients, 1 KiB and 1 MiB blobs), full-sized with WALRUS_TESTBED=full (make
 // testbed). WALRUS_TESTBED_MATRIX names a latency matrix file; WALRUS_TESTBED_COUNT and
 // WALRUS_TESTBED_SIZES (comma-separated) override the operations per size and the sizes,
-// WALRUS_TESTBED_EPOCH the epoch duration. It runs in namespaces where
+// WALRUS_TESTBED_EPOCH the epoch duration; WALRUS_TESTBED_PROFILE=DIR writes CPU profiles
+// of the first client's write path there (Config.ProfileDir). It runs in namespaces where
 // the machine allows, else on loopback (WALRUS_TESTBED_MODE=loopback forces it), and logs
 // which. Interrupted (SIGINT, SIGTERM), it
 // still tears the network down.
@@ -49,6 +50,13 @@ func TestTestbed(t *testing.T) {
 	}
 	if v := os.Getenv("WALRUS_TESTBED_SIZES"); v != "" {
 		cfg.Sizes = strings.Split(v, ",")
+	}
+	if dir := os.Getenv("WALRUS_TESTBED_PROFILE"); dir != "" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.ProfileDir = abs
 	}
 	if path := os.Getenv("WALRUS_TESTBED_MATRIX"); path != "" {
 		f, err := os.Open(path)
@@ -82,6 +90,26 @@ func TestTestbed(t *testing.T) {
 		if len(rows) != 2*len(rep.Sizes) || len(rep.Sizes) == 0 {
 			t.Errorf("client %s: %d rows, want a store and a read per size", client, len(rows))
 		}
+	}
+	if len(rep.Budgets) != len(rep.Bench)*len(rep.Sizes) {
+		t.Errorf("%d write budgets, want one per client and size", len(rep.Budgets))
+	}
+	for _, b := range rep.Budgets {
+		if b.Wall <= 0 || b.ClientCPU <= 0 || b.NodeCPU <= 0 || b.Machine < b.ClientCPU/2 {
+			t.Errorf("write budget %+v", b)
+		}
+	}
+	if cfg.ProfileDir != "" {
+		if len(rep.Profiles) != 4 {
+			t.Errorf("%d profiles, want the client, a validator and two storage nodes", len(rep.Profiles))
+		}
+		for _, p := range rep.Profiles {
+			if p.Samples <= 0 || len(p.Classes) == 0 {
+				t.Errorf("profile of %s: %s", p.Process, p.Err)
+			}
+		}
+	} else if len(rep.Profiles) != 0 {
+		t.Errorf("profiles without WALRUS_TESTBED_PROFILE")
 	}
 	if rep.Recovery.RecoveredSlivers < int64(2*rep.Recovery.Shards*rep.Recovery.MissedBlobs) || rep.Recovery.DownloadedBytes == 0 {
 		t.Errorf("recovery %+v", rep.Recovery)
