@@ -187,7 +187,8 @@ const maxTraceLine = 1 << 20
 
 // parseTraces reads the output of `go tool pprof -traces` for a CPU profile: a header, then
 // samples separated by lines of dashes, each a line "VALUE FUNCTION" (VALUE a duration such
-// as 10ms or 1.5s) followed by one line per caller; label lines and the header are skipped.
+// as 10ms or 1.5s) followed by one line per caller, a function marked "(inline)" where it
+// was inlined; label lines and the header are skipped.
 func parseTraces(r io.Reader) ([]sample, error) {
 	var out []sample
 	var cur *sample
@@ -204,18 +205,15 @@ func parseTraces(r io.Reader) ([]sample, error) {
 			continue
 		}
 		if cur == nil {
-			if len(f) != 2 {
+			d, err := time.ParseDuration(f[0])
+			if len(f) < 2 || err != nil || d < 0 {
 				continue // header or labels
 			}
-			d, err := time.ParseDuration(f[0])
-			if err != nil || d < 0 {
-				continue
-			}
-			out = append(out, sample{cpu: d, stack: []string{f[1]}})
+			out = append(out, sample{cpu: d, stack: []string{f[1]}}) // f[2] may be "(inline)"
 			cur = &out[len(out)-1]
 			continue
 		}
-		if len(f) == 1 && !strings.HasSuffix(f[0], ":") {
+		if !strings.HasSuffix(f[0], ":") { // not a label
 			cur.stack = append(cur.stack, f[0])
 		}
 	}
@@ -241,14 +239,17 @@ var classes = []struct {
 	{"hashing", []string{"sha256", "sha512", "blake2", "walrus/internal/merkle."}, nil},
 	{"TLS/crypto", []string{"crypto/", "golang.org/x/crypto/", "filippo.io/"}, nil},
 	{"encoding", []string{"walrus/internal/redstuff.", "walrus/internal/rscode."}, nil},
+	{"serialization", []string{"encoding/json.", "gogoproto", "google.golang.org/protobuf/", "walrus/internal/bcs.", "encoding/base64.", "encoding/hex."}, nil},
 	{"consensus", []string{"cometbft/cometbft/", "walrus/internal/chain."}, nil},
 	{"storage engine", []string{"cockroachdb/pebble"}, nil},
+	{"HTTP", []string{"net/http."}, nil},
 }
 
 // gcFrames mark the garbage collector's work.
 var gcFrames = []string{"runtime.gcBgMarkWorker", "runtime.gcAssistAlloc", "runtime.gcDrain", "runtime.markroot", "runtime.scanobject", "runtime.bgsweep", "runtime.bgscavenge", "runtime.sweepone", "runtime.gcStart", "runtime.wbBuf", "runtime.bulkBarrier"}
 
-// classOf returns the class of a stack (leaf first): one of classes, "GC" or "other".
+// classOf returns the class of a stack (leaf first): one of classes, "GC", "Go runtime"
+// (a stack of the runtime alone: the scheduler, timers) or "other".
 func classOf(stack []string) string {
 	for _, fn := range stack {
 		for _, g := range gcFrames {
@@ -271,7 +272,12 @@ func classOf(stack []string) string {
 			}
 		}
 	}
-	return "other"
+	for _, fn := range stack {
+		if !strings.HasPrefix(fn, "runtime.") && !strings.HasPrefix(fn, "internal/runtime/") {
+			return "other"
+		}
+	}
+	return "Go runtime"
 }
 
 // classify sums the samples by class, largest first.

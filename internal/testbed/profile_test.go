@@ -19,7 +19,7 @@ Duration: 5s, Total samples = 1.23s (24.60%)
              github.com/walrus-go/walrus/internal/redstuff.(*Encoder).Encode
 -----------+-------------------------------------------------------
          bytes:  1024
-      20ms   runtime.scanobject
+      20ms   runtime.scanobject (inline)
              runtime.gcDrain
              runtime.gcBgMarkWorker
 -----------+-------------------------------------------------------
@@ -41,7 +41,9 @@ func TestParseTracesAndClassify(t *testing.T) {
 		"runtime.mallocgc runtime.gcAssistAlloc github.com/walrus-go/walrus/internal/rscode.x": "GC",
 		"crypto/internal/fips140/aes/gcm.seal crypto/tls.(*halfConn).encrypt":                  "TLS/crypto",
 		"runtime.futex runtime.notesleep runtime.stopm":                                        "syscalls/kernel",
-		"runtime.findRunnable runtime.schedule":                                                "other",
+		"runtime.findRunnable runtime.schedule":                                                "Go runtime",
+		"runtime.memmove main.main":                                                            "other",
+		"runtime.memclrNoHeapPointers runtime.mallocgc encoding/json.Marshal net/http.x":       "serialization",
 	} {
 		if got := classOf(strings.Fields(stack)); got != want {
 			t.Errorf("%s: %s, want %s", stack, got, want)
