@@ -133,10 +133,7 @@ func (n *Node) verifyMetadata(id redstuff.BlobID, m *redstuff.Metadata) error {
 // (or taken from the store's pool) once instead of growing as slivers arrive. The count
 // comes from a request the caller has bounded by the shards the node owns.
 func (u *Upload) Reserve(pairs int) {
-	// Each sliver is stored in its BCS form: a ULEB128 length of at most 5 bytes, the
-	// data, the symbol size and the index.
-	const bcsOverhead = 5 + 2 + 2
-	size := pairs * (u.n.SliverSize(redstuff.Primary, u.sym) + u.n.SliverSize(redstuff.Secondary, u.sym) + 2*bcsOverhead)
+	size := pairs * (u.n.SliverSize(redstuff.Primary, u.sym) + u.n.SliverSize(redstuff.Secondary, u.sym))
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if !u.done {
