@@ -47,6 +47,11 @@ type Upload struct {
 	done  bool
 
 	pending [2]verifyGroup // slivers not yet being verified, by axis
+
+	// slot is the part of the batch's buffer that SliverBuffer last handed out and no
+	// Add has taken yet (nil if none), at offset slotOff.
+	slot    []byte
+	slotOff int
 }
 
 type sliverKey struct {
@@ -136,6 +141,63 @@ func (u *Upload) Reserve(pairs int) {
 	}
 }
 
+// SliverBuffer returns n bytes of the upload's write buffer for the caller to read the BCS
+// form (SliverData) of its next sliver into, so that the sliver is verified and stored
+// where it arrived: no copy, and no fresh memory to fault in per request. The caller
+// fills all of it and passes it as the encoded form to its next Add, which takes it over;
+// a buffer that Add does not get is given back by the next SliverBuffer or Add call. It
+// returns nil when the caller must use memory of its own: for a pending upload (whose
+// slivers outlive the upload in the pending buffer) or a finished one.
+func (u *Upload) SliverBuffer(n int) []byte {
+	if u.isPending {
+		return nil
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.done {
+		return nil
+	}
+	u.dropSlotLocked()
+	u.slot, u.slotOff = u.batch.AppendBuffer(n)
+	return u.slot
+}
+
+// takeSlot returns the buffer offset of encoded if it is the buffer SliverBuffer handed
+// out last (ok), and gives that buffer back otherwise.
+func (u *Upload) takeSlot(encoded []byte) (off int, ok bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.slot == nil {
+		return 0, false
+	}
+	if len(encoded) == len(u.slot) && len(encoded) > 0 && &encoded[0] == &u.slot[0] {
+		off = u.slotOff
+		u.slot = nil
+		return off, true
+	}
+	u.dropSlotLocked()
+	return 0, false
+}
+
+// dropSlotLocked gives back the buffer SliverBuffer handed out last, if no Add took it.
+func (u *Upload) dropSlotLocked() {
+	if u.slot != nil && !u.done {
+		u.batch.TrimBuffer(u.slotOff)
+	}
+	u.slot = nil
+}
+
+// releaseSlot gives back the buffer at off that Add took but does not store (a sliver
+// the node holds already, or one refused). It is the buffer's last bytes: Add runs on the
+// goroutine that calls SliverBuffer, before the next call.
+func (u *Upload) releaseSlot(off int) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if !u.done {
+		u.batch.TrimBuffer(off)
+	}
+}
+
 // Metadata returns the upload's metadata.
 func (u *Upload) Metadata() *redstuff.Metadata { return u.meta }
 
@@ -156,11 +218,15 @@ func (u *Upload) CheckPair(pair int) error {
 // background; Add waits for a free worker (or ctx) when it starts a group, and a failed
 // verification is returned by a later Add or by Commit.
 func (u *Upload) Add(ctx context.Context, pair int, s *redstuff.Sliver, encoded []byte) error {
+	off, inBuf := u.takeSlot(encoded)
 	k, stored, err := u.admit(pair, s)
 	if err != nil || stored {
+		if inBuf {
+			u.releaseSlot(off)
+		}
 		return err
 	}
-	p := pendingSliver{s: s, enc: encoded, key: k, pair: pair}
+	p := pendingSliver{s: s, enc: encoded, key: k, pair: pair, inBuf: inBuf, off: off}
 	if len(s.Data) >= verifyAloneBytes {
 		return u.verify(ctx, verifyGroup{slivers: []pendingSliver{p}})
 	}
@@ -189,6 +255,9 @@ type pendingSliver struct {
 	enc  []byte
 	key  sliverKey
 	pair int
+	// inBuf says enc is the bytes at off in the batch's buffer (SliverBuffer).
+	inBuf bool
+	off   int
 }
 
 type verifyGroup struct {
@@ -239,7 +308,11 @@ func (u *Upload) verify(ctx context.Context, g verifyGroup) error {
 				}
 				return
 			}
-			u.batch.PutSliver(p.key.shard, p.s.Axis, u.id, p.enc)
+			if p.inBuf {
+				u.batch.PutSliverAt(p.key.shard, p.s.Axis, u.id, p.off, len(p.enc))
+			} else {
+				u.batch.PutSliver(p.key.shard, p.s.Axis, u.id, p.enc)
+			}
 			u.slivs = append(u.slivs, p.key)
 			if u.isPending {
 				u.pend = append(u.pend, p)

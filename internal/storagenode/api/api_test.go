@@ -743,3 +743,53 @@ func TestErrorTable(t *testing.T) {
 		t.Error("unknown errors are not internal")
 	}
 }
+
+// TestBatchPartlyHeld sends a batch whose pairs the node partly holds already,
+// interleaved with new ones (the batch reads each sliver into the upload's write buffer
+// and gives back those it holds), then a batch with a forged sliver after valid new ones,
+// and checks that exactly the sent slivers are stored, byte for byte.
+func TestBatchPartlyHeld(t *testing.T) {
+	a := newAPI(t, 10, []uint16{0, 2, 3, 5, 6, 9})
+	b := a.Blob(60000, 9)
+	if len(a.OwnedPairs(b))%2 != 0 {
+		t.Fatal("the test wants an even number of owned pairs")
+	}
+	id := b.Metadata.BlobID
+	owned := a.OwnedPairs(b)
+	path := "/v1/blobs/" + id.String() + "/slivers"
+	a.Register(b, nodetest.ObjectID(1), 5, false)
+	var first []*redstuff.SliverPair
+	for i, p := range owned {
+		if i%2 == 1 {
+			first = append(first, p)
+		}
+	}
+	res := successData[sn.UploadResult](t, a.do("PUT", path, batchBody(b.Metadata, first)), http.StatusCreated)
+	if res != (sn.UploadResult{MetadataCreated: true, SliversCreated: 2 * len(first)}) {
+		t.Fatalf("first batch %+v", res)
+	}
+	// A forged sliver in the last new pair: the valid new slivers before it are not
+	// stored. (A held sliver is not read again, so a forged one would be skipped.)
+	last := len(owned) - 2
+	forged := *owned[last]
+	forged.Primary.Data = bytes.Clone(forged.Primary.Data)
+	forged.Primary.Data[len(forged.Primary.Data)-1] ^= 0x80
+	withForged := append([]*redstuff.SliverPair(nil), owned...)
+	withForged[last] = &forged
+	a.unchanged(t, "forged sliver after held and new pairs", func() {
+		a.do("PUT", path, batchBody(b.Metadata, withForged)).expect(t, badRequest, "INVALID_SLIVER")
+	})
+	res = successData[sn.UploadResult](t, a.do("PUT", path, batchBody(b.Metadata, owned)), http.StatusCreated)
+	want := sn.UploadResult{SliversCreated: 2 * (len(owned) - len(first)), SliversPresent: 2 * len(first)}
+	if res != want {
+		t.Fatalf("second batch %+v, want %+v", res, want)
+	}
+	for _, p := range owned {
+		for _, s := range []*redstuff.Sliver{&p.Primary, &p.Secondary} {
+			got, err := a.Node.Sliver(id, p.Index, s.Axis)
+			if err != nil || !bytes.Equal(got, s.Bytes()) {
+				t.Fatalf("pair %d %s sliver: stored %d bytes (%v), differs from the sent one", p.Index, s.Axis, len(got), err)
+			}
+		}
+	}
+}

@@ -141,18 +141,24 @@ func (br *batchReader) metadata(id redstuff.BlobID, n int) (*redstuff.Metadata, 
 	return sn.DecodeMetadataBody(id, body)
 }
 
-// sliver reads one SliverData of axis a whose data must be exactly dataLen bytes. It
-// returns the decoded sliver and its BCS bytes (which it aliases).
-func (br *batchReader) sliver(a redstuff.Axis, dataLen int) (*redstuff.Sliver, []byte, error) {
+// sliver reads one SliverData of axis a whose data must be exactly dataLen bytes into the
+// upload's write buffer (or, where the upload has none, fresh memory). It returns the
+// decoded sliver and its BCS bytes (which it aliases).
+func (br *batchReader) sliver(u *sn.Upload, a redstuff.Axis, dataLen int) (*redstuff.Sliver, []byte, error) {
 	what := a.String() + " sliver"
-	l, prefix, err := br.uleb(make([]byte, 0, 5), what)
+	var pre [5]byte
+	l, prefix, err := br.uleb(pre[:0], what)
 	if err != nil {
 		return nil, nil, err
 	}
 	if int64(l) != int64(dataLen) {
 		return nil, nil, fmt.Errorf("%w: %s of %d bytes, the metadata implies %d", sn.ErrInvalidSliver, what, l, dataLen)
 	}
-	enc := make([]byte, len(prefix)+dataLen+4)
+	size := len(prefix) + dataLen + 4
+	enc := u.SliverBuffer(size)
+	if enc == nil {
+		enc = make([]byte, size)
+	}
 	copy(enc, prefix)
 	if err := br.full(enc[len(prefix):], what); err != nil {
 		return nil, nil, err
@@ -217,7 +223,7 @@ func readBatch(ctx context.Context, node *sn.Node, id redstuff.BlobID, body io.R
 			return nil, err
 		}
 		for _, a := range []redstuff.Axis{redstuff.Primary, redstuff.Secondary} {
-			s, b, err := br.sliver(a, enc.SliverSize(a, sym))
+			s, b, err := br.sliver(u, a, enc.SliverSize(a, sym))
 			if err != nil {
 				return nil, err
 			}

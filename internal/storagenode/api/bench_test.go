@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"syscall"
 	"testing"
 
 	"github.com/walrus-go/walrus/internal/redstuff"
@@ -22,8 +23,13 @@ type benchNode struct {
 }
 
 func newBenchNode(b *testing.B, n int, cacheBytes int64) *benchNode {
+	return newBenchNodeEvery(b, n, 10, cacheBytes)
+}
+
+// newBenchNodeEvery is newBenchNode for a node owning every step-th shard.
+func newBenchNodeEvery(b *testing.B, n, step int, cacheBytes int64) *benchNode {
 	var shards []uint16
-	for s := 0; s < n; s += 10 {
+	for s := 0; s < n; s += step {
 		shards = append(shards, uint16(s))
 	}
 	e := nodetest.New(b, n, shards, nodetest.Options{Config: func(c *storagenode.Config) {
@@ -76,6 +82,53 @@ func BenchmarkIngest(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkIngestDevnet is BenchmarkIngest for one node of the 4-node, 100-shard devnet
+// storing a 64 MiB blob: 25 sliver pairs of about 1.4 MiB each in one request. Besides
+// the throughput it reports the CPU time of the whole test process per upload
+// (cpu-ms/op, user and system; the in-process client's share is small: it writes the
+// body to a loopback socket) and the page faults per upload (minflt/op).
+func BenchmarkIngestDevnet(b *testing.B) {
+	node := newBenchNodeEvery(b, 100, 4, 0)
+	blob := node.Blob(64<<20, 1)
+	pairs := node.OwnedPairs(blob)
+	_, size := api.EncodeBatch(blob.Metadata, pairs)
+	ctx := context.Background()
+	b.SetBytes(size)
+	b.ReportAllocs()
+	var cpu, faults int64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		obj := nodetest.ObjectID(i)
+		node.Register(blob, obj, 100, true)
+		before := usage(b)
+		b.StartTimer()
+		res, err := node.client.StoreSlivers(ctx, blob.Metadata, pairs)
+		if err != nil || res.SliversCreated != 2*len(pairs) {
+			b.Fatalf("StoreSlivers: %+v, %v", res, err)
+		}
+		b.StopTimer()
+		after := usage(b)
+		cpu += after.cpu - before.cpu
+		faults += after.minflt - before.minflt
+		node.Apply(storagenode.BlobDeleted{Epoch: 1, BlobID: blob.Metadata.BlobID, ObjectID: obj})
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(cpu)/1e6/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64(faults)/float64(b.N), "minflt/op")
+}
+
+type rusage struct{ cpu, minflt int64 }
+
+// usage returns the process's CPU time (ns, user and system) and minor page faults.
+func usage(b *testing.B) rusage {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return rusage{cpu: ru.Utime.Nano() + ru.Stime.Nano(), minflt: ru.Minflt}
 }
 
 // BenchmarkIngestPerSliver is BenchmarkIngest with Walrus's per-sliver requests: the

@@ -156,16 +156,71 @@ func (b *Batch) PutSliver(shard uint16, a redstuff.Axis, id redstuff.BlobID, sli
 		b.err = fmt.Errorf("store: batch: sliver of %d bytes", len(sliver))
 		return
 	}
-	var key [sliverKeyLen]byte
-	copy(key[:], sliverKey(shard, a, id))
-	b.dropPending(key)
 	if b.data == nil {
 		b.Reserve(len(sliver))
 	}
 	off := len(*b.data)
 	*b.data = append(*b.data, sliver...)
+	b.putAt(shard, a, id, off, len(sliver))
+}
+
+// AppendBuffer extends the batch's sliver buffer by n bytes and returns them with their
+// offset in the buffer, for the caller to fill with a sliver's BCS form (SliverData) in
+// place, as it arrives, and then store with PutSliverAt or give back with TrimBuffer: the
+// sliver is then neither copied nor read into memory of its own. The caller fills the
+// bytes before its next call of AppendBuffer (which may move the buffer; bytes returned
+// earlier stay readable). It returns nil if the batch is done or failed.
+func (b *Batch) AppendBuffer(n int) (buf []byte, off int) {
+	if !b.usable() || n < 0 {
+		return nil, 0
+	}
+	if uint64(n) > math.MaxUint32 {
+		b.err = fmt.Errorf("store: batch: sliver of %d bytes", n)
+		return nil, 0
+	}
+	if b.data == nil {
+		b.Reserve(n)
+	}
+	off = len(*b.data)
+	*b.data = slices.Grow(*b.data, n)[:off+n]
+	return (*b.data)[off : off+n : off+n], off
+}
+
+// TrimBuffer gives back the end of the sliver buffer from off on: the last bytes returned
+// by AppendBuffer, which no PutSliverAt stored.
+func (b *Batch) TrimBuffer(off int) {
+	if b.data == nil || off < 0 || off > len(*b.data) {
+		return
+	}
+	for _, p := range b.slivers {
+		if !p.dead && p.off+int(p.len) > off {
+			b.err = fmt.Errorf("store: batch: trimming a stored sliver")
+			return
+		}
+	}
+	*b.data = (*b.data)[:off]
+}
+
+// PutSliverAt is PutSliver for the n bytes at offset off of the batch's sliver buffer,
+// which the caller obtained from AppendBuffer and filled.
+func (b *Batch) PutSliverAt(shard uint16, a redstuff.Axis, id redstuff.BlobID, off, n int) {
+	if !b.usable() {
+		return
+	}
+	if b.data == nil || off < 0 || n < 0 || off+n > len(*b.data) {
+		b.err = fmt.Errorf("store: batch: sliver at %d of %d bytes outside the buffer", off, n)
+		return
+	}
+	b.putAt(shard, a, id, off, n)
+}
+
+func (b *Batch) putAt(shard uint16, a redstuff.Axis, id redstuff.BlobID, off, n int) {
+	var key [sliverKeyLen]byte
+	copy(key[:], sliverKey(shard, a, id))
+	b.dropPending(key)
 	b.index[key] = len(b.slivers)
-	b.slivers = append(b.slivers, pendingSliver{key: key, off: off, len: uint32(len(sliver)), crc: crc32.Checksum(sliver, castagnoli)})
+	sliver := (*b.data)[off : off+n]
+	b.slivers = append(b.slivers, pendingSliver{key: key, off: off, len: uint32(n), crc: crc32.Checksum(sliver, castagnoli)})
 }
 
 // Reserve makes room in the batch for n more bytes of slivers, so that a caller that knows

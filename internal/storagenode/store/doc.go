@@ -46,7 +46,10 @@
 // # Ownership and concurrency
 //
 // A Store is safe for concurrent use; a Batch is not. Byte slices returned by reads are
-// copies owned by the caller; slices passed to Batch writes are copied by the batch.
+// copies owned by the caller; slices passed to Batch writes are copied by the batch. A
+// caller that receives slivers from the network can instead read each one straight into
+// the batch's pooled sliver buffer (Batch.AppendBuffer, then Batch.PutSliverAt or
+// Batch.TrimBuffer), so that a sliver is neither copied nor read into fresh memory.
 // Close is idempotent; after it every method returns ErrClosed. The store makes no policy
 // decisions (which blob may be stored, which event changes what): that is the node's job.
 package store

@@ -316,3 +316,74 @@ func TestTornSegmentTail(t *testing.T) {
 		s.Close()
 	}
 }
+
+// TestBatchAppendBuffer fills slivers in place in the batch's buffer, mixed with copied
+// ones, gives one back, and checks that exactly what was put is stored, and that the
+// segment holds no given-back bytes.
+func TestBatchAppendBuffer(t *testing.T) {
+	fs := vfs.NewMem()
+	s := openMem(t, fs)
+	defer s.Close()
+	id := blobID(5)
+	b := s.NewBatch()
+	b.Reserve(8) // smaller than what follows: AppendBuffer grows the buffer
+	buf, off := b.AppendBuffer(len("in place"))
+	copy(buf, "in place")
+	b.PutSliverAt(1, redstuff.Primary, id, off, len(buf))
+	b.PutSliver(1, redstuff.Secondary, id, []byte("copied"))
+	buf, off = b.AppendBuffer(len("given back"))
+	copy(buf, "given back")
+	b.TrimBuffer(off)
+	buf, off = b.AppendBuffer(len("after the trim"))
+	copy(buf, "after the trim")
+	b.PutSliverAt(2, redstuff.Primary, id, off, len(buf))
+	if ok, _ := b.HasSliver(2, redstuff.Primary, id); !ok {
+		t.Fatal("batch misses a sliver put in place")
+	}
+	commit(t, b)
+	for _, c := range []struct {
+		shard uint16
+		axis  redstuff.Axis
+		want  string
+	}{{1, redstuff.Primary, "in place"}, {1, redstuff.Secondary, "copied"}, {2, redstuff.Primary, "after the trim"}} {
+		if got, err := s.Sliver(c.shard, c.axis, id); err != nil || string(got) != c.want {
+			t.Fatalf("shard %d %s: Sliver = %q, %v; want %q", c.shard, c.axis, got, err, c.want)
+		}
+	}
+	if got, want := segmentBytes(t, fs), int64(len("in place")+len("copied")+len("after the trim")); got != want {
+		t.Fatalf("segments hold %d bytes, want %d", got, want)
+	}
+}
+
+// TestBatchAppendBufferMisuse checks that a put outside the buffer and a trim of a stored
+// sliver fail the batch instead of storing wrong bytes.
+func TestBatchAppendBufferMisuse(t *testing.T) {
+	s := openMem(t, vfs.NewMem())
+	defer s.Close()
+	id := blobID(6)
+
+	b := s.NewBatch()
+	buf, off := b.AppendBuffer(4)
+	copy(buf, "data")
+	b.PutSliverAt(1, redstuff.Primary, id, off, 5)
+	if err := b.Commit(); err == nil {
+		t.Fatal("Commit of a sliver past the buffer succeeded")
+	}
+
+	b = s.NewBatch()
+	buf, off = b.AppendBuffer(4)
+	copy(buf, "data")
+	b.PutSliverAt(1, redstuff.Primary, id, off, 4)
+	b.TrimBuffer(off)
+	if err := b.Commit(); err == nil {
+		t.Fatal("Commit after trimming a stored sliver succeeded")
+	}
+	if _, err := s.Sliver(1, redstuff.Primary, id); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Sliver after failed commits: %v, want ErrNotFound", err)
+	}
+
+	b.Close()
+	if buf, _ := b.AppendBuffer(4); buf != nil {
+		t.Fatal("AppendBuffer of a closed batch returned a buffer")
+	}
+}
