@@ -3,6 +3,7 @@ package resilience
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -18,13 +19,14 @@ import (
 
 // TestChallengesDeletedBlobs is the writer's attack on honest nodes: it deletes its
 // deletable blobs once they are challenged, so that every node drops their data while the
-// epoch's index still holds them. The challenge index holds one permanent blob and two
-// deletable ones; after the seed of the first epoch that challenges them, the writer
-// deletes both deletable blobs, and only once every node has dropped their data can any
-// member fetch another's answers (until then every node's public address refuses
-// requests), so every verification meets answers missing for deleted blobs. Every member
-// must still pass the epoch (the deleted blobs' items are excused, the permanent blob's
-// are verified), and nobody fails or is slashed.
+// epoch's index still holds them. The challenge index holds one permanent blob, two
+// deletable ones and one declared invalid (its data dropped by every node, its
+// registration still in the index); after the seed of the first epoch that challenges
+// them, the writer deletes both deletable blobs, and only once every node has dropped
+// their data can any member fetch another's answers (until then every node's public
+// address refuses requests), so every verification meets answers missing for deleted
+// and invalid blobs. Every member must still pass the epoch (those items are excused, the
+// permanent blob's are verified), and nobody fails or is slashed.
 func TestChallengesDeletedBlobs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a network of processes")
@@ -74,8 +76,31 @@ func TestChallengesDeletedBlobs(t *testing.T) {
 		c.blobs = append(c.blobs, &stored{id: id})
 		c.mu.Unlock()
 	}
+	// A blob whose encoding is inconsistent, certified without the node that holds the
+	// bad sliver: that node finds it out, the chain marks the blob ID invalid and every
+	// node drops it; it stays in the index.
+	eb, bad := inconsistentBlob(t, c.net.Enc, c.randomBlob(1700))
+	invalid := eb.Metadata.BlobID
+	badShard := uint16(invalid.PairShard(bad, c.net.Enc.NShards()))
+	var finder string
+	for _, m := range cmt.Members {
+		if slices.Contains(m.Shards, badShard) {
+			finder = m.NetworkAddress
+		}
+	}
+	if _, err := c.net.StoreEncoded(ctx, eb, nodenet.StoreOptions{Epochs: 50, Skip: []string{finder}}); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("%s: stored", time.Now().Format(time.TimeOnly))
+	nodenet.WaitFor(t, 2*time.Minute, "the chain to mark the inconsistent blob invalid", func() (bool, error) {
+		st, err := c.net.Chain.BlobStatus(ctx, invalid)
+		return st.Invalid, err
+	})
 	for _, nd := range nodes {
+		nodenet.WaitFor(t, time.Minute, nd.Name+" to drop the invalid blob", func() (bool, error) {
+			s, err := c.net.Client(nd.Config.Listen).MetadataStatus(ctx, invalid)
+			return err == nil && s == sn.StatusNonexistent, err
+		})
 		c.holdsAll(ctx, nd, 2*time.Minute)
 	}
 	// From now on no member can fetch another's answers or attestations.
@@ -93,28 +118,30 @@ func TestChallengesDeletedBlobs(t *testing.T) {
 		st, err = c.net.Chain.Challenge(ctx, first, nil)
 		return err == nil && st.Phase == chain.PhaseAnswer, nil
 	})
-	if st.Blobs != 3 {
-		t.Fatalf("epoch %d challenges %d blobs, want the 3 stored", first, st.Blobs)
+	if st.Blobs != 4 {
+		t.Fatalf("epoch %d challenges %d blobs, want the 4 stored", first, st.Blobs)
 	}
-	// Every member is challenged on a deleted blob and on the kept one (each member draws
-	// at most 4s items among its few slivers of three blobs: missing a blob is beyond
-	// chance).
+	// Every member is challenged on a deleted blob, the invalid one and the kept one (each
+	// member draws up to 4s = 1052 times among its 20 or so slivers of four blobs, so it
+	// gets all of them).
 	for _, m := range cmt.Members {
 		ms, err := c.net.Chain.Challenge(ctx, first, &m.NodeID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		onDeleted, onKept := 0, 0
+		onDeleted, onInvalid, onKept := 0, 0, 0
 		for _, it := range ms.Items {
 			switch it.Blob {
 			case deleted[0], deleted[1]:
 				onDeleted++
+			case invalid:
+				onInvalid++
 			case kept:
 				onKept++
 			}
 		}
-		if onDeleted == 0 || onKept == 0 {
-			t.Fatalf("member %s: %d items on deleted blobs, %d on the kept one", m.NodeID, onDeleted, onKept)
+		if onDeleted == 0 || onInvalid == 0 || onKept == 0 {
+			t.Fatalf("member %s: %d items on deleted blobs, %d on the invalid one, %d on the kept one", m.NodeID, onDeleted, onInvalid, onKept)
 		}
 	}
 
