@@ -551,14 +551,15 @@ func (c *challenger) judge(ctx context.Context, epoch uint32, it sn.ChallengeIte
 // challengeExcused reports whether an item of the challenge of epoch on a blob whose
 // chain status is st is excused: the blob ID is invalid, or no certified registration
 // of it is live in epoch (every one that put the blob in the challenge index was deleted
-// since). Nodes drop the data of exactly such blobs (they keep it while any registration
-// lives), so an honest member may rightly lack it.
+// since). Nodes drop a blob's data only in such a state (when its last registration is
+// deleted, or its ID is declared invalid), so an honest member may rightly lack it.
 //
 // A blob with a live certified registration is never excused, whatever else happened to
 // it: deleting one of two registrations of a blob ID leaves the other, and the data must
 // still be kept. The status's counts of certified registrations drop only on deletion and
-// its end epochs never drop, so the test errs towards not excusing: a registration that
-// is burned or expired still counts as live until its end epoch, never the reverse.
+// its end epochs never drop, so the test errs towards not excusing: a burned registration
+// counts until its end epoch, and a deleted one's end epoch may keep an older live one
+// counted past its own end; never the reverse.
 func challengeExcused(st chain.BlobStatus, epoch uint32) bool {
 	if st.Invalid {
 		return true
