@@ -35,12 +35,18 @@ import (
 //     (the member is down, or slow), it submits that member's certificate too;
 //   - unchallenged or settled: it closes the window.
 //
+// An item whose blob, on the chain at verification time, is invalid or has no live
+// certified registration (deleted during the epoch: the index changes only at epoch
+// starts) is excused, in the verification of other members and in the node's own check
+// alike (challenger.judge, challengeExcused): every node drops such data. The member's
+// answer plays no part in it.
+//
 // Everything is retried at the next poll until the epoch ends: a peer that is down,
 // slow, or restarted is asked again, with no deadline tighter than the epoch.
 
 // challengeCounters are the challenge metrics.
 type challengeCounters struct {
-	verified, failed, answerBytes, verifyNanos, passed, certificates, othersCertificates atomic.Int64
+	verified, failed, excused, answerBytes, verifyNanos, passed, certificates, othersCertificates atomic.Int64
 }
 
 func registerChallengeMetrics(reg *prometheus.Registry, c *challengeCounters, node *sn.Node) {
@@ -50,6 +56,7 @@ func registerChallengeMetrics(reg *prometheus.Registry, c *challengeCounters, no
 	reg.MustRegister(
 		counter("walrus_node_challenge_verified_total", "Challenged members whose answers this node verified and attested.", &c.verified, 1),
 		counter("walrus_node_challenge_failed_total", "Challenged members whose answers failed this node's verification (each counted once per epoch).", &c.failed, 1),
+		counter("walrus_node_challenge_excused_total", "Challenged blobs excused in a verification pass (deleted or invalid on the chain since the epoch's index was fixed).", &c.excused, 1),
 		counter("walrus_node_challenge_answer_bytes_total", "Bytes of challenge answers downloaded from other members.", &c.answerBytes, 1),
 		counter("walrus_node_challenge_verify_seconds_total", "Time spent fetching and verifying other members' challenge answers.", &c.verifyNanos, 1e-9),
 		counter("walrus_node_challenge_passed_total", "Epochs in which the chain recorded a certificate that this node passed its challenge.", &c.passed, 1),
@@ -336,6 +343,7 @@ func (c *challenger) verify(ctx context.Context, cmt *committeeView, i int, epoc
 		return err
 	}
 	page := uint32(api.DefaultMaxChallengeAnswers)
+	status := map[redstuff.BlobID]bool{}
 	for from := 0; from < len(items); {
 		req := sn.SignChallengeAnswers(d.key, epoch, uint32(from), page)
 		answers, err := client.ChallengeAnswers(ctx, req, int(page), redstuff.MaxSymbolSize)
@@ -352,7 +360,7 @@ func (c *challenger) verify(ctx context.Context, cmt *committeeView, i int, epoc
 			if a.Symbol != nil {
 				c.c.answerBytes.Add(int64(len(a.Symbol.Data)))
 			}
-			err := d.node.VerifyChallengeAnswer(items[from+j], a)
+			err := c.judge(ctx, epoch, items[from+j], a, status)
 			if errors.Is(err, sn.ErrChallengeFailed) {
 				if !c.failed[m.NodeID] {
 					c.failed[m.NodeID] = true
@@ -406,7 +414,7 @@ func (c *challenger) collect(ctx context.Context, cmt *committeeView, target int
 		if _, ok := cs.sigs[cmt.self]; !ok {
 			// A node attests itself once it can answer every item from its own store.
 			answers, err := d.node.ChallengeAnswers(epoch, 0, len(c.items[node]))
-			if err == nil && c.allVerify(c.items[node], answers) {
+			if err == nil && c.allVerify(ctx, epoch, c.items[node], answers) {
 				cs.sigs[cmt.self] = d.key.Sign(msg)
 			}
 		}
@@ -482,17 +490,83 @@ func (c *challenger) collect(ctx context.Context, cmt *committeeView, target int
 	return errors.Join(errs...)
 }
 
-// allVerify reports whether every answer verifies against the node's metadata.
-func (c *challenger) allVerify(items []sn.ChallengeItem, answers []sn.ChallengeAnswer) bool {
+// allVerify reports whether every answer verifies against the node's metadata or is
+// excused (judge).
+func (c *challenger) allVerify(ctx context.Context, epoch uint32, items []sn.ChallengeItem, answers []sn.ChallengeAnswer) bool {
 	if len(answers) != len(items) {
 		return false
 	}
+	status := map[redstuff.BlobID]bool{}
 	for i, it := range items {
-		if c.d.node.VerifyChallengeAnswer(it, answers[i]) != nil {
+		if c.judge(ctx, epoch, it, answers[i], status) != nil {
 			return false
 		}
 	}
 	return true
+}
+
+// judge decides one answer to an item of the challenge of epoch: nil if the answer
+// verifies against the node's metadata, or if the item is excused because the chain says
+// now that its blob has no live certified registration in epoch (challengeExcused); the
+// error of the verification otherwise (wrapping sn.ErrChallengeFailed, or
+// sn.ErrMissingMetadata if the answer could not be judged yet), or the error of the
+// chain query (not judged: retried). The answer plays no part in the excuse: a missing
+// answer is excused exactly when a wrong one would be. excused caches the chain's
+// verdict by blob for one pass over a member's items.
+//
+// A missing answer asks the chain first (only the excuse can pass it, and its blob's
+// metadata may already be gone here); any other answer asks the chain only if it does not
+// verify, so answers of live blobs cost no chain query.
+func (c *challenger) judge(ctx context.Context, epoch uint32, it sn.ChallengeItem, a sn.ChallengeAnswer, excused map[redstuff.BlobID]bool) error {
+	isExcused := func() (bool, error) {
+		if ex, ok := excused[it.Blob]; ok {
+			return ex, nil
+		}
+		st, err := c.d.chain.BlobStatus(ctx, it.Blob)
+		if err != nil {
+			return false, fmt.Errorf("status of challenged blob %s: %w", it.Blob, err)
+		}
+		ex := challengeExcused(st, epoch)
+		excused[it.Blob] = ex
+		if ex {
+			c.c.excused.Add(1)
+		}
+		return ex, nil
+	}
+	if a.Symbol == nil {
+		if ex, err := isExcused(); err != nil || ex {
+			return err
+		}
+	}
+	err := c.d.node.VerifyChallengeAnswer(it, a)
+	if err == nil || a.Symbol == nil || !errors.Is(err, sn.ErrChallengeFailed) && !errors.Is(err, sn.ErrMissingMetadata) {
+		return err
+	}
+	if ex, xerr := isExcused(); xerr != nil || ex {
+		return xerr
+	}
+	return err
+}
+
+// challengeExcused reports whether an item of the challenge of epoch on a blob whose
+// chain status is st is excused: the blob ID is invalid, or no certified registration
+// of it is live in epoch (every one that put the blob in the challenge index was deleted
+// since). Nodes drop a blob's data only in such a state (when its last registration is
+// deleted, or its ID is declared invalid), so an honest member may rightly lack it.
+//
+// A blob with a live certified registration is never excused, whatever else happened to
+// it: deleting one of two registrations of a blob ID leaves the other, and the data must
+// still be kept. The status's counts of certified registrations drop only on deletion and
+// its end epochs never drop, so the test errs towards not excusing: a burned registration
+// counts until its end epoch, and a deleted one's end epoch may keep an older live one
+// counted past its own end; never the reverse.
+func challengeExcused(st chain.BlobStatus, epoch uint32) bool {
+	if st.Invalid {
+		return true
+	}
+	permanent := st.PermanentCertified > 0 && st.PermanentCertifiedEnd > epoch
+	deletable := st.DeletableCertified > 0 && st.DeletableCertifiedEnd > epoch
+	return !permanent && !deletable
 }
 
 // ChallengeResults returns the node's challenge results by epoch, oldest first.
