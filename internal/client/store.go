@@ -267,10 +267,9 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 	defer cancelEarly()
 	blobObj, ntx, err := c.register(ctx, plan, m, encLen, epochs, deletable)
 	st.Transactions += ntx
-	// Reusing an owned Storage object, and naming the one a pipelined reservation creates,
-	// are optimistic: the object can be gone, or not yet there, when the registration
-	// executes (another holder of the wallet's key consumed it; a reservation sent again
-	// under another digest). Then the store registers once more on new space.
+	// Reusing an owned Storage object (whole or split) is optimistic: the object can be
+	// gone when the registration executes (another holder of the wallet's key consumed
+	// it). Then the store registers once more on new space.
 	if err != nil && plan.registration == nil && errors.Is(err, chain.ErrUnknownObject) {
 		c.release(plan)
 		plan = resourcePlan{}
@@ -483,7 +482,7 @@ func (p resourcePlan) txs() int {
 	case p.storage != nil && p.split:
 		return 2
 	default:
-		return 2 // reserve + register, or register only (counted high)
+		return 2 // reserve-and-register pays two minimum fees; register only is counted high
 	}
 }
 
