@@ -386,6 +386,8 @@ func (c *ctx) dispatch(p Payload) error {
 		return c.execDestroyStorage(p)
 	case *RegisterBlob:
 		return c.execRegisterBlob(p)
+	case *ReserveAndRegister:
+		return c.execReserveAndRegister(p)
 	case *CertifyBlob:
 		return c.execCertifyBlob(p)
 	case *ExtendBlob:

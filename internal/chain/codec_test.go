@@ -74,6 +74,8 @@ func samplePayloads() []Payload {
 		&ChallengeCertificate{Epoch: 3, Node: id(8), Signers: []byte{0x07}, Signature: [96]byte{6}},
 		&GovernancePropose{Node: id(8), Changes: []ParamChange{{"challenge-samples", 300}, {"epoch-duration", 3600e9}}},
 		&GovernanceVote{Node: id(8), Proposal: [32]byte{9}, Approve: true},
+		&ReserveAndRegister{StorageSize: 1 << 20, EpochsAhead: 3, BlobID: redstuff.BlobID{2}, RootHash: [32]byte{3}, Size: 100,
+			EncodingType: 1, Deletable: true},
 	}
 }
 
@@ -348,6 +350,7 @@ func FuzzDeliverTx(f *testing.F) {
 	empty, _ := runBlock(f, env.store, h, nil)
 	for _, line := range []string{
 		"alice transfer bob 1", "alice reserve 1MiB 2", "alice register sFree x 100",
+		"alice reserve-register 1MiB 2 y 100", "alice reserve-register 1000 2 y 100",
 		"alice certify bPerm", "alice delete bDel", "alice extend bCert 1", "n1-op sync-done n1",
 	} {
 		raw, _ := env.buildTx(strings.Fields(line))

@@ -37,10 +37,11 @@
 // the same bytes are never executed twice.
 //
 // The payloads mirror Walrus: storage resources (reserve, split, fuse, transfer, destroy),
-// blobs (register, certify with a BLS quorum certificate of the current committee, extend,
-// delete, burn, attributes, invalidate, shared and funded blobs), staking (register a node with
-// a proof of possession, stake, withdraw, commission, votes), epoch sync and governance
-// slashing. Objects have IDs Blake2b-256(tx digest ‖ creation index).
+// blobs (register, reserve and register in one all-or-nothing transaction as Walrus's
+// clients do in one programmable transaction, certify with a BLS quorum certificate of the
+// current committee, extend, delete, burn, attributes, invalidate, shared and funded blobs),
+// staking (register a node with a proof of possession, stake, withdraw, commission, votes),
+// epoch sync and governance slashing. Objects have IDs Blake2b-256(tx digest ‖ creation index).
 //
 // # Epochs
 //

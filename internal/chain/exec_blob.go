@@ -75,6 +75,18 @@ func (c *ctx) execRegisterBlob(p *RegisterBlob) error {
 	return nil
 }
 
+// execReserveAndRegister runs ReserveSpace and then RegisterBlob on the Storage it created.
+// The transaction's overlay makes the pair atomic: a failed registration discards the
+// reservation with everything else.
+func (c *ctx) execReserveAndRegister(p *ReserveAndRegister) error {
+	if err := c.execReserveSpace(&ReserveSpace{Size: p.StorageSize, EpochsAhead: p.EpochsAhead}); err != nil {
+		return err
+	}
+	storage := c.created[len(c.created)-1]
+	return c.execRegisterBlob(&RegisterBlob{Storage: storage, BlobID: p.BlobID, RootHash: p.RootHash,
+		Size: p.Size, EncodingType: p.EncodingType, Deletable: p.Deletable})
+}
+
 func (c *ctx) execCertifyBlob(p *CertifyBlob) error {
 	b, err := c.ownedBlob(p.Blob)
 	if err != nil {

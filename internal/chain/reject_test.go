@@ -98,6 +98,11 @@ func TestRejections(t *testing.T) {
 
 		{"insufficient funds", tx("alice transfer bob 100000WAL"), CodeInsufficientFunds, false},
 		{"storage too small", tx("alice register sTiny x 100"), CodeStorageTooSmall, false},
+		// reserve-and-register is all or nothing: a failed registration leaves no Storage.
+		{"reserve-register storage too small", tx("alice reserve-register 1000 3 x 100"), CodeStorageTooSmall, false},
+		{"reserve-register wrong id", tx("alice reserve-register 1MiB 3 x 100 wrong-id"), CodeBlobIDMismatch, false},
+		{"reserve-register zero epochs", tx("alice reserve-register 1MiB 0 x 100"), CodeInvalidEpochs, false},
+		{"reserve-register bad encoding", tx("alice reserve-register 1MiB 3 x 100 encoding=0"), CodeUnsupportedEncoding, false},
 		{"storage expired", tx("alice register sOld x 100"), CodeExpired, false},
 		{"blob ID mismatch", tx("alice register sFree x 100 wrong-id"), CodeBlobIDMismatch, false},
 		{"no quorum", tx("alice certify bPerm signers=n1,n2"), CodeNoQuorum, false},

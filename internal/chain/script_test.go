@@ -984,6 +984,18 @@ func (e *scriptEnv) payload(sender, op string, a *args) (Payload, []string) {
 			p.RootHash[0] ^= 1
 		}
 		return p, e.as(a, e.arg(a, 1))
+	case "reserve-register":
+		// reserve-register SIZE EPOCHS BLOB BLOBSIZE [deletable] [wrong-id] [as=NAME]: the
+		// Storage is named NAME-storage.
+		spec := e.blob(e.arg(a, 2), e.size(e.arg(a, 3)))
+		p := &ReserveAndRegister{StorageSize: e.size(e.arg(a, 0)), EpochsAhead: e.u32(e.arg(a, 1)), BlobID: spec.id,
+			RootHash: spec.root, Size: spec.size, EncodingType: uint8(e.optAmount(a, "encoding", redstuff.EncodingRS2)),
+			Deletable: a.flag("deletable")}
+		if a.flag("wrong-id") {
+			p.RootHash[0] ^= 1
+		}
+		name := e.as(a, e.arg(a, 2))[0]
+		return p, []string{name + "-storage", name}
 	case "certify":
 		obj := e.object(e.arg(a, 0))
 		b, err := NewView(e.app.pending()).Blob(obj)

@@ -78,6 +78,7 @@ func (p *Params) SyncTimeout() int64 {
 // NodeRegistrationFee for RegisterNode, plus IndexByteFee × the BCS size of the payload
 // for a payload that writes index state (CreateBucket, PutEntries, CreateUpload, PutPart,
 // CompleteUpload, CreateSite, UpdateSite, SetSiteName; deletes and aborts pay MinFee only).
+// ReserveAndRegister pays MinFee twice, as the ReserveSpace and RegisterBlob it replaces.
 // The sum saturates at the largest uint64 (a fee no one can pay) instead of overflowing.
 func (p *Params) MinFeeFor(payload Payload) uint64 {
 	fee := p.MinFee
@@ -91,6 +92,8 @@ func (p *Params) MinFeeFor(payload Payload) uint64 {
 	switch payload.(type) {
 	case *CertifyBlob, *InvalidateBlobID, *ChallengeReveal, *ChallengeCertificate:
 		plus(p.SignatureFee)
+	case *ReserveAndRegister:
+		plus(p.MinFee) // the two transactions it replaces
 	case *RegisterNode:
 		plus(p.SignatureFee)
 		plus(p.NodeRegistrationFee)

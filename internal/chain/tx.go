@@ -110,6 +110,7 @@ var payloadNames = []string{
 	// 43 and 44 are reserved (an unknown variant does not decode).
 	"reserved-43", "reserved-44",
 	"challenge-reveal", "challenge-certificate", "governance-propose", "governance-vote",
+	"reserve-and-register",
 }
 
 func newPayload(v uint32) Payload {
@@ -208,6 +209,8 @@ func newPayload(v uint32) Payload {
 		return new(GovernancePropose)
 	case 48:
 		return new(GovernanceVote)
+	case 49:
+		return new(ReserveAndRegister)
 	}
 	return nil
 }
@@ -312,6 +315,23 @@ type RegisterBlob struct {
 	BlobID       redstuff.BlobID
 	RootHash     [32]byte
 	Size         uint64
+	EncodingType uint8
+	Deletable    bool
+}
+
+// ReserveAndRegister reserves storage and registers a blob on it in one transaction, all or
+// nothing (Walrus does the same in one programmable transaction). It does exactly what
+// ReserveSpace{StorageSize, EpochsAhead} followed by a RegisterBlob naming the new Storage
+// would do: the same checks, the same storage and write prices, the same BlobRegistered
+// event. The Storage is created object 0 and is absorbed at once by the Blob, created
+// object 1. If any step fails, nothing is reserved or registered and only the fee is paid.
+// Its minimum fee is that of the two transactions it replaces.
+type ReserveAndRegister struct {
+	StorageSize  uint64 // encoded bytes to reserve (at least the blob's encoded length)
+	EpochsAhead  uint32
+	BlobID       redstuff.BlobID
+	RootHash     [32]byte
+	Size         uint64 // unencoded blob size
 	EncodingType uint8
 	Deletable    bool
 }
@@ -524,6 +544,28 @@ func (p *RegisterBlob) encode(e *bcs.Encoder) {
 
 func (p *RegisterBlob) decode(d *bcs.Decoder) {
 	p.Storage = fixed32(d)
+	p.BlobID = fixed32(d)
+	p.RootHash = fixed32(d)
+	p.Size = d.U64()
+	p.EncodingType = d.U8()
+	p.Deletable = d.Bool()
+}
+
+func (*ReserveAndRegister) variant() uint32 { return 49 }
+
+func (p *ReserveAndRegister) encode(e *bcs.Encoder) {
+	e.U64(p.StorageSize)
+	e.U32(p.EpochsAhead)
+	e.Fixed(p.BlobID[:])
+	e.Fixed(p.RootHash[:])
+	e.U64(p.Size)
+	e.U8(p.EncodingType)
+	e.Bool(p.Deletable)
+}
+
+func (p *ReserveAndRegister) decode(d *bcs.Decoder) {
+	p.StorageSize = d.U64()
+	p.EpochsAhead = d.U32()
 	p.BlobID = fixed32(d)
 	p.RootHash = fixed32(d)
 	p.Size = d.U64()

@@ -267,10 +267,9 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 	defer cancelEarly()
 	blobObj, ntx, err := c.register(ctx, plan, m, encLen, epochs, deletable)
 	st.Transactions += ntx
-	// Reusing an owned Storage object, and naming the one a pipelined reservation creates,
-	// are optimistic: the object can be gone, or not yet there, when the registration
-	// executes (another holder of the wallet's key consumed it; a reservation sent again
-	// under another digest). Then the store registers once more on new space.
+	// Reusing an owned Storage object (whole or split) is optimistic: the object can be
+	// gone when the registration executes (another holder of the wallet's key consumed
+	// it). Then the store registers once more on new space.
 	if err != nil && plan.registration == nil && errors.Is(err, chain.ErrUnknownObject) {
 		c.release(plan)
 		plan = resourcePlan{}
@@ -483,7 +482,7 @@ func (p resourcePlan) txs() int {
 	case p.storage != nil && p.split:
 		return 2
 	default:
-		return 2 // reserve + register, or register only (counted high)
+		return 2 // reserve-and-register pays two minimum fees; register only is counted high
 	}
 }
 
@@ -571,9 +570,10 @@ func (c *Client) checkFunds(ctx context.Context, need uint64, size uint64) error
 }
 
 // register obtains the registration of plan and returns the Blob object ID and the
-// number of transactions sent. Reservation (or split) and registration are pipelined:
-// the registration names the Storage object the first transaction will create, whose ID
-// follows from that transaction's digest.
+// number of transactions sent. New storage is reserved and the blob registered on it in
+// one ReserveAndRegister transaction (the Blob is its created object 1). A split of owned
+// storage and the registration are pipelined: the registration names the split Storage,
+// which keeps its ID.
 func (c *Client) register(ctx context.Context, plan resourcePlan, m *redstuff.Metadata, encLen uint64, epochs uint32, deletable bool) (chain.ObjectID, int, error) {
 	if plan.registration != nil {
 		return plan.registration.ID, 0, nil
@@ -582,13 +582,22 @@ func (c *Client) register(ctx context.Context, plan resourcePlan, m *redstuff.Me
 	var first *chainclient.Pending
 	var storage chain.ObjectID
 	var err error
+	root := m.Root()
 	switch {
 	case plan.storage == nil:
-		first, err = c.chain.SubmitAsync(ctx, signer, &chain.ReserveSpace{Size: encLen, EpochsAhead: epochs}, 0)
+		// Reserve and register in one transaction: one block instead of possibly two, and
+		// no Storage left behind if the registration fails.
+		tx, err := c.chain.SubmitAsync(ctx, signer, &chain.ReserveAndRegister{
+			StorageSize: encLen, EpochsAhead: epochs, BlobID: m.BlobID, RootHash: root, Size: m.UnencodedLength,
+			EncodingType: m.EncodingType, Deletable: deletable,
+		}, 0)
 		if err != nil {
-			return chain.ObjectID{}, 0, fmt.Errorf("client: reserving storage: %w", err)
+			return chain.ObjectID{}, 0, fmt.Errorf("client: reserving storage and registering blob %s: %w", m.BlobID, err)
 		}
-		storage = chain.DeriveObjectID(first.Digest, 0)
+		if _, err := tx.Wait(ctx); err != nil {
+			return chain.ObjectID{}, 1, fmt.Errorf("client: reserving storage and registering blob %s: %w", m.BlobID, err)
+		}
+		return chain.DeriveObjectID(tx.Digest, 1), 1, nil
 	case plan.split:
 		first, err = c.chain.SubmitAsync(ctx, signer, &chain.SplitStorageBySize{Storage: plan.storage.ID, Size: encLen}, 0)
 		if err != nil {
@@ -602,7 +611,6 @@ func (c *Client) register(ctx context.Context, plan resourcePlan, m *redstuff.Me
 	if first != nil {
 		sent++
 	}
-	root := m.Root()
 	reg, err := c.chain.SubmitAsync(ctx, signer, &chain.RegisterBlob{
 		Storage: storage, BlobID: m.BlobID, RootHash: root, Size: m.UnencodedLength,
 		EncodingType: m.EncodingType, Deletable: deletable,

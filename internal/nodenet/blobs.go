@@ -69,18 +69,14 @@ func (n *Net) Register(ctx context.Context, eb *redstuff.EncodedBlob, epochs uin
 	if err != nil {
 		return chain.ObjectID{}, err
 	}
-	res, err := n.Chain.Submit(ctx, n.Wallet, &chain.ReserveSpace{Size: size, EpochsAhead: epochs})
-	if err != nil {
-		return chain.ObjectID{}, fmt.Errorf("reserve: %w", err)
-	}
-	res, err = n.Chain.Submit(ctx, n.Wallet, &chain.RegisterBlob{
-		Storage: res.Created[0], BlobID: m.BlobID, RootHash: m.Root(), Size: m.UnencodedLength,
+	res, err := n.Chain.Submit(ctx, n.Wallet, &chain.ReserveAndRegister{
+		StorageSize: size, EpochsAhead: epochs, BlobID: m.BlobID, RootHash: m.Root(), Size: m.UnencodedLength,
 		EncodingType: redstuff.EncodingRS2, Deletable: deletable,
 	})
 	if err != nil {
-		return chain.ObjectID{}, fmt.Errorf("register: %w", err)
+		return chain.ObjectID{}, fmt.Errorf("reserve and register: %w", err)
 	}
-	return res.Created[0], nil
+	return res.Created[1], nil
 }
 
 // StoreEncoded is Store for an encoding built by the caller (an inconsistent one, say).

@@ -16,17 +16,18 @@ import (
 // advances while the chain is idle, and short network timeouts between validators on
 // loopback.
 const (
-	DefaultMoniker                  = "walrus-validator"
-	DefaultP2PListen                = "127.0.0.1:26656"
-	DefaultRPCListen                = "127.0.0.1:26657"
-	DefaultHeartbeat                = 3 * time.Second
-	DefaultTimeoutPropose           = 3 * time.Second
-	DefaultTimeoutVote              = time.Second
-	DefaultFlushThrottle            = 10 * time.Millisecond
-	DefaultPeerGossipSleep          = 10 * time.Millisecond
-	DefaultMempoolSize              = 50_000
-	DefaultSubscriptionBuffer       = 20_000
-	DefaultAppCacheBytes      int64 = 32 << 20
+	DefaultMoniker                     = "walrus-validator"
+	DefaultP2PListen                   = "127.0.0.1:26656"
+	DefaultRPCListen                   = "127.0.0.1:26657"
+	DefaultHeartbeat                   = 3 * time.Second
+	DefaultTimeoutPropose              = 3 * time.Second
+	DefaultNetworkTimeoutPropose       = time.Second
+	DefaultTimeoutVote                 = time.Second
+	DefaultFlushThrottle               = 10 * time.Millisecond
+	DefaultPeerGossipSleep             = 10 * time.Millisecond
+	DefaultMempoolSize                 = 50_000
+	DefaultSubscriptionBuffer          = 20_000
+	DefaultAppCacheBytes         int64 = 32 << 20
 )
 
 // Config configures a validator. The zero value of every field except Home has the
@@ -62,7 +63,14 @@ type Config struct {
 	TimeoutCommit time.Duration
 	// TimeoutPropose is how long validators wait for a round's proposal before moving to
 	// the next round (another proposer): what a stopped validator costs at the heights it
-	// should propose. 0 means DefaultTimeoutPropose.
+	// should propose. 0 means DefaultTimeoutPropose, except in the configurations
+	// GenerateNetwork writes for several validators, which get DefaultNetworkTimeoutPropose:
+	// about three times a proposal's gossip across a WAN (one-way delays of up to 80 ms
+	// between regions plus the skew of the validators' round starts, about 0.3 s in all),
+	// and above a block's time on a loaded testbed (0.7 s), so that a live proposer is never
+	// skipped while a dead one costs a third of the single-validator default at each of its
+	// heights. CometBFT adds 0.5 s per further round, so a round lost to a slow proposal is
+	// followed by a longer one.
 	TimeoutPropose time.Duration
 	// TimeoutVote is how long validators wait for more prevotes or precommits once they
 	// have two thirds of them, without agreement; 0 means DefaultTimeoutVote.

@@ -43,7 +43,8 @@ func GenerateSingle(cfg Config, g *chain.Genesis) (Config, error) {
 // all get the same genesis (see GenerateSingle), and each returned Config lists the other
 // validators as persistent peers at their P2PListen addresses, which must therefore be
 // dialable (not port 0) when there is more than one validator. Peers on the same host are
-// allowed (allow_duplicate_ip, no strict address book).
+// allowed (allow_duplicate_ip, no strict address book). With more than one validator, a
+// zero TimeoutPropose becomes DefaultNetworkTimeoutPropose.
 func GenerateNetwork(cfgs []Config, g *chain.Genesis) ([]Config, error) {
 	if len(cfgs) == 0 {
 		return nil, errors.New("chainnode: generate: no validators")
@@ -60,6 +61,9 @@ func GenerateNetwork(cfgs []Config, g *chain.Genesis) ([]Config, error) {
 	}
 	out := make([]Config, len(cfgs))
 	for i, c := range cfgs {
+		if len(cfgs) > 1 && c.TimeoutPropose == 0 {
+			c.TimeoutPropose = DefaultNetworkTimeoutPropose
+		}
 		c = c.withDefaults()
 		c.PersistentPeers = nil
 		if err := c.Validate(); err != nil {

@@ -322,3 +322,30 @@ func TestHeartbeat(t *testing.T) {
 		t.Fatalf("events of block processing: %v", types)
 	}
 }
+
+// TestGenerateTimeoutPropose: a network of several validators gets the shorter network
+// timeout_propose unless one is given; a single validator keeps the devnet default.
+func TestGenerateTimeoutPropose(t *testing.T) {
+	g := testGenesis(t)
+	dir := t.TempDir()
+	mk := func(name string, port int, propose time.Duration) chainnode.Config {
+		return chainnode.Config{Home: filepath.Join(dir, name), P2PListen: fmt.Sprintf("127.0.0.1:%d", port),
+			RPCListen: chainnode.RPCOff, TimeoutPropose: propose}
+	}
+	net, err := chainnode.GenerateNetwork([]chainnode.Config{mk("a", 41001, 0), mk("b", 41002, 0), mk("c", 41003, 2*time.Second)}, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []time.Duration{chainnode.DefaultNetworkTimeoutPropose, chainnode.DefaultNetworkTimeoutPropose, 2 * time.Second} {
+		if got := net[i].TimeoutPropose; got != want {
+			t.Errorf("validator %d: timeout_propose %v, want %v", i, got, want)
+		}
+	}
+	single, err := chainnode.GenerateSingle(mk("single", 0, 0), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if single.TimeoutPropose != chainnode.DefaultTimeoutPropose {
+		t.Errorf("single validator: timeout_propose %v, want %v", single.TimeoutPropose, chainnode.DefaultTimeoutPropose)
+	}
+}
