@@ -204,13 +204,22 @@ func (be *challengeBenchEnv) epochWork(tb testing.TB, app *App, kv *readCounting
 	return nodeBytes, items
 }
 
-// readCountingStore counts the reads (Get and Iterate calls) of a Store.
+// readCountingStore counts the reads of a Store: Get and Iterate calls, and each key of a
+// GetSorted, which it passes on if the Store has it.
 type readCountingStore struct {
 	Store
 	reads int
 }
 
 func (s *readCountingStore) Get(k []byte) ([]byte, bool) { s.reads++; return s.Store.Get(k) }
+func (s *readCountingStore) GetSorted(keys [][]byte) [][]byte {
+	s.reads += len(keys)
+	if g, ok := s.Store.(SortedGetter); ok {
+		return g.GetSorted(keys)
+	}
+	return getSorted(s.Store, keys)
+}
+
 func (s *readCountingStore) Iterate(start, end []byte, fn func(k, v []byte) bool) {
 	s.reads++
 	s.Store.Iterate(start, end, fn)
