@@ -20,6 +20,11 @@ func (b ChallengeBench) CopyState(dst Store) {
 	})
 }
 
+// DropState releases the in-memory chain (store and App): EpochWork needs only the
+// certificates and the committee, and the benchmark's heap then holds no state that grows
+// with the number of blobs.
+func (b ChallengeBench) DropState() { b.be.env.store, b.be.env.app = nil, nil }
+
 // Height is the height of the chain's last commit.
 func (b ChallengeBench) Height() uint64 { return b.be.env.height }
 
