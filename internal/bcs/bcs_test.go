@@ -318,3 +318,14 @@ func TestDecoderNegativePanics(t *testing.T) {
 		}()
 	}
 }
+
+// TestULEB128Len: the computed length is what the encoder writes, at every group boundary.
+func TestULEB128Len(t *testing.T) {
+	for _, v := range []int{0, 1, 0x7f, 0x80, 0x3fff, 0x4000, 1<<21 - 1, 1 << 21, 1<<28 - 1, 1 << 28, 1<<32 - 1} {
+		var e Encoder
+		e.ULEB128(uint32(v))
+		if got, want := ULEB128Len(v), len(e.Out()); got != want {
+			t.Errorf("ULEB128Len(%d) = %d, encoder writes %d bytes", v, got, want)
+		}
+	}
+}

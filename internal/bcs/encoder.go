@@ -71,6 +71,18 @@ func (e *Encoder) ULEB128(v uint32) {
 	e.buf = append(e.buf, byte(v))
 }
 
+// ULEB128Len returns the number of bytes ULEB128 writes for v, which is also what Len
+// writes for a vector of v elements: one byte per started group of 7 bits, at least one.
+// v must not be negative.
+func ULEB128Len(v int) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
 // Len appends the length prefix of a vector of n elements. The caller then
 // appends the n elements. It panics if n is negative or larger than
 // [MaxSequenceLen].

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"slices"
 
 	"github.com/walrus-go/walrus/internal/bcs"
 	"github.com/walrus-go/walrus/internal/redstuff"
@@ -231,8 +232,14 @@ func indexBlobAt(kv Store, k uint64) redstuff.BlobID {
 	var key [len(prefixRank) + 8]byte
 	copy(key[:], prefixRank)
 	binary.BigEndian.PutUint64(key[len(prefixRank):], k)
-	b, ok := kv.Get(key[:])
-	if !ok || len(b) != rankedBlobSize {
+	b, _ := kv.Get(key[:])
+	return rankedBlob(b)
+}
+
+// rankedBlob returns the blob of the stored RankedBlob record b of a rank; nil b (no
+// record) breaks the index's invariant and panics.
+func rankedBlob(b []byte) redstuff.BlobID {
+	if len(b) != rankedBlobSize {
 		panic("chain: challenge index: rank without a blob")
 	}
 	return redstuff.BlobID(b[8:])
@@ -403,6 +410,24 @@ func scaled(x, n uint64) uint64 {
 // empty index has no items.
 func ChallengeItems(seed [32]byte, node ObjectID, shards []uint16, nBlobs uint64, sampleSize int,
 	symbols [2]int, blobAt func(rank uint64) redstuff.BlobID) []ChallengeItem {
+	draws := challengeDraws(seed, node, shards, nBlobs, sampleSize, symbols)
+	items := make([]ChallengeItem, len(draws))
+	for i, d := range draws {
+		items[i] = d.item
+		items[i].Blob = blobAt(d.rank)
+	}
+	return items
+}
+
+// challengeDraw is an item of ChallengeItems before the lookup of its blob: the blob's rank.
+type challengeDraw struct {
+	rank uint64
+	item ChallengeItem // without Blob
+}
+
+// challengeDraws returns the items of ChallengeItems, in order, with their blobs' ranks in
+// place of the blobs.
+func challengeDraws(seed [32]byte, node ObjectID, shards []uint16, nBlobs uint64, sampleSize int, symbols [2]int) []challengeDraw {
 	if nBlobs == 0 || len(shards) == 0 || sampleSize <= 0 {
 		return nil
 	}
@@ -412,8 +437,8 @@ func ChallengeItems(seed [32]byte, node ObjectID, shards []uint16, nBlobs uint64
 		axis  uint8
 	}
 	seen := make([]key, 0, sampleSize)
-	items := make([]ChallengeItem, 0, sampleSize)
-	for ctr := uint32(0); len(items) < sampleSize && ctr < 4*uint32(sampleSize); ctr++ {
+	draws := make([]challengeDraw, 0, sampleSize)
+	for ctr := uint32(0); len(draws) < sampleSize && ctr < 4*uint32(sampleSize); ctr++ {
 		h, _ := blake2b.New256(nil)
 		h.Write([]byte(challengeItemDomain))
 		h.Write(seed[:])
@@ -434,10 +459,34 @@ func ChallengeItems(seed [32]byte, node ObjectID, shards []uint16, nBlobs uint64
 			continue
 		}
 		seen = append(seen, k)
-		items = append(items, ChallengeItem{
-			Blob: blobAt(k.rank), Shard: k.shard, Axis: k.axis,
-			Symbol: uint32(scaled(w(3), uint64(symbols[k.axis]))),
-		})
+		draws = append(draws, challengeDraw{rank: k.rank, item: ChallengeItem{
+			Shard: k.shard, Axis: k.axis, Symbol: uint32(scaled(w(3), uint64(symbols[k.axis]))),
+		}})
+	}
+	return draws
+}
+
+// indexChallengeItems returns ChallengeItems with the blobs of the challenge index in kv. It
+// reads the drawn ranks' records in ascending order in one pass (getSorted), so that a
+// store on disk reads each table block once and does not set up a lookup per item.
+func indexChallengeItems(kv Store, seed [32]byte, node ObjectID, shards []uint16, nBlobs uint64, sampleSize int, symbols [2]int) []ChallengeItem {
+	draws := challengeDraws(seed, node, shards, nBlobs, sampleSize, symbols)
+	ranks := make([]uint64, len(draws))
+	for i, d := range draws {
+		ranks[i] = d.rank
+	}
+	slices.Sort(ranks)
+	ranks = slices.Compact(ranks)
+	keys := make([][]byte, len(ranks))
+	for i, r := range ranks {
+		keys[i] = keyRank(r)
+	}
+	values := getSorted(kv, keys)
+	items := make([]ChallengeItem, len(draws))
+	for i, d := range draws {
+		j, _ := slices.BinarySearch(ranks, d.rank)
+		items[i] = d.item
+		items[i].Blob = rankedBlob(values[j])
 	}
 	return items
 }

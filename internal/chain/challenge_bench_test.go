@@ -159,7 +159,7 @@ func BenchmarkChallengeEpoch(b *testing.B) {
 			cpu0 := cpuTime()
 			b.ResetTimer()
 			for range b.N {
-				nodeBytes = be.epochWork(b, counter)
+				nodeBytes, _ = be.epochWork(b, be.env.app, counter)
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
@@ -171,21 +171,27 @@ func BenchmarkChallengeEpoch(b *testing.B) {
 }
 
 // epochWork selects every member's items and verifies one certificate per member, on an
-// overlay that is discarded. It returns the bytes of one member's answer.
-func (be *challengeBenchEnv) epochWork(tb testing.TB, kv *readCountingStore) int {
+// overlay of kv that is discarded, with app (an App over kv's store). It returns the bytes
+// of one member's answer and every member's items, in committee order.
+func (be *challengeBenchEnv) epochWork(tb testing.TB, app *App, kv *readCountingStore) (int, [][]ChallengeItem) {
 	e := be.env
 	view := NewView(kv)
-	sys := e.system()
+	sys, err := view.System()
+	if err != nil {
+		tb.Fatal(err)
+	}
 	nodeBytes := 0
+	items := make([][]ChallengeItem, 0, len(be.nodes))
 	for _, node := range be.nodes {
 		st, err := view.Challenge(ChallengeRequest{Epoch: sys.Epoch, HasNode: true, Node: node})
 		if err != nil || len(st.Items) == 0 {
 			tb.Fatalf("items: %v", err)
 		}
 		nodeBytes = len(encodeBCS(&st))
+		items = append(items, st.Items)
 	}
 	over := NewOverlay(kv)
-	c, err := e.app.newCtx(over, BlockHeader{Height: e.height + 1, Time: e.now + 1}, [32]byte{})
+	c, err := app.newCtx(over, BlockHeader{Height: e.height + 1, Time: e.now + 1}, [32]byte{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -195,16 +201,25 @@ func (be *challengeBenchEnv) epochWork(tb testing.TB, kv *readCountingStore) int
 		}
 	}
 	over.Discard()
-	return nodeBytes
+	return nodeBytes, items
 }
 
-// readCountingStore counts the reads (Get and Iterate calls) of a Store.
+// readCountingStore counts the reads of a Store: Get and Iterate calls, and each key of a
+// GetSorted, which it passes on if the Store has it.
 type readCountingStore struct {
 	Store
 	reads int
 }
 
 func (s *readCountingStore) Get(k []byte) ([]byte, bool) { s.reads++; return s.Store.Get(k) }
+func (s *readCountingStore) GetSorted(keys [][]byte) [][]byte {
+	s.reads += len(keys)
+	if g, ok := s.Store.(SortedGetter); ok {
+		return g.GetSorted(keys)
+	}
+	return getSorted(s.Store, keys)
+}
+
 func (s *readCountingStore) Iterate(start, end []byte, fn func(k, v []byte) bool) {
 	s.reads++
 	s.Store.Iterate(start, end, fn)

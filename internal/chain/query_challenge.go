@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/walrus-go/walrus/internal/bcs"
-	"github.com/walrus-go/walrus/internal/redstuff"
 )
 
 // Query paths of challenges and governance.
@@ -203,9 +202,8 @@ func (v *View) Challenge(r ChallengeRequest) (ChallengeState, error) {
 	}
 	if r.HasNode && rec.Epoch == sys.Epoch && rec.SeedFinal && rec.Blobs > 0 {
 		if i := cmt.index(r.Node); i >= 0 {
-			blobAt := func(k uint64) redstuff.BlobID { return indexBlobAt(v.s, k) }
-			st.Items = ChallengeItems(rec.Seed, r.Node, cmt.Members[i].Shards, rec.Blobs, int(rec.SampleSize),
-				sliverSymbols(int(p.NShards)), blobAt)
+			st.Items = indexChallengeItems(v.s, rec.Seed, r.Node, cmt.Members[i].Shards, rec.Blobs, int(rec.SampleSize),
+				sliverSymbols(int(p.NShards)))
 		}
 	}
 	return st, nil

@@ -694,16 +694,7 @@ func (pm *PartialMetadata) Bytes() []byte {
 // PartialEncodedLen returns the length of the BCS form of partial metadata of k pairs with
 // s siblings.
 func PartialEncodedLen(k, s int) int {
-	return 1 + 8 + 2 + merkle.Size + ulebLen(k) + k*(2+2*merkle.Size) + ulebLen(s) + s*merkle.Size
-}
-
-func ulebLen(v int) int {
-	n := 1
-	for v >= 0x80 {
-		v >>= 7
-		n++
-	}
-	return n
+	return 1 + 8 + 2 + merkle.Size + bcs.ULEB128Len(k) + k*(2+2*merkle.Size) + bcs.ULEB128Len(s) + s*merkle.Size
 }
 
 // DecodePartialMetadata parses the BCS form strictly: at least one shard, pairs strictly

@@ -116,5 +116,5 @@ func DecodeBareSymbols(b []byte, ids []SymbolID, proofAxis redstuff.Axis, wantSi
 // BareFraming returns the framing bytes of a bare-symbol answer to count IDs: what it
 // carries besides the symbol data.
 func BareFraming(count, size int) int {
-	return ulebLen(count) + ulebLen(size) + (count+7)/8
+	return bcs.ULEB128Len(count) + bcs.ULEB128Len(size) + (count+7)/8
 }

@@ -301,8 +301,8 @@ func DecodeChallengeAnswers(b []byte, maxCount, maxData int) ([]ChallengeAnswer,
 // at most maxData bytes in a system of n shards.
 func MaxChallengeAnswerBytes(count, maxData, n int) int {
 	depth := merkle.Depth(n)
-	per := 1 + 1 + 2 + ulebLen(maxData) + maxData + 2 + ulebLen(depth) + depth*(1+merkle.Size)
-	return ulebLen(count) + count*per
+	per := 1 + 1 + 2 + bcs.ULEB128Len(maxData) + maxData + 2 + bcs.ULEB128Len(depth) + depth*(1+merkle.Size)
+	return bcs.ULEB128Len(count) + count*per
 }
 
 // IntentChallengeAnswers is the intent type of a challenge answers request. It is

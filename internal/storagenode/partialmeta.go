@@ -130,6 +130,16 @@ func (b *blobMeta) partial(pairs []int) (*redstuff.PartialMetadata, error) {
 	return b.part.Restrict(pairs)
 }
 
+// servedMeta is storedMeta for a request from outside: a blob without stored metadata is
+// ErrMetadataNotFound (the API's 404), not ErrMissingMetadata.
+func (n *Node) servedMeta(id redstuff.BlobID) (*blobMeta, error) {
+	bm, err := n.storedMeta(id)
+	if errors.Is(err, ErrMissingMetadata) {
+		return nil, fmt.Errorf("%w: %s", ErrMetadataNotFound, id)
+	}
+	return bm, err
+}
+
 // storedMeta returns the decoded stored metadata of a blob, from the cache if possible,
 // or ErrMissingMetadata. The result is shared and must not be modified.
 func (n *Node) storedMeta(id redstuff.BlobID) (*blobMeta, error) {
@@ -216,10 +226,7 @@ func (n *Node) PartialMetadataBytes(id redstuff.BlobID, pairs []int) ([]byte, er
 			return nil, fmt.Errorf("%w: sliver pair %d, %d shards", ErrIndexOutOfRange, p, n.n)
 		}
 	}
-	bm, err := n.storedMeta(id)
-	if errors.Is(err, ErrMissingMetadata) {
-		return nil, fmt.Errorf("%w: %s", ErrMetadataNotFound, id)
-	}
+	bm, err := n.servedMeta(id)
 	if err != nil {
 		return nil, err
 	}
@@ -237,10 +244,7 @@ func (n *Node) PairProof(id redstuff.BlobID, pair int) ([]byte, error) {
 	if pair < 0 || pair >= n.n {
 		return nil, fmt.Errorf("%w: sliver pair %d, %d shards", ErrIndexOutOfRange, pair, n.n)
 	}
-	bm, err := n.storedMeta(id)
-	if errors.Is(err, ErrMissingMetadata) {
-		return nil, fmt.Errorf("%w: %s", ErrMetadataNotFound, id)
-	}
+	bm, err := n.servedMeta(id)
 	if err != nil {
 		return nil, err
 	}

@@ -38,28 +38,18 @@ func (n *Node) MetadataStatus(id redstuff.BlobID) (StoredStatus, error) {
 // MetadataSize returns the exact size of the BCS BlobMetadata (without the blob ID, the
 // body of a metadata upload) for this system's shard count.
 func (n *Node) MetadataSize() int {
-	return 1 + 1 + 8 + ulebLen(n.n) + n.n*2*(1+merkle.Size)
+	return 1 + 1 + 8 + bcs.ULEB128Len(n.n) + n.n*2*(1+merkle.Size)
 }
 
 // SliverSize returns the exact size of the BCS SliverData of axis a with symbols of sym
 // bytes.
 func (n *Node) SliverSize(a redstuff.Axis, sym int) int {
 	data := n.enc.SliverSize(a, sym)
-	return ulebLen(data) + data + 4
+	return bcs.ULEB128Len(data) + data + 4
 }
 
 // MaxSliverSize returns the largest BCS SliverData of axis a the node accepts.
 func (n *Node) MaxSliverSize(a redstuff.Axis) int { return n.SliverSize(a, n.maxSym) }
-
-// ulebLen returns the length of the ULEB128 encoding of v.
-func ulebLen(v int) int {
-	l := 1
-	for v >= 0x80 {
-		v >>= 7
-		l++
-	}
-	return l
-}
 
 // Sliver returns the stored BCS sliver (SliverData) of axis a in sliver pair pair of a
 // blob. The pair's shard must be held by the node (ErrShardNotAssigned); a missing sliver
@@ -223,8 +213,8 @@ func (n *Node) InconsistencyProofLimits(id redstuff.BlobID, a redstuff.Axis) (sy
 	}
 	need := n.enc.RecoverySymbolsNeeded(a)
 	depth := merkle.Depth(n.n)
-	perSymbol := 2 + ulebLen(sym) + sym + ulebLen(depth) + depth*(1+merkle.Size)
-	return need, sym, 2 + ulebLen(need) + need*perSymbol, nil
+	perSymbol := 2 + bcs.ULEB128Len(sym) + sym + bcs.ULEB128Len(depth) + depth*(1+merkle.Size)
+	return need, sym, 2 + bcs.ULEB128Len(need) + need*perSymbol, nil
 }
 
 // VerifyInconsistency checks an inconsistency proof against the stored metadata and, if

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/walrus-go/walrus/internal/bcs"
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/merkle"
 	"github.com/walrus-go/walrus/internal/redstuff"
@@ -521,7 +522,7 @@ func (d *Daemon) storeRecovered(id redstuff.BlobID, slivers []*redstuff.Sliver) 
 // symbolOverhead returns the bytes of a GeneralRecoverySymbol's encoding other than its
 // symbol data: axis, indices, length prefixes and the Merkle proof.
 func symbolOverhead(s *redstuff.RecoverySymbol) int {
-	size := 1 + 2 + ulebLen(len(s.Data)) + 2 + ulebLen(len(s.Proof.Path))
+	size := 1 + 2 + bcs.ULEB128Len(len(s.Data)) + 2 + bcs.ULEB128Len(len(s.Proof.Path))
 	for _, p := range s.Proof.Path {
 		size++
 		if !p.IsEmpty() {
@@ -529,13 +530,4 @@ func symbolOverhead(s *redstuff.RecoverySymbol) int {
 		}
 	}
 	return size
-}
-
-func ulebLen(v int) int {
-	l := 1
-	for v >= 0x80 {
-		v >>= 7
-		l++
-	}
-	return l
 }
