@@ -51,11 +51,18 @@ func (it ChallengeItem) sliverIndex(n int) int {
 //     epoch before it: the whole challenge index. The daemon sets it (to the epoch) from
 //     the epoch's start until the seed is fixed, when nobody knows yet which blobs will
 //     be challenged, so that no node can rebuild them in advance of the window.
+//   - SyncOpen are the shards whose owner changed at the start of Epoch. Their new
+//     owner may sync their slivers from this node (ShardSlivers for Epoch) whatever the
+//     window blocks: it never held them, so it has nothing it could have dropped and
+//     rebuild, and it is challenged on them in this epoch. Blocking them would leave it
+//     unable to answer, and, since a member without a certificate keeps its blobs
+//     blocked all epoch, unable to fetch them in later epochs either.
 type Challenge struct {
 	Epoch                uint32
 	Items                []ChallengeItem
 	Blocked              []redstuff.BlobID
 	BlockCertifiedBefore uint32
+	SyncOpen             []uint16
 }
 
 // challengeState is the installed Challenge, immutable.
@@ -64,6 +71,7 @@ type challengeState struct {
 	before  uint32 // Challenge.BlockCertifiedBefore
 	items   []ChallengeItem
 	blocked map[redstuff.BlobID]struct{}
+	open    map[uint16]struct{} // Challenge.SyncOpen
 }
 
 // MaxChallengeItems bounds the items of one node in one epoch that a node accepts from
@@ -83,9 +91,15 @@ func (n *Node) SetChallenge(c Challenge) error {
 			return fmt.Errorf("%w: challenge item %s shard %d axis %d symbol %d, %d shards", ErrIndexOutOfRange, it.Blob, it.Shard, it.Axis, it.Symbol, n.n)
 		}
 	}
-	s := &challengeState{epoch: c.Epoch, before: c.BlockCertifiedBefore, items: slices.Clone(c.Items), blocked: make(map[redstuff.BlobID]struct{}, len(c.Blocked))}
+	s := &challengeState{epoch: c.Epoch, before: c.BlockCertifiedBefore, items: slices.Clone(c.Items), blocked: make(map[redstuff.BlobID]struct{}, len(c.Blocked)), open: make(map[uint16]struct{}, len(c.SyncOpen))}
 	for _, id := range c.Blocked {
 		s.blocked[id] = struct{}{}
+	}
+	for _, sh := range c.SyncOpen {
+		if int(sh) >= n.n {
+			return fmt.Errorf("%w: sync-open shard %d, %d shards", ErrIndexOutOfRange, sh, n.n)
+		}
+		s.open[sh] = struct{}{}
 	}
 	n.chal.Store(s)
 	return nil
@@ -102,7 +116,22 @@ func (n *Node) Challenge() Challenge {
 		c.Blocked = append(c.Blocked, id)
 	}
 	slices.SortFunc(c.Blocked, func(a, b redstuff.BlobID) int { return slices.Compare(a[:], b[:]) })
+	for sh := range s.open {
+		c.SyncOpen = append(c.SyncOpen, sh)
+	}
+	slices.Sort(c.SyncOpen)
 	return c
+}
+
+// syncOpen reports whether the window lets the owner of shard in epoch sync its slivers
+// (Challenge.SyncOpen).
+func (n *Node) syncOpen(shard uint16, epoch uint32) bool {
+	s := n.chal.Load()
+	if s == nil || s.epoch != epoch {
+		return false
+	}
+	_, ok := s.open[shard]
+	return ok
 }
 
 // checkChallenged returns ErrChallenged if blob id is in the challenge window.

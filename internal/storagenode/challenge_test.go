@@ -1,6 +1,7 @@
 package storagenode_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -196,6 +197,61 @@ func TestChallengeWindowShardSync(t *testing.T) {
 	}
 	if _, err := e.Node.ShardSlivers(sn.SyncShardRequest{Shard: 0, Axis: redstuff.Primary, From: blocked, Count: 10}, 10, 1<<20); !errors.Is(err, sn.ErrChallenged) {
 		t.Fatalf("page starting at a challenged blob: %v", err)
+	}
+}
+
+// TestChallengeWindowSyncOpen checks that the window leaves a shard whose owner changed at
+// the challenge epoch open to sync by its new owner (the owner of that epoch), including
+// while the whole index is closed before the seed, and keeps it closed to requests of any
+// other epoch and for every other shard.
+func TestChallengeWindowSyncOpen(t *testing.T) {
+	const n = 10
+	e := nodetest.New(t, n, []uint16{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	for i := range 3 {
+		b := e.Blob(2000, uint64(60+i))
+		e.Register(b, nodetest.ObjectID(i+1), 5, false)
+		storeAll(t, e, b)
+		e.Apply(sn.BlobCertified{Epoch: e.Node.Epoch(), BlobID: b.Metadata.BlobID, ObjectID: nodetest.ObjectID(i + 1), EndEpoch: 5})
+	}
+	ep := e.Node.Epoch()
+	if ep == 0 {
+		t.Fatal("the test needs a node past epoch 0")
+	}
+	all, err := e.Node.ShardSlivers(sn.SyncShardRequest{Shard: 0, Axis: redstuff.Primary, Count: 10, Epoch: ep}, 10, 1<<20)
+	if err != nil || len(all) != 3 {
+		t.Fatalf("shard slivers: %d, %v", len(all), err)
+	}
+	windows := map[string]sn.Challenge{
+		"answer phase":    {Epoch: ep, Blocked: []redstuff.BlobID{all[0].BlobID, all[1].BlobID, all[2].BlobID}, SyncOpen: []uint16{0}},
+		"before the seed": {Epoch: ep, BlockCertifiedBefore: ep + 1, SyncOpen: []uint16{0}},
+	}
+	for name, w := range windows {
+		if err := e.Node.SetChallenge(w); err != nil {
+			t.Fatal(err)
+		}
+		page, err := e.Node.ShardSlivers(sn.SyncShardRequest{Shard: 0, Axis: redstuff.Primary, Count: 10, Epoch: ep}, 10, 1<<20)
+		if err != nil || len(page) != 3 {
+			t.Fatalf("%s: the new owner's sync of an open shard: %d slivers, %v", name, len(page), err)
+		}
+		for i := range page {
+			if page[i].BlobID != all[i].BlobID || !bytes.Equal(page[i].Sliver, all[i].Sliver) {
+				t.Fatalf("%s: sliver %d differs", name, i)
+			}
+		}
+		// The attack: the same shard asked for as its owner of an earlier epoch, or another
+		// shard, is refused.
+		if _, err := e.Node.ShardSlivers(sn.SyncShardRequest{Shard: 0, Axis: redstuff.Primary, Count: 10, Epoch: ep - 1}, 10, 1<<20); !errors.Is(err, sn.ErrChallenged) {
+			t.Fatalf("%s: sync as an earlier epoch's owner: %v", name, err)
+		}
+		if _, err := e.Node.ShardSlivers(sn.SyncShardRequest{Shard: 1, Axis: redstuff.Primary, Count: 10, Epoch: ep}, 10, 1<<20); !errors.Is(err, sn.ErrChallenged) {
+			t.Fatalf("%s: sync of a shard that did not move: %v", name, err)
+		}
+	}
+	if got := e.Node.Challenge().SyncOpen; len(got) != 1 || got[0] != 0 {
+		t.Fatalf("installed sync-open shards: %v", got)
+	}
+	if err := e.Node.SetChallenge(sn.Challenge{Epoch: ep, SyncOpen: []uint16{n}}); !errors.Is(err, sn.ErrIndexOutOfRange) {
+		t.Fatalf("sync-open shard out of range: %v", err)
 	}
 }
 

@@ -181,7 +181,8 @@ func DecodeShardSlivers(b []byte, a redstuff.Axis, maxCount, maxData int) ([]Sha
 // the shards it lost; ErrInvalidEpoch otherwise) and must hold the shard
 // (ErrShardNotAssigned). An empty answer means there is nothing more from req.From on. A
 // page ends before a blob in the challenge window; if that is its first blob the answer
-// is ErrChallenged (the new owner retries after the window).
+// is ErrChallenged (the new owner retries after the window), unless the window leaves the
+// shard open to the owner of req.Epoch (Challenge.SyncOpen).
 func (n *Node) ShardSlivers(req SyncShardRequest, maxCount int, maxBytes int64) ([]ShardSliver, error) {
 	st := n.st.Load()
 	switch {
@@ -201,13 +202,17 @@ func (n *Node) ShardSlivers(req SyncShardRequest, maxCount int, maxBytes int64) 
 	var out []ShardSliver
 	var size int64
 	var challenged error
+	open := n.syncOpen(req.Shard, req.Epoch)
 	err := n.store.ShardSlivers(req.Shard, req.Axis, req.From, func(id redstuff.BlobID, sliver []byte) (bool, error) {
 		if len(out) > 0 && size+int64(len(sliver)) > maxBytes {
 			return false, nil
 		}
-		if challenged = n.checkChallenged(id); challenged != nil {
-			// The page ends before a blob in the challenge window.
-			return false, nil
+		// The page ends before a blob in the challenge window, unless the shard is open to
+		// its new owner.
+		if !open {
+			if challenged = n.checkChallenged(id); challenged != nil {
+				return false, nil
+			}
 		}
 		out = append(out, ShardSliver{BlobID: id, Sliver: append([]byte(nil), sliver...)})
 		size += int64(len(sliver))

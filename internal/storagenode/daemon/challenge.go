@@ -159,7 +159,8 @@ func (c *challenger) step(ctx context.Context) error {
 	}()
 	switch st.Phase {
 	case chain.PhaseReveal:
-		if err := d.node.SetChallenge(sn.Challenge{Epoch: st.Epoch, BlockCertifiedBefore: st.Epoch}); err != nil {
+		open, err := c.movedShards(ctx, cmt)
+		if err := errors.Join(err, d.node.SetChallenge(sn.Challenge{Epoch: st.Epoch, BlockCertifiedBefore: st.Epoch, SyncOpen: open})); err != nil {
 			return err
 		}
 		if self == nil || res.Revealed || c.revealed {
@@ -171,6 +172,33 @@ func (c *challenger) step(ctx context.Context) error {
 	default:
 		return d.node.SetChallenge(sn.Challenge{})
 	}
+}
+
+// movedShards returns the shards whose owner changed at the start of cmt's epoch: the
+// window leaves them open to shard sync by their new owner (sn.Challenge.SyncOpen). If
+// the previous committee cannot be read it returns none with the error (the step is
+// retried), which only delays the new owner's sync.
+func (c *challenger) movedShards(ctx context.Context, cmt *committeeView) ([]uint16, error) {
+	if cmt.epoch == 0 {
+		return nil, nil
+	}
+	prev, err := c.d.view.committee(ctx, cmt.epoch-1)
+	if err != nil {
+		return nil, fmt.Errorf("committee before epoch %d: %w", cmt.epoch, err)
+	}
+	return movedShards(prev, cmt), nil
+}
+
+// movedShards returns, in order, the shards whose owner (by node ID) in cur is not their
+// owner in prev.
+func movedShards(prev, cur *committeeView) []uint16 {
+	var out []uint16
+	for s, o := range cur.owner {
+		if s >= len(prev.owner) || prev.info.Members[prev.owner[s]].NodeID != cur.info.Members[o].NodeID {
+			out = append(out, uint16(s))
+		}
+	}
+	return out
 }
 
 // newEpoch resets the per-epoch state.
@@ -272,7 +300,11 @@ func (c *challenger) answerPhase(ctx context.Context, cmt *committeeView, self *
 	for id := range blocked {
 		ids = append(ids, id)
 	}
-	w := sn.Challenge{Epoch: st.Epoch, Items: own, Blocked: ids}
+	open, err := c.movedShards(ctx, cmt)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	w := sn.Challenge{Epoch: st.Epoch, Items: own, Blocked: ids, SyncOpen: open}
 	if len(errs) > 0 {
 		// Until every member's items are known, keep the whole index closed.
 		w.BlockCertifiedBefore = st.Epoch

@@ -39,6 +39,10 @@ type RegisterResult struct {
 	StakedWal chain.ObjectID
 }
 
+// maxPossessionAttempts bounds how often Register signs its proof of possession again
+// after an epoch change overtook its registration.
+const maxPossessionAttempts = 3
+
 // Register registers a storage node candidate on chain: a RegisterNode transaction from
 // the wallet (the node's operator) carrying key's public key and its proof of possession
 // for the wallet's address in the current epoch, then a Stake transaction of r.Stake. A
@@ -74,11 +78,25 @@ func Register(ctx context.Context, c *chainclient.Client, wallet *chainclient.Si
 		return res, err
 	}
 	if !found {
-		tx, err := c.Submit(ctx, wallet, &chain.RegisterNode{
-			Name: r.Name, NetworkAddress: r.NetworkAddress, PublicKey: pk, NetworkPublicKey: r.NetworkKey,
-			ProofOfPossession: key.ProvePossession(sys.Epoch, wallet.Address()).Bytes(),
-			CommissionRate:    r.CommissionRate, StoragePrice: r.StoragePrice, WritePrice: r.WritePrice, Capacity: r.Capacity,
-		})
+		// The proof of possession is for the current epoch: if the epoch changes before the
+		// transaction executes, the chain refuses it, and it is signed again for the new
+		// epoch (a bounded number of times: each attempt pays the fee).
+		var tx *chainclient.TxResult
+		for attempt := 1; ; attempt++ {
+			tx, err = c.Submit(ctx, wallet, &chain.RegisterNode{
+				Name: r.Name, NetworkAddress: r.NetworkAddress, PublicKey: pk, NetworkPublicKey: r.NetworkKey,
+				ProofOfPossession: key.ProvePossession(sys.Epoch, wallet.Address()).Bytes(),
+				CommissionRate:    r.CommissionRate, StoragePrice: r.StoragePrice, WritePrice: r.WritePrice, Capacity: r.Capacity,
+			})
+			if !errors.Is(err, chain.ErrBadProofOfPossession) || attempt == maxPossessionAttempts {
+				break
+			}
+			now, serr := c.System(ctx)
+			if serr != nil || now.Epoch == sys.Epoch {
+				break // not an epoch change: the key or proof is bad
+			}
+			sys = now
+		}
 		switch {
 		case err == nil:
 			res.NodeID, res.Registered = tx.Created[0], true
