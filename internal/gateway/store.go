@@ -182,7 +182,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, limit int64) 
 	buf := make([]byte, 0, min(size+1, maxPrealloc))
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			buf = growBody(buf, size+1)
 		}
 		n, err := body.Read(buf[len(buf):cap(buf)])
 		if n > 0 {
@@ -204,6 +204,24 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, limit int64) 
 			return nil, release, err
 		}
 	}
+}
+
+// growBody returns buf with its contents and more capacity: twice as much, or want bytes
+// once buf holds at least a quarter of that. A body of declared length n (want n+1, room to
+// see EOF) ends in a buffer of exactly n+1 bytes after allocations that add up to less than
+// 2(n+1) besides the first buffer, where append's growth by a quarter for large slices would
+// allocate about 5n and leave up to a quarter unused. Capacity follows the bytes that
+// arrived: a client that declares a large body and sends little makes the buffer at most
+// four times what it sent.
+func growBody(buf []byte, want int64) []byte {
+	c := int64(cap(buf))
+	next := max(2*c, c+1)
+	if c < want && 4*c >= want {
+		next = want
+	}
+	out := make([]byte, len(buf), next)
+	copy(out, buf)
+	return out
 }
 
 // storeParams are the query parameters of a store; any other is refused.
