@@ -100,6 +100,17 @@ func (h *Handler) storeBody(w http.ResponseWriter, r *http.Request, run func(ctx
 		return writeError(w, errTooMany)
 	}
 	defer func() { <-h.stores }()
+	need := min(StoreMemory(int64(len(data))), h.cfg.MaxStoreMemory)
+	h.metrics.inFlight.WithLabelValues("memory").Inc()
+	err = h.storeMem.Acquire(r.Context(), need)
+	h.metrics.inFlight.WithLabelValues("memory").Dec()
+	if err != nil {
+		if charged > 0 {
+			h.budget.refund(who, charged)
+		}
+		return writeError(w, err)
+	}
+	defer h.storeMem.Release(need)
 	h.metrics.inFlight.WithLabelValues("store").Inc()
 	defer h.metrics.inFlight.WithLabelValues("store").Dec()
 	res, err := run(r.Context(), data, opts)
@@ -149,6 +160,14 @@ func (h *Handler) charge(client string, size int64, epochs uint32) (int64, error
 		return 0, errBudget
 	}
 	return cost, nil
+}
+
+// StoreMemory is the memory a store of a blob of size bytes holds while it runs, as
+// Config.MaxStoreMemory counts it: its body and its encoding, whose sliver pairs hold about
+// 4.5 times the blob at any shard count (the systematic slivers alias the body), plus 1 MiB
+// for the metadata, the padding of small blobs and the requests.
+func StoreMemory(size int64) int64 {
+	return size/2*9 + 1<<20
 }
 
 // maxPrealloc bounds the buffer allocated for a body before its bytes arrive: a client
