@@ -163,11 +163,12 @@ func (h *Handler) charge(client string, size int64, epochs uint32) (int64, error
 }
 
 // StoreMemory is the memory a store of a blob of size bytes holds while it runs, as
-// Config.MaxStoreMemory counts it: its body and its encoding, whose sliver pairs hold about
-// 4.5 times the blob at any shard count (the systematic slivers alias the body), plus 1 MiB
-// for the metadata, the padding of small blobs and the requests.
+// Config.MaxStoreMemory counts it: its body and its encoding. Its sliver pairs hold
+// n(R+C) symbols for the blob's R·C, less than 4.5 times the blob at any shard count (the
+// systematic slivers alias the body), plus symbol padding of less than 4 MiB up to 1,000
+// shards; the metadata and the requests' headers fit in what is left of it.
 func StoreMemory(size int64) int64 {
-	return size/2*9 + 1<<20
+	return size/2*9 + 9 + 4<<20
 }
 
 // maxPrealloc bounds the buffer allocated for a body before its bytes arrive: a client
