@@ -22,6 +22,10 @@ const processMemoryBase = 128 << 20
 // process that goes past it only collects more often.
 func applyMemoryLimit(limit int64) {
 	if limit > 0 && os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(limit)
+		setMemoryLimit(limit)
 	}
 }
+
+// setMemoryLimit is debug.SetMemoryLimit. The package's tests replace it: a command they
+// run in their own process would otherwise bound the whole test binary.
+var setMemoryLimit = debug.SetMemoryLimit

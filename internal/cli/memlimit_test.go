@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/walrus-go/walrus/internal/gateway"
@@ -44,5 +46,35 @@ func TestDaemonMemoryLimit(t *testing.T) {
 	f.memoryLimitMiB = -1
 	if got := daemonMemoryLimit(f, true, true); got != 0 {
 		t.Errorf("--memory-limit -1: %d, want none", got)
+	}
+}
+
+// limitsSet records the memory limits commands run by the tests set, instead of setting
+// them on the test binary.
+var limitsSet struct {
+	sync.Mutex
+	all []int64
+}
+
+func init() {
+	setMemoryLimit = func(limit int64) int64 {
+		limitsSet.Lock()
+		defer limitsSet.Unlock()
+		limitsSet.all = append(limitsSet.all, limit)
+		return 0
+	}
+}
+
+func TestApplyMemoryLimit(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "")
+	applyMemoryLimit(0)
+	applyMemoryLimit(-5)
+	applyMemoryLimit(301 << 20)
+	t.Setenv("GOMEMLIMIT", "1GiB") // the environment wins
+	applyMemoryLimit(401 << 20)
+	limitsSet.Lock()
+	defer limitsSet.Unlock()
+	if !slices.Contains(limitsSet.all, 301<<20) || slices.Contains(limitsSet.all, 401<<20) || slices.ContainsFunc(limitsSet.all, func(l int64) bool { return l <= 0 }) {
+		t.Fatalf("limits set: %v, want 301 MiB and not 401 MiB, none non-positive", limitsSet.all)
 	}
 }
