@@ -265,10 +265,10 @@ type Config struct {
 	// MaxStoreMemory bounds the memory of the stores running at once, over all
 	// requests: a store, once its body is in and it holds one of MaxConcurrentStores,
 	// reserves StoreMemory of its size (its body and its encoding) and waits, as long as
-	// its request lasts, until that fits. A store needing more than MaxStoreMemory runs
-	// when no other store holds any, so that none is refused for its size. The uploads a
-	// store leaves running after its answer (the client's tail) are not counted. 0 means
-	// DefaultMaxStoreMemory.
+	// its request lasts, until that fits; it gives it back once its uploads have ended,
+	// the tail uploads after its answer included (client.WithUploadGroup). A store
+	// needing more than MaxStoreMemory runs when no other store holds any, so that none
+	// is refused for its size. 0 means DefaultMaxStoreMemory.
 	MaxStoreMemory int64
 	// MinBodyRate (bytes per second) and BodyGrace bound the time a store's body may
 	// take: BodyGrace plus its size (declared, or MaxBodySize) over MinBodyRate; a slower

@@ -110,10 +110,18 @@ func (h *Handler) storeBody(w http.ResponseWriter, r *http.Request, run func(ctx
 		}
 		return writeError(w, err)
 	}
-	defer h.storeMem.Release(need)
+	// The memory is given back once the store's uploads, its tail after the answer
+	// included, have ended.
+	var uploads sync.WaitGroup
+	defer func() {
+		go func() {
+			uploads.Wait()
+			h.storeMem.Release(need)
+		}()
+	}()
 	h.metrics.inFlight.WithLabelValues("store").Inc()
 	defer h.metrics.inFlight.WithLabelValues("store").Dec()
-	res, err := run(r.Context(), data, opts)
+	res, err := run(client.WithUploadGroup(r.Context(), &uploads), data, opts)
 	if err != nil {
 		code := writeError(w, err)
 		if code < 500 && charged > 0 {
