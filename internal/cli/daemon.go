@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -44,6 +45,14 @@ type daemonFlags struct {
 	anonGlobalBudget int64 // MiB-epochs per hour
 	// Bytes of blob rows all reads hold at once, in MiB; 0 means the gateway's default.
 	readBufferMiB int64
+	// Memory of the stores running at once (gateway.Config.MaxStoreMemory), in MiB; 0
+	// means the gateway's default.
+	storeMemoryMiB int64
+	// The soft memory limit of the process, in MiB (applyMemoryLimit): 0 means
+	// daemonMemoryLimit, negative none. keepMemoryLimit leaves the process's limit alone
+	// (the devnet sets its own).
+	memoryLimitMiB  int64
+	keepMemoryLimit bool
 	// The network explorer (/explorer/ and /v1/network/): off, the health sampling
 	// interval, and the storage nodes' metrics URLs it reads recovery bandwidth from.
 	noExplorer     bool
@@ -92,7 +101,11 @@ func newDaemonCommand(ce *clientEnv, name, short string, publisher, aggregator b
 			"without --jwt-decode-secret: MiB x epochs one client address may store per hour; more get 429")
 		fl.Int64Var(&f.anonGlobalBudget, "anonymous-global-budget", gateway.DefaultAnonymousGlobalBudget>>20,
 			"without --jwt-decode-secret: MiB x epochs all clients together may store per hour; more get 429")
+		fl.Int64Var(&f.storeMemoryMiB, "max-store-memory", gateway.DefaultMaxStoreMemory>>20,
+			"MiB the stores running at once may hold (a store holds about 4.5 times its blob: the body and its encoding); more wait")
 	}
+	fl.Int64Var(&f.memoryLimitMiB, "memory-limit", 0,
+		"soft memory limit of the process in MiB (Go's GOMEMLIMIT, which wins if set); 0: the sum of the memory bounds above and 128 MiB, negative: none")
 	fl.BoolVar(&f.noExplorer, "no-explorer", false, "do not serve the network explorer (/explorer/ and /v1/network/)")
 	fl.DurationVar(&f.healthInterval, "explorer-health-interval", explorer.DefaultHealthInterval, "how often the explorer samples the committee's health")
 	fl.StringSliceVar(&f.nodeMetrics, "explorer-node-metrics", nil, "URLs of storage nodes' Prometheus metrics, for the explorer's recovery bandwidth (repeatable)")
@@ -112,6 +125,12 @@ func runDaemon(ce *clientEnv, f daemonFlags, publisher, aggregator bool) error {
 	}
 	if f.healthInterval < 0 {
 		return usageError{errors.New("--explorer-health-interval must not be negative")}
+	}
+	if publisher && f.storeMemoryMiB <= 0 {
+		return usageError{errors.New("--max-store-memory must be positive")}
+	}
+	if !f.keepMemoryLimit {
+		applyMemoryLimit(daemonMemoryLimit(f, publisher, aggregator))
 	}
 	if f.jwtExpiringSec < 0 || f.jwtCacheSize < 0 || f.anonMaxSizeKiB < 0 || f.anonClientBudget < 0 || f.anonGlobalBudget < 0 {
 		return usageError{errors.New("--jwt-expiring-sec, --jwt-cache-size and the --anonymous-* limits must not be negative")}
@@ -141,8 +160,8 @@ func runDaemon(ce *clientEnv, f daemonFlags, publisher, aggregator bool) error {
 			MaxEpochs: f.anonMaxEpochs, MaxSize: f.anonMaxSizeKiB << 10,
 			ClientBudget: f.anonClientBudget << 20, GlobalBudget: f.anonGlobalBudget << 20,
 		},
-		MaxReadBytes: f.readBufferMiB << 20,
-		Health:       func(ctx context.Context) error { _, err := s.chain.System(ctx); return err },
+		MaxReadBytes: f.readBufferMiB << 20, MaxStoreMemory: f.storeMemoryMiB << 20,
+		Health: func(ctx context.Context) error { _, err := s.chain.System(ctx); return err },
 	})
 	if err != nil {
 		return err
@@ -184,6 +203,27 @@ func runDaemon(ce *clientEnv, f daemonFlags, publisher, aggregator bool) error {
 		defer func() { cancel(); <-done }()
 	}
 	return gateway.Serve(ce.ctx, l, api, ml, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+}
+
+// daemonMemoryLimit is the soft memory limit of a daemon with flags f, in bytes (0: none):
+// --memory-limit, or by default the sum of what its bounds let it hold (the stores' memory
+// and the store bodies being received for a publisher, the read buffer for an aggregator)
+// and processMemoryBase.
+func daemonMemoryLimit(f daemonFlags, publisher, aggregator bool) int64 {
+	switch {
+	case f.memoryLimitMiB < 0:
+		return 0
+	case f.memoryLimitMiB > 0:
+		return f.memoryLimitMiB << 20
+	}
+	limit := int64(processMemoryBase)
+	if publisher {
+		limit += f.storeMemoryMiB<<20 + gateway.DefaultMaxBodyBuffer
+	}
+	if aggregator {
+		limit += cmp.Or(f.readBufferMiB<<20, gateway.DefaultMaxReadBytes)
+	}
+	return limit
 }
 
 // parseSecret parses --jwt-decode-secret: 0x-prefixed hex, or the text itself (as

@@ -157,7 +157,10 @@ func (c *Client) startEarly(ctx context.Context, eb *redstuff.EncodedBlob, reg *
 		return nil
 	}
 	out := make(chan earlyResult, 1)
+	g := uploadGroup(ctx)
+	g.Add(1)
 	go func() {
+		defer g.Done()
 		r := earlyResult{view: view}
 		t := time.Now()
 		r.cert, r.err = c.collect(ctx, view, eb, reg, &r.stats, prog)
@@ -187,6 +190,16 @@ type confirmation struct {
 func (c *Client) collect(ctx context.Context, view *committeeView, eb *redstuff.EncodedBlob, reg *registration, st *StoreStats, prog *progress) (chain.Certificate, error) {
 	id := eb.Metadata.BlobID
 	st.Nodes = len(view.members)
+	// The caller's upload group counts this collect until its uploads, the tail
+	// included, have ended.
+	group := uploadGroup(ctx)
+	group.Add(1)
+	tailStarted := false
+	defer func() {
+		if !tailStarted {
+			group.Done()
+		}
+	}()
 	// Tail uploads go on counting after Store returned: they count into uc, which is read
 	// into st only now and when the quorum is reached.
 	uc := &uploadCounters{}
@@ -272,8 +285,10 @@ func (c *Client) collect(ctx context.Context, view *committeeView, eb *redstuff.
 	}
 	timer := time.AfterFunc(tail, upCancel)
 	c.tails.Add(1)
+	tailStarted = true
 	go func() {
 		defer c.tails.Done()
+		defer group.Done()
 		wg.Wait()
 		timer.Stop()
 		upCancel()

@@ -196,6 +196,9 @@ const (
 	DefaultMaxReadWait = 10 * time.Second
 	// DefaultMaxBodyBuffer bounds the store bodies held at once.
 	DefaultMaxBodyBuffer = 512 << 20
+	// DefaultMaxStoreMemory bounds the memory of the stores running at once: room for
+	// DefaultMaxConcurrentStores stores of DefaultMaxBodySize and more (StoreMemory).
+	DefaultMaxStoreMemory = 1 << 30
 	// DefaultMinBodyRate and DefaultBodyGrace: a store's body of n bytes must arrive
 	// within DefaultBodyGrace + n / DefaultMinBodyRate seconds (10 MiB: 3 min 10 s).
 	DefaultMinBodyRate = 64 << 10
@@ -259,6 +262,14 @@ type Config struct {
 	// MaxBodyBuffer bounds the bytes of store bodies received and held at once, over
 	// all requests (503 beyond); 0 means DefaultMaxBodyBuffer.
 	MaxBodyBuffer int64
+	// MaxStoreMemory bounds the memory of the stores running at once, over all
+	// requests: a store, once its body is in and it holds one of MaxConcurrentStores,
+	// reserves StoreMemory of its size (its body and its encoding) and waits, as long as
+	// its request lasts, until that fits; it gives it back once its uploads have ended,
+	// the tail uploads after its answer included (client.WithUploadGroup). A store
+	// needing more than MaxStoreMemory runs when no other store holds any, so that none
+	// is refused for its size. 0 means DefaultMaxStoreMemory.
+	MaxStoreMemory int64
 	// MinBodyRate (bytes per second) and BodyGrace bound the time a store's body may
 	// take: BodyGrace plus its size (declared, or MaxBodySize) over MinBodyRate; a slower
 	// body is cut off (504 BODY_TOO_SLOW). A store takes one of MaxConcurrentStores only once its body
@@ -312,8 +323,8 @@ func (c Config) Validate() error {
 		return errors.New("gateway: Config.MaxConcurrentStores or MaxConcurrentReads is negative")
 	case c.MaxReadBytes < 0 || c.ReadWindow < 0:
 		return errors.New("gateway: Config.MaxReadBytes or ReadWindow is negative")
-	case c.MaxBodyBuffer < 0 || c.MinBodyRate < 0 || c.BodyGrace < 0:
-		return errors.New("gateway: Config.MaxBodyBuffer, MinBodyRate or BodyGrace is negative")
+	case c.MaxBodyBuffer < 0 || c.MinBodyRate < 0 || c.BodyGrace < 0 || c.MaxStoreMemory < 0:
+		return errors.New("gateway: Config.MaxBodyBuffer, MaxStoreMemory, MinBodyRate or BodyGrace is negative")
 	case a.MaxSize < 0 || a.Window < 0 || a.ClientBudget < 0 || a.GlobalBudget < 0 || a.MaxClients < 0:
 		return errors.New("gateway: a field of Config.Anonymous is negative")
 	}
@@ -332,6 +343,7 @@ type Handler struct {
 	stores    chan struct{}
 	reads     chan struct{}
 	readBytes *semaphore.Weighted
+	storeMem  *semaphore.Weighted // Config.MaxStoreMemory
 	bodies    bodyBuffer
 	allowed   map[string]bool
 	mux       *http.ServeMux
@@ -370,6 +382,9 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.MaxBodyBuffer == 0 {
 		cfg.MaxBodyBuffer = DefaultMaxBodyBuffer
 	}
+	if cfg.MaxStoreMemory == 0 {
+		cfg.MaxStoreMemory = DefaultMaxStoreMemory
+	}
 	if cfg.MinBodyRate == 0 {
 		cfg.MinBodyRate = DefaultMinBodyRate
 	}
@@ -407,7 +422,7 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{
 		cfg: cfg, log: cfg.Logger, now: cfg.Now,
 		stores: make(chan struct{}, cfg.MaxConcurrentStores), reads: make(chan struct{}, cfg.MaxConcurrentReads),
-		readBytes: semaphore.NewWeighted(cfg.MaxReadBytes), bodies: bodyBuffer{max: cfg.MaxBodyBuffer},
+		readBytes: semaphore.NewWeighted(cfg.MaxReadBytes), storeMem: semaphore.NewWeighted(cfg.MaxStoreMemory), bodies: bodyBuffer{max: cfg.MaxBodyBuffer},
 		allowed: make(map[string]bool), mux: http.NewServeMux(),
 	}
 	if cfg.Auth != nil {

@@ -39,7 +39,7 @@ func newMetrics(reg prometheus.Registerer, blobs any) (*metrics, error) {
 		}, []string{"route"}),
 		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: "walrus", Subsystem: "gateway", Name: "in_flight",
-			Help: "Requests being served: stores (holding a store slot), reads, and store bodies being received (body).",
+			Help: "Requests being served: stores (holding a store slot), reads, store bodies being received (body), and stores waiting for room in the store memory (memory).",
 		}, []string{"kind"}),
 		readBytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: "walrus", Subsystem: "gateway", Name: "read_buffer_bytes",

@@ -719,3 +719,57 @@ func TestStrictReadBudget(t *testing.T) {
 		t.Fatalf("%d bytes still held after the reads", f.held.Load())
 	}
 }
+
+// Stores hold at most Config.MaxStoreMemory at once: a store that does not fit waits for
+// room (and never reaches the store while waiting), and a store larger than the whole
+// budget runs once it is alone instead of being refused.
+func TestStoreMemoryBound(t *testing.T) {
+	f := newFake()
+	f.block = make(chan struct{})
+	f.entered = make(chan struct{}, 4)
+	reg := prometheus.NewRegistry()
+	h := newHandler(t, f, func(c *gateway.Config) {
+		c.Registerer = reg
+		c.MaxStoreMemory = gateway.StoreMemory(1000)
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	put := func(ctx context.Context, size int, codes chan<- int) {
+		req := mustRequest(t, http.MethodPut, srv.URL+"/v1/blobs?epochs=1", bytes.Repeat([]byte{'m'}, size)).WithContext(ctx)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			codes <- 0
+			return
+		}
+		resp.Body.Close()
+		codes <- resp.StatusCode
+	}
+	// A takes the whole budget and stays in the store.
+	first := make(chan int, 1)
+	go put(context.Background(), 1000, first)
+	<-f.entered
+	// B needs 1 MiB and some bytes: it waits for memory, not in the store.
+	ctx, cancel := context.WithCancel(context.Background())
+	second := make(chan int, 1)
+	go put(ctx, 10, second)
+	testvec.WaitFor(t, time.Minute, "the second store to wait for memory", func() (bool, error) {
+		return gauge(t, reg, "walrus_gateway_in_flight", "memory") == 1, nil
+	})
+	cancel()
+	<-second
+	if len(f.entered) != 0 {
+		t.Fatal("a store waiting for memory reached the store")
+	}
+	// Once A is done, a store of twice the budget runs alone.
+	close(f.block)
+	if c := <-first; c != 200 {
+		t.Fatalf("first store: %d", c)
+	}
+	w := do(h, http.MethodPut, "/v1/blobs?epochs=1", bytes.Repeat([]byte{'b'}, 2000))
+	if w.Code != 200 {
+		t.Fatalf("a store larger than the store memory: %d %s", w.Code, w.Body)
+	}
+	if gauge(t, reg, "walrus_gateway_in_flight", "memory") != 0 {
+		t.Fatal("a store still counted as waiting")
+	}
+}

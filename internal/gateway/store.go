@@ -100,9 +100,28 @@ func (h *Handler) storeBody(w http.ResponseWriter, r *http.Request, run func(ctx
 		return writeError(w, errTooMany)
 	}
 	defer func() { <-h.stores }()
+	need := min(StoreMemory(int64(len(data))), h.cfg.MaxStoreMemory)
+	h.metrics.inFlight.WithLabelValues("memory").Inc()
+	err = h.storeMem.Acquire(r.Context(), need)
+	h.metrics.inFlight.WithLabelValues("memory").Dec()
+	if err != nil {
+		if charged > 0 {
+			h.budget.refund(who, charged)
+		}
+		return writeError(w, err)
+	}
+	// The memory is given back once the store's uploads, its tail after the answer
+	// included, have ended.
+	var uploads sync.WaitGroup
+	defer func() {
+		go func() {
+			uploads.Wait()
+			h.storeMem.Release(need)
+		}()
+	}()
 	h.metrics.inFlight.WithLabelValues("store").Inc()
 	defer h.metrics.inFlight.WithLabelValues("store").Dec()
-	res, err := run(r.Context(), data, opts)
+	res, err := run(client.WithUploadGroup(r.Context(), &uploads), data, opts)
 	if err != nil {
 		code := writeError(w, err)
 		if code < 500 && charged > 0 {
@@ -151,6 +170,15 @@ func (h *Handler) charge(client string, size int64, epochs uint32) (int64, error
 	return cost, nil
 }
 
+// StoreMemory is the memory a store of a blob of size bytes holds while it runs, as
+// Config.MaxStoreMemory counts it: its body and its encoding. Its sliver pairs hold
+// n(R+C) symbols for the blob's R·C, less than 4.5 times the blob at any shard count (the
+// systematic slivers alias the body), plus symbol padding of less than 4 MiB up to 1,000
+// shards; the metadata and the requests' headers fit in what is left of it.
+func StoreMemory(size int64) int64 {
+	return size/2*9 + 9 + 4<<20
+}
+
 // maxPrealloc bounds the buffer allocated for a body before its bytes arrive: a client
 // that declares a large body and sends nothing makes the publisher allocate no more.
 const maxPrealloc = 64 << 10
@@ -182,7 +210,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, limit int64) 
 	buf := make([]byte, 0, min(size+1, maxPrealloc))
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			buf = growBody(buf, size+1)
 		}
 		n, err := body.Read(buf[len(buf):cap(buf)])
 		if n > 0 {
@@ -204,6 +232,24 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, limit int64) 
 			return nil, release, err
 		}
 	}
+}
+
+// growBody returns buf with its contents and more capacity: twice as much, or want bytes
+// once buf holds at least a quarter of that. A body of declared length n (want n+1, room to
+// see EOF) ends in a buffer of exactly n+1 bytes after allocations that add up to less than
+// 2(n+1) besides the first buffer, where append's growth by a quarter for large slices would
+// allocate about 5n and leave up to a quarter unused. Capacity follows the bytes that
+// arrived: a client that declares a large body and sends little makes the buffer at most
+// four times what it sent.
+func growBody(buf []byte, want int64) []byte {
+	c := int64(cap(buf))
+	next := max(2*c, c+1)
+	if c < want && 4*c >= want {
+		next = want
+	}
+	out := make([]byte, len(buf), next)
+	copy(out, buf)
+	return out
 }
 
 // storeParams are the query parameters of a store; any other is refused.
