@@ -52,11 +52,6 @@ type Options struct {
 	// connections that sent none yet) before closing them; 0 means 5 s, negative closes
 	// them at once.
 	ShutdownTimeout time.Duration
-	// NodeConfig and APIOptions, if not nil, edit the node core's configuration and the
-	// REST API's options after Start filled them from Config: a program embedding the
-	// daemon may bound the buffer of pending uploads, or serve only Walrus's upload routes.
-	NodeConfig func(*sn.Config)
-	APIOptions func(*api.Options)
 }
 
 // Daemon is a running storage node: the node core over its store, the REST API and
@@ -179,12 +174,8 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 		return nil, fmt.Errorf("daemon: data_dir: %w", err)
 	}
 	cleanup = append(cleanup, func() { d.store.Close() })
-	nodeCfg := sn.Config{NShards: d.n, Key: d.key, Store: d.store, Encoding: d.enc, Logger: d.log, CacheBytes: cfg.CacheBytes,
-		ForgeChallengeAnswers: cfg.TestFaults.ForgeChallengeAnswers}
-	if opts.NodeConfig != nil {
-		opts.NodeConfig(&nodeCfg)
-	}
-	if d.node, err = sn.New(nodeCfg); err != nil {
+	if d.node, err = sn.New(sn.Config{NShards: d.n, Key: d.key, Store: d.store, Encoding: d.enc, Logger: d.log, CacheBytes: cfg.CacheBytes,
+		ForgeChallengeAnswers: cfg.TestFaults.ForgeChallengeAnswers}); err != nil {
 		return nil, err
 	}
 	d.counters.cursor.Store(int64(d.node.Cursor()))
@@ -223,14 +214,10 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 	if !cfg.PlainHTTP {
 		apiLn = tls.NewListener(apiLn, tlsConfig)
 	}
-	apiOpts := api.Options{
+	d.apiSrv = api.NewServer(d.apiAddr, d.node, api.Options{
 		Logger: d.log, MaxUploadBytes: cfg.MaxUploadBytes, ShardOwners: d.view, ChallengeMembers: d.view,
 		MinBodyRate: cfg.MinBodyRate, BodyGrace: cfg.BodyGrace,
-	}
-	if opts.APIOptions != nil {
-		opts.APIOptions(&apiOpts)
-	}
-	d.apiSrv = api.NewServer(d.apiAddr, d.node, apiOpts)
+	})
 	d.apiSrv.Handler = countBytes(d.apiSrv.Handler, d.metrics, &d.counters)
 	var metricsLn net.Listener
 	if cfg.MetricsListen != MetricsOff {
