@@ -88,10 +88,14 @@ func (n *Net) Store(ctx context.Context, data []byte, o StoreOptions) (*Blob, er
 	if err != nil {
 		return nil, err
 	}
+	sys, err := n.Chain.System(ctx)
+	if err != nil {
+		return nil, err
+	}
 	res, err := sdk.Store(ctx, data, client.StoreOptions{Epochs: o.Epochs, Permanent: !o.Deletable, Force: true, ExcludeNodes: o.Skip})
 	sdk.WaitTail()
 	if err != nil {
-		if ended := n.registrationEnded(ctx, eb.Metadata.BlobID); ended != nil {
+		if ended := n.registrationEnded(ctx, eb.Metadata.BlobID, sys.Epoch); ended != nil {
 			return nil, fmt.Errorf("blob %s: %w (%w)", eb.Metadata.BlobID, ended, err)
 		}
 		return nil, err
@@ -111,8 +115,9 @@ func (n *Net) Store(ctx context.Context, data []byte, o StoreOptions) (*Blob, er
 }
 
 // registrationEnded returns an error wrapping chain.ErrExpired if the wallet owns an
-// uncertified registration of blob id that has ended, or nil.
-func (n *Net) registrationEnded(ctx context.Context, id redstuff.BlobID) error {
+// uncertified registration of blob id, made in epoch since or later (by the store that
+// failed, not an earlier attempt), that has ended, or nil.
+func (n *Net) registrationEnded(ctx context.Context, id redstuff.BlobID, since uint32) error {
 	sys, err := n.Chain.System(ctx)
 	if err != nil {
 		return nil
@@ -122,7 +127,7 @@ func (n *Net) registrationEnded(ctx context.Context, id redstuff.BlobID) error {
 		return nil
 	}
 	for _, o := range objs {
-		if b, ok := o.(*chain.Blob); ok && b.BlobID == id && !b.Certified && b.EndEpoch() <= sys.Epoch {
+		if b, ok := o.(*chain.Blob); ok && b.BlobID == id && !b.Certified && b.RegisteredEpoch >= since && b.EndEpoch() <= sys.Epoch {
 			return fmt.Errorf("registration ended at epoch %d before certification (epoch %d): %w", b.EndEpoch(), sys.Epoch, chain.ErrExpired)
 		}
 	}
