@@ -40,7 +40,7 @@ type Blob struct {
 	Epoch uint32
 }
 
-// SDK returns the client (package client) that Store and Read use: it pays with Wallet,
+// SDK returns the client (package client) that Store uses: it pays with Wallet,
 // waits up to a minute for nodes to catch up with the chain, follows epoch changes for
 // as long as a test runs, and lets every upload finish (no tail deadline). It is made on
 // first use, and again after the validator restarts in-process (Chain changes).
@@ -134,10 +134,84 @@ func (n *Net) registrationEnded(ctx context.Context, id redstuff.BlobID, since u
 	return nil
 }
 
-// Read reads a blob through the client SDK (SDK), with Walrus's default consistency
-// check; during an epoch change it reads from the shards' previous owners too.
+// Read reads a blob from the nodes, whatever its status on chain (a blob kept only by an
+// uncertified registration, which a client refuses to read), during or outside an epoch
+// change: metadata
+// from any node, then primary slivers from the shards' owners in the current committee or,
+// for shards that moved at the start of the epoch, their previous owners; each verified,
+// then decoded with Walrus's default consistency check.
 func (n *Net) Read(ctx context.Context, id redstuff.BlobID) ([]byte, error) {
-	return n.SDK().Read(ctx, id, client.ReadOptions{})
+	cur, err := n.Chain.Committee(ctx)
+	if err != nil {
+		return nil, err
+	}
+	nShards := n.Enc.NShards()
+	holders := make([][]string, nShards)
+	for _, mem := range cur.Members {
+		for _, s := range mem.Shards {
+			holders[s] = append(holders[s], mem.NetworkAddress)
+		}
+	}
+	if cur.Epoch > 0 {
+		prev, err := n.Chain.CommitteeAt(ctx, cur.Epoch-1)
+		if err != nil {
+			return nil, err
+		}
+		for _, mem := range prev.Members {
+			for _, s := range mem.Shards {
+				if holders[s][0] != mem.NetworkAddress {
+					holders[s] = append(holders[s], mem.NetworkAddress)
+				}
+			}
+		}
+	}
+	var m *redstuff.Metadata
+	var lastErr error
+	for _, mem := range cur.Members {
+		got, err := n.Client(mem.NetworkAddress).Metadata(ctx, id)
+		if err == nil {
+			err = n.Enc.VerifyMetadata(got)
+		}
+		if err == nil {
+			m = got
+			break
+		}
+		lastErr = err
+	}
+	if m == nil {
+		return nil, fmt.Errorf("no metadata: %w", lastErr)
+	}
+	slivers := make([]*redstuff.Sliver, nShards)
+	errs := make([]error, nShards)
+	var wg sync.WaitGroup
+	for p := range nShards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, addr := range holders[id.PairShard(p, nShards)] {
+				s, err := n.Client(addr).Sliver(ctx, id, p, redstuff.Primary)
+				if err == nil {
+					err = n.Enc.VerifySliver(m, s)
+				}
+				if err == nil {
+					slivers[p], errs[p] = s, nil
+					return
+				}
+				errs[p] = fmt.Errorf("primary sliver %d from %s: %w", p, addr, err)
+			}
+		}()
+	}
+	wg.Wait()
+	var have []*redstuff.Sliver
+	for _, s := range slivers {
+		if s != nil {
+			have = append(have, s)
+		}
+	}
+	if len(have) < n.Enc.SourceSymbols(redstuff.Primary) {
+		return nil, fmt.Errorf("%d of %d primary slivers: %w", len(have), n.Enc.SourceSymbols(redstuff.Primary), errors.Join(errs...))
+	}
+	return n.Enc.Decode(m, have, redstuff.ConsistencyDefault)
 }
 
 // Register reserves storage for an encoded blob and registers it with Wallet; it returns
