@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -289,6 +290,29 @@ type committeeView struct {
 	members []*member
 	owner   []*member // by shard
 	enc     *redstuff.Config
+}
+
+// excluding returns v with the members at the network addresses in addrs unusable
+// (failing with ErrExcluded); v itself, shared through the cache, is not changed.
+func (v *committeeView) excluding(addrs []string) *committeeView {
+	if len(addrs) == 0 {
+		return v
+	}
+	out := *v
+	out.members = make([]*member, len(v.members))
+	out.owner = make([]*member, len(v.owner))
+	for i, m := range v.members {
+		if slices.Contains(addrs, m.info.NetworkAddress) {
+			cp := *m
+			cp.node, cp.err = nil, ErrExcluded
+			m = &cp
+		}
+		out.members[i] = m
+		for _, s := range m.info.Shards {
+			out.owner[s] = m
+		}
+	}
+	return &out
 }
 
 // f returns the maximum number of faulty shards.

@@ -38,6 +38,9 @@ var (
 	ErrInvalidManifest = errors.New("client: invalid chunk manifest")
 	// ErrHashMismatch: the chunks of a file do not hash to the SHA-256 in its manifest.
 	ErrHashMismatch = errors.New("client: file hash mismatch")
+	// ErrExcluded: the upload error of a committee member the caller excluded
+	// (StoreOptions.ExcludeNodes).
+	ErrExcluded = errors.New("client: node excluded by the caller")
 	// ErrReaderClosed: a BlobReader was used after Close.
 	ErrReaderClosed = errors.New("client: blob reader closed")
 )

@@ -48,6 +48,12 @@ type StoreOptions struct {
 	// MaxTip bounds the tip paid to UploadRelay, in FROST; a relay asking more is refused
 	// with ErrTipRefused before anything is sent. 0 pays no tip.
 	MaxTip uint64
+	// ExcludeNodes lists network addresses (host:port, as registered on chain) of storage
+	// nodes the store does not upload to, say nodes the caller knows to be faulty or does
+	// not trust: they count as not confirming, and their shards are recovered by the
+	// other nodes once the blob is certified. The store fails with ErrNoQuorum if the
+	// other nodes hold no quorum of shards. Not with UploadRelay.
+	ExcludeNodes []string
 	// ChunkSize is the size of the chunks StoreFile cuts a file larger than it into; 0
 	// means DefaultChunkSize for the network's shard count. It is capped at the maximum
 	// blob size. Store ignores it.
@@ -123,6 +129,9 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 	prog := newProgress(opts.Progress)
 	if opts.Share && opts.SendTo != (chain.Address{}) {
 		return nil, fmt.Errorf("%w: a blob object is either shared or sent to an address, not both", ErrInvalidOptions)
+	}
+	if opts.UploadRelay != nil && len(opts.ExcludeNodes) > 0 {
+		return nil, fmt.Errorf("%w: the upload relay chooses the nodes; ExcludeNodes is not with UploadRelay", ErrInvalidOptions)
 	}
 	if c.cfg.Signer == nil && !opts.DryRun {
 		return nil, ErrNoWallet
@@ -262,7 +271,7 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 		var ectx context.Context
 		ectx, cancelEarly = context.WithCancel(ctx)
 		reg = &registration{done: make(chan struct{})}
-		early = c.startEarly(ectx, eb, reg, prog)
+		early = c.startEarly(ectx, eb, reg, opts.ExcludeNodes, prog)
 	}
 	defer cancelEarly()
 	blobObj, ntx, err := c.register(ctx, plan, m, encLen, epochs, deletable)
@@ -308,7 +317,7 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 		if err != nil && !errors.Is(err, chain.ErrAlreadyCertified) {
 			return nil, fmt.Errorf("client: certifying blob %s with the upload relay's certificate: %w", m.BlobID, err)
 		}
-	} else if err := c.uploadAndCertify(ctx, eb, blobObj, deletable, st, prog, early); err != nil {
+	} else if err := c.uploadAndCertify(ctx, eb, blobObj, deletable, opts.ExcludeNodes, st, prog, early); err != nil {
 		return nil, err
 	}
 	b, err := c.chain.Blob(ctx, blobObj)

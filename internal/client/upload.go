@@ -23,8 +23,9 @@ import (
 // the epoch moved before the certificate landed.
 //
 // early, if not nil, delivers the first attempt's outcome: the uploads a store started
-// while the registration was in flight (startEarly).
-func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob, obj chain.ObjectID, deletable bool, st *StoreStats, prog *progress, early <-chan earlyResult) error {
+// while the registration was in flight (startEarly). Members at the network addresses in
+// exclude get nothing (StoreOptions.ExcludeNodes).
+func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob, obj chain.ObjectID, deletable bool, exclude []string, st *StoreStats, prog *progress, early <-chan earlyResult) error {
 	p := sn.Persistence{Deletable: deletable}
 	if deletable {
 		p.ObjectID = sn.ObjectID(obj)
@@ -50,7 +51,7 @@ func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob,
 				return fmt.Errorf("client: the committee of epoch %d has %d shards, the blob was encoded for %d", view.epoch, view.n, len(eb.Pairs))
 			}
 			t := time.Now()
-			cert, err = c.collect(ctx, view, eb, registered(p), st, prog)
+			cert, err = c.collect(ctx, view.excluding(exclude), eb, registered(p), st, prog)
 			st.Upload += time.Since(t)
 		}
 		if errors.Is(err, ErrNoQuorum) {
@@ -147,7 +148,7 @@ type earlyResult struct {
 // The result arrives on the channel; a failed registration (or ctx) ends the uploads.
 // It returns nil if the uploads cannot start early (the committee is unknown or has a
 // different shard count): the caller then uploads after the registration.
-func (c *Client) startEarly(ctx context.Context, eb *redstuff.EncodedBlob, reg *registration, prog *progress) <-chan earlyResult {
+func (c *Client) startEarly(ctx context.Context, eb *redstuff.EncodedBlob, reg *registration, exclude []string, prog *progress) <-chan earlyResult {
 	sys, err := c.chain.System(ctx)
 	if err != nil {
 		return nil
@@ -163,7 +164,7 @@ func (c *Client) startEarly(ctx context.Context, eb *redstuff.EncodedBlob, reg *
 		defer g.Done()
 		r := earlyResult{view: view}
 		t := time.Now()
-		r.cert, r.err = c.collect(ctx, view, eb, reg, &r.stats, prog)
+		r.cert, r.err = c.collect(ctx, view.excluding(exclude), eb, reg, &r.stats, prog)
 		r.stats.Upload = time.Since(t)
 		out <- r
 	}()

@@ -5,28 +5,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/walrus-go/walrus/internal/bls"
 	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/client"
 	"github.com/walrus-go/walrus/internal/committee"
+	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 )
 
-// StoreOptions configure Store.
+// StoreOptions configure Store and StoreEncoded.
 type StoreOptions struct {
 	// Epochs is how many epochs ahead the storage is reserved; default 5.
 	Epochs uint32
-	// Deletable registers a deletable blob.
+	// Deletable registers a deletable blob; the default is a permanent one.
 	Deletable bool
-	// Skip lists network addresses of nodes that get no slivers (as if the client skipped
-	// them); they are not asked for confirmations either.
+	// Skip lists network addresses of nodes that get no slivers (client.StoreOptions.ExcludeNodes);
+	// they are not asked for confirmations either.
 	Skip []string
-	// Object reuses an existing registration instead of registering the blob (set by
-	// StoreEncoded callers that registered it themselves).
-	Object *chain.ObjectID
 }
 
 // Blob is a blob stored by Store.
@@ -40,26 +40,183 @@ type Blob struct {
 	Epoch uint32
 }
 
-// Store encodes data and stores it the way a client does: reserve storage and register the
-// blob on chain, upload each node's sliver pairs in one batched request, collect
-// confirmations from nodes holding a quorum of shards, aggregate them and certify the
-// blob. If the epoch changes before the certificate lands, it uploads to the new committee
-// and certifies again.
+// SDK returns the client (package client) that Store uses: it pays with Wallet,
+// waits up to a minute for nodes to catch up with the chain, follows epoch changes for
+// as long as a test runs, and lets every upload finish (no tail deadline). It is made on
+// first use, and again after the validator restarts in-process (Chain changes).
+func (n *Net) SDK() *client.Client {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.sdk != nil && n.sdk.Chain() == n.Chain {
+		return n.sdk
+	}
+	c, err := client.New(client.Config{
+		Chain: n.Chain, Signer: n.Wallet, Logger: Logger().With("component", "client"),
+		HTTPClient:            &http.Client{Transport: nodetls.NewTransport(nil)},
+		RequestTimeout:        time.Minute,
+		RegistrationTimeout:   time.Minute,
+		MaxEpochChangeRetries: 1000,
+		TailBase:              time.Hour,
+	})
+	if err != nil {
+		n.T.Fatal(err)
+	}
+	if n.sdk != nil {
+		old := n.sdk
+		go old.Close() //nolint:errcheck // waits for the old client's tail uploads
+	}
+	n.sdk = c
+	return c
+}
+
+// Store stores data through the client SDK (SDK): it encodes the blob, reserves storage
+// and registers it (or reuses the wallet's uncertified registration of the same blob, see
+// Register), uploads each node's sliver pairs, collects a quorum of confirmations and
+// certifies the blob, following epoch changes. It returns once every node not skipped got
+// its slivers or failed for good (no node is left to recover what a client would have
+// sent).
+//
+// If the registration ends before the blob is certified (a short one overtaken by an
+// epoch change on a loaded machine), it fails with an error wrapping chain.ErrExpired;
+// the caller may store again with a new registration.
 func (n *Net) Store(ctx context.Context, data []byte, o StoreOptions) (*Blob, error) {
+	if o.Epochs == 0 {
+		o.Epochs = 5
+	}
+	sdk := n.SDK()
 	eb, err := n.Enc.Encode(data)
 	if err != nil {
 		return nil, err
 	}
-	b, err := n.StoreEncoded(ctx, eb, o)
+	sys, err := n.Chain.System(ctx)
 	if err != nil {
 		return nil, err
 	}
-	b.Data = data
+	res, err := sdk.Store(ctx, data, client.StoreOptions{Epochs: o.Epochs, Permanent: !o.Deletable, Force: true, ExcludeNodes: o.Skip})
+	sdk.WaitTail()
+	if err != nil {
+		if ended := n.registrationEnded(ctx, eb.Metadata.BlobID, sys.Epoch); ended != nil {
+			return nil, fmt.Errorf("blob %s: %w (%w)", eb.Metadata.BlobID, ended, err)
+		}
+		return nil, err
+	}
+	if res.NewlyCreated == nil {
+		return nil, fmt.Errorf("nodenet: blob %s: the client created no Blob object", eb.Metadata.BlobID)
+	}
+	obj := res.NewlyCreated.BlobObject
+	b := &Blob{ID: eb.Metadata.BlobID, Data: data, Encoded: eb, Deletable: obj.Deletable}
+	if b.Object, err = chain.ParseObjectID(obj.ID); err != nil {
+		return nil, err
+	}
+	if obj.CertifiedEpoch != nil {
+		b.Epoch = *obj.CertifiedEpoch
+	}
 	return b, nil
 }
 
-// Register reserves storage for an encoded blob and registers it; it returns the Blob
-// object.
+// registrationEnded returns an error wrapping chain.ErrExpired if the wallet owns an
+// uncertified registration of blob id, made in epoch since or later (by the store that
+// failed, not an earlier attempt), that has ended, or nil.
+func (n *Net) registrationEnded(ctx context.Context, id redstuff.BlobID, since uint32) error {
+	sys, err := n.Chain.System(ctx)
+	if err != nil {
+		return nil
+	}
+	objs, err := n.Chain.AllOwned(ctx, n.Wallet.Address(), chain.KindBlob)
+	if err != nil {
+		return nil
+	}
+	for _, o := range objs {
+		if b, ok := o.(*chain.Blob); ok && b.BlobID == id && !b.Certified && b.RegisteredEpoch >= since && b.EndEpoch() <= sys.Epoch {
+			return fmt.Errorf("registration ended at epoch %d before certification (epoch %d): %w", b.EndEpoch(), sys.Epoch, chain.ErrExpired)
+		}
+	}
+	return nil
+}
+
+// Read reads a blob from the nodes, whatever its status on chain (a blob kept only by an
+// uncertified registration, which a client refuses to read), during or outside an epoch
+// change: metadata
+// from any node, then primary slivers from the shards' owners in the current committee or,
+// for shards that moved at the start of the epoch, their previous owners; each verified,
+// then decoded with Walrus's default consistency check.
+func (n *Net) Read(ctx context.Context, id redstuff.BlobID) ([]byte, error) {
+	cur, err := n.Chain.Committee(ctx)
+	if err != nil {
+		return nil, err
+	}
+	nShards := n.Enc.NShards()
+	holders := make([][]string, nShards)
+	for _, mem := range cur.Members {
+		for _, s := range mem.Shards {
+			holders[s] = append(holders[s], mem.NetworkAddress)
+		}
+	}
+	if cur.Epoch > 0 {
+		prev, err := n.Chain.CommitteeAt(ctx, cur.Epoch-1)
+		if err != nil {
+			return nil, err
+		}
+		for _, mem := range prev.Members {
+			for _, s := range mem.Shards {
+				if holders[s][0] != mem.NetworkAddress {
+					holders[s] = append(holders[s], mem.NetworkAddress)
+				}
+			}
+		}
+	}
+	var m *redstuff.Metadata
+	var lastErr error
+	for _, mem := range cur.Members {
+		got, err := n.Client(mem.NetworkAddress).Metadata(ctx, id)
+		if err == nil {
+			err = n.Enc.VerifyMetadata(got)
+		}
+		if err == nil {
+			m = got
+			break
+		}
+		lastErr = err
+	}
+	if m == nil {
+		return nil, fmt.Errorf("no metadata: %w", lastErr)
+	}
+	slivers := make([]*redstuff.Sliver, nShards)
+	errs := make([]error, nShards)
+	var wg sync.WaitGroup
+	for p := range nShards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, addr := range holders[id.PairShard(p, nShards)] {
+				s, err := n.Client(addr).Sliver(ctx, id, p, redstuff.Primary)
+				if err == nil {
+					err = n.Enc.VerifySliver(m, s)
+				}
+				if err == nil {
+					slivers[p], errs[p] = s, nil
+					return
+				}
+				errs[p] = fmt.Errorf("primary sliver %d from %s: %w", p, addr, err)
+			}
+		}()
+	}
+	wg.Wait()
+	var have []*redstuff.Sliver
+	for _, s := range slivers {
+		if s != nil {
+			have = append(have, s)
+		}
+	}
+	if len(have) < n.Enc.SourceSymbols(redstuff.Primary) {
+		return nil, fmt.Errorf("%d of %d primary slivers: %w", len(have), n.Enc.SourceSymbols(redstuff.Primary), errors.Join(errs...))
+	}
+	return n.Enc.Decode(m, have, redstuff.ConsistencyDefault)
+}
+
+// Register reserves storage for an encoded blob and registers it with Wallet; it returns
+// the Blob object. A later Store of the same data (same Deletable, no more Epochs) reuses
+// this registration, as a client reuses the uncertified registrations it owns.
 func (n *Net) Register(ctx context.Context, eb *redstuff.EncodedBlob, epochs uint32, deletable bool) (chain.ObjectID, error) {
 	if epochs == 0 {
 		epochs = 5
@@ -79,21 +236,18 @@ func (n *Net) Register(ctx context.Context, eb *redstuff.EncodedBlob, epochs uin
 	return res.Created[1], nil
 }
 
-// StoreEncoded is Store for an encoding built by the caller (an inconsistent one, say).
+// StoreEncoded stores an encoding built by the caller, one that no client would make (an
+// inconsistent one, to test invalid-blob attestations): it registers the blob, uploads to
+// every node not skipped, aggregates their confirmations and certifies the blob, starting
+// over with the new committee if the epoch changes. Consistent blobs go through Store.
 //
-// If the registration ends before the blob is certified (a short one overtaken by an
-// epoch change on a loaded machine), it fails with an error wrapping chain.ErrExpired
-// instead of uploading again to nodes that have dropped the registration; the caller may
-// store again with a new registration.
+// If the registration ends before the blob is certified, it fails with an error wrapping
+// chain.ErrExpired.
 func (n *Net) StoreEncoded(ctx context.Context, eb *redstuff.EncodedBlob, o StoreOptions) (*Blob, error) {
 	b := &Blob{ID: eb.Metadata.BlobID, Encoded: eb, Deletable: o.Deletable}
-	if o.Object != nil {
-		b.Object = *o.Object
-	} else {
-		var err error
-		if b.Object, err = n.Register(ctx, eb, o.Epochs, o.Deletable); err != nil {
-			return nil, err
-		}
+	var err error
+	if b.Object, err = n.Register(ctx, eb, o.Epochs, o.Deletable); err != nil {
+		return nil, err
 	}
 	obj, err := n.Chain.Blob(ctx, b.Object)
 	if err != nil {
@@ -235,84 +389,6 @@ func (n *Net) retry(ctx context.Context, epoch uint32, fn func() error) error {
 		}
 		time.Sleep(10 * time.Millisecond) // polling interval
 	}
-}
-
-// Read reads a blob the way a client does during or outside an epoch change: metadata
-// from any node, then primary slivers from the shards' owners in the current committee or,
-// for shards that moved at the start of the epoch, their previous owners; each verified,
-// then decoded with Walrus's default consistency check.
-func (n *Net) Read(ctx context.Context, id redstuff.BlobID) ([]byte, error) {
-	cur, err := n.Chain.Committee(ctx)
-	if err != nil {
-		return nil, err
-	}
-	nShards := n.Enc.NShards()
-	holders := make([][]string, nShards)
-	for _, mem := range cur.Members {
-		for _, s := range mem.Shards {
-			holders[s] = append(holders[s], mem.NetworkAddress)
-		}
-	}
-	if cur.Epoch > 0 {
-		prev, err := n.Chain.CommitteeAt(ctx, cur.Epoch-1)
-		if err != nil {
-			return nil, err
-		}
-		for _, mem := range prev.Members {
-			for _, s := range mem.Shards {
-				if holders[s][0] != mem.NetworkAddress {
-					holders[s] = append(holders[s], mem.NetworkAddress)
-				}
-			}
-		}
-	}
-	var m *redstuff.Metadata
-	var lastErr error
-	for _, mem := range cur.Members {
-		got, err := n.Client(mem.NetworkAddress).Metadata(ctx, id)
-		if err == nil {
-			err = n.Enc.VerifyMetadata(got)
-		}
-		if err == nil {
-			m = got
-			break
-		}
-		lastErr = err
-	}
-	if m == nil {
-		return nil, fmt.Errorf("no metadata: %w", lastErr)
-	}
-	slivers := make([]*redstuff.Sliver, nShards)
-	errs := make([]error, nShards)
-	var wg sync.WaitGroup
-	for p := range nShards {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, addr := range holders[id.PairShard(p, nShards)] {
-				s, err := n.Client(addr).Sliver(ctx, id, p, redstuff.Primary)
-				if err == nil {
-					err = n.Enc.VerifySliver(m, s)
-				}
-				if err == nil {
-					slivers[p], errs[p] = s, nil
-					return
-				}
-				errs[p] = fmt.Errorf("primary sliver %d from %s: %w", p, addr, err)
-			}
-		}()
-	}
-	wg.Wait()
-	var have []*redstuff.Sliver
-	for _, s := range slivers {
-		if s != nil {
-			have = append(have, s)
-		}
-	}
-	if len(have) < n.Enc.SourceSymbols(redstuff.Primary) {
-		return nil, fmt.Errorf("%d of %d primary slivers: %w", len(have), n.Enc.SourceSymbols(redstuff.Primary), errors.Join(errs...))
-	}
-	return n.Enc.Decode(m, have, redstuff.ConsistencyDefault)
 }
 
 // HoldsAll reports whether the node at addr stores both slivers of blob id in each of

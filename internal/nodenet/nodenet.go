@@ -1,9 +1,9 @@
 // Package nodenet runs a small Walrus network for the tests of the storage node daemon:
 // a CometBFT validator in-process (package chainnode) with a devnet genesis, and storage
 // nodes (package daemon) either in-process or as separate `walrus node` processes, with
-// their stores on disk and HTTP on loopback. It also stores and reads blobs the way a
-// client does: encode, register and certify on chain, upload over the node API, collect
-// and aggregate confirmations. It is imported only by tests.
+// their stores on disk and HTTP on loopback. It stores and reads blobs through the client
+// SDK (package client); only blobs no client would make (inconsistent encodings) take a
+// narrow path of their own (StoreEncoded). It is imported only by tests.
 package nodenet
 
 import (
@@ -29,6 +29,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
+	"github.com/walrus-go/walrus/internal/client"
 	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
@@ -105,7 +106,8 @@ type Net struct {
 	vproc      *exec.Cmd
 	vdone      chan struct{}
 	mu         sync.Mutex
-	hc         *http.Client // HTTPClient, made on first use
+	hc         *http.Client   // HTTPClient, made on first use
+	sdk        *client.Client // SDK, made on first use
 	clients    map[string]*nodeclient.Client
 }
 
@@ -466,6 +468,12 @@ func (n *Net) Close() {
 	for _, nd := range n.Nodes {
 		n.Stop(nd)
 	}
+	n.mu.Lock()
+	if n.sdk != nil {
+		n.sdk.Close() //nolint:errcheck // best effort at cleanup
+		n.sdk = nil
+	}
+	n.mu.Unlock()
 	n.stopValidator(syscall.SIGTERM) //nolint:errcheck // best effort at cleanup
 	for _, v := range n.Validators {
 		v.Close() // idempotent: validator 0 was closed above

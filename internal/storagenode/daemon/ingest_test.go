@@ -17,6 +17,7 @@ import (
 
 // heldUpload is a batched upload to one node whose body is held after its first pair.
 type heldUpload struct {
+	data     []byte
 	eb       *redstuff.EncodedBlob
 	obj      chain.ObjectID
 	shards   []uint16
@@ -37,11 +38,12 @@ type heldAnswer struct {
 // the test takes longer than the default grace (10 s) on a loaded machine.
 func holdUpload(t *testing.T, ctx context.Context, net *nodenet.Net, nd *nodenet.Node, seed uint64) *heldUpload {
 	t.Helper()
-	eb, err := net.Enc.Encode(randomData(seed, 300_000))
+	data := randomData(seed, 300_000)
+	eb, err := net.Enc.Encode(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &heldUpload{eb: eb, answered: make(chan heldAnswer, 1)}
+	h := &heldUpload{data: data, eb: eb, answered: make(chan heldAnswer, 1)}
 	if h.obj, err = net.Register(ctx, eb, 0, false); err != nil {
 		t.Fatal(err)
 	}
@@ -115,9 +117,11 @@ func TestRecoveryWaitsForUpload(t *testing.T) {
 	victim := net.Nodes[2]
 	h := holdUpload(t, ctx, net, victim, 7)
 
-	// Certify with the other nodes' confirmations.
-	if _, err := net.StoreEncoded(ctx, h.eb, nodenet.StoreOptions{Object: &h.obj, Skip: []string{victim.Addr}}); err != nil {
+	// Certify with the other nodes' confirmations (the store reuses the registration).
+	if b, err := net.Store(ctx, h.data, nodenet.StoreOptions{Skip: []string{victim.Addr}}); err != nil {
 		t.Fatal(err)
+	} else if b.Object != h.obj {
+		t.Fatalf("the store certified object %s, not the registration %s", b.Object, h.obj)
 	}
 	nodenet.WaitFor(t, 2*time.Minute, "the victim to put the blob's sync off", func() (bool, error) {
 		return victim.Daemon.Stats().BlobSyncsDeferred > 0, nil
@@ -164,8 +168,10 @@ func TestRecoveryAfterStalledUpload(t *testing.T) {
 	h := holdUpload(t, ctx, net, victim, 8)
 	defer h.body.CloseWithError(io.ErrUnexpectedEOF)
 
-	if _, err := net.StoreEncoded(ctx, h.eb, nodenet.StoreOptions{Object: &h.obj, Skip: []string{victim.Addr}}); err != nil {
+	if b, err := net.Store(ctx, h.data, nodenet.StoreOptions{Skip: []string{victim.Addr}}); err != nil {
 		t.Fatal(err)
+	} else if b.Object != h.obj {
+		t.Fatalf("the store certified object %s, not the registration %s", b.Object, h.obj)
 	}
 	id := h.eb.Metadata.BlobID
 	nodenet.WaitFor(t, 2*time.Minute, "the node to recover its slivers past the stalled upload", func() (bool, error) {
