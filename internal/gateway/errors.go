@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/walrus-go/walrus/internal/apierror"
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/client"
 	"github.com/walrus-go/walrus/internal/quilt"
@@ -59,42 +60,15 @@ var (
 	ErrQuiltPatchNotFound  = errors.New("gateway: quilt patch not found")
 )
 
-// WalrusStatus maps each Google API status of Walrus's error table (its
-// walrus-storage-node-client api::errors::StatusCode) to the HTTP code it is sent with. A
-// Walrus client parses an error body only if its (code, status) pair is one of these.
-var WalrusStatus = map[string]int{
-	"UNAVAILABLE_FOR_LEGAL_REASONS": http.StatusUnavailableForLegalReasons,
-	"INVALID_ARGUMENT":              http.StatusBadRequest,
-	"NOT_FOUND":                     http.StatusNotFound,
-	"FAILED_PRECONDITION":           http.StatusBadRequest,
-	"PERMISSION_DENIED":             http.StatusForbidden,
-	"SIZE_EXCEEDED":                 http.StatusForbidden,
-	"INTERNAL":                      http.StatusInternalServerError,
-	"DEADLINE_EXCEEDED":             http.StatusGatewayTimeout,
-	"UNAUTHENTICATED":               http.StatusUnauthorized,
-	"RANGE_NOT_SATISFIABLE":         http.StatusRequestedRangeNotSatisfiable,
-	"RESOURCE_EXHAUSTED":            http.StatusTooManyRequests,
-	"UNAVAILABLE":                   http.StatusServiceUnavailable,
-}
+// WalrusStatus maps each Google API status of Walrus's error table to the HTTP code it is
+// sent with (apierror.Status). A Walrus client parses an error body only if its (code,
+// status) pair is one of these.
+var WalrusStatus = apierror.Status
 
-// ErrorSpec is one row of the error table: an error and the HTTP code, Google API status,
-// Walrus reason and domain it is answered with.
-type ErrorSpec struct {
-	Err    error
-	Code   int
-	Status string
-	Reason string
-	Domain string
-}
+// ErrorSpec is one row of the error table (apierror.Spec).
+type ErrorSpec = apierror.Spec
 
-// row builds a row whose code is the one Walrus pairs with status.
-func row(err error, status, reason, domain string) ErrorSpec {
-	code, ok := WalrusStatus[status]
-	if !ok {
-		panic("gateway: status " + status + " is not in Walrus's table")
-	}
-	return ErrorSpec{Err: err, Code: code, Status: status, Reason: reason, Domain: domain}
-}
+var row = apierror.Row
 
 // errorTable is the gateway's one table of error answers, matched in order with
 // errors.Is; an error matching no row is answered as ErrInternal. Every (Code, Status)
@@ -181,12 +155,7 @@ func SpecOf(err error) ErrorSpec {
 	if errors.As(err, &ae) {
 		err = ae.kind
 	}
-	for _, s := range errorTable {
-		if errors.Is(err, s.Err) {
-			return s
-		}
-	}
-	return errorTable[len(errorTable)-1]
+	return apierror.Lookup(errorTable, err)
 }
 
 // apiError is an error answer: a row of the table (by its error) and the message sent.
@@ -213,28 +182,6 @@ var (
 	errRowTooLarge  = fail(ErrReadBufferTooSmall, "the blob's rows are larger than the aggregator's read buffer")
 	errInternal     = fail(ErrInternal, "internal error")
 )
-
-// errorBody is the JSON error envelope (Google API style, as Walrus answers: its
-// api::errors::Status).
-type errorBody struct {
-	Error errorStatus `json:"error"`
-}
-
-type errorStatus struct {
-	Code    int           `json:"code"`
-	Status  string        `json:"status"`
-	Message string        `json:"message"`
-	Details []errorDetail `json:"details"`
-}
-
-// errorDetail is Walrus's ErrorInfo; Metadata is always present (an empty object), as
-// Walrus's client requires it.
-type errorDetail struct {
-	Type     string         `json:"@type"`
-	Reason   string         `json:"reason"`
-	Domain   string         `json:"domain"`
-	Metadata map[string]any `json:"metadata"`
-}
 
 // message returns the text sent for err: its own for client-side problems and for
 // server-side ones that help the operator and reveal nothing secret (funds, quorum);
@@ -265,10 +212,7 @@ func writeError(w http.ResponseWriter, err error, keep ...string) int {
 	if s.Code == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", "Bearer")
 	}
-	writeJSON(w, s.Code, errorBody{Error: errorStatus{
-		Code: s.Code, Status: s.Status, Message: message(err, s),
-		Details: []errorDetail{{Type: "ErrorInfo", Reason: s.Reason, Domain: s.Domain, Metadata: map[string]any{}}},
-	}})
+	writeJSON(w, s.Code, apierror.NewBody(s, message(err, s), nil))
 	return s.Code
 }
 

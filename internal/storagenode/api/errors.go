@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/walrus-go/walrus/internal/apierror"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 )
 
@@ -18,42 +19,14 @@ const (
 	GlobalDomain = "global"
 )
 
-// WalrusStatus maps every Google API status of Walrus's table (Rust crate
-// walrus-storage-node-client, api::errors::StatusCode) to the HTTP code it is sent with.
-// A Walrus client parses an error body only if its (code, status) pair is one of these.
-var WalrusStatus = map[string]int{
-	"UNAVAILABLE_FOR_LEGAL_REASONS": http.StatusUnavailableForLegalReasons,
-	"INVALID_ARGUMENT":              http.StatusBadRequest,
-	"NOT_FOUND":                     http.StatusNotFound,
-	"FAILED_PRECONDITION":           http.StatusBadRequest,
-	"PERMISSION_DENIED":             http.StatusForbidden,
-	"SIZE_EXCEEDED":                 http.StatusForbidden,
-	"INTERNAL":                      http.StatusInternalServerError,
-	"DEADLINE_EXCEEDED":             http.StatusGatewayTimeout,
-	"UNAUTHENTICATED":               http.StatusUnauthorized,
-	"RANGE_NOT_SATISFIABLE":         http.StatusRequestedRangeNotSatisfiable,
-	"RESOURCE_EXHAUSTED":            http.StatusTooManyRequests,
-	"UNAVAILABLE":                   http.StatusServiceUnavailable,
-}
+// WalrusStatus maps every Google API status of Walrus's table to the HTTP code it is
+// sent with (apierror.Status).
+var WalrusStatus = apierror.Status
 
-// ErrorSpec is one row of the error table: a sentinel error and the HTTP status code,
-// Google API status, Walrus reason and domain it is reported with.
-type ErrorSpec struct {
-	Err    error
-	Code   int
-	Status string
-	Reason string
-	Domain string
-}
+// ErrorSpec is one row of the error table (apierror.Spec).
+type ErrorSpec = apierror.Spec
 
-// row builds a row whose code is the one Walrus pairs with status.
-func row(err error, status, reason, domain string) ErrorSpec {
-	code, ok := WalrusStatus[status]
-	if !ok {
-		panic("api: status " + status + " is not in Walrus's table")
-	}
-	return ErrorSpec{Err: err, Code: code, Status: status, Reason: reason, Domain: domain}
-}
+var row = apierror.Row
 
 // errorTable is the one table mapping the node's errors to responses, used by the server
 // to answer (SpecOf) and by the client to map answers back (ErrorFor). Rows are matched in
@@ -96,7 +69,7 @@ var errorTable = []ErrorSpec{
 	row(sn.ErrChallengeFailed, "FAILED_PRECONDITION", "CHALLENGE_FAILED", Domain),
 	row(sn.ErrNotAttested, "NOT_FOUND", "NOT_ATTESTED", Domain),
 	row(sn.ErrNotFound, "NOT_FOUND", "NOT_FOUND", Domain),
-	{sn.ErrMethodNotAllowed, http.StatusMethodNotAllowed, "UNIMPLEMENTED", "METHOD_NOT_ALLOWED", Domain},
+	{Err: sn.ErrMethodNotAllowed, Code: http.StatusMethodNotAllowed, Status: "UNIMPLEMENTED", Reason: "METHOD_NOT_ALLOWED", Domain: Domain},
 	row(context.DeadlineExceeded, "DEADLINE_EXCEEDED", "DEADLINE_EXCEEDED", Domain),
 	row(context.Canceled, "UNAVAILABLE", "REQUEST_CANCELED", Domain),
 	row(sn.ErrUnavailable, "UNAVAILABLE", "UNAVAILABLE", GlobalDomain),
@@ -104,14 +77,7 @@ var errorTable = []ErrorSpec{
 }
 
 // SpecOf returns the table row for err.
-func SpecOf(err error) ErrorSpec {
-	for _, s := range errorTable {
-		if errors.Is(err, s.Err) {
-			return s
-		}
-	}
-	return errorTable[len(errorTable)-1]
-}
+func SpecOf(err error) ErrorSpec { return apierror.Lookup(errorTable, err) }
 
 // ErrorFor returns the sentinel error for a response's HTTP code and reason, or nil if
 // the pair is not in the table.
@@ -124,38 +90,13 @@ func ErrorFor(code int, reason string) error {
 	return nil
 }
 
-// ErrorBody is the JSON error envelope (Google API style, as Walrus returns it).
-type ErrorBody struct {
-	Error ErrorStatus `json:"error"`
-}
+// ErrorBody is the JSON error envelope (Google API style, as Walrus returns it); its
+// ErrorInfo's Metadata holds the error's values that Walrus's clients read (for
+// INVALID_EPOCH, request_epoch and server_epoch).
+type ErrorBody = apierror.Body
 
 // ErrorStatus is the content of an error envelope.
-type ErrorStatus struct {
-	Code    int           `json:"code"`
-	Status  string        `json:"status"`
-	Message string        `json:"message"`
-	Details []ErrorDetail `json:"details"`
-}
-
-// ErrorDetail is one entry of ErrorStatus.Details; the node always sends one ErrorInfo,
-// whose Metadata holds the error's values that Walrus's clients read (for INVALID_EPOCH,
-// request_epoch and server_epoch) and is never absent.
-type ErrorDetail struct {
-	Type     string         `json:"@type"`
-	Reason   string         `json:"reason"`
-	Domain   string         `json:"domain"`
-	Metadata map[string]any `json:"metadata"`
-}
-
-// Reason returns the reason of the first ErrorInfo detail.
-func (s ErrorStatus) Reason() string {
-	for _, d := range s.Details {
-		if d.Type == "ErrorInfo" {
-			return d.Reason
-		}
-	}
-	return ""
-}
+type ErrorStatus = apierror.BodyStatus
 
 // newErrorBody builds the envelope for err. Internal errors carry no details of the
 // failure (the node has logged them).
@@ -170,10 +111,7 @@ func newErrorBody(err error) (int, ErrorBody) {
 	if errors.As(err, &epoch) {
 		meta["request_epoch"], meta["server_epoch"] = epoch.Request, epoch.Server
 	}
-	return s.Code, ErrorBody{Error: ErrorStatus{
-		Code: s.Code, Status: s.Status, Message: msg,
-		Details: []ErrorDetail{{Type: "ErrorInfo", Reason: s.Reason, Domain: s.Domain, Metadata: meta}},
-	}}
+	return s.Code, apierror.NewBody(s, msg, meta)
 }
 
 // SuccessBody is the JSON success envelope.
