@@ -1,23 +1,18 @@
 // Package testnet runs a complete Walrus network in one process, for tests and benchmarks:
-// a CometBFT validator (package chainnode) with a devnet genesis, storage nodes (package
-// storagenode with its REST API over pebble stores in a directory, HTTP on loopback) that
-// follow the chain's event log, and a funded wallet.
+// a CometBFT validator (package chainnode) with a devnet genesis, storage nodes that are
+// real storage node daemons (package storagenode/daemon: chain follower, blob sync, shard
+// sync, garbage collection) over stores in a directory with HTTP on loopback, and a funded
+// wallet.
 //
 //	net := testnet.New(t, testnet.Options{})        // 4 nodes, 100 shards
 //	c, _ := client.New(net.ClientConfig())
 //	res, err := c.Store(ctx, data, client.StoreOptions{Epochs: 1})
 //
 // Storage nodes can be stopped and started again (same address, same store) to test
-// failures; Options.RPC serves the validator's JSON-RPC on loopback so that out-of-process
-// tools (the CLI) can reach the chain, and Network.WriteWallet saves the wallet key for
-// them.
-//
-// By default the chain follower of each storage node is this package's minimal one: it
-// translates blob and epoch events into storagenode events, takes the shards the chain
-// assigns and signals EpochSyncDone at once (unless StorageNode.HoldSync keeps it back,
-// which holds an epoch change open). It does not move shard data between nodes or
-// recover missing slivers. With Options.Daemon the nodes are real storage node daemons
-// (package storagenode/daemon), which do.
+// failures, and their transactions held (StorageNode.HoldTransactions) to hold an epoch
+// change open; Options.RPC serves the validator's JSON-RPC on loopback so that
+// out-of-process tools (the CLI) can reach the chain, and Network.WriteWallet saves the
+// wallet key for them.
 //
 // A Network is safe for concurrent use. Close stops everything; New registers it with
 // t.Cleanup.
@@ -85,16 +80,12 @@ type Options struct {
 	RPC bool
 	// Seed makes the keys reproducible; the same seed gives the same genesis keys.
 	Seed uint64
-	// Daemon runs each storage node as the storage node daemon (package
-	// storagenode/daemon: chain follower, blob sync, shard sync, garbage collection)
-	// instead of this package's minimal follower. StorageNode.HoldSync has no effect then.
-	Daemon bool
-	// Pending bounds each storage node's buffer of pending uploads (this package's nodes,
-	// not Daemon's); the zero value is storagenode's defaults.
+	// Pending bounds each storage node's buffer of pending uploads; the zero value is
+	// storagenode's defaults.
 	Pending sn.PendingConfig
-	// NodeAPI, if set, edits the REST API options of each storage node (by index) run
-	// with this package's minimal follower (not with Daemon): a test can make some nodes
-	// serve only Walrus's routes (api.Options.DisableBatchedUploads), say.
+	// NodeAPI, if set, edits the REST API options of each storage node (by index): a test
+	// can make some nodes serve only Walrus's routes (api.Options.DisableBatchedUploads),
+	// say.
 	NodeAPI func(index int, o *api.Options)
 	// Logger receives the logs of every component; nil discards them (set
 	// WALRUS_TEST_LOG=1 to log to stderr in tests).
@@ -187,22 +178,15 @@ func Start(ctx context.Context, o Options) (n *Network, err error) {
 	walletSeed := blake2b.Sum256(append([]byte("testnet-wallet:"), seed[:]...))
 	wallet := chainclient.NewSigner(ed25519.NewKeyFromSeed(walletSeed[:]))
 
-	// Reserve the nodes' addresses first: they go into the genesis.
-	listeners := make([]net.Listener, o.Nodes)
+	// Pick the nodes' addresses first: they go into the genesis.
 	addrs := make([]string, o.Nodes)
-	defer func() {
-		for _, l := range listeners {
-			if l != nil && err != nil {
-				l.Close()
-			}
-		}
-	}()
-	for i := range listeners {
+	for i := range addrs {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("testnet: %w", err)
 		}
-		listeners[i], addrs[i] = l, l.Addr().String()
+		addrs[i] = l.Addr().String()
+		l.Close()
 	}
 	accounts := append([]chain.GenesisAccount{{Address: wallet.Address(), Balance: o.WalletBalance}}, o.Accounts...)
 	g, keys, err := chainnode.DevnetGenesis(chainnode.DevnetOptions{
@@ -258,11 +242,10 @@ func Start(ctx context.Context, o Options) (n *Network, err error) {
 				sn.NodeID = m.NodeID
 			}
 		}
-		if err := sn.start(listeners[i]); err != nil {
+		n.Nodes = append(n.Nodes, sn)
+		if err := sn.Start(); err != nil {
 			return nil, err
 		}
-		listeners[i] = nil
-		n.Nodes = append(n.Nodes, sn)
 	}
 	// Wait until every node applied the genesis events (it then owns its shards).
 	for _, sn := range n.Nodes {
