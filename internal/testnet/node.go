@@ -10,11 +10,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	cmttypes "github.com/cometbft/cometbft/types"
-
-	coretypes "github.com/cometbft/cometbft/rpc/core/types"
-
+	cmtbytes "github.com/cometbft/cometbft/libs/bytes"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
@@ -39,6 +38,11 @@ type StorageNode struct {
 	// daemon tries again later. Tests set it on nodes holding a quorum of shards to hold
 	// the chain in an epoch change.
 	HoldTransactions atomic.Bool
+	// HoldEvents, while set, keeps the chain's new events from the node: its chain client
+	// fails the queries of the event log, so that the daemon's follower stops where it is
+	// and retries (within a second of the hold's end). Tests set it to have a node lag
+	// behind the chain.
+	HoldEvents atomic.Bool
 
 	net *Network
 	log *slog.Logger
@@ -73,34 +77,33 @@ func (s *StorageNode) URL() string { return "https://" + s.Addr }
 
 // Start starts a stopped node again on the same address and store.
 func (s *StorageNode) Start() error {
+	var l net.Listener
 	var err error
 	for range 50 {
-		if err = s.start(); err == nil || !errors.Is(err, errListen) {
-			return err
+		if l, err = net.Listen("tcp", s.Addr); err == nil {
+			break
 		}
 		time.Sleep(20 * time.Millisecond) // the port may linger briefly after Stop
 	}
-	return err
+	if err != nil {
+		return fmt.Errorf("testnet: %s: %w", s.Name, err)
+	}
+	return s.start(l)
 }
 
-// errListen marks a daemon that could not listen on the node's address.
-var errListen = errors.New("testnet: cannot listen")
-
-// start runs the node as a storage node daemon over Dir, on Addr.
-func (s *StorageNode) start() error {
+// start runs the node as a storage node daemon over Dir, serving its API on l (bound to
+// Addr), which it closes on failure.
+func (s *StorageNode) start(l net.Listener) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.daemon != nil {
+		l.Close()
 		return fmt.Errorf("testnet: %s is running", s.Name)
 	}
-	if l, err := net.Listen("tcp", s.Addr); err != nil {
-		return fmt.Errorf("%w: %s: %w", errListen, s.Name, err)
-	} else {
-		l.Close()
-	}
-	cc, err := chainclient.New(holdingRPC{Client: s.net.Validator.Client(), hold: &s.HoldTransactions},
+	cc, err := chainclient.New(holdingRPC{Client: s.net.Validator.Client(), txs: &s.HoldTransactions, events: &s.HoldEvents},
 		chainclient.Options{Logger: s.log.With("component", "chainclient")})
 	if err != nil {
+		l.Close()
 		return fmt.Errorf("testnet: %s: %w", s.Name, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -113,6 +116,7 @@ func (s *StorageNode) start() error {
 		Logger: s.log, Chain: cc, BLSKey: s.Keys.BLS, NetworkKey: s.Keys.Network,
 		Wallet:          chainclient.NewSigner(s.Keys.Operator),
 		ShutdownTimeout: -1,
+		Listener:        l,
 		NodeConfig: func(c *sn.Config) {
 			if o.Pending != (sn.PendingConfig{}) {
 				c.Pending = o.Pending
@@ -158,33 +162,49 @@ func (s *StorageNode) WaitEpoch(ctx context.Context, e uint32) error {
 	})
 }
 
-// errHeld is the broadcast error of a node whose transactions are held.
-var errHeld = errors.New("testnet: the node's transactions are held")
+// errHeld is the error of a broadcast or event query held back by StorageNode.HoldTransactions
+// or HoldEvents.
+var errHeld = errors.New("testnet: held")
 
-// holdingRPC is a node's RPC client of the validator that refuses to broadcast while hold
-// is set (StorageNode.HoldTransactions).
+// holdingRPC is a node's RPC client of the validator that refuses to broadcast while txs
+// is set (StorageNode.HoldTransactions) and to answer event queries while events is
+// (StorageNode.HoldEvents).
 type holdingRPC struct {
 	rpcclient.Client
-	hold *atomic.Bool
+	txs, events *atomic.Bool
 }
 
 func (h holdingRPC) BroadcastTxSync(ctx context.Context, tx cmttypes.Tx) (*coretypes.ResultBroadcastTx, error) {
-	if h.hold.Load() {
+	if h.txs.Load() {
 		return nil, errHeld
 	}
 	return h.Client.BroadcastTxSync(ctx, tx)
 }
 
 func (h holdingRPC) BroadcastTxAsync(ctx context.Context, tx cmttypes.Tx) (*coretypes.ResultBroadcastTx, error) {
-	if h.hold.Load() {
+	if h.txs.Load() {
 		return nil, errHeld
 	}
 	return h.Client.BroadcastTxAsync(ctx, tx)
 }
 
 func (h holdingRPC) BroadcastTxCommit(ctx context.Context, tx cmttypes.Tx) (*coretypes.ResultBroadcastTxCommit, error) {
-	if h.hold.Load() {
+	if h.txs.Load() {
 		return nil, errHeld
 	}
 	return h.Client.BroadcastTxCommit(ctx, tx)
+}
+
+func (h holdingRPC) ABCIQuery(ctx context.Context, path string, data cmtbytes.HexBytes) (*coretypes.ResultABCIQuery, error) {
+	if path == chain.QueryEvents && h.events.Load() {
+		return nil, errHeld
+	}
+	return h.Client.ABCIQuery(ctx, path, data)
+}
+
+func (h holdingRPC) ABCIQueryWithOptions(ctx context.Context, path string, data cmtbytes.HexBytes, o rpcclient.ABCIQueryOptions) (*coretypes.ResultABCIQuery, error) {
+	if path == chain.QueryEvents && h.events.Load() {
+		return nil, errHeld
+	}
+	return h.Client.ABCIQueryWithOptions(ctx, path, data, o)
 }

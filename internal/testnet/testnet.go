@@ -178,15 +178,23 @@ func Start(ctx context.Context, o Options) (n *Network, err error) {
 	walletSeed := blake2b.Sum256(append([]byte("testnet-wallet:"), seed[:]...))
 	wallet := chainclient.NewSigner(ed25519.NewKeyFromSeed(walletSeed[:]))
 
-	// Pick the nodes' addresses first: they go into the genesis.
+	// Reserve the nodes' addresses first: they go into the genesis. Each daemon serves on
+	// its reserved listener, so that no other socket can take the port in between.
+	listeners := make([]net.Listener, o.Nodes)
 	addrs := make([]string, o.Nodes)
-	for i := range addrs {
+	defer func() {
+		for _, l := range listeners {
+			if l != nil {
+				l.Close()
+			}
+		}
+	}()
+	for i := range listeners {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("testnet: %w", err)
 		}
-		addrs[i] = l.Addr().String()
-		l.Close()
+		listeners[i], addrs[i] = l, l.Addr().String()
 	}
 	accounts := append([]chain.GenesisAccount{{Address: wallet.Address(), Balance: o.WalletBalance}}, o.Accounts...)
 	g, keys, err := chainnode.DevnetGenesis(chainnode.DevnetOptions{
@@ -243,7 +251,9 @@ func Start(ctx context.Context, o Options) (n *Network, err error) {
 			}
 		}
 		n.Nodes = append(n.Nodes, sn)
-		if err := sn.Start(); err != nil {
+		l := listeners[i]
+		listeners[i] = nil // start closes it on failure
+		if err := sn.start(l); err != nil {
 			return nil, err
 		}
 	}
