@@ -9,13 +9,34 @@
 //	res, err := c.Store(ctx, data, client.StoreOptions{Epochs: 1})
 //
 // Storage nodes can be stopped and started again (same address, same store) to test
-// failures, and their transactions held (StorageNode.HoldTransactions) to hold an epoch
-// change open; Options.RPC serves the validator's JSON-RPC on loopback so that
-// out-of-process tools (the CLI) can reach the chain, and Network.WriteWallet saves the
-// wallet key for them.
+// failures; a node's transactions can be held (StorageNode.HoldTransactions: nodes
+// holding a quorum of shards hold an epoch change open) and so can the chain's events to
+// it (StorageNode.HoldEvents: the node lags behind the chain). Options.RPC serves the
+// validator's JSON-RPC on loopback so that out-of-process tools (the CLI) can reach the
+// chain, and Network.WriteWallet saves the wallet key for them.
 //
 // A Network is safe for concurrent use. Close stops everything; New registers it with
 // t.Cleanup.
+//
+// # Harnesses
+//
+// Issue #17 asks for one way to start a network: in-process, as processes, or as
+// processes in network namespaces, always with the real daemon and storing through the
+// client SDK. Where that stands:
+//
+//   - testnet (this package): everything in one process, real daemons, for the tests of
+//     the client, CLI, gateway, S3 and upload relay packages.
+//   - internal/nodenet: the storage node daemon's own tests; nodes in-process or as
+//     `walrus node` processes, one or several validators (or a validator process), nodes
+//     that join after genesis, faults. It stores through the client SDK.
+//   - internal/devnet: the `walrus devnet` command, a persistent network in a directory
+//     with node processes.
+//   - internal/testbed: processes in network namespaces with emulated latencies, for
+//     measurements.
+//
+// Left of the fold: testnet and nodenet still each make their genesis, keys and
+// validator (same defaults, separate code); nodenet's process mode and several
+// validators are not offered here; devnet and testbed write configurations of their own.
 package testnet
 
 import (
