@@ -61,6 +61,7 @@ import (
 	"github.com/walrus-go/walrus/internal/client"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/api"
+	"github.com/walrus-go/walrus/internal/testvec"
 )
 
 // Defaults of Options.
@@ -97,8 +98,12 @@ type Options struct {
 	WalletBalance uint64
 	// Accounts are funded at genesis besides the wallet.
 	Accounts []chain.GenesisAccount
-	// RPC serves the validator's JSON-RPC on a free loopback port (see Network.RPCURL).
+	// RPC serves the validator's JSON-RPC on loopback (see Network.RPCURL), on RPCAddr.
 	RPC bool
+	// RPCAddr is the host:port of the JSON-RPC with RPC; empty means a free loopback port
+	// (New takes one below the kernel's ephemeral range, testvec.FreeAddr, so that no
+	// outgoing connection can take it before the validator binds it).
+	RPCAddr string
 	// Seed makes the keys reproducible; the same seed gives the same genesis keys.
 	Seed uint64
 	// Pending bounds each storage node's buffer of pending uploads; the zero value is
@@ -143,6 +148,9 @@ func New(t testing.TB, o Options) *Network {
 	}
 	if o.Logger == nil && os.Getenv("WALRUS_TEST_LOG") != "" {
 		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if o.RPC && o.RPCAddr == "" {
+		o.RPCAddr = testvec.FreeAddr(t)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -231,12 +239,15 @@ func Start(ctx context.Context, o Options) (n *Network, err error) {
 		Heartbeat: o.Heartbeat, Logger: log.With("component", "validator"),
 	}
 	if o.RPC {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("testnet: %w", err)
+		cfg.RPCListen = o.RPCAddr
+		if cfg.RPCListen == "" {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return nil, fmt.Errorf("testnet: %w", err)
+			}
+			cfg.RPCListen = l.Addr().String()
+			l.Close()
 		}
-		cfg.RPCListen = l.Addr().String()
-		l.Close()
 	}
 	if cfg, err = chainnode.GenerateSingle(cfg, g); err != nil {
 		return nil, fmt.Errorf("testnet: %w", err)
