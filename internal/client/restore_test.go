@@ -25,6 +25,9 @@ func TestStoreAfterDeleteLaggingNodes(t *testing.T) {
 	uploads := &uploadWatch{base: nodetls.NewTransport(&http.Transport{}), ok: map[string]bool{}}
 	cfg := net.ClientConfig()
 	cfg.HTTPClient = &http.Client{Transport: uploads}
+	// The nodes see the new registration only once every upload was taken, however
+	// slowly under load: the client waits that long for them.
+	cfg.RegistrationTimeout = 2 * time.Minute
 	c, err := net.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
