@@ -100,6 +100,11 @@ type Options struct {
 	Accounts []chain.GenesisAccount
 	// RPC serves the validator's JSON-RPC on loopback (see Network.RPCURL), on RPCAddr.
 	RPC bool
+	// NodeAddrs are the host:ports of the storage nodes' APIs (a node restarted by
+	// StorageNode.Start binds its port again); empty means free loopback ports, which New
+	// takes below the kernel's ephemeral range (testvec.FreeAddr), so that no outgoing
+	// connection can hold a stopped node's port.
+	NodeAddrs []string
 	// RPCAddr is the host:port of the JSON-RPC with RPC; empty means a free loopback port
 	// (New takes one below the kernel's ephemeral range, testvec.FreeAddr, so that no
 	// outgoing connection can take it before the validator binds it).
@@ -148,6 +153,15 @@ func New(t testing.TB, o Options) *Network {
 	}
 	if o.Logger == nil && os.Getenv("WALRUS_TEST_LOG") != "" {
 		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if len(o.NodeAddrs) == 0 {
+		nodes := o.Nodes
+		if nodes <= 0 {
+			nodes = DefaultNodes
+		}
+		for range nodes {
+			o.NodeAddrs = append(o.NodeAddrs, testvec.FreeAddr(t))
+		}
 	}
 	if o.RPC && o.RPCAddr == "" {
 		o.RPCAddr = testvec.FreeAddr(t)
@@ -218,8 +232,15 @@ func Start(ctx context.Context, o Options) (n *Network, err error) {
 			}
 		}
 	}()
+	if len(o.NodeAddrs) != 0 && len(o.NodeAddrs) != o.Nodes {
+		return nil, fmt.Errorf("testnet: %d node addresses for %d nodes", len(o.NodeAddrs), o.Nodes)
+	}
 	for i := range listeners {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		addr := "127.0.0.1:0"
+		if len(o.NodeAddrs) != 0 {
+			addr = o.NodeAddrs[i]
+		}
+		l, err := net.Listen("tcp", addr)
 		if err != nil {
 			return nil, fmt.Errorf("testnet: %w", err)
 		}
