@@ -44,7 +44,7 @@ func percentile(d []time.Duration, p float64) time.Duration {
 //
 //	go test -run '^$' -bench StoreRead -benchtime 10x ./internal/client/
 func BenchmarkStoreRead(b *testing.B) {
-	net := testnet.New(b, testnet.Options{Nodes: 4, Shards: 100, Daemon: true})
+	net := testnet.New(b, testnet.Options{Nodes: 4, Shards: 100})
 	ct := &countingTransport{base: nodetls.NewTransport(&http.Transport{MaxIdleConnsPerHost: 64})}
 	cfg := net.ClientConfig()
 	cfg.HTTPClient = &http.Client{Transport: ct}

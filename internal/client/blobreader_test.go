@@ -113,8 +113,10 @@ func TestBlobReader(t *testing.T) {
 	c.WaitTail()
 	id, _ := redstuff.ParseBlobID(res.BlobID())
 	holder := -1
+	owner := make([]int, n) // owner[shard] is the index of its node
 	for i, node := range net.Nodes {
 		for _, s := range node.Node().OwnedShards() {
+			owner[s] = i
 			if id.ShardPair(int(s), n) == 0 {
 				holder = i
 			}
@@ -142,8 +144,21 @@ func TestBlobReader(t *testing.T) {
 	}
 
 	// A second node down: too few symbols to rebuild the row (n-f are needed), but n-2f
-	// primary slivers are still there, so the reader falls back to a whole read.
-	if err := net.Nodes[(holder+1)%len(net.Nodes)].Stop(); err != nil {
+	// primary slivers are still there, so the reader falls back to a whole read. The
+	// second node is not one of the blob's metadata holders: the nodes keep partial
+	// metadata, and with every holder down (more than f shards) no node could assemble
+	// the full metadata that a read starts from. The holder of pair 0 is always one.
+	metaHolders := redstuff.MetadataHolders(id, owner, enc.MaxFaulty())
+	second := -1
+	for i := range net.Nodes {
+		if i != holder && !slices.Contains(metaHolders, i) {
+			second = i
+		}
+	}
+	if second < 0 {
+		t.Fatalf("every node is a metadata holder of the blob (%v)", metaHolders)
+	}
+	if err := net.Nodes[second].Stop(); err != nil {
 		t.Fatal(err)
 	}
 	br, err = c.OpenBlob(ctx, id, client.ReadOptions{})

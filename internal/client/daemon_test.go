@@ -15,7 +15,7 @@ import (
 // every node up and with one stopped, which recovers the blob it missed after a restart
 // (blob sync).
 func TestStoreReadDaemon(t *testing.T) {
-	net := testnet.New(t, testnet.Options{Daemon: true})
+	net := testnet.New(t, testnet.Options{})
 	c := newClient(t, net)
 	ctx := testContext(t)
 	for _, size := range []int{0, 1, 1 << 20} {

@@ -55,8 +55,8 @@ func TestEpochChange(t *testing.T) {
 	mustRead(t, c, resB.NewlyCreated.BlobObject.BlobID, b)
 
 	// Keep the next epoch change open: nodes holding half the shards do not signal.
-	net.Nodes[0].HoldSync.Store(true)
-	net.Nodes[1].HoldSync.Store(true)
+	net.Nodes[0].HoldTransactions.Store(true)
+	net.Nodes[1].HoldTransactions.Store(true)
 	sys, err := net.Chain.System(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -76,8 +76,8 @@ func TestEpochChange(t *testing.T) {
 	if sys3, _ := net.Chain.System(ctx); sys3.Epoch != sys2.Epoch || sys3.EpochState != chain.StateEpochChangeSync {
 		t.Fatalf("the epoch change ended during the test: %+v", sys3)
 	}
-	net.Nodes[0].HoldSync.Store(false)
-	net.Nodes[1].HoldSync.Store(false)
+	net.Nodes[0].HoldTransactions.Store(false)
+	net.Nodes[1].HoldTransactions.Store(false)
 	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	if err := net.WaitEpochState(wctx, sys2.Epoch, chain.StateEpochChangeDone); err != nil {

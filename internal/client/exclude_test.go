@@ -17,7 +17,7 @@ import (
 // shards leaves no quorum; ExcludeNodes is refused with an upload relay, which chooses
 // the nodes itself.
 func TestStoreExcludeNodes(t *testing.T) {
-	net := testnet.New(t, testnet.Options{Shards: 10, Daemon: true})
+	net := testnet.New(t, testnet.Options{Shards: 10})
 	c := newClient(t, net)
 	excluded := net.Nodes[1]
 	data := randomBlob(50_000, 61)

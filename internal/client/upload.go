@@ -350,9 +350,23 @@ func (c *Client) uploadTo(ctx context.Context, m *member, epoch uint32, md *reds
 		return bls.Signature{}, errors.New("quorum reached before the confirmation")
 	}
 	var signed sn.SignedMessage
+	reuploaded := false
 	err = c.retry(ctx, true, func() error {
 		var err error
 		signed, err = m.node.ConfirmationWait(ctx, md.BlobID, p, confirmWait)
+		if errors.Is(err, sn.ErrMissingSlivers) && !reuploaded {
+			// The node has applied the registration (it checks that before the slivers)
+			// and lost slivers it took: it took them while an earlier registration of the
+			// blob was live in its view and then applied that registration's deletion or
+			// expiry, which dropped the blob's data. Having applied this registration,
+			// it keeps what it is given now.
+			reuploaded = true
+			c.log.Debug("client: node lacks uploaded slivers; uploading again", "blob", md.BlobID, "node", m.info.Name, "err", err)
+			if err := c.uploadRegistered(ctx, m, md, pairs, uc); err != nil {
+				return err
+			}
+			signed, err = m.node.ConfirmationWait(ctx, md.BlobID, p, confirmWait)
+		}
 		if err == nil && !bytes.Equal(signed.Message, msg) && messageEpoch(signed.Message) < messageEpoch(msg) {
 			return fmt.Errorf("%w: it signed for epoch %d, the committee is of epoch %d", errNodeBehind,
 				messageEpoch(signed.Message), messageEpoch(msg))

@@ -2,72 +2,67 @@ package testnet
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	cmtbytes "github.com/cometbft/cometbft/libs/bytes"
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+	cmttypes "github.com/cometbft/cometbft/types"
+
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
-	"github.com/walrus-go/walrus/internal/nodetls"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/api"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
-	"github.com/walrus-go/walrus/internal/storagenode/store"
 )
 
-// StorageNode is one storage node of a Network: a storagenode.Node over a pebble store in
-// Dir, its REST API on Addr and a chain follower.
+// StorageNode is one storage node of a Network: a storage node daemon (package
+// storagenode/daemon) over a store in Dir, with its REST API on Addr.
 type StorageNode struct {
 	Index  int
 	Name   string
 	Addr   string // host:port of the REST API (the node's network address on chain)
-	Dir    string // the node's store
+	Dir    string // the node's data directory
 	Keys   chainnode.StorageNodeKeys
 	NodeID chain.ObjectID
 
-	// HoldSync, while set, keeps the node from signalling EpochSyncDone, so that tests can
-	// hold the chain in an epoch change.
-	HoldSync atomic.Bool
+	// HoldTransactions, while set, keeps the node's transactions (EpochSyncDone among
+	// them) from reaching the chain: its chain client refuses to broadcast them, and the
+	// daemon tries again later. Tests set it on nodes holding a quorum of shards to hold
+	// the chain in an epoch change.
+	HoldTransactions atomic.Bool
+	// HoldEvents, while set, keeps the chain's new events from the node: its chain client
+	// fails the queries of the event log, so that the daemon's follower stops where it is
+	// and retries (within a second of the hold's end). Tests set it to have a node lag
+	// behind the chain.
+	HoldEvents atomic.Bool
 
 	net *Network
 	log *slog.Logger
 
-	mu      sync.Mutex
-	running *running
-	daemon  *daemon.Daemon // with Options.Daemon
-}
-
-// running is a started node.
-type running struct {
-	store  *store.Store
-	node   *sn.Node
-	srv    *http.Server
-	cancel context.CancelFunc
-	done   chan struct{} // closed when the follower and the server stopped
+	mu     sync.Mutex
+	daemon *daemon.Daemon
+	chain  *chainclient.Client // the daemon's, over a holdingRPC
 }
 
 // Node returns the storage node core, or nil while the node is stopped.
 func (s *StorageNode) Node() *sn.Node {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch {
-	case s.daemon != nil:
+	if s.daemon != nil {
 		return s.daemon.Node()
-	case s.running != nil:
-		return s.running.node
 	}
 	return nil
 }
 
-// Daemon returns the storage node daemon (with Options.Daemon), or nil.
+// Daemon returns the storage node daemon, or nil while the node is stopped.
 func (s *StorageNode) Daemon() *daemon.Daemon {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -96,101 +91,64 @@ func (s *StorageNode) Start() error {
 	return s.start(l)
 }
 
+// start runs the node as a storage node daemon over Dir, serving its API on l (bound to
+// Addr), which it closes on failure.
 func (s *StorageNode) start(l net.Listener) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.running != nil || s.daemon != nil {
+	if s.daemon != nil {
 		l.Close()
 		return fmt.Errorf("testnet: %s is running", s.Name)
 	}
-	if s.net.opts.Daemon {
-		return s.startDaemon(l)
-	}
-	st, err := store.Open(s.Dir, store.Options{Logger: s.log})
+	cc, err := chainclient.New(holdingRPC{Client: s.net.Validator.Client(), txs: &s.HoldTransactions, events: &s.HoldEvents},
+		chainclient.Options{Logger: s.log.With("component", "chainclient")})
 	if err != nil {
 		l.Close()
 		return fmt.Errorf("testnet: %s: %w", s.Name, err)
 	}
-	node, err := sn.New(sn.Config{NShards: int(s.net.Genesis.Params.NShards), Key: s.Keys.BLS, Store: st, Logger: s.log, Pending: s.net.opts.Pending})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	o := s.net.opts
+	d, err := daemon.Start(ctx, daemon.Config{
+		DataDir: s.Dir, Listen: s.Addr, MetricsListen: daemon.MetricsOff, Name: s.Name,
+		RetryMin: 50 * time.Millisecond, RetryMax: time.Second, GCMaxDelay: -1,
+	}, daemon.Options{
+		Logger: s.log, Chain: cc, BLSKey: s.Keys.BLS, NetworkKey: s.Keys.Network,
+		Wallet:          chainclient.NewSigner(s.Keys.Operator),
+		ShutdownTimeout: -1,
+		Listener:        l,
+		NodeConfig: func(c *sn.Config) {
+			if o.Pending != (sn.PendingConfig{}) {
+				c.Pending = o.Pending
+			}
+		},
+		APIOptions: func(a *api.Options) {
+			if o.NodeAPI != nil {
+				o.NodeAPI(s.Index, a)
+			}
+		},
+	})
 	if err != nil {
-		st.Close()
-		l.Close()
+		cc.Close()
 		return fmt.Errorf("testnet: %s: %w", s.Name, err)
 	}
-	tlsConfig, err := nodetls.ServerConfig(s.Keys.Network, time.Now())
-	if err != nil {
-		st.Close()
-		l.Close()
-		return fmt.Errorf("testnet: %s: %w", s.Name, err)
-	}
-	l = tls.NewListener(l, tlsConfig)
-	apiOpts := api.Options{Logger: s.log}
-	if s.net.opts.NodeAPI != nil {
-		s.net.opts.NodeAPI(s.Index, &apiOpts)
-	}
-	srv := api.NewServer(s.Addr, node, apiOpts)
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{store: st, node: node, srv: srv, cancel: cancel, done: make(chan struct{})}
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("testnet: node API stopped", "err", err)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		if err := s.follow(ctx, node, &wg); ctx.Err() == nil {
-			s.log.Error("testnet: chain follower stopped", "err", err)
-		}
-	}()
-	go func() {
-		wg.Wait()
-		close(r.done)
-	}()
-	s.running = r
+	s.daemon, s.chain = d, cc
 	return nil
 }
 
-// Stop stops the node: its API (open connections are closed), its follower and its store.
+// Stop stops the node: its API (open connections are closed), its drivers and its store.
 // It is idempotent.
 func (s *StorageNode) Stop() error {
 	s.mu.Lock()
-	r, d := s.running, s.daemon
-	s.running, s.daemon = nil, nil
+	d, cc := s.daemon, s.chain
+	s.daemon, s.chain = nil, nil
 	s.mu.Unlock()
-	if d != nil {
-		return d.Close()
-	}
-	if r == nil {
+	if d == nil {
 		return nil
 	}
-	r.cancel()
-	r.srv.Close()
-	<-r.done
-	return r.store.Close()
-}
-
-// startDaemon runs the node as the storage node daemon over Dir, on Addr. The daemon
-// listens itself, so the reserved listener is closed first.
-func (s *StorageNode) startDaemon(l net.Listener) error {
-	l.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	d, err := daemon.Start(ctx, daemon.Config{
-		DataDir: s.Dir, Listen: s.Addr, MetricsListen: "off", Name: s.Name,
-		RetryMin: 50 * time.Millisecond, RetryMax: time.Second, GCMaxDelay: -1,
-	}, daemon.Options{
-		Logger: s.log, Chain: s.net.Chain, BLSKey: s.Keys.BLS, NetworkKey: s.Keys.Network,
-		Wallet:          chainclient.NewSigner(s.Keys.Operator),
-		ShutdownTimeout: -1,
-	})
-	if err != nil {
-		return fmt.Errorf("testnet: %s: %w", s.Name, err)
-	}
-	s.daemon = d
-	return nil
+	err := d.Close()
+	cc.Close()
+	return err
 }
 
 // WaitEpoch waits until the node has applied the start of epoch e or a later one.
@@ -204,87 +162,49 @@ func (s *StorageNode) WaitEpoch(ctx context.Context, e uint32) error {
 	})
 }
 
-// follow applies the chain's events to the node from its cursor on.
-// Epoch sync signals run in goroutines of wg, so that a held signal does not stop the
-// follower.
-func (s *StorageNode) follow(ctx context.Context, node *sn.Node, wg *sync.WaitGroup) error {
-	c := s.net.Chain
-	signer := chainclient.NewSigner(s.Keys.Operator)
-	pk := s.Keys.BLS.PublicKey().Bytes()
-	f := c.Follow(node.Cursor(), 0)
-	return f.Run(ctx, func(ctx context.Context, page chain.EventPage) error {
-		events := make([]sn.SequencedEvent, 0, len(page.Events))
-		var synced []uint32
-		for _, ev := range page.Events {
-			id := sn.EventID{TxDigest: ev.TxDigest, Seq: ev.Seq}
-			var out sn.Event
-			switch b := ev.Body.(type) {
-			case *chain.BlobRegistered:
-				out = sn.BlobRegistered{Epoch: b.Epoch, BlobID: b.BlobID, ObjectID: sn.ObjectID(b.ObjectID), Size: b.Size,
-					EncodingType: b.EncodingType, EndEpoch: b.EndEpoch, Deletable: b.Deletable}
-			case *chain.BlobCertified:
-				out = sn.BlobCertified{Epoch: b.Epoch, BlobID: b.BlobID, ObjectID: sn.ObjectID(b.ObjectID), EndEpoch: b.EndEpoch,
-					Deletable: b.Deletable, IsExtension: b.IsExtension}
-			case *chain.BlobDeleted:
-				out = sn.BlobDeleted{Epoch: b.Epoch, BlobID: b.BlobID, ObjectID: sn.ObjectID(b.ObjectID), EndEpoch: b.EndEpoch, WasCertified: b.WasCertified}
-			case *chain.InvalidBlobID:
-				out = sn.BlobInvalid{Epoch: b.Epoch, BlobID: b.BlobID}
-			case *chain.EpochChangeStart:
-				info, err := c.CommitteeAt(ctx, b.Epoch)
-				if err != nil {
-					return err
-				}
-				var shards []uint16
-				for _, m := range info.Members {
-					if m.PublicKey == pk {
-						shards = slices.Clone(m.Shards)
-					}
-				}
-				out = sn.EpochChangeStart{Epoch: b.Epoch, Shards: shards, Initial: b.Epoch == 0}
-				if b.Epoch > 0 && len(shards) > 0 {
-					synced = append(synced, b.Epoch)
-				}
-			case *chain.EpochChangeDone:
-				out = sn.EpochChangeDone{Epoch: b.Epoch}
-			}
-			events = append(events, sn.SequencedEvent{ID: id, Event: out})
-		}
-		if err := node.ApplyEvents(events); err != nil {
-			return err
-		}
-		for _, e := range synced {
-			// This follower moves no shard data: shards gained are taken over as they are.
-			for _, sh := range node.Shards() {
-				if sh.Status == store.ShardActiveSync || sh.Status == store.ShardActiveRecover {
-					if err := node.SetShardStatus(sh.Shard, store.ShardActive); err != nil {
-						return err
-					}
-				}
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := s.signalSync(ctx, signer, e); err != nil && ctx.Err() == nil {
-					s.log.Error("testnet: epoch sync signal failed", "epoch", e, "err", err)
-				}
-			}()
-		}
-		return nil
-	})
+// errHeld is the error of a broadcast or event query held back by StorageNode.HoldTransactions
+// or HoldEvents.
+var errHeld = errors.New("testnet: held")
+
+// holdingRPC is a node's RPC client of the validator that refuses to broadcast while txs
+// is set (StorageNode.HoldTransactions) and to answer event queries while events is
+// (StorageNode.HoldEvents).
+type holdingRPC struct {
+	rpcclient.Client
+	txs, events *atomic.Bool
 }
 
-// signalSync sends EpochSyncDone for epoch e once HoldSync is cleared, unless the epoch
-// moved on meanwhile.
-func (s *StorageNode) signalSync(ctx context.Context, signer *chainclient.Signer, e uint32) error {
-	c := s.net.Chain
-	if err := poll(ctx, func() (bool, error) { return !s.HoldSync.Load(), nil }); err != nil {
-		return err
+func (h holdingRPC) BroadcastTxSync(ctx context.Context, tx cmttypes.Tx) (*coretypes.ResultBroadcastTx, error) {
+	if h.txs.Load() {
+		return nil, errHeld
 	}
-	_, err := c.Submit(ctx, signer, &chain.EpochSyncDone{Node: s.NodeID, Epoch: e})
-	if err != nil && (errors.Is(err, chain.ErrAlreadyDone) || errors.Is(err, chain.ErrWrongEpoch) ||
-		errors.Is(err, chain.ErrWrongEpochState) || errors.Is(err, chain.ErrInvalidEpochs)) {
-		s.log.Info("testnet: epoch sync not needed", "epoch", e, "err", err)
-		return nil
+	return h.Client.BroadcastTxSync(ctx, tx)
+}
+
+func (h holdingRPC) BroadcastTxAsync(ctx context.Context, tx cmttypes.Tx) (*coretypes.ResultBroadcastTx, error) {
+	if h.txs.Load() {
+		return nil, errHeld
 	}
-	return err
+	return h.Client.BroadcastTxAsync(ctx, tx)
+}
+
+func (h holdingRPC) BroadcastTxCommit(ctx context.Context, tx cmttypes.Tx) (*coretypes.ResultBroadcastTxCommit, error) {
+	if h.txs.Load() {
+		return nil, errHeld
+	}
+	return h.Client.BroadcastTxCommit(ctx, tx)
+}
+
+func (h holdingRPC) ABCIQuery(ctx context.Context, path string, data cmtbytes.HexBytes) (*coretypes.ResultABCIQuery, error) {
+	if path == chain.QueryEvents && h.events.Load() {
+		return nil, errHeld
+	}
+	return h.Client.ABCIQuery(ctx, path, data)
+}
+
+func (h holdingRPC) ABCIQueryWithOptions(ctx context.Context, path string, data cmtbytes.HexBytes, o rpcclient.ABCIQueryOptions) (*coretypes.ResultABCIQuery, error) {
+	if path == chain.QueryEvents && h.events.Load() {
+		return nil, errHeld
+	}
+	return h.Client.ABCIQueryWithOptions(ctx, path, data, o)
 }

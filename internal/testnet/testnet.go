@@ -1,26 +1,42 @@
 // Package testnet runs a complete Walrus network in one process, for tests and benchmarks:
-// a CometBFT validator (package chainnode) with a devnet genesis, storage nodes (package
-// storagenode with its REST API over pebble stores in a directory, HTTP on loopback) that
-// follow the chain's event log, and a funded wallet.
+// a CometBFT validator (package chainnode) with a devnet genesis, storage nodes that are
+// real storage node daemons (package storagenode/daemon: chain follower, blob sync, shard
+// sync, garbage collection) over stores in a directory with HTTP on loopback, and a funded
+// wallet.
 //
 //	net := testnet.New(t, testnet.Options{})        // 4 nodes, 100 shards
 //	c, _ := client.New(net.ClientConfig())
 //	res, err := c.Store(ctx, data, client.StoreOptions{Epochs: 1})
 //
 // Storage nodes can be stopped and started again (same address, same store) to test
-// failures; Options.RPC serves the validator's JSON-RPC on loopback so that out-of-process
-// tools (the CLI) can reach the chain, and Network.WriteWallet saves the wallet key for
-// them.
-//
-// By default the chain follower of each storage node is this package's minimal one: it
-// translates blob and epoch events into storagenode events, takes the shards the chain
-// assigns and signals EpochSyncDone at once (unless StorageNode.HoldSync keeps it back,
-// which holds an epoch change open). It does not move shard data between nodes or
-// recover missing slivers. With Options.Daemon the nodes are real storage node daemons
-// (package storagenode/daemon), which do.
+// failures; a node's transactions can be held (StorageNode.HoldTransactions: nodes
+// holding a quorum of shards hold an epoch change open) and so can the chain's events to
+// it (StorageNode.HoldEvents: the node lags behind the chain). Options.RPC serves the
+// validator's JSON-RPC on loopback so that out-of-process tools (the CLI) can reach the
+// chain, and Network.WriteWallet saves the wallet key for them.
 //
 // A Network is safe for concurrent use. Close stops everything; New registers it with
 // t.Cleanup.
+//
+// # Harnesses
+//
+// Issue #17 asks for one way to start a network: in-process, as processes, or as
+// processes in network namespaces, always with the real daemon and storing through the
+// client SDK. Where that stands:
+//
+//   - testnet (this package): everything in one process, real daemons, for the tests of
+//     the client, CLI, gateway, S3 and upload relay packages.
+//   - internal/nodenet: the storage node daemon's own tests; nodes in-process or as
+//     `walrus node` processes, one or several validators (or a validator process), nodes
+//     that join after genesis, faults. It stores through the client SDK.
+//   - internal/devnet: the `walrus devnet` command, a persistent network in a directory
+//     with node processes.
+//   - internal/testbed: processes in network namespaces with emulated latencies, for
+//     measurements.
+//
+// Left of the fold: testnet and nodenet still each make their genesis, keys and
+// validator (same defaults, separate code); nodenet's process mode and several
+// validators are not offered here; devnet and testbed write configurations of their own.
 package testnet
 
 import (
@@ -45,6 +61,7 @@ import (
 	"github.com/walrus-go/walrus/internal/client"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/api"
+	"github.com/walrus-go/walrus/internal/testvec"
 )
 
 // Defaults of Options.
@@ -81,20 +98,25 @@ type Options struct {
 	WalletBalance uint64
 	// Accounts are funded at genesis besides the wallet.
 	Accounts []chain.GenesisAccount
-	// RPC serves the validator's JSON-RPC on a free loopback port (see Network.RPCURL).
+	// RPC serves the validator's JSON-RPC on loopback (see Network.RPCURL), on RPCAddr.
 	RPC bool
+	// NodeAddrs are the host:ports of the storage nodes' APIs (a node restarted by
+	// StorageNode.Start binds its port again); empty means free loopback ports, which New
+	// takes below the kernel's ephemeral range (testvec.FreeAddr), so that no outgoing
+	// connection can hold a stopped node's port.
+	NodeAddrs []string
+	// RPCAddr is the host:port of the JSON-RPC with RPC; empty means a free loopback port
+	// (New takes one below the kernel's ephemeral range, testvec.FreeAddr, so that no
+	// outgoing connection can take it before the validator binds it).
+	RPCAddr string
 	// Seed makes the keys reproducible; the same seed gives the same genesis keys.
 	Seed uint64
-	// Daemon runs each storage node as the storage node daemon (package
-	// storagenode/daemon: chain follower, blob sync, shard sync, garbage collection)
-	// instead of this package's minimal follower. StorageNode.HoldSync has no effect then.
-	Daemon bool
-	// Pending bounds each storage node's buffer of pending uploads (this package's nodes,
-	// not Daemon's); the zero value is storagenode's defaults.
+	// Pending bounds each storage node's buffer of pending uploads; the zero value is
+	// storagenode's defaults.
 	Pending sn.PendingConfig
-	// NodeAPI, if set, edits the REST API options of each storage node (by index) run
-	// with this package's minimal follower (not with Daemon): a test can make some nodes
-	// serve only Walrus's routes (api.Options.DisableBatchedUploads), say.
+	// NodeAPI, if set, edits the REST API options of each storage node (by index): a test
+	// can make some nodes serve only Walrus's routes (api.Options.DisableBatchedUploads),
+	// say.
 	NodeAPI func(index int, o *api.Options)
 	// Logger receives the logs of every component; nil discards them (set
 	// WALRUS_TEST_LOG=1 to log to stderr in tests).
@@ -131,6 +153,18 @@ func New(t testing.TB, o Options) *Network {
 	}
 	if o.Logger == nil && os.Getenv("WALRUS_TEST_LOG") != "" {
 		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if len(o.NodeAddrs) == 0 {
+		nodes := o.Nodes
+		if nodes <= 0 {
+			nodes = DefaultNodes
+		}
+		for range nodes {
+			o.NodeAddrs = append(o.NodeAddrs, testvec.FreeAddr(t))
+		}
+	}
+	if o.RPC && o.RPCAddr == "" {
+		o.RPCAddr = testvec.FreeAddr(t)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -187,18 +221,26 @@ func Start(ctx context.Context, o Options) (n *Network, err error) {
 	walletSeed := blake2b.Sum256(append([]byte("testnet-wallet:"), seed[:]...))
 	wallet := chainclient.NewSigner(ed25519.NewKeyFromSeed(walletSeed[:]))
 
-	// Reserve the nodes' addresses first: they go into the genesis.
+	// Reserve the nodes' addresses first: they go into the genesis. Each daemon serves on
+	// its reserved listener, so that no other socket can take the port in between.
 	listeners := make([]net.Listener, o.Nodes)
 	addrs := make([]string, o.Nodes)
 	defer func() {
 		for _, l := range listeners {
-			if l != nil && err != nil {
+			if l != nil {
 				l.Close()
 			}
 		}
 	}()
+	if len(o.NodeAddrs) != 0 && len(o.NodeAddrs) != o.Nodes {
+		return nil, fmt.Errorf("testnet: %d node addresses for %d nodes", len(o.NodeAddrs), o.Nodes)
+	}
 	for i := range listeners {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		addr := "127.0.0.1:0"
+		if len(o.NodeAddrs) != 0 {
+			addr = o.NodeAddrs[i]
+		}
+		l, err := net.Listen("tcp", addr)
 		if err != nil {
 			return nil, fmt.Errorf("testnet: %w", err)
 		}
@@ -218,12 +260,15 @@ func Start(ctx context.Context, o Options) (n *Network, err error) {
 		Heartbeat: o.Heartbeat, Logger: log.With("component", "validator"),
 	}
 	if o.RPC {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("testnet: %w", err)
+		cfg.RPCListen = o.RPCAddr
+		if cfg.RPCListen == "" {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return nil, fmt.Errorf("testnet: %w", err)
+			}
+			cfg.RPCListen = l.Addr().String()
+			l.Close()
 		}
-		cfg.RPCListen = l.Addr().String()
-		l.Close()
 	}
 	if cfg, err = chainnode.GenerateSingle(cfg, g); err != nil {
 		return nil, fmt.Errorf("testnet: %w", err)
@@ -258,11 +303,12 @@ func Start(ctx context.Context, o Options) (n *Network, err error) {
 				sn.NodeID = m.NodeID
 			}
 		}
-		if err := sn.start(listeners[i]); err != nil {
+		n.Nodes = append(n.Nodes, sn)
+		l := listeners[i]
+		listeners[i] = nil // start closes it on failure
+		if err := sn.start(l); err != nil {
 			return nil, err
 		}
-		listeners[i] = nil
-		n.Nodes = append(n.Nodes, sn)
 	}
 	// Wait until every node applied the genesis events (it then owns its shards).
 	for _, sn := range n.Nodes {

@@ -52,6 +52,17 @@ type Options struct {
 	// connections that sent none yet) before closing them; 0 means 5 s, negative closes
 	// them at once.
 	ShutdownTimeout time.Duration
+	// NodeConfig and APIOptions, if not nil, edit the node core's configuration and the
+	// REST API's options after Start filled them from Config: a program embedding the
+	// daemon may bound the buffer of pending uploads, or serve only Walrus's upload routes.
+	NodeConfig func(*sn.Config)
+	APIOptions func(*api.Options)
+	// Listener, if not nil, is the REST API's listener instead of one Start opens on
+	// Config.Listen (which then only names the address): a program that reserved the
+	// address before it could start the node (because the address had to be on chain
+	// first) hands it over without freeing the port in between. Start closes it on
+	// failure, Close otherwise.
+	Listener net.Listener
 }
 
 // Daemon is a running storage node: the node core over its store, the REST API and
@@ -120,6 +131,9 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 		d.log = slog.New(slog.DiscardHandler)
 	}
 	var cleanup []func()
+	if opts.Listener != nil {
+		cleanup = append(cleanup, func() { opts.Listener.Close() })
+	}
 	defer func() {
 		if err != nil {
 			for i := len(cleanup) - 1; i >= 0; i-- {
@@ -174,8 +188,12 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 		return nil, fmt.Errorf("daemon: data_dir: %w", err)
 	}
 	cleanup = append(cleanup, func() { d.store.Close() })
-	if d.node, err = sn.New(sn.Config{NShards: d.n, Key: d.key, Store: d.store, Encoding: d.enc, Logger: d.log, CacheBytes: cfg.CacheBytes,
-		ForgeChallengeAnswers: cfg.TestFaults.ForgeChallengeAnswers}); err != nil {
+	nodeCfg := sn.Config{NShards: d.n, Key: d.key, Store: d.store, Encoding: d.enc, Logger: d.log, CacheBytes: cfg.CacheBytes,
+		ForgeChallengeAnswers: cfg.TestFaults.ForgeChallengeAnswers}
+	if opts.NodeConfig != nil {
+		opts.NodeConfig(&nodeCfg)
+	}
+	if d.node, err = sn.New(nodeCfg); err != nil {
 		return nil, err
 	}
 	d.counters.cursor.Store(int64(d.node.Cursor()))
@@ -205,19 +223,25 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 		registerRebuildMetrics(reg, &d.rebuildCount)
 	}
 
-	apiLn, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return nil, fmt.Errorf("daemon: listen: %w", err)
+	apiLn := opts.Listener
+	if apiLn == nil {
+		if apiLn, err = net.Listen("tcp", cfg.Listen); err != nil {
+			return nil, fmt.Errorf("daemon: listen: %w", err)
+		}
+		cleanup = append(cleanup, func() { apiLn.Close() })
 	}
-	cleanup = append(cleanup, func() { apiLn.Close() })
 	d.apiAddr = apiLn.Addr().String()
 	if !cfg.PlainHTTP {
 		apiLn = tls.NewListener(apiLn, tlsConfig)
 	}
-	d.apiSrv = api.NewServer(d.apiAddr, d.node, api.Options{
+	apiOpts := api.Options{
 		Logger: d.log, MaxUploadBytes: cfg.MaxUploadBytes, ShardOwners: d.view, ChallengeMembers: d.view,
 		MinBodyRate: cfg.MinBodyRate, BodyGrace: cfg.BodyGrace,
-	})
+	}
+	if opts.APIOptions != nil {
+		opts.APIOptions(&apiOpts)
+	}
+	d.apiSrv = api.NewServer(d.apiAddr, d.node, apiOpts)
 	d.apiSrv.Handler = countBytes(d.apiSrv.Handler, d.metrics, &d.counters)
 	var metricsLn net.Listener
 	if cfg.MetricsListen != MetricsOff {
