@@ -79,11 +79,12 @@ func (s *StorageNode) URL() string { return "https://" + s.Addr }
 func (s *StorageNode) Start() error {
 	var l net.Listener
 	var err error
-	for range 50 {
-		if l, err = net.Listen("tcp", s.Addr); err == nil {
+	// Stop closed the listener, so the port is normally free at once; the generous deadline
+	// covers a slow close on a loaded machine.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if l, err = net.Listen("tcp", s.Addr); err == nil || time.Now().After(deadline) {
 			break
 		}
-		time.Sleep(20 * time.Millisecond) // the port may linger briefly after Stop
 	}
 	if err != nil {
 		return fmt.Errorf("testnet: %s: %w", s.Name, err)
