@@ -270,7 +270,9 @@ func (c *Code) encodeFused(w *work, p part, e0, e1 int, originals, recovery [][]
 // encodeRuns is Encode on the layer kernels for symbols of full blocks and a tail. The full
 // blocks are coded in place: the gather layers read them from the originals and the scatter
 // layers write them into the recovery shards, stepping over the tails, so they are never
-// copied. Only the tails go through the work buffer, in a second pass.
+// copied. Only the tails go through the work buffer: right after their tile's blocks when a
+// tile holds whole symbols, so each tile's memory is read from and written to the shards
+// once, else in a second pass.
 func (c *Code) encodeRuns(s, size int, originals, recovery [][]byte) {
 	per := s / 64
 	syms := size / s
@@ -287,12 +289,17 @@ func (c *Code) encodeRuns(s, size int, originals, recovery [][]byte) {
 		// Tiles of whole symbols: each pointer covers perTile symbols' blocks.
 		perTile = min(perTile, syms)
 		w.zeros, w.junk = wb.runBufs(perTile * s)
+		h := s % 64 / 2
 		for s0 := 0; s0 < syms; s0 += perTile {
 			s1 := min(s0+perTile, syms)
 			w.width = (s1 - s0) * per * 64
 			w.run, w.gap = per, s-per*64
 			c.encodeFused(&w, bp, 0, 0, originals, recovery, s0*s)
+			w.width = tp.width((s1 - s0) * h)
+			w.run, w.gap = 0, 0
+			c.encodeFused(&w, tp, s0*h, s1*h, originals, recovery, -1)
 		}
+		return
 	} else {
 		// A symbol's blocks are wider than a tile: tiles of equal contiguous pieces.
 		pieces := (per + c.step - 1) / c.step
