@@ -9,7 +9,8 @@ package rscode
 // full blocks (copied whole, block after block) and its symbol tails (gathered into planar
 // blocks). When symbols have both, a tile covers whole symbols: its work shard holds the
 // tile's full blocks followed by its tails, so every tile reads and writes each caller shard
-// once, in one place.
+// once, in one place. (Encode on the layer kernels does not copy the full blocks at all: the
+// gather and scatter layers read and write them in place, see encodeRuns.)
 
 // part is how a shard is tiled: by its full blocks (a unit is a 64-byte block; symbols are
 // whole blocks), by its symbol tails (tail, a unit is one element; symbols are shorter than
