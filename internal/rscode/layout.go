@@ -143,6 +143,10 @@ func (p tailPart) transfer(planar, shard []byte, u0, u1 int, toPlanar bool) {
 		p.transferPairs(planar, shard, u0, u1, toPlanar)
 		return
 	}
+	if base == 0 && h < shortTail {
+		p.transferShort(planar, shard, u0, u1, toPlanar)
+		return
+	}
 	for u := u0; u < u1; {
 		sym, q := u/h, u%h
 		d := u - u0
@@ -158,6 +162,30 @@ func (p tailPart) transfer(planar, shard []byte, u0, u1 int, toPlanar bool) {
 			copy(shard[lo+h:lo+h+run], planar[pl+32:pl+32+run])
 		}
 		u += run
+	}
+}
+
+// shortTail is the half-tail below which symbols without full blocks are moved an element
+// at a time: their runs are so short that computing each run costs more than its bytes.
+const shortTail = 16
+
+// transferShort is transfer for symbols shorter than 2·shortTail bytes, an element at a
+// time.
+func (p tailPart) transferShort(planar, shard []byte, u0, u1 int, toPlanar bool) {
+	h, s := p.half(), p.symbolSize
+	sym, q := u0/h, u0%h
+	for d := 0; d < u1-u0; d++ {
+		pl := d>>5<<6 | d&31
+		lo := sym*s + q
+		if toPlanar {
+			planar[pl], planar[pl+32] = shard[lo], shard[lo+h]
+		} else {
+			shard[lo], shard[lo+h] = planar[pl], planar[pl+32]
+		}
+		if q++; q == h {
+			q = 0
+			sym++
+		}
 	}
 }
 
