@@ -242,12 +242,17 @@ func (e *Encoder) encode(blob []byte, keep bool) (*Metadata, error) {
 	leaves := e.leaves
 
 	if keep {
-		// Systematic secondary slivers: the transpose of the source matrix.
+		// Systematic secondary slivers: the transpose of the source matrix, in blocks of
+		// columns so that each row is read in runs of transposeBlock symbols rather than one
+		// symbol at a stride of a whole row.
 		parallelFor(workers, C, func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				col := sec[j]
+			for j0 := lo; j0 < hi; j0 += transposeBlock {
+				j1 := min(j0+transposeBlock, hi)
 				for r := 0; r < R; r++ {
-					copy(col[r*sym:(r+1)*sym], prim[r][j*sym:(j+1)*sym])
+					row := prim[r]
+					for j := j0; j < j1; j++ {
+						copy(sec[j][r*sym:(r+1)*sym], row[j*sym:(j+1)*sym])
+					}
 				}
 			}
 		})
@@ -298,6 +303,9 @@ func (e *Encoder) encode(blob []byte, keep bool) (*Metadata, error) {
 	m.BlobID = m.ComputeBlobID()
 	return m, nil
 }
+
+// transposeBlock is how many columns one pass over the source rows transposes.
+const transposeBlock = 16
 
 // setupWorkers makes sure there is scratch for the given number of workers.
 func (e *Encoder) setupWorkers(workers int) {

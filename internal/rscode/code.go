@@ -155,9 +155,22 @@ func plan(n, symbolSize, size int) ([2]tile, int) {
 }
 
 // workBuf is a pooled work buffer and the shard pointers of the gather and scatter layers.
+// zeros and junk stand in for padding shards when the gather and scatter pointers step over
+// symbol tails (see encodeRuns): zeros is read as zero inputs and never written, junk takes
+// the outputs past the recovery shards and is never read.
 type workBuf struct {
-	buf  []byte
-	ptrs []*byte
+	buf         []byte
+	ptrs        []*byte
+	zeros, junk []byte
+}
+
+// runBufs returns wb's zero and junk buffers with at least span bytes each.
+func (wb *workBuf) runBufs(span int) ([]byte, []byte) {
+	if len(wb.zeros) < span {
+		wb.zeros = make([]byte, span)
+		wb.junk = make([]byte, span)
+	}
+	return wb.zeros, wb.junk
 }
 
 // getWork returns a work buffer of n shards wide enough for every tile of ts, with np
@@ -200,6 +213,11 @@ func (c *Code) Encode(symbolSize int, originals, recovery [][]byte) error {
 	if err != nil {
 		return err
 	}
+	fused := layers != nil && c.chunk >= 4
+	if fused && symbolSize > 64 && symbolSize%64 != 0 {
+		c.encodeRuns(symbolSize, size, originals, recovery)
+		return nil
+	}
 	var tiles [2]tile
 	var ts []tile
 	if symbolSize%64 == 0 {
@@ -213,19 +231,18 @@ func (c *Code) Encode(symbolSize int, originals, recovery [][]byte) error {
 		tiles, nt = plan(2*c.chunk, symbolSize, size)
 		ts = tiles[:nt]
 	}
-	w, wb := c.getWork(2*c.chunk, max(2*c.chunk, c.m+3, c.k+3), ts)
+	w, wb := c.getWork(2*c.chunk, c.ptrCount(), ts)
 	defer c.putWork(wb)
-	fused := layers != nil && c.chunk >= 4
 	for _, t := range ts {
 		for u0 := 0; u0 < t.units; u0 += t.step {
 			u1 := min(u0+t.step, t.units)
 			w.width = t.p.width(u1 - u0)
 			if fused {
-				if c.lowRate {
-					c.encodeLowFused(&w, t.p, u0, u1, originals, recovery)
-				} else {
-					c.encodeHighFused(&w, t.p, u0, u1, originals, recovery)
+				at := -1
+				if t.p.contiguous() {
+					at = u0 * 64
 				}
+				c.encodeFused(&w, t.p, u0, u1, originals, recovery, at)
 			} else if c.lowRate {
 				c.encodeLowTile(&w, t.p, u0, u1, originals, recovery)
 			} else {
@@ -234,6 +251,73 @@ func (c *Code) Encode(symbolSize int, originals, recovery [][]byte) error {
 		}
 	}
 	return nil
+}
+
+// ptrCount is the number of gather and scatter pointers an encode needs.
+func (c *Code) ptrCount() int { return max(2*c.chunk, c.m+3, c.k+3) }
+
+// encodeFused runs the encode of one tile on the layer kernels: units [e0, e1) of part p,
+// packed into the work buffer, or with at >= 0 read and written in place at byte at of
+// every shard, laid out as w.runs says.
+func (c *Code) encodeFused(w *work, p part, e0, e1 int, originals, recovery [][]byte, at int) {
+	if c.lowRate {
+		c.encodeLowFused(w, p, e0, e1, originals, recovery, at)
+	} else {
+		c.encodeHighFused(w, p, e0, e1, originals, recovery, at)
+	}
+}
+
+// encodeRuns is Encode on the layer kernels for symbols of full blocks and a tail. The full
+// blocks are coded in place: the gather layers read them from the originals and the scatter
+// layers write them into the recovery shards, stepping over the tails, so they are never
+// copied. Only the tails go through the work buffer: right after their tile's blocks when a
+// tile holds whole symbols, so each tile's memory is read from and written to the shards
+// once, else in a second pass.
+func (c *Code) encodeRuns(s, size int, originals, recovery [][]byte) {
+	per := s / 64
+	syms := size / s
+	bp := part{symbolSize: s}
+	tp := part{tail: true, symbolSize: s}
+	tailUnits := tp.units(size)
+	tiles := []tile{
+		{p: bp, units: syms * per, step: c.step},
+		{p: tp, units: tailUnits, step: min(c.step*32, tailUnits)},
+	}
+	w, wb := c.getWork(2*c.chunk, c.ptrCount(), tiles)
+	defer c.putWork(wb)
+	if perTile := c.step / per; perTile >= 1 {
+		// Tiles of whole symbols: each pointer covers perTile symbols' blocks.
+		perTile = min(perTile, syms)
+		w.zeros, w.junk = wb.runBufs(perTile * s)
+		h := s % 64 / 2
+		for s0 := 0; s0 < syms; s0 += perTile {
+			s1 := min(s0+perTile, syms)
+			w.width = (s1 - s0) * per * 64
+			w.run, w.gap = per, s-per*64
+			c.encodeFused(&w, bp, 0, 0, originals, recovery, s0*s)
+			w.width = tp.width((s1 - s0) * h)
+			w.run, w.gap = 0, 0
+			c.encodeFused(&w, tp, s0*h, s1*h, originals, recovery, -1)
+		}
+		return
+	} else {
+		// A symbol's blocks are wider than a tile: tiles of equal contiguous pieces.
+		pieces := (per + c.step - 1) / c.step
+		for sym := 0; sym < syms; sym++ {
+			for q := 0; q < pieces; q++ {
+				b0, b1 := q*per/pieces, (q+1)*per/pieces
+				w.width = (b1 - b0) * 64
+				c.encodeFused(&w, bp, 0, 0, originals, recovery, sym*s+b0*64)
+			}
+		}
+	}
+	w.run, w.gap = 0, 0
+	t := tiles[1]
+	for u0 := 0; u0 < t.units; u0 += t.step {
+		u1 := min(u0+t.step, t.units)
+		w.width = t.p.width(u1 - u0)
+		c.encodeFused(&w, t.p, u0, u1, originals, recovery, -1)
+	}
 }
 
 func (c *Code) encodeLowTile(w *work, p part, e0, e1 int, originals, recovery [][]byte) {
@@ -259,16 +343,16 @@ func (c *Code) encodeLowTile(w *work, p part, e0, e1 int, originals, recovery []
 }
 
 // encodeLowFused is encodeLowTile on the layer kernels, with the copies fused into the
-// transforms: when the part is contiguous, the first IFFT layers read the originals and the
-// last FFT layers write the recovery shards in place; and every chunk's FFT reads the
+// transforms: with at >= 0 (see encodeFused), the first IFFT layers read the originals and
+// the last FFT layers write the recovery shards in place; and every chunk's FFT reads the
 // coefficients out of place instead of transforming a copy.
-func (c *Code) encodeLowFused(w *work, p part, e0, e1 int, originals, recovery [][]byte) {
+func (c *Code) encodeLowFused(w *work, p part, e0, e1 int, originals, recovery [][]byte, at int) {
 	K := c.chunk
-	direct := p.contiguous()
+	direct := at >= 0
 	in := w.ptrs[:K]
 	for i := 0; i < c.k; i++ {
 		if direct {
-			in[i] = &originals[i][e0*64]
+			in[i] = &originals[i][at]
 		} else {
 			x := w.shard(i)
 			p.pack(x, originals[i], e0, e1)
@@ -277,7 +361,7 @@ func (c *Code) encodeLowFused(w *work, p part, e0, e1 int, originals, recovery [
 	}
 	w.zero(c.k, K)
 	for i := c.k; i < K; i++ {
-		in[i] = &w.buf[i*w.width]
+		in[i] = w.padIn(i)
 	}
 	w.ifftGather(0, K, c.k, 0, in)
 	if K == 4 && direct {
@@ -286,12 +370,13 @@ func (c *Code) encodeLowFused(w *work, p part, e0, e1 int, originals, recovery [
 		out := w.ptrs[:4*blocks]
 		for j := range out {
 			if j < c.m {
-				out[j] = &recovery[j][e0*64]
+				out[j] = &recovery[j][at]
 			} else {
-				out[j] = &w.buf[(K+j%4)*w.width]
+				out[j] = w.padOut(K + j%4)
 			}
 		}
-		layers.fft4Scatter(w.buf, w.width, blocks, out, K, true)
+		run, gap := w.runs()
+		layers.fft4Scatter(w.buf, w.width, blocks, out, K, run, gap, true)
 		return
 	}
 	out := w.ptrs[:K]
@@ -299,7 +384,9 @@ func (c *Code) encodeLowFused(w *work, p part, e0, e1 int, originals, recovery [
 		count := min(K, c.m-first)
 		for j := range out {
 			if direct && j < count {
-				out[j] = &recovery[first+j][e0*64]
+				out[j] = &recovery[first+j][at]
+			} else if direct {
+				out[j] = w.padOut(K + j)
 			} else {
 				out[j] = &w.buf[(K+j)*w.width]
 			}
@@ -315,9 +402,9 @@ func (c *Code) encodeLowFused(w *work, p part, e0, e1 int, originals, recovery [
 
 // encodeHighFused is encodeHighTile on the layer kernels, with the copies fused into the
 // transforms as in encodeLowFused.
-func (c *Code) encodeHighFused(w *work, p part, e0, e1 int, originals, recovery [][]byte) {
+func (c *Code) encodeHighFused(w *work, p part, e0, e1 int, originals, recovery [][]byte, at int) {
 	M := c.chunk
-	direct := p.contiguous()
+	direct := at >= 0
 	if M == 4 && direct {
 		// One layer pair: interpolate every chunk and add them up in one call, then
 		// evaluate.
@@ -325,24 +412,25 @@ func (c *Code) encodeHighFused(w *work, p part, e0, e1 int, originals, recovery 
 		in := w.ptrs[:4*blocks]
 		for i := range in {
 			if i < c.k {
-				in[i] = &originals[i][e0*64]
+				in[i] = &originals[i][at]
 			} else {
-				in[i] = &w.buf[(4+i%4)*w.width]
+				in[i] = w.padIn(4 + i%4)
 			}
 		}
 		if c.k%4 != 0 {
 			w.zero(4, 8)
 		}
-		layers.ifft4Gather(w.buf, w.width, blocks, in, 4, true)
+		run, gap := w.runs()
+		layers.ifft4Gather(w.buf, w.width, blocks, in, 4, run, gap, true)
 		out := w.ptrs[:4]
 		for j := range out {
 			if j < c.m {
-				out[j] = &recovery[j][e0*64]
+				out[j] = &recovery[j][at]
 			} else {
-				out[j] = &w.buf[(4+j)*w.width]
+				out[j] = w.padOut(4 + j)
 			}
 		}
-		layers.fft4Scatter(w.buf, w.width, 1, out, 0, false)
+		layers.fft4Scatter(w.buf, w.width, 1, out, 0, run, gap, false)
 		return
 	}
 	in := w.ptrs[:M]
@@ -354,7 +442,7 @@ func (c *Code) encodeHighFused(w *work, p part, e0, e1 int, originals, recovery 
 		}
 		for i := 0; i < count; i++ {
 			if direct {
-				in[i] = &originals[first+i][e0*64]
+				in[i] = &originals[first+i][at]
 			} else {
 				x := w.shard(pos + i)
 				p.pack(x, originals[first+i], e0, e1)
@@ -363,7 +451,11 @@ func (c *Code) encodeHighFused(w *work, p part, e0, e1 int, originals, recovery 
 		}
 		w.zero(pos+count, pos+M)
 		for i := count; i < M; i++ {
-			in[i] = &w.buf[(pos+i)*w.width]
+			if direct {
+				in[i] = w.padIn(pos + i)
+			} else {
+				in[i] = &w.buf[(pos+i)*w.width]
+			}
 		}
 		w.ifftGather(pos, M, count, M+first, in)
 		if pos != 0 {
@@ -373,7 +465,9 @@ func (c *Code) encodeHighFused(w *work, p part, e0, e1 int, originals, recovery 
 	out := w.ptrs[:M]
 	for j := range out {
 		if direct && j < c.m {
-			out[j] = &recovery[j][e0*64]
+			out[j] = &recovery[j][at]
+		} else if direct {
+			out[j] = w.padOut(j)
 		} else {
 			out[j] = &w.buf[j*w.width]
 		}

@@ -7,6 +7,38 @@ type work struct {
 	buf   []byte
 	width int     // bytes per shard, a multiple of 64
 	ptrs  []*byte // one per shard, for the gather and scatter layers
+	// The layout of the caller memory behind the gather and scatter pointers: runs of run
+	// 64-byte blocks with gap bytes between them. Zero run means one contiguous span.
+	run, gap int
+	// Stand-ins for padding shards when the runs have gaps (see workBuf).
+	zeros, junk []byte
+}
+
+// padIn returns the gather pointer of padding shard i, a zero input: the work shard itself
+// (which the caller zeroed) for contiguous pointers, else the shared zero buffer, which
+// covers the span with its gaps.
+func (w *work) padIn(i int) *byte {
+	if w.gap == 0 {
+		return &w.buf[i*w.width]
+	}
+	return &w.zeros[0]
+}
+
+// padOut returns the scatter pointer of an output past the recovery shards, whose value is
+// dropped: work shard i for contiguous pointers, else the shared junk buffer.
+func (w *work) padOut(i int) *byte {
+	if w.gap == 0 {
+		return &w.buf[i*w.width]
+	}
+	return &w.junk[0]
+}
+
+// runs returns the run and gap of the gather and scatter pointers (see layerKernels).
+func (w *work) runs() (int, int) {
+	if w.run == 0 {
+		return w.width / 64, 0
+	}
+	return w.run, w.gap
 }
 
 func (w *work) shard(i int) []byte {
@@ -71,7 +103,8 @@ func (w *work) ifft(pos, size, trunc, offset int) {
 // instead of shard pos+t; the work shards must be zero from trunc rounded up to 4. It needs
 // layer kernels and size >= 4.
 func (w *work) ifftGather(pos, size, trunc, offset int, in []*byte) {
-	layers.ifft4Gather(w.buf[pos*w.width:], w.width, (trunc+3)/4, in, offset, false)
+	run, gap := w.runs()
+	layers.ifft4Gather(w.buf[pos*w.width:], w.width, (trunc+3)/4, in, offset, run, gap, false)
 	w.ifftFrom(pos, size, trunc, offset, 4)
 }
 
@@ -80,6 +113,7 @@ func (w *work) ifftGather(pos, size, trunc, offset int, in []*byte) {
 // pos+size) are scratch and may equal from. It needs layer kernels and size >= 2.
 func (w *work) fftScatter(from, pos, size, trunc, offset int, out []*byte) {
 	lk := layers
+	run, gap := w.runs()
 	src := from
 	h := size / 2
 	if bits.TrailingZeros(uint(size))%2 == 1 && size >= 8 {
@@ -93,13 +127,13 @@ func (w *work) fftScatter(from, pos, size, trunc, offset int, out []*byte) {
 		d := h / 2
 		count := (trunc + 2*h - 1) / (2 * h)
 		if d == 1 {
-			lk.fft4Scatter(w.buf[src*w.width:], w.width, count, out, offset, false)
+			lk.fft4Scatter(w.buf[src*w.width:], w.width, count, out, offset, run, gap, false)
 			return
 		}
 		lk.fft4(w.buf[pos*w.width:], w.buf[src*w.width:], d*w.width, count, offset+d-1, d)
 		src = pos
 	}
-	lk.fft2Scatter(w.buf[src*w.width:], w.width, (trunc+1)/2, out, offset)
+	lk.fft2Scatter(w.buf[src*w.width:], w.width, (trunc+1)/2, out, offset, run, gap)
 }
 
 // ifftFrom runs the layers of ifft from the one of half-block h.

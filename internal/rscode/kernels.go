@@ -60,13 +60,26 @@ var (
 // fft4Scatter reads
 // the first block of src for every block (one polynomial of size 4 evaluated at count
 // consecutive blocks of points).
+//
+// The n bytes behind each gather or scatter pointer are runs of run 64-byte blocks with gap
+// bytes skipped after each run (run = n/64, gap = 0: one contiguous span), so that the
+// kernels read and write the full blocks of consecutive symbols in the caller's shards,
+// stepping over each symbol's tail.
 type layerKernels struct {
 	fft4, ifft4 func(dst, src []byte, n, count, skewPos, q int)
 	fft2        func(dst, src []byte, n, count, skewPos, stride int)
 	ifft2       func(x []byte, n, count, skewPos, stride int)
-	ifft4Gather func(dst []byte, n, count int, src []*byte, skewPos int, sum bool)
-	fft4Scatter func(src []byte, n, count int, dst []*byte, skewPos int, reuse bool)
-	fft2Scatter func(src []byte, n, count int, dst []*byte, skewPos int)
+	ifft4Gather func(dst []byte, n, count int, src []*byte, skewPos, run, gap int, sum bool)
+	fft4Scatter func(src []byte, n, count int, dst []*byte, skewPos, run, gap int, reuse bool)
+	fft2Scatter func(src []byte, n, count int, dst []*byte, skewPos, run, gap int)
+}
+
+// checkRuns panics unless the n bytes behind a gather or scatter pointer can be runs of run
+// 64-byte blocks (see layerKernels): a programming error, never input-dependent.
+func checkRuns(n, run, gap int) {
+	if run <= 0 || n%64 != 0 || (n/64)%run != 0 || gap < 0 {
+		panic("rscode: gather or scatter runs do not tile the span")
+	}
 }
 
 // radix2As4 builds the two-layer butterflies of a kernel set from its one-layer ones. The

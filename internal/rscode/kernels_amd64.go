@@ -50,13 +50,13 @@ func fft2RunGFNI(dst, src *byte, n, count int, mp **gfniMatrices, stride int)
 func ifft2RunGFNI(x *byte, n, count int, mp **gfniMatrices, stride int)
 
 //go:noescape
-func ifft4GatherGFNI(dst *byte, n, count int, src **byte, mp **gfniMatrices, sum bool)
+func ifft4GatherGFNI(dst *byte, n, count int, src **byte, mp **gfniMatrices, run, gap int, sum bool)
 
 //go:noescape
-func fft4ScatterGFNI(src *byte, n, count int, dst **byte, mp **gfniMatrices, reuse bool)
+func fft4ScatterGFNI(src *byte, n, count int, dst **byte, mp **gfniMatrices, run, gap int, reuse bool)
 
 //go:noescape
-func fft2ScatterGFNI(src *byte, n, count int, dst **byte, mp **gfniMatrices)
+func fft2ScatterGFNI(src *byte, n, count int, dst **byte, mp **gfniMatrices, run, gap int)
 
 // gfniLayers runs whole layers with the matrices of the skew table (see gfniSkew).
 var gfniLayers = &layerKernels{
@@ -84,32 +84,35 @@ var gfniLayers = &layerKernels{
 			ifft2RunGFNI(&x[0], n, count, &gfniSkew(skewPos + (count-1)*stride + 1)[skewPos], stride)
 		}
 	},
-	ifft4Gather: func(dst []byte, n, count int, src []*byte, skewPos int, sum bool) {
+	ifft4Gather: func(dst []byte, n, count int, src []*byte, skewPos, run, gap int, sum bool) {
 		if count > 0 && n > 0 {
+			checkRuns(n, run, gap)
 			if sum {
 				_ = dst[4*n-1]
 			} else {
 				_ = dst[4*n*count-1]
 			}
 			_ = src[4*count-1]
-			ifft4GatherGFNI(&dst[0], n, count, &src[0], &gfniSkew(skewPos + 4*count)[skewPos], sum)
+			ifft4GatherGFNI(&dst[0], n, count, &src[0], &gfniSkew(skewPos + 4*count)[skewPos], run, gap, sum)
 		}
 	},
-	fft4Scatter: func(src []byte, n, count int, dst []*byte, skewPos int, reuse bool) {
+	fft4Scatter: func(src []byte, n, count int, dst []*byte, skewPos, run, gap int, reuse bool) {
 		if count > 0 && n > 0 {
+			checkRuns(n, run, gap)
 			if reuse {
 				_ = src[4*n-1]
 			} else {
 				_ = src[4*n*count-1]
 			}
 			_ = dst[4*count-1]
-			fft4ScatterGFNI(&src[0], n, count, &dst[0], &gfniSkew(skewPos + 4*count)[skewPos], reuse)
+			fft4ScatterGFNI(&src[0], n, count, &dst[0], &gfniSkew(skewPos + 4*count)[skewPos], run, gap, reuse)
 		}
 	},
-	fft2Scatter: func(src []byte, n, count int, dst []*byte, skewPos int) {
+	fft2Scatter: func(src []byte, n, count int, dst []*byte, skewPos, run, gap int) {
 		if count > 0 && n > 0 {
+			checkRuns(n, run, gap)
 			_, _ = src[2*n*count-1], dst[2*count-1]
-			fft2ScatterGFNI(&src[0], n, count, &dst[0], &gfniSkew(skewPos + 2*count)[skewPos])
+			fft2ScatterGFNI(&src[0], n, count, &dst[0], &gfniSkew(skewPos + 2*count)[skewPos], run, gap)
 		}
 	},
 }

@@ -551,11 +551,13 @@ ifft2RunLoop:
 // Gather and scatter forms of the q = 1 layers, for the first IFFT and the last FFT layers:
 // the shards of block i are read from (gather) or written to (scatter) the pointers
 // p[4i..4i+3] (p[2i..2i+1] for radix 2) instead of the work buffer. Twiddles as for q = 1.
+// The n bytes behind a pointer are runs of run 64-byte blocks with gap bytes between
+// consecutive runs (run = n/64 and gap = 0 for one contiguous span); run must divide n/64.
 
-// func ifft4GatherGFNI(dst *byte, n, count int, src **byte, mp **gfniMatrices, sum bool)
+// func ifft4GatherGFNI(dst *byte, n, count int, src **byte, mp **gfniMatrices, run, gap int, sum bool)
 // With sum set every block goes to the first block of dst: the first is stored, the others
 // are XORed into it.
-TEXT ·ifft4GatherGFNI(SB), NOSPLIT, $0-41
+TEXT ·ifft4GatherGFNI(SB), NOSPLIT, $0-57
 	MOVQ dst+0(FP), DI
 	MOVQ n+8(FP), DX
 	MOVQ count+16(FP), BX
@@ -577,8 +579,8 @@ ifft4GatherBlock:
 	MOVQ 8(R12), R9
 	MOVQ 16(R12), R10
 	MOVQ 24(R12), R11
-	MOVQ DX, CX
-	SHRQ $6, CX
+	MOVQ run+40(FP), CX
+	LEAQ (DI)(DX*1), AX
 
 ifft4GatherLoop:
 	VMOVDQU64 (R8), Z0
@@ -593,7 +595,7 @@ ifft4GatherLoop:
 	GFNI_MULADD(Z0, Z2, Z26, Z27)
 	VPXORQ Z1, Z3, Z3
 	GFNI_MULADD(Z1, Z3, Z26, Z27)
-	CMPB sum+40(FP), $0
+	CMPB sum+56(FP), $0
 	JEQ  ifft4GatherStore
 	CMPQ BX, count+16(FP)
 	JEQ  ifft4GatherStore
@@ -614,8 +616,18 @@ ifft4GatherStore:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  ifft4GatherLoop
+	CMPQ DI, AX
+	JEQ  ifft4GatherRunsDone
+	ADDQ gap+48(FP), R8
+	ADDQ gap+48(FP), R9
+	ADDQ gap+48(FP), R10
+	ADDQ gap+48(FP), R11
+	MOVQ run+40(FP), CX
+	JMP  ifft4GatherLoop
+
+ifft4GatherRunsDone:
 	ADDQ R13, DI
-	CMPB sum+40(FP), $0
+	CMPB sum+56(FP), $0
 	JEQ  ifft4GatherNext
 	MOVQ dst+0(FP), DI
 
@@ -627,10 +639,10 @@ ifft4GatherNext:
 	VZEROUPPER
 	RET
 
-// func fft4ScatterGFNI(src *byte, n, count int, dst **byte, mp **gfniMatrices, reuse bool)
+// func fft4ScatterGFNI(src *byte, n, count int, dst **byte, mp **gfniMatrices, run, gap int, reuse bool)
 // With reuse set every block reads the first block of src: one set of coefficients is
 // evaluated at count consecutive blocks of points.
-TEXT ·fft4ScatterGFNI(SB), NOSPLIT, $0-41
+TEXT ·fft4ScatterGFNI(SB), NOSPLIT, $0-57
 	MOVQ src+0(FP), DI
 	MOVQ n+8(FP), DX
 	MOVQ count+16(FP), BX
@@ -652,8 +664,8 @@ fft4ScatterBlock:
 	MOVQ 8(R12), R9
 	MOVQ 16(R12), R10
 	MOVQ 24(R12), R11
-	MOVQ DX, CX
-	SHRQ $6, CX
+	MOVQ run+40(FP), CX
+	LEAQ (DI)(DX*1), AX
 
 fft4ScatterLoop:
 	VMOVDQU64 (DI), Z0
@@ -679,8 +691,18 @@ fft4ScatterLoop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  fft4ScatterLoop
+	CMPQ DI, AX
+	JEQ  fft4ScatterRunsDone
+	ADDQ gap+48(FP), R8
+	ADDQ gap+48(FP), R9
+	ADDQ gap+48(FP), R10
+	ADDQ gap+48(FP), R11
+	MOVQ run+40(FP), CX
+	JMP  fft4ScatterLoop
+
+fft4ScatterRunsDone:
 	ADDQ R13, DI
-	CMPB reuse+40(FP), $0
+	CMPB reuse+56(FP), $0
 	JEQ  fft4ScatterNext
 	MOVQ src+0(FP), DI
 
@@ -692,8 +714,8 @@ fft4ScatterNext:
 	VZEROUPPER
 	RET
 
-// func fft2ScatterGFNI(src *byte, n, count int, dst **byte, mp **gfniMatrices)
-TEXT ·fft2ScatterGFNI(SB), NOSPLIT, $0-40
+// func fft2ScatterGFNI(src *byte, n, count int, dst **byte, mp **gfniMatrices, run, gap int)
+TEXT ·fft2ScatterGFNI(SB), NOSPLIT, $0-56
 	MOVQ src+0(FP), DI
 	MOVQ n+8(FP), DX
 	MOVQ count+16(FP), BX
@@ -706,8 +728,8 @@ fft2ScatterBlock:
 	VMOVDQU64 64(AX), Z31
 	MOVQ (R12), R8
 	MOVQ 8(R12), R9
-	MOVQ DX, CX
-	SHRQ $6, CX
+	MOVQ run+40(FP), CX
+	LEAQ (DI)(DX*1), AX
 
 fft2ScatterLoop:
 	VMOVDQU64 (DI)(DX*1), Z0
@@ -724,6 +746,14 @@ fft2ScatterLoop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  fft2ScatterLoop
+	CMPQ DI, AX
+	JEQ  fft2ScatterRunsDone
+	ADDQ gap+48(FP), R8
+	ADDQ gap+48(FP), R9
+	MOVQ run+40(FP), CX
+	JMP  fft2ScatterLoop
+
+fft2ScatterRunsDone:
 	ADDQ DX, DI
 	ADDQ $16, R12
 	ADDQ $16, SI

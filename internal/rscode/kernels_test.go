@@ -160,3 +160,82 @@ func TestLayerKernelsAgree(t *testing.T) {
 		}
 	}
 }
+
+// Symbols of full blocks and a tail are coded in place on the layer kernels, the gather and
+// scatter layers stepping over the tails (encodeRuns). The recovery shards equal those of the
+// next kernel set, which has no layer kernels and copies every symbol through the work
+// buffer, for every tiling: whole
+// symbols per tile, a symbol wider than a tile, and the one-layer-pair codes (chunk 4). No byte
+// around a shard is written and the originals are left as they were.
+func TestEncodeRunsAgree(t *testing.T) {
+	ks := availableKernels()
+	fast, plain := ks[0], ks[1] // plain: the next set, without layer kernels (AVX2 or pure Go)
+	if fast.layers == nil || plain.layers != nil {
+		t.Skip("no layer kernels on this CPU")
+	}
+	def := kernelSet{name: kernelName, mulAdd: mulAddShard, fft: fftButterfly, ifft: ifftButterfly, mul: mulShard, fft4: fft4, ifft4: ifft4, layers: layers}
+	defer useKernels(def)
+	rng := rand.New(rand.NewPCG(5, 6))
+	const guard = 64
+	// shards returns count shards of size bytes inside one buffer, each followed by guard
+	// bytes of 0xA5, and the buffer.
+	shards := func(count, size int, random bool) ([][]byte, []byte) {
+		buf := make([]byte, count*(size+guard))
+		for i := range buf {
+			buf[i] = 0xA5
+		}
+		out := make([][]byte, count)
+		for i := range out {
+			out[i] = buf[i*(size+guard) : i*(size+guard)+size : i*(size+guard)+size]
+			for j := range out[i] {
+				if random {
+					out[i][j] = byte(rng.Uint32())
+				} else {
+					out[i][j] = 0
+				}
+			}
+		}
+		return out, buf
+	}
+	for _, sh := range []struct{ k, m int }{{3, 5}, {5, 3}, {4, 9}, {20, 50}, {50, 20}, {334, 666}, {667, 333}} {
+		c, err := New(sh.k, sh.m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 66 and 130: one and two blocks with a 2-byte tail; 302: the 64 MiB symbol at n =
+		// 1000; c.step*64+62: one block more than a tile, so a symbol spans tiles.
+		for _, sym := range []int{66, 130, 302, c.step*64 + 62} {
+			counts := []int{1, 5} // 5 symbols of 302 bytes are two tiles at k+m = 1000
+			if sh.k+sh.m < 100 && sym < 1024 {
+				counts = append(counts, c.step+1) // several tiles of whole symbols
+			}
+			for _, syms := range counts {
+				size := sym * syms
+				orig, origBuf := shards(sh.k, size, true)
+				before := bytes.Clone(origBuf)
+				got, gotBuf := shards(sh.m, size, false)
+				useKernels(fast)
+				if err := c.Encode(sym, orig, got); err != nil {
+					t.Fatal(err)
+				}
+				useKernels(plain)
+				want, _ := shards(sh.m, size, false)
+				if err := c.Encode(sym, orig, want); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(origBuf, before) {
+					t.Fatalf("k=%d m=%d symbol %d × %d: originals or their guards changed", sh.k, sh.m, sym, syms)
+				}
+				for j := range got {
+					if !bytes.Equal(got[j], want[j]) {
+						t.Fatalf("k=%d m=%d symbol %d × %d: recovery %d differs from the %s kernels", sh.k, sh.m, sym, syms, j, plain.name)
+					}
+					g := gotBuf[j*(size+guard)+size : (j+1)*(size+guard)]
+					if !bytes.Equal(g, bytes.Repeat([]byte{0xA5}, guard)) {
+						t.Fatalf("k=%d m=%d symbol %d × %d: guard after recovery %d written", sh.k, sh.m, sym, syms, j)
+					}
+				}
+			}
+		}
+	}
+}

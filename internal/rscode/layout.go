@@ -9,7 +9,8 @@ package rscode
 // full blocks (copied whole, block after block) and its symbol tails (gathered into planar
 // blocks). When symbols have both, a tile covers whole symbols: its work shard holds the
 // tile's full blocks followed by its tails, so every tile reads and writes each caller shard
-// once, in one place.
+// once, in one place. (Encode on the layer kernels does not copy the full blocks at all: the
+// gather and scatter layers read and write them in place, see encodeRuns.)
 
 // part is how a shard is tiled: by its full blocks (a unit is a 64-byte block; symbols are
 // whole blocks), by its symbol tails (tail, a unit is one element; symbols are shorter than
@@ -138,6 +139,14 @@ func (p tailPart) width(n int) int    { return (n + 31) / 32 * 64 }
 func (p tailPart) transfer(planar, shard []byte, u0, u1 int, toPlanar bool) {
 	h := p.half()
 	base := p.symbolSize / 64 * 64
+	if p.symbolSize == 2 {
+		p.transferPairs(planar, shard, u0, u1, toPlanar)
+		return
+	}
+	if base == 0 && h < shortTail {
+		p.transferShort(planar, shard, u0, u1, toPlanar)
+		return
+	}
 	for u := u0; u < u1; {
 		sym, q := u/h, u%h
 		d := u - u0
@@ -153,6 +162,50 @@ func (p tailPart) transfer(planar, shard []byte, u0, u1 int, toPlanar bool) {
 			copy(shard[lo+h:lo+h+run], planar[pl+32:pl+32+run])
 		}
 		u += run
+	}
+}
+
+// shortTail is the half-tail below which symbols without full blocks are moved an element
+// at a time: their runs are so short that computing each run costs more than its bytes.
+const shortTail = 16
+
+// transferShort is transfer for symbols shorter than 2·shortTail bytes, an element at a
+// time.
+func (p tailPart) transferShort(planar, shard []byte, u0, u1 int, toPlanar bool) {
+	h, s := p.half(), p.symbolSize
+	sym, q := u0/h, u0%h
+	for d := 0; d < u1-u0; d++ {
+		pl := d>>5<<6 | d&31
+		lo := sym*s + q
+		if toPlanar {
+			planar[pl], planar[pl+32] = shard[lo], shard[lo+h]
+		} else {
+			shard[lo], shard[lo+h] = planar[pl], planar[pl+32]
+		}
+		if q++; q == h {
+			q = 0
+			sym++
+		}
+	}
+}
+
+// transferPairs is transfer for 2-byte symbols (every blob below about 445 KB at n = 1000),
+// where each run is one element: the shard's bytes alternate low and high, so they are
+// moved a byte at a time instead of by two one-byte copies per element.
+func (p tailPart) transferPairs(planar, shard []byte, u0, u1 int, toPlanar bool) {
+	for d0 := 0; d0 < u1-u0; d0 += 32 {
+		n := min(32, u1-u0-d0)
+		blk := planar[d0*2 : d0*2+64 : d0*2+64]
+		src := shard[(u0+d0)*2 : (u0+d0+n)*2]
+		if toPlanar {
+			for i := 0; i < n; i++ {
+				blk[i], blk[32+i] = src[2*i], src[2*i+1]
+			}
+		} else {
+			for i := 0; i < n; i++ {
+				src[2*i], src[2*i+1] = blk[i], blk[32+i]
+			}
+		}
 	}
 }
 
