@@ -129,18 +129,6 @@ func (n *Node) verifyMetadata(id redstuff.BlobID, m *redstuff.Metadata) error {
 	return fmt.Errorf("%w: %v", ErrInvalidMetadata, err)
 }
 
-// Reserve sizes the upload's write buffer for pairs sliver pairs, so that it is allocated
-// (or taken from the store's pool) once instead of growing as slivers arrive. The count
-// comes from a request the caller has bounded by the shards the node owns.
-func (u *Upload) Reserve(pairs int) {
-	size := pairs * (u.n.SliverSize(redstuff.Primary, u.sym) + u.n.SliverSize(redstuff.Secondary, u.sym))
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if !u.done {
-		u.batch.Reserve(size)
-	}
-}
-
 // SliverBuffer returns n bytes of the upload's write buffer for the caller to read the BCS
 // form (SliverData) of its next sliver into, so that the sliver is verified and stored
 // where it arrived: no copy, and no fresh memory to fault in per request. The caller

@@ -203,7 +203,6 @@ func readBatch(ctx context.Context, node *sn.Node, id redstuff.BlobID, body io.R
 		return nil, fmt.Errorf("%w: %d sliver pairs, the node owns %d shards", sn.ErrMalformed, count, owned)
 	}
 	n, sym := node.NShards(), u.SymbolSize()
-	u.Reserve(int(count))
 	enc := node.Encoding()
 	prev := -1
 	var idx [2]byte
