@@ -202,6 +202,9 @@ func readBatch(ctx context.Context, node *sn.Node, id redstuff.BlobID, body io.R
 	if owned := len(node.OwnedShards()); int64(count) > int64(owned) {
 		return nil, fmt.Errorf("%w: %d sliver pairs, the node owns %d shards", sn.ErrMalformed, count, owned)
 	}
+	if err := u.CheckPairCount(int(count)); err != nil {
+		return nil, err
+	}
 	n, sym := node.NShards(), u.SymbolSize()
 	enc := node.Encoding()
 	prev := -1

@@ -108,3 +108,42 @@ func TestBatchStreamedFailureStoresNothing(t *testing.T) {
 		t.Fatalf("confirmation after the streamed batch: %v", err)
 	}
 }
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// TestPendingBatchTooLargeRefusedUnread sends a pending batch of a blob not registered
+// yet whose slivers exceed what the pending buffer holds for one blob: it is refused
+// (CACHE_SATURATED, as a full buffer) after its metadata, without reading the slivers into
+// memory, and a batch that fits is buffered.
+func TestPendingBatchTooLargeRefusedUnread(t *testing.T) {
+	e := nodetest.New(t, 10, []uint16{1, 4, 7, 8}, nodetest.Options{Config: func(c *sn.Config) { c.Pending.MaxBlobBytes = 64 << 10 }})
+	a := &apiEnv{Env: e, h: NewHandler(e.Node, Options{noRecover: true})}
+	b := a.Blob(200000, 5)
+	owned := a.OwnedPairs(b)
+	body := batchBody(b.Metadata, owned)
+	path := "/v1/blobs/" + b.Metadata.BlobID.String() + "/slivers?pending=true"
+	cr := &countingReader{r: bytes.NewReader(body)}
+	req := httptest.NewRequest("PUT", path, cr)
+	req.ContentLength = int64(len(body))
+	rec := httptest.NewRecorder()
+	a.unchanged(t, "too large pending batch", func() { a.h.ServeHTTP(rec, req) })
+	response{rec.Code, rec.Body.Bytes(), rec.Header()}.expect(t, badRequest, "CACHE_SATURATED")
+	if limit := int64(len(body) / 2); cr.n > limit {
+		t.Fatalf("the node read %d of %d bytes before refusing", cr.n, len(body))
+	}
+	small := a.Blob(3000, 6)
+	r := a.do("PUT", "/v1/blobs/"+small.Metadata.BlobID.String()+"/slivers?pending=true", batchBody(small.Metadata, a.OwnedPairs(small)))
+	if r.code != http.StatusAccepted && r.code != http.StatusCreated {
+		t.Fatalf("pending batch that fits: HTTP %d: %s", r.code, r.body)
+	}
+}
