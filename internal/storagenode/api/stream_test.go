@@ -52,7 +52,7 @@ func (f *failingReader) Read(p []byte) (int, error) {
 func TestBatchStreamedFailureStoresNothing(t *testing.T) {
 	fs := vfs.NewMem()
 	e := nodetest.New(t, 10, []uint16{1, 4, 7, 8}, nodetest.Options{Config: func(c *sn.Config) {
-		st, err := store.Open("node", store.Options{FS: fs, ChunkBytes: 512})
+		st, err := store.Open("node", store.Options{FS: fs, ChunkBytes: 16 << 10})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,12 +60,15 @@ func TestBatchStreamedFailureStoresNothing(t *testing.T) {
 		c.Store = st
 	}})
 	a := &apiEnv{Env: e, h: NewHandler(e.Node, Options{noRecover: true})}
-	b := a.Blob(30000, 5)
+	b := a.Blob(400000, 5)
 	id := b.Metadata.BlobID
 	a.Register(b, nodetest.ObjectID(1), 5, false)
 	owned := a.OwnedPairs(b)
-	if len(owned[0].Primary.Data) < 512 {
-		t.Fatalf("slivers of %d bytes fit in a chunk: the test would not stream", len(owned[0].Primary.Data))
+	// Slivers larger than a chunk, and large enough to be verified one by one as they
+	// arrive (not in groups), so that every sliver read before a failure is verified and
+	// written before the upload is aborted.
+	if min(len(owned[0].Primary.Data), len(owned[0].Secondary.Data)) < 32<<10 {
+		t.Fatalf("slivers of %d bytes: the test would not stream", len(owned[0].Secondary.Data))
 	}
 	path := "/v1/blobs/" + id.String() + "/slivers"
 	good := batchBody(b.Metadata, owned)

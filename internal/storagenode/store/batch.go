@@ -24,8 +24,8 @@ import (
 //
 // A batch holds at most one chunk being filled plus the chunks whose slots (AppendBuffer)
 // are not yet stored or given back, whatever the size of the batch: a chunk is written to
-// the active segment as soon as it is full, and its buffer reused once no slot of it is
-// open. Bytes written for a batch that is closed without a commit, or whose commit fails,
+// the active segment as soon as it is full and no slot of it is open, and its buffer is
+// then reused. Bytes written for a batch that is closed without a commit, or whose commit fails,
 // are never pointed to: they are garbage that CompactSegments reclaims with the segment.
 type Batch struct {
 	s    *Store
@@ -57,7 +57,8 @@ type Batch struct {
 type chunk struct {
 	buf     *[]byte // nil once the buffer is reused
 	start   int     // stream offset of buf[0]
-	limit   int     // the chunk is written before it grows past limit bytes
+	limit   int     // the chunk is sealed before it grows past limit bytes
+	sealed  bool    // full: no more slots; written as soon as no slot of it is open
 	written bool
 	seg     uint32 // where the chunk was written
 	off     int64
@@ -197,8 +198,8 @@ func (b *Batch) PutSliver(shard uint16, a redstuff.Axis, id redstuff.BlobID, sli
 // stream offset, for the caller to fill with a sliver's BCS form (SliverData) in place, as
 // it arrives, and then store with PutSliverAt or give back with TrimBuffer: the sliver is
 // then neither copied nor read into memory of its own. The caller fills the bytes before
-// its next call of AppendBuffer, which may write them to a segment file; they stay in
-// memory, and readable, until the slot is stored or given back. It returns nil if the
+// its next call of AppendBuffer; they stay in memory, unchanged and readable, until the
+// slot is stored or given back. It returns nil if the
 // batch is done or failed.
 func (b *Batch) AppendBuffer(n int) (buf []byte, off int) {
 	if !b.usable() || n < 0 {
@@ -210,7 +211,7 @@ func (b *Batch) AppendBuffer(n int) (buf []byte, off int) {
 	}
 	c := b.filling()
 	if c != nil && len(*c.buf) > 0 && len(*c.buf)+n > c.limit {
-		if err := b.writeChunk(c); err != nil {
+		if err := b.seal(c); err != nil {
 			b.err = err
 			return nil, 0
 		}
@@ -241,10 +242,25 @@ func (b *Batch) filling() *chunk {
 	if len(b.chunks) == 0 {
 		return nil
 	}
-	if c := b.chunks[len(b.chunks)-1]; !c.written {
+	if c := b.chunks[len(b.chunks)-1]; !c.sealed {
 		return c
 	}
 	return nil
+}
+
+// seal closes a full chunk to new slots and writes it if none of its slots is open. A
+// chunk is never written while a slot of it is open: the caller may still be reading the
+// slot (to verify it), and a file's Write may scribble over the bytes it was given (pebble's
+// in-memory filesystem does so in its invariant checks).
+func (b *Batch) seal(c *chunk) error {
+	c.sealed = true
+	if b.last >= c.start {
+		b.last = -1
+	}
+	if len(c.open) > 0 {
+		return nil
+	}
+	return b.writeChunk(c)
 }
 
 // newBuffer returns an empty buffer for a chunk that starts with a slot of n bytes.
@@ -292,14 +308,12 @@ func (b *Batch) writeChunkLocked(c *chunk) error {
 	}
 	c.written, c.seg, c.off = true, seg, off
 	b.pinned = append(b.pinned, seg)
-	if b.last >= c.start {
-		b.last = -1
-	}
 	b.recycle(c)
 	return nil
 }
 
-// recycle keeps the buffer of a written chunk without open slots for the next chunk.
+// recycle keeps the buffer of a written chunk without open slots for the next chunk: its
+// bytes are no longer needed (and may have been scribbled over by the write).
 func (b *Batch) recycle(c *chunk) {
 	if c.written && len(c.open) == 0 && c.buf != nil {
 		b.free = append(b.free, c.buf)
@@ -345,7 +359,11 @@ func (b *Batch) PutSliverAt(shard uint16, a redstuff.Axis, id redstuff.BlobID, o
 	b.index[key] = len(b.slivers)
 	sliver := (*c.buf)[off-c.start : off-c.start+n]
 	b.slivers = append(b.slivers, pendingSliver{key: key, chunk: i, off: off, len: uint32(n), crc: crc32.Checksum(sliver, castagnoli)})
-	b.recycle(c)
+	if c.sealed && !c.written && len(c.open) == 0 {
+		if err := b.writeChunk(c); err != nil {
+			b.err = err
+		}
+	}
 }
 
 // dropPending forgets a sliver put earlier in the batch.
@@ -526,9 +544,14 @@ func (b *Batch) commitLocked(sync bool) error {
 	b.s.index.RLock()
 	defer b.s.index.RUnlock()
 	if len(b.index) > 0 {
-		if c := b.filling(); c != nil && len(*c.buf) > 0 {
-			if err := b.writeChunkLocked(c); err != nil {
-				return err
+		// The chunks not written yet: the last one, and any with a slot that was neither
+		// put nor given back (its bytes are garbage).
+		for _, c := range b.chunks {
+			if !c.written && len(*c.buf) > 0 {
+				c.sealed = true
+				if err := b.writeChunkLocked(c); err != nil {
+					return err
+				}
 			}
 		}
 		synced := map[uint32]bool{}
