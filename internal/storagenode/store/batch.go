@@ -345,7 +345,11 @@ func (b *Batch) PutSliverAt(shard uint16, a redstuff.Axis, id redstuff.BlobID, o
 		return
 	}
 	i, c := b.chunkAt(off, n)
-	if c == nil || c.open[off] != n || c.buf == nil {
+	if c == nil {
+		b.err = fmt.Errorf("store: batch: no open slot of %d bytes at %d", n, off)
+		return
+	}
+	if m, ok := c.open[off]; !ok || m != n || c.buf == nil {
 		b.err = fmt.Errorf("store: batch: no open slot of %d bytes at %d", n, off)
 		return
 	}

@@ -383,6 +383,21 @@ func TestBatchAppendBufferMisuse(t *testing.T) {
 		t.Fatalf("Sliver after failed commits: %v, want ErrNotFound", err)
 	}
 
+	// A put of a slot never handed out, or of one already put, fails the batch too.
+	b = s.NewBatch()
+	b.PutSliverAt(1, redstuff.Primary, id, 0, 4)
+	if err := b.Commit(); err == nil {
+		t.Fatal("Commit of a put without a slot succeeded")
+	}
+	b = s.NewBatch()
+	buf, off = b.AppendBuffer(4)
+	copy(buf, "data")
+	b.PutSliverAt(1, redstuff.Primary, id, off, 4)
+	b.PutSliverAt(2, redstuff.Primary, id, off, 4)
+	if err := b.Commit(); err == nil {
+		t.Fatal("Commit after putting a slot twice succeeded")
+	}
+
 	b.Close()
 	if buf, _ := b.AppendBuffer(4); buf != nil {
 		t.Fatal("AppendBuffer of a closed batch returned a buffer")
