@@ -145,7 +145,8 @@ func (u *Upload) CheckPairCount(pairs int) error {
 	return nil
 }
 
-// SliverBuffer returns n bytes of the upload's write buffer for the caller to read the BCS
+// SliverBuffer returns n bytes of the upload's write buffer (a chunk of its store batch,
+// written to the segment file once full and verified) for the caller to read the BCS
 // form (SliverData) of its next sliver into, so that the sliver is verified and stored
 // where it arrived: no copy, and no fresh memory to fault in per request. The caller
 // fills all of it and passes it as the encoded form to its next Add, which takes it over;
