@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,12 +112,16 @@ func (h *Handler) storeBody(w http.ResponseWriter, r *http.Request, run func(ctx
 		return writeError(w, err)
 	}
 	// The memory is given back once the store's uploads, its tail after the answer
-	// included, have ended.
+	// included, have ended. The body and the encoding of a large store are then garbage:
+	// collecting it at once keeps the next store from piling its memory on top of it.
 	var uploads sync.WaitGroup
 	defer func() {
 		go func() {
 			uploads.Wait()
 			h.storeMem.Release(need)
+			if need >= collectAfterStore {
+				runtime.GC()
+			}
 		}()
 	}()
 	h.metrics.inFlight.WithLabelValues("store").Inc()
@@ -178,6 +183,15 @@ func (h *Handler) charge(client string, size int64, epochs uint32) (int64, error
 func StoreMemory(size int64) int64 {
 	return size/2*9 + 9 + 4<<20
 }
+
+// collectAfterStore is the StoreMemory from which the end of a store triggers a garbage
+// collection: a blob of about 13 MiB or more. Without it the collector, whose next goal
+// is twice the heap it found live, marked during a store, lets the garbage of finished
+// stores grow to twice the largest store's memory (up to the memory limit): a devnet
+// storing 64 MiB blobs one after the other peaked at 799 MiB by the third instead of
+// about 430 MiB for the first. A collection costs a few milliseconds of CPU per store,
+// the store's body and encoding being pointer-free.
+const collectAfterStore = 64 << 20
 
 // maxPrealloc bounds the buffer allocated for a body before its bytes arrive: a client
 // that declares a large body and sends nothing makes the publisher allocate no more.

@@ -129,19 +129,24 @@ func (n *Node) verifyMetadata(id redstuff.BlobID, m *redstuff.Metadata) error {
 	return fmt.Errorf("%w: %v", ErrInvalidMetadata, err)
 }
 
-// Reserve sizes the upload's write buffer for pairs sliver pairs, so that it is allocated
-// (or taken from the store's pool) once instead of growing as slivers arrive. The count
-// comes from a request the caller has bounded by the shards the node owns.
-func (u *Upload) Reserve(pairs int) {
-	size := pairs * (u.n.SliverSize(redstuff.Primary, u.sym) + u.n.SliverSize(redstuff.Secondary, u.sym))
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if !u.done {
-		u.batch.Reserve(size)
+// CheckPairCount returns an error if an upload of pairs more sliver pairs cannot be
+// accepted whole whatever their content, so that the caller refuses it before reading
+// them: for a pending upload of a blob not registered yet, more bytes than the pending
+// buffer holds for one blob (ErrPendingFull). The count comes from a request the caller
+// has bounded by the shards the node owns.
+func (u *Upload) CheckPairCount(pairs int) error {
+	if !u.isPending {
+		return nil
 	}
+	pair := int64(u.n.SliverSize(redstuff.Primary, u.sym)+u.n.SliverSize(redstuff.Secondary, u.sym)) + 2*pendingOverhead
+	if need := int64(pairs) * pair; need > u.n.pending.cfg.MaxBlobBytes {
+		return fmt.Errorf("%w: %d sliver pairs of blob %s need %d bytes, at most %d", ErrPendingFull, pairs, u.id, need, u.n.pending.cfg.MaxBlobBytes)
+	}
+	return nil
 }
 
-// SliverBuffer returns n bytes of the upload's write buffer for the caller to read the BCS
+// SliverBuffer returns n bytes of the upload's write buffer (a chunk of its store batch,
+// written to the segment file once full and verified) for the caller to read the BCS
 // form (SliverData) of its next sliver into, so that the sliver is verified and stored
 // where it arrived: no copy, and no fresh memory to fault in per request. The caller
 // fills all of it and passes it as the encoded form to its next Add, which takes it over;

@@ -36,7 +36,11 @@ import (
 // carry a Content-Length. A client may spread a node's pairs over several requests (each
 // with the metadata), for instance to stay under the node's upload budget
 // (Options.MaxUploadBytes), which a larger body exceeds with 403 (SIZE_EXCEEDED). The node reads the body as a stream, verifies the pairs as they
-// arrive (in parallel with reading) and stores nothing unless the whole body is valid.
+// arrive (in parallel with reading), writes them to its segment file in chunks of a few
+// MiB as they are verified (so an upload holds a few chunks, not the body) and makes
+// nothing visible unless the whole body is valid. A pending upload of a blob not
+// registered yet whose pairs exceed what the node buffers for one blob is refused after
+// the pair count, before the pairs are read.
 // The response is the success envelope with an UploadResult: 201 if anything was stored,
 // 200 if everything was already there.
 
@@ -202,8 +206,10 @@ func readBatch(ctx context.Context, node *sn.Node, id redstuff.BlobID, body io.R
 	if owned := len(node.OwnedShards()); int64(count) > int64(owned) {
 		return nil, fmt.Errorf("%w: %d sliver pairs, the node owns %d shards", sn.ErrMalformed, count, owned)
 	}
+	if err := u.CheckPairCount(int(count)); err != nil {
+		return nil, err
+	}
 	n, sym := node.NShards(), u.SymbolSize()
-	u.Reserve(int(count))
 	enc := node.Encoding()
 	prev := -1
 	var idx [2]byte

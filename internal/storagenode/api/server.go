@@ -43,8 +43,9 @@ type Options struct {
 	// MaxConcurrentSymbolRequests bounds the recovery symbol requests served at once,
 	// which may expand slivers; more are refused with 429. 0 means 4·GOMAXPROCS.
 	MaxConcurrentSymbolRequests int
-	// MaxUploadBytes bounds the bytes of upload bodies received and held in memory at
-	// once. They are counted as they arrive, so a client holds only as much of the budget
+	// MaxUploadBytes bounds the bytes of upload bodies being received at once (a pending
+	// upload holds its slivers in memory; an upload of a registered blob writes them to
+	// the segment file in chunks as they arrive). They are counted as they arrive, so a client holds only as much of the budget
 	// as it has sent; an upload whose declared length does not fit in what is free is
 	// refused with 429 before its body is read, and one that finds the budget used up
 	// while its body arrives gets 429 then. 0 means 1 GiB.

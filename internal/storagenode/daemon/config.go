@@ -186,9 +186,12 @@ const (
 	// DevnetMemTableBytes is the MemTableBytes of a devnet's nodes: a few MiB of disk
 	// each instead of about 70 MB.
 	DevnetMemTableBytes = 4 << 20
-	// DevnetMemoryLimit is the MemoryLimit of a devnet's nodes: room for a 64 MiB blob's
-	// share of slivers in flight, with freed memory kept for the next upload.
-	DevnetMemoryLimit = 256 << 20
+	// DevnetMemoryLimit is the MemoryLimit of a devnet's nodes. An upload holds a few
+	// 4 MiB chunks of slivers whatever the blob's size (store.Batch), plus the pooled
+	// chunks (32 MiB), the verifiers' scratch and pebble's memtables; 128 MiB leaves room
+	// for them and for the caches a devnet fills, with freed memory kept for the next
+	// upload. A node idles at about 50 MiB of RSS.
+	DevnetMemoryLimit = 128 << 20
 )
 
 // MetricsOff as Config.MetricsListen serves no metrics.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -15,39 +16,75 @@ import (
 )
 
 // Batch is a set of writes that Commit applies atomically and durably: the batch's slivers
-// are appended to a segment file with one write and synced, then the index records and
-// sliver pointers are committed as one synced pebble batch. Its reads see the database with
-// the batch's own writes applied. A Batch is not safe for concurrent use; after Commit or
-// Close it must not be used, except that Close may be called again.
+// are appended to a segment file as they are put, a chunk at a time without syncing, and
+// Commit syncs them and then commits the index records and sliver pointers as one synced
+// pebble batch. Its reads see the database with the batch's own writes applied. A Batch is
+// not safe for concurrent use; after Commit or Close it must not be used, except that
+// Close may be called again.
+//
+// A batch holds at most one chunk being filled plus the chunks whose slots (AppendBuffer)
+// are not yet stored or given back, whatever the size of the batch: a chunk is written to
+// the active segment as soon as it is full and no slot of it is open, and its buffer is
+// then reused. Bytes written for a batch that is closed without a commit, or whose commit fails,
+// are never pointed to: they are garbage that CompactSegments reclaims with the segment.
 type Batch struct {
 	s    *Store
 	b    *pebble.Batch
 	err  error // first write error, returned by Commit
 	done bool
 
-	// data holds the slivers put in this batch back to back (a pooled buffer), slivers
-	// where each one is, and index the position in slivers of each sliver key still put.
-	data    *[]byte
+	// chunks are the sliver chunks of the batch in stream order; the last one is being
+	// filled unless it is written. size is the length of the sliver stream (the sum of the
+	// chunks' lengths), in which slivers are addressed. free holds buffers of chunks that
+	// were written and have no open slot, for the next chunk.
+	chunks []*chunk
+	size   int
+	free   []*[]byte
+	// last is the stream offset of the slot AppendBuffer handed out last, while it is the
+	// last bytes of the chunk being filled and still open; -1 otherwise.
+	last int
+	// pinned lists the segment of each chunk written, pinned until the batch is done.
+	pinned []uint32
+	// slivers lists where each sliver put is, and index the position in slivers of each
+	// sliver key still put.
 	slivers []pendingSliver
 	index   map[[sliverKeyLen]byte]int
 	// indexBytes is the size of the pebble batch Commit committed (for tests).
 	indexBytes int
 }
 
-type pendingSliver struct {
-	key  [sliverKeyLen]byte
-	off  int
-	len  uint32
-	crc  uint32
-	dead bool // overwritten or deleted later in the batch
+// chunk is a run of slivers written to a segment with one write.
+type chunk struct {
+	buf     *[]byte // nil once the buffer is reused
+	start   int     // stream offset of buf[0]
+	limit   int     // the chunk is sealed before it grows past limit bytes
+	sealed  bool    // full: no more slots; written as soon as no slot of it is open
+	written bool
+	seg     uint32 // where the chunk was written
+	off     int64
+	open    map[int]int // stream offset → length of the slots handed out and not yet put or given back
 }
 
-// dataPool holds the sliver buffers of finished batches for reuse, so that uploads do not
+type pendingSliver struct {
+	key   [sliverKeyLen]byte
+	chunk int // index in Batch.chunks
+	off   int // stream offset
+	len   uint32
+	crc   uint32
+	dead  bool // overwritten or deleted later in the batch
+}
+
+// DefaultChunkBytes is the size of a batch's sliver chunk: the unit of its segment writes
+// and, with the chunks still being verified, what a batch holds in memory. A sliver larger
+// than a chunk gets a chunk of its own size.
+const DefaultChunkBytes = 4 << 20
+
+// dataPool holds the chunk buffers of finished batches for reuse, so that uploads do not
 // allocate (and fault in) fresh memory each time. Unlike a sync.Pool it survives garbage
 // collections, which large uploads trigger often; it keeps at most maxPooledData bytes.
 var dataPool bufferPool
 
-const maxPooledData = 256 << 20
+const maxPooledData = 32 << 20
 
 type bufferPool struct {
 	mu    sync.Mutex
@@ -100,7 +137,7 @@ func (s *Store) NewBatch() *Batch {
 	if s.closed {
 		return &Batch{s: s, err: ErrClosed, done: true}
 	}
-	return &Batch{s: s, b: s.db.NewIndexedBatch()}
+	return &Batch{s: s, b: s.db.NewIndexedBatch(), last: -1}
 }
 
 // usable reports whether writes may be added, recording ErrClosed if the batch is done.
@@ -146,30 +183,24 @@ func (b *Batch) setBCS(key []byte, v interface{ MarshalBCS(*bcs.Encoder) }) {
 func (b *Batch) PutMetadata(id redstuff.BlobID, metadata []byte) { b.set(metadataKey(id), metadata) }
 
 // PutSliver stores a blob's BCS sliver (SliverData) of axis a in a shard. The caller has
-// verified it against the blob's metadata. The sliver is copied into the batch's buffer,
-// which Commit writes to a segment file as it is.
+// verified it against the blob's metadata. The sliver is copied into the batch's chunk,
+// which is written to a segment file as it is.
 func (b *Batch) PutSliver(shard uint16, a redstuff.Axis, id redstuff.BlobID, sliver []byte) {
-	if !b.usable() {
+	buf, off := b.AppendBuffer(len(sliver))
+	if buf == nil {
 		return
 	}
-	if uint64(len(sliver)) > math.MaxUint32 {
-		b.err = fmt.Errorf("store: batch: sliver of %d bytes", len(sliver))
-		return
-	}
-	if b.data == nil {
-		b.Reserve(len(sliver))
-	}
-	off := len(*b.data)
-	*b.data = append(*b.data, sliver...)
-	b.putAt(shard, a, id, off, len(sliver))
+	copy(buf, sliver)
+	b.PutSliverAt(shard, a, id, off, len(sliver))
 }
 
-// AppendBuffer extends the batch's sliver buffer by n bytes and returns them with their
-// offset in the buffer, for the caller to fill with a sliver's BCS form (SliverData) in
-// place, as it arrives, and then store with PutSliverAt or give back with TrimBuffer: the
-// sliver is then neither copied nor read into memory of its own. The caller fills the
-// bytes before its next call of AppendBuffer (which may move the buffer; bytes returned
-// earlier stay readable). It returns nil if the batch is done or failed.
+// AppendBuffer returns a slot of n bytes at the end of the batch's sliver stream, with its
+// stream offset, for the caller to fill with a sliver's BCS form (SliverData) in place, as
+// it arrives, and then store with PutSliverAt or give back with TrimBuffer: the sliver is
+// then neither copied nor read into memory of its own. The caller fills the bytes before
+// its next call of AppendBuffer; they stay in memory, unchanged and readable, until the
+// slot is stored or given back. It returns nil if the
+// batch is done or failed.
 func (b *Batch) AppendBuffer(n int) (buf []byte, off int) {
 	if !b.usable() || n < 0 {
 		return nil, 0
@@ -178,62 +209,165 @@ func (b *Batch) AppendBuffer(n int) (buf []byte, off int) {
 		b.err = fmt.Errorf("store: batch: sliver of %d bytes", n)
 		return nil, 0
 	}
-	if b.data == nil {
-		b.Reserve(n)
+	c := b.filling()
+	if c != nil && len(*c.buf) > 0 && len(*c.buf)+n > c.limit {
+		if err := b.seal(c); err != nil {
+			b.err = err
+			return nil, 0
+		}
+		c = nil
 	}
-	off = len(*b.data)
-	*b.data = slices.Grow(*b.data, n)[:off+n]
-	return (*b.data)[off : off+n : off+n], off
-}
-
-// TrimBuffer gives back the end of the sliver buffer from off on: the last bytes returned
-// by AppendBuffer, which no PutSliverAt stored.
-func (b *Batch) TrimBuffer(off int) {
-	if b.data == nil || off < 0 || off > len(*b.data) {
-		return
-	}
-	for _, p := range b.slivers {
-		if !p.dead && p.off+int(p.len) > off {
-			b.err = fmt.Errorf("store: batch: trimming a stored sliver")
-			return
+	if c == nil {
+		c = &chunk{buf: b.newBuffer(n), start: b.size, limit: max(n, b.s.chunkBytes), open: map[int]int{}}
+		b.chunks = append(b.chunks, c)
+		if b.index == nil {
+			b.index = map[[sliverKeyLen]byte]int{}
 		}
 	}
-	*b.data = (*b.data)[:off]
+	if len(*c.buf) == 0 && cap(*c.buf) < n {
+		*c.buf = slices.Grow(*c.buf, n)
+		c.limit = max(c.limit, n)
+	}
+	at := len(*c.buf)
+	*c.buf = (*c.buf)[:at+n]
+	off = c.start + at
+	c.open[off] = n
+	b.size += n
+	b.last = off
+	return (*c.buf)[at : at+n : at+n], off
 }
 
-// PutSliverAt is PutSliver for the n bytes at offset off of the batch's sliver buffer,
-// which the caller obtained from AppendBuffer and filled.
+// filling returns the chunk being filled, or nil.
+func (b *Batch) filling() *chunk {
+	if len(b.chunks) == 0 {
+		return nil
+	}
+	if c := b.chunks[len(b.chunks)-1]; !c.sealed {
+		return c
+	}
+	return nil
+}
+
+// seal closes a full chunk to new slots and writes it if none of its slots is open. A
+// chunk is never written while a slot of it is open: the caller may still be reading the
+// slot (to verify it), and a file's Write may scribble over the bytes it was given (pebble's
+// in-memory filesystem does so in its invariant checks).
+func (b *Batch) seal(c *chunk) error {
+	c.sealed = true
+	if b.last >= c.start {
+		b.last = -1
+	}
+	if len(c.open) > 0 {
+		return nil
+	}
+	return b.writeChunk(c)
+}
+
+// newBuffer returns an empty buffer for a chunk that starts with a slot of n bytes.
+func (b *Batch) newBuffer(n int) *[]byte {
+	size := max(n, b.s.chunkBytes)
+	for i, buf := range b.free {
+		if cap(*buf) >= size {
+			b.free = slices.Delete(b.free, i, i+1)
+			*buf = (*buf)[:0]
+			return buf
+		}
+	}
+	buf := dataPool.get(size)
+	*buf = slices.Grow(*buf, size)
+	return buf
+}
+
+// chunkAt returns the chunk holding the n bytes at stream offset off, with their position in
+// its buffer, or nil.
+func (b *Batch) chunkAt(off, n int) (i int, c *chunk) {
+	i, found := slices.BinarySearchFunc(b.chunks, off, func(c *chunk, off int) int { return cmp.Compare(c.start, off) })
+	if !found {
+		i--
+	}
+	if i < 0 || i >= len(b.chunks) {
+		return 0, nil
+	}
+	return i, b.chunks[i]
+}
+
+// writeChunk writes a full chunk to the active segment, pinning the segment.
+func (b *Batch) writeChunk(c *chunk) error {
+	b.s.mu.RLock()
+	defer b.s.mu.RUnlock()
+	if b.s.closed {
+		return ErrClosed
+	}
+	return b.writeChunkLocked(c)
+}
+
+func (b *Batch) writeChunkLocked(c *chunk) error {
+	seg, off, err := b.s.segs.write(*c.buf, true)
+	if err != nil {
+		return err
+	}
+	c.written, c.seg, c.off = true, seg, off
+	b.pinned = append(b.pinned, seg)
+	b.recycle(c)
+	return nil
+}
+
+// recycle keeps the buffer of a written chunk without open slots for the next chunk: its
+// bytes are no longer needed (and may have been scribbled over by the write).
+func (b *Batch) recycle(c *chunk) {
+	if c.written && len(c.open) == 0 && c.buf != nil {
+		b.free = append(b.free, c.buf)
+		c.buf = nil
+	}
+}
+
+// TrimBuffer gives back the slot at stream offset off, which must be the last one
+// AppendBuffer handed out, still open: the batch reuses its bytes.
+func (b *Batch) TrimBuffer(off int) {
+	if b.done {
+		return
+	}
+	c := b.filling()
+	if c == nil || off != b.last {
+		b.err = fmt.Errorf("store: batch: giving back bytes at %d that are not the last slot", off)
+		return
+	}
+	delete(c.open, off)
+	*c.buf = (*c.buf)[:off-c.start]
+	b.size = off
+	b.last = -1
+}
+
+// PutSliverAt is PutSliver for the slot of n bytes at stream offset off, which the caller
+// obtained from AppendBuffer and filled.
 func (b *Batch) PutSliverAt(shard uint16, a redstuff.Axis, id redstuff.BlobID, off, n int) {
 	if !b.usable() {
 		return
 	}
-	if b.data == nil || off < 0 || n < 0 || off+n > len(*b.data) {
-		b.err = fmt.Errorf("store: batch: sliver at %d of %d bytes outside the buffer", off, n)
+	i, c := b.chunkAt(off, n)
+	if c == nil {
+		b.err = fmt.Errorf("store: batch: no open slot of %d bytes at %d", n, off)
 		return
 	}
-	b.putAt(shard, a, id, off, n)
-}
-
-func (b *Batch) putAt(shard uint16, a redstuff.Axis, id redstuff.BlobID, off, n int) {
+	if m, ok := c.open[off]; !ok || m != n || c.buf == nil {
+		b.err = fmt.Errorf("store: batch: no open slot of %d bytes at %d", n, off)
+		return
+	}
+	delete(c.open, off)
+	if b.last == off {
+		b.last = -1
+	}
 	var key [sliverKeyLen]byte
 	copy(key[:], sliverKey(shard, a, id))
 	b.dropPending(key)
 	b.index[key] = len(b.slivers)
-	sliver := (*b.data)[off : off+n]
-	b.slivers = append(b.slivers, pendingSliver{key: key, off: off, len: uint32(n), crc: crc32.Checksum(sliver, castagnoli)})
-}
-
-// Reserve makes room in the batch for n more bytes of slivers, so that a caller that knows
-// the size of an upload grows the buffer once (from a pool of buffers of earlier batches).
-func (b *Batch) Reserve(n int) {
-	if b.done || n <= 0 {
-		return
+	sliver := (*c.buf)[off-c.start : off-c.start+n]
+	b.slivers = append(b.slivers, pendingSliver{key: key, chunk: i, off: off, len: uint32(n), crc: crc32.Checksum(sliver, castagnoli)})
+	if c.sealed && !c.written && len(c.open) == 0 {
+		if err := b.writeChunk(c); err != nil {
+			b.err = err
+		}
 	}
-	if b.data == nil {
-		b.data = dataPool.get(n)
-		b.index = map[[sliverKeyLen]byte]int{}
-	}
-	*b.data = slices.Grow(*b.data, n)
 }
 
 // dropPending forgets a sliver put earlier in the batch.
@@ -371,11 +505,7 @@ func (b *Batch) Len() int {
 	if b.b == nil {
 		return 0
 	}
-	n := b.b.Len()
-	if b.data != nil {
-		n += len(*b.data)
-	}
-	return n
+	return b.b.Len() + b.size
 }
 
 // Commit applies the batch atomically and syncs it to stable storage. The batch is closed
@@ -403,10 +533,11 @@ func (b *Batch) commit(sync bool) error {
 	return err
 }
 
-// commitLocked writes the slivers to a segment, adds their pointers to the pebble batch
-// and commits it. The segment write is synced before the index commit, so no committed
-// pointer ever points to data that may be lost in a crash; data written by a commit that
-// fails or crashes before its index commit is garbage that compaction reclaims.
+// commitLocked writes the last chunk, syncs the segments the batch wrote to, adds the
+// sliver pointers to the pebble batch and commits it. The segments are synced before the
+// index commit, so no committed pointer ever points to data that may be lost in a crash;
+// data written by a batch that fails or crashes before its index commit is garbage that
+// compaction reclaims.
 func (b *Batch) commitLocked(sync bool) error {
 	wo := pebble.NoSync
 	if sync {
@@ -417,9 +548,24 @@ func (b *Batch) commitLocked(sync bool) error {
 	b.s.index.RLock()
 	defer b.s.index.RUnlock()
 	if len(b.index) > 0 {
-		seg, off, err := b.s.segs.append(*b.data)
-		if err != nil {
-			return err
+		// The chunks not written yet: the last one, and any with a slot that was neither
+		// put nor given back (its bytes are garbage).
+		for _, c := range b.chunks {
+			if !c.written && len(*c.buf) > 0 {
+				c.sealed = true
+				if err := b.writeChunkLocked(c); err != nil {
+					return err
+				}
+			}
+		}
+		synced := map[uint32]bool{}
+		for _, seg := range b.pinned {
+			if !synced[seg] {
+				if err := b.s.segs.sync(seg); err != nil {
+					return err
+				}
+				synced[seg] = true
+			}
 		}
 		var v [pointerLen]byte
 		for i := range b.slivers {
@@ -427,7 +573,8 @@ func (b *Batch) commitLocked(sync bool) error {
 			if p.dead {
 				continue
 			}
-			ptr := pointer{seg: seg, off: off + int64(p.off), len: p.len, crc: p.crc}
+			c := b.chunks[p.chunk]
+			ptr := pointer{seg: c.seg, off: c.off + int64(p.off-c.start), len: p.len, crc: p.crc}
 			if err := b.b.Set(p.key[:], ptr.encode(v[:0]), nil); err != nil {
 				return fmt.Errorf("store: commit: %w", err)
 			}
@@ -450,6 +597,9 @@ func (b *Batch) Close() {
 	b.closeLocked()
 }
 
+// closeLocked ends the batch: its segments are unpinned (whatever it wrote is now either
+// in the index or garbage) and its buffers go back to the pool. The caller must not use
+// the slots any more.
 func (b *Batch) closeLocked() {
 	if b.done {
 		return
@@ -457,9 +607,17 @@ func (b *Batch) closeLocked() {
 	b.done = true
 	if !b.s.closed {
 		b.b.Close()
+		for _, seg := range b.pinned {
+			b.s.segs.unpin(seg)
+		}
 	}
-	if b.data != nil {
-		dataPool.put(b.data)
-		b.data, b.slivers, b.index = nil, nil, nil
+	for _, c := range b.chunks {
+		if c.buf != nil {
+			b.free = append(b.free, c.buf)
+		}
 	}
+	for _, buf := range b.free {
+		dataPool.put(buf)
+	}
+	b.chunks, b.free, b.pinned, b.slivers, b.index = nil, nil, nil, nil, nil
 }

@@ -25,7 +25,6 @@ func BenchmarkCommit(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				id := blobID(i)
 				batch := s.NewBatch()
-				batch.Reserve(2 * 25 * sliver)
 				batch.PutMetadata(id, meta)
 				for sh := range uint16(25) {
 					batch.PutSliver(sh, redstuff.Primary, id, data)

@@ -52,13 +52,14 @@ func (s *Store) CompactSegments(ctx context.Context) (CompactStats, error) {
 		return stats, fmt.Errorf("store: compact: read-only store")
 	}
 
-	// Commits hold s.index shared from their append to their index commit, so once it is
-	// held exclusively every sliver in a segment before the active one is in the index:
-	// the snapshot sees exactly what lives there (later deletions only shrink it, and new
-	// data only goes to the active segment or later ones).
+	// Commits hold s.index shared from their last append to their index commit, and a
+	// batch's earlier appends pin their segments until it is committed or closed, so once
+	// it is held exclusively every sliver in an unpinned segment before the active one is
+	// in the index: the snapshot sees exactly what lives there (later deletions only
+	// shrink it, and new data only goes to the active segment or later ones).
 	s.index.Lock()
 	snap := s.db.NewSnapshot()
-	sizes, active := s.segs.snapshot()
+	sizes, active, pinned := s.segs.snapshot()
 	s.index.Unlock()
 	defer snap.Close()
 
@@ -73,7 +74,7 @@ func (s *Store) CompactSegments(ctx context.Context) (CompactStats, error) {
 	var empty, sparse []uint32
 	for seg, size := range sizes {
 		switch {
-		case seg >= active:
+		case seg >= active, pinned[seg]:
 		case live[seg] == 0:
 			empty = append(empty, seg)
 		case 2*live[seg] <= size:

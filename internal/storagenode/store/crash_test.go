@@ -105,6 +105,9 @@ func TestCrashConsistency(t *testing.T) {
 		if err := uploadBatch(s, durable, 1, size).Commit(); err != nil {
 			t.Fatal(err)
 		}
+		// Chunks of random size: the pending upload's slivers are written in one or
+		// several chunks, some as they are put.
+		s.chunkBytes = 1 + rng.IntN(128<<10)
 		b := uploadBatch(s, pending, 2, size)
 		before := walBytes(t, fs)
 		if err := b.commit(false); err != nil {

@@ -7,12 +7,19 @@
 //
 // Slivers are large and written once, so they are kept out of pebble's write path (WAL,
 // memtable, flushes, compactions each copy a value again). A batch's slivers are appended
-// back to back to the active segment file in the "slivers" directory beside the index,
-// with one write and one data sync, before the batch's index commit; the index maps each
-// sliver key to (segment, offset, length, CRC-32C), and reads check the CRC. A segment is
-// closed to appends at Options.SegmentBytes; a store reopened after a crash appends to a
-// new segment, so bytes torn by a crash are never extended and never referenced.
-// CompactSegments reclaims the space of deleted slivers (see there for its bounds).
+// back to back to the active segment file in the "slivers" directory beside the index, a
+// chunk (DefaultChunkBytes, 4 MiB, or one larger sliver) at a time as they are put, without
+// syncing; its commit writes the last chunk, syncs the segments it wrote to (one data sync
+// each, usually one in all) and only then commits the index; the index maps each sliver
+// key to (segment, offset, length, CRC-32C), and reads check the CRC. A batch therefore
+// holds a few chunks in memory, not its slivers: the chunk being filled and those with
+// slots not yet put (AppendBuffer). A segment is closed to appends at Options.SegmentBytes;
+// a store reopened after a crash appends to a new segment, so bytes torn by a crash are
+// never extended and never referenced. CompactSegments reclaims the space of deleted
+// slivers and of bytes written by batches that were closed without a commit, failed or
+// crashed (see there for its bounds); it leaves alone a segment that a batch still being
+// filled has written to (the batch pins it until it is committed or closed), since the
+// index does not show that batch's slivers yet.
 //
 // # Key layout
 //
@@ -35,10 +42,11 @@
 //
 // # Atomicity and durability
 //
-// All writes go through a Batch, committed with Batch.Commit: its slivers are written and
-// synced to a segment, then everything else and the sliver pointers are committed as one
-// synced pebble batch, the commit point: after a crash either every write of a batch is
-// visible or none is (slivers written before a crash but not committed are garbage). Callers rely on this
+// All writes go through a Batch, committed with Batch.Commit: its slivers are written (as
+// they are put) and synced (at the commit) to segments, then everything else and the
+// sliver pointers are committed as one synced pebble batch, the commit point: after a
+// crash either every write of a batch is visible or none is (slivers written before a
+// crash but not committed are garbage). Callers rely on this
 // to store metadata with all slivers of an upload, and to store the effects of chain events
 // together with the new event cursor. A Batch is indexed, so its reads (Batch.BlobInfo,
 // Batch.ObjectInfo, ...) see its own uncommitted writes.
@@ -48,7 +56,7 @@
 // A Store is safe for concurrent use; a Batch is not. Byte slices returned by reads are
 // copies owned by the caller; slices passed to Batch writes are copied by the batch. A
 // caller that receives slivers from the network can instead read each one straight into
-// the batch's pooled sliver buffer (Batch.AppendBuffer, then Batch.PutSliverAt or
+// the batch's pooled chunk (Batch.AppendBuffer, then Batch.PutSliverAt or
 // Batch.TrimBuffer), so that a sliver is neither copied nor read into fresh memory.
 // Close is idempotent; after it every method returns ErrClosed. The store makes no policy
 // decisions (which blob may be stored, which event changes what): that is the node's job.

@@ -85,10 +85,13 @@ type segments struct {
 
 	// mu guards the fields below. Reads hold it shared while they read a file, so that
 	// compaction cannot close a file under them.
-	mu     sync.RWMutex
-	files  map[uint32]vfs.File
-	sizes  map[uint32]int64 // bytes written to each segment (as far as this process knows)
-	active uint32           // the segment appends go to; 0 before the first append
+	mu    sync.RWMutex
+	files map[uint32]vfs.File
+	sizes map[uint32]int64 // bytes written to each segment (as far as this process knows)
+	// pins counts, for each segment, the writes of batches not yet committed or closed:
+	// compaction does not look at a pinned segment, whose data the index does not show yet.
+	pins   map[uint32]int
+	active uint32 // the segment appends go to; 0 before the first append
 	closed bool
 }
 
@@ -96,7 +99,7 @@ type segments struct {
 // Appends go to a new segment numbered after every existing one, so that a torn tail left
 // by a crash is never appended to: it is garbage that compaction reclaims.
 func openSegments(fs vfs.FS, dir string, maxBytes int64, readOnly bool) (*segments, error) {
-	s := &segments{fs: fs, dir: dir, maxBytes: maxBytes, readOnly: readOnly, files: map[uint32]vfs.File{}, sizes: map[uint32]int64{}, rotate: true}
+	s := &segments{fs: fs, dir: dir, maxBytes: maxBytes, readOnly: readOnly, files: map[uint32]vfs.File{}, sizes: map[uint32]int64{}, pins: map[uint32]int{}, rotate: true}
 	if !readOnly {
 		if err := fs.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("store: create %s: %w", dir, err)
@@ -176,16 +179,34 @@ func (s *segments) rotateLocked() error {
 // this one is full, broken or was written by an earlier process) and syncs it. It returns
 // where data starts. Appends are serialized; syncs of concurrent appends overlap.
 func (s *segments) append(data []byte) (seg uint32, off int64, err error) {
+	seg, off, err = s.write(data, false)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := s.sync(seg); err != nil {
+		return 0, 0, err
+	}
+	return seg, off, nil
+}
+
+// write is append without the sync. With pin set the segment written to is pinned
+// (compaction leaves it alone) in the same step as the write, so that no compaction can
+// look at it between the write and the pin; the caller unpins it once the data written is
+// either committed to the index or abandoned.
+func (s *segments) write(data []byte, pin bool) (seg uint32, off int64, err error) {
 	if s.readOnly {
 		return 0, 0, fmt.Errorf("store: append: read-only store")
 	}
 	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
 	s.mu.RLock()
-	size := s.sizes[s.active]
+	size, closed := s.sizes[s.active], s.closed
 	s.mu.RUnlock()
+	if closed {
+		return 0, 0, ErrClosed
+	}
 	if s.rotate || (size > 0 && size+int64(len(data)) > s.maxBytes) {
 		if err := s.rotateLocked(); err != nil {
-			s.appendMu.Unlock()
 			return 0, 0, err
 		}
 		size = 0
@@ -196,7 +217,6 @@ func (s *segments) append(data []byte) (seg uint32, off int64, err error) {
 	n, err := f.Write(data)
 	if err != nil || n != len(data) {
 		s.rotate = true
-		s.appendMu.Unlock()
 		if err == nil {
 			err = io.ErrShortWrite
 		}
@@ -204,13 +224,35 @@ func (s *segments) append(data []byte) (seg uint32, off int64, err error) {
 	}
 	s.mu.Lock()
 	s.sizes[seg] = size + int64(len(data))
-	s.mu.Unlock()
-	s.appendMu.Unlock()
-	// A sync covers every write before it, so concurrent appends share the device flush.
-	if err := f.SyncData(); err != nil {
-		return 0, 0, fmt.Errorf("store: sync segment: %w", err)
+	if pin {
+		s.pins[seg]++
 	}
+	s.mu.Unlock()
 	return seg, size, nil
+}
+
+// sync syncs the data written to a segment. A sync covers every write before it, so
+// concurrent appends share the device flush.
+func (s *segments) sync(seg uint32) error {
+	s.mu.RLock()
+	f, ok := s.files[seg]
+	s.mu.RUnlock()
+	if !ok {
+		return fmt.Errorf("store: sync segment %d: not open", seg)
+	}
+	if err := f.SyncData(); err != nil {
+		return fmt.Errorf("store: sync segment: %w", err)
+	}
+	return nil
+}
+
+// unpin releases a pin that write took.
+func (s *segments) unpin(seg uint32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pins[seg]--; s.pins[seg] <= 0 {
+		delete(s.pins, seg)
+	}
 }
 
 // readAt reads a sliver at p into dst (grown as needed) and checks its CRC.
@@ -253,15 +295,20 @@ func (s *segments) remove(seg uint32) error {
 	return nil
 }
 
-// snapshot returns the sizes of every segment and the active segment's number.
-func (s *segments) snapshot() (map[uint32]int64, uint32) {
+// snapshot returns the sizes of every segment, the active segment's number and the
+// pinned segments.
+func (s *segments) snapshot() (sizes map[uint32]int64, active uint32, pinned map[uint32]bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	sizes := make(map[uint32]int64, len(s.sizes))
+	sizes = make(map[uint32]int64, len(s.sizes))
 	for k, v := range s.sizes {
 		sizes[k] = v
 	}
-	return sizes, s.active
+	pinned = make(map[uint32]bool, len(s.pins))
+	for k := range s.pins {
+		pinned[k] = true
+	}
+	return sizes, s.active, pinned
 }
 
 func (s *segments) close() {

@@ -274,15 +274,17 @@ func TestTornSegmentTail(t *testing.T) {
 		if err := uploadBatch(s, durable, 1, size).Commit(); err != nil {
 			t.Fatal(err)
 		}
-		// Write the next batch's slivers as its commit would, without syncing and without
-		// the index commit, and crash with a random part of the write kept.
+		// Write the next batch's slivers as it and its commit would, a chunk at a time
+		// (chunks of random size, so that some are written as the slivers are put), without
+		// syncing and without the index commit, and crash with a random part of the
+		// writes kept.
+		s.chunkBytes = 1 + rng.IntN(64<<10)
 		b := uploadBatch(s, torn, 2, size)
-		s.segs.appendMu.Lock()
-		f := s.segs.files[s.segs.active]
-		if _, err := f.Write(*b.data); err != nil {
-			t.Fatal(err)
+		if c := b.filling(); c != nil {
+			if err := b.writeChunk(c); err != nil {
+				t.Fatal(err)
+			}
 		}
-		s.segs.appendMu.Unlock()
 		b.Close()
 		crashed := fs.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: rng.IntN(101), RNG: rand.New(rand.NewPCG(rng.Uint64(), 0))})
 		s.Close()
@@ -326,7 +328,6 @@ func TestBatchAppendBuffer(t *testing.T) {
 	defer s.Close()
 	id := blobID(5)
 	b := s.NewBatch()
-	b.Reserve(8) // smaller than what follows: AppendBuffer grows the buffer
 	buf, off := b.AppendBuffer(len("in place"))
 	copy(buf, "in place")
 	b.PutSliverAt(1, redstuff.Primary, id, off, len(buf))
@@ -380,6 +381,21 @@ func TestBatchAppendBufferMisuse(t *testing.T) {
 	}
 	if _, err := s.Sliver(1, redstuff.Primary, id); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Sliver after failed commits: %v, want ErrNotFound", err)
+	}
+
+	// A put of a slot never handed out, or of one already put, fails the batch too.
+	b = s.NewBatch()
+	b.PutSliverAt(1, redstuff.Primary, id, 0, 4)
+	if err := b.Commit(); err == nil {
+		t.Fatal("Commit of a put without a slot succeeded")
+	}
+	b = s.NewBatch()
+	buf, off = b.AppendBuffer(4)
+	copy(buf, "data")
+	b.PutSliverAt(1, redstuff.Primary, id, off, 4)
+	b.PutSliverAt(2, redstuff.Primary, id, off, 4)
+	if err := b.Commit(); err == nil {
+		t.Fatal("Commit after putting a slot twice succeeded")
 	}
 
 	b.Close()

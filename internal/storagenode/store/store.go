@@ -45,9 +45,13 @@ type Options struct {
 	// ReadOnly opens an existing database without writing to it; batches fail to commit.
 	ReadOnly bool
 	// SegmentBytes is the size at which a segment file is closed to appends and a new one
-	// started. 0 means 256 MiB. One batch is always written to one segment, so a segment
-	// can be larger by the size of its last batch.
+	// started. 0 means 256 MiB. A chunk of a batch (DefaultChunkBytes, or one sliver if
+	// larger) is always written to one segment, so a segment can be larger by the size of
+	// its last chunk.
 	SegmentBytes int64
+	// ChunkBytes is the size of the chunks in which a batch writes its slivers to a
+	// segment as they are put (see Batch). 0 means DefaultChunkBytes.
+	ChunkBytes int
 }
 
 // Default sizes.
@@ -74,6 +78,8 @@ type Store struct {
 	index sync.RWMutex
 	// compacting serializes CompactSegments.
 	compacting sync.Mutex
+	// chunkBytes is the size of a batch's sliver chunk (Options.ChunkBytes).
+	chunkBytes int
 }
 
 // Open opens or creates the database in dir.
@@ -109,7 +115,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
-	s := &Store{logger: logger, db: db}
+	s := &Store{logger: logger, db: db, chunkBytes: opts.ChunkBytes}
+	if s.chunkBytes <= 0 {
+		s.chunkBytes = DefaultChunkBytes
+	}
 	if err := s.checkFormat(opts.ReadOnly); err != nil {
 		db.Close()
 		return nil, err
