@@ -17,8 +17,12 @@ import (
 // row (registration, the storage nodes' view of it, certification). A dialed Client
 // therefore also subscribes to the node's new-block headers over its websocket endpoint
 // while anyone waits, and wakes the tracker on each. As with the in-process subscription,
-// the events are only hints: the tracker still reads heights and results itself, and
-// polls on as before, so a lost or refused subscription costs latency, never results.
+// the events are only hints: the tracker still reads heights and results itself. While the
+// subscription is live (the node acknowledged it and the connection has not failed) the
+// tracker polls only every IdlePoll, to cover an event lost without the connection
+// failing; once the connection fails it polls at PollMin..PollMax again until a new
+// subscription is acknowledged. So a lost or refused subscription costs latency, never
+// results.
 
 // watchReadLimit bounds one websocket message from the node (a new-block header event is
 // a few KiB).
@@ -110,6 +114,7 @@ func (c *Client) watchConn() error {
 	if err := conn.WriteMessage(websocket.TextMessage, []byte(subscribeRequest)); err != nil {
 		return err
 	}
+	defer c.watched.Store(false)
 	for {
 		_, msg, err := conn.ReadMessage()
 		if err != nil {
@@ -124,6 +129,8 @@ func (c *Client) watchConn() error {
 		if json.Unmarshal(msg, &m) == nil && m.Error != nil {
 			return fmt.Errorf("%w: %s %s", errSubscribeRefused, m.Error.Message, m.Error.Data)
 		}
+		// The first answer acknowledges the subscription; each later one is a new block.
+		c.watched.Store(true)
 		c.poke()
 	}
 }
