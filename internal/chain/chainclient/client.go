@@ -29,13 +29,15 @@ type Options struct {
 	// Logger receives the client's logs (retries after errors); nil discards them.
 	Logger *slog.Logger
 	// PollMin and PollMax bound the interval at which the client asks the node for its
-	// committed height while it waits for a transaction or for new events: PollMin after
-	// each new block, doubling up to PollMax while nothing happens. Defaults 5 ms and
-	// 200 ms. A new-block subscription wakes the client at once: in-process for an
-	// in-process node, over the node's websocket endpoint for a dialed one (opened by the
-	// first wait, kept until Close).
+	// committed height while it waits for a transaction or for new events and has no live
+	// new-block subscription: PollMin after each new block, doubling up to PollMax while
+	// nothing happens. Defaults 5 ms and 200 ms. A new-block subscription wakes the client
+	// at once: in-process for an in-process node, over the node's websocket endpoint for a
+	// dialed one (opened by the first wait, kept until Close).
 	PollMin, PollMax time.Duration
-	// IdlePoll is the polling interval while nothing waits; default 1 s.
+	// IdlePoll is the polling interval while nothing waits, and while a live new-block
+	// subscription wakes the client at each block (the poll then only covers a lost
+	// event); default 1 s.
 	IdlePoll time.Duration
 	// RetryMin and RetryMax bound the exponential backoff after a failed call to the node
 	// (a restart, a network error); defaults 50 ms and 2 s.
@@ -81,9 +83,10 @@ type Client struct {
 	// closeIdle closes the idle connections of a dialed node's HTTP clients (nil for an
 	// in-process node); Close calls it.
 	closeIdle func()
-	// wsURL is a dialed node's websocket endpoint; the watcher (watch.go), started once
-	// by the first wait, subscribes there to new blocks. Empty for an in-process node.
-	wsURL     string
+	// wsURL returns the websocket endpoint of a dialed node (of DialAll's current
+	// endpoint); the watcher (watch.go), started once by the first wait, subscribes there
+	// to new blocks. Nil for an in-process node.
+	wsURL     func() string
 	watchOnce sync.Once
 
 	params atomic.Pointer[chain.Params] // immutable once fetched
@@ -94,6 +97,13 @@ type Client struct {
 	wake   chan struct{} // capacity 1: wakes the tracker
 
 	interest atomic.Int64 // callers waiting for new heights (followers)
+	// watched is set while a new-block subscription is live (acknowledged by the node and
+	// not failed since): the tracker then polls at IdlePoll only, except while the height
+	// it has seen is below announced, the highest height of the new-block events: then it
+	// polls from PollMin up (after a failover the events may come from another validator
+	// than the one it asks, which may commit the block a little later).
+	watched   atomic.Bool
+	announced atomic.Int64
 
 	mu       sync.Mutex
 	closed   bool
@@ -130,7 +140,9 @@ func Dial(addr string, opts Options) (*Client, error) {
 		return nil, err
 	}
 	c.closeIdle = hc.CloseIdleConnections
-	c.wsURL = wsURL(addr)
+	if u := wsURL(addr); u != "" {
+		c.wsURL = func() string { return u }
+	}
 	return c, nil
 }
 
@@ -186,6 +198,9 @@ func (c *Client) subscribe(l *local.Local) {
 		c.logger.Debug("chainclient: no new-block subscription; polling", "err", err)
 		return
 	}
+	// CometBFT's local client resubscribes by itself if the subscription is cancelled (a
+	// full buffer); the events lost meanwhile cost at most IdlePoll.
+	c.watched.Store(true)
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
@@ -194,7 +209,10 @@ func (c *Client) subscribe(l *local.Local) {
 			select {
 			case <-c.ctx.Done():
 				return
-			case <-ch:
+			case ev := <-ch:
+				if h, ok := ev.Data.(types.EventDataNewBlockHeader); ok {
+					c.announce(h.Header.Height)
+				}
 				c.poke()
 			}
 		}
@@ -238,7 +256,8 @@ func (c *Client) track() {
 				interval = min(2*interval, c.opts.PollMax)
 			}
 			delay = interval
-			if !c.busy() {
+			if !c.busy() || c.watched.Load() && c.announced.Load() <= c.seenHeight() {
+				// Nobody waits, or the subscription wakes the tracker at each block.
 				delay = c.opts.IdlePoll
 			}
 		}
@@ -252,6 +271,23 @@ func (c *Client) track() {
 		case <-t.C:
 		}
 		t.Stop()
+	}
+}
+
+// seenHeight returns the committed height the tracker has seen.
+func (c *Client) seenHeight() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.height
+}
+
+// announce records the height of a new-block event.
+func (c *Client) announce(h int64) {
+	for {
+		cur := c.announced.Load()
+		if h <= cur || c.announced.CompareAndSwap(cur, h) {
+			return
+		}
 	}
 }
 
@@ -368,7 +404,11 @@ func (c *Client) waitHeight(ctx context.Context, h int64) error {
 	c.interest.Add(1)
 	defer c.interest.Add(-1)
 	c.startWatch()
-	c.poke()
+	if !c.watched.Load() {
+		// Read the height now rather than at the next poll. A live subscription wakes the
+		// tracker at the next block anyway.
+		c.poke()
+	}
 	for {
 		c.mu.Lock()
 		cur, ch, closed := c.height, c.heightCh, c.closed

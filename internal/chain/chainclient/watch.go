@@ -17,8 +17,12 @@ import (
 // row (registration, the storage nodes' view of it, certification). A dialed Client
 // therefore also subscribes to the node's new-block headers over its websocket endpoint
 // while anyone waits, and wakes the tracker on each. As with the in-process subscription,
-// the events are only hints: the tracker still reads heights and results itself, and
-// polls on as before, so a lost or refused subscription costs latency, never results.
+// the events are only hints: the tracker still reads heights and results itself. While the
+// subscription is live (the node acknowledged it and the connection has not failed) the
+// tracker polls only every IdlePoll, to cover an event lost without the connection
+// failing; once the connection fails it polls at PollMin..PollMax again until a new
+// subscription is acknowledged. So a lost or refused subscription costs latency, never
+// results.
 
 // watchReadLimit bounds one websocket message from the node (a new-block header event is
 // a few KiB).
@@ -49,7 +53,7 @@ func wsURL(addr string) string {
 
 // startWatch starts the websocket watcher once, for a dialed Client (no-op otherwise).
 func (c *Client) startWatch() {
-	if c.wsURL == "" {
+	if c.wsURL == nil {
 		return
 	}
 	c.watchOnce.Do(func() {
@@ -85,6 +89,9 @@ func (c *Client) watch() {
 	}
 }
 
+// errNoWebsocket: the current endpoint has no websocket URL (an unknown scheme).
+var errNoWebsocket = errors.New("chainclient: the node has no websocket endpoint")
+
 // errSubscribeRefused: the node answered the subscription with an error (too many
 // subscribers, say).
 var errSubscribeRefused = errors.New("chainclient: the node refused the new-block subscription")
@@ -93,7 +100,11 @@ var errSubscribeRefused = errors.New("chainclient: the node refused the new-bloc
 // message, until the connection fails or the Client closes.
 func (c *Client) watchConn() error {
 	d := websocket.Dialer{HandshakeTimeout: c.opts.CallTimeout}
-	conn, resp, err := d.DialContext(c.ctx, c.wsURL, nil)
+	u := c.wsURL()
+	if u == "" {
+		return errNoWebsocket
+	}
+	conn, resp, err := d.DialContext(c.ctx, u, nil)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
@@ -110,6 +121,10 @@ func (c *Client) watchConn() error {
 	if err := conn.WriteMessage(websocket.TextMessage, []byte(subscribeRequest)); err != nil {
 		return err
 	}
+	defer c.watched.Store(false)
+	// Heights announced by an earlier connection may be another chain's (a devnet reset
+	// behind the same address).
+	c.announced.Store(0)
 	for {
 		_, msg, err := conn.ReadMessage()
 		if err != nil {
@@ -120,9 +135,24 @@ func (c *Client) watchConn() error {
 				Message string `json:"message"`
 				Data    string `json:"data"`
 			} `json:"error"`
+			Result struct {
+				Data struct {
+					Value struct {
+						Header struct {
+							Height int64 `json:"height,string"`
+						} `json:"header"`
+					} `json:"value"`
+				} `json:"data"`
+			} `json:"result"`
 		}
-		if json.Unmarshal(msg, &m) == nil && m.Error != nil {
+		err = json.Unmarshal(msg, &m)
+		if err == nil && m.Error != nil {
 			return fmt.Errorf("%w: %s %s", errSubscribeRefused, m.Error.Message, m.Error.Data)
+		}
+		// The first answer acknowledges the subscription; each later one is a new block.
+		c.watched.Store(true)
+		if err == nil {
+			c.announce(m.Result.Data.Value.Header.Height)
 		}
 		c.poke()
 	}

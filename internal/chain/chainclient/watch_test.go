@@ -1,7 +1,14 @@
 package chainclient_test
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,5 +52,92 @@ func TestDialedClientWakesOnNewBlocks(t *testing.T) {
 	}
 	if acct.Balance != 16 {
 		t.Fatalf("bob's balance is %d, want 16", acct.Balance)
+	}
+}
+
+// TestSubscribedClientPollsOnlyPerBlock: while a live new-block subscription wakes a
+// dialed client at each block, the client asks the node for its height about once per
+// block, not every PollMax: a storage node following an idle chain used to ask five times
+// a second. The client would poll every millisecond without the subscription, and the
+// chain makes a block every 300 ms; the client must ask about once per block. The same
+// holds for a client of several validators (DialAll), whose subscription goes to its
+// current endpoint.
+func TestSubscribedClientPollsOnlyPerBlock(t *testing.T) {
+	t.Run("Dial", func(t *testing.T) {
+		testPollsOnlyPerBlock(t, func(u string) (*chainclient.Client, error) {
+			return chainclient.Dial(u, pollEveryMillisecond)
+		})
+	})
+	t.Run("DialAll", func(t *testing.T) {
+		testPollsOnlyPerBlock(t, func(u string) (*chainclient.Client, error) {
+			return chainclient.DialAll([]string{u, "http://" + freeAddr(t)}, pollEveryMillisecond)
+		})
+	})
+}
+
+var pollEveryMillisecond = chainclient.Options{
+	Logger: testLogger(), PollMin: time.Millisecond, PollMax: time.Millisecond, IdlePoll: 10 * time.Minute,
+}
+
+func testPollsOnlyPerBlock(t *testing.T, dial func(url string) (*chainclient.Client, error)) {
+	d := newDevnet(t, devnetOptions{rpc: true, heartbeat: 300 * time.Millisecond})
+	var counting atomic.Bool
+	var infoCalls atomic.Int64
+	target, err := url.Parse(d.rpcURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			if counting.Load() && bytes.Contains(body, []byte(`"abci_info"`)) {
+				infoCalls.Add(1)
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	c, err := dial(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sys, err := c.System(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A follower at the head of the event log waits for new blocks all along.
+	followCtx, stopFollow := context.WithCancel(ctx)
+	followed := make(chan error, 1)
+	go func() {
+		_, err := c.Follow(sys.NextEventSeq, 0).Next(followCtx)
+		followed <- err
+	}()
+	waitFor(t, time.Minute, "the new-block subscription", func() (bool, error) { return c.Watched(), nil })
+	start, _ := d.node.App().LastCommit()
+	counting.Store(true)
+	const blocks = 6
+	d.waitHeight(start.Height + blocks)
+	// The events reach the client after the blocks are committed; each carries its height.
+	waitFor(t, time.Minute, "the new-block events", func() (bool, error) { return c.Announced() >= start.Height+blocks, nil })
+	counting.Store(false)
+	stopFollow()
+	if err := <-followed; err != nil && ctx.Err() == nil && followCtx.Err() == nil {
+		t.Fatalf("follower: %v", err)
+	}
+	end, _ := d.node.App().LastCommit()
+	seen := end.Height - start.Height
+	if n := infoCalls.Load(); n > seen+2 {
+		t.Fatalf("the client asked for the height %d times over %d blocks; want at most %d", n, seen, seen+2)
+	} else {
+		t.Logf("%d height queries over %d blocks", n, seen)
 	}
 }

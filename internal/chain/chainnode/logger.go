@@ -11,8 +11,15 @@ import (
 // cometLogger adapts slog to CometBFT's logger. CometBFT logs every block several times at
 // its Info level, so its Info lines go to slog at Debug level; its Debug lines at
 // Debug-4; its Error lines at Error.
+//
+// CometBFT calls With far more often than it logs: its consensus reactor builds a logger
+// with the peer's height at every turn of each peer's gossip loops, and its state machine
+// one per step. slog's With hands the attributes to the handler at once, which formats
+// them; so With only remembers CometBFT's key-value pairs, and they are converted when a
+// line is logged at an enabled level.
 type cometLogger struct {
-	l *slog.Logger
+	l  *slog.Logger
+	kv []any // pairs attached by With, oldest first; never appended to in place
 }
 
 // Levels CometBFT's messages are logged at.
@@ -31,7 +38,9 @@ func (c cometLogger) log(level slog.Level, msg string, keyvals []any) {
 	if !c.l.Enabled(ctx, level) {
 		return
 	}
-	c.l.Log(ctx, level, msg, attrs(keyvals)...)
+	args := attrs(c.kv)
+	args = append(args, attrs(keyvals)...)
+	c.l.Log(ctx, level, msg, args...)
 }
 
 func (c cometLogger) Debug(msg string, keyvals ...any) { c.log(LevelCometDebug, msg, keyvals) }
@@ -49,10 +58,22 @@ var benignErrors = map[string]bool{
 	"Stopped accept routine, as transport is closed": true,
 }
 
-// With returns a logger with the key-value pairs attached.
+// With returns a logger with the key-value pairs attached (converted only when a line is
+// logged).
 func (c cometLogger) With(keyvals ...any) cmtlog.Logger {
-	return cometLogger{l: c.l.With(attrs(keyvals)...)}
+	if len(keyvals) == 0 {
+		return c
+	}
+	kv := make([]any, 0, len(c.kv)+len(keyvals))
+	kv = append(append(kv, c.kv...), keyvals...)
+	if len(keyvals)%2 == 1 {
+		kv = append(kv, noValue{}) // keeps the pairs of a later With aligned
+	}
+	return cometLogger{l: c.l, kv: kv}
 }
+
+// noValue stands for the missing value of a key passed last to With.
+type noValue struct{}
 
 // attrs turns CometBFT's alternating keys and values into slog attributes, stringifying
 // values lazily through fmt so that CometBFT's Stringers (hashes, lazy formatters) print as
@@ -61,9 +82,9 @@ func attrs(keyvals []any) []any {
 	out := make([]any, 0, (len(keyvals)+1)/2)
 	for i := 0; i < len(keyvals); i += 2 {
 		key := fmt.Sprint(keyvals[i])
-		if i+1 == len(keyvals) {
+		if i+1 == len(keyvals) || keyvals[i+1] == (noValue{}) {
 			out = append(out, slog.String("!BADKEY", key))
-			break
+			continue
 		}
 		out = append(out, slog.Any(key, stringer{keyvals[i+1]}))
 	}

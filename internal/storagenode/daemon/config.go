@@ -106,7 +106,10 @@ type Config struct {
 	// of and the hashes of its own pairs for the others (docs/design.md).
 	FullMetadata bool `yaml:"full_metadata"`
 	// RetryMin and RetryMax bound the exponential backoff of blob and shard syncs that
-	// failed (peers unreachable, not enough symbols yet). Defaults 1s and 1m.
+	// failed (peers unreachable, not enough symbols yet). Defaults 1s and 1m. The shard
+	// syncer also makes a pass every RetryMin while an epoch change has work left to
+	// retry, and every RetryMax while it has none (the chain's epoch change events start
+	// one at once).
 	RetryMin time.Duration `yaml:"retry_min"`
 	RetryMax time.Duration `yaml:"retry_max"`
 	// IngestQuiet is how long the node waits, after it learns that a blob it lacks data of

@@ -335,9 +335,13 @@ func (d *Daemon) fail(err error) {
 	go d.Close()
 }
 
+// lagInterval is how often the daemon measures its event lag (a query to the chain each
+// time).
+const lagInterval = 10 * time.Second
+
 // measureLag updates the event lag from the chain's next event sequence number.
 func (d *Daemon) measureLag(ctx context.Context) error {
-	t := time.NewTicker(2 * time.Second)
+	t := time.NewTicker(lagInterval)
 	defer t.Stop()
 	for {
 		if sys, err := d.chain.System(ctx); err == nil {

@@ -54,7 +54,7 @@
 //	peer_timeout: 30s                 # one request to another node
 //	full_metadata: false              # keep every blob's full metadata (default: only as a holder)
 //	retry_min: 1s                     # backoff of failed blob and shard syncs ...
-//	retry_max: 1m                     # ... doubling up to this
+//	retry_max: 1m                     # ... doubling up to this; idle shard syncer pass
 //	ingest_quiet: 1s                  # recovery waits this long after a client's upload of the blob ends ...
 //	ingest_wait_max: 30s              # ... and no longer than this in all
 //	shard_sync_page_size: 1000        # slivers per shard sync request

@@ -257,3 +257,44 @@ func TestEpochChangeFallsBackToRecovery(t *testing.T) {
 	st := joining.Daemon.Stats()
 	t.Logf("joining node: %d slivers by shard sync, %d recovered (%d bytes, %d downloaded)", st.ShardSyncSlivers, st.RecoveredSlivers, st.RecoveredBytes, st.RecoveryDownloadedBytes)
 }
+
+// TestEpochChangeNeedsNoIdlePass: the shard syncer passes only every RetryMax while it has
+// nothing to retry, so the epoch change events and the ends of the shard syncs must start
+// every step of an epoch change. With RetryMax far beyond the test's waits, the joining
+// node still pulls its shards and signals EpochSyncDone, and the leaving node drops its
+// shards.
+func TestEpochChangeNeedsNoIdlePass(t *testing.T) {
+	const epoch = 5 * time.Second
+	net := nodenet.New(t, nodenet.Options{EpochDuration: epoch, Candidates: 1, Config: func(_ int, c *daemon.Config) {
+		c.RetryMax = time.Hour
+	}})
+	startAll(t, net)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	var blobs []*nodenet.Blob
+	for i := range 3 {
+		b, err := net.Store(ctx, randomData(uint64(100+i), 1000+i*20_000), nodenet.StoreOptions{Epochs: nodenet.MaxEpochs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		blobs = append(blobs, b)
+	}
+	joining, leaving := joinAndLeave(t, ctx, net)
+	target := net.WaitCommittee(ctx, joining, leaving, 2*time.Minute)
+	nodenet.WaitFor(t, 2*time.Minute, "the epoch change to complete and the shards to move", func() (bool, error) {
+		sys, err := net.Chain.System(ctx)
+		if err != nil || sys.Epoch < target.Epoch || sys.Epoch == target.Epoch && sys.EpochState == chain.StateEpochChangeSync {
+			return false, err
+		}
+		if len(leaving.Daemon.Node().Shards()) > 0 {
+			return false, nil
+		}
+		for _, s := range joining.Daemon.Node().Shards() {
+			if s.Status != store.ShardActive {
+				return false, nil
+			}
+		}
+		return joining.Daemon.Stats().EpochSyncsSubmitted > 0, nil
+	})
+	holdsEverything(t, ctx, net, joining.Addr, func() []*nodenet.Blob { return blobs }, 2*time.Minute)
+}

@@ -136,7 +136,7 @@ func newMetrics(reg *prometheus.Registry, c *counters, node *sn.Node) *metrics {
 		counter("walrus_node_epoch_sync_done_total", "EpochSyncDone transactions submitted.", &c.epochSyncs),
 		counter("walrus_node_gc_runs_total", "Garbage collections completed.", &c.gcRuns),
 		counter("walrus_node_gc_blobs_total", "Blobs whose data garbage collection deleted.", &c.gcBlobs),
-		gauge("walrus_node_event_lag", "Chain events not yet applied (as last measured).", &c.eventLag),
+		gauge("walrus_node_event_lag", "Chain events not yet applied (measured every 10 s).", &c.eventLag),
 		gauge("walrus_node_event_cursor", "Sequence number of the next chain event to apply.", &c.cursor),
 		gauge("walrus_node_epoch", "Current epoch as the node knows it.", &c.epoch),
 		shardCollector{node},

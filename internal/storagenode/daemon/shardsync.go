@@ -57,14 +57,24 @@ func (s *shardSyncer) kick() {
 	}
 }
 
-// run makes a pass at every kick and periodically until ctx ends.
+// run makes a pass at every kick and periodically until ctx ends: every RetryMin (at least
+// 50 ms) while a pass leaves work to retry (a shard to sync or to drop, EpochSyncDone to
+// submit, a chain behind or ahead of the node), and only every RetryMax while there is
+// none. Whatever creates work kicks the syncer: the epoch change events, and the end of
+// each shard's sync.
 func (s *shardSyncer) run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	t := time.NewTicker(max(s.d.cfg.RetryMin, 50*time.Millisecond))
+	busy := max(s.d.cfg.RetryMin, 50*time.Millisecond)
+	idle := max(s.d.cfg.RetryMax, busy)
+	t := time.NewTimer(busy)
 	defer t.Stop()
 	for {
-		s.pass(ctx, &wg)
+		if s.pass(ctx, &wg) {
+			t.Reset(busy)
+		} else {
+			t.Reset(idle)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -74,16 +84,23 @@ func (s *shardSyncer) run(ctx context.Context) error {
 	}
 }
 
-func (s *shardSyncer) pass(ctx context.Context, wg *sync.WaitGroup) {
+// pass starts the syncs of the shards that need one and the other steps of an epoch
+// change; it reports whether work is left to retry.
+func (s *shardSyncer) pass(ctx context.Context, wg *sync.WaitGroup) (pending bool) {
 	d := s.d
 	epoch := d.node.Epoch()
 	shards := d.node.Shards()
+	for _, sh := range shards {
+		if sh.Status == store.ShardLockedToMove {
+			pending = true // until its new owner holds it and the node drops it
+		}
+	}
 	if d.node.ChangeDoneEpoch() >= epoch {
 		s.dropHandedOver(ctx, epoch, shards)
 	}
 	sys, err := d.chain.System(ctx)
 	if err != nil || sys.Epoch != epoch {
-		return
+		return true
 	}
 	allActive := true
 	for _, sh := range shards {
@@ -121,9 +138,10 @@ func (s *shardSyncer) pass(ctx context.Context, wg *sync.WaitGroup) {
 			s.kick()
 		}(sh.Shard)
 	}
-	if allActive {
-		s.signalSyncDone(ctx, epoch)
+	if !allActive {
+		return true
 	}
+	return !s.signalSyncDone(ctx, epoch) || pending
 }
 
 // dropHandedOver drops the locked shards whose new owner has signalled EpochSyncDone for
@@ -165,29 +183,32 @@ func (s *shardSyncer) dropHandedOver(ctx context.Context, epoch uint32, shards [
 }
 
 // signalSyncDone submits EpochSyncDone for epoch if the node is in its committee and has
-// not done so.
-func (s *shardSyncer) signalSyncDone(ctx context.Context, epoch uint32) {
+// not done so. It reports false if that is still to do (a call failed).
+func (s *shardSyncer) signalSyncDone(ctx context.Context, epoch uint32) bool {
 	d := s.d
 	s.mu.Lock()
 	sent := s.sent >= epoch && s.sent != 0
 	s.mu.Unlock()
 	if sent {
-		return
+		return true
 	}
 	cmt, err := d.view.committee(ctx, epoch)
-	if err != nil || cmt.self < 0 {
-		return
+	if err != nil {
+		return false
+	}
+	if cmt.self < 0 {
+		return true
 	}
 	nodeID := cmt.info.Members[cmt.self].NodeID
 	pool, err := d.chain.Pool(ctx, nodeID)
 	if err != nil {
-		return
+		return false
 	}
 	if pool.LastSyncDone < epoch {
 		if _, err := d.chain.Submit(ctx, d.wallet, &chain.EpochSyncDone{Node: nodeID, Epoch: epoch}); err != nil {
 			if !errors.Is(err, chain.ErrAlreadyDone) {
 				d.log.Warn("cannot submit EpochSyncDone", "epoch", epoch, "err", err)
-				return
+				return false
 			}
 		} else {
 			d.counters.epochSyncs.Add(1)
@@ -197,6 +218,7 @@ func (s *shardSyncer) signalSyncDone(ctx context.Context, epoch uint32) {
 	s.mu.Lock()
 	s.sent = max(s.sent, epoch)
 	s.mu.Unlock()
+	return true
 }
 
 // syncShard brings one gained shard up to date and marks it Active.
