@@ -171,7 +171,7 @@ type Client struct {
 	keys       map[[48]byte]bls.PublicKey
 	claimed    map[chain.ObjectID]bool // owned objects used by stores in progress
 
-	tails  sync.WaitGroup
+	tails  tailCounter
 	closed atomic.Bool
 	bad    [numBadKinds]atomic.Int64
 }
@@ -238,13 +238,13 @@ func New(cfg Config) (*Client, error) {
 // idle connections. It does not close the chain client. It is idempotent.
 func (c *Client) Close() error {
 	c.closed.Store(true)
-	c.tails.Wait()
+	c.tails.wait()
 	c.hc.CloseIdleConnections()
 	return nil
 }
 
 // WaitTail waits until the background tail uploads of earlier stores have ended.
-func (c *Client) WaitTail() { c.tails.Wait() }
+func (c *Client) WaitTail() { c.tails.wait() }
 
 // Chain returns the chain client.
 func (c *Client) Chain() *chainclient.Client { return c.chain }

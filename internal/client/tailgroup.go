@@ -23,3 +23,46 @@ func uploadGroup(ctx context.Context) *sync.WaitGroup {
 	}
 	return new(sync.WaitGroup)
 }
+
+// tailCounter counts a Client's tail uploads in flight. Unlike a sync.WaitGroup, it may be
+// waited on while other stores start new tails: a WaitGroup forbids an Add from zero
+// concurrent with a Wait, which is what one Client shared by concurrent stores does (one
+// store's WaitTail while another's tail starts).
+type tailCounter struct {
+	mu   sync.Mutex
+	n    int
+	zero chan struct{} // closed when n drops to 0; nil while n is 0
+}
+
+func (t *tailCounter) add() {
+	t.mu.Lock()
+	if t.n == 0 {
+		t.zero = make(chan struct{})
+	}
+	t.n++
+	t.mu.Unlock()
+}
+
+func (t *tailCounter) done() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n == 0 {
+		panic("client: tail counter below zero")
+	}
+	t.n--
+	if t.n == 0 {
+		close(t.zero)
+		t.zero = nil
+	}
+}
+
+// wait returns once no tail is in flight: at once if none is, otherwise when the count
+// next drops to zero (tails started meanwhile included).
+func (t *tailCounter) wait() {
+	t.mu.Lock()
+	ch := t.zero
+	t.mu.Unlock()
+	if ch != nil {
+		<-ch
+	}
+}

@@ -285,10 +285,10 @@ func (c *Client) collect(ctx context.Context, view *committeeView, eb *redstuff.
 		tail = 0
 	}
 	timer := time.AfterFunc(tail, upCancel)
-	c.tails.Add(1)
+	c.tails.add()
 	tailStarted = true
 	go func() {
-		defer c.tails.Done()
+		defer c.tails.done()
 		defer group.Done()
 		wg.Wait()
 		timer.Stop()
