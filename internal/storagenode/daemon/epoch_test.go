@@ -110,13 +110,7 @@ func TestEpochChangeMovesShards(t *testing.T) {
 	// Blobs stored before the join: the joining node can only get these by shard sync
 	// (stored after it, they could reach it by upload if the epoch change came first).
 	w := &workload{net: net}
-	for i := range 6 {
-		b, err := net.Store(ctx, randomData(uint64(i), 1000+i*20_000), nodenet.StoreOptions{Epochs: nodenet.MaxEpochs})
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.blobs = append(w.blobs, b)
-	}
+	w.blobs = append(w.blobs, storeBlobs(t, ctx, net, 6, func(i int) (uint64, int) { return uint64(i), 1000 + i*20_000 })...)
 	joining, leaving := joinAndLeave(t, ctx, net)
 	w.start(t, 2, 2)
 	defer w.stop()
@@ -230,14 +224,7 @@ func TestEpochChangeFallsBackToRecovery(t *testing.T) {
 	startAll(t, net)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	var blobs []*nodenet.Blob
-	for i := range 4 {
-		b, err := net.Store(ctx, randomData(uint64(50+i), 3000+i*7000), nodenet.StoreOptions{Epochs: nodenet.MaxEpochs})
-		if err != nil {
-			t.Fatal(err)
-		}
-		blobs = append(blobs, b)
-	}
+	blobs := storeBlobs(t, ctx, net, 4, func(i int) (uint64, int) { return uint64(50 + i), 3000 + i*7000 })
 	joining, leaving := joinAndLeave(t, ctx, net)
 	net.Stop(leaving)
 	target := net.WaitCommittee(ctx, joining, leaving, 2*time.Minute)
@@ -271,14 +258,7 @@ func TestEpochChangeNeedsNoIdlePass(t *testing.T) {
 	startAll(t, net)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	var blobs []*nodenet.Blob
-	for i := range 3 {
-		b, err := net.Store(ctx, randomData(uint64(100+i), 1000+i*20_000), nodenet.StoreOptions{Epochs: nodenet.MaxEpochs})
-		if err != nil {
-			t.Fatal(err)
-		}
-		blobs = append(blobs, b)
-	}
+	blobs := storeBlobs(t, ctx, net, 3, func(i int) (uint64, int) { return uint64(100 + i), 1000 + i*20_000 })
 	joining, leaving := joinAndLeave(t, ctx, net)
 	target := net.WaitCommittee(ctx, joining, leaving, 2*time.Minute)
 	nodenet.WaitFor(t, 2*time.Minute, "the epoch change to complete and the shards to move", func() (bool, error) {
@@ -297,4 +277,20 @@ func TestEpochChangeNeedsNoIdlePass(t *testing.T) {
 		return joining.Daemon.Stats().EpochSyncsSubmitted > 0, nil
 	})
 	holdsEverything(t, ctx, net, joining.Addr, func() []*nodenet.Blob { return blobs }, 2*time.Minute)
+}
+
+// storeBlobs stores count blobs of random data, blob i from seed and size as shape(i)
+// gives them, for as long as the network's storage allows, and fails the test on an error.
+func storeBlobs(t *testing.T, ctx context.Context, net *nodenet.Net, count int, shape func(i int) (seed uint64, size int)) []*nodenet.Blob {
+	t.Helper()
+	blobs := make([]*nodenet.Blob, 0, count)
+	for i := range count {
+		seed, size := shape(i)
+		b, err := net.Store(ctx, randomData(seed, size), nodenet.StoreOptions{Epochs: nodenet.MaxEpochs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		blobs = append(blobs, b)
+	}
+	return blobs
 }
