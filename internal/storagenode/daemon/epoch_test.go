@@ -127,19 +127,7 @@ func TestEpochChangeMovesShards(t *testing.T) {
 	// The change completes: the joining node holds every certified blob of its shards,
 	// signalled EpochSyncDone, and the leaving node dropped its shards.
 	nodenet.WaitFor(t, 2*time.Minute, "the epoch change to complete and the shards to move", func() (bool, error) {
-		sys, err := net.Chain.System(ctx)
-		if err != nil || sys.Epoch < target.Epoch || sys.Epoch == target.Epoch && sys.EpochState == chain.StateEpochChangeSync {
-			return false, err
-		}
-		if len(leaving.Daemon.Node().Shards()) > 0 {
-			return false, nil
-		}
-		for _, s := range joining.Daemon.Node().Shards() {
-			if s.Status != store.ShardActive {
-				return false, nil
-			}
-		}
-		return true, nil
+		return shardsMoved(ctx, net, target.Epoch, joining, leaving)
 	})
 	// Keep the workload running a little into the new epoch, then check everything
 	// certified so far.
@@ -262,19 +250,8 @@ func TestEpochChangeNeedsNoIdlePass(t *testing.T) {
 	joining, leaving := joinAndLeave(t, ctx, net)
 	target := net.WaitCommittee(ctx, joining, leaving, 2*time.Minute)
 	nodenet.WaitFor(t, 2*time.Minute, "the epoch change to complete and the shards to move", func() (bool, error) {
-		sys, err := net.Chain.System(ctx)
-		if err != nil || sys.Epoch < target.Epoch || sys.Epoch == target.Epoch && sys.EpochState == chain.StateEpochChangeSync {
-			return false, err
-		}
-		if len(leaving.Daemon.Node().Shards()) > 0 {
-			return false, nil
-		}
-		for _, s := range joining.Daemon.Node().Shards() {
-			if s.Status != store.ShardActive {
-				return false, nil
-			}
-		}
-		return joining.Daemon.Stats().EpochSyncsSubmitted > 0, nil
+		moved, err := shardsMoved(ctx, net, target.Epoch, joining, leaving)
+		return moved && joining.Daemon.Stats().EpochSyncsSubmitted > 0, err
 	})
 	holdsEverything(t, ctx, net, joining.Addr, func() []*nodenet.Blob { return blobs }, 2*time.Minute)
 }
@@ -293,4 +270,23 @@ func storeBlobs(t *testing.T, ctx context.Context, net *nodenet.Net, count int, 
 		blobs = append(blobs, b)
 	}
 	return blobs
+}
+
+// shardsMoved reports whether the epoch change to epoch has completed with the shards
+// moved: the chain is past its sync phase, the leaving node holds no shard and every shard
+// of the joining node is active.
+func shardsMoved(ctx context.Context, net *nodenet.Net, epoch uint32, joining, leaving *nodenet.Node) (bool, error) {
+	sys, err := net.Chain.System(ctx)
+	if err != nil || sys.Epoch < epoch || sys.Epoch == epoch && sys.EpochState == chain.StateEpochChangeSync {
+		return false, err
+	}
+	if len(leaving.Daemon.Node().Shards()) > 0 {
+		return false, nil
+	}
+	for _, s := range joining.Daemon.Node().Shards() {
+		if s.Status != store.ShardActive {
+			return false, nil
+		}
+	}
+	return true, nil
 }
