@@ -83,9 +83,10 @@ type Client struct {
 	// closeIdle closes the idle connections of a dialed node's HTTP clients (nil for an
 	// in-process node); Close calls it.
 	closeIdle func()
-	// wsURL is a dialed node's websocket endpoint; the watcher (watch.go), started once
-	// by the first wait, subscribes there to new blocks. Empty for an in-process node.
-	wsURL     string
+	// wsURL returns the websocket endpoint of a dialed node (of DialAll's current
+	// endpoint); the watcher (watch.go), started once by the first wait, subscribes there
+	// to new blocks. Nil for an in-process node.
+	wsURL     func() string
 	watchOnce sync.Once
 
 	params atomic.Pointer[chain.Params] // immutable once fetched
@@ -97,8 +98,12 @@ type Client struct {
 
 	interest atomic.Int64 // callers waiting for new heights (followers)
 	// watched is set while a new-block subscription is live (acknowledged by the node and
-	// not failed since): the tracker then polls at IdlePoll only.
-	watched atomic.Bool
+	// not failed since): the tracker then polls at IdlePoll only, except while the height
+	// it has seen is below announced, the highest height of the new-block events: then it
+	// polls from PollMin up (after a failover the events may come from another validator
+	// than the one it asks, which may commit the block a little later).
+	watched   atomic.Bool
+	announced atomic.Int64
 
 	mu       sync.Mutex
 	closed   bool
@@ -135,7 +140,9 @@ func Dial(addr string, opts Options) (*Client, error) {
 		return nil, err
 	}
 	c.closeIdle = hc.CloseIdleConnections
-	c.wsURL = wsURL(addr)
+	if u := wsURL(addr); u != "" {
+		c.wsURL = func() string { return u }
+	}
 	return c, nil
 }
 
@@ -202,7 +209,10 @@ func (c *Client) subscribe(l *local.Local) {
 			select {
 			case <-c.ctx.Done():
 				return
-			case <-ch:
+			case ev := <-ch:
+				if h, ok := ev.Data.(types.EventDataNewBlockHeader); ok {
+					c.announce(h.Header.Height)
+				}
 				c.poke()
 			}
 		}
@@ -246,7 +256,7 @@ func (c *Client) track() {
 				interval = min(2*interval, c.opts.PollMax)
 			}
 			delay = interval
-			if !c.busy() || c.watched.Load() {
+			if !c.busy() || c.watched.Load() && c.announced.Load() <= c.seenHeight() {
 				// Nobody waits, or the subscription wakes the tracker at each block.
 				delay = c.opts.IdlePoll
 			}
@@ -261,6 +271,23 @@ func (c *Client) track() {
 		case <-t.C:
 		}
 		t.Stop()
+	}
+}
+
+// seenHeight returns the committed height the tracker has seen.
+func (c *Client) seenHeight() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.height
+}
+
+// announce records the height of a new-block event.
+func (c *Client) announce(h int64) {
+	for {
+		cur := c.announced.Load()
+		if h <= cur || c.announced.CompareAndSwap(cur, h) {
+			return
+		}
 	}
 }
 

@@ -53,7 +53,7 @@ func wsURL(addr string) string {
 
 // startWatch starts the websocket watcher once, for a dialed Client (no-op otherwise).
 func (c *Client) startWatch() {
-	if c.wsURL == "" {
+	if c.wsURL == nil {
 		return
 	}
 	c.watchOnce.Do(func() {
@@ -89,6 +89,9 @@ func (c *Client) watch() {
 	}
 }
 
+// errNoWebsocket: the current endpoint has no websocket URL (an unknown scheme).
+var errNoWebsocket = errors.New("chainclient: the node has no websocket endpoint")
+
 // errSubscribeRefused: the node answered the subscription with an error (too many
 // subscribers, say).
 var errSubscribeRefused = errors.New("chainclient: the node refused the new-block subscription")
@@ -97,7 +100,11 @@ var errSubscribeRefused = errors.New("chainclient: the node refused the new-bloc
 // message, until the connection fails or the Client closes.
 func (c *Client) watchConn() error {
 	d := websocket.Dialer{HandshakeTimeout: c.opts.CallTimeout}
-	conn, resp, err := d.DialContext(c.ctx, c.wsURL, nil)
+	u := c.wsURL()
+	if u == "" {
+		return errNoWebsocket
+	}
+	conn, resp, err := d.DialContext(c.ctx, u, nil)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
@@ -125,12 +132,25 @@ func (c *Client) watchConn() error {
 				Message string `json:"message"`
 				Data    string `json:"data"`
 			} `json:"error"`
+			Result struct {
+				Data struct {
+					Value struct {
+						Header struct {
+							Height int64 `json:"height,string"`
+						} `json:"header"`
+					} `json:"value"`
+				} `json:"data"`
+			} `json:"result"`
 		}
-		if json.Unmarshal(msg, &m) == nil && m.Error != nil {
+		err = json.Unmarshal(msg, &m)
+		if err == nil && m.Error != nil {
 			return fmt.Errorf("%w: %s %s", errSubscribeRefused, m.Error.Message, m.Error.Data)
 		}
 		// The first answer acknowledges the subscription; each later one is a new block.
 		c.watched.Store(true)
+		if err == nil {
+			c.announce(m.Result.Data.Value.Header.Height)
+		}
 		c.poke()
 	}
 }

@@ -59,8 +59,27 @@ func TestDialedClientWakesOnNewBlocks(t *testing.T) {
 // dialed client at each block, the client asks the node for its height about once per
 // block, not every PollMax: a storage node following an idle chain used to ask five times
 // a second. The client would poll every millisecond without the subscription, and the
-// chain makes a block every 300 ms; the client must ask about once per block.
+// chain makes a block every 300 ms; the client must ask about once per block. The same
+// holds for a client of several validators (DialAll), whose subscription goes to its
+// current endpoint.
 func TestSubscribedClientPollsOnlyPerBlock(t *testing.T) {
+	t.Run("Dial", func(t *testing.T) {
+		testPollsOnlyPerBlock(t, func(u string) (*chainclient.Client, error) {
+			return chainclient.Dial(u, pollEveryMillisecond)
+		})
+	})
+	t.Run("DialAll", func(t *testing.T) {
+		testPollsOnlyPerBlock(t, func(u string) (*chainclient.Client, error) {
+			return chainclient.DialAll([]string{u, "http://" + freeAddr(t)}, pollEveryMillisecond)
+		})
+	})
+}
+
+var pollEveryMillisecond = chainclient.Options{
+	Logger: testLogger(), PollMin: time.Millisecond, PollMax: time.Millisecond, IdlePoll: 10 * time.Minute,
+}
+
+func testPollsOnlyPerBlock(t *testing.T, dial func(url string) (*chainclient.Client, error)) {
 	d := newDevnet(t, devnetOptions{rpc: true, heartbeat: 300 * time.Millisecond})
 	var counting atomic.Bool
 	var infoCalls atomic.Int64
@@ -84,9 +103,7 @@ func TestSubscribedClientPollsOnlyPerBlock(t *testing.T) {
 		proxy.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	c, err := chainclient.Dial(srv.URL, chainclient.Options{
-		Logger: testLogger(), PollMin: time.Millisecond, PollMax: time.Millisecond, IdlePoll: 10 * time.Minute,
-	})
+	c, err := dial(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,6 +126,8 @@ func TestSubscribedClientPollsOnlyPerBlock(t *testing.T) {
 	counting.Store(true)
 	const blocks = 6
 	d.waitHeight(start.Height + blocks)
+	// The events reach the client after the blocks are committed; each carries its height.
+	waitFor(t, time.Minute, "the new-block events", func() (bool, error) { return c.Announced() >= start.Height+blocks, nil })
 	counting.Store(false)
 	stopFollow()
 	if err := <-followed; err != nil && ctx.Err() == nil && followCtx.Err() == nil {
