@@ -122,6 +122,9 @@ func (c *Client) watchConn() error {
 		return err
 	}
 	defer c.watched.Store(false)
+	// Heights announced by an earlier connection may be another chain's (a devnet reset
+	// behind the same address).
+	c.announced.Store(0)
 	for {
 		_, msg, err := conn.ReadMessage()
 		if err != nil {
