@@ -48,6 +48,14 @@ type Options struct {
 	// TxTimeout bounds Submit's wait for a transaction's block when the caller's context
 	// has no deadline; default 1 min.
 	TxTimeout time.Duration
+	// Resend is how long an admitted transaction may go unseen in the blocks before the
+	// client checks it again, and then the interval between checks; default 5 s. A check
+	// reads the sender's committed nonce: if it has passed the transaction's, the
+	// transaction cannot be committed any more once the blocks up to that height were
+	// searched (another transaction used the nonce), and its wait ends with ErrTxDropped;
+	// otherwise the transaction is broadcast again, to every endpoint of a DialAll client
+	// (a validator that admitted it may have died, or peers rejected it while behind).
+	Resend time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -63,6 +71,7 @@ func (o Options) withDefaults() Options {
 	def(&o.RetryMax, 2*time.Second)
 	def(&o.CallTimeout, 10*time.Second)
 	def(&o.TxTimeout, time.Minute)
+	def(&o.Resend, 5*time.Second)
 	o.PollMax = max(o.PollMax, o.PollMin)
 	o.RetryMax = max(o.RetryMax, o.RetryMin)
 	if o.Logger == nil {
@@ -95,6 +104,9 @@ type Client struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	wake   chan struct{} // capacity 1: wakes the tracker
+	// rechecking is set while a goroutine checks the transactions waited for too long
+	// (resend.go).
+	rechecking atomic.Bool
 
 	interest atomic.Int64 // callers waiting for new heights (followers)
 	// watched is set while a new-block subscription is live (acknowledged by the node and
@@ -248,6 +260,7 @@ func (c *Client) track() {
 			if failing {
 				c.logger.Info("chainclient: node reachable again")
 			}
+			c.startRecheck()
 			failing, retry = false, c.opts.RetryMin
 			switch {
 			case grew:
@@ -314,6 +327,7 @@ func (c *Client) step() (bool, error) {
 	if err := c.scan(ctx, h); err != nil {
 		return false, err
 	}
+	c.endDropped()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if h <= c.height {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	cmttypes "github.com/cometbft/cometbft/types"
 
@@ -56,6 +57,18 @@ type Pending struct {
 	// Nonce is the transaction's nonce.
 	Nonce uint64
 
+	// raw is the encoded transaction, sent again by the recheck (resend.go); sender its
+	// sender's address (hasSender false for bytes that do not decode as a transaction).
+	raw       []byte
+	sender    chain.Address
+	hasSender bool
+	// Guarded by c.mu: sentAt is when the transaction was admitted or last checked (zero
+	// before admission); dropAt, if positive, a height at which the sender's committed
+	// nonce had passed the transaction's: once the blocks up to it were searched without
+	// finding the transaction, it can never be committed.
+	sentAt time.Time
+	dropAt int64
+
 	done   chan struct{}
 	once   sync.Once
 	res    *TxResult
@@ -75,7 +88,10 @@ func (p *Pending) finish(res *TxResult, err error) {
 }
 
 // Wait blocks until the transaction is in a committed block and returns its result. For a
-// transaction that failed in its block it returns the result together with an *Error. If
+// transaction that failed in its block it returns the result together with an *Error. A
+// transaction that stays out of the blocks is checked and sent again (Options.Resend); one
+// that can no longer be committed, because another transaction used its nonce, ends with
+// an error wrapping ErrTxDropped. If
 // ctx ends first it stops waiting for good and returns an error wrapping
 // ErrOutcomeUnknown and ctx's error: the transaction may still be committed. Wait may be
 // called several times; it returns the same outcome.
@@ -132,9 +148,10 @@ func (c *Client) Broadcast(ctx context.Context, raw []byte) (*Pending, error) {
 
 func (c *Client) broadcast(ctx context.Context, raw []byte, settle func(*TxResult, error)) (*Pending, error) {
 	tx := cmttypes.Tx(raw)
-	p := &Pending{c: c, Hash: tx.Hash(), done: make(chan struct{}), settle: settle}
+	p := &Pending{c: c, Hash: tx.Hash(), raw: raw, done: make(chan struct{}), settle: settle}
 	if decoded, err := chain.DecodeTx(raw); err == nil {
 		p.Nonce = decoded.Nonce
+		p.sender, p.hasSender = decoded.SenderAddress(), true
 		if params := c.params.Load(); params != nil {
 			p.Digest = decoded.Digest(params.ChainID)
 		}
@@ -150,6 +167,9 @@ func (c *Client) broadcast(ctx context.Context, raw []byte, settle func(*TxResul
 		c.unregister(p)
 		return nil, broadcastError(err)
 	}
+	c.mu.Lock()
+	p.sentAt = time.Now()
+	c.mu.Unlock()
 	c.poke()
 	return p, nil
 }
