@@ -3,6 +3,7 @@ package chainclient_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,25 +20,17 @@ import (
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 )
 
-// losingProxy forwards the JSON-RPC of a node, except the transactions broadcast while
-// losing is set: it answers those itself with an admission (code 0) and drops them, as a
-// validator that admitted a transaction and died before gossiping it.
-type losingProxy struct {
-	srv    *httptest.Server
-	losing atomic.Bool
-	lost   atomic.Int64
-}
-
-func newLosingProxy(t *testing.T, target string) *losingProxy {
+// rpcProxy forwards the JSON-RPC of a node, except the calls its hook answers: the hook
+// gets the method and the raw request and returns the JSON of the result to answer with,
+// or "" to forward the call.
+func rpcProxy(t *testing.T, target string, hook func(method string, body []byte) string) *httptest.Server {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
 		t.Fatal(err)
 	}
 	forward := httputil.NewSingleHostReverseProxy(u)
-	p := &losingProxy{}
-	p.losing.Store(true)
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
 			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 			if err != nil {
@@ -48,17 +41,43 @@ func newLosingProxy(t *testing.T, target string) *losingProxy {
 				ID     json.RawMessage `json:"id"`
 				Method string          `json:"method"`
 			}
-			if json.Unmarshal(body, &req) == nil && req.Method == "broadcast_tx_sync" && p.losing.Load() {
-				p.lost.Add(1)
-				w.Header().Set("Content-Type", "application/json")
-				fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"code":0,"data":"","log":"","codespace":"","hash":""}}`, req.ID)
-				return
+			if json.Unmarshal(body, &req) == nil {
+				if result := hook(req.Method, body); result != "" {
+					w.Header().Set("Content-Type", "application/json")
+					fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":%s}`, req.ID, result)
+					return
+				}
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		forward.ServeHTTP(w, r)
 	}))
-	t.Cleanup(p.srv.Close)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// admitted is a node's answer to broadcast_tx_sync for a transaction it admitted.
+const admitted = `{"code":0,"data":"","log":"","codespace":"","hash":""}`
+
+// losingProxy is an rpcProxy that loses the transactions broadcast while losing is set:
+// it answers for them with an admission and drops them, as a validator that admitted a
+// transaction and died before gossiping it.
+type losingProxy struct {
+	srv    *httptest.Server
+	losing atomic.Bool
+	lost   atomic.Int64
+}
+
+func newLosingProxy(t *testing.T, target string) *losingProxy {
+	p := &losingProxy{}
+	p.losing.Store(true)
+	p.srv = rpcProxy(t, target, func(method string, _ []byte) string {
+		if method == "broadcast_tx_sync" && p.losing.Load() {
+			p.lost.Add(1)
+			return admitted
+		}
+		return ""
+	})
 	return p
 }
 
@@ -138,5 +157,64 @@ func TestTransactionWhoseNonceWasUsedEnds(t *testing.T) {
 	}
 	if acct, err := c.Account(ctx, bob.Address()); err != nil || acct.Balance != 6 {
 		t.Fatalf("bob %+v, %v after the transfer at height %d, want 6 FROST (2 + 4)", acct, err, next.Height)
+	}
+}
+
+// TestResyncWaitsForAnEndpointBehind: after a failover, a client's endpoint may be a
+// block behind the one where it saw its last transaction committed. That endpoint refuses
+// the next nonce (it expects the one already used), and its account answer, read to
+// resync, still shows the used nonce: a transaction signed with it is admitted there and
+// evicted once the endpoint catches up, never to be committed. The client must not sign
+// with a nonce it saw used; it reads the account again until the endpoint has caught up.
+// The proxy plays the endpoint behind: one refusal for the nonce, one account answer from
+// before the client's last transaction.
+func TestResyncWaitsForAnEndpointBehind(t *testing.T) {
+	d := newDevnet(t, devnetOptions{rpc: true})
+	alice, bob := testSigner("alice"), testSigner("bob")
+	var refuse atomic.Bool
+	var stale atomic.Pointer[string] // the account answer of the endpoint behind, served once
+	srv := rpcProxy(t, d.rpcURL(), func(method string, body []byte) string {
+		switch {
+		case method == "broadcast_tx_sync" && refuse.CompareAndSwap(true, false):
+			return fmt.Sprintf(`{"code":%d,"data":"","log":"wrong nonce","codespace":"","hash":""}`, chain.CodeNonce)
+		case method == "abci_query" && bytes.Contains(body, []byte(chain.QueryAccount)):
+			if answer := stale.Swap(nil); answer != nil {
+				return *answer
+			}
+		}
+		return ""
+	})
+	c, err := chainclient.Dial(srv.URL, chainclient.Options{Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	addr := alice.Address()
+	before, h0, err := c.Query(ctx, chain.QueryAccount, addr[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := c.Submit(ctx, alice, &chain.Transfer{To: bob.Address(), Amount: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := fmt.Sprintf(`{"response":{"code":0,"log":"","info":"","index":"0","key":null,"value":%q,"proofOps":null,"height":"%d","codespace":""}}`,
+		base64.StdEncoding.EncodeToString(before), h0)
+	stale.Store(&answer)
+	refuse.Store(true)
+	second, err := c.Submit(ctx, alice, &chain.Transfer{To: bob.Address(), Amount: 2})
+	if err != nil {
+		t.Fatalf("the transfer after the endpoint fell behind: %v", err)
+	}
+	if refuse.Load() || stale.Load() != nil {
+		t.Fatal("the client did not meet the endpoint behind (no refusal or no resync)")
+	}
+	if second.Height <= first.Height {
+		t.Fatalf("second transfer at height %d, first at %d", second.Height, first.Height)
+	}
+	if acct, err := c.Account(ctx, bob.Address()); err != nil || acct.Balance != 3 {
+		t.Fatalf("bob %+v, %v; want 3 FROST", acct, err)
 	}
 }

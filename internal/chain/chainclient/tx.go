@@ -233,6 +233,10 @@ type account struct {
 	synced  bool
 	next    uint64            // the nonce of the next transaction
 	pending map[uint64][]byte // transactions admitted but not yet seen in a block, by nonce
+	// used: the nonces below it are known to be used, by transactions of this client
+	// seen in the block at height usedAt or earlier.
+	used   uint64
+	usedAt int64
 }
 
 func (c *Client) account(addr chain.Address) *account {
@@ -252,7 +256,7 @@ func (c *Client) account(addr chain.Address) *account {
 // without them every later nonce would be rejected (a copy still in a mempool is refused
 // as a duplicate, which is harmless). a.mu is held.
 func (c *Client) resync(ctx context.Context, addr chain.Address, a *account) error {
-	acct, err := c.Account(ctx, addr)
+	acct, err := c.committedAccount(ctx, addr, a)
 	if err != nil {
 		return err
 	}
@@ -269,6 +273,36 @@ func (c *Client) resync(ctx context.Context, addr chain.Address, a *account) err
 	}
 	a.next, a.synced = next, true
 	return nil
+}
+
+// committedAccount reads the sender's account. An endpoint below the height at which this
+// client saw a nonce used, with a lower nonce, is behind (a client of several validators
+// that failed over to one a block behind): its nonce would sign a transaction that it
+// admits now and evicts once it catches up, never to be committed. committedAccount then
+// reads again, with backoff, until the endpoint reaches that height or ctx ends. At or
+// above that height the endpoint's answer stands (a chain reset behind the address). a.mu
+// is held.
+func (c *Client) committedAccount(ctx context.Context, addr chain.Address, a *account) (chain.Account, error) {
+	retry := c.opts.RetryMin
+	for {
+		raw, h, err := c.Query(ctx, chain.QueryAccount, addr[:])
+		if err != nil {
+			return chain.Account{}, err
+		}
+		acct, err := chain.DecodeAccount(raw)
+		if err != nil {
+			return chain.Account{}, fmt.Errorf("chainclient: query %s: %w", chain.QueryAccount, err)
+		}
+		if acct.Nonce >= a.used || h >= a.usedAt {
+			return acct, nil
+		}
+		c.logger.Debug("chainclient: the node is behind the block that used the sender's nonce; reading again",
+			"sender", addr, "nonce", acct.Nonce, "height", h, "used", a.used, "used_at", a.usedAt)
+		if err := c.sleep(ctx, retry); err != nil {
+			return chain.Account{}, err
+		}
+		retry = min(2*retry, c.opts.RetryMax)
+	}
 }
 
 // SubmitAsync signs p as the signer's next transaction (fee 0 means the chain's minimum
@@ -298,6 +332,9 @@ func (c *Client) SubmitAsync(ctx context.Context, s *Signer, p chain.Payload, fe
 			a.mu.Lock()
 			defer a.mu.Unlock()
 			delete(a.pending, nonce)
+			if res != nil && (err == nil || res.Fee > 0) && nonce >= a.used {
+				a.used, a.usedAt = nonce+1, res.Height
+			}
 			// A transaction rejected before execution (bad nonce, fee it could not pay) did
 			// not consume its nonce; neither did one whose outcome is unknown, maybe. Read
 			// the nonce again before the next submission.
