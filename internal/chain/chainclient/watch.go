@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -23,6 +24,13 @@ import (
 // failing; once the connection fails it polls at PollMin..PollMax again until a new
 // subscription is acknowledged. So a lost or refused subscription costs latency, never
 // results.
+
+// watchSilence bounds the silence of a subscription's connection: CometBFT's websocket
+// server pings every 27 s, and every new block sends an event, so a connection silent
+// for longer lost its node without being closed (a host that died or a network cut
+// leaves no reset behind), and the watcher connects again, to the endpoint current by
+// then. A variable for the tests.
+var watchSilence = time.Minute
 
 // watchReadLimit bounds one websocket message from the node (a new-block header event is
 // a few KiB).
@@ -115,6 +123,18 @@ func (c *Client) watchConn() error {
 	stop := context.AfterFunc(c.ctx, func() { conn.Close() })
 	defer stop()
 	conn.SetReadLimit(watchReadLimit)
+	conn.SetPingHandler(func(data string) error {
+		// Gorilla's default answer, plus the deadline: a ping is a sign of life.
+		if err := conn.SetReadDeadline(time.Now().Add(watchSilence)); err != nil {
+			return err
+		}
+		err := conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(c.opts.CallTimeout))
+		var netErr net.Error
+		if errors.Is(err, websocket.ErrCloseSent) || errors.As(err, &netErr) {
+			return nil
+		}
+		return err
+	})
 	if err := conn.SetWriteDeadline(time.Now().Add(c.opts.CallTimeout)); err != nil {
 		return err
 	}
@@ -126,6 +146,9 @@ func (c *Client) watchConn() error {
 	// behind the same address).
 	c.announced.Store(0)
 	for {
+		if err := conn.SetReadDeadline(time.Now().Add(watchSilence)); err != nil {
+			return err
+		}
 		_, msg, err := conn.ReadMessage()
 		if err != nil {
 			return err

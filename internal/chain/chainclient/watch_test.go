@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 )
@@ -140,4 +142,46 @@ func testPollsOnlyPerBlock(t *testing.T, dial func(url string) (*chainclient.Cli
 	} else {
 		t.Logf("%d height queries over %d blocks", n, seen)
 	}
+}
+
+// TestSilentSubscriptionIsDropped: a node whose host dies without closing the connection
+// (power lost, network cut) leaves the subscription's connection open and silent, and the
+// client, believing itself subscribed, polled only every IdlePoll for good and never moved
+// its subscription to a live endpoint. A connection silent for longer than the node's ping
+// period allows must be dropped and a new subscription made. The server here acknowledges
+// the subscription and then says nothing, not even pings.
+func TestSilentSubscriptionIsDropped(t *testing.T) {
+	defer chainclient.SetWatchSilence(100 * time.Millisecond)()
+	var conns, dropped atomic.Int64
+	upgrader := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		conns.Add(1)
+		if _, _, err := conn.ReadMessage(); err != nil { // the subscribe request
+			return
+		}
+		if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","id":"chainclient-watch","result":{}}`)); err != nil {
+			return
+		}
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				dropped.Add(1) // the client closed the connection
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	c, err := chainclient.Dial(srv.URL, chainclient.Options{Logger: testLogger(), RetryMin: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.StartWatch()
+	waitFor(t, time.Minute, "the silent connection dropped and a new subscription made", func() (bool, error) {
+		return dropped.Load() >= 1 && conns.Load() >= 2, nil
+	})
 }
