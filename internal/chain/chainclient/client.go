@@ -48,6 +48,14 @@ type Options struct {
 	// TxTimeout bounds Submit's wait for a transaction's block when the caller's context
 	// has no deadline; default 1 min.
 	TxTimeout time.Duration
+	// Resend is how long an admitted transaction may go unseen in the blocks before the
+	// client checks it again, and then the interval between checks; default 5 s. A check
+	// reads the sender's committed nonce: if it has passed the transaction's, the
+	// transaction cannot be committed any more once the blocks up to that height were
+	// searched (another transaction used the nonce), and its wait ends with ErrTxDropped;
+	// otherwise the transaction is broadcast again, to every endpoint of a DialAll client
+	// (a validator that admitted it may have died, or peers rejected it while behind).
+	Resend time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -63,6 +71,7 @@ func (o Options) withDefaults() Options {
 	def(&o.RetryMax, 2*time.Second)
 	def(&o.CallTimeout, 10*time.Second)
 	def(&o.TxTimeout, time.Minute)
+	def(&o.Resend, 5*time.Second)
 	o.PollMax = max(o.PollMax, o.PollMin)
 	o.RetryMax = max(o.RetryMax, o.RetryMin)
 	if o.Logger == nil {
@@ -83,9 +92,10 @@ type Client struct {
 	// closeIdle closes the idle connections of a dialed node's HTTP clients (nil for an
 	// in-process node); Close calls it.
 	closeIdle func()
-	// wsURL is a dialed node's websocket endpoint; the watcher (watch.go), started once
-	// by the first wait, subscribes there to new blocks. Empty for an in-process node.
-	wsURL     string
+	// wsURL returns the websocket endpoint of a dialed node (of DialAll's current
+	// endpoint); the watcher (watch.go), started once by the first wait, subscribes there
+	// to new blocks. Nil for an in-process node.
+	wsURL     func() string
 	watchOnce sync.Once
 
 	params atomic.Pointer[chain.Params] // immutable once fetched
@@ -94,11 +104,18 @@ type Client struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	wake   chan struct{} // capacity 1: wakes the tracker
+	// rechecking is set while a goroutine checks the transactions waited for too long
+	// (resend.go).
+	rechecking atomic.Bool
 
 	interest atomic.Int64 // callers waiting for new heights (followers)
 	// watched is set while a new-block subscription is live (acknowledged by the node and
-	// not failed since): the tracker then polls at IdlePoll only.
-	watched atomic.Bool
+	// not failed since): the tracker then polls at IdlePoll only, except while the height
+	// it has seen is below announced, the highest height of the new-block events: then it
+	// polls from PollMin up (after a failover the events may come from another validator
+	// than the one it asks, which may commit the block a little later).
+	watched   atomic.Bool
+	announced atomic.Int64
 
 	mu       sync.Mutex
 	closed   bool
@@ -135,7 +152,9 @@ func Dial(addr string, opts Options) (*Client, error) {
 		return nil, err
 	}
 	c.closeIdle = hc.CloseIdleConnections
-	c.wsURL = wsURL(addr)
+	if u := wsURL(addr); u != "" {
+		c.wsURL = func() string { return u }
+	}
 	return c, nil
 }
 
@@ -202,7 +221,10 @@ func (c *Client) subscribe(l *local.Local) {
 			select {
 			case <-c.ctx.Done():
 				return
-			case <-ch:
+			case ev := <-ch:
+				if h, ok := ev.Data.(types.EventDataNewBlockHeader); ok {
+					c.announce(h.Header.Height)
+				}
 				c.poke()
 			}
 		}
@@ -238,6 +260,7 @@ func (c *Client) track() {
 			if failing {
 				c.logger.Info("chainclient: node reachable again")
 			}
+			c.startRecheck()
 			failing, retry = false, c.opts.RetryMin
 			switch {
 			case grew:
@@ -246,7 +269,7 @@ func (c *Client) track() {
 				interval = min(2*interval, c.opts.PollMax)
 			}
 			delay = interval
-			if !c.busy() || c.watched.Load() {
+			if !c.busy() || c.watched.Load() && c.announced.Load() <= c.seenHeight() {
 				// Nobody waits, or the subscription wakes the tracker at each block.
 				delay = c.opts.IdlePoll
 			}
@@ -261,6 +284,23 @@ func (c *Client) track() {
 		case <-t.C:
 		}
 		t.Stop()
+	}
+}
+
+// seenHeight returns the committed height the tracker has seen.
+func (c *Client) seenHeight() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.height
+}
+
+// announce records the height of a new-block event.
+func (c *Client) announce(h int64) {
+	for {
+		cur := c.announced.Load()
+		if h <= cur || c.announced.CompareAndSwap(cur, h) {
+			return
+		}
 	}
 }
 
@@ -287,6 +327,7 @@ func (c *Client) step() (bool, error) {
 	if err := c.scan(ctx, h); err != nil {
 		return false, err
 	}
+	c.endDropped()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if h <= c.height {

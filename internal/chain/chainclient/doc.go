@@ -14,7 +14,11 @@
 // application has committed them, so a query made after Submit returns already sees the
 // transaction's effects. SubmitAsync returns after admission, for pipelining several
 // transactions; the Client orders each sender's submissions by nonce and reads the nonce
-// from the chain again after any outcome that leaves it in doubt.
+// from the chain again after any outcome that leaves it in doubt. A node's admission does
+// not promise a block (the validator may die before gossiping the transaction, peers behind
+// may refuse it): a transaction unseen for Options.Resend is sent again, to every endpoint
+// of a DialAll client, and its wait ends with ErrTxDropped once another transaction has
+// used its nonce.
 //
 // Chain errors are *Error values carrying the chain code and wrapping the chain's sentinel
 // error, so errors.Is(err, chain.ErrInsufficientFunds) holds for a transaction rejected

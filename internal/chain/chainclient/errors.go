@@ -20,6 +20,11 @@ var (
 	// ErrOutcomeUnknown: the client stopped waiting for a transaction (its context ended)
 	// before seeing it in a block; it may still be committed.
 	ErrOutcomeUnknown = errors.New("chainclient: transaction outcome unknown")
+	// ErrTxDropped: a transaction admitted by a node can no longer be committed: the
+	// sender's committed nonce passed its nonce (another transaction used it) and the
+	// blocks up to there do not hold it. It was dropped from the mempools (a validator
+	// died with it, or a node evicted it when the nonce became stale).
+	ErrTxDropped = errors.New("chainclient: transaction dropped: another transaction used its nonce")
 	// ErrEventGap: the chain returned events that do not continue the cursor (a different
 	// chain, or a corrupt node).
 	ErrEventGap = errors.New("chainclient: event log does not continue the cursor")

@@ -60,6 +60,9 @@ func DialAll(addrs []string, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The new-block subscription goes to the endpoint current when it (re)connects; it
+	// moves only when its connection fails. Any validator's blocks are a good hint.
+	c.wsURL = func() string { return wsURL(f.Current()) }
 	c.closeIdle = func() {
 		for _, hc := range hcs {
 			hc.CloseIdleConnections()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	cmttypes "github.com/cometbft/cometbft/types"
 
@@ -56,6 +57,18 @@ type Pending struct {
 	// Nonce is the transaction's nonce.
 	Nonce uint64
 
+	// raw is the encoded transaction, sent again by the recheck (resend.go); sender its
+	// sender's address (hasSender false for bytes that do not decode as a transaction).
+	raw       []byte
+	sender    chain.Address
+	hasSender bool
+	// Guarded by c.mu: sentAt is when the transaction was admitted or last checked (zero
+	// before admission); dropAt, if positive, a height at which the sender's committed
+	// nonce had passed the transaction's: once the blocks up to it were searched without
+	// finding the transaction, it can never be committed.
+	sentAt time.Time
+	dropAt int64
+
 	done   chan struct{}
 	once   sync.Once
 	res    *TxResult
@@ -75,7 +88,10 @@ func (p *Pending) finish(res *TxResult, err error) {
 }
 
 // Wait blocks until the transaction is in a committed block and returns its result. For a
-// transaction that failed in its block it returns the result together with an *Error. If
+// transaction that failed in its block it returns the result together with an *Error. A
+// transaction that stays out of the blocks is checked and sent again (Options.Resend); one
+// that can no longer be committed, because another transaction used its nonce, ends with
+// an error wrapping ErrTxDropped. If
 // ctx ends first it stops waiting for good and returns an error wrapping
 // ErrOutcomeUnknown and ctx's error: the transaction may still be committed. Wait may be
 // called several times; it returns the same outcome.
@@ -132,9 +148,10 @@ func (c *Client) Broadcast(ctx context.Context, raw []byte) (*Pending, error) {
 
 func (c *Client) broadcast(ctx context.Context, raw []byte, settle func(*TxResult, error)) (*Pending, error) {
 	tx := cmttypes.Tx(raw)
-	p := &Pending{c: c, Hash: tx.Hash(), done: make(chan struct{}), settle: settle}
+	p := &Pending{c: c, Hash: tx.Hash(), raw: raw, done: make(chan struct{}), settle: settle}
 	if decoded, err := chain.DecodeTx(raw); err == nil {
 		p.Nonce = decoded.Nonce
+		p.sender, p.hasSender = decoded.SenderAddress(), true
 		if params := c.params.Load(); params != nil {
 			p.Digest = decoded.Digest(params.ChainID)
 		}
@@ -150,6 +167,9 @@ func (c *Client) broadcast(ctx context.Context, raw []byte, settle func(*TxResul
 		c.unregister(p)
 		return nil, broadcastError(err)
 	}
+	c.mu.Lock()
+	p.sentAt = time.Now()
+	c.mu.Unlock()
 	c.poke()
 	return p, nil
 }
@@ -213,6 +233,10 @@ type account struct {
 	synced  bool
 	next    uint64            // the nonce of the next transaction
 	pending map[uint64][]byte // transactions admitted but not yet seen in a block, by nonce
+	// used: the nonces below it are known to be used, by transactions of this client
+	// seen in the block at height usedAt or earlier.
+	used   uint64
+	usedAt int64
 }
 
 func (c *Client) account(addr chain.Address) *account {
@@ -232,7 +256,7 @@ func (c *Client) account(addr chain.Address) *account {
 // without them every later nonce would be rejected (a copy still in a mempool is refused
 // as a duplicate, which is harmless). a.mu is held.
 func (c *Client) resync(ctx context.Context, addr chain.Address, a *account) error {
-	acct, err := c.Account(ctx, addr)
+	acct, err := c.committedAccount(ctx, addr, a)
 	if err != nil {
 		return err
 	}
@@ -249,6 +273,36 @@ func (c *Client) resync(ctx context.Context, addr chain.Address, a *account) err
 	}
 	a.next, a.synced = next, true
 	return nil
+}
+
+// committedAccount reads the sender's account. An endpoint below the height at which this
+// client saw a nonce used, with a lower nonce, is behind (a client of several validators
+// that failed over to one a block behind): its nonce would sign a transaction that it
+// admits now and evicts once it catches up, never to be committed. committedAccount then
+// reads again, with backoff, until the endpoint reaches that height or ctx ends. At or
+// above that height the endpoint's answer stands (a chain reset behind the address). a.mu
+// is held.
+func (c *Client) committedAccount(ctx context.Context, addr chain.Address, a *account) (chain.Account, error) {
+	retry := c.opts.RetryMin
+	for {
+		raw, h, err := c.Query(ctx, chain.QueryAccount, addr[:])
+		if err != nil {
+			return chain.Account{}, err
+		}
+		acct, err := chain.DecodeAccount(raw)
+		if err != nil {
+			return chain.Account{}, fmt.Errorf("chainclient: query %s: %w", chain.QueryAccount, err)
+		}
+		if acct.Nonce >= a.used || h >= a.usedAt {
+			return acct, nil
+		}
+		c.logger.Debug("chainclient: the node is behind the block that used the sender's nonce; reading again",
+			"sender", addr, "nonce", acct.Nonce, "height", h, "used", a.used, "used_at", a.usedAt)
+		if err := c.sleep(ctx, retry); err != nil {
+			return chain.Account{}, err
+		}
+		retry = min(2*retry, c.opts.RetryMax)
+	}
 }
 
 // SubmitAsync signs p as the signer's next transaction (fee 0 means the chain's minimum
@@ -278,6 +332,9 @@ func (c *Client) SubmitAsync(ctx context.Context, s *Signer, p chain.Payload, fe
 			a.mu.Lock()
 			defer a.mu.Unlock()
 			delete(a.pending, nonce)
+			if res != nil && (err == nil || res.Fee > 0) && nonce >= a.used {
+				a.used, a.usedAt = nonce+1, res.Height
+			}
 			// A transaction rejected before execution (bad nonce, fee it could not pay) did
 			// not consume its nonce; neither did one whose outcome is unknown, maybe. Read
 			// the nonce again before the next submission.

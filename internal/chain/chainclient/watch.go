@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -23,6 +24,13 @@ import (
 // failing; once the connection fails it polls at PollMin..PollMax again until a new
 // subscription is acknowledged. So a lost or refused subscription costs latency, never
 // results.
+
+// watchSilence bounds the silence of a subscription's connection: CometBFT's websocket
+// server pings every 27 s, and every new block sends an event, so a connection silent
+// for longer lost its node without being closed (a host that died or a network cut
+// leaves no reset behind), and the watcher connects again, to the endpoint current by
+// then. A variable for the tests.
+var watchSilence = time.Minute
 
 // watchReadLimit bounds one websocket message from the node (a new-block header event is
 // a few KiB).
@@ -53,7 +61,7 @@ func wsURL(addr string) string {
 
 // startWatch starts the websocket watcher once, for a dialed Client (no-op otherwise).
 func (c *Client) startWatch() {
-	if c.wsURL == "" {
+	if c.wsURL == nil {
 		return
 	}
 	c.watchOnce.Do(func() {
@@ -89,6 +97,9 @@ func (c *Client) watch() {
 	}
 }
 
+// errNoWebsocket: the current endpoint has no websocket URL (an unknown scheme).
+var errNoWebsocket = errors.New("chainclient: the node has no websocket endpoint")
+
 // errSubscribeRefused: the node answered the subscription with an error (too many
 // subscribers, say).
 var errSubscribeRefused = errors.New("chainclient: the node refused the new-block subscription")
@@ -97,7 +108,11 @@ var errSubscribeRefused = errors.New("chainclient: the node refused the new-bloc
 // message, until the connection fails or the Client closes.
 func (c *Client) watchConn() error {
 	d := websocket.Dialer{HandshakeTimeout: c.opts.CallTimeout}
-	conn, resp, err := d.DialContext(c.ctx, c.wsURL, nil)
+	u := c.wsURL()
+	if u == "" {
+		return errNoWebsocket
+	}
+	conn, resp, err := d.DialContext(c.ctx, u, nil)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
@@ -108,6 +123,18 @@ func (c *Client) watchConn() error {
 	stop := context.AfterFunc(c.ctx, func() { conn.Close() })
 	defer stop()
 	conn.SetReadLimit(watchReadLimit)
+	conn.SetPingHandler(func(data string) error {
+		// Gorilla's default answer, plus the deadline: a ping is a sign of life.
+		if err := conn.SetReadDeadline(time.Now().Add(watchSilence)); err != nil {
+			return err
+		}
+		err := conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(c.opts.CallTimeout))
+		var netErr net.Error
+		if errors.Is(err, websocket.ErrCloseSent) || errors.As(err, &netErr) {
+			return nil
+		}
+		return err
+	})
 	if err := conn.SetWriteDeadline(time.Now().Add(c.opts.CallTimeout)); err != nil {
 		return err
 	}
@@ -115,7 +142,13 @@ func (c *Client) watchConn() error {
 		return err
 	}
 	defer c.watched.Store(false)
+	// Heights announced by an earlier connection may be another chain's (a devnet reset
+	// behind the same address).
+	c.announced.Store(0)
 	for {
+		if err := conn.SetReadDeadline(time.Now().Add(watchSilence)); err != nil {
+			return err
+		}
 		_, msg, err := conn.ReadMessage()
 		if err != nil {
 			return err
@@ -125,12 +158,25 @@ func (c *Client) watchConn() error {
 				Message string `json:"message"`
 				Data    string `json:"data"`
 			} `json:"error"`
+			Result struct {
+				Data struct {
+					Value struct {
+						Header struct {
+							Height int64 `json:"height,string"`
+						} `json:"header"`
+					} `json:"value"`
+				} `json:"data"`
+			} `json:"result"`
 		}
-		if json.Unmarshal(msg, &m) == nil && m.Error != nil {
+		err = json.Unmarshal(msg, &m)
+		if err == nil && m.Error != nil {
 			return fmt.Errorf("%w: %s %s", errSubscribeRefused, m.Error.Message, m.Error.Data)
 		}
 		// The first answer acknowledges the subscription; each later one is a new block.
 		c.watched.Store(true)
+		if err == nil {
+			c.announce(m.Result.Data.Value.Header.Height)
+		}
 		c.poke()
 	}
 }

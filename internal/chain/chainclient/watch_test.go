@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 )
@@ -59,8 +61,27 @@ func TestDialedClientWakesOnNewBlocks(t *testing.T) {
 // dialed client at each block, the client asks the node for its height about once per
 // block, not every PollMax: a storage node following an idle chain used to ask five times
 // a second. The client would poll every millisecond without the subscription, and the
-// chain makes a block every 300 ms; the client must ask about once per block.
+// chain makes a block every 300 ms; the client must ask about once per block. The same
+// holds for a client of several validators (DialAll), whose subscription goes to its
+// current endpoint.
 func TestSubscribedClientPollsOnlyPerBlock(t *testing.T) {
+	t.Run("Dial", func(t *testing.T) {
+		testPollsOnlyPerBlock(t, func(u string) (*chainclient.Client, error) {
+			return chainclient.Dial(u, pollEveryMillisecond)
+		})
+	})
+	t.Run("DialAll", func(t *testing.T) {
+		testPollsOnlyPerBlock(t, func(u string) (*chainclient.Client, error) {
+			return chainclient.DialAll([]string{u, "http://" + freeAddr(t)}, pollEveryMillisecond)
+		})
+	})
+}
+
+var pollEveryMillisecond = chainclient.Options{
+	Logger: testLogger(), PollMin: time.Millisecond, PollMax: time.Millisecond, IdlePoll: 10 * time.Minute,
+}
+
+func testPollsOnlyPerBlock(t *testing.T, dial func(url string) (*chainclient.Client, error)) {
 	d := newDevnet(t, devnetOptions{rpc: true, heartbeat: 300 * time.Millisecond})
 	var counting atomic.Bool
 	var infoCalls atomic.Int64
@@ -84,9 +105,7 @@ func TestSubscribedClientPollsOnlyPerBlock(t *testing.T) {
 		proxy.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	c, err := chainclient.Dial(srv.URL, chainclient.Options{
-		Logger: testLogger(), PollMin: time.Millisecond, PollMax: time.Millisecond, IdlePoll: 10 * time.Minute,
-	})
+	c, err := dial(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,6 +128,8 @@ func TestSubscribedClientPollsOnlyPerBlock(t *testing.T) {
 	counting.Store(true)
 	const blocks = 6
 	d.waitHeight(start.Height + blocks)
+	// The events reach the client after the blocks are committed; each carries its height.
+	waitFor(t, time.Minute, "the new-block events", func() (bool, error) { return c.Announced() >= start.Height+blocks, nil })
 	counting.Store(false)
 	stopFollow()
 	if err := <-followed; err != nil && ctx.Err() == nil && followCtx.Err() == nil {
@@ -121,4 +142,46 @@ func TestSubscribedClientPollsOnlyPerBlock(t *testing.T) {
 	} else {
 		t.Logf("%d height queries over %d blocks", n, seen)
 	}
+}
+
+// TestSilentSubscriptionIsDropped: a node whose host dies without closing the connection
+// (power lost, network cut) leaves the subscription's connection open and silent, and the
+// client, believing itself subscribed, polled only every IdlePoll for good and never moved
+// its subscription to a live endpoint. A connection silent for longer than the node's ping
+// period allows must be dropped and a new subscription made. The server here acknowledges
+// the subscription and then says nothing, not even pings.
+func TestSilentSubscriptionIsDropped(t *testing.T) {
+	defer chainclient.SetWatchSilence(100 * time.Millisecond)()
+	var conns, dropped atomic.Int64
+	upgrader := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		conns.Add(1)
+		if _, _, err := conn.ReadMessage(); err != nil { // the subscribe request
+			return
+		}
+		if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","id":"chainclient-watch","result":{}}`)); err != nil {
+			return
+		}
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				dropped.Add(1) // the client closed the connection
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	c, err := chainclient.Dial(srv.URL, chainclient.Options{Logger: testLogger(), RetryMin: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.StartWatch()
+	waitFor(t, time.Minute, "the silent connection dropped and a new subscription made", func() (bool, error) {
+		return dropped.Load() >= 1 && conns.Load() >= 2, nil
+	})
 }
