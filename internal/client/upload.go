@@ -12,6 +12,7 @@ import (
 
 	"github.com/walrus-go/walrus/internal/bls"
 	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/committee"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
@@ -24,8 +25,9 @@ import (
 //
 // early, if not nil, delivers the first attempt's outcome: the uploads a store started
 // while the registration was in flight (startEarly). Members at the network addresses in
-// exclude get nothing (StoreOptions.ExcludeNodes).
-func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob, obj chain.ObjectID, deletable bool, exclude []string, st *StoreStats, prog *progress, early <-chan earlyResult) error {
+// exclude get nothing (StoreOptions.ExcludeNodes). It returns the result of the
+// certifying transaction, or nil if the blob object was certified already.
+func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob, obj chain.ObjectID, deletable bool, exclude []string, st *StoreStats, prog *progress, early <-chan earlyResult) (*chainclient.TxResult, error) {
 	p := sn.Persistence{Deletable: deletable}
 	if deletable {
 		p.ObjectID = sn.ObjectID(obj)
@@ -42,13 +44,13 @@ func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob,
 		} else {
 			sys, serr := c.chain.System(ctx)
 			if serr != nil {
-				return fmt.Errorf("client: %w", serr)
+				return nil, fmt.Errorf("client: %w", serr)
 			}
 			if view, err = c.committee(ctx, sys.Epoch); err != nil {
-				return err
+				return nil, err
 			}
 			if view.n != len(eb.Pairs) {
-				return fmt.Errorf("client: the committee of epoch %d has %d shards, the blob was encoded for %d", view.epoch, view.n, len(eb.Pairs))
+				return nil, fmt.Errorf("client: the committee of epoch %d has %d shards, the blob was encoded for %d", view.epoch, view.n, len(eb.Pairs))
 			}
 			t := time.Now()
 			cert, err = c.collect(ctx, view.excluding(exclude), eb, registered(p), st, prog)
@@ -64,26 +66,28 @@ func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob,
 			}
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		prog.report("certifying", 0, 0)
 		t := time.Now()
-		_, err = c.chain.Submit(ctx, c.cfg.Signer, &chain.CertifyBlob{Blob: obj, Certificate: cert})
+		res, err := c.chain.Submit(ctx, c.cfg.Signer, &chain.CertifyBlob{Blob: obj, Certificate: cert})
 		st.Transactions++
 		st.Certify += time.Since(t)
 		switch {
-		case err == nil, errors.Is(err, chain.ErrAlreadyCertified):
-			return nil
+		case err == nil:
+			return res, nil
+		case errors.Is(err, chain.ErrAlreadyCertified):
+			return nil, nil
 		case errors.Is(err, chain.ErrWrongEpoch), errors.Is(err, chain.ErrNotCommitteeMember):
 			c.log.Info("client: epoch changed during the store; collecting confirmations again", "blob", eb.Metadata.BlobID, "epoch", view.epoch)
 			st.EpochChanges++
 			lastErr = err
 			continue
 		default:
-			return fmt.Errorf("client: certifying blob %s: %w", eb.Metadata.BlobID, err)
+			return nil, fmt.Errorf("client: certifying blob %s: %w", eb.Metadata.BlobID, err)
 		}
 	}
-	return fmt.Errorf("client: certifying blob %s: the epoch kept changing: %w", eb.Metadata.BlobID, lastErr)
+	return nil, fmt.Errorf("client: certifying blob %s: the epoch kept changing: %w", eb.Metadata.BlobID, lastErr)
 }
 
 // registration is the blob's registration as the uploads of a store see it: done is
@@ -143,17 +147,14 @@ type earlyResult struct {
 	stats StoreStats
 }
 
-// startEarly starts uploading eb to the current committee with pending uploads while
-// the caller registers the blob; the caller settles reg when the registration landed.
+// startEarly starts uploading eb to the committee of epoch (the current one, as the
+// store read it) with pending uploads while the caller registers the blob; the caller
+// settles reg when the registration landed.
 // The result arrives on the channel; a failed registration (or ctx) ends the uploads.
 // It returns nil if the uploads cannot start early (the committee is unknown or has a
 // different shard count): the caller then uploads after the registration.
-func (c *Client) startEarly(ctx context.Context, eb *redstuff.EncodedBlob, reg *registration, exclude []string, prog *progress) <-chan earlyResult {
-	sys, err := c.chain.System(ctx)
-	if err != nil {
-		return nil
-	}
-	view, err := c.committee(ctx, sys.Epoch)
+func (c *Client) startEarly(ctx context.Context, epoch uint32, eb *redstuff.EncodedBlob, reg *registration, exclude []string, prog *progress) <-chan earlyResult {
+	view, err := c.committee(ctx, epoch)
 	if err != nil || view.n != len(eb.Pairs) {
 		return nil
 	}
