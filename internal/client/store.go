@@ -278,11 +278,22 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 	if opts.UploadRelay == nil && !c.cfg.DisablePendingUploads {
 		var ectx context.Context
 		ectx, cancelEarly = context.WithCancel(ctx)
-		reg = &registration{done: make(chan struct{})}
+		reg = newRegistration()
 		early = c.startEarly(ectx, sys.Epoch, eb, reg, opts.ExcludeNodes, prog)
 	}
 	defer cancelEarly()
-	blobObj, ntx, err := c.register(ctx, plan, m, encLen, epochs, deletable)
+	persistence := func(obj chain.ObjectID) sn.Persistence {
+		p := sn.Persistence{Deletable: deletable}
+		if deletable {
+			p.ObjectID = sn.ObjectID(obj)
+		}
+		return p
+	}
+	var admitted func(chain.ObjectID)
+	if reg != nil {
+		admitted = func(obj chain.ObjectID) { reg.admit(persistence(obj)) }
+	}
+	blobObj, ntx, err := c.register(ctx, plan, m, encLen, epochs, deletable, admitted)
 	st.Transactions += ntx
 	// Reusing an owned Storage object (whole or split) is optimistic: the object can be
 	// gone when the registration executes (another holder of the wallet's key consumed
@@ -291,15 +302,11 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 		c.release(plan)
 		plan = resourcePlan{}
 		cost = storageCost + writeCost
-		blobObj, ntx, err = c.register(ctx, plan, m, encLen, epochs, deletable)
+		blobObj, ntx, err = c.register(ctx, plan, m, encLen, epochs, deletable, nil)
 		st.Transactions += ntx
 	}
 	if reg != nil {
-		p := sn.Persistence{Deletable: deletable}
-		if deletable {
-			p.ObjectID = sn.ObjectID(blobObj)
-		}
-		reg.settle(p, err)
+		reg.settle(persistence(blobObj), err)
 	}
 	if err != nil {
 		if early != nil {
@@ -698,7 +705,11 @@ func (c *Client) certifiedBlob(ctx context.Context, id chain.ObjectID, registere
 // one ReserveAndRegister transaction (the Blob is its created object 1). A split of owned
 // storage and the registration are pipelined: the registration names the split Storage,
 // which keeps its ID.
-func (c *Client) register(ctx context.Context, plan resourcePlan, m *redstuff.Metadata, encLen uint64, epochs uint32, deletable bool) (chain.ObjectID, int, error) {
+//
+// admitted, if not nil, is called with the Blob object ID once a ReserveAndRegister
+// transaction was admitted to the mempool, before its block (the ID derives from the
+// transaction's digest); the other plans do not call it.
+func (c *Client) register(ctx context.Context, plan resourcePlan, m *redstuff.Metadata, encLen uint64, epochs uint32, deletable bool, admitted func(chain.ObjectID)) (chain.ObjectID, int, error) {
 	if plan.registration != nil {
 		return plan.registration.ID, 0, nil
 	}
@@ -717,6 +728,9 @@ func (c *Client) register(ctx context.Context, plan resourcePlan, m *redstuff.Me
 		}, 0)
 		if err != nil {
 			return chain.ObjectID{}, 0, fmt.Errorf("client: reserving storage and registering blob %s: %w", m.BlobID, err)
+		}
+		if admitted != nil {
+			admitted(chain.DeriveObjectID(tx.Digest, 1))
 		}
 		if _, err := tx.Wait(ctx); err != nil {
 			return chain.ObjectID{}, 1, fmt.Errorf("client: reserving storage and registering blob %s: %w", m.BlobID, err)

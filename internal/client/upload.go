@@ -92,11 +92,21 @@ func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob,
 
 // registration is the blob's registration as the uploads of a store see it: done is
 // closed once the registration transaction landed (or failed: err), and p is then the
-// persistence the confirmations are for.
+// persistence the confirmations are for. admitted, if closed before done, means the
+// registration transaction was admitted to the mempool and will, if it lands, register
+// the blob for persistence expected (the object ID derives from the transaction's
+// digest).
 type registration struct {
-	done chan struct{}
-	p    sn.Persistence
-	err  error
+	done     chan struct{}
+	p        sn.Persistence
+	err      error
+	admitted chan struct{}
+	expected sn.Persistence
+}
+
+// newRegistration returns a registration in flight.
+func newRegistration() *registration {
+	return &registration{done: make(chan struct{}), admitted: make(chan struct{})}
 }
 
 // registered returns a registration already done, for persistence p.
@@ -104,6 +114,27 @@ func registered(p sn.Persistence) *registration {
 	r := &registration{done: make(chan struct{}), p: p}
 	close(r.done)
 	return r
+}
+
+// admit records that the registration transaction was admitted, for persistence p; call
+// it at most once, before settle.
+func (r *registration) admit(p sn.Persistence) {
+	r.expected = p
+	close(r.admitted)
+}
+
+// expect returns the persistence the registration is for as soon as it is known: once
+// its transaction was admitted, or once it landed. The registration may still fail after
+// admission: the caller checks with wait before it relies on the registration.
+func (r *registration) expect(ctx context.Context) (sn.Persistence, error) {
+	select {
+	case <-r.admitted:
+		return r.expected, nil
+	case <-r.done:
+		return r.wait(ctx)
+	case <-ctx.Done():
+		return sn.Persistence{}, ctx.Err()
+	}
 }
 
 // settle records the registration's outcome; call it once.
@@ -336,23 +367,53 @@ func (c *Client) uploadTo(ctx context.Context, m *member, epoch uint32, md *reds
 			c.log.Debug("client: pending upload refused; uploading after the registration", "blob", md.BlobID, "node", m.info.Name, "err", err)
 		}
 	}
-	p, err := reg.wait(ctx)
+	var p sn.Persistence
+	var err error
+	if uploaded {
+		// The confirmation is asked for as soon as the registration transaction was
+		// admitted: the node answers once it has seen the registration land and stored the
+		// data, while this client learns of the registration's block itself.
+		p, err = reg.expect(ctx)
+	} else {
+		p, err = reg.wait(ctx)
+	}
 	if err != nil {
 		return bls.Signature{}, err
 	}
-	msg := sn.ConfirmationMessage(epoch, md.BlobID, p)
 	if !uploaded {
 		if err := c.uploadRegistered(ctx, m, md, pairs, uc); err != nil {
 			return bls.Signature{}, err
 		}
 	}
 	c.log.Debug("client: uploaded", "blob", md.BlobID, "node", m.info.Name, "pairs", len(pairs), "duration", time.Since(start))
-	if quorum.Load() {
-		return bls.Signature{}, errors.New("quorum reached before the confirmation")
+	for {
+		if quorum.Load() {
+			return bls.Signature{}, errors.New("quorum reached before the confirmation")
+		}
+		sig, err := c.confirmFrom(ctx, m, epoch, md, pairs, p, confirmWait, uc)
+		if err != nil {
+			return bls.Signature{}, err
+		}
+		// Every confirmation is for the registration that landed.
+		final, err := reg.wait(ctx)
+		if err != nil {
+			return bls.Signature{}, err
+		}
+		if final == p {
+			c.log.Debug("client: confirmed", "blob", md.BlobID, "node", m.info.Name, "duration", time.Since(start))
+			return sig, nil
+		}
+		p = final
 	}
+}
+
+// confirmFrom asks one member for its confirmation of the blob for persistence p, waiting
+// up to confirmWait at the node for the registration, and checks it.
+func (c *Client) confirmFrom(ctx context.Context, m *member, epoch uint32, md *redstuff.Metadata, pairs []*redstuff.SliverPair, p sn.Persistence, confirmWait time.Duration, uc *uploadCounters) (bls.Signature, error) {
+	msg := sn.ConfirmationMessage(epoch, md.BlobID, p)
 	var signed sn.SignedMessage
 	reuploaded := false
-	err = c.retry(ctx, true, func() error {
+	err := c.retry(ctx, true, func() error {
 		var err error
 		signed, err = m.node.ConfirmationWait(ctx, md.BlobID, p, confirmWait)
 		if errors.Is(err, sn.ErrMissingSlivers) && !reuploaded {
@@ -377,7 +438,6 @@ func (c *Client) uploadTo(ctx context.Context, m *member, epoch uint32, md *reds
 	if err != nil {
 		return bls.Signature{}, fmt.Errorf("confirmation: %w", err)
 	}
-	c.log.Debug("client: confirmed", "blob", md.BlobID, "node", m.info.Name, "duration", time.Since(start))
 	if !bytes.Equal(signed.Message, msg) {
 		return bls.Signature{}, fmt.Errorf("confirmation: the node signed %x, expected %x (epoch change?)", signed.Message, msg)
 	}
