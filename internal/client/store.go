@@ -318,7 +318,9 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 	st.Register = time.Since(t)
 	// The Blob object is read now, while the blob is uploaded, rather than after its
 	// certification (one round trip to the chain less at the end of the store).
-	registered := c.readBlob(ctx, blobObj, plan.registration)
+	rctx, cancelRead := context.WithCancel(ctx)
+	defer cancelRead()
+	registered := c.readBlob(rctx, blobObj, plan.registration)
 
 	// Upload, confirmations, certificate.
 	var certified *chainclient.TxResult
