@@ -8,12 +8,17 @@
 // already certified for long enough (the result is then AlreadyCertified and nothing is
 // uploaded). Otherwise it reuses an owned uncertified registration of the same blob, or
 // an owned Storage resource that covers the size and lifetime, or reserves space and
-// registers the blob in two pipelined transactions. It uploads the metadata and every
+// registers the blob in one transaction. The chain reads that do not depend on the blob
+// (system state, the wallet's balance and Storage objects) run concurrently. While the
+// registration is in flight it uploads (as pending uploads, unless
+// Config.DisablePendingUploads) the metadata and every
 // sliver pair a node holds to each committee member in one batched request per node,
 // concurrently (Config.MaxConcurrentUploads) and with retries and backoff (a node that
 // has not seen the registration yet is retried quickly; before a body of more than 4 MiB
 // the client waits for the registration with small status requests), collects
-// BLS-signed storage confirmations until the signers hold a quorum of the shards
+// BLS-signed storage confirmations (asked for once the registration transaction was
+// admitted; each node answers once it has seen the registration land and stored its
+// slivers) until the signers hold a quorum of the shards
 // (3w >= 2n+1), aggregates them into the chain certificate and certifies the blob.
 // Uploads to the remaining nodes go on in the background for a bounded time (the tail,
 // Config.TailFactor and Config.TailBase); Client.Close waits for them. If the epoch

@@ -43,6 +43,10 @@ func TestQuiltReadFetchesOnlyPatchColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The slivers counted below are those of a blob every node holds: the store returns
+	// once a quorum confirmed, and a node still in its tail uploads would make the read
+	// fetch other slivers.
+	c.WaitTail()
 	qr, err := c.OpenQuilt(ctx, id, client.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -140,6 +140,14 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
+	// The wallet's balance and Storage objects do not depend on the blob: they are read
+	// while the system state is read and the blob encoded, not one after the other.
+	var wallet *walletReads
+	if !opts.DryRun {
+		wctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		wallet = c.readWallet(wctx)
+	}
 	sys, err := c.chain.System(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
@@ -217,13 +225,13 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 		if b := extendCandidate(owned, sys.Epoch, end, deletable); b != nil && c.claim(b.ID) {
 			defer c.release(resourcePlan{registration: b})
 			st.Check = time.Since(t)
-			return c.reuseAndExtend(ctx, res, b, end, &params, sys.StoragePrice, prog)
+			return c.reuseAndExtend(ctx, res, b, end, &params, sys.StoragePrice, wallet, prog)
 		}
 	}
 
 	// Registration. The resources a plan uses are claimed until the store ends, so that
 	// concurrent stores of this Client do not pick the same ones.
-	plan, err := c.planResources(ctx, owned, sys.Epoch, end, encLen, deletable)
+	plan, err := c.planResources(ctx, owned, wallet, sys.Epoch, end, encLen, deletable)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +267,7 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 			}
 		}
 	}
-	if err := c.checkFunds(ctx, need, m.UnencodedLength); err != nil {
+	if err := wallet.checkFunds(ctx, need, m.UnencodedLength); err != nil {
 		return nil, err
 	}
 	// Without a relay, the uploads start now, with pending uploads, while the
@@ -270,11 +278,22 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 	if opts.UploadRelay == nil && !c.cfg.DisablePendingUploads {
 		var ectx context.Context
 		ectx, cancelEarly = context.WithCancel(ctx)
-		reg = &registration{done: make(chan struct{})}
-		early = c.startEarly(ectx, eb, reg, opts.ExcludeNodes, prog)
+		reg = newRegistration()
+		early = c.startEarly(ectx, sys.Epoch, eb, reg, opts.ExcludeNodes, prog)
 	}
 	defer cancelEarly()
-	blobObj, ntx, err := c.register(ctx, plan, m, encLen, epochs, deletable)
+	persistence := func(obj chain.ObjectID) sn.Persistence {
+		p := sn.Persistence{Deletable: deletable}
+		if deletable {
+			p.ObjectID = sn.ObjectID(obj)
+		}
+		return p
+	}
+	var admitted func(chain.ObjectID)
+	if reg != nil {
+		admitted = func(obj chain.ObjectID) { reg.admit(persistence(obj)) }
+	}
+	blobObj, ntx, err := c.register(ctx, plan, m, encLen, epochs, deletable, admitted)
 	st.Transactions += ntx
 	// Reusing an owned Storage object (whole or split) is optimistic: the object can be
 	// gone when the registration executes (another holder of the wallet's key consumed
@@ -283,15 +302,11 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 		c.release(plan)
 		plan = resourcePlan{}
 		cost = storageCost + writeCost
-		blobObj, ntx, err = c.register(ctx, plan, m, encLen, epochs, deletable)
+		blobObj, ntx, err = c.register(ctx, plan, m, encLen, epochs, deletable, nil)
 		st.Transactions += ntx
 	}
 	if reg != nil {
-		p := sn.Persistence{Deletable: deletable}
-		if deletable {
-			p.ObjectID = sn.ObjectID(blobObj)
-		}
-		reg.settle(p, err)
+		reg.settle(persistence(blobObj), err)
 	}
 	if err != nil {
 		if early != nil {
@@ -301,8 +316,14 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 		return nil, err
 	}
 	st.Register = time.Since(t)
+	// The Blob object is read now, while the blob is uploaded, rather than after its
+	// certification (one round trip to the chain less at the end of the store).
+	rctx, cancelRead := context.WithCancel(ctx)
+	defer cancelRead()
+	registered := c.readBlob(rctx, blobObj, plan.registration)
 
 	// Upload, confirmations, certificate.
+	var certified *chainclient.TxResult
 	if opts.UploadRelay != nil {
 		prog.report("uploading", 0, 0)
 		cert, err := c.relayCertificate(ctx, data, m, blobObj, deletable, tip, payee, opts, st)
@@ -311,18 +332,18 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 		}
 		prog.report("certifying", 0, 0)
 		t = time.Now()
-		_, err = c.chain.Submit(ctx, c.cfg.Signer, &chain.CertifyBlob{Blob: blobObj, Certificate: cert})
+		certified, err = c.chain.Submit(ctx, c.cfg.Signer, &chain.CertifyBlob{Blob: blobObj, Certificate: cert})
 		st.Transactions++
 		st.Certify += time.Since(t)
 		if err != nil && !errors.Is(err, chain.ErrAlreadyCertified) {
 			return nil, fmt.Errorf("client: certifying blob %s with the upload relay's certificate: %w", m.BlobID, err)
 		}
-	} else if err := c.uploadAndCertify(ctx, eb, blobObj, deletable, opts.ExcludeNodes, st, prog, early); err != nil {
+	} else if certified, err = c.uploadAndCertify(ctx, eb, blobObj, deletable, opts.ExcludeNodes, st, prog, early); err != nil {
 		return nil, err
 	}
-	b, err := c.chain.Blob(ctx, blobObj)
+	b, err := c.certifiedBlob(ctx, blobObj, registered, certified)
 	if err != nil {
-		return nil, fmt.Errorf("client: reading the certified blob object: %w", err)
+		return nil, err
 	}
 	res.NewlyCreated = &NewlyCreated{BlobObject: NewBlobObject(b), Cost: cost}
 	switch {
@@ -409,7 +430,7 @@ func extendCandidate(owned []*chain.Blob, now, end uint32, deletable bool) *chai
 // reuseAndExtend extends the certified Blob object b to end, paying the storage price for
 // the added epochs, and completes res as a NewlyCreated result with a reuseAndExtend
 // resource operation.
-func (c *Client) reuseAndExtend(ctx context.Context, res *StoreResult, b *chain.Blob, end uint32, params *chain.Params, storagePrice uint64, prog *progress) (*StoreResult, error) {
+func (c *Client) reuseAndExtend(ctx context.Context, res *StoreResult, b *chain.Blob, end uint32, params *chain.Params, storagePrice uint64, wallet *walletReads, prog *progress) (*StoreResult, error) {
 	delta := end - b.EndEpoch()
 	cost, _, err := estimateCost(storagePrice, 0, b.Storage.Size, delta)
 	if err != nil {
@@ -420,7 +441,7 @@ func (c *Client) reuseAndExtend(ctx context.Context, res *StoreResult, b *chain.
 	if carry != 0 {
 		return nil, fmt.Errorf("%w: extension cost %d FROST plus a fee", ErrCostOverflow, cost)
 	}
-	if err := c.checkFunds(ctx, need, b.Size); err != nil {
+	if err := wallet.checkFunds(ctx, need, b.Size); err != nil {
 		return nil, err
 	}
 	prog.report("registering", 0, 0)
@@ -502,7 +523,7 @@ func (p resourcePlan) txs() int {
 // owned and the Storage listing are snapshots: a concurrent store of this Client may have
 // consumed an object in them and ended (releasing its claim) since. So an object is read
 // again once claimed, and dropped if it is gone or changed.
-func (c *Client) planResources(ctx context.Context, owned []*chain.Blob, now, end uint32, encLen uint64, deletable bool) (resourcePlan, error) {
+func (c *Client) planResources(ctx context.Context, owned []*chain.Blob, wallet *walletReads, now, end uint32, encLen uint64, deletable bool) (resourcePlan, error) {
 	for _, b := range owned {
 		if !b.Certified && b.Deletable == deletable && b.EndEpoch() >= end && b.Storage.StartEpoch <= now && b.EndEpoch() > now && c.claim(b.ID) {
 			if cur, err := c.chain.Blob(ctx, b.ID); err == nil && !cur.Certified && cur.Owner == b.Owner && cur.EndEpoch() == b.EndEpoch() {
@@ -511,9 +532,9 @@ func (c *Client) planResources(ctx context.Context, owned []*chain.Blob, now, en
 			c.release(resourcePlan{registration: b})
 		}
 	}
-	objs, err := c.chain.AllOwned(ctx, c.cfg.Signer.Address(), chain.KindStorage)
+	objs, err := wallet.ownedStorage(ctx)
 	if err != nil {
-		return resourcePlan{}, fmt.Errorf("client: listing owned storage: %w", err)
+		return resourcePlan{}, err
 	}
 	var best *chain.Storage
 	for _, o := range objs {
@@ -565,17 +586,120 @@ func (c *Client) release(p resourcePlan) {
 	}
 }
 
-// checkFunds fails with chain.ErrInsufficientFunds if the wallet holds less than need.
-func (c *Client) checkFunds(ctx context.Context, need uint64, size uint64) error {
-	acc, err := c.chain.Account(ctx, c.cfg.Signer.Address())
-	if err != nil {
-		return fmt.Errorf("client: reading the wallet balance: %w", err)
+// walletReads are the reads of the wallet that a store needs whatever its blob: the
+// balance (checkFunds) and the owned Storage objects (planResources). readWallet starts
+// both in the background, so that they overlap each other and the store's other queries.
+type walletReads struct {
+	addr                     chain.Address
+	accountDone, storageDone chan struct{}
+	account                  chain.Account
+	accountErr               error
+	storage                  []chain.Object
+	storageErr               error
+}
+
+// readWallet starts the wallet's reads; they end with ctx.
+func (c *Client) readWallet(ctx context.Context) *walletReads {
+	w := &walletReads{addr: c.cfg.Signer.Address(), accountDone: make(chan struct{}), storageDone: make(chan struct{})}
+	go func() {
+		defer close(w.accountDone)
+		w.account, w.accountErr = c.chain.Account(ctx, w.addr)
+	}()
+	go func() {
+		defer close(w.storageDone)
+		w.storage, w.storageErr = c.chain.AllOwned(ctx, w.addr, chain.KindStorage)
+	}()
+	return w
+}
+
+// await waits for done or ctx.
+func await(ctx context.Context, done <-chan struct{}) error {
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	if acc.Balance < need {
+}
+
+// ownedStorage returns the wallet's Storage objects as listed when the store began.
+func (w *walletReads) ownedStorage(ctx context.Context) ([]chain.Object, error) {
+	if err := await(ctx, w.storageDone); err != nil {
+		return nil, err
+	}
+	if w.storageErr != nil {
+		return nil, fmt.Errorf("client: listing owned storage: %w", w.storageErr)
+	}
+	return w.storage, nil
+}
+
+// checkFunds fails with chain.ErrInsufficientFunds if the wallet held less than need
+// when the store began.
+func (w *walletReads) checkFunds(ctx context.Context, need uint64, size uint64) error {
+	if err := await(ctx, w.accountDone); err != nil {
+		return err
+	}
+	if w.accountErr != nil {
+		return fmt.Errorf("client: reading the wallet balance: %w", w.accountErr)
+	}
+	if w.account.Balance < need {
 		return fmt.Errorf("client: storing %d bytes costs %d FROST with fees, the wallet %s holds %d: %w",
-			size, need, c.cfg.Signer.Address(), acc.Balance, chain.ErrInsufficientFunds)
+			size, need, w.addr, w.account.Balance, chain.ErrInsufficientFunds)
 	}
 	return nil
+}
+
+// blobRead is the outcome of reading a Blob object.
+type blobRead struct {
+	b   *chain.Blob
+	err error
+}
+
+// readBlob reads the Blob object id in the background; known, if not nil, is the object
+// as already read, delivered as it is.
+func (c *Client) readBlob(ctx context.Context, id chain.ObjectID, known *chain.Blob) <-chan blobRead {
+	out := make(chan blobRead, 1)
+	if known != nil {
+		out <- blobRead{b: known}
+		return out
+	}
+	go func() {
+		b, err := c.chain.Blob(ctx, id)
+		out <- blobRead{b, err}
+	}()
+	return out
+}
+
+// certifiedBlob returns the Blob object id once certified: the object as registered
+// (registered, read after the registration landed) with the certification that the
+// certifying transaction's BlobCertified event reports, which is all that a
+// certification changes. Without that event (the blob was already certified, say) or
+// that read, it reads the object from the chain.
+func (c *Client) certifiedBlob(ctx context.Context, id chain.ObjectID, registered <-chan blobRead, certified *chainclient.TxResult) (*chain.Blob, error) {
+	var ev *chain.BlobCertified
+	if certified != nil {
+		for _, e := range certified.Events {
+			if bc, ok := e.Body.(*chain.BlobCertified); ok && bc.ObjectID == id && !bc.IsExtension {
+				ev = bc
+			}
+		}
+	}
+	var r blobRead
+	select {
+	case r = <-registered:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if ev != nil && r.err == nil && r.b.ID == id && r.b.BlobID == ev.BlobID && r.b.EndEpoch() == ev.EndEpoch && !r.b.Certified {
+		b := *r.b
+		b.Certified, b.CertifiedEpoch = true, ev.Epoch
+		return &b, nil
+	}
+	b, err := c.chain.Blob(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("client: reading the certified blob object: %w", err)
+	}
+	return b, nil
 }
 
 // register obtains the registration of plan and returns the Blob object ID and the
@@ -583,7 +707,11 @@ func (c *Client) checkFunds(ctx context.Context, need uint64, size uint64) error
 // one ReserveAndRegister transaction (the Blob is its created object 1). A split of owned
 // storage and the registration are pipelined: the registration names the split Storage,
 // which keeps its ID.
-func (c *Client) register(ctx context.Context, plan resourcePlan, m *redstuff.Metadata, encLen uint64, epochs uint32, deletable bool) (chain.ObjectID, int, error) {
+//
+// admitted, if not nil, is called with the Blob object ID once a ReserveAndRegister
+// transaction was admitted to the mempool, before its block (the ID derives from the
+// transaction's digest); the other plans do not call it.
+func (c *Client) register(ctx context.Context, plan resourcePlan, m *redstuff.Metadata, encLen uint64, epochs uint32, deletable bool, admitted func(chain.ObjectID)) (chain.ObjectID, int, error) {
 	if plan.registration != nil {
 		return plan.registration.ID, 0, nil
 	}
@@ -602,6 +730,9 @@ func (c *Client) register(ctx context.Context, plan resourcePlan, m *redstuff.Me
 		}, 0)
 		if err != nil {
 			return chain.ObjectID{}, 0, fmt.Errorf("client: reserving storage and registering blob %s: %w", m.BlobID, err)
+		}
+		if admitted != nil {
+			admitted(chain.DeriveObjectID(tx.Digest, 1))
 		}
 		if _, err := tx.Wait(ctx); err != nil {
 			return chain.ObjectID{}, 1, fmt.Errorf("client: reserving storage and registering blob %s: %w", m.BlobID, err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/walrus-go/walrus/internal/bls"
 	"github.com/walrus-go/walrus/internal/chain"
+	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/committee"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
@@ -24,8 +25,9 @@ import (
 //
 // early, if not nil, delivers the first attempt's outcome: the uploads a store started
 // while the registration was in flight (startEarly). Members at the network addresses in
-// exclude get nothing (StoreOptions.ExcludeNodes).
-func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob, obj chain.ObjectID, deletable bool, exclude []string, st *StoreStats, prog *progress, early <-chan earlyResult) error {
+// exclude get nothing (StoreOptions.ExcludeNodes). It returns the result of the
+// certifying transaction, or nil if the blob object was certified already.
+func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob, obj chain.ObjectID, deletable bool, exclude []string, st *StoreStats, prog *progress, early <-chan earlyResult) (*chainclient.TxResult, error) {
 	p := sn.Persistence{Deletable: deletable}
 	if deletable {
 		p.ObjectID = sn.ObjectID(obj)
@@ -42,13 +44,13 @@ func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob,
 		} else {
 			sys, serr := c.chain.System(ctx)
 			if serr != nil {
-				return fmt.Errorf("client: %w", serr)
+				return nil, fmt.Errorf("client: %w", serr)
 			}
 			if view, err = c.committee(ctx, sys.Epoch); err != nil {
-				return err
+				return nil, err
 			}
 			if view.n != len(eb.Pairs) {
-				return fmt.Errorf("client: the committee of epoch %d has %d shards, the blob was encoded for %d", view.epoch, view.n, len(eb.Pairs))
+				return nil, fmt.Errorf("client: the committee of epoch %d has %d shards, the blob was encoded for %d", view.epoch, view.n, len(eb.Pairs))
 			}
 			t := time.Now()
 			cert, err = c.collect(ctx, view.excluding(exclude), eb, registered(p), st, prog)
@@ -64,35 +66,47 @@ func (c *Client) uploadAndCertify(ctx context.Context, eb *redstuff.EncodedBlob,
 			}
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		prog.report("certifying", 0, 0)
 		t := time.Now()
-		_, err = c.chain.Submit(ctx, c.cfg.Signer, &chain.CertifyBlob{Blob: obj, Certificate: cert})
+		res, err := c.chain.Submit(ctx, c.cfg.Signer, &chain.CertifyBlob{Blob: obj, Certificate: cert})
 		st.Transactions++
 		st.Certify += time.Since(t)
 		switch {
-		case err == nil, errors.Is(err, chain.ErrAlreadyCertified):
-			return nil
+		case err == nil:
+			return res, nil
+		case errors.Is(err, chain.ErrAlreadyCertified):
+			return nil, nil
 		case errors.Is(err, chain.ErrWrongEpoch), errors.Is(err, chain.ErrNotCommitteeMember):
 			c.log.Info("client: epoch changed during the store; collecting confirmations again", "blob", eb.Metadata.BlobID, "epoch", view.epoch)
 			st.EpochChanges++
 			lastErr = err
 			continue
 		default:
-			return fmt.Errorf("client: certifying blob %s: %w", eb.Metadata.BlobID, err)
+			return nil, fmt.Errorf("client: certifying blob %s: %w", eb.Metadata.BlobID, err)
 		}
 	}
-	return fmt.Errorf("client: certifying blob %s: the epoch kept changing: %w", eb.Metadata.BlobID, lastErr)
+	return nil, fmt.Errorf("client: certifying blob %s: the epoch kept changing: %w", eb.Metadata.BlobID, lastErr)
 }
 
 // registration is the blob's registration as the uploads of a store see it: done is
 // closed once the registration transaction landed (or failed: err), and p is then the
-// persistence the confirmations are for.
+// persistence the confirmations are for. admitted, if closed before done, means the
+// registration transaction was admitted to the mempool and will, if it lands, register
+// the blob for persistence expected (the object ID derives from the transaction's
+// digest).
 type registration struct {
-	done chan struct{}
-	p    sn.Persistence
-	err  error
+	done     chan struct{}
+	p        sn.Persistence
+	err      error
+	admitted chan struct{}
+	expected sn.Persistence
+}
+
+// newRegistration returns a registration in flight.
+func newRegistration() *registration {
+	return &registration{done: make(chan struct{}), admitted: make(chan struct{})}
 }
 
 // registered returns a registration already done, for persistence p.
@@ -100,6 +114,27 @@ func registered(p sn.Persistence) *registration {
 	r := &registration{done: make(chan struct{}), p: p}
 	close(r.done)
 	return r
+}
+
+// admit records that the registration transaction was admitted, for persistence p; call
+// it at most once, before settle.
+func (r *registration) admit(p sn.Persistence) {
+	r.expected = p
+	close(r.admitted)
+}
+
+// expect returns the persistence the registration is for as soon as it is known: once
+// its transaction was admitted, or once it landed. The registration may still fail after
+// admission: the caller checks with wait before it relies on the registration.
+func (r *registration) expect(ctx context.Context) (sn.Persistence, error) {
+	select {
+	case <-r.admitted:
+		return r.expected, nil
+	case <-r.done:
+		return r.wait(ctx)
+	case <-ctx.Done():
+		return sn.Persistence{}, ctx.Err()
+	}
 }
 
 // settle records the registration's outcome; call it once.
@@ -143,17 +178,14 @@ type earlyResult struct {
 	stats StoreStats
 }
 
-// startEarly starts uploading eb to the current committee with pending uploads while
-// the caller registers the blob; the caller settles reg when the registration landed.
+// startEarly starts uploading eb to the committee of epoch (the current one, as the
+// store read it) with pending uploads while the caller registers the blob; the caller
+// settles reg when the registration landed.
 // The result arrives on the channel; a failed registration (or ctx) ends the uploads.
 // It returns nil if the uploads cannot start early (the committee is unknown or has a
 // different shard count): the caller then uploads after the registration.
-func (c *Client) startEarly(ctx context.Context, eb *redstuff.EncodedBlob, reg *registration, exclude []string, prog *progress) <-chan earlyResult {
-	sys, err := c.chain.System(ctx)
-	if err != nil {
-		return nil
-	}
-	view, err := c.committee(ctx, sys.Epoch)
+func (c *Client) startEarly(ctx context.Context, epoch uint32, eb *redstuff.EncodedBlob, reg *registration, exclude []string, prog *progress) <-chan earlyResult {
+	view, err := c.committee(ctx, epoch)
 	if err != nil || view.n != len(eb.Pairs) {
 		return nil
 	}
@@ -335,23 +367,53 @@ func (c *Client) uploadTo(ctx context.Context, m *member, epoch uint32, md *reds
 			c.log.Debug("client: pending upload refused; uploading after the registration", "blob", md.BlobID, "node", m.info.Name, "err", err)
 		}
 	}
-	p, err := reg.wait(ctx)
+	var p sn.Persistence
+	var err error
+	if uploaded {
+		// The confirmation is asked for as soon as the registration transaction was
+		// admitted: the node answers once it has seen the registration land and stored the
+		// data, while this client learns of the registration's block itself.
+		p, err = reg.expect(ctx)
+	} else {
+		p, err = reg.wait(ctx)
+	}
 	if err != nil {
 		return bls.Signature{}, err
 	}
-	msg := sn.ConfirmationMessage(epoch, md.BlobID, p)
 	if !uploaded {
 		if err := c.uploadRegistered(ctx, m, md, pairs, uc); err != nil {
 			return bls.Signature{}, err
 		}
 	}
 	c.log.Debug("client: uploaded", "blob", md.BlobID, "node", m.info.Name, "pairs", len(pairs), "duration", time.Since(start))
-	if quorum.Load() {
-		return bls.Signature{}, errors.New("quorum reached before the confirmation")
+	for {
+		if quorum.Load() {
+			return bls.Signature{}, errors.New("quorum reached before the confirmation")
+		}
+		sig, err := c.confirmFrom(ctx, m, epoch, md, pairs, p, confirmWait, uc)
+		if err != nil {
+			return bls.Signature{}, err
+		}
+		// Every confirmation is for the registration that landed.
+		final, err := reg.wait(ctx)
+		if err != nil {
+			return bls.Signature{}, err
+		}
+		if final == p {
+			c.log.Debug("client: confirmed", "blob", md.BlobID, "node", m.info.Name, "duration", time.Since(start))
+			return sig, nil
+		}
+		p = final
 	}
+}
+
+// confirmFrom asks one member for its confirmation of the blob for persistence p, waiting
+// up to confirmWait at the node for the registration, and checks it.
+func (c *Client) confirmFrom(ctx context.Context, m *member, epoch uint32, md *redstuff.Metadata, pairs []*redstuff.SliverPair, p sn.Persistence, confirmWait time.Duration, uc *uploadCounters) (bls.Signature, error) {
+	msg := sn.ConfirmationMessage(epoch, md.BlobID, p)
 	var signed sn.SignedMessage
 	reuploaded := false
-	err = c.retry(ctx, true, func() error {
+	err := c.retry(ctx, true, func() error {
 		var err error
 		signed, err = m.node.ConfirmationWait(ctx, md.BlobID, p, confirmWait)
 		if errors.Is(err, sn.ErrMissingSlivers) && !reuploaded {
@@ -376,7 +438,6 @@ func (c *Client) uploadTo(ctx context.Context, m *member, epoch uint32, md *reds
 	if err != nil {
 		return bls.Signature{}, fmt.Errorf("confirmation: %w", err)
 	}
-	c.log.Debug("client: confirmed", "blob", md.BlobID, "node", m.info.Name, "duration", time.Since(start))
 	if !bytes.Equal(signed.Message, msg) {
 		return bls.Signature{}, fmt.Errorf("confirmation: the node signed %x, expected %x (epoch change?)", signed.Message, msg)
 	}

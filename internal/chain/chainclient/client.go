@@ -12,6 +12,7 @@ import (
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	"github.com/cometbft/cometbft/rpc/client/local"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	jsonrpcclient "github.com/cometbft/cometbft/rpc/jsonrpc/client"
 	"github.com/cometbft/cometbft/types"
 
@@ -366,17 +367,29 @@ func (c *Client) scan(ctx context.Context, h int64) error {
 	}
 }
 
+// scanBlock hands the results of block h's waited-for transactions to their waiters. The
+// block (for its transactions' hashes) and its results are read concurrently: one round
+// trip to the node per block, not two in a row, at the price of reading the results of
+// blocks with no transactions too (only while someone waits).
 func (c *Client) scanBlock(ctx context.Context, h int64) error {
+	var results *ctypes.ResultBlockResults
+	var resErr error
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		hr := h
+		results, resErr = c.rpc.BlockResults(ctx, &hr)
+	}()
 	block, err := c.rpc.Block(ctx, &h)
+	<-read
 	if err != nil {
 		return fmt.Errorf("chainclient: block %d: %w", h, err)
 	}
 	if len(block.Block.Data.Txs) == 0 {
 		return nil
 	}
-	results, err := c.rpc.BlockResults(ctx, &h)
-	if err != nil {
-		return fmt.Errorf("chainclient: block results %d: %w", h, err)
+	if resErr != nil {
+		return fmt.Errorf("chainclient: block results %d: %w", h, resErr)
 	}
 	if len(results.TxsResults) != len(block.Block.Data.Txs) {
 		return fmt.Errorf("chainclient: block %d has %d transactions but %d results", h, len(block.Block.Data.Txs), len(results.TxsResults))
