@@ -45,7 +45,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -57,10 +56,10 @@ import (
 
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
-	"github.com/walrus-go/walrus/internal/chain/chainnode"
 	"github.com/walrus-go/walrus/internal/client"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/api"
+	"github.com/walrus-go/walrus/internal/storagenode/daemon"
 	"github.com/walrus-go/walrus/internal/testvec"
 )
 
@@ -72,7 +71,10 @@ const (
 	DefaultWalletBalance = 1_000_000 * chain.FrostPerWAL
 )
 
-// Options configures a Network. The zero value is valid except for Dir in Start.
+// Options configures a Network (New, Start) or a Cluster (NewCluster). The zero value is
+// valid except for Dir in Start. Defaults differ by constructor where noted: a Network is
+// ready for clients (100 shards, default fees), a Cluster is sized for the storage node
+// daemon's own tests (see NewCluster).
 type Options struct {
 	// Dir holds everything: the validator's home, each node's store, the wallet key.
 	// Required by Start; New uses t.TempDir().
@@ -121,17 +123,54 @@ type Options struct {
 	// Logger receives the logs of every component; nil discards them (set
 	// WALRUS_TEST_LOG=1 to log to stderr in tests).
 	Logger *slog.Logger
+	// NoFees makes transactions and node registrations free (chainnode.NoFee); a
+	// Cluster's default.
+	NoFees bool
+	// Challenge, if enabled (SampleSize > 0), turns on storage challenges in the genesis
+	// parameters; the zero value leaves them off.
+	Challenge chain.ChallengeParams
+	// Candidates is the number of extra operator accounts, funded with CandidateBalance,
+	// for nodes that register after genesis (Cluster.AddCandidate, Cluster.Join).
+	Candidates int
+
+	// The options below are a Cluster's only (Start refuses ValidatorBinary and
+	// Validators; Config applies to nodes that run from their configuration).
+
+	// Config edits each node's daemon configuration.
+	Config func(i int, c *daemon.Config)
+	// ValidatorBinary, if set, runs the validator as a `walrus chain start` process of this
+	// binary (JSON-RPC on loopback, implies RPC) instead of in this process, so tests can
+	// kill it; Validator is then nil and Chain talks to it over HTTP.
+	ValidatorBinary string
+	// Validators is the number of validators, all in this process; default 1. With more,
+	// each serves JSON-RPC on loopback (RPC is implied), Validator is validator 0, Chain
+	// and in-process nodes talk to the validators over HTTP with failover
+	// (chainclient.DialAll), each node's configuration lists every validator (ChainRPC,
+	// then ChainRPCs; node i starts with validator i mod Validators), and
+	// Cluster.StopValidatorAt stops one. Not with ValidatorBinary.
+	Validators int
+}
+
+// freeLoopback returns a loopback host:port that was free a moment ago (for Start, which
+// has no testing.TB for testvec.FreeAddr).
+func freeLoopback() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("testnet: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
 }
 
 // Network is a running in-process Walrus network.
 type Network struct {
+	// validatorSet holds the chain: Validator, the validator, and Chain, a client of it
+	// (and RPCAddr, its JSON-RPC's host:port with Options.RPC).
+	*validatorSet
 	// Dir is the network's directory.
 	Dir string
 	// Genesis is the chain genesis.
 	Genesis *chain.Genesis
-	// Validator is the chain validator; Chain a client of it.
-	Validator *chainnode.Node
-	Chain     *chainclient.Client
 	// Wallet is the funded account that clients use.
 	Wallet *chainclient.Signer
 	// Nodes are the storage nodes, in genesis order.
@@ -214,12 +253,9 @@ func Start(ctx context.Context, o Options) (n *Network, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	var seed [32]byte
-	seed[0], seed[1] = byte(o.Seed), byte(o.Seed>>8)
-	rng := rand.NewChaCha8(seed)
-
-	walletSeed := blake2b.Sum256(append([]byte("testnet-wallet:"), seed[:]...))
-	wallet := chainclient.NewSigner(ed25519.NewKeyFromSeed(walletSeed[:]))
+	if o.ValidatorBinary != "" || o.Validators > 1 {
+		return nil, errors.New("testnet: a validator process or several validators are a Cluster's (NewCluster)")
+	}
 
 	// Reserve the nodes' addresses first: they go into the genesis. Each daemon serves on
 	// its reserved listener, so that no other socket can take the port in between.
@@ -246,43 +282,16 @@ func Start(ctx context.Context, o Options) (n *Network, err error) {
 		}
 		listeners[i], addrs[i] = l, l.Addr().String()
 	}
-	accounts := append([]chain.GenesisAccount{{Address: wallet.Address(), Balance: o.WalletBalance}}, o.Accounts...)
-	g, keys, err := chainnode.DevnetGenesis(chainnode.DevnetOptions{
-		ChainID: "walrus-testnet", NShards: uint16(o.Shards), EpochDuration: o.EpochDuration, EpochSyncTimeout: o.EpochSyncTimeout,
-		GenesisTime: time.Now(), MaxEpochsAhead: o.MaxEpochsAhead, Accounts: accounts,
-		StorageNodes: o.Nodes, StorageNodeAddresses: addrs, Rand: rng,
-	})
+	kr, err := makeGenesis(o, addrs)
 	if err != nil {
-		return nil, fmt.Errorf("testnet: %w", err)
+		return nil, err
 	}
-	cfg := chainnode.Config{
-		Home: filepath.Join(o.Dir, "validator"), P2PListen: "127.0.0.1:0", RPCListen: chainnode.RPCOff,
-		Heartbeat: o.Heartbeat, Logger: log.With("component", "validator"),
-	}
-	if o.RPC {
-		cfg.RPCListen = o.RPCAddr
-		if cfg.RPCListen == "" {
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				return nil, fmt.Errorf("testnet: %w", err)
-			}
-			cfg.RPCListen = l.Addr().String()
-			l.Close()
-		}
-	}
-	if cfg, err = chainnode.GenerateSingle(cfg, g); err != nil {
-		return nil, fmt.Errorf("testnet: %w", err)
-	}
-	val, err := chainnode.Start(cfg)
+	vs, err := startValidators(o, kr.genesis, o.Dir, log, freeLoopback)
 	if err != nil {
-		return nil, fmt.Errorf("testnet: starting the validator: %w", err)
+		return nil, err
 	}
-	cc, err := chainclient.New(val.Client(), chainclient.Options{Logger: log.With("component", "chainclient")})
-	if err != nil {
-		val.Close()
-		return nil, fmt.Errorf("testnet: %w", err)
-	}
-	n = &Network{Dir: o.Dir, Genesis: g, Validator: val, Chain: cc, Wallet: wallet, opts: o, log: log}
+	g, keys, cc := kr.genesis, kr.nodes, vs.Chain
+	n = &Network{validatorSet: vs, Dir: o.Dir, Genesis: g, Wallet: kr.wallet, opts: o, log: log}
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -339,13 +348,8 @@ func (n *Network) Close() error {
 			errs = append(errs, err)
 		}
 	}
-	if n.Chain != nil {
-		n.Chain.Close()
-	}
-	if n.Validator != nil {
-		if err := n.Validator.Close(); err != nil {
-			errs = append(errs, err)
-		}
+	if err := n.validatorSet.close(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
