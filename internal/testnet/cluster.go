@@ -286,18 +286,11 @@ func (n *Cluster) StartInProcess(nd *ClusterNode) {
 	if err != nil {
 		n.T.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	d, err := daemon.Start(ctx, nd.Config, daemon.Options{Logger: n.Opts.Logger.With("node", nd.Name), Chain: c, ShutdownTimeout: -1})
+	d, err := startDaemon(nd.Config, daemon.Options{Logger: n.Opts.Logger.With("node", nd.Name), Chain: c, ShutdownTimeout: -1})
 	if err != nil {
-		c.Close()
 		n.T.Fatalf("start %s: %v", nd.Name, err)
 	}
 	nd.Daemon = d
-	go func() {
-		<-d.Done()
-		c.Close()
-	}()
 }
 
 // WriteConfig writes the node's configuration as DIR/node.yaml and returns its path.

@@ -107,10 +107,8 @@ func (s *StorageNode) start(l net.Listener) error {
 		l.Close()
 		return fmt.Errorf("testnet: %s: %w", s.Name, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	o := s.net.opts
-	d, err := daemon.Start(ctx, daemon.Config{
+	d, err := startDaemon(daemon.Config{
 		DataDir: s.Dir, Listen: s.Addr, MetricsListen: daemon.MetricsOff, Name: s.Name,
 		RetryMin: 50 * time.Millisecond, RetryMax: time.Second, GCMaxDelay: -1,
 	}, daemon.Options{
@@ -130,7 +128,6 @@ func (s *StorageNode) start(l net.Listener) error {
 		},
 	})
 	if err != nil {
-		cc.Close()
 		return fmt.Errorf("testnet: %s: %w", s.Name, err)
 	}
 	s.daemon, s.chain = d, cc
@@ -161,6 +158,25 @@ func (s *StorageNode) WaitEpoch(ctx context.Context, e uint32) error {
 		}
 		return node.Epoch() >= e && len(node.OwnedShards()) > 0, nil
 	})
+}
+
+// startDaemon starts a storage node daemon in this process, the one way both a Network's
+// and a Cluster's nodes run in-process (a Cluster's node processes run the same daemon
+// through `walrus node`, from the same configuration). It closes opts.Chain when the
+// daemon fails to start or ends.
+func startDaemon(cfg daemon.Config, opts daemon.Options) (*daemon.Daemon, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := daemon.Start(ctx, cfg, opts)
+	if err != nil {
+		opts.Chain.Close()
+		return nil, err
+	}
+	go func() {
+		<-d.Done()
+		opts.Chain.Close()
+	}()
+	return d, nil
 }
 
 // errHeld is the error of a broadcast or event query held back by StorageNode.HoldTransactions
