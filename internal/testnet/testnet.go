@@ -1,22 +1,45 @@
-// Package testnet runs a complete Walrus network in one process, for tests and benchmarks:
-// a CometBFT validator (package chainnode) with a devnet genesis, storage nodes that are
-// real storage node daemons (package storagenode/daemon: chain follower, blob sync, shard
-// sync, garbage collection) over stores in a directory with HTTP on loopback, and a funded
-// wallet.
+// Package testnet starts Walrus networks for tests and benchmarks: the one way to start
+// a network with real parts, a CometBFT validator (package chainnode) with a devnet
+// genesis, storage nodes that are real storage node daemons (package storagenode/daemon:
+// chain follower, blob sync, shard sync, garbage collection) over stores on disk with
+// HTTP on loopback, and a funded wallet, storing through the client SDK (package client).
+// It is imported only by tests.
+//
+// It offers two layers over one Options, one genesis and key derivation (the same Seed
+// gives the same keys) and one way to start the chain:
+//
+//   - Network (New, Start): everything in this process and running when New returns,
+//     for the tests of the client, CLI, gateway, S3 and upload relay packages (example
+//     below). Storage nodes can be stopped and started again (same address, same store) to test
+//     failures; a node's transactions can be held (StorageNode.HoldTransactions: nodes
+//     holding a quorum of shards hold an epoch change open) and so can the chain's events
+//     to it (StorageNode.HoldEvents: the node lags behind the chain). Options.RPC serves
+//     the validator's JSON-RPC on loopback so that out-of-process tools (the CLI) can
+//     reach the chain, and Network.WriteWallet saves the wallet key for them.
+//
+//   - Cluster (NewCluster): for the storage node daemon's own tests and the resilience
+//     suite. The chain is one validator in this process, one `walrus chain start`
+//     process (Options.ValidatorBinary, which a test can kill and restart) or several
+//     validators (Options.Validators, which a test can stop one by one); the storage nodes
+//     are prepared with their keys and daemon configuration on disk, and the test starts
+//     each in this process (Cluster.StartInProcess) or as a `walrus node` process of the
+//     binary Binary builds (Cluster.StartProcess), and stops or kills it. Nodes can join
+//     after genesis (Options.Candidates, Cluster.Join) and leave (Cluster.Leave). Blobs
+//     are stored through the client SDK (Cluster.Store); only encodings no client would
+//     make (inconsistent ones) take a narrow path of their own (Cluster.StoreEncoded).
+//
+// A Network, ready for a client:
 //
 //	net := testnet.New(t, testnet.Options{})        // 4 nodes, 100 shards
 //	c, _ := client.New(net.ClientConfig())
 //	res, err := c.Store(ctx, data, client.StoreOptions{Epochs: 1})
 //
-// Storage nodes can be stopped and started again (same address, same store) to test
-// failures; a node's transactions can be held (StorageNode.HoldTransactions: nodes
-// holding a quorum of shards hold an epoch change open) and so can the chain's events to
-// it (StorageNode.HoldEvents: the node lags behind the chain). Options.RPC serves the
-// validator's JSON-RPC on loopback so that out-of-process tools (the CLI) can reach the
-// chain, and Network.WriteWallet saves the wallet key for them.
-//
-// A Network is safe for concurrent use. Close stops everything; New registers it with
-// t.Cleanup.
+// Both run a node in this process the same way (the daemon over a chain client of the
+// validator); a Cluster's node processes run the same daemon from the same
+// configuration. The defaults differ where the callers need them to (NewCluster lists
+// them). A Network and a Cluster are safe for concurrent use, except for the methods of a
+// Cluster that start and stop nodes and validators. Close stops everything; New and
+// NewCluster register it with t.Cleanup.
 //
 // # Harnesses
 //
@@ -24,19 +47,22 @@
 // processes in network namespaces, always with the real daemon and storing through the
 // client SDK. Where that stands:
 //
-//   - testnet (this package): everything in one process, real daemons, for the tests of
-//     the client, CLI, gateway, S3 and upload relay packages.
-//   - internal/nodenet: the storage node daemon's own tests; nodes in-process or as
-//     `walrus node` processes, one or several validators (or a validator process), nodes
-//     that join after genesis, faults. It stores through the client SDK.
+//   - testnet (this package): the networks of the tests, in-process or with validator
+//     and node processes, as above.
 //   - internal/devnet: the `walrus devnet` command, a persistent network in a directory
-//     with node processes.
-//   - internal/testbed: processes in network namespaces with emulated latencies, for
-//     measurements.
+//     with a validator in its process and `walrus node` processes.
+//   - internal/testbed: `walrus chain start` and `walrus node` processes in network
+//     namespaces with emulated latencies, for measurements, configured through the CLI
+//     (`walrus chain init`).
 //
-// Left of the fold: testnet and nodenet still each make their genesis, keys and
-// validator (same defaults, separate code); nodenet's process mode and several
-// validators are not offered here; devnet and testbed write configurations of their own.
+// All three run the same binaries and the same daemon: a Cluster's processes are the
+// `walrus chain start --home` and `walrus node --config` commands that devnet and testbed
+// run, and every configuration is a chainnode home (chainnode.GenerateSingle or
+// GenerateNetwork) and a daemon.Config in YAML. What remains of the fold: devnet and
+// testbed write those configurations with code of their own (devnet in Go, testbed through
+// `walrus chain init`), not through this package; a Network's nodes take their keys in
+// memory while a Cluster's read them from files; and a Network cannot yet run its nodes as
+// processes or over several validators (those are a Cluster's).
 package testnet
 
 import (
