@@ -88,8 +88,8 @@ type ClusterNode struct {
 // genesis storage nodes; Close is registered with t.Cleanup. Its defaults differ from a
 // Network's: ClusterShards shards, MaxEpochs epochs ahead, no fees (NoFees is implied), a
 // heartbeat of 100 ms when EpochDuration is set (none otherwise), a directory in
-// t.TempDir() and Logger() unless Options say otherwise. Options.Pending and NodeAPI do
-// not apply (Config does).
+// t.TempDir() and Logger() unless Options say otherwise. Options.Pending and NodeAPI apply
+// to the nodes started in this process, Config to every node.
 func NewCluster(t testing.TB, o Options) *Cluster {
 	t.Helper()
 	if o.Nodes <= 0 {
@@ -211,13 +211,15 @@ func (n *Cluster) prepare(i int, k chainnode.StorageNodeKeys, addr string) *Clus
 	if err := chainclient.NewSigner(k.Operator).SaveNew(filepath.Join(dir, "operator.json")); err != nil {
 		t.Fatal(err)
 	}
-	nd.Config = daemon.Config{
-		DataDir: filepath.Join(dir, "data"), Listen: addr, MetricsListen: daemon.MetricsOff, Name: k.Name,
-		BLSKeyFile: filepath.Join(dir, "bls.key"), NetworkKeyFile: filepath.Join(dir, "network.key"),
-		WalletKeyFile: filepath.Join(dir, "operator.json"),
-		RetryMin:      50 * time.Millisecond, RetryMax: time.Second, PeerTimeout: 10 * time.Second,
-		ShardSyncFallbackAfter: 10 * time.Second, GCMaxDelay: -1, LogLevel: "debug",
-	}
+	// A Cluster's node reads its keys from files (a process has no other way) and logs at
+	// debug level to its node.log; it gives up on a peer and on shard sync sooner than a
+	// production node.
+	nd.Config = nodeConfig(k.Name, addr, filepath.Join(dir, "data"))
+	nd.Config.BLSKeyFile = filepath.Join(dir, "bls.key")
+	nd.Config.NetworkKeyFile = filepath.Join(dir, "network.key")
+	nd.Config.WalletKeyFile = filepath.Join(dir, "operator.json")
+	nd.Config.PeerTimeout, nd.Config.ShardSyncFallbackAfter = 10*time.Second, 10*time.Second
+	nd.Config.LogLevel = "debug"
 	switch {
 	case len(n.RPCAddrs) > 1:
 		for j := range n.RPCAddrs {
@@ -286,7 +288,10 @@ func (n *Cluster) StartInProcess(nd *ClusterNode) {
 	if err != nil {
 		n.T.Fatal(err)
 	}
-	d, err := startDaemon(nd.Config, daemon.Options{Logger: n.Opts.Logger.With("node", nd.Name), Chain: c, ShutdownTimeout: -1})
+	d, err := startDaemon(nd.Config, daemon.Options{
+		Logger: n.Opts.Logger.With("node", nd.Name), Chain: c, ShutdownTimeout: -1,
+		NodeConfig: nodeOptions(n.Opts), APIOptions: apiOptions(n.Opts, nd.Index),
+	})
 	if err != nil {
 		n.T.Fatalf("start %s: %v", nd.Name, err)
 	}

@@ -139,10 +139,11 @@ type Options struct {
 	RPCAddr string
 	// Seed makes the keys reproducible; the same seed gives the same genesis keys.
 	Seed uint64
-	// Pending bounds each storage node's buffer of pending uploads; the zero value is
-	// storagenode's defaults.
+	// Pending bounds the buffer of pending uploads of each storage node in this process;
+	// the zero value is storagenode's defaults.
 	Pending sn.PendingConfig
-	// NodeAPI, if set, edits the REST API options of each storage node (by index): a test
+	// NodeAPI, if set, edits the REST API options of each storage node in this process
+	// (by index): a test
 	// can make some nodes serve only Walrus's routes (api.Options.DisableBatchedUploads),
 	// say.
 	NodeAPI func(index int, o *api.Options)
