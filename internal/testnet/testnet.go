@@ -143,9 +143,8 @@ type Options struct {
 	// the zero value is storagenode's defaults.
 	Pending sn.PendingConfig
 	// NodeAPI, if set, edits the REST API options of each storage node in this process
-	// (by index): a test
-	// can make some nodes serve only Walrus's routes (api.Options.DisableBatchedUploads),
-	// say.
+	// (by index): a test can make some nodes serve only Walrus's routes
+	// (api.Options.DisableBatchedUploads), say.
 	NodeAPI func(index int, o *api.Options)
 	// Logger receives the logs of every component; nil discards them (set
 	// WALRUS_TEST_LOG=1 to log to stderr in tests).
