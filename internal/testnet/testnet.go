@@ -10,12 +10,13 @@
 //
 //   - Network (New, Start): everything in this process and running when New returns,
 //     for the tests of the client, CLI, gateway, S3 and upload relay packages (example
-//     below). Storage nodes can be stopped and started again (same address, same store) to test
-//     failures; a node's transactions can be held (StorageNode.HoldTransactions: nodes
-//     holding a quorum of shards hold an epoch change open) and so can the chain's events
-//     to it (StorageNode.HoldEvents: the node lags behind the chain). Options.RPC serves
-//     the validator's JSON-RPC on loopback so that out-of-process tools (the CLI) can
-//     reach the chain, and Network.WriteWallet saves the wallet key for them.
+//     below). Storage nodes can be stopped and started again (same address, same
+//     store) to test failures; a node's transactions can be held
+//     (StorageNode.HoldTransactions: nodes holding a quorum of shards hold an epoch
+//     change open) and so can the chain's events to it (StorageNode.HoldEvents: the node
+//     lags behind the chain). Options.RPC serves the validator's JSON-RPC on loopback so
+//     that out-of-process tools (the CLI) can reach the chain, and Network.WriteWallet
+//     saves the wallet key for them.
 //
 //   - Cluster (NewCluster): for the storage node daemon's own tests and the resilience
 //     suite. The chain is one validator in this process, one `walrus chain start`
@@ -102,12 +103,12 @@ const (
 // ready for clients (100 shards, default fees), a Cluster is sized for the storage node
 // daemon's own tests (see NewCluster).
 type Options struct {
-	// Dir holds everything: the validator's home, each node's store, the wallet key.
-	// Required by Start; New uses t.TempDir().
+	// Dir holds everything: the validators' homes, each node's store, the wallet key.
+	// Required by Start; New and NewCluster use t.TempDir().
 	Dir string
 	// Nodes is the number of storage nodes; default DefaultNodes.
 	Nodes int
-	// Shards is the number of shards; default DefaultShards.
+	// Shards is the number of shards; default DefaultShards (a Cluster's ClusterShards).
 	Shards int
 	// EpochDuration is the length of an epoch in block time; default
 	// DefaultEpochDuration (no epoch change during a test).
@@ -118,9 +119,11 @@ type Options struct {
 	// slow node.
 	EpochSyncTimeout time.Duration
 	// Heartbeat is the interval of empty blocks; 0 means none unless EpochDuration is
-	// below a minute, then EpochDuration/20, so that epochs advance.
+	// below a minute, then EpochDuration/20, so that epochs advance (a Cluster's: 100 ms
+	// when EpochDuration is set).
 	Heartbeat time.Duration
-	// MaxEpochsAhead bounds storage purchases; default chainnode.DefaultMaxEpochsAhead.
+	// MaxEpochsAhead bounds storage purchases; default chainnode.DefaultMaxEpochsAhead (a
+	// Cluster's MaxEpochs).
 	MaxEpochsAhead uint32
 	// WalletBalance funds the wallet; default DefaultWalletBalance.
 	WalletBalance uint64
