@@ -23,7 +23,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/client"
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/redstuff"
 )
 
@@ -165,7 +165,7 @@ func attack(t *testing.T, ctx context.Context, sz size, r *row) {
 	// Keep the honest load on until a few more stores have certified with the attack in
 	// place.
 	writes, hs := w.writes.Load(), httpStores.Load()
-	nodenet.WaitFor(t, 2*time.Minute, "honest stores under attack", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "honest stores under attack", func() (bool, error) {
 		return w.writes.Load() >= writes+3 && httpStores.Load() >= hs+2, nil
 	})
 	stdin.Close()

@@ -10,7 +10,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/client"
 	"github.com/walrus-go/walrus/internal/faultproxy"
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
@@ -88,16 +88,16 @@ func TestChallengesDeletedBlobs(t *testing.T) {
 			finder = m.NetworkAddress
 		}
 	}
-	if _, err := c.net.StoreEncoded(ctx, eb, nodenet.StoreOptions{Epochs: 50, Skip: []string{finder}}); err != nil {
+	if _, err := c.net.StoreEncoded(ctx, eb, testnet.StoreOptions{Epochs: 50, Skip: []string{finder}}); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%s: stored", time.Now().Format(time.TimeOnly))
-	nodenet.WaitFor(t, 2*time.Minute, "the chain to mark the inconsistent blob invalid", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the chain to mark the inconsistent blob invalid", func() (bool, error) {
 		st, err := c.net.Chain.BlobStatus(ctx, invalid)
 		return st.Invalid, err
 	})
 	for _, nd := range nodes {
-		nodenet.WaitFor(t, time.Minute, nd.Name+" to drop the invalid blob", func() (bool, error) {
+		testnet.WaitFor(t, time.Minute, nd.Name+" to drop the invalid blob", func() (bool, error) {
 			s, err := c.net.Client(nd.Config.Listen).MetadataStatus(ctx, invalid)
 			return err == nil && s == sn.StatusNonexistent, err
 		})
@@ -114,7 +114,7 @@ func TestChallengesDeletedBlobs(t *testing.T) {
 	first := sys.Epoch + 1
 	waitEpoch(t, c, first)
 	var st chain.ChallengeState
-	nodenet.WaitFor(t, time.Minute, fmt.Sprintf("the answer phase of epoch %d", first), func() (bool, error) {
+	testnet.WaitFor(t, time.Minute, fmt.Sprintf("the answer phase of epoch %d", first), func() (bool, error) {
 		st, err = c.net.Chain.Challenge(ctx, first, nil)
 		return err == nil && st.Phase == chain.PhaseAnswer, nil
 	})
@@ -152,7 +152,7 @@ func TestChallengesDeletedBlobs(t *testing.T) {
 	}
 	t.Logf("%s: deleted after the seed of epoch %d", time.Now().Format(time.TimeOnly), first)
 	for _, nd := range nodes {
-		nodenet.WaitFor(t, time.Minute, nd.Name+" to drop the deleted blobs", func() (bool, error) {
+		testnet.WaitFor(t, time.Minute, nd.Name+" to drop the deleted blobs", func() (bool, error) {
 			for _, id := range deleted {
 				s, err := c.net.Client(nd.Config.Listen).MetadataStatus(ctx, id)
 				if err != nil || s != sn.StatusNonexistent {

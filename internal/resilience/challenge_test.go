@@ -12,7 +12,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/client"
 	"github.com/walrus-go/walrus/internal/faultproxy"
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
@@ -76,7 +76,7 @@ func TestChallenges(t *testing.T) {
 	cmt, nodes := c.committee(ctx)
 	ids := map[int]chain.ObjectID{}
 	var lazyShards []uint16
-	byIndex := map[int]*nodenet.Node{}
+	byIndex := map[int]*testnet.ClusterNode{}
 	for i, nd := range nodes {
 		ids[nd.Index] = cmt.Members[i].NodeID
 		byIndex[nd.Index] = nd
@@ -195,14 +195,14 @@ func TestChallenges(t *testing.T) {
 // noCertIndex (which never submits its own certificate) passed epoch e, kills it, waits
 // for the chain to record its pass (a certificate submitted by another member) and
 // starts it again.
-func killAfterAttested(t *testing.T, ctx context.Context, c *cluster, e uint32, nodes map[int]*nodenet.Node, ids map[int]chain.ObjectID) {
+func killAfterAttested(t *testing.T, ctx context.Context, c *cluster, e uint32, nodes map[int]*testnet.ClusterNode, ids map[int]chain.ObjectID) {
 	t.Helper()
 	target := ids[noCertIndex]
 	for idx, nd := range nodes {
 		if idx == noCertIndex {
 			continue
 		}
-		nodenet.WaitFor(t, 2*time.Minute, fmt.Sprintf("%s to attest node %d in epoch %d", nd.Name, noCertIndex, e), func() (bool, error) {
+		testnet.WaitFor(t, 2*time.Minute, fmt.Sprintf("%s to attest node %d in epoch %d", nd.Name, noCertIndex, e), func() (bool, error) {
 			_, err := c.net.Client(nd.Addr).Attestation(ctx, e, sn.ObjectID(target))
 			return err == nil, nil
 		})
@@ -210,7 +210,7 @@ func killAfterAttested(t *testing.T, ctx context.Context, c *cluster, e uint32, 
 	victim := nodes[noCertIndex]
 	c.kill(victim)
 	t.Logf("%s: killed node %d after the others attested it", time.Now().Format(time.TimeOnly), noCertIndex)
-	nodenet.WaitFor(t, 2*time.Minute, fmt.Sprintf("a certificate for node %d in epoch %d", noCertIndex, e), func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, fmt.Sprintf("a certificate for node %d in epoch %d", noCertIndex, e), func() (bool, error) {
 		st, err := c.net.Chain.Challenge(ctx, e, nil)
 		if err != nil {
 			return false, nil
@@ -291,10 +291,10 @@ func checkSettlement(t *testing.T, ctx context.Context, c *cluster, e uint32, cm
 // checkRebuildFailed waits until the lazy node has made both rebuild attempts of the
 // epoch that just ended (they end with the window), and checks that neither got a
 // sliver back.
-func checkRebuildFailed(t *testing.T, c *cluster, lazy *nodenet.Node) {
+func checkRebuildFailed(t *testing.T, c *cluster, lazy *testnet.ClusterNode) {
 	t.Helper()
 	var m map[string]float64
-	nodenet.WaitFor(t, 2*time.Minute, "the lazy node's rebuild attempts to end", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the lazy node's rebuild attempts to end", func() (bool, error) {
 		m = c.metrics(lazy)
 		return m["walrus_node_test_rebuild_recovery_failed_total"] > 0 && m["walrus_node_test_rebuild_read_failed_total"] > 0, nil
 	})
@@ -317,7 +317,7 @@ func mulDiv(a, b, d uint64) uint64 {
 func rebuildAttempts(t *testing.T, ctx context.Context, c *cluster, e uint32, lazy chain.ObjectID) {
 	t.Helper()
 	var st chain.ChallengeState
-	nodenet.WaitFor(t, time.Minute, fmt.Sprintf("the answer phase of epoch %d", e), func() (bool, error) {
+	testnet.WaitFor(t, time.Minute, fmt.Sprintf("the answer phase of epoch %d", e), func() (bool, error) {
 		var err error
 		st, err = c.net.Chain.Challenge(ctx, e, &lazy)
 		return err == nil && st.Phase == chain.PhaseAnswer, nil
@@ -329,7 +329,7 @@ func rebuildAttempts(t *testing.T, ctx context.Context, c *cluster, e uint32, la
 	_, nodes := c.committee(ctx)
 	// Every node's window is installed within a poll; wait for it, then try.
 	for _, nd := range nodes {
-		nodenet.WaitFor(t, time.Minute, nd.Name+" to refuse a challenged blob", func() (bool, error) {
+		testnet.WaitFor(t, time.Minute, nd.Name+" to refuse a challenged blob", func() (bool, error) {
 			_, err := c.net.Client(nd.Addr).RecoverySymbolsFor(ctx, it.Blob, redstuff.Primary, 0)
 			return errors.Is(err, sn.ErrChallenged), nil
 		})
@@ -364,7 +364,7 @@ func restartMidChallenge(t *testing.T, c *cluster) {
 // waitEpoch waits until the chain is in epoch e or later.
 func waitEpoch(t *testing.T, c *cluster, e uint32) {
 	t.Helper()
-	nodenet.WaitFor(t, 3*time.Minute, fmt.Sprintf("epoch %d", e), func() (bool, error) {
+	testnet.WaitFor(t, 3*time.Minute, fmt.Sprintf("epoch %d", e), func() (bool, error) {
 		sys, err := c.net.Chain.System(context.Background())
 		return err == nil && sys.Epoch >= e, nil
 	})

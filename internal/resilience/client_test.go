@@ -15,7 +15,7 @@ import (
 
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/client"
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/redstuff"
 )
 
@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	code := m.Run()
-	nodenet.RemoveBinary() // once for the whole run: -count=N reuses the built binary
+	testnet.RemoveBinary() // once for the whole run: -count=N reuses the built binary
 	os.Exit(code)
 }
 
@@ -121,7 +121,7 @@ func killClient(t *testing.T, ctx context.Context, c *cluster, r *row, _ size) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- stuck.Wait() }()
-	nodenet.WaitFor(t, time.Minute, "the client process to register the blob", func() (bool, error) {
+	testnet.WaitFor(t, time.Minute, "the client process to register the blob", func() (bool, error) {
 		select {
 		case err := <-exited:
 			return false, fmt.Errorf("the client process exited before registering: %v", err)

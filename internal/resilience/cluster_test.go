@@ -24,7 +24,7 @@ import (
 	"github.com/walrus-go/walrus/internal/client"
 	"github.com/walrus-go/walrus/internal/committee"
 	"github.com/walrus-go/walrus/internal/faultproxy"
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
@@ -50,7 +50,7 @@ type clusterOptions struct {
 type cluster struct {
 	t       *testing.T
 	bin     string
-	net     *nodenet.Net
+	net     *testnet.Cluster
 	proxies map[string]*faultproxy.Proxy // by node public address
 	client  *client.Client
 	logs    *logCounter // the client's warnings
@@ -67,20 +67,20 @@ type stored struct {
 
 func newCluster(t *testing.T, o clusterOptions) *cluster {
 	t.Helper()
-	bin := nodenet.Binary(t)
+	bin := testnet.Binary(t)
 	if o.fallback == 0 {
 		o.fallback = 10 * time.Second
 	}
 	c := &cluster{t: t, bin: bin, proxies: map[string]*faultproxy.Proxy{}, logs: &logCounter{}}
-	c.net = nodenet.New(t, nodenet.Options{
-		Nodes: o.nodes, Shards: o.shards, EpochDuration: o.epoch, Candidates: o.candidates,
+	c.net = testnet.NewCluster(t, testnet.Options{
+		Nodes: o.nodes, Shards: int(o.shards), EpochDuration: o.epoch, Candidates: o.candidates,
 		RPC: true, ValidatorBinary: bin, Challenge: o.challenge,
 		Config: func(i int, cfg *daemon.Config) {
 			// The node listens on a private address, in plain HTTP; its public (chain)
 			// address is the proxy's, which terminates TLS with the node's network key.
-			cfg.Listen = nodenet.FreeAddr(t)
+			cfg.Listen = testnet.FreeAddr(t)
 			cfg.PlainHTTP = true
-			cfg.MetricsListen = nodenet.FreeAddr(t)
+			cfg.MetricsListen = testnet.FreeAddr(t)
 			cfg.LogLevel = "info"
 			cfg.PeerTimeout = 5 * time.Second
 			cfg.ShardSyncFallbackAfter = o.fallback
@@ -145,7 +145,7 @@ func (c *cluster) dumpLogs() {
 }
 
 // addProxy puts a fault proxy on the node's public address, forwarding to its private one.
-func (c *cluster) addProxy(nd *nodenet.Node) {
+func (c *cluster) addProxy(nd *testnet.ClusterNode) {
 	tlsConfig, err := nodetls.ServerConfig(nd.Keys.Network, time.Now())
 	if err != nil {
 		c.t.Fatal(err)
@@ -157,7 +157,7 @@ func (c *cluster) addProxy(nd *nodenet.Node) {
 	c.proxies[nd.Addr] = p
 }
 
-func (c *cluster) proxy(nd *nodenet.Node) *faultproxy.Proxy { return c.proxies[nd.Addr] }
+func (c *cluster) proxy(nd *testnet.ClusterNode) *faultproxy.Proxy { return c.proxies[nd.Addr] }
 
 // healAll switches every proxy back to forwarding unchanged.
 func (c *cluster) healAll() {
@@ -167,10 +167,10 @@ func (c *cluster) healAll() {
 }
 
 // waitHealthy waits until the node's own listener answers its health endpoint.
-func (c *cluster) waitHealthy(nd *nodenet.Node) {
+func (c *cluster) waitHealthy(nd *testnet.ClusterNode) {
 	c.t.Helper()
 	hc := &http.Client{Timeout: 2 * time.Second}
-	nodenet.WaitFor(c.t, 2*time.Minute, "storage node "+nd.Name+" to answer", func() (bool, error) {
+	testnet.WaitFor(c.t, 2*time.Minute, "storage node "+nd.Name+" to answer", func() (bool, error) {
 		resp, err := hc.Get("http://" + nd.Config.Listen + "/v1/health")
 		if err != nil {
 			return false, nil
@@ -190,7 +190,7 @@ func (c *cluster) waitShards() {
 	cmt, nodes := c.committee(ctx)
 	for i, nd := range nodes {
 		want := len(cmt.Members[i].Shards)
-		nodenet.WaitFor(c.t, 2*time.Minute, nd.Name+" to hold its shards", func() (bool, error) {
+		testnet.WaitFor(c.t, 2*time.Minute, nd.Name+" to hold its shards", func() (bool, error) {
 			h, err := c.net.Client(nd.Addr).Health(ctx, false)
 			return err == nil && h.ShardSummary.Owned == want, nil
 		})
@@ -198,29 +198,29 @@ func (c *cluster) waitShards() {
 }
 
 // kill kills the node's process with SIGKILL.
-func (c *cluster) kill(nd *nodenet.Node) { c.net.Kill(nd) }
+func (c *cluster) kill(nd *testnet.ClusterNode) { c.net.Kill(nd) }
 
 // start starts the node's process again and waits until it answers.
-func (c *cluster) start(nd *nodenet.Node) {
+func (c *cluster) start(nd *testnet.ClusterNode) {
 	c.net.StartProcess(nd, c.bin)
 	c.waitHealthy(nd)
 }
 
 // committee returns the current committee and the nodes of its members in order.
-func (c *cluster) committee(ctx context.Context) (chain.CommitteeInfo, []*nodenet.Node) {
+func (c *cluster) committee(ctx context.Context) (chain.CommitteeInfo, []*testnet.ClusterNode) {
 	c.t.Helper()
 	cmt, err := c.net.Chain.Committee(ctx)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	var nodes []*nodenet.Node
+	var nodes []*testnet.ClusterNode
 	for _, m := range cmt.Members {
 		nodes = append(nodes, c.node(m.NetworkAddress))
 	}
 	return cmt, nodes
 }
 
-func (c *cluster) node(addr string) *nodenet.Node {
+func (c *cluster) node(addr string) *testnet.ClusterNode {
 	for _, nd := range c.net.Nodes {
 		if nd.Addr == addr {
 			return nd
@@ -326,9 +326,9 @@ func (c *cluster) readOne(ctx context.Context, r *row, s *stored) {
 
 // holdsAll waits until the node holds both slivers of every certified blob in the shards
 // it owns now.
-func (c *cluster) holdsAll(ctx context.Context, nd *nodenet.Node, timeout time.Duration) {
+func (c *cluster) holdsAll(ctx context.Context, nd *testnet.ClusterNode, timeout time.Duration) {
 	c.t.Helper()
-	nodenet.WaitFor(c.t, timeout, nd.Name+" to hold every certified blob of its shards", func() (bool, error) {
+	testnet.WaitFor(c.t, timeout, nd.Name+" to hold every certified blob of its shards", func() (bool, error) {
 		cmt, err := c.net.Chain.Committee(ctx)
 		if err != nil {
 			return false, err
@@ -350,7 +350,7 @@ func (c *cluster) holdsAll(ctx context.Context, nd *nodenet.Node, timeout time.D
 
 // metrics scrapes a node's Prometheus endpoint and returns each metric's value summed over
 // its labels.
-func (c *cluster) metrics(nd *nodenet.Node) map[string]float64 {
+func (c *cluster) metrics(nd *testnet.ClusterNode) map[string]float64 {
 	c.t.Helper()
 	resp, err := http.Get("http://" + nd.Config.MetricsListen + "/metrics")
 	if err != nil {

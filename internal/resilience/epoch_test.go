@@ -12,7 +12,7 @@ import (
 
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/client"
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 )
 
 // epochChange runs scenario 5 on its own network (5 nodes, 10 shards, 10 s epochs): a new
@@ -62,21 +62,21 @@ func epochChange(t *testing.T, ctx context.Context, sz size, r *row) {
 	defer w.stop()
 
 	target := c.net.WaitCommittee(ctx, joining, leaving, 3*time.Minute)
-	nodenet.WaitFor(t, 3*time.Minute, "the new committee's epoch", func() (bool, error) {
+	testnet.WaitFor(t, 3*time.Minute, "the new committee's epoch", func() (bool, error) {
 		sys, err := c.net.Chain.System(ctx)
 		return err == nil && sys.Epoch >= target.Epoch, err
 	})
 	c.holdsAll(ctx, joining, 4*time.Minute)
-	nodenet.WaitFor(t, 3*time.Minute, "the joining node to signal EpochSyncDone", func() (bool, error) {
+	testnet.WaitFor(t, 3*time.Minute, "the joining node to signal EpochSyncDone", func() (bool, error) {
 		return c.metrics(joining)["walrus_node_epoch_sync_done_total"] > 0, nil
 	})
-	nodenet.WaitFor(t, 3*time.Minute, "the epoch change to complete", func() (bool, error) {
+	testnet.WaitFor(t, 3*time.Minute, "the epoch change to complete", func() (bool, error) {
 		sys, err := c.net.Chain.System(ctx)
 		return err == nil && (sys.Epoch > target.Epoch || sys.EpochState != chain.StateEpochChangeSync), err
 	})
 	// Keep the load on a little into the new epoch.
 	writes := w.writes.Load()
-	nodenet.WaitFor(t, 3*time.Minute, "writes in the new epoch", func() (bool, error) { return w.writes.Load() >= writes+2, nil })
+	testnet.WaitFor(t, 3*time.Minute, "writes in the new epoch", func() (bool, error) { return w.writes.Load() >= writes+2, nil })
 	w.stop()
 	wasKilled := false
 	select {

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/internal/client"
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/redstuff"
 )
 
@@ -209,7 +209,7 @@ func (c *cluster) startDaemon(ctx context.Context) (string, int) {
 	if err := os.WriteFile(filepath.Join(dir, "client.yaml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := nodenet.FreeAddr(t)
+	addr := testnet.FreeAddr(t)
 	log, err := os.Create(filepath.Join(dir, "daemon.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +225,7 @@ func (c *cluster) startDaemon(ctx context.Context) (string, int) {
 		log.Close()
 	})
 	hc := &http.Client{Timeout: 2 * time.Second}
-	nodenet.WaitFor(t, time.Minute, "the publisher/aggregator", func() (bool, error) {
+	testnet.WaitFor(t, time.Minute, "the publisher/aggregator", func() (bool, error) {
 		resp, err := hc.Get("http://" + addr + "/status")
 		if err != nil {
 			return false, nil

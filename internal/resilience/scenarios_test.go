@@ -14,7 +14,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/client"
 	"github.com/walrus-go/walrus/internal/faultproxy"
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/testvec"
 )
@@ -182,7 +182,7 @@ func byzantine(t *testing.T, ctx context.Context, c *cluster, r *row, sz size) {
 	// Wrong recovery symbols: an honest node loses its disk and rebuilds from peers, two
 	// of which corrupt every symbol they send.
 	set(faultproxy.CorruptSymbols)
-	var victim *nodenet.Node
+	var victim *testnet.ClusterNode
 	for _, m := range cmt.Members {
 		if !isMember(liars, m.NetworkAddress) {
 			victim = c.node(m.NetworkAddress)
@@ -242,15 +242,15 @@ func maliciousClient(t *testing.T, ctx context.Context, c *cluster, r *row, _ si
 			}
 		}
 	}
-	if _, err := c.net.StoreEncoded(ctx, eb, nodenet.StoreOptions{Epochs: 20, Skip: []string{finder.NetworkAddress}}); err != nil {
+	if _, err := c.net.StoreEncoded(ctx, eb, testnet.StoreOptions{Epochs: 20, Skip: []string{finder.NetworkAddress}}); err != nil {
 		t.Fatal(err)
 	}
 	r.written++
-	nodenet.WaitFor(t, 2*time.Minute, "the chain to mark the blob invalid", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the chain to mark the blob invalid", func() (bool, error) {
 		st, err := c.net.Chain.BlobStatus(ctx, id)
 		return st.Invalid, err
 	})
-	nodenet.WaitFor(t, time.Minute, "every node to drop the invalid blob", func() (bool, error) {
+	testnet.WaitFor(t, time.Minute, "every node to drop the invalid blob", func() (bool, error) {
 		for _, nd := range c.net.Nodes {
 			nc := c.net.Client(nd.Config.Listen)
 			st, err := nc.BlobStatus(ctx, id)

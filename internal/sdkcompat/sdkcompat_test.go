@@ -21,7 +21,7 @@ import (
 	"github.com/walrus-go/walrus/internal/bls"
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/client"
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/uploadrelay"
@@ -29,7 +29,7 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	nodenet.RemoveBinary()
+	testnet.RemoveBinary()
 	os.Exit(code)
 }
 
@@ -138,8 +138,8 @@ func TestTypeScriptSDK(t *testing.T) {
 	nodeBin, npm := requireTool(t, "node"), requireTool(t, "npm")
 	installed := installHarness(t, npm)
 
-	bin := nodenet.Binary(t)
-	net := nodenet.New(t, nodenet.Options{RPC: true, ValidatorBinary: bin})
+	bin := testnet.Binary(t)
+	net := testnet.NewCluster(t, testnet.Options{RPC: true, ValidatorBinary: bin})
 	for _, nd := range net.Nodes {
 		net.StartProcess(nd, bin)
 	}
@@ -257,7 +257,7 @@ func TestTypeScriptSDK(t *testing.T) {
 		if err != nil || !b.Certified {
 			t.Fatalf("blob object after certification: %+v, %v", b, err)
 		}
-		nodenet.WaitFor(t, 2*time.Minute, "every node to report the blob certified to the SDK", func() (bool, error) {
+		testnet.WaitFor(t, 2*time.Minute, "every node to report the blob certified to the SDK", func() (bool, error) {
 			var sts []blobStatus
 			if err := js.call("status", map[string]any{"blobId": enc.BlobID}, &sts); err != nil {
 				return false, err
@@ -487,7 +487,7 @@ func randomBytes(r *rand.Rand, n int) []byte {
 }
 
 // register reserves storage for and registers the blob walrus-wasm encoded.
-func register(t *testing.T, ctx context.Context, net *nodenet.Net, enc encodeResult, deletable bool) chain.ObjectID {
+func register(t *testing.T, ctx context.Context, net *testnet.Cluster, enc encodeResult, deletable bool) chain.ObjectID {
 	t.Helper()
 	id, err := redstuff.ParseBlobID(enc.BlobID)
 	if err != nil {
@@ -633,7 +633,7 @@ func hashesCount(rd readResult) int {
 // startRelay runs `walrus upload-relay` (with the extra arguments) as a process against
 // the network's chain and returns its URL once it answers; it is stopped at the end of the
 // test.
-func startRelay(t *testing.T, bin string, net *nodenet.Net, args ...string) string {
+func startRelay(t *testing.T, bin string, net *testnet.Cluster, args ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "client.yaml")
@@ -644,7 +644,7 @@ func startRelay(t *testing.T, bin string, net *nodenet.Net, args ...string) stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := nodenet.FreeAddr(t)
+	addr := testnet.FreeAddr(t)
 	cmd := exec.Command(bin, append([]string{"--config", cfg, "upload-relay", "--server-address", addr}, args...)...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
@@ -671,7 +671,7 @@ func startRelay(t *testing.T, bin string, net *nodenet.Net, args ...string) stri
 	})
 	url := "http://" + addr
 	hc := &http.Client{Timeout: 5 * time.Second}
-	nodenet.WaitFor(t, 2*time.Minute, "the upload relay to answer", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the upload relay to answer", func() (bool, error) {
 		select {
 		case <-done:
 			b, _ := os.ReadFile(log.Name())
@@ -690,10 +690,10 @@ func startRelay(t *testing.T, bin string, net *nodenet.Net, args ...string) stri
 
 // waitShards waits until every committee member answers and holds its shards: a node
 // answers before its event follower has given it its shards.
-func waitShards(t *testing.T, ctx context.Context, net *nodenet.Net, cmt chain.CommitteeInfo) {
+func waitShards(t *testing.T, ctx context.Context, net *testnet.Cluster, cmt chain.CommitteeInfo) {
 	t.Helper()
 	for _, m := range cmt.Members {
-		nodenet.WaitFor(t, 2*time.Minute, m.Name+" to hold its shards", func() (bool, error) {
+		testnet.WaitFor(t, 2*time.Minute, m.Name+" to hold its shards", func() (bool, error) {
 			h, err := net.Client(m.NetworkAddress).Health(ctx, false)
 			return err == nil && h.ShardSummary.Owned == len(m.Shards), nil
 		})
@@ -701,7 +701,7 @@ func waitShards(t *testing.T, ctx context.Context, net *nodenet.Net, cmt chain.C
 }
 
 // dumpLogs prints the end of every node's log when the test failed.
-func dumpLogs(t *testing.T, net *nodenet.Net) {
+func dumpLogs(t *testing.T, net *testnet.Cluster) {
 	if !t.Failed() {
 		return
 	}

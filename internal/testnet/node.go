@@ -107,30 +107,16 @@ func (s *StorageNode) start(l net.Listener) error {
 		l.Close()
 		return fmt.Errorf("testnet: %s: %w", s.Name, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	o := s.net.opts
-	d, err := daemon.Start(ctx, daemon.Config{
-		DataDir: s.Dir, Listen: s.Addr, MetricsListen: daemon.MetricsOff, Name: s.Name,
-		RetryMin: 50 * time.Millisecond, RetryMax: time.Second, GCMaxDelay: -1,
-	}, daemon.Options{
+	d, err := startDaemon(nodeConfig(s.Name, s.Addr, s.Dir), daemon.Options{
 		Logger: s.log, Chain: cc, BLSKey: s.Keys.BLS, NetworkKey: s.Keys.Network,
 		Wallet:          chainclient.NewSigner(s.Keys.Operator),
 		ShutdownTimeout: -1,
 		Listener:        l,
-		NodeConfig: func(c *sn.Config) {
-			if o.Pending != (sn.PendingConfig{}) {
-				c.Pending = o.Pending
-			}
-		},
-		APIOptions: func(a *api.Options) {
-			if o.NodeAPI != nil {
-				o.NodeAPI(s.Index, a)
-			}
-		},
+		NodeConfig:      nodeOptions(o),
+		APIOptions:      apiOptions(o, s.Index),
 	})
 	if err != nil {
-		cc.Close()
 		return fmt.Errorf("testnet: %s: %w", s.Name, err)
 	}
 	s.daemon, s.chain = d, cc
@@ -161,6 +147,54 @@ func (s *StorageNode) WaitEpoch(ctx context.Context, e uint32) error {
 		}
 		return node.Epoch() >= e && len(node.OwnedShards()) > 0, nil
 	})
+}
+
+// nodeConfig is the daemon configuration every node of a Network or a Cluster starts
+// from: its API on listen, no metrics server, retries of failed work from 50 ms backing
+// off to a second (so that a test does not wait out production back-offs), and garbage
+// collection at the start of each epoch without the production's random delay.
+func nodeConfig(name, listen, dataDir string) daemon.Config {
+	return daemon.Config{
+		DataDir: dataDir, Listen: listen, MetricsListen: daemon.MetricsOff, Name: name,
+		RetryMin: 50 * time.Millisecond, RetryMax: time.Second, GCMaxDelay: -1,
+	}
+}
+
+// nodeOptions applies Options.Pending to the core of an in-process node.
+func nodeOptions(o Options) func(*sn.Config) {
+	return func(c *sn.Config) {
+		if o.Pending != (sn.PendingConfig{}) {
+			c.Pending = o.Pending
+		}
+	}
+}
+
+// apiOptions applies Options.NodeAPI to the API of in-process node i.
+func apiOptions(o Options, i int) func(*api.Options) {
+	return func(a *api.Options) {
+		if o.NodeAPI != nil {
+			o.NodeAPI(i, a)
+		}
+	}
+}
+
+// startDaemon starts a storage node daemon in this process, the one way both a Network's
+// and a Cluster's nodes run in-process (a Cluster's node processes run the same daemon
+// through `walrus node`, from the same configuration). It closes opts.Chain when the
+// daemon fails to start or ends.
+func startDaemon(cfg daemon.Config, opts daemon.Options) (*daemon.Daemon, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := daemon.Start(ctx, cfg, opts)
+	if err != nil {
+		opts.Chain.Close()
+		return nil, err
+	}
+	go func() {
+		<-d.Done()
+		opts.Chain.Close()
+	}()
+	return d, nil
 }
 
 // errHeld is the error of a broadcast or event query held back by StorageNode.HoldTransactions

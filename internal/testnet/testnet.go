@@ -1,22 +1,46 @@
-// Package testnet runs a complete Walrus network in one process, for tests and benchmarks:
-// a CometBFT validator (package chainnode) with a devnet genesis, storage nodes that are
-// real storage node daemons (package storagenode/daemon: chain follower, blob sync, shard
-// sync, garbage collection) over stores in a directory with HTTP on loopback, and a funded
-// wallet.
+// Package testnet starts Walrus networks for tests and benchmarks: the one way to start
+// a network with real parts, a CometBFT validator (package chainnode) with a devnet
+// genesis, storage nodes that are real storage node daemons (package storagenode/daemon:
+// chain follower, blob sync, shard sync, garbage collection) over stores on disk with
+// HTTP on loopback, and a funded wallet, storing through the client SDK (package client).
+// It is imported only by tests.
+//
+// It offers two layers over one Options, one genesis and key derivation (the same Seed
+// gives the same keys) and one way to start the chain:
+//
+//   - Network (New, Start): everything in this process and running when New returns,
+//     for the tests of the client, CLI, gateway, S3 and upload relay packages (example
+//     below). Storage nodes can be stopped and started again (same address, same
+//     store) to test failures; a node's transactions can be held
+//     (StorageNode.HoldTransactions: nodes holding a quorum of shards hold an epoch
+//     change open) and so can the chain's events to it (StorageNode.HoldEvents: the node
+//     lags behind the chain). Options.RPC serves the validator's JSON-RPC on loopback so
+//     that out-of-process tools (the CLI) can reach the chain, and Network.WriteWallet
+//     saves the wallet key for them.
+//
+//   - Cluster (NewCluster): for the storage node daemon's own tests and the resilience
+//     suite. The chain is one validator in this process, one `walrus chain start`
+//     process (Options.ValidatorBinary, which a test can kill and restart) or several
+//     validators (Options.Validators, which a test can stop one by one); the storage nodes
+//     are prepared with their keys and daemon configuration on disk, and the test starts
+//     each in this process (Cluster.StartInProcess) or as a `walrus node` process of the
+//     binary Binary builds (Cluster.StartProcess), and stops or kills it. Nodes can join
+//     after genesis (Options.Candidates, Cluster.Join) and leave (Cluster.Leave). Blobs
+//     are stored through the client SDK (Cluster.Store); only encodings no client would
+//     make (inconsistent ones) take a narrow path of their own (Cluster.StoreEncoded).
+//
+// A Network, ready for a client:
 //
 //	net := testnet.New(t, testnet.Options{})        // 4 nodes, 100 shards
 //	c, _ := client.New(net.ClientConfig())
 //	res, err := c.Store(ctx, data, client.StoreOptions{Epochs: 1})
 //
-// Storage nodes can be stopped and started again (same address, same store) to test
-// failures; a node's transactions can be held (StorageNode.HoldTransactions: nodes
-// holding a quorum of shards hold an epoch change open) and so can the chain's events to
-// it (StorageNode.HoldEvents: the node lags behind the chain). Options.RPC serves the
-// validator's JSON-RPC on loopback so that out-of-process tools (the CLI) can reach the
-// chain, and Network.WriteWallet saves the wallet key for them.
-//
-// A Network is safe for concurrent use. Close stops everything; New registers it with
-// t.Cleanup.
+// Both run a node in this process the same way (the daemon over a chain client of the
+// validator); a Cluster's node processes run the same daemon from the same
+// configuration. The defaults differ where the callers need them to (NewCluster lists
+// them). A Network and a Cluster are safe for concurrent use, except for the methods of a
+// Cluster that start and stop nodes and validators. Close stops everything; New and
+// NewCluster register it with t.Cleanup.
 //
 // # Harnesses
 //
@@ -24,19 +48,22 @@
 // processes in network namespaces, always with the real daemon and storing through the
 // client SDK. Where that stands:
 //
-//   - testnet (this package): everything in one process, real daemons, for the tests of
-//     the client, CLI, gateway, S3 and upload relay packages.
-//   - internal/nodenet: the storage node daemon's own tests; nodes in-process or as
-//     `walrus node` processes, one or several validators (or a validator process), nodes
-//     that join after genesis, faults. It stores through the client SDK.
+//   - testnet (this package): the networks of the tests, in-process or with validator
+//     and node processes, as above.
 //   - internal/devnet: the `walrus devnet` command, a persistent network in a directory
-//     with node processes.
-//   - internal/testbed: processes in network namespaces with emulated latencies, for
-//     measurements.
+//     with a validator in its process and `walrus node` processes.
+//   - internal/testbed: `walrus chain start` and `walrus node` processes in network
+//     namespaces with emulated latencies, for measurements, configured through the CLI
+//     (`walrus chain init`).
 //
-// Left of the fold: testnet and nodenet still each make their genesis, keys and
-// validator (same defaults, separate code); nodenet's process mode and several
-// validators are not offered here; devnet and testbed write configurations of their own.
+// All three run the same binaries and the same daemon: a Cluster's processes are the
+// `walrus chain start --home` and `walrus node --config` commands that devnet and testbed
+// run, and every configuration is a chainnode home (chainnode.GenerateSingle or
+// GenerateNetwork) and a daemon.Config in YAML. What remains of the fold: devnet and
+// testbed write those configurations with code of their own (devnet in Go, testbed through
+// `walrus chain init`), not through this package; a Network's nodes take their keys in
+// memory while a Cluster's read them from files; and a Network cannot yet run its nodes as
+// processes or over several validators (those are a Cluster's).
 package testnet
 
 import (
@@ -45,7 +72,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -57,10 +83,10 @@ import (
 
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
-	"github.com/walrus-go/walrus/internal/chain/chainnode"
 	"github.com/walrus-go/walrus/internal/client"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/api"
+	"github.com/walrus-go/walrus/internal/storagenode/daemon"
 	"github.com/walrus-go/walrus/internal/testvec"
 )
 
@@ -72,14 +98,17 @@ const (
 	DefaultWalletBalance = 1_000_000 * chain.FrostPerWAL
 )
 
-// Options configures a Network. The zero value is valid except for Dir in Start.
+// Options configures a Network (New, Start) or a Cluster (NewCluster). The zero value is
+// valid except for Dir in Start. Defaults differ by constructor where noted: a Network is
+// ready for clients (100 shards, default fees), a Cluster is sized for the storage node
+// daemon's own tests (see NewCluster).
 type Options struct {
-	// Dir holds everything: the validator's home, each node's store, the wallet key.
-	// Required by Start; New uses t.TempDir().
+	// Dir holds everything: the validators' homes, each node's store, the wallet key.
+	// Required by Start; New and NewCluster use t.TempDir().
 	Dir string
 	// Nodes is the number of storage nodes; default DefaultNodes.
 	Nodes int
-	// Shards is the number of shards; default DefaultShards.
+	// Shards is the number of shards; default DefaultShards (a Cluster's ClusterShards).
 	Shards int
 	// EpochDuration is the length of an epoch in block time; default
 	// DefaultEpochDuration (no epoch change during a test).
@@ -90,9 +119,11 @@ type Options struct {
 	// slow node.
 	EpochSyncTimeout time.Duration
 	// Heartbeat is the interval of empty blocks; 0 means none unless EpochDuration is
-	// below a minute, then EpochDuration/20, so that epochs advance.
+	// below a minute, then EpochDuration/20, so that epochs advance (a Cluster's: 100 ms
+	// when EpochDuration is set).
 	Heartbeat time.Duration
-	// MaxEpochsAhead bounds storage purchases; default chainnode.DefaultMaxEpochsAhead.
+	// MaxEpochsAhead bounds storage purchases; default chainnode.DefaultMaxEpochsAhead (a
+	// Cluster's MaxEpochs).
 	MaxEpochsAhead uint32
 	// WalletBalance funds the wallet; default DefaultWalletBalance.
 	WalletBalance uint64
@@ -111,27 +142,64 @@ type Options struct {
 	RPCAddr string
 	// Seed makes the keys reproducible; the same seed gives the same genesis keys.
 	Seed uint64
-	// Pending bounds each storage node's buffer of pending uploads; the zero value is
-	// storagenode's defaults.
+	// Pending bounds the buffer of pending uploads of each storage node in this process;
+	// the zero value is storagenode's defaults.
 	Pending sn.PendingConfig
-	// NodeAPI, if set, edits the REST API options of each storage node (by index): a test
-	// can make some nodes serve only Walrus's routes (api.Options.DisableBatchedUploads),
-	// say.
+	// NodeAPI, if set, edits the REST API options of each storage node in this process
+	// (by index): a test can make some nodes serve only Walrus's routes
+	// (api.Options.DisableBatchedUploads), say.
 	NodeAPI func(index int, o *api.Options)
 	// Logger receives the logs of every component; nil discards them (set
 	// WALRUS_TEST_LOG=1 to log to stderr in tests).
 	Logger *slog.Logger
+	// NoFees makes transactions and node registrations free (chainnode.NoFee); a
+	// Cluster's default.
+	NoFees bool
+	// Challenge, if enabled (SampleSize > 0), turns on storage challenges in the genesis
+	// parameters; the zero value leaves them off.
+	Challenge chain.ChallengeParams
+	// Candidates is the number of extra operator accounts, funded with CandidateBalance,
+	// for nodes that register after genesis (Cluster.AddCandidate, Cluster.Join).
+	Candidates int
+
+	// The options below are a Cluster's only (Start refuses ValidatorBinary and
+	// Validators; Config applies to nodes that run from their configuration).
+
+	// Config edits each node's daemon configuration.
+	Config func(i int, c *daemon.Config)
+	// ValidatorBinary, if set, runs the validator as a `walrus chain start` process of this
+	// binary (JSON-RPC on loopback, implies RPC) instead of in this process, so tests can
+	// kill it; Validator is then nil and Chain talks to it over HTTP.
+	ValidatorBinary string
+	// Validators is the number of validators, all in this process; default 1. With more,
+	// each serves JSON-RPC on loopback (RPC is implied), Validator is validator 0, Chain
+	// and in-process nodes talk to the validators over HTTP with failover
+	// (chainclient.DialAll), each node's configuration lists every validator (ChainRPC,
+	// then ChainRPCs; node i starts with validator i mod Validators), and
+	// Cluster.StopValidatorAt stops one. Not with ValidatorBinary.
+	Validators int
+}
+
+// freeLoopback returns a loopback host:port that was free a moment ago (for Start, which
+// has no testing.TB for testvec.FreeAddr).
+func freeLoopback() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("testnet: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
 }
 
 // Network is a running in-process Walrus network.
 type Network struct {
+	// validatorSet holds the chain: Validator, the validator, and Chain, a client of it
+	// (and RPCAddr, its JSON-RPC's host:port with Options.RPC).
+	*validatorSet
 	// Dir is the network's directory.
 	Dir string
 	// Genesis is the chain genesis.
 	Genesis *chain.Genesis
-	// Validator is the chain validator; Chain a client of it.
-	Validator *chainnode.Node
-	Chain     *chainclient.Client
 	// Wallet is the funded account that clients use.
 	Wallet *chainclient.Signer
 	// Nodes are the storage nodes, in genesis order.
@@ -214,12 +282,9 @@ func Start(ctx context.Context, o Options) (n *Network, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	var seed [32]byte
-	seed[0], seed[1] = byte(o.Seed), byte(o.Seed>>8)
-	rng := rand.NewChaCha8(seed)
-
-	walletSeed := blake2b.Sum256(append([]byte("testnet-wallet:"), seed[:]...))
-	wallet := chainclient.NewSigner(ed25519.NewKeyFromSeed(walletSeed[:]))
+	if o.ValidatorBinary != "" || o.Validators > 1 {
+		return nil, errors.New("testnet: a validator process or several validators are a Cluster's (NewCluster)")
+	}
 
 	// Reserve the nodes' addresses first: they go into the genesis. Each daemon serves on
 	// its reserved listener, so that no other socket can take the port in between.
@@ -246,43 +311,16 @@ func Start(ctx context.Context, o Options) (n *Network, err error) {
 		}
 		listeners[i], addrs[i] = l, l.Addr().String()
 	}
-	accounts := append([]chain.GenesisAccount{{Address: wallet.Address(), Balance: o.WalletBalance}}, o.Accounts...)
-	g, keys, err := chainnode.DevnetGenesis(chainnode.DevnetOptions{
-		ChainID: "walrus-testnet", NShards: uint16(o.Shards), EpochDuration: o.EpochDuration, EpochSyncTimeout: o.EpochSyncTimeout,
-		GenesisTime: time.Now(), MaxEpochsAhead: o.MaxEpochsAhead, Accounts: accounts,
-		StorageNodes: o.Nodes, StorageNodeAddresses: addrs, Rand: rng,
-	})
+	kr, err := makeGenesis(o, addrs)
 	if err != nil {
-		return nil, fmt.Errorf("testnet: %w", err)
+		return nil, err
 	}
-	cfg := chainnode.Config{
-		Home: filepath.Join(o.Dir, "validator"), P2PListen: "127.0.0.1:0", RPCListen: chainnode.RPCOff,
-		Heartbeat: o.Heartbeat, Logger: log.With("component", "validator"),
-	}
-	if o.RPC {
-		cfg.RPCListen = o.RPCAddr
-		if cfg.RPCListen == "" {
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				return nil, fmt.Errorf("testnet: %w", err)
-			}
-			cfg.RPCListen = l.Addr().String()
-			l.Close()
-		}
-	}
-	if cfg, err = chainnode.GenerateSingle(cfg, g); err != nil {
-		return nil, fmt.Errorf("testnet: %w", err)
-	}
-	val, err := chainnode.Start(cfg)
+	vs, err := startValidators(o, kr.genesis, o.Dir, log, freeLoopback)
 	if err != nil {
-		return nil, fmt.Errorf("testnet: starting the validator: %w", err)
+		return nil, err
 	}
-	cc, err := chainclient.New(val.Client(), chainclient.Options{Logger: log.With("component", "chainclient")})
-	if err != nil {
-		val.Close()
-		return nil, fmt.Errorf("testnet: %w", err)
-	}
-	n = &Network{Dir: o.Dir, Genesis: g, Validator: val, Chain: cc, Wallet: wallet, opts: o, log: log}
+	g, keys, cc := kr.genesis, kr.nodes, vs.Chain
+	n = &Network{validatorSet: vs, Dir: o.Dir, Genesis: g, Wallet: kr.wallet, opts: o, log: log}
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -339,13 +377,8 @@ func (n *Network) Close() error {
 			errs = append(errs, err)
 		}
 	}
-	if n.Chain != nil {
-		n.Chain.Close()
-	}
-	if n.Validator != nil {
-		if err := n.Validator.Close(); err != nil {
-			errs = append(errs, err)
-		}
+	if err := n.validatorSet.close(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/walrus-go/walrus/internal/client"
 	"github.com/walrus-go/walrus/internal/faultproxy"
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
@@ -21,8 +21,8 @@ import (
 // excludes the liars and rebuilds from the others: it stores only the correct slivers,
 // and its counters report what the liars cost (proof rounds and proof bytes).
 func TestRecoverPastLyingPeers(t *testing.T) {
-	net := nodenet.New(t, nodenet.Options{Nodes: 7, Shards: 14, Config: func(i int, c *daemon.Config) {
-		c.Listen = nodenet.FreeAddr(t)
+	net := testnet.NewCluster(t, testnet.Options{Nodes: 7, Shards: 14, Config: func(i int, c *daemon.Config) {
+		c.Listen = testnet.FreeAddr(t)
 		c.PlainHTTP = true
 		c.PeerTimeout = 5 * time.Second
 	}})
@@ -42,9 +42,9 @@ func TestRecoverPastLyingPeers(t *testing.T) {
 	startAll(t, net)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	var blobs []*nodenet.Blob
+	var blobs []*testnet.Blob
 	for i, size := range []int{3000, 200_000} {
-		b, err := net.Store(ctx, randomData(uint64(10+i), size), nodenet.StoreOptions{})
+		b, err := net.Store(ctx, randomData(uint64(10+i), size), testnet.StoreOptions{})
 		if err != nil {
 			t.Fatalf("store blob %d: %v", i, err)
 		}
@@ -69,7 +69,7 @@ func TestRecoverPastLyingPeers(t *testing.T) {
 			shards = m.Shards
 		}
 	}
-	nodenet.WaitFor(t, 3*time.Minute, "the wiped node to recover every blob", func() (bool, error) {
+	testnet.WaitFor(t, 3*time.Minute, "the wiped node to recover every blob", func() (bool, error) {
 		for _, b := range blobs {
 			ok, err := net.HoldsAll(ctx, victim.Config.Listen, b.ID, shards)
 			if err != nil || !ok {

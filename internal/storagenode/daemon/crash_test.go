@@ -18,7 +18,7 @@ import (
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/merkle"
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/api"
@@ -27,15 +27,15 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	nodenet.RemoveBinary()
+	testnet.RemoveBinary()
 	os.Exit(code)
 }
 
 // waitCaughtUp waits until a node has applied every chain event and returns its health.
-func waitCaughtUp(t *testing.T, net *nodenet.Net, addr string) sn.HealthInfo {
+func waitCaughtUp(t *testing.T, net *testnet.Cluster, addr string) sn.HealthInfo {
 	t.Helper()
 	var h sn.HealthInfo
-	nodenet.WaitFor(t, 2*time.Minute, "the node to apply every chain event", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the node to apply every chain event", func() (bool, error) {
 		sys, err := net.Chain.System(context.Background())
 		if err != nil {
 			return false, err
@@ -70,7 +70,7 @@ func submitAll(t *testing.T, c *chainclient.Client, s *chainclient.Signer, ps []
 
 // blobState returns what the node stores of a blob of which it owns every shard: whether
 // the metadata is stored and how many slivers.
-func blobState(t *testing.T, net *nodenet.Net, addr string, id redstuff.BlobID) (bool, int) {
+func blobState(t *testing.T, net *testnet.Cluster, addr string, id redstuff.BlobID) (bool, int) {
 	t.Helper()
 	ctx := context.Background()
 	c := net.Client(addr)
@@ -98,8 +98,8 @@ func blobState(t *testing.T, net *nodenet.Net, addr string, id redstuff.BlobID) 
 // either stored whole (metadata and every sliver of the upload) or not at all, and
 // retried uploads succeed and are confirmed.
 func TestCrashDuringIngest(t *testing.T) {
-	bin := nodenet.Binary(t)
-	net := nodenet.New(t, nodenet.Options{Nodes: 1, RPC: true})
+	bin := testnet.Binary(t)
+	net := testnet.NewCluster(t, testnet.Options{Nodes: 1, RPC: true})
 	nd := net.Nodes[0]
 	net.StartProcess(nd, bin)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -169,7 +169,7 @@ func TestCrashDuringIngest(t *testing.T) {
 			}
 		}()
 	}
-	nodenet.WaitFor(t, 2*time.Minute, "some uploads to land", func() (bool, error) { return stored.Load() >= 2, nil })
+	testnet.WaitFor(t, 2*time.Minute, "some uploads to land", func() (bool, error) { return stored.Load() >= 2, nil })
 	net.Kill(nd)
 	pw.CloseWithError(io.ErrUnexpectedEOF)
 	wg.Wait()
@@ -223,8 +223,8 @@ func TestCrashDuringIngest(t *testing.T) {
 // per batch, restarts it and compares its view of every blob with that of a node that
 // applied the same events without crashing: no event is lost or applied twice.
 func TestCrashDuringEventProcessing(t *testing.T) {
-	bin := nodenet.Binary(t)
-	net := nodenet.New(t, nodenet.Options{Nodes: 1, RPC: true, Candidates: 1, Config: func(i int, c *daemon.Config) {
+	bin := testnet.Binary(t)
+	net := testnet.NewCluster(t, testnet.Options{Nodes: 1, RPC: true, Candidates: 1, Config: func(i int, c *daemon.Config) {
 		c.EventPageSize = 1
 	}})
 	nd := net.Nodes[0]
@@ -279,7 +279,7 @@ func TestCrashDuringEventProcessing(t *testing.T) {
 	for round := range 2 {
 		net.StartProcess(nd, bin)
 		last := at
-		nodenet.WaitFor(t, 2*time.Minute, "the node to be applying events", func() (bool, error) {
+		testnet.WaitFor(t, 2*time.Minute, "the node to be applying events", func() (bool, error) {
 			h, err := net.Client(nd.Addr).Health(ctx, false)
 			if err != nil {
 				return false, nil // not listening yet
@@ -316,24 +316,24 @@ func TestCrashDuringEventProcessing(t *testing.T) {
 // node's event follower rides through the restart, and blobs stored after it are applied,
 // stored and confirmed as before.
 func TestChainRestart(t *testing.T) {
-	bin := nodenet.Binary(t)
-	net := nodenet.New(t, nodenet.Options{Nodes: 1, RPC: true})
+	bin := testnet.Binary(t)
+	net := testnet.NewCluster(t, testnet.Options{Nodes: 1, RPC: true})
 	nd := net.Nodes[0]
 	net.StartProcess(nd, bin)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	waitCaughtUp(t, net, nd.Addr)
-	before, err := net.Store(ctx, randomData(1, 10_000), nodenet.StoreOptions{})
+	before, err := net.Store(ctx, randomData(1, 10_000), testnet.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	net.RestartValidator()
-	after, err := net.Store(ctx, randomData(2, 20_000), nodenet.StoreOptions{})
+	after, err := net.Store(ctx, randomData(2, 20_000), testnet.StoreOptions{})
 	if err != nil {
 		t.Fatalf("store after the chain restart: %v", err)
 	}
 	waitCaughtUp(t, net, nd.Addr)
-	for _, b := range []*nodenet.Blob{before, after} {
+	for _, b := range []*testnet.Blob{before, after} {
 		got, err := net.Read(ctx, b.ID)
 		if err != nil || !bytes.Equal(got, b.Data) {
 			t.Fatalf("read %s: %v", b.ID, err)

@@ -10,16 +10,16 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/internal/chain"
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
 	"github.com/walrus-go/walrus/internal/storagenode/store"
 )
 
 // workload stores and reads blobs in the background and counts failed reads.
 type workload struct {
-	net    *nodenet.Net
+	net    *testnet.Cluster
 	mu     sync.Mutex
-	blobs  []*nodenet.Blob
+	blobs  []*testnet.Blob
 	reads  atomic.Int64
 	writes atomic.Int64
 	failed atomic.Int64
@@ -28,7 +28,7 @@ type workload struct {
 	wg     sync.WaitGroup
 }
 
-func (w *workload) certified() []*nodenet.Blob {
+func (w *workload) certified() []*testnet.Blob {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return slices.Clone(w.blobs)
@@ -50,7 +50,7 @@ func (w *workload) start(t *testing.T, writers, readers int) {
 			defer w.wg.Done()
 			for k := uint64(0); ctx.Err() == nil; k++ {
 				data := randomData(1000+uint64(i)*100_000+k, 2000+int(k%7)*3000)
-				b, err := w.net.Store(ctx, data, nodenet.StoreOptions{Epochs: nodenet.MaxEpochs})
+				b, err := w.net.Store(ctx, data, testnet.StoreOptions{Epochs: testnet.MaxEpochs})
 				if ctx.Err() != nil {
 					return
 				}
@@ -102,7 +102,7 @@ func (w *workload) stop() {
 // Writers and readers run throughout; no read of a certified blob may fail.
 func TestEpochChangeMovesShards(t *testing.T) {
 	const epoch = 5 * time.Second
-	net := nodenet.New(t, nodenet.Options{EpochDuration: epoch, Candidates: 1})
+	net := testnet.NewCluster(t, testnet.Options{EpochDuration: epoch, Candidates: 1})
 	startAll(t, net)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
@@ -126,18 +126,18 @@ func TestEpochChangeMovesShards(t *testing.T) {
 
 	// The change completes: the joining node holds every certified blob of its shards,
 	// signalled EpochSyncDone, and the leaving node dropped its shards.
-	nodenet.WaitFor(t, 2*time.Minute, "the epoch change to complete and the shards to move", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the epoch change to complete and the shards to move", func() (bool, error) {
 		return shardsMoved(ctx, net, target.Epoch, joining, leaving)
 	})
 	// Keep the workload running a little into the new epoch, then check everything
 	// certified so far.
 	writes := w.writes.Load()
-	nodenet.WaitFor(t, 2*time.Minute, "writes in the new epoch", func() (bool, error) { return w.writes.Load() >= writes+3, nil })
+	testnet.WaitFor(t, 2*time.Minute, "writes in the new epoch", func() (bool, error) { return w.writes.Load() >= writes+3, nil })
 	w.stop()
 	// Every certified blob is complete at the joining node, for the shards it owns now
 	// (later epoch changes may move shards again: rewards change the stakes).
 	holdsEverything(t, ctx, net, joining.Addr, w.certified, 2*time.Minute)
-	nodenet.WaitFor(t, 2*time.Minute, "the joining node to count its EpochSyncDone", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the joining node to count its EpochSyncDone", func() (bool, error) {
 		return joining.Daemon.Stats().EpochSyncsSubmitted > 0, nil
 	})
 	st := joining.Daemon.Stats()
@@ -157,7 +157,7 @@ func TestEpochChangeMovesShards(t *testing.T) {
 // joinAndLeave registers and starts a new node staking as much as a genesis node, and
 // makes genesis node 3 withdraw its stake: at the next committee selection the new node
 // replaces it.
-func joinAndLeave(t *testing.T, ctx context.Context, net *nodenet.Net) (joining, leaving *nodenet.Node) {
+func joinAndLeave(t *testing.T, ctx context.Context, net *testnet.Cluster) (joining, leaving *testnet.ClusterNode) {
 	t.Helper()
 	joining, err := net.Join(ctx, 0)
 	if err != nil {
@@ -173,9 +173,9 @@ func joinAndLeave(t *testing.T, ctx context.Context, net *nodenet.Net) (joining,
 
 // holdsEverything waits until the node at addr holds every blob of blobs in the shards it
 // owns in the current committee.
-func holdsEverything(t *testing.T, ctx context.Context, net *nodenet.Net, addr string, blobs func() []*nodenet.Blob, timeout time.Duration) {
+func holdsEverything(t *testing.T, ctx context.Context, net *testnet.Cluster, addr string, blobs func() []*testnet.Blob, timeout time.Duration) {
 	t.Helper()
-	nodenet.WaitFor(t, timeout, "the node to hold every certified blob", func() (bool, error) {
+	testnet.WaitFor(t, timeout, "the node to hold every certified blob", func() (bool, error) {
 		cmt, err := net.Chain.Committee(ctx)
 		if err != nil {
 			return false, err
@@ -206,7 +206,7 @@ func holdsEverything(t *testing.T, ctx context.Context, net *nodenet.Net, addr s
 // could already have handed its shards over; either way nothing would be recovered.
 func TestEpochChangeFallsBackToRecovery(t *testing.T) {
 	const epoch = 4 * time.Second
-	net := nodenet.New(t, nodenet.Options{EpochDuration: epoch, Candidates: 1, Config: func(i int, c *daemon.Config) {
+	net := testnet.NewCluster(t, testnet.Options{EpochDuration: epoch, Candidates: 1, Config: func(i int, c *daemon.Config) {
 		c.ShardSyncFallbackAfter = 500 * time.Millisecond
 	}})
 	startAll(t, net)
@@ -216,17 +216,17 @@ func TestEpochChangeFallsBackToRecovery(t *testing.T) {
 	joining, leaving := joinAndLeave(t, ctx, net)
 	net.Stop(leaving)
 	target := net.WaitCommittee(ctx, joining, leaving, 2*time.Minute)
-	nodenet.WaitFor(t, 2*time.Minute, "the new committee's epoch", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the new committee's epoch", func() (bool, error) {
 		sys, err := net.Chain.System(ctx)
 		return err == nil && sys.Epoch >= target.Epoch, err
 	})
 	// Generous deadlines: under load (-race, a busy CI machine) recovery takes far longer
 	// than a few epochs; only the outcome matters.
-	holdsEverything(t, ctx, net, joining.Addr, func() []*nodenet.Blob { return blobs }, 2*time.Minute)
-	nodenet.WaitFor(t, 2*time.Minute, "the joining node to signal EpochSyncDone", func() (bool, error) {
+	holdsEverything(t, ctx, net, joining.Addr, func() []*testnet.Blob { return blobs }, 2*time.Minute)
+	testnet.WaitFor(t, 2*time.Minute, "the joining node to signal EpochSyncDone", func() (bool, error) {
 		return joining.Daemon.Stats().EpochSyncsSubmitted > 0, nil
 	})
-	nodenet.WaitFor(t, 2*time.Minute, "the joining node to count recovered slivers", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the joining node to count recovered slivers", func() (bool, error) {
 		return joining.Daemon.Stats().RecoveredSlivers > 0, nil
 	})
 	st := joining.Daemon.Stats()
@@ -240,7 +240,7 @@ func TestEpochChangeFallsBackToRecovery(t *testing.T) {
 // shards.
 func TestEpochChangeNeedsNoIdlePass(t *testing.T) {
 	const epoch = 5 * time.Second
-	net := nodenet.New(t, nodenet.Options{EpochDuration: epoch, Candidates: 1, Config: func(_ int, c *daemon.Config) {
+	net := testnet.NewCluster(t, testnet.Options{EpochDuration: epoch, Candidates: 1, Config: func(_ int, c *daemon.Config) {
 		c.RetryMax = time.Hour
 	}})
 	startAll(t, net)
@@ -249,21 +249,21 @@ func TestEpochChangeNeedsNoIdlePass(t *testing.T) {
 	blobs := storeBlobs(t, ctx, net, 3, func(i int) (uint64, int) { return uint64(100 + i), 1000 + i*20_000 })
 	joining, leaving := joinAndLeave(t, ctx, net)
 	target := net.WaitCommittee(ctx, joining, leaving, 2*time.Minute)
-	nodenet.WaitFor(t, 2*time.Minute, "the epoch change to complete and the shards to move", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the epoch change to complete and the shards to move", func() (bool, error) {
 		moved, err := shardsMoved(ctx, net, target.Epoch, joining, leaving)
 		return moved && joining.Daemon.Stats().EpochSyncsSubmitted > 0, err
 	})
-	holdsEverything(t, ctx, net, joining.Addr, func() []*nodenet.Blob { return blobs }, 2*time.Minute)
+	holdsEverything(t, ctx, net, joining.Addr, func() []*testnet.Blob { return blobs }, 2*time.Minute)
 }
 
 // storeBlobs stores count blobs of random data, blob i from seed and size as shape(i)
 // gives them, for as long as the network's storage allows, and fails the test on an error.
-func storeBlobs(t *testing.T, ctx context.Context, net *nodenet.Net, count int, shape func(i int) (seed uint64, size int)) []*nodenet.Blob {
+func storeBlobs(t *testing.T, ctx context.Context, net *testnet.Cluster, count int, shape func(i int) (seed uint64, size int)) []*testnet.Blob {
 	t.Helper()
-	blobs := make([]*nodenet.Blob, 0, count)
+	blobs := make([]*testnet.Blob, 0, count)
 	for i := range count {
 		seed, size := shape(i)
-		b, err := net.Store(ctx, randomData(seed, size), nodenet.StoreOptions{Epochs: nodenet.MaxEpochs})
+		b, err := net.Store(ctx, randomData(seed, size), testnet.StoreOptions{Epochs: testnet.MaxEpochs})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -275,7 +275,7 @@ func storeBlobs(t *testing.T, ctx context.Context, net *nodenet.Net, count int, 
 // shardsMoved reports whether the epoch change to epoch has completed with the shards
 // moved: the chain is past its sync phase, the leaving node holds no shard and every shard
 // of the joining node is active.
-func shardsMoved(ctx context.Context, net *nodenet.Net, epoch uint32, joining, leaving *nodenet.Node) (bool, error) {
+func shardsMoved(ctx context.Context, net *testnet.Cluster, epoch uint32, joining, leaving *testnet.ClusterNode) (bool, error) {
 	sys, err := net.Chain.System(ctx)
 	if err != nil || sys.Epoch < epoch || sys.Epoch == epoch && sys.EpochState == chain.StateEpochChangeSync {
 		return false, err

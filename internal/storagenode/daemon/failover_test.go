@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 )
 
 // TestValidatorFailover runs four storage nodes on a chain of four validators, each node
@@ -14,14 +14,14 @@ import (
 // votes, blobs are still registered, stored and certified, and every node, including those
 // that talked to the stopped validator, applies the new events.
 func TestValidatorFailover(t *testing.T) {
-	net := nodenet.New(t, nodenet.Options{Validators: 4, Nodes: 4, Shards: 8})
+	net := testnet.NewCluster(t, testnet.Options{Validators: 4, Nodes: 4, Shards: 8})
 	if got := net.Nodes[1].Config.ChainEndpoints(); len(got) != 4 || got[0] != "http://"+net.RPCAddrs[1] {
 		t.Fatalf("node 1 validators %v, want all four starting with validator 1", got)
 	}
 	startAll(t, net)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	before, err := net.Store(ctx, randomData(1, 50_000), nodenet.StoreOptions{})
+	before, err := net.Store(ctx, randomData(1, 50_000), testnet.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func TestValidatorFailover(t *testing.T) {
 	t.Logf("stored with four validators at height %d", h0)
 	net.StopValidatorAt(0)
 	t.Log("validator 0 stopped")
-	after, err := net.Store(ctx, randomData(2, 50_000), nodenet.StoreOptions{})
+	after, err := net.Store(ctx, randomData(2, 50_000), testnet.StoreOptions{})
 	if err != nil {
 		t.Fatalf("store with validator 0 stopped: %v", err)
 	}
@@ -48,8 +48,8 @@ func TestValidatorFailover(t *testing.T) {
 	}
 	for _, m := range cmt.Members {
 		waitCaughtUp(t, net, m.NetworkAddress)
-		for _, b := range []*nodenet.Blob{before, after} {
-			nodenet.WaitFor(t, 2*time.Minute, m.NetworkAddress+" to hold its slivers of "+b.ID.String(), func() (bool, error) {
+		for _, b := range []*testnet.Blob{before, after} {
+			testnet.WaitFor(t, 2*time.Minute, m.NetworkAddress+" to hold its slivers of "+b.ID.String(), func() (bool, error) {
 				return net.HoldsAll(ctx, m.NetworkAddress, b.ID, m.Shards)
 			})
 		}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/internal/chain"
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 )
@@ -17,18 +17,18 @@ import (
 // registration still needs.
 //
 // Nothing here depends on how long a step takes: the registrations that must outlive the
-// test last nodenet.MaxEpochs, every registration that keeps a blob alive is on chain
+// test last testnet.MaxEpochs, every registration that keeps a blob alive is on chain
 // before the one that expires (so no node can collect between them), and a one-epoch store
 // that an epoch change overtakes is made again with a new registration.
 func TestGarbageCollection(t *testing.T) {
 	const epoch = 3 * time.Second
-	const long = nodenet.MaxEpochs // longer than the test, however loaded the machine
-	net := nodenet.New(t, nodenet.Options{EpochDuration: epoch})
+	const long = testnet.MaxEpochs // longer than the test, however loaded the machine
+	net := testnet.NewCluster(t, testnet.Options{EpochDuration: epoch})
 	startAll(t, net)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	store := func(seed uint64, o nodenet.StoreOptions) *nodenet.Blob {
+	store := func(seed uint64, o testnet.StoreOptions) *testnet.Blob {
 		t.Helper()
 		for {
 			b, err := net.Store(ctx, randomData(seed, 5000+int(seed)*1000), o)
@@ -51,20 +51,20 @@ func TestGarbageCollection(t *testing.T) {
 	if _, err := net.Register(ctx, renewedEnc, long, true); err != nil {
 		t.Fatal(err)
 	}
-	renewed := store(2, nodenet.StoreOptions{Epochs: 1})
+	renewed := store(2, testnet.StoreOptions{Epochs: 1})
 	// expiring: one permanent registration for one epoch, stored after renewed so that its
 	// expiry (which the test observes) comes no earlier than renewed's.
-	expiring := store(1, nodenet.StoreOptions{Epochs: 1})
+	expiring := store(1, testnet.StoreOptions{Epochs: 1})
 	// deleted: a deletable blob deleted by its owner.
-	deleted := store(3, nodenet.StoreOptions{Deletable: true, Epochs: long})
+	deleted := store(3, testnet.StoreOptions{Deletable: true, Epochs: long})
 	// shared: a deletable blob deleted while a second registration keeps it.
-	shared := store(4, nodenet.StoreOptions{Deletable: true, Epochs: long})
+	shared := store(4, testnet.StoreOptions{Deletable: true, Epochs: long})
 	if _, err := net.Register(ctx, shared.Encoded, long, true); err != nil {
 		t.Fatal(err)
 	}
 	// kept: a long-lived permanent blob.
-	kept := store(5, nodenet.StoreOptions{Epochs: long})
-	for _, b := range []*nodenet.Blob{deleted, shared} {
+	kept := store(5, testnet.StoreOptions{Epochs: long})
+	for _, b := range []*testnet.Blob{deleted, shared} {
 		if _, err := net.Chain.Submit(ctx, net.Wallet, &chain.DeleteBlob{Blob: b.Object}); err != nil {
 			t.Fatal(err)
 		}
@@ -82,13 +82,13 @@ func TestGarbageCollection(t *testing.T) {
 		}
 		return true, nil
 	}
-	nodenet.WaitFor(t, time.Minute, "the deleted blob's data to go", func() (bool, error) { return gone(deleted.ID) })
+	testnet.WaitFor(t, time.Minute, "the deleted blob's data to go", func() (bool, error) { return gone(deleted.ID) })
 	// A one-epoch registration ends at the epoch after its certificate's, and only a
 	// garbage collection at that epoch or later removes it; so once expiring's data is
 	// gone from every node, every node has also expired renewed's one-epoch registration
 	// (it ends no later).
-	nodenet.WaitFor(t, time.Minute, "the expired blob's data to go", func() (bool, error) { return gone(expiring.ID) })
-	for _, b := range []*nodenet.Blob{expiring, deleted} {
+	testnet.WaitFor(t, time.Minute, "the expired blob's data to go", func() (bool, error) { return gone(expiring.ID) })
+	for _, b := range []*testnet.Blob{expiring, deleted} {
 		for _, nd := range net.Nodes {
 			st, err := net.Client(nd.Addr).BlobStatus(ctx, b.ID)
 			if err != nil || st.Kind != sn.BlobStatusNonexistent {
@@ -96,7 +96,7 @@ func TestGarbageCollection(t *testing.T) {
 			}
 		}
 	}
-	for _, b := range []*nodenet.Blob{renewed, shared, kept} {
+	for _, b := range []*testnet.Blob{renewed, shared, kept} {
 		got, err := net.Read(ctx, b.ID)
 		if err != nil || string(got) != string(b.Data) {
 			t.Fatalf("read of blob %s that a live registration keeps: %v", b.ID, err)

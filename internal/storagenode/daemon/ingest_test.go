@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/internal/chain"
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	"github.com/walrus-go/walrus/internal/storagenode/api"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
@@ -36,7 +36,7 @@ type heldAnswer struct {
 // first pair's primary sliver only: the node has opened the upload but lacks the slivers.
 // The node must be configured with heldBodyGrace, or it ends the held upload with 408 when
 // the test takes longer than the default grace (10 s) on a loaded machine.
-func holdUpload(t *testing.T, ctx context.Context, net *nodenet.Net, nd *nodenet.Node, seed uint64) *heldUpload {
+func holdUpload(t *testing.T, ctx context.Context, net *testnet.Cluster, nd *testnet.ClusterNode, seed uint64) *heldUpload {
 	t.Helper()
 	data := randomData(seed, 300_000)
 	eb, err := net.Enc.Encode(data)
@@ -64,7 +64,7 @@ func holdUpload(t *testing.T, ctx context.Context, net *nodenet.Net, nd *nodenet
 		t.Fatalf("%s owns no shard", nd.Name)
 	}
 	id := eb.Metadata.BlobID
-	nodenet.WaitFor(t, 2*time.Minute, "the node to see the registration", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the node to see the registration", func() (bool, error) {
 		return nd.Daemon.Node().CheckWritable(id) == nil, nil
 	})
 	segments, size := api.EncodeBatch(eb.Metadata, pairs)
@@ -92,7 +92,7 @@ func holdUpload(t *testing.T, ctx context.Context, net *nodenet.Net, nd *nodenet
 			t.Fatal(err)
 		}
 	}
-	nodenet.WaitFor(t, 2*time.Minute, "the upload to open", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the upload to open", func() (bool, error) {
 		active, _ := nd.Daemon.Node().UploadActivity(id)
 		return active == 1, nil
 	})
@@ -107,7 +107,7 @@ const heldBodyGrace = 10 * time.Minute
 // anyway. It puts the blob's sync off while the upload runs and, once the upload has
 // stored everything, has nothing left to recover.
 func TestRecoveryWaitsForUpload(t *testing.T) {
-	net := nodenet.New(t, nodenet.Options{Shards: 8, Config: func(i int, c *daemon.Config) {
+	net := testnet.NewCluster(t, testnet.Options{Shards: 8, Config: func(i int, c *daemon.Config) {
 		c.BodyGrace = heldBodyGrace
 		c.IngestWaitMax = heldBodyGrace // the sync waits for the held upload, however long the test takes
 	}})
@@ -118,12 +118,12 @@ func TestRecoveryWaitsForUpload(t *testing.T) {
 	h := holdUpload(t, ctx, net, victim, 7)
 
 	// Certify with the other nodes' confirmations (the store reuses the registration).
-	if b, err := net.Store(ctx, h.data, nodenet.StoreOptions{Skip: []string{victim.Addr}}); err != nil {
+	if b, err := net.Store(ctx, h.data, testnet.StoreOptions{Skip: []string{victim.Addr}}); err != nil {
 		t.Fatal(err)
 	} else if b.Object != h.obj {
 		t.Fatalf("the store certified object %s, not the registration %s", b.Object, h.obj)
 	}
-	nodenet.WaitFor(t, 2*time.Minute, "the victim to put the blob's sync off", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the victim to put the blob's sync off", func() (bool, error) {
 		return victim.Daemon.Stats().BlobSyncsDeferred > 0, nil
 	})
 	if st := victim.Daemon.Stats(); st.RecoveryDownloadedBytes != 0 {
@@ -141,7 +141,7 @@ func TestRecoveryWaitsForUpload(t *testing.T) {
 	if a.err != nil || a.code != http.StatusCreated {
 		t.Fatalf("upload: %d %s %v", a.code, bytes.TrimSpace(a.body), a.err)
 	}
-	nodenet.WaitFor(t, 2*time.Minute, "the blob's sync to end", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the blob's sync to end", func() (bool, error) {
 		return victim.Daemon.Stats().BlobSyncsPending == 0, nil
 	})
 	st := victim.Daemon.Stats()
@@ -156,7 +156,7 @@ func TestRecoveryWaitsForUpload(t *testing.T) {
 // TestRecoveryAfterStalledUpload: an upload that stops midway does not hold recovery off
 // for longer than IngestWaitMax; the node then recovers its slivers from its peers.
 func TestRecoveryAfterStalledUpload(t *testing.T) {
-	net := nodenet.New(t, nodenet.Options{Shards: 8, Config: func(i int, c *daemon.Config) {
+	net := testnet.NewCluster(t, testnet.Options{Shards: 8, Config: func(i int, c *daemon.Config) {
 		c.IngestQuiet = 100 * time.Millisecond
 		c.IngestWaitMax = 500 * time.Millisecond
 		c.BodyGrace = heldBodyGrace // the stalled upload stays open to the end of the test
@@ -168,16 +168,16 @@ func TestRecoveryAfterStalledUpload(t *testing.T) {
 	h := holdUpload(t, ctx, net, victim, 8)
 	defer h.body.CloseWithError(io.ErrUnexpectedEOF)
 
-	if b, err := net.Store(ctx, h.data, nodenet.StoreOptions{Skip: []string{victim.Addr}}); err != nil {
+	if b, err := net.Store(ctx, h.data, testnet.StoreOptions{Skip: []string{victim.Addr}}); err != nil {
 		t.Fatal(err)
 	} else if b.Object != h.obj {
 		t.Fatalf("the store certified object %s, not the registration %s", b.Object, h.obj)
 	}
 	id := h.eb.Metadata.BlobID
-	nodenet.WaitFor(t, 2*time.Minute, "the node to recover its slivers past the stalled upload", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the node to recover its slivers past the stalled upload", func() (bool, error) {
 		return net.HoldsAll(ctx, victim.Addr, id, h.shards)
 	})
-	nodenet.WaitFor(t, 2*time.Minute, "the blob's sync to end", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the blob's sync to end", func() (bool, error) {
 		return victim.Daemon.Stats().BlobSyncsPending == 0, nil
 	})
 	st := victim.Daemon.Stats()
@@ -193,7 +193,7 @@ func TestRecoveryAfterStalledUpload(t *testing.T) {
 // landed waits IngestQuiet before recovering it, and a client upload arriving in that time
 // (a store's tail, or its retry to a node that just restarted) leaves nothing to recover.
 func TestRecoveryWaitsForTail(t *testing.T) {
-	net := nodenet.New(t, nodenet.Options{Shards: 8, Config: func(i int, c *daemon.Config) {
+	net := testnet.NewCluster(t, testnet.Options{Shards: 8, Config: func(i int, c *daemon.Config) {
 		// Time for the late upload, even on a heavily loaded machine; the test waits this
 		// long for the deferred sync to look again.
 		c.IngestQuiet = 20 * time.Second
@@ -203,11 +203,11 @@ func TestRecoveryWaitsForTail(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	victim := net.Nodes[1]
-	b, err := net.Store(ctx, randomData(9, 200_000), nodenet.StoreOptions{Skip: []string{victim.Addr}})
+	b, err := net.Store(ctx, randomData(9, 200_000), testnet.StoreOptions{Skip: []string{victim.Addr}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	nodenet.WaitFor(t, 2*time.Minute, "the victim to put the blob's sync off", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the victim to put the blob's sync off", func() (bool, error) {
 		return victim.Daemon.Stats().BlobSyncsDeferred > 0, nil
 	})
 	cmt, err := net.Chain.Committee(ctx)
@@ -227,7 +227,7 @@ func TestRecoveryWaitsForTail(t *testing.T) {
 	if _, err := net.Client(victim.Addr).StoreSlivers(ctx, b.Encoded.Metadata, pairs); err != nil {
 		t.Fatalf("the late upload: %v", err)
 	}
-	nodenet.WaitFor(t, 2*time.Minute, "the blob's sync to end", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the blob's sync to end", func() (bool, error) {
 		return victim.Daemon.Stats().BlobSyncsPending == 0, nil
 	})
 	st := victim.Daemon.Stats()

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/internal/nodetest"
 )
@@ -16,7 +16,7 @@ import (
 // invalid-blob attestations from the committee and submits the certificate; the chain
 // marks the blob invalid and every node deletes its data.
 func TestInvalidBlob(t *testing.T) {
-	net := nodenet.New(t, nodenet.Options{})
+	net := testnet.NewCluster(t, testnet.Options{})
 	startAll(t, net)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -36,14 +36,14 @@ func TestInvalidBlob(t *testing.T) {
 			}
 		}
 	}
-	if _, err := net.StoreEncoded(ctx, eb, nodenet.StoreOptions{Skip: []string{owner.NetworkAddress}}); err != nil {
+	if _, err := net.StoreEncoded(ctx, eb, testnet.StoreOptions{Skip: []string{owner.NetworkAddress}}); err != nil {
 		t.Fatal(err)
 	}
-	nodenet.WaitFor(t, 2*time.Minute, "the chain to mark the blob invalid", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the chain to mark the blob invalid", func() (bool, error) {
 		st, err := net.Chain.BlobStatus(ctx, id)
 		return st.Invalid, err
 	})
-	nodenet.WaitFor(t, 2*time.Minute, "every node to drop the invalid blob", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "every node to drop the invalid blob", func() (bool, error) {
 		for _, nd := range net.Nodes {
 			c := net.Client(nd.Addr)
 			st, err := c.BlobStatus(ctx, id)
@@ -58,7 +58,7 @@ func TestInvalidBlob(t *testing.T) {
 	})
 	// The node that found the inconsistency submitted the certificate (its counter follows
 	// the transaction's result).
-	nodenet.WaitFor(t, time.Minute, "the invalid-blob certificate to be counted", func() (bool, error) {
+	testnet.WaitFor(t, time.Minute, "the invalid-blob certificate to be counted", func() (bool, error) {
 		for _, nd := range net.Nodes {
 			if nd.Addr == owner.NetworkAddress {
 				return nd.Daemon.Stats().InvalidBlobsSubmitted == 1, nil

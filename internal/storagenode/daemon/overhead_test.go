@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
 	"github.com/walrus-go/walrus/internal/storagenode/store"
@@ -30,9 +30,9 @@ func TestStoredOverhead(t *testing.T) {
 	}
 	var bin string
 	if full {
-		bin = nodenet.Binary(t)
+		bin = testnet.Binary(t)
 	}
-	net := nodenet.New(t, nodenet.Options{Nodes: nodes, Shards: shards, RPC: full, Config: func(i int, c *daemon.Config) {
+	net := testnet.NewCluster(t, testnet.Options{Nodes: nodes, Shards: int(shards), RPC: full, Config: func(i int, c *daemon.Config) {
 		c.PeerTimeout = time.Minute
 	}})
 	for _, nd := range net.Nodes {
@@ -54,12 +54,12 @@ func TestStoredOverhead(t *testing.T) {
 	t.Cleanup(stopAll)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
-	var blobs []*nodenet.Blob
+	var blobs []*testnet.Blob
 	for i, size := range sizes {
-		var b *nodenet.Blob
+		var b *testnet.Blob
 		var err error
-		nodenet.WaitFor(t, 10*time.Minute, "the blob to be stored", func() (bool, error) {
-			b, err = net.Store(ctx, randomData(uint64(200+i), size), nodenet.StoreOptions{})
+		testnet.WaitFor(t, 10*time.Minute, "the blob to be stored", func() (bool, error) {
+			b, err = net.Store(ctx, randomData(uint64(200+i), size), testnet.StoreOptions{})
 			return err == nil, nil // the nodes may still be starting
 		})
 		blobs = append(blobs, b)
@@ -71,7 +71,7 @@ func TestStoredOverhead(t *testing.T) {
 	// A node that missed a write syncs it; count once every node holds all its slivers.
 	for _, m := range cmt.Members {
 		for _, b := range blobs {
-			nodenet.WaitFor(t, 30*time.Minute, "every node to hold its slivers", func() (bool, error) {
+			testnet.WaitFor(t, 30*time.Minute, "every node to hold its slivers", func() (bool, error) {
 				ok, err := net.HoldsAll(ctx, m.NetworkAddress, b.ID, m.Shards)
 				return err == nil && ok, nil
 			})

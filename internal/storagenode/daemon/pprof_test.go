@@ -8,13 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 )
 
 // TestPprofOnlyWhereAsked: with pprof on, the metrics listener serves CPU profiles and the
 // node API still does not; with it off (the default), neither does.
 func TestPprofOnlyWhereAsked(t *testing.T) {
-	net := nodenet.New(t, nodenet.Options{})
+	net := testnet.NewCluster(t, testnet.Options{})
 	on, off := net.Nodes[0], net.Nodes[1]
 	on.Config.MetricsListen, on.Config.Pprof = "127.0.0.1:0", true
 	off.Config.MetricsListen = "127.0.0.1:0"

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 )
 
 func randomData(seed uint64, size int) []byte {
@@ -23,7 +23,7 @@ func randomData(seed uint64, size int) []byte {
 }
 
 // startAll starts every node of the network in-process.
-func startAll(t *testing.T, net *nodenet.Net) {
+func startAll(t *testing.T, net *testnet.Cluster) {
 	t.Helper()
 	for _, nd := range net.Nodes {
 		net.StartInProcess(nd)
@@ -35,16 +35,16 @@ func startAll(t *testing.T, net *nodenet.Net) {
 // shards from the other nodes' recovery symbols, downloading what it rebuilds: the symbol
 // bytes, their framing (under 1%) and the metadata, no proofs.
 func TestRecoverEmptyStore(t *testing.T) {
-	net := nodenet.New(t, nodenet.Options{Shards: 16})
+	net := testnet.NewCluster(t, testnet.Options{Shards: 16})
 	startAll(t, net)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
 	sizes := []int{1, 1000, 20_000, 150_000, 400_000}
-	var blobs []*nodenet.Blob
+	var blobs []*testnet.Blob
 	total := 0
 	for i, size := range sizes {
-		b, err := net.Store(ctx, randomData(uint64(i), size), nodenet.StoreOptions{Deletable: i%2 == 0})
+		b, err := net.Store(ctx, randomData(uint64(i), size), testnet.StoreOptions{Deletable: i%2 == 0})
 		if err != nil {
 			t.Fatalf("store blob %d: %v", i, err)
 		}
@@ -72,7 +72,7 @@ func TestRecoverEmptyStore(t *testing.T) {
 	if len(shards) == 0 {
 		t.Fatal("the victim owns no shard")
 	}
-	nodenet.WaitFor(t, 2*time.Minute, "the wiped node to recover every blob", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the wiped node to recover every blob", func() (bool, error) {
 		for _, b := range blobs {
 			ok, err := net.HoldsAll(ctx, victim.Addr, b.ID, shards)
 			if err != nil || !ok {
@@ -82,7 +82,7 @@ func TestRecoverEmptyStore(t *testing.T) {
 		return true, nil
 	})
 	// The counters follow the stores: wait for the syncs to finish.
-	nodenet.WaitFor(t, 2*time.Minute, "the blob syncs to finish", func() (bool, error) {
+	testnet.WaitFor(t, 2*time.Minute, "the blob syncs to finish", func() (bool, error) {
 		return victim.Daemon.Stats().BlobSyncsPending == 0, nil
 	})
 	st := victim.Daemon.Stats()

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/walrus-go/walrus/internal/nodenet"
+	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
 )
 
@@ -31,10 +31,10 @@ func TestRecoveryScale(t *testing.T) {
 	}
 	var bin string
 	if full {
-		bin = nodenet.Binary(t)
+		bin = testnet.Binary(t)
 	}
-	net := nodenet.New(t, nodenet.Options{Nodes: 10, Shards: shards, RPC: full, Config: func(i int, c *daemon.Config) {
-		c.MetricsListen = nodenet.FreeAddr(t)
+	net := testnet.NewCluster(t, testnet.Options{Nodes: 10, Shards: int(shards), RPC: full, Config: func(i int, c *daemon.Config) {
+		c.MetricsListen = testnet.FreeAddr(t)
 		c.LogLevel = "info"
 		c.PeerTimeout = time.Minute
 	}})
@@ -52,12 +52,12 @@ func TestRecoveryScale(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Hour)
 	defer cancel()
-	var blobs []*nodenet.Blob
+	var blobs []*testnet.Blob
 	for i, size := range sizes {
-		var b *nodenet.Blob
+		var b *testnet.Blob
 		var err error
-		nodenet.WaitFor(t, 10*time.Minute, "the blob to be stored", func() (bool, error) {
-			b, err = net.Store(ctx, randomData(uint64(100+i), size), nodenet.StoreOptions{})
+		testnet.WaitFor(t, 10*time.Minute, "the blob to be stored", func() (bool, error) {
+			b, err = net.Store(ctx, randomData(uint64(100+i), size), testnet.StoreOptions{})
 			return err == nil, nil // the nodes may still be starting
 		})
 		blobs = append(blobs, b)
@@ -85,7 +85,7 @@ func TestRecoveryScale(t *testing.T) {
 		}
 	}
 	var met map[string]int64
-	nodenet.WaitFor(t, time.Hour, "the wiped node to rebuild its slivers", func() (bool, error) {
+	testnet.WaitFor(t, time.Hour, "the wiped node to rebuild its slivers", func() (bool, error) {
 		for _, b := range blobs {
 			ok, err := net.HoldsAll(ctx, victim.Addr, b.ID, owned)
 			if err != nil || !ok {

@@ -1,4 +1,4 @@
-package nodenet
+package testnet
 
 import (
 	"bytes"
@@ -44,14 +44,14 @@ type Blob struct {
 // waits up to a minute for nodes to catch up with the chain, follows epoch changes for
 // as long as a test runs, and lets every upload finish (no tail deadline). It is made on
 // first use, and again after the validator restarts in-process (Chain changes).
-func (n *Net) SDK() *client.Client {
+func (n *Cluster) SDK() *client.Client {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.sdk != nil && n.sdk.Chain() == n.Chain {
 		return n.sdk
 	}
 	c, err := client.New(client.Config{
-		Chain: n.Chain, Signer: n.Wallet, Logger: Logger().With("component", "client"),
+		Chain: n.Chain, Signer: n.Wallet, Logger: n.Opts.Logger.With("component", "client"),
 		HTTPClient:            &http.Client{Transport: nodetls.NewTransport(nil)},
 		RequestTimeout:        time.Minute,
 		RegistrationTimeout:   time.Minute,
@@ -79,7 +79,7 @@ func (n *Net) SDK() *client.Client {
 // If the registration ends before the blob is certified (a short one overtaken by an
 // epoch change on a loaded machine), it fails with an error wrapping chain.ErrExpired;
 // the caller may store again with a new registration.
-func (n *Net) Store(ctx context.Context, data []byte, o StoreOptions) (*Blob, error) {
+func (n *Cluster) Store(ctx context.Context, data []byte, o StoreOptions) (*Blob, error) {
 	if o.Epochs == 0 {
 		o.Epochs = 5
 	}
@@ -101,7 +101,7 @@ func (n *Net) Store(ctx context.Context, data []byte, o StoreOptions) (*Blob, er
 		return nil, err
 	}
 	if res.NewlyCreated == nil {
-		return nil, fmt.Errorf("nodenet: blob %s: the client created no Blob object", eb.Metadata.BlobID)
+		return nil, fmt.Errorf("testnet: blob %s: the client created no Blob object", eb.Metadata.BlobID)
 	}
 	obj := res.NewlyCreated.BlobObject
 	b := &Blob{ID: eb.Metadata.BlobID, Data: data, Encoded: eb, Deletable: obj.Deletable}
@@ -117,7 +117,7 @@ func (n *Net) Store(ctx context.Context, data []byte, o StoreOptions) (*Blob, er
 // registrationEnded returns an error wrapping chain.ErrExpired if the wallet owns an
 // uncertified registration of blob id, made in epoch since or later (by the store that
 // failed, not an earlier attempt), that has ended, or nil.
-func (n *Net) registrationEnded(ctx context.Context, id redstuff.BlobID, since uint32) error {
+func (n *Cluster) registrationEnded(ctx context.Context, id redstuff.BlobID, since uint32) error {
 	sys, err := n.Chain.System(ctx)
 	if err != nil {
 		return nil
@@ -140,7 +140,7 @@ func (n *Net) registrationEnded(ctx context.Context, id redstuff.BlobID, since u
 // from any node, then primary slivers from the shards' owners in the current committee or,
 // for shards that moved at the start of the epoch, their previous owners; each verified,
 // then decoded with Walrus's default consistency check.
-func (n *Net) Read(ctx context.Context, id redstuff.BlobID) ([]byte, error) {
+func (n *Cluster) Read(ctx context.Context, id redstuff.BlobID) ([]byte, error) {
 	cur, err := n.Chain.Committee(ctx)
 	if err != nil {
 		return nil, err
@@ -217,7 +217,7 @@ func (n *Net) Read(ctx context.Context, id redstuff.BlobID) ([]byte, error) {
 // Register reserves storage for an encoded blob and registers it with Wallet; it returns
 // the Blob object. A later Store of the same data (same Deletable, no more Epochs) reuses
 // this registration, as a client reuses the uncertified registrations it owns.
-func (n *Net) Register(ctx context.Context, eb *redstuff.EncodedBlob, epochs uint32, deletable bool) (chain.ObjectID, error) {
+func (n *Cluster) Register(ctx context.Context, eb *redstuff.EncodedBlob, epochs uint32, deletable bool) (chain.ObjectID, error) {
 	if epochs == 0 {
 		epochs = 5
 	}
@@ -243,7 +243,7 @@ func (n *Net) Register(ctx context.Context, eb *redstuff.EncodedBlob, epochs uin
 //
 // If the registration ends before the blob is certified, it fails with an error wrapping
 // chain.ErrExpired.
-func (n *Net) StoreEncoded(ctx context.Context, eb *redstuff.EncodedBlob, o StoreOptions) (*Blob, error) {
+func (n *Cluster) StoreEncoded(ctx context.Context, eb *redstuff.EncodedBlob, o StoreOptions) (*Blob, error) {
 	b := &Blob{ID: eb.Metadata.BlobID, Encoded: eb, Deletable: o.Deletable}
 	var err error
 	if b.Object, err = n.Register(ctx, eb, o.Epochs, o.Deletable); err != nil {
@@ -287,7 +287,7 @@ func (n *Net) StoreEncoded(ctx context.Context, eb *redstuff.EncodedBlob, o Stor
 
 // confirm uploads the blob to every member of cmt not skipped and returns the certificate
 // of their confirmations.
-func (n *Net) confirm(ctx context.Context, cmt chain.CommitteeInfo, b *Blob, skip map[string]bool) (chain.Certificate, error) {
+func (n *Cluster) confirm(ctx context.Context, cmt chain.CommitteeInfo, b *Blob, skip map[string]bool) (chain.Certificate, error) {
 	m := b.Encoded.Metadata
 	msg := chain.ConfirmationMessage(cmt.Epoch, b.ID, b.Deletable, b.Object)
 	type result struct {
@@ -369,7 +369,7 @@ var errOtherEpoch = errors.New("node at another epoch")
 // caught up with the chain yet (registration or epoch not seen, slivers of a shard it is
 // still taking over), the chain leaves epoch (the caller then starts over with the new
 // committee, or gives up if the registration ended), or 60 s pass.
-func (n *Net) retry(ctx context.Context, epoch uint32, fn func() error) error {
+func (n *Cluster) retry(ctx context.Context, epoch uint32, fn func() error) error {
 	deadline := time.Now().Add(60 * time.Second)
 	var checked time.Time
 	for {
@@ -393,7 +393,7 @@ func (n *Net) retry(ctx context.Context, epoch uint32, fn func() error) error {
 
 // HoldsAll reports whether the node at addr stores both slivers of blob id in each of
 // shards.
-func (n *Net) HoldsAll(ctx context.Context, addr string, id redstuff.BlobID, shards []uint16) (bool, error) {
+func (n *Cluster) HoldsAll(ctx context.Context, addr string, id redstuff.BlobID, shards []uint16) (bool, error) {
 	c := n.Client(addr)
 	for _, s := range shards {
 		p := id.ShardPair(int(s), n.Enc.NShards())

@@ -1,4 +1,4 @@
-package nodenet
+package testnet
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 // Join prepares the i-th candidate node (AddCandidate) and registers it on chain with as
 // much stake as a genesis node, so that it enters the committee at the next selection.
 // The caller starts it.
-func (n *Net) Join(ctx context.Context, i int) (*Node, error) {
+func (n *Cluster) Join(ctx context.Context, i int) (*ClusterNode, error) {
 	nd, op := n.AddCandidate(i)
 	_, err := daemon.Register(ctx, n.Chain, op, nd.Keys.BLS, daemon.Registration{
 		Name: nd.Name, NetworkAddress: nd.Addr, NetworkKey: nodetls.PublicKey(nd.Keys.Network), CommissionRate: 100, StoragePrice: 1000, WritePrice: 2000,
@@ -34,13 +34,13 @@ func (n *Net) Join(ctx context.Context, i int) (*Node, error) {
 // the same operator key through another client, so the withdrawal may meet a nonce the
 // node's transaction took while that one is still in the mempool; it is sent again, with
 // the nonce read again, until the node's transaction has committed.
-func (n *Net) Leave(ctx context.Context, nd *Node) error {
+func (n *Cluster) Leave(ctx context.Context, nd *ClusterNode) error {
 	staked, err := n.Chain.AllOwned(ctx, chain.AddressOf(nd.Keys.Operator.Public().(ed25519.PublicKey)), chain.KindStakedWal)
 	if err != nil {
 		return err
 	}
 	if len(staked) != 1 {
-		return fmt.Errorf("nodenet: %s has %d stakes, want 1", nd.Name, len(staked))
+		return fmt.Errorf("testnet: %s has %d stakes, want 1", nd.Name, len(staked))
 	}
 	signer := chainclient.NewSigner(nd.Keys.Operator)
 	deadline := time.Now().Add(time.Minute)
@@ -55,7 +55,7 @@ func (n *Net) Leave(ctx context.Context, nd *Node) error {
 
 // WaitCommittee waits for the first committee (selected, not necessarily started) with
 // joining and without leaving, and returns it.
-func (n *Net) WaitCommittee(ctx context.Context, joining, leaving *Node, timeout time.Duration) chain.CommitteeInfo {
+func (n *Cluster) WaitCommittee(ctx context.Context, joining, leaving *ClusterNode, timeout time.Duration) chain.CommitteeInfo {
 	n.T.Helper()
 	var target chain.CommitteeInfo
 	WaitFor(n.T, timeout, "a committee with the joining node instead of the leaving one", func() (bool, error) {
