@@ -23,8 +23,8 @@ import (
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/client"
-	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/redstuff"
+	"github.com/walrus-go/walrus/internal/testnet"
 )
 
 // attackReport is what the attacker process prints, one JSON object per phase.

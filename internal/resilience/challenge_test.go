@@ -12,10 +12,10 @@ import (
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/client"
 	"github.com/walrus-go/walrus/internal/faultproxy"
-	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
+	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/testvec"
 )
 

@@ -15,8 +15,8 @@ import (
 
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/client"
-	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/redstuff"
+	"github.com/walrus-go/walrus/internal/testnet"
 )
 
 // The test binary doubles as a client process: with $RESILIENCE_CLIENT set it stores one

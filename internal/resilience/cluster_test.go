@@ -24,10 +24,10 @@ import (
 	"github.com/walrus-go/walrus/internal/client"
 	"github.com/walrus-go/walrus/internal/committee"
 	"github.com/walrus-go/walrus/internal/faultproxy"
-	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
+	"github.com/walrus-go/walrus/internal/testnet"
 )
 
 // clusterOptions shape a cluster.

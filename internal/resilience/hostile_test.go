@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/internal/client"
-	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/redstuff"
+	"github.com/walrus-go/walrus/internal/testnet"
 )
 
 // hostileInput sends malformed and hostile requests to a storage node, to the

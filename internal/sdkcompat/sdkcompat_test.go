@@ -21,9 +21,9 @@ import (
 	"github.com/walrus-go/walrus/internal/bls"
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/client"
-	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
+	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/uploadrelay"
 )
 

@@ -9,10 +9,10 @@ import (
 
 	"github.com/walrus-go/walrus/internal/client"
 	"github.com/walrus-go/walrus/internal/faultproxy"
-	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
+	"github.com/walrus-go/walrus/internal/testnet"
 )
 
 // TestRecoverPastLyingPeers is the attack on proof-less recovery: a node loses its disk

@@ -18,11 +18,11 @@ import (
 	"github.com/walrus-go/walrus/internal/chain"
 	"github.com/walrus-go/walrus/internal/chain/chainclient"
 	"github.com/walrus-go/walrus/internal/merkle"
-	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/api"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
+	"github.com/walrus-go/walrus/internal/testnet"
 )
 
 func TestMain(m *testing.M) {

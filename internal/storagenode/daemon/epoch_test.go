@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/internal/chain"
-	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
 	"github.com/walrus-go/walrus/internal/storagenode/store"
+	"github.com/walrus-go/walrus/internal/testnet"
 )
 
 // workload stores and reads blobs in the background and counts failed reads.

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/internal/chain"
-	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
+	"github.com/walrus-go/walrus/internal/testnet"
 )
 
 // TestGarbageCollection checks that every node deletes the data of blobs whose

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/internal/chain"
-	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	"github.com/walrus-go/walrus/internal/storagenode/api"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
+	"github.com/walrus-go/walrus/internal/testnet"
 )
 
 // heldUpload is a batched upload to one node whose body is held after its first pair.

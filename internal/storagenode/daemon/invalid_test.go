@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/walrus-go/walrus/internal/testnet"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 	"github.com/walrus-go/walrus/internal/storagenode/internal/nodetest"
+	"github.com/walrus-go/walrus/internal/testnet"
 )
 
 // TestInvalidBlob stores a blob whose metadata commits to an inconsistent encoding (every

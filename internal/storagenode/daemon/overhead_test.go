@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/redstuff"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
 	"github.com/walrus-go/walrus/internal/storagenode/store"
+	"github.com/walrus-go/walrus/internal/testnet"
 )
 
 // TestStoredOverhead stores a 1 KB blob and a larger one and counts, from every node's

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/storagenode/daemon"
+	"github.com/walrus-go/walrus/internal/testnet"
 )
 
 // TestRecoveryScale measures what a node that lost its disk downloads to rebuild its
