@@ -169,6 +169,15 @@ type Stream interface {
 	Close() error
 }
 
+// RangeWriter is implemented by a Stream that writes a range of its blob straight to a
+// writer, fetching rows ahead while it writes earlier ones and verifying each row before
+// its first byte goes out, holding at most window bytes of rows (client.FileReader's
+// WriteRange). The gateway sends bodies through it when a Stream has it, else through
+// Prefetch and ReadAt a window at a time.
+type RangeWriter interface {
+	WriteRange(w io.Writer, off, n, window int64) (int64, error)
+}
+
 // SDK adapts a *client.Client to Blobs.
 type SDK struct{ *client.Client }
 
