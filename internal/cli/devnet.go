@@ -35,6 +35,7 @@ type devnetFlags struct {
 	epoch         time.Duration
 	http          string
 	metrics       string
+	pprof         string
 	chainRPC      string
 	chainP2P      string
 	nodePort      int
@@ -78,6 +79,7 @@ func devnetCommand(e *env) *cobra.Command {
 	fl.DurationVar(&f.epoch, "epoch-duration", 10*time.Minute, "epoch length in block time (first run only)")
 	fl.StringVar(&f.http, "http", defaultDaemonAddr, "address of the publisher/aggregator API")
 	fl.StringVar(&f.metrics, "metrics-address", "off", "address of the daemon's Prometheus metrics, or 'off'")
+	fl.StringVar(&f.pprof, "pprof", "off", "address on which this process (validator, publisher/aggregator) serves Go's runtime profiles at /debug/pprof/, or 'off'")
 	fl.DurationVar(&f.healthInterval, "explorer-health-interval", explorer.DefaultHealthInterval, "how often the explorer samples the storage nodes' health")
 	fl.StringVar(&f.chainRPC, "chain-rpc", "127.0.0.1:26657", "validator JSON-RPC address (first run only)")
 	fl.StringVar(&f.chainP2P, "chain-p2p", "127.0.0.1:26656", "validator peer-to-peer address (first run only)")
@@ -125,7 +127,7 @@ func checkResume(f devnetFlags, rec devnet.Options) error {
 
 // portHint says how to get past an address the devnet cannot listen on.
 func portHint(e *devnet.ListenError, resumed bool, dir string) string {
-	if e.Flag == "--http" || e.Flag == "--metrics-address" || !resumed {
+	if e.Flag == "--http" || e.Flag == "--metrics-address" || e.Flag == "--pprof" || !resumed {
 		what := "choose another address with " + e.Flag
 		if e.Flag == "--node-port" {
 			what = "choose another first port with --node-port (node i uses it +i, its metrics +100+i)"
@@ -211,6 +213,9 @@ func runDevnet(e *env, f devnetFlags) (err error) {
 		o = rec
 	}
 	o.Logger = log
+	if f.pprof != "off" {
+		o.PprofListen = f.pprof
+	}
 	maxBody, err := devnetMaxBody(f, o.Shards)
 	if err != nil {
 		return err
@@ -220,6 +225,9 @@ func runDevnet(e *env, f devnetFlags) (err error) {
 	addrs := append(o.Addresses(), devnet.Address{Addr: f.http, What: "publisher/aggregator", Flag: "--http"})
 	if f.metrics != "off" && f.metrics != "" {
 		addrs = append(addrs, devnet.Address{Addr: f.metrics, What: "metrics", Flag: "--metrics-address"})
+	}
+	if o.PprofListen != "" {
+		addrs = append(addrs, devnet.Address{Addr: o.PprofListen, What: "runtime profiles", Flag: "--pprof"})
 	}
 	if f.s3 != "off" && f.s3 != "" {
 		addrs = append(addrs, devnet.Address{Addr: f.s3, What: "S3 gateway", Flag: "--s3"})

@@ -36,7 +36,9 @@ type BlobReader struct {
 	id   redstuff.BlobID
 	opts ReadOptions
 	view *committeeView
-	m    *redstuff.Metadata
+	m    *redstuff.Metadata // nil until needed (loadMetadata); guarded by metaMu
+	// metaMu guards m and fetchedMetadata while fetches run in parallel.
+	metaMu sync.Mutex
 
 	size   int64
 	rowLen int64
@@ -252,6 +254,162 @@ func (r *BlobReader) Prefetch(off, n int64) error {
 	return nil
 }
 
+// WriteRange writes bytes [off, off+n) of the blob (clipped to its end) to w, in order,
+// and returns the bytes written. It fetches rows ahead while it writes earlier ones: at
+// most window bytes of rows (rounded down to whole rows, at least one) are in flight or
+// held at once, and a row's bytes go to w as soon as the row and those before it are in
+// (one Write per row), instead of after a whole window. Every row is verified against
+// the blob ID before the first of its bytes is written, as for ReadAt: a row whose sliver
+// cannot be fetched and verified is rebuilt from recovery symbols, or the reader falls
+// back to a whole read (as Prefetch does, within ReadOptions.MaxWholeRead); if neither
+// works WriteRange stops with the error (wrapping ErrUnavailable), having written
+// exactly the rows before that row, so w never receives a byte that did not verify.
+// A failing w stops it with w's error. Rows held from an earlier Prefetch within the
+// range are used; every row is dropped once written.
+func (r *BlobReader) WriteRange(w io.Writer, off, n, window int64) (int64, error) {
+	if r.closed {
+		return 0, ErrReaderClosed
+	}
+	if off < 0 {
+		return 0, fmt.Errorf("client: write range at %d: negative offset", off)
+	}
+	if n <= 0 || off >= r.size {
+		return 0, nil
+	}
+	n = min(n, r.size-off)
+	if r.full != nil {
+		k, err := w.Write(r.full[off : off+n])
+		return int64(k), err
+	}
+	end := off + n
+	first, last := int(off/r.rowLen), int((end-1)/r.rowLen)
+	held := make(map[int][]byte)
+	for i := first; i <= last; i++ {
+		if d, ok := r.rows[i]; ok {
+			held[i] = d
+		}
+	}
+	r.releaseRows(held)
+	r.rows = held
+	if r.bufs == nil {
+		r.bufs = make(map[int]*[]byte)
+	}
+	ahead := int(max(1, min(window/r.rowLen, int64(max(r.c.cfg.MaxConcurrentSliverReads, 1)))))
+
+	type fetched struct {
+		s   *redstuff.Sliver
+		buf *[]byte
+		err error
+	}
+	ctx, cancel := context.WithCancel(r.ctx)
+	defer cancel()
+	results := make([]chan fetched, last-first+1)
+	answer := sliverAnswerSize(int(r.rowLen))
+	next := first // the next row to launch
+	launch := func(row int) {
+		ch := make(chan fetched, 1)
+		results[row-first] = ch
+		if _, ok := held[row]; ok {
+			return
+		}
+		go func() {
+			b := rowBuffers.Get(answer)
+			s, err := r.fetchSliverInto(ctx, *b, redstuff.Primary, row)
+			ch <- fetched{s: s, buf: b, err: err}
+		}()
+	}
+	// stop cancels the fetches launched for rows from row on and waits for them, giving
+	// their buffers back; then no goroutine of this call runs.
+	stop := func(row int) {
+		cancel()
+		for i := row; i < next; i++ {
+			if _, ok := held[i]; ok {
+				continue
+			}
+			if f := <-results[i-first]; f.buf != nil {
+				rowBuffers.Put(f.buf)
+			}
+		}
+		next = row
+	}
+	drop := func(row int) {
+		if b, ok := r.bufs[row]; ok {
+			rowBuffers.Put(b)
+			delete(r.bufs, row)
+		}
+		delete(r.rows, row)
+	}
+	var written int64
+	failed := 0
+	for row := first; row <= last; row++ {
+		for next <= last && next < row+ahead {
+			launch(next)
+			next++
+		}
+		d, ok := held[row]
+		if !ok {
+			f := <-results[row-first]
+			switch {
+			case f.err == nil:
+				d = f.s.Data
+				r.bufs[row] = f.buf
+				r.slivers++
+			default:
+				rowBuffers.Put(f.buf)
+				cause := f.err
+				// Beyond maxRecoveredRows failed rows a whole read is cheaper, if allowed.
+				if failed++; failed <= maxRecoveredRows || !r.mayReadWhole() {
+					rd, err := r.recoverRow(row)
+					if err == nil {
+						d = rd
+						r.recovered++
+					} else {
+						cause = errors.Join(cause, err)
+					}
+				}
+				if d == nil {
+					stop(row + 1)
+					k, err := r.writeRangeWhole(w, off+written, end, cause)
+					return written + k, err
+				}
+			}
+		}
+		lo, hi := max(off, int64(row)*r.rowLen), min(end, int64(row+1)*r.rowLen)
+		k, err := w.Write(d[lo-int64(row)*r.rowLen : hi-int64(row)*r.rowLen])
+		written += int64(k)
+		drop(row)
+		if err == nil && int64(k) < hi-lo {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			stop(row + 1)
+			return written, err
+		}
+	}
+	return written, nil
+}
+
+// writeRangeWhole finishes a WriteRange that could neither fetch nor rebuild a row
+// (cause): it reads the whole blob if ReadOptions.MaxWholeRead allows and writes bytes
+// [at, end) of it to w, else it fails with ErrUnavailable, writing nothing.
+func (r *BlobReader) writeRangeWhole(w io.Writer, at, end int64, cause error) (int64, error) {
+	if r.ctx.Err() != nil {
+		return 0, r.ctx.Err()
+	}
+	if !r.mayReadWhole() {
+		return 0, fmt.Errorf("%w: blob %s: bytes [%d, %d): %w", ErrUnavailable, r.id, at, end, cause)
+	}
+	r.c.log.Info("client: range read falls back to a whole read", "blob", r.id, "err", cause)
+	if err := r.readAll(); err != nil {
+		return 0, err
+	}
+	k, err := w.Write(r.full[at:end])
+	if err == nil && int64(k) < end-at {
+		err = io.ErrShortWrite
+	}
+	return int64(k), err
+}
+
 // mayReadWhole reports whether ReadOptions.MaxWholeRead lets the reader fall back to a
 // whole read.
 func (r *BlobReader) mayReadWhole() bool {
@@ -309,7 +467,7 @@ func (r *BlobReader) fetchRows(off, n int64) error {
 			defer func() { <-sem }()
 			b := rowBuffers.Get(answer)
 			bufs[j] = b
-			slivers[j], errs[j] = r.fetchSliverInto(*b, redstuff.Primary, row)
+			slivers[j], errs[j] = r.fetchSliverInto(r.ctx, *b, redstuff.Primary, row)
 		}()
 	}
 	wg.Wait()
@@ -502,7 +660,7 @@ func (r *BlobReader) recoverRowProven(row int) ([]byte, error) {
 // sliver and must verify against the blob's metadata; a node's bad answer is reported
 // (badResponse). Errors name the node and the sliver.
 func (r *BlobReader) fetchSliver(a redstuff.Axis, index int) (*redstuff.Sliver, error) {
-	return r.fetchSliverInto(nil, a, index)
+	return r.fetchSliverInto(r.ctx, nil, a, index)
 }
 
 // sliverAnswerSize returns the length of a node's answer holding a sliver of data bytes
@@ -517,9 +675,10 @@ func sliverAnswerSize(data int) int {
 	}
 }
 
-// fetchSliverInto is fetchSliver reading the answer into dst's capacity when it fits
-// (nodeclient.Client.SliverInto): the sliver's data then aliases dst.
-func (r *BlobReader) fetchSliverInto(dst []byte, a redstuff.Axis, index int) (*redstuff.Sliver, error) {
+// fetchSliverInto is fetchSliver under ctx (r.ctx or one derived from it), reading the
+// answer into dst's capacity when it fits (nodeclient.Client.SliverInto): the sliver's
+// data then aliases dst. It may run in several goroutines at once.
+func (r *BlobReader) fetchSliverInto(ctx context.Context, dst []byte, a redstuff.Axis, index int) (*redstuff.Sliver, error) {
 	pair := index
 	if a == redstuff.Secondary {
 		pair = r.view.n - 1 - index
@@ -531,10 +690,10 @@ func (r *BlobReader) fetchSliverInto(dst []byte, a redstuff.Axis, index int) (*r
 	var s *redstuff.Sliver
 	var proof *redstuff.PairProof
 	var err error
-	if r.m == nil {
-		s, proof, err = mb.node.SliverWithProof(r.ctx, dst, r.id, pair, a)
+	if m := r.metadata(); m == nil {
+		s, proof, err = mb.node.SliverWithProof(ctx, dst, r.id, pair, a)
 	} else {
-		s, err = mb.node.SliverInto(r.ctx, dst, r.id, pair, a)
+		s, err = mb.node.SliverInto(ctx, dst, r.id, pair, a)
 	}
 	switch {
 	case err != nil:
@@ -551,7 +710,7 @@ func (r *BlobReader) fetchSliverInto(dst []byte, a redstuff.Axis, index int) (*r
 	default:
 		// A node that sends no proof: verify against the full metadata (fetched once).
 		if err = r.loadMetadata(); err == nil {
-			if err = r.view.enc.VerifySliver(r.m, s); err != nil {
+			if err = r.view.enc.VerifySliver(r.metadata(), s); err != nil {
 				r.c.badResponse(badSliver, mb.info.Name, r.id, err)
 			}
 		}
@@ -562,9 +721,20 @@ func (r *BlobReader) fetchSliverInto(dst []byte, a redstuff.Axis, index int) (*r
 	return s, nil
 }
 
+// metadata returns the full metadata if the reader has it, else nil.
+func (r *BlobReader) metadata() *redstuff.Metadata {
+	r.metaMu.Lock()
+	defer r.metaMu.Unlock()
+	return r.m
+}
+
 // loadMetadata fetches and verifies the blob's full metadata if the reader has not yet: a
 // node that sends no pair proof, and rebuilding a row from recovery symbols, need it.
+// It may run in several goroutines at once (fetches of rows in parallel); once it has
+// returned nil, r.m is set for good and may be read without the lock.
 func (r *BlobReader) loadMetadata() error {
+	r.metaMu.Lock()
+	defer r.metaMu.Unlock()
 	if r.m != nil {
 		return nil
 	}

@@ -349,29 +349,57 @@ func (f *FileReader) Seek(offset int64, whence int) (int64, error) {
 }
 
 // WriteTo implements io.WriterTo: it writes the rest of the file from the current
-// position to w, fetching DefaultStreamWindow bytes of rows at a time, so that a copy
+// position to w (WriteRange with a window of DefaultStreamWindow bytes), so that a copy
 // holds one window, not the file. On an error nothing more is written; what was written
 // stays written (a caller that must not leave partial output writes to a temporary
 // file).
 func (f *FileReader) WriteTo(w io.Writer) (int64, error) {
+	if f.closed {
+		return 0, ErrReaderClosed
+	}
+	n, err := f.WriteRange(w, f.pos, f.Size()-f.pos, DefaultStreamWindow)
+	f.pos += n
+	return n, err
+}
+
+// WriteRange writes bytes [off, off+n) of the file (clipped to its end) to w and returns
+// the bytes written, holding at most window bytes of rows (rounded down to whole rows, at
+// least one) at a time. For a plain blob it is BlobReader.WriteRange: rows are fetched
+// ahead while earlier ones are written, each verified before its first byte goes out.
+// A chunked file is read window by window through ReadAt, so that a range from offset 0
+// to the end is checked against the manifest's hash before its last byte is written.
+// The read position is not moved.
+func (f *FileReader) WriteRange(w io.Writer, off, n, window int64) (int64, error) {
+	if f.closed {
+		return 0, ErrReaderClosed
+	}
+	if f.m == nil {
+		return f.br.WriteRange(w, off, n, window)
+	}
 	size := f.Size()
-	window := int64(DefaultStreamWindow)
+	if off < 0 {
+		return 0, fmt.Errorf("client: write range at %d: negative offset", off)
+	}
+	if n <= 0 || off >= size {
+		return 0, nil
+	}
+	end := off + min(n, size-off)
 	if row := f.RowSize(); row > 0 {
 		window = max(row, window-window%row)
 	}
-	buf := make([]byte, min(window, max(size, 1)))
+	buf := make([]byte, min(max(window, 1), end-off))
 	var written int64
-	for f.pos < size {
-		n := min(int64(len(buf)), size-f.pos)
-		if err := f.Prefetch(f.pos, n); err != nil {
+	for at := off; at < end; {
+		k := min(int64(len(buf)), end-at)
+		if err := f.Prefetch(at, k); err != nil {
 			return written, err
 		}
-		k, err := f.ReadAt(buf[:n], f.pos)
-		if err != nil && !(errors.Is(err, io.EOF) && int64(k) == n) {
+		got, err := f.ReadAt(buf[:k], at)
+		if err != nil && !(errors.Is(err, io.EOF) && int64(got) == k) {
 			return written, err
 		}
-		f.pos += int64(k)
-		m, err := w.Write(buf[:k])
+		at += int64(got)
+		m, err := w.Write(buf[:got])
 		written += int64(m)
 		if err != nil {
 			return written, err

@@ -61,6 +61,10 @@ type Options struct {
 	Executable string
 	// Logger receives the devnet's own logs; nil discards them.
 	Logger *slog.Logger
+	// PprofListen, if not empty, is an address on which this process (the validator, and
+	// whatever else runs in it) serves Go's runtime profiles (/debug/pprof/). Not recorded:
+	// each run chooses.
+	PprofListen string
 }
 
 func (o Options) withDefaults() Options {

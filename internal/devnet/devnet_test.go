@@ -349,13 +349,24 @@ func TestDevnet(t *testing.T) {
 		t.Fatalf("the refused run changed devnet.json:\n%s", now)
 	}
 
-	// A full restart resumes the same network with its data.
-	d = startDevnet(t, bin, work, args...)
+	// A full restart resumes the same network with its data; --pprof (not recorded, so
+	// allowed on a resumed devnet) serves the process's runtime profiles.
+	pprofAddr := freeAddr(t)
+	d = startDevnet(t, bin, work, append(args, "--pprof", pprofAddr)...)
 	defer d.stop(t)
 	for _, b := range blobs {
 		if got := readHTTP(t, d.http, b.id); !bytes.Equal(got, b.data) {
 			t.Fatalf("read after restart differs")
 		}
+	}
+	resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/")
+	if err != nil {
+		t.Fatalf("--pprof: %v", err)
+	}
+	index, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Contains(index, []byte("goroutine")) {
+		t.Fatalf("--pprof: GET /debug/pprof/: %d\n%s", resp.StatusCode, index)
 	}
 }
 

@@ -63,10 +63,11 @@ func Start(o Options) (*Network, error) {
 	l := Layout{o.Dir}
 	n := &Network{layout: l, st: st, log: o.Logger}
 	n.chain, err = chainnode.Start(chainnode.Config{
-		Home:      l.ChainHome(),
-		RPCListen: st.ChainRPC,
-		P2PListen: st.ChainP2P,
-		Logger:    o.Logger.With("part", "validator"),
+		Home:        l.ChainHome(),
+		RPCListen:   st.ChainRPC,
+		P2PListen:   st.ChainP2P,
+		PprofListen: o.PprofListen,
+		Logger:      o.Logger.With("part", "validator"),
 	})
 	if err != nil {
 		return nil, err

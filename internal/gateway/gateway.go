@@ -52,13 +52,19 @@
 //
 // # Reads
 //
-// Every read streams: the blob is opened (its metadata), then read one window of whole
-// rows (primary slivers, client.BlobReader) at a time, each verified before its bytes
-// are sent. The rows all reads hold at once are bounded by Config.MaxReadBytes: a read
-// reserves its window (Config.ReadWindow, or the blob if smaller) before fetching, waits
-// at most Config.MaxReadWait for it and otherwise gets 429. HEAD fetches only the
-// metadata and reserves nothing. A failure before the first byte is answered with its
-// status; after it, the body is cut short.
+// Every read streams: the blob is opened (its metadata), its first window of rows
+// (primary slivers, client.BlobReader) is fetched before the status line, then the body
+// is written row by row, each row as soon as it and the rows before it are verified,
+// while the rows after it are fetched in parallel (RangeWriter), a window's worth at
+// most. No byte of a row is sent before the row is verified against the blob ID; a row
+// that fails is rebuilt from recovery symbols (or, for a blob that fits in a window, the
+// blob is read whole). The rows all reads hold at once are bounded by
+// Config.MaxReadBytes: a read reserves its window (Config.ReadWindow, or the blob if
+// smaller) before fetching, waits at most Config.MaxReadWait for it and otherwise gets
+// 429. HEAD fetches only the metadata and reserves nothing. A failure before the first
+// byte is answered with its status; after it, the body is cut short (the connection is
+// closed before Content-Length bytes), so a client sees a transfer error, never a
+// complete body with wrong bytes.
 //
 // Reads answer with X-Content-Type-Options: nosniff, Cache-Control: public,
 // max-age=86400, stale-while-revalidate=3600 and ETag = the quoted blob ID, and may be
@@ -167,6 +173,15 @@ type Stream interface {
 	RowSize() int64
 	Prefetch(off, n int64) error
 	Close() error
+}
+
+// RangeWriter is implemented by a Stream that writes a range of its blob straight to a
+// writer, fetching rows ahead while it writes earlier ones and verifying each row before
+// its first byte goes out, holding at most window bytes of rows (client.FileReader's
+// WriteRange). The gateway sends bodies through it when a Stream has it, else through
+// Prefetch and ReadAt a window at a time.
+type RangeWriter interface {
+	WriteRange(w io.Writer, off, n, window int64) (int64, error)
 }
 
 // SDK adapts a *client.Client to Blobs.

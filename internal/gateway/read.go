@@ -354,6 +354,50 @@ func (r *windowReader) Read(p []byte) (int, error) {
 	return k, err
 }
 
+// copyTo writes up to n bytes from the read position to w and advances it. A Stream
+// that is a RangeWriter writes each row as soon as it is verified while the next ones are
+// fetched (holding window bytes at most); another is read a window at a time. A failure
+// of the stream is kept in r.err (as Read keeps it); a failure of w is only returned.
+func (r *windowReader) copyTo(w io.Writer, n int64) (int64, error) {
+	rw, ok := r.s.(RangeWriter)
+	if !ok || r.err != nil {
+		return io.Copy(w, io.LimitReader(onlyReader{r}, n))
+	}
+	n = min(n, r.size-r.pos)
+	if n <= 0 {
+		return 0, nil
+	}
+	ew := &errWriter{w: w}
+	k, err := rw.WriteRange(ew, r.pos, n, r.window)
+	r.pos += k
+	r.lo, r.hi = 0, 0 // the rows are dropped as written
+	if err == nil && k < n {
+		err = io.ErrUnexpectedEOF // the stream is shorter than its size
+	}
+	if err != nil && ew.err == nil {
+		r.err = err
+	}
+	return k, err
+}
+
+// onlyReader hides every method of a reader but Read (so that io.Copy does not call
+// back into copyTo).
+type onlyReader struct{ io.Reader }
+
+// errWriter remembers the first error of its writer.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
 // prime fetches the window holding off, so that a failure to fetch can still be
 // answered with an error status instead of a cut body.
 func (r *windowReader) prime(off int64) error {
@@ -401,6 +445,25 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	s.written += int64(n)
 	return n, err
 }
+
+// ReadFrom sends a body that http.ServeContent or a route copies from a windowReader
+// (io.CopyN, which wraps it in an io.LimitedReader) through windowReader.copyTo, so
+// that rows are written as they are verified instead of through a 32 KiB copy buffer
+// after a whole window. Other sources are copied plainly.
+func (s *statusRecorder) ReadFrom(src io.Reader) (int64, error) {
+	if lr, ok := src.(*io.LimitedReader); ok {
+		if wr, ok := lr.R.(*windowReader); ok && !s.replaced {
+			n, err := wr.copyTo(writerOnly{s}, lr.N)
+			lr.N -= n
+			return n, err
+		}
+	}
+	return io.Copy(writerOnly{s}, src)
+}
+
+// writerOnly hides every method of a writer but Write (so that io.Copy does not call
+// ReadFrom again).
+type writerOnly struct{ io.Writer }
 
 func (s *statusRecorder) WriteHeader(code int) {
 	s.code = code
