@@ -131,11 +131,13 @@ func (e *Encoder) ComputeMetadata(blob []byte) (*Metadata, error) {
 	return m, err
 }
 
-// Recycle gives the sliver buffers of eb, which this Encoder's Encode returned, back to the
-// Encoder for its next Encode, and empties eb. The caller must not use eb's slivers (or
-// copies of their Data slices) afterwards: the next Encode overwrites them. Encodings
-// recycled before, or of another shard count, are ignored. Only the most recent recycled encoding
-// is kept.
+// Recycle gives the sliver buffers of eb, which an Encoder of the same Config returned,
+// back to the Encoder for its next Encode, and empties eb. The caller must not use eb's
+// slivers (or copies of their Data slices) afterwards: the next Encode overwrites them.
+// Encodings recycled before, or of another shard count, are ignored. Only the most recent
+// recycled encoding is kept, and the next Encode drops a recycled buffer that is too small
+// for its blob or more than twice the size it needs (a large blob's buffers are not held
+// by the encodings of small ones).
 func (e *Encoder) Recycle(eb *EncodedBlob) {
 	if eb == nil || eb.bufs[1] == nil || len(eb.Pairs) != e.c.n {
 		return
@@ -145,12 +147,13 @@ func (e *Encoder) Recycle(eb *EncodedBlob) {
 	eb.Pairs = nil
 }
 
-// takeSpare returns recycled buffer i resliced to size bytes if it is large enough, or a
-// new zeroed buffer. The recycled buffer is no longer kept either way.
+// takeSpare returns recycled buffer i resliced to size bytes if it is large enough but not
+// more than twice that, or a new zeroed buffer. The recycled buffer is no longer kept
+// either way.
 func (e *Encoder) takeSpare(i, size int) []byte {
 	b := e.spare[i]
 	e.spare[i] = nil
-	if cap(b) < size {
+	if cap(b) < size || cap(b)/2 > size {
 		return make([]byte, size)
 	}
 	return b[:size]
