@@ -210,7 +210,8 @@ func TestEncoderRecycle(t *testing.T) {
 }
 
 // A recycled encoding of a large blob is not reused for a much smaller one (its buffers
-// would stay pinned by the small encodings that follow), while one of a similar size is.
+// would stay pinned by the small encodings that follow), while one of a similar size is,
+// and it stays for the next large one.
 func TestEncoderRecycleDropsOversized(t *testing.T) {
 	const n = 10
 	cfg, err := redstuff.NewConfig(n)
@@ -244,5 +245,23 @@ func TestEncoderRecycleDropsOversized(t *testing.T) {
 	}
 	if !sameEncoding(got, freshEncode(t, n, small)) {
 		t.Fatal("the small encoding differs from a fresh encoder's")
+	}
+	// The large buffers stay: recycling the small encoding keeps the larger set, which the
+	// next large encoding takes; ReleaseRecycled drops them.
+	e.Recycle(got)
+	large, err := e.Encode(makeBlob(48000, "random", 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if secData(large) != bigBuf {
+		t.Fatal("after a small encoding, a large one did not reuse the recycled large buffers")
+	}
+	e.Recycle(large)
+	if e.RecycledBytes() == 0 {
+		t.Fatal("no recycled bytes held after a recycle")
+	}
+	e.ReleaseRecycled()
+	if got := e.RecycledBytes(); got != 0 {
+		t.Fatalf("%d recycled bytes held after ReleaseRecycled", got)
 	}
 }
