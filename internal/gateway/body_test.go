@@ -92,4 +92,12 @@ func TestSpareBody(t *testing.T) {
 	if s.take(900) != nil {
 		t.Fatal("the buffer was kept after being idle")
 	}
+	// A body larger than the kept buffer drops it.
+	s.put(b)
+	if s.take(2000) != nil {
+		t.Fatal("a 2000-byte body took a 1000-byte buffer")
+	}
+	if s.take(900) != nil {
+		t.Fatal("the buffer was kept after a larger body")
+	}
 }

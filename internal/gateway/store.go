@@ -263,8 +263,9 @@ func growBody(buf []byte, want int64) []byte {
 // memory instead of growing a fresh buffer (the doublings of growBody and the buffer
 // itself: about 1.5 times the body). It keeps at most one buffer, the larger of those
 // given back; a body of unknown length, or one that needs less than half the buffer,
-// does not take it (it stays for a later body); and it is dropped once no store has
-// taken or given one back for spareBodyIdle. It is safe for concurrent use.
+// does not take it (it stays for a later body), one larger than it drops it (before its
+// own buffer is allocated); and it is dropped once no store has taken or given one back
+// for spareBodyIdle. It is safe for concurrent use.
 type spareBody struct {
 	mu    sync.Mutex
 	buf   []byte
@@ -276,13 +277,18 @@ type spareBody struct {
 const spareBodyIdle = 30 * time.Second
 
 // take returns the kept buffer, emptied, and no longer keeps it if want bytes fit in it and
-// need at least half of it; otherwise nil.
+// need at least half of it; otherwise nil, and drops the kept buffer if want bytes do not
+// fit in it.
 func (s *spareBody) take(want int64) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b := s.buf
 	s.used = time.Now()
-	if want <= 0 || int64(cap(b)) < want || int64(cap(b))/2 > want {
+	if int64(cap(b)) < want {
+		s.buf = nil // the body will be at least as large: it replaces this one
+		return nil
+	}
+	if want <= 0 || int64(cap(b))/2 > want {
 		return nil
 	}
 	s.buf = nil

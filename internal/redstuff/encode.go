@@ -138,8 +138,8 @@ func (e *Encoder) ComputeMetadata(blob []byte) (*Metadata, error) {
 // one recycled buffer set, the larger of the one it holds and eb's (buffer by buffer).
 // An Encode takes a recycled buffer only if it fits and is at most twice the size it
 // needs, so a large blob's buffers are not pinned by the slivers of a small one; a buffer
-// it does not take stays for a later Encode. The caller bounds how long they are kept
-// (ReleaseRecycled).
+// too large for it stays for a later Encode, one too small is dropped. The caller bounds
+// how long they are kept (ReleaseRecycled).
 func (e *Encoder) Recycle(eb *EncodedBlob) {
 	if eb == nil || eb.bufs[1] == nil || len(eb.Pairs) != e.c.n {
 		return
@@ -160,10 +160,15 @@ func (e *Encoder) RecycledBytes() int { return cap(e.spare[0]) + cap(e.spare[1])
 func (e *Encoder) ReleaseRecycled() { e.spare = [2][]byte{} }
 
 // takeSpare returns recycled buffer i resliced to size bytes if it is large enough but not
-// more than twice that (it is then no longer kept), or a new zeroed buffer.
+// more than twice that (it is then no longer kept), or a new zeroed buffer. A recycled
+// buffer too small is dropped (before the new one is allocated); one too large stays.
 func (e *Encoder) takeSpare(i, size int) []byte {
 	b := e.spare[i]
-	if cap(b) < size || cap(b)/2 > size {
+	switch {
+	case cap(b) < size:
+		e.spare[i] = nil
+		return make([]byte, size)
+	case cap(b)/2 > size:
 		return make([]byte, size)
 	}
 	e.spare[i] = nil

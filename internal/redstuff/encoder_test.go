@@ -264,4 +264,16 @@ func TestEncoderRecycleDropsOversized(t *testing.T) {
 	if got := e.RecycledBytes(); got != 0 {
 		t.Fatalf("%d recycled bytes held after ReleaseRecycled", got)
 	}
+	// A recycled set too small for the next blob is dropped.
+	small2, err := e.Encode(makeBlob(1000, "random", 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Recycle(small2)
+	if _, err := e.Encode(makeBlob(50000, "random", 6)); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.RecycledBytes(); got != 0 {
+		t.Fatalf("a larger encoding left %d bytes of a too small recycled set held", got)
+	}
 }
