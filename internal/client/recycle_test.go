@@ -86,11 +86,16 @@ func TestStoreRecyclesEncodingsAfterTails(t *testing.T) {
 	}
 	// Every store returns with its upload to node 0 held (the others hold a quorum).
 	storeAll(1, 3, 3)
-	if got := c.KeptEncodings(); anyKept(got) {
-		t.Fatalf("with every store's tail held, the client keeps recycled buffers: %v", got)
-	}
+	keptWhileHeld := c.KeptEncodings()
 	close(held.gate)
 	c.WaitTail()
+	if t.Failed() {
+		return
+	}
+	checkSliversOnNodes(t, net, blobs)
+	if anyKept(keptWhileHeld) {
+		t.Fatalf("with every store's tail held, the client kept recycled buffers: %v", keptWhileHeld)
+	}
 	if got := c.KeptEncodings(); !anyKept(got) {
 		t.Fatalf("after the tails ended, the client keeps no recycled buffers: %v", got)
 	}
