@@ -184,7 +184,7 @@ func (c *Client) storeChunked(ctx context.Context, head, rest io.Reader, size in
 			default:
 				ch.data = buf[:n]
 				hash.Write(ch.data)
-				if ch.eb, err = enc.Encode(ch.data); err != nil {
+				if ch.eb, err = c.encoders.encode(enc, ch.data); err != nil {
 					ch.err = fmt.Errorf("client: encoding chunk %d: %w", i, err)
 				}
 			}

@@ -171,9 +171,10 @@ type Client struct {
 	keys       map[[48]byte]bls.PublicKey
 	claimed    map[chain.ObjectID]bool // owned objects used by stores in progress
 
-	tails  tailCounter
-	closed atomic.Bool
-	bad    [numBadKinds]atomic.Int64
+	tails    tailCounter
+	encoders encoderPool // sliver buffers of finished stores, for the next encode
+	closed   atomic.Bool
+	bad      [numBadKinds]atomic.Int64
 }
 
 // Kinds of bad node responses counted by BadResponses.
@@ -239,6 +240,7 @@ func New(cfg Config) (*Client, error) {
 func (c *Client) Close() error {
 	c.closed.Store(true)
 	c.tails.wait()
+	c.encoders.close()
 	c.hc.CloseIdleConnections()
 	return nil
 }

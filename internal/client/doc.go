@@ -39,8 +39,22 @@
 // ErrInvalidEpochs, ...) and, for chain failures, the chain's own sentinels (such as
 // chain.ErrInsufficientFunds); compare with errors.Is.
 //
+// # Memory
+//
+// A store's encoding (its sliver pairs, about 3.5 times the blob at 100 shards besides the
+// systematic slivers, which alias the blob) is recycled: once the store and every upload
+// of its slivers have ended (the tail after Store returned included, the same count as
+// WithUploadGroup), its buffers go to the Client's idle redstuff.Encoder of that shard
+// count, and the next store encodes into them instead of fresh memory. No buffer is
+// handed to an encode while an upload may still read it. A Client keeps at most one
+// Encoder and one recycled buffer set per shard count (the most recent); an encode drops
+// a set too small or more than twice the size it needs; everything kept is dropped once
+// no store has used it for 30 seconds, and by Close. So an idle Client holds no sliver
+// buffers, and a busy one at most one set beyond the stores running.
+//
 // # Concurrency
 //
-// A Client is safe for concurrent use. It starts goroutines only inside calls and for the
-// tail uploads of a store, which Close waits for.
+// A Client is safe for concurrent use. It starts goroutines only inside calls, for the
+// tail uploads of a store, which Close waits for, and a timer that drops the kept
+// encoding buffers once idle.
 package client

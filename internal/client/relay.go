@@ -34,10 +34,12 @@ func (c *Client) RelayUpload(ctx context.Context, data []byte, id redstuff.BlobI
 	if max := enc.MaxBlobSize(); uint64(len(data)) > max {
 		return chain.Certificate{}, fmt.Errorf("%w: %d bytes, the maximum is %d bytes for %d shards", ErrTooLarge, len(data), max, params.NShards)
 	}
-	eb, err := enc.Encode(data)
+	eb, err := c.encoders.encode(enc, data)
 	if err != nil {
 		return chain.Certificate{}, fmt.Errorf("client: encoding: %w", err)
 	}
+	ctx, doneWithEncoding := c.holdEncoding(ctx, enc, eb)
+	defer doneWithEncoding()
 	if eb.Metadata.BlobID != id {
 		return chain.Certificate{}, fmt.Errorf("%w: the blob encodes to %s, not %s", uploadrelay.ErrBlobIDMismatch, eb.Metadata.BlobID, id)
 	}

@@ -170,10 +170,14 @@ func (c *Client) store(ctx context.Context, data []byte, pre *redstuff.EncodedBl
 	t := time.Now()
 	eb := pre
 	if eb == nil || len(eb.Pairs) != int(params.NShards) {
-		if eb, err = enc.Encode(data); err != nil {
+		if eb, err = c.encoders.encode(enc, data); err != nil {
 			return nil, fmt.Errorf("client: encoding: %w", err)
 		}
 	}
+	// Once the store and its uploads (the tail after it returns included) are done with
+	// eb, its buffers go to the next store's encode.
+	ctx, doneWithEncoding := c.holdEncoding(ctx, enc, eb)
+	defer doneWithEncoding()
 	st.Encode = time.Since(t)
 	m := eb.Metadata
 	encLen, err := enc.EncodedLength(m.UnencodedLength)

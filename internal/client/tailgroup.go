@@ -10,18 +10,50 @@ import (
 // included, is counted in g until it has ended, so that g.Wait after the call returns
 // waits until nothing sends the store's slivers any more (and the caller may reuse or
 // count as free the memory they are in). The counting starts before the call returns.
+// Groups nest: an upload counts in every group its context carries.
 func WithUploadGroup(ctx context.Context, g *sync.WaitGroup) context.Context {
-	return context.WithValue(ctx, uploadGroupKey{}, g)
+	if g == nil {
+		return ctx
+	}
+	return withUploadCounter(ctx, g)
+}
+
+// uploadCounter counts uploads in flight: a *sync.WaitGroup, or a store's hold on its
+// encoding (encodingHold).
+type uploadCounter interface {
+	Add(delta int)
+	Done()
 }
 
 type uploadGroupKey struct{}
 
-// uploadGroup returns the group ctx carries, or a group nobody waits on.
-func uploadGroup(ctx context.Context) *sync.WaitGroup {
-	if g, ok := ctx.Value(uploadGroupKey{}).(*sync.WaitGroup); ok && g != nil {
-		return g
+// uploadGroups are the counters an upload counts in.
+type uploadGroups []uploadCounter
+
+// Add adds delta to every counter.
+func (g uploadGroups) Add(delta int) {
+	for _, c := range g {
+		c.Add(delta)
 	}
-	return new(sync.WaitGroup)
+}
+
+// Done counts one upload of every counter as ended.
+func (g uploadGroups) Done() {
+	for _, c := range g {
+		c.Done()
+	}
+}
+
+// withUploadCounter returns ctx whose uploads also count in u.
+func withUploadCounter(ctx context.Context, u uploadCounter) context.Context {
+	prev := uploadGroup(ctx)
+	return context.WithValue(ctx, uploadGroupKey{}, append(prev[:len(prev):len(prev)], u))
+}
+
+// uploadGroup returns the counters ctx carries (none: counting is a no-op).
+func uploadGroup(ctx context.Context) uploadGroups {
+	g, _ := ctx.Value(uploadGroupKey{}).(uploadGroups)
+	return g
 }
 
 // tailCounter counts a Client's tail uploads in flight. Unlike a sync.WaitGroup, it may be

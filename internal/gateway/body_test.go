@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"testing"
+	"time"
 )
 
 // A body of declared length n is read into a buffer of exactly n+1 bytes, after
@@ -46,5 +47,57 @@ func TestGrowBodyPastWant(t *testing.T) {
 	}
 	if got := growBody(nil, 10); cap(got) != 1 {
 		t.Fatalf("growBody(nil): cap %d, want 1", cap(got))
+	}
+}
+
+// The spare body buffer goes to a body it fits and needs at least half of, stays for a
+// later one otherwise (the larger of two given back stays), and is dropped once idle.
+func TestSpareBody(t *testing.T) {
+	var s spareBody
+	if b := s.take(100); b != nil {
+		t.Fatal("took a buffer from an empty spare")
+	}
+	s.put(make([]byte, 10, 1000))
+	if b := s.take(100); b != nil {
+		t.Fatalf("a 100-byte body took a %d-byte buffer", cap(b))
+	}
+	if b := s.take(0); b != nil {
+		t.Fatal("a body of unknown length took the buffer")
+	}
+	b := s.take(600)
+	if cap(b) != 1000 || len(b) != 0 {
+		t.Fatalf("a 600-byte body got a buffer of len %d, cap %d; want the kept one, emptied", len(b), cap(b))
+	}
+	if s.take(600) != nil {
+		t.Fatal("the buffer was handed out twice")
+	}
+	s.put(b)
+	s.put(make([]byte, 0, 500))
+	if got := s.take(900); cap(got) != 1000 {
+		t.Fatalf("after giving back a smaller buffer, a 900-byte body got cap %d, want the larger one kept", cap(got))
+	}
+	s.put(b)
+	s.mu.Lock()
+	used := s.used
+	s.mu.Unlock()
+	s.trim(used.Add(spareBodyIdle - time.Second))
+	if s.take(900) == nil {
+		t.Fatal("the buffer was dropped before being idle")
+	}
+	s.put(b)
+	s.mu.Lock()
+	used = s.used
+	s.mu.Unlock()
+	s.trim(used.Add(spareBodyIdle))
+	if s.take(900) != nil {
+		t.Fatal("the buffer was kept after being idle")
+	}
+	// A body larger than the kept buffer drops it.
+	s.put(b)
+	if s.take(2000) != nil {
+		t.Fatal("a 2000-byte body took a 1000-byte buffer")
+	}
+	if s.take(900) != nil {
+		t.Fatal("the buffer was kept after a larger body")
 	}
 }

@@ -360,6 +360,7 @@ type Handler struct {
 	readBytes *semaphore.Weighted
 	storeMem  *semaphore.Weighted // Config.MaxStoreMemory
 	bodies    bodyBuffer
+	spareBody spareBody // the buffer of a finished store's body, for the next
 	allowed   map[string]bool
 	mux       *http.ServeMux
 	metrics   *metrics

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,16 +111,14 @@ func (h *Handler) storeBody(w http.ResponseWriter, r *http.Request, run func(ctx
 		return writeError(w, err)
 	}
 	// The memory is given back once the store's uploads, its tail after the answer
-	// included, have ended. The body and the encoding of a large store are then garbage:
-	// collecting it at once keeps the next store from piling its memory on top of it.
+	// included, have ended. Nothing reads the body then: its buffer is kept for the next
+	// store's body (the client keeps the encoding's buffers the same way).
 	var uploads sync.WaitGroup
 	defer func() {
 		go func() {
 			uploads.Wait()
 			h.storeMem.Release(need)
-			if need >= collectAfterStore {
-				runtime.GC()
-			}
+			h.spareBody.put(data)
 		}()
 	}()
 	h.metrics.inFlight.WithLabelValues("store").Inc()
@@ -184,15 +181,6 @@ func StoreMemory(size int64) int64 {
 	return size/2*9 + 9 + 4<<20
 }
 
-// collectAfterStore is the StoreMemory from which the end of a store triggers a garbage
-// collection: a blob of about 13 MiB or more. Without it the collector, whose next goal
-// is twice the heap it found live, marked during a store, lets the garbage of finished
-// stores grow to twice the largest store's memory (up to the memory limit): a devnet
-// storing 64 MiB blobs one after the other peaked at 799 MiB by the third instead of
-// about 430 MiB for the first. A collection costs a few milliseconds of CPU per store,
-// the store's body and encoding being pointer-free.
-const collectAfterStore = 64 << 20
-
 // maxPrealloc bounds the buffer allocated for a body before its bytes arrive: a client
 // that declares a large body and sends nothing makes the publisher allocate no more.
 const maxPrealloc = 64 << 10
@@ -221,7 +209,10 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, limit int64) 
 		held = 0
 	}
 	body := http.MaxBytesReader(w, r.Body, limit)
-	buf := make([]byte, 0, min(size+1, maxPrealloc))
+	buf := h.spareBody.take(r.ContentLength + 1)
+	if buf == nil {
+		buf = make([]byte, 0, min(size+1, maxPrealloc))
+	}
 	for {
 		if len(buf) == cap(buf) {
 			buf = growBody(buf, size+1)
@@ -264,6 +255,78 @@ func growBody(buf []byte, want int64) []byte {
 	out := make([]byte, len(buf), next)
 	copy(out, buf)
 	return out
+}
+
+// spareBody keeps the buffer of one finished store's body (read by nothing any more: its
+// uploads, tails included, have ended) for the next body whose declared length it fits,
+// so that a publisher storing large blobs one after another reads each into the same
+// memory instead of growing a fresh buffer (the doublings of growBody and the buffer
+// itself: about 1.5 times the body). It keeps at most one buffer, the larger of those
+// given back; a body of unknown length, or one that needs less than half the buffer,
+// does not take it (it stays for a later body), one larger than it drops it (before its
+// own buffer is allocated); and it is dropped once no store has taken or given one back
+// for spareBodyIdle. It is safe for concurrent use.
+type spareBody struct {
+	mu    sync.Mutex
+	buf   []byte
+	timer *time.Timer // drops buf once idle; nil while none is kept
+	used  time.Time
+}
+
+// spareBodyIdle is how long an unused body buffer is kept.
+const spareBodyIdle = 30 * time.Second
+
+// take returns the kept buffer, emptied, and no longer keeps it if want bytes fit in it and
+// need at least half of it; otherwise nil, and drops the kept buffer if want bytes do not
+// fit in it.
+func (s *spareBody) take(want int64) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.buf
+	s.used = time.Now()
+	if int64(cap(b)) < want {
+		s.buf = nil // the body will be at least as large: it replaces this one
+		return nil
+	}
+	if want <= 0 || int64(cap(b))/2 > want {
+		return nil
+	}
+	s.buf = nil
+	return b[:0]
+}
+
+// put keeps b for the next body unless a larger buffer is kept; nothing may use b
+// afterwards.
+func (s *spareBody) put(b []byte) {
+	if cap(b) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cap(b) > cap(s.buf) {
+		s.buf = b[:0]
+	}
+	s.used = time.Now()
+	if s.timer == nil {
+		s.timer = time.AfterFunc(spareBodyIdle, func() { s.trim(time.Now()) })
+	}
+}
+
+// trim drops the kept buffer if nothing used it for spareBodyIdle before now; otherwise
+// it is due again once that time will have passed.
+func (s *spareBody) trim(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.timer == nil {
+		return
+	}
+	if idle := now.Sub(s.used); idle < spareBodyIdle {
+		s.timer.Reset(spareBodyIdle - idle)
+		return
+	}
+	s.timer.Stop()
+	s.timer = nil
+	s.buf = nil
 }
 
 // storeParams are the query parameters of a store; any other is refused.

@@ -131,28 +131,47 @@ func (e *Encoder) ComputeMetadata(blob []byte) (*Metadata, error) {
 	return m, err
 }
 
-// Recycle gives the sliver buffers of eb, which this Encoder's Encode returned, back to the
-// Encoder for its next Encode, and empties eb. The caller must not use eb's slivers (or
-// copies of their Data slices) afterwards: the next Encode overwrites them. Encodings
-// recycled before, or of another shard count, are ignored. Only the most recent recycled encoding
-// is kept.
+// Recycle gives the sliver buffers of eb, which an Encoder of the same Config returned,
+// back to the Encoder for its next Encode, and empties eb. The caller must not use eb's
+// slivers (or copies of their Data slices) afterwards: the next Encode overwrites them.
+// Encodings recycled before, or of another shard count, are ignored. The Encoder keeps
+// one recycled buffer set, the larger of the one it holds and eb's (buffer by buffer).
+// An Encode takes a recycled buffer only if it fits and is at most twice the size it
+// needs, so a large blob's buffers are not pinned by the slivers of a small one; a buffer
+// too large for it stays for a later Encode, one too small is dropped. The caller bounds
+// how long they are kept (ReleaseRecycled).
 func (e *Encoder) Recycle(eb *EncodedBlob) {
 	if eb == nil || eb.bufs[1] == nil || len(eb.Pairs) != e.c.n {
 		return
 	}
-	e.spare = eb.bufs
+	for i, b := range eb.bufs {
+		if cap(b) > cap(e.spare[i]) {
+			e.spare[i] = b
+		}
+	}
 	eb.bufs = [2][]byte{}
 	eb.Pairs = nil
 }
 
-// takeSpare returns recycled buffer i resliced to size bytes if it is large enough, or a
-// new zeroed buffer. The recycled buffer is no longer kept either way.
+// RecycledBytes returns the capacity of the recycled buffers the Encoder holds.
+func (e *Encoder) RecycledBytes() int { return cap(e.spare[0]) + cap(e.spare[1]) }
+
+// ReleaseRecycled drops the recycled buffers the Encoder holds.
+func (e *Encoder) ReleaseRecycled() { e.spare = [2][]byte{} }
+
+// takeSpare returns recycled buffer i resliced to size bytes if it is large enough but not
+// more than twice that (it is then no longer kept), or a new zeroed buffer. A recycled
+// buffer too small is dropped (before the new one is allocated); one too large stays.
 func (e *Encoder) takeSpare(i, size int) []byte {
 	b := e.spare[i]
-	e.spare[i] = nil
-	if cap(b) < size {
+	switch {
+	case cap(b) < size:
+		e.spare[i] = nil
+		return make([]byte, size)
+	case cap(b)/2 > size:
 		return make([]byte, size)
 	}
+	e.spare[i] = nil
 	return b[:size]
 }
 

@@ -208,3 +208,72 @@ func TestEncoderRecycle(t *testing.T) {
 		e.Recycle(got) // a second time: ignored
 	}
 }
+
+// A recycled encoding of a large blob is not reused for a much smaller one (its buffers
+// would stay pinned by the small encodings that follow), while one of a similar size is,
+// and it stays for the next large one.
+func TestEncoderRecycleDropsOversized(t *testing.T) {
+	const n = 10
+	cfg, err := redstuff.NewConfig(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := cfg.NewEncoder()
+	// secData returns where the secondary slivers' shared buffer starts.
+	secData := func(eb *redstuff.EncodedBlob) *byte { return &eb.Pairs[n-1].Secondary.Data[0] }
+	big, err := e.Encode(makeBlob(50000, "random", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bigBuf := secData(big)
+	e.Recycle(big)
+	similar, err := e.Encode(makeBlob(49000, "random", 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if secData(similar) != bigBuf {
+		t.Fatal("an encoding of a similar size did not reuse the recycled buffers")
+	}
+	e.Recycle(similar)
+	small := makeBlob(1000, "random", 3)
+	got, err := e.Encode(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if secData(got) == bigBuf {
+		t.Fatal("an encoding of a blob 50 times smaller reused the recycled buffers of a large one")
+	}
+	if !sameEncoding(got, freshEncode(t, n, small)) {
+		t.Fatal("the small encoding differs from a fresh encoder's")
+	}
+	// The large buffers stay: recycling the small encoding keeps the larger set, which the
+	// next large encoding takes; ReleaseRecycled drops them.
+	e.Recycle(got)
+	large, err := e.Encode(makeBlob(48000, "random", 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if secData(large) != bigBuf {
+		t.Fatal("after a small encoding, a large one did not reuse the recycled large buffers")
+	}
+	e.Recycle(large)
+	if e.RecycledBytes() == 0 {
+		t.Fatal("no recycled bytes held after a recycle")
+	}
+	e.ReleaseRecycled()
+	if got := e.RecycledBytes(); got != 0 {
+		t.Fatalf("%d recycled bytes held after ReleaseRecycled", got)
+	}
+	// A recycled set too small for the next blob is dropped.
+	small2, err := e.Encode(makeBlob(1000, "random", 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Recycle(small2)
+	if _, err := e.Encode(makeBlob(50000, "random", 6)); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.RecycledBytes(); got != 0 {
+		t.Fatalf("a larger encoding left %d bytes of a too small recycled set held", got)
+	}
+}
