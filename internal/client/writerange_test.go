@@ -3,12 +3,7 @@ package client_test
 import (
 	"bytes"
 	"errors"
-	"io"
 	"net/http"
-	"regexp"
-	"strconv"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/walrus-go/walrus/internal/client"
@@ -16,73 +11,6 @@ import (
 	"github.com/walrus-go/walrus/internal/redstuff"
 	"github.com/walrus-go/walrus/internal/testnet"
 )
-
-// corrupter is a transport to the storage nodes that, as a Byzantine node would, flips
-// a byte in the middle of the answers for primary sliver row (pair row) and, when
-// symbols is set, of every recovery symbol answer. Other requests pass unchanged.
-type corrupter struct {
-	base http.RoundTripper
-
-	mu      sync.Mutex
-	row     int // -1: none
-	symbols bool
-	hits    int // answers corrupted
-}
-
-var sliverPath = regexp.MustCompile(`/slivers/([0-9]+)/primary$`)
-
-func (c *corrupter) set(row int, symbols bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.row, c.symbols, c.hits = row, symbols, 0
-}
-
-func (c *corrupter) corrupted() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.hits
-}
-
-func (c *corrupter) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := c.base.RoundTrip(r)
-	if err != nil || resp.StatusCode != http.StatusOK || r.Method != http.MethodGet {
-		return resp, err
-	}
-	c.mu.Lock()
-	hit := c.symbols && strings.Contains(r.URL.Path, "/recovery")
-	if m := sliverPath.FindStringSubmatch(r.URL.Path); m != nil {
-		hit = hit || m[1] == strconv.Itoa(c.row)
-	}
-	if hit {
-		c.hits++
-	}
-	c.mu.Unlock()
-	if !hit {
-		return resp, nil
-	}
-	symbolAnswer := strings.Contains(r.URL.Path, "/recovery")
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	// A sliver's answer gets one byte wrong, a symbol answer (many symbols) one in 61.
-	if symbolAnswer {
-		for i := 0; i < len(body); i += 61 {
-			body[i] ^= 0x5a
-		}
-	} else if len(body) > 0 {
-		body[len(body)/2] ^= 0x5a
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return resp, nil
-}
-
-func (c *corrupter) CloseIdleConnections() {
-	if ci, ok := c.base.(interface{ CloseIdleConnections() }); ok {
-		ci.CloseIdleConnections()
-	}
-}
 
 // countingWriter records what it is given and in how many writes.
 type countingWriter struct {
@@ -103,7 +31,7 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 // written exactly the rows before the bad one, never a byte of it.
 func TestBlobReaderWriteRange(t *testing.T) {
 	net := testnet.New(t, testnet.Options{})
-	bad := &corrupter{base: nodetls.NewTransport(nil), row: -1}
+	bad := testnet.NewLyingNodes(nodetls.NewTransport(nil))
 	cfg := net.ClientConfig()
 	cfg.HTTPClient = &http.Client{Transport: bad}
 	c, err := net.NewClient(cfg)
@@ -157,7 +85,7 @@ func TestBlobReaderWriteRange(t *testing.T) {
 
 	// One row in the middle is corrupted by its node: rebuilt, the output is the blob.
 	badRow := rows / 2
-	bad.set(int(badRow), false)
+	bad.Set(int(badRow), false)
 	br, err := c.OpenBlob(ctx, id, client.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -166,13 +94,13 @@ func TestBlobReaderWriteRange(t *testing.T) {
 	if got, err := br.WriteRange(&w, 0, size, 3*rowLen); err != nil || got != size || !bytes.Equal(w.Bytes(), data) {
 		t.Fatalf("WriteRange with row %d corrupted: %d, %v", badRow, got, err)
 	}
-	if st := br.Stats(); st.Recovered != 1 || st.FellBack || bad.corrupted() == 0 {
-		t.Fatalf("with row %d corrupted: %+v, %d answers corrupted; want the row rebuilt", badRow, st, bad.corrupted())
+	if st := br.Stats(); st.Recovered != 1 || st.FellBack || bad.Lies() == 0 {
+		t.Fatalf("with row %d corrupted: %+v, %d answers corrupted; want the row rebuilt", badRow, st, bad.Lies())
 	}
 
 	// The recovery symbols are corrupted too: a reader allowed to read the blob whole
 	// does so and the output is still the blob.
-	bad.set(int(badRow), true)
+	bad.Set(int(badRow), true)
 	br, err = c.OpenBlob(ctx, id, client.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +125,7 @@ func TestBlobReaderWriteRange(t *testing.T) {
 	br.Close()
 
 	// FileReader.WriteTo streams the same way.
-	bad.set(-1, false)
+	bad.Set(-1, false)
 	f, err := c.OpenFile(ctx, id, client.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -7,10 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
-	"strconv"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/walrus-go/walrus/internal/client"
@@ -19,73 +15,6 @@ import (
 	"github.com/walrus-go/walrus/internal/redstuff"
 	"github.com/walrus-go/walrus/internal/testnet"
 )
-
-// lyingNodes is the aggregator's transport to the storage nodes, made to lie as a
-// Byzantine node would: it flips a byte in the middle of the answers for primary sliver
-// row and, with symbols set, of every recovery symbol answer.
-type lyingNodes struct {
-	base http.RoundTripper
-
-	mu      sync.Mutex
-	row     int // -1: none
-	symbols bool
-	hits    int
-}
-
-var primarySliverPath = regexp.MustCompile(`/slivers/([0-9]+)/primary$`)
-
-func (l *lyingNodes) set(row int, symbols bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.row, l.symbols, l.hits = row, symbols, 0
-}
-
-func (l *lyingNodes) lies() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.hits
-}
-
-func (l *lyingNodes) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := l.base.RoundTrip(r)
-	if err != nil || resp.StatusCode != http.StatusOK || r.Method != http.MethodGet {
-		return resp, err
-	}
-	l.mu.Lock()
-	hit := l.symbols && strings.Contains(r.URL.Path, "/recovery")
-	if m := primarySliverPath.FindStringSubmatch(r.URL.Path); m != nil && m[1] == strconv.Itoa(l.row) {
-		hit = true
-	}
-	if hit {
-		l.hits++
-	}
-	l.mu.Unlock()
-	if !hit {
-		return resp, nil
-	}
-	symbolAnswer := strings.Contains(r.URL.Path, "/recovery")
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	// A sliver's answer gets one byte wrong, a symbol answer (many symbols) one in 61.
-	if symbolAnswer {
-		for i := 0; i < len(body); i += 61 {
-			body[i] ^= 0xa5
-		}
-	} else if len(body) > 0 {
-		body[len(body)/2] ^= 0xa5
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return resp, nil
-}
-
-func (l *lyingNodes) CloseIdleConnections() {
-	if c, ok := l.base.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
-	}
-}
 
 // TestReadCorruptSliverMidStream reads a blob of many rows through the aggregator, which
 // sends each row as soon as it is verified while it fetches the next ones, with a node
@@ -97,7 +26,7 @@ func (l *lyingNodes) CloseIdleConnections() {
 // byte of it, and never a complete-looking body.
 func TestReadCorruptSliverMidStream(t *testing.T) {
 	net := testnet.New(t, testnet.Options{})
-	lying := &lyingNodes{base: nodetls.NewTransport(nil), row: -1}
+	lying := testnet.NewLyingNodes(nodetls.NewTransport(nil))
 	cfg := net.ClientConfig()
 	cfg.HTTPClient = &http.Client{Transport: lying}
 	c, err := net.NewClient(cfg)
@@ -156,10 +85,10 @@ func TestReadCorruptSliverMidStream(t *testing.T) {
 		t.Fatalf("GET: %d, %v, %d bytes", resp.StatusCode, err, len(got))
 	}
 	badRow := rows / 2
-	lying.set(badRow, false)
+	lying.Set(badRow, false)
 	resp, got, err = get()
-	if err != nil || resp.StatusCode != 200 || !bytes.Equal(got, data) || lying.lies() == 0 {
-		t.Fatalf("GET with row %d of %d corrupted: %d, %v, %d bytes, equal %v, %d lies", badRow, rows, resp.StatusCode, err, len(got), bytes.Equal(got, data), lying.lies())
+	if err != nil || resp.StatusCode != 200 || !bytes.Equal(got, data) || lying.Lies() == 0 {
+		t.Fatalf("GET with row %d of %d corrupted: %d, %v, %d bytes, equal %v, %d lies", badRow, rows, resp.StatusCode, err, len(got), bytes.Equal(got, data), lying.Lies())
 	}
 	// A range across the bad row, too.
 	lo, hi := (badRow-1)*rowLen+5, (badRow+1)*rowLen+5
@@ -168,7 +97,7 @@ func TestReadCorruptSliverMidStream(t *testing.T) {
 		t.Fatalf("range across row %d corrupted: %d, %v, %d bytes", badRow, resp.StatusCode, err, len(got))
 	}
 
-	lying.set(badRow, true)
+	lying.Set(badRow, true)
 	resp, got, err = get()
 	if err == nil || resp.StatusCode != 200 || resp.ContentLength != size {
 		t.Fatalf("GET with row %d unrecoverable: %d, Content-Length %d, %v; want 200 and a cut body", badRow, resp.StatusCode, resp.ContentLength, err)
