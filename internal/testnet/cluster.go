@@ -107,10 +107,7 @@ func NewCluster(t testing.TB, o Options) *Cluster {
 		o.EpochDuration = DefaultEpochDuration
 	}
 	if o.EpochSyncTimeout <= 0 {
-		o.EpochSyncTimeout = 1 << 60
-		if o.EpochDuration < (1<<60)/10 {
-			o.EpochSyncTimeout = 10 * o.EpochDuration
-		}
+		o.EpochSyncTimeout = tenEpochs(o.EpochDuration)
 	}
 	if o.Heartbeat == 0 {
 		o.Heartbeat = -1

@@ -72,3 +72,12 @@ func makeGenesis(o Options, addrs []string) (*keyring, error) {
 	kr.genesis, kr.nodes = g, keys
 	return kr, nil
 }
+
+// tenEpochs is the default EpochSyncTimeout: ten epochs of length d, at most 2^60 ns, so
+// that a slow shard sync does not end an epoch change early.
+func tenEpochs(d time.Duration) time.Duration {
+	if d < (1<<60)/10 {
+		return 10 * d
+	}
+	return 1 << 60
+}

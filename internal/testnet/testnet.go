@@ -264,10 +264,7 @@ func Start(ctx context.Context, o Options) (n *Network, err error) {
 		o.EpochDuration = DefaultEpochDuration
 	}
 	if o.EpochSyncTimeout <= 0 {
-		o.EpochSyncTimeout = 1 << 60
-		if o.EpochDuration < (1<<60)/10 {
-			o.EpochSyncTimeout = 10 * o.EpochDuration
-		}
+		o.EpochSyncTimeout = tenEpochs(o.EpochDuration)
 	}
 	if o.Heartbeat == 0 {
 		o.Heartbeat = -1

@@ -1,13 +1,9 @@
 package chainclient_test
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -85,26 +81,12 @@ func testPollsOnlyPerBlock(t *testing.T, dial func(url string) (*chainclient.Cli
 	d := newDevnet(t, devnetOptions{rpc: true, heartbeat: 300 * time.Millisecond})
 	var counting atomic.Bool
 	var infoCalls atomic.Int64
-	target, err := url.Parse(d.rpcURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost {
-			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			if counting.Load() && bytes.Contains(body, []byte(`"abci_info"`)) {
-				infoCalls.Add(1)
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
+	srv := rpcProxy(t, d.rpcURL(), func(method string, _ []byte) string {
+		if counting.Load() && method == "abci_info" {
+			infoCalls.Add(1)
 		}
-		proxy.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
+		return ""
+	})
 	c, err := dial(srv.URL)
 	if err != nil {
 		t.Fatal(err)
