@@ -149,6 +149,22 @@ func (r *BlobReader) Close() error {
 // alive across garbage collections (an aggregator's 16 MiB window of 2 MB rows, twice).
 var rowBuffers = bufpool.New(32)
 
+// keepRows keeps the held rows first to last and gives the buffers of the others back
+// (releaseRows).
+func (r *BlobReader) keepRows(first, last int) {
+	rows := make(map[int][]byte, last-first+1)
+	for i := first; i <= last; i++ {
+		if d, ok := r.rows[i]; ok {
+			rows[i] = d
+		}
+	}
+	r.releaseRows(rows)
+	r.rows = rows
+	if r.bufs == nil {
+		r.bufs = make(map[int]*[]byte)
+	}
+}
+
 // releaseRows gives the pooled buffers of the rows not in keep back to rowBuffers and
 // forgets them; the rows themselves must be dropped by the caller.
 func (r *BlobReader) releaseRows(keep map[int][]byte) {
@@ -283,17 +299,7 @@ func (r *BlobReader) WriteRange(w io.Writer, off, n, window int64) (int64, error
 	}
 	end := off + n
 	first, last := int(off/r.rowLen), int((end-1)/r.rowLen)
-	held := make(map[int][]byte)
-	for i := first; i <= last; i++ {
-		if d, ok := r.rows[i]; ok {
-			held[i] = d
-		}
-	}
-	r.releaseRows(held)
-	r.rows = held
-	if r.bufs == nil {
-		r.bufs = make(map[int]*[]byte)
-	}
+	r.keepRows(first, last)
 	ahead := int(max(1, min(window/r.rowLen, int64(max(r.c.cfg.MaxConcurrentSliverReads, 1)))))
 
 	type fetched struct {
@@ -309,7 +315,7 @@ func (r *BlobReader) WriteRange(w io.Writer, off, n, window int64) (int64, error
 	launch := func(row int) {
 		ch := make(chan fetched, 1)
 		results[row-first] = ch
-		if _, ok := held[row]; ok {
+		if _, ok := r.rows[row]; ok {
 			return
 		}
 		go func() {
@@ -323,7 +329,7 @@ func (r *BlobReader) WriteRange(w io.Writer, off, n, window int64) (int64, error
 	stop := func(row int) {
 		cancel()
 		for i := row; i < next; i++ {
-			if _, ok := held[i]; ok {
+			if _, ok := r.rows[i]; ok {
 				continue
 			}
 			if f := <-results[i-first]; f.buf != nil {
@@ -346,7 +352,7 @@ func (r *BlobReader) WriteRange(w io.Writer, off, n, window int64) (int64, error
 			launch(next)
 			next++
 		}
-		d, ok := held[row]
+		d, ok := r.rows[row]
 		if !ok {
 			f := <-results[row-first]
 			switch {
@@ -441,18 +447,8 @@ func (r *BlobReader) fetchRows(off, n int64) error {
 	if len(todo) == 0 {
 		return nil // all held (fetched by the last miss or a Prefetch)
 	}
-	rows := make(map[int][]byte, last-first+1)
-	for i := first; i <= last; i++ {
-		if d, ok := r.rows[i]; ok {
-			rows[i] = d
-		}
-	}
 	// Rows outside the range are not needed any more: let them go before fetching.
-	r.releaseRows(rows)
-	r.rows = rows
-	if r.bufs == nil {
-		r.bufs = make(map[int]*[]byte, len(todo))
-	}
+	r.keepRows(first, last)
 	slivers := make([]*redstuff.Sliver, len(todo))
 	bufs := make([]*[]byte, len(todo))
 	errs := make([]error, len(todo))
@@ -479,7 +475,7 @@ func (r *BlobReader) fetchRows(off, n int64) error {
 			failed, failures = append(failed, row), append(failures, errs[j])
 			continue
 		}
-		rows[row] = slivers[j].Data
+		r.rows[row] = slivers[j].Data
 		r.bufs[row] = bufs[j]
 		r.slivers++
 	}
@@ -491,10 +487,9 @@ func (r *BlobReader) fetchRows(off, n int64) error {
 		if err != nil {
 			return errors.Join(append(failures, err)...)
 		}
-		rows[row] = d
+		r.rows[row] = d
 		r.recovered++
 	}
-	r.rows = rows
 	return nil
 }
 
