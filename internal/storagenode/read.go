@@ -138,6 +138,17 @@ func blobStatus(info store.BlobInfo, epoch uint32) BlobStatus {
 // of every shard it owns; otherwise it returns ErrNotRegistered, ErrBlobExpired,
 // ErrInvalidBlob, ErrShardNotAssigned (the node owns no shard) or ErrMissingSlivers.
 func (n *Node) Confirm(id redstuff.BlobID, p Persistence) (SignedMessage, error) {
+	msg, err := n.confirm(id, p)
+	if errors.Is(err, ErrMissingSlivers) && n.pending.has(id) && n.CheckWritable(id) == nil {
+		// The registration was applied after confirm looked at the pending buffer, and its
+		// data is still there: store it (or wait for the flush in progress) and look again.
+		n.flushPending(id)
+		return n.confirm(id, p)
+	}
+	return msg, err
+}
+
+func (n *Node) confirm(id redstuff.BlobID, p Persistence) (SignedMessage, error) {
 	if n.pending.has(id) && n.CheckWritable(id) == nil {
 		// The registration is applied; its flush may still be running.
 		n.flushPending(id)
