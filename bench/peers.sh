@@ -26,6 +26,16 @@
 #                 docs/performance-vs-peers.md; OUT=- prints only)
 #   KEEP=1        keep the temporary directory
 #
+#   BLOBID_RUNS   runs of the blob ID measurement (default 5; 0 skips it)
+#
+# Before each system's turn in a round the script runs sync (not timed), so that no system
+# pays in its synced writes for the write-back of another's unsynced data (on ext4 an
+# fsync waits for the journal commit, which carries other files' dirty data).
+# After the rounds, with the servers stopped, it measures the blob ID of 64 MiB at
+# n = 1000: redstuff's BenchmarkBlobID (in-process, against hashing the encoding's bytes
+# with x/crypto's Blake2b on every core in the same run) and the whole `walrus blob-id`
+# process against that same reference.
+#
 # Setups: walrus-go is `walrus devnet` (4 storage nodes, 100 shards, a CometBFT validator,
 # the publisher/aggregator in front), stores with PUT /v1/blobs?epochs=1 and reads with
 # GET /v1/blobs/{id}. MinIO is one process over 4 directories (erasure coding 2+2,
@@ -47,6 +57,7 @@ if [ "$QUICK" = 1 ]; then ROUNDS=${ROUNDS:-3}; else ROUNDS=${ROUNDS:-12}; fi
 SYSTEMS=${SYSTEMS:-"walrus seaweedfs minio"}
 PORT_BASE=${PORT_BASE:-39300}
 WEED_BUILD_TIMEOUT=${WEED_BUILD_TIMEOUT:-2400}
+BLOBID_RUNS=${BLOBID_RUNS:-5}
 has() { [[ " $SYSTEMS " == *" $1 "* ]]; }
 for tool in go curl setsid; do
 	command -v "$tool" >/dev/null || { echo "peers.sh: $tool is not installed" >&2; exit 1; }
@@ -242,6 +253,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		head -c "${s#*:}" /dev/urandom >"$TMP/data-${s%%:*}"
 	done
 	for sys in $SYSTEMS; do
+		sync
 		for size in 1k 1m 64m; do
 			measure "$sys" "store-$size" store "$sys" "$size" "$r"
 			IDS[$sys-$size]=$ID
@@ -253,6 +265,36 @@ for r in $(seq 1 "$ROUNDS"); do
 	done
 done
 LOADS+=("$(load1)")
+declare -A RSS
+for sys in $SYSTEMS; do RSS[$sys]=$(rss "$sys"); done
+
+# --- blob ID of 64 MiB at n = 1000, with the servers stopped ---------------------------
+BLOBID="$TMP/blobid"
+: >"$BLOBID"
+if [ "$BLOBID_RUNS" -gt 0 ]; then
+	for pid in "${PIDS[@]}"; do
+		for p in $(tree "$pid"); do kill "$p" 2>/dev/null || true; done
+	done
+	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	PIDS=()
+	echo "measuring the blob ID of 64 MiB at n = 1000 (load $(load1))"
+	(cd "$REPO" && go test -c -o "$TMP/bin/redstuff.test" ./internal/redstuff/)
+	head -c 67108864 /dev/urandom >"$TMP/data-blobid"
+	"$TMP/bin/walrus" blob-id "$TMP/data-blobid" --n-shards 1000 >/dev/null # the file into the page cache
+	for _ in $(seq 1 "$BLOBID_RUNS"); do
+		t0=$(date +%s%N)
+		"$TMP/bin/walrus" blob-id "$TMP/data-blobid" --n-shards 1000 >/dev/null
+		t1=$(date +%s%N)
+		echo "process $(((t1 - t0) / 1000))" >>"$BLOBID"
+	done
+	# BenchmarkBlobID/n=1000/64MiB-2  3  150000000 ns/op  447 MB/s  350000000 ref-ns/op  0.43 ratio ...
+	(cd "$REPO/internal/redstuff" && "$TMP/bin/redstuff.test" -test.run '^$' -test.bench '^BenchmarkBlobID$/^n=1000$/^64MiB$' \
+		-test.benchtime 3x -test.count "$BLOBID_RUNS") | tee "$TMP/blobid.bench" |
+		awk '/^BenchmarkBlobID/ {for (i = 1; i < NF; i++) {if ($(i + 1) == "ns/op") ns = $i; if ($(i + 1) == "ref-ns/op") ref = $i}
+			printf "inprocess %d\nreference %d\n", ns / 1000, ref / 1000}' >>"$BLOBID"
+	grep -q '^inprocess' "$BLOBID" || { echo "BenchmarkBlobID printed no result" >&2; cat "$TMP/blobid.bench" >&2; exit 1; }
+	cat "$BLOBID"
+fi
 
 # --- summary --------------------------------------------------------------------------
 col() { awk -v s="$1" -v o="$2" -v f="$3" '$1 == s && $2 == o {print $f}' "$RESULTS" | median; }
@@ -270,13 +312,32 @@ loadstats=$(printf '%s\n' "${LOADS[@]}" | awk 'NR == 1 || $1 < lo {lo = $1} NR =
 	echo "| | store 1 KiB | store 1 MiB | store 64 MiB | read 1 MiB | read 64 MiB | server CPU per 64 MiB store | of it, storage nodes | peak RSS (processes) |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for sys in $SYSTEMS; do
-		read -r mib n < <(rss "$sys")
+		read -r mib n <<<"${RSS[$sys]}"
 		nodes="-"
 		if [ "$sys" = walrus ]; then nodes="$(col "$sys" store-64m 5) s"; fi
 		echo "| $(name "$sys") | $(ms "$(col "$sys" store-1k 3)") | $(ms "$(col "$sys" store-1m 3)") |" \
 			"$(mbs "$(col "$sys" store-64m 3)" 67108864) | $(ms "$(col "$sys" read-1m 3)") |" \
 			"$(mbs "$(col "$sys" read-64m 3)" 67108864) | $(col "$sys" store-64m 4) s | $nodes | $mib MiB ($n) |"
 	done
+	if [ -s "$BLOBID" ]; then
+		bmed() { awk -v k="$1" '$1 == k {print $2 / 1e6}' "$BLOBID" | median; }
+		ref=$(bmed reference)
+		echo
+		echo "Blob ID of 64 MiB at n = 1000, with the servers stopped (load $(load1)), medians of $BLOBID_RUNS;" \
+			"the reference is x/crypto's Blake2b-256 over as many bytes as the encoding holds (n² symbols, one hash each)" \
+			"on $(nproc) goroutines, measured inside BenchmarkBlobID's runs:"
+		echo
+		echo "| | time | reference | ratio |"
+		echo "|---|---:|---:|---:|"
+		for k in inprocess process; do
+			case $k in
+			inprocess) label="BenchmarkBlobID (ComputeMetadata on a reused Encoder)" ;;
+			process) label="\`walrus blob-id\` process (start, map the file, compute, print)" ;;
+			esac
+			v=$(bmed "$k")
+			awk -v l="$label" -v v="$v" -v r="$ref" 'BEGIN {printf "| %s | %.0f ms | %.0f ms | %.2f |\n", l, v * 1000, r * 1000, v / r}'
+		done
+	fi
 	echo
 	echo "Every measurement (system, operation, seconds, CPU seconds of the system, of its storage nodes):"
 	echo

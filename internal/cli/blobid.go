@@ -73,11 +73,12 @@ func runBlobID(e *env, path string, nShards int) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--n-shards %d: %w", nShards, err)}
 	}
-	data, err := readInput(path, cfg.MaxBlobSize(), e.stdin)
+	data, release, err := mapOrReadInput(path, cfg.MaxBlobSize(), e.stdin)
 	if err != nil {
 		return err
 	}
 	m, err := cfg.ComputeMetadata(data)
+	release()
 	if errors.Is(err, redstuff.ErrDataTooLarge) {
 		return withHint(err, fmt.Sprintf("at most %d bytes fit %d shards; more shards hold larger blobs", cfg.MaxBlobSize(), nShards))
 	}
@@ -121,6 +122,29 @@ func checkInput(path string) error {
 		return fmt.Errorf("%s is a directory", path)
 	}
 	return nil
+}
+
+// mapInputMin is the smallest regular file that mapOrReadInput maps rather than reads.
+const mapInputMin = 1 << 20
+
+// mapOrReadInput is readInput, except that a regular file of at least mapInputMin bytes is
+// mapped read-only where the platform allows it (see mapInput). The bytes are valid until
+// release is called; release is never nil.
+func mapOrReadInput(path string, max uint64, stdin io.Reader) (data []byte, release func(), err error) {
+	if path != "-" {
+		f, st, err := openInput(path, max)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer f.Close()
+		if st.Mode().IsRegular() && st.Size() >= mapInputMin {
+			if b, unmap, err := mapInput(f, st.Size()); err == nil {
+				return b, unmap, nil
+			}
+		}
+	}
+	data, err = readInput(path, max, stdin)
+	return data, func() {}, err
 }
 
 // readInput reads a whole file, or stdin for "-", refusing files larger than max.
