@@ -225,7 +225,7 @@ func (b *Batch) AppendBuffer(n int) (buf []byte, off int) {
 		}
 	}
 	if len(*c.buf) == 0 && cap(*c.buf) < n {
-		*c.buf = slices.Grow(*c.buf, n)
+		*c.buf = alignedBytes(n)
 		c.limit = max(c.limit, n)
 	}
 	at := len(*c.buf)
@@ -263,7 +263,9 @@ func (b *Batch) seal(c *chunk) error {
 	return b.writeChunk(c)
 }
 
-// newBuffer returns an empty buffer for a chunk that starts with a slot of n bytes.
+// newBuffer returns an empty buffer for a chunk that starts with a slot of n bytes. Chunk
+// buffers are aligned (alignedBytes), so that a segment opened for direct I/O is written
+// straight from them.
 func (b *Batch) newBuffer(n int) *[]byte {
 	size := max(n, b.s.chunkBytes)
 	for i, buf := range b.free {
@@ -274,7 +276,9 @@ func (b *Batch) newBuffer(n int) *[]byte {
 		}
 	}
 	buf := dataPool.get(size)
-	*buf = slices.Grow(*buf, size)
+	if cap(*buf) < size {
+		*buf = alignedBytes(size)
+	}
 	return buf
 }
 

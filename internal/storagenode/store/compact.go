@@ -100,7 +100,7 @@ func (s *Store) CompactSegments(ctx context.Context) (CompactStats, error) {
 		off int // in buf
 	}
 	var moves []move
-	var buf []byte
+	var buf []byte // aligned, so that a direct write needs no copy
 	flush := func() error {
 		if len(moves) == 0 {
 			return nil
@@ -148,12 +148,16 @@ func (s *Store) CompactSegments(ctx context.Context) (CompactStats, error) {
 				return err
 			}
 		}
+		if buf == nil {
+			buf = alignedBytes(max(compactChunkBytes, int(p.len)))
+		}
+		buf = growAligned(buf, int(p.len))
 		off := len(buf)
 		data, err := s.segs.readAt(p, buf[off:])
 		if err != nil {
 			return err
 		}
-		buf = append(buf, data...)
+		buf = buf[:off+len(data)]
 		moves = append(moves, move{key: append([]byte(nil), key...), old: p, off: off})
 		return nil
 	})
