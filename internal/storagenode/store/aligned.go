@@ -44,6 +44,12 @@ func growAligned(b []byte, n int) []byte {
 	return append(nb, b...)
 }
 
+// sameStart reports whether a and b start at the same address (a read returned the
+// buffer it was given, not a new one).
+func sameStart(a, b []byte) bool {
+	return cap(a) > 0 && cap(b) > 0 && unsafe.SliceData(a) == unsafe.SliceData(b)
+}
+
 // readPool holds the aligned buffers of direct reads, which read the blocks enclosing a
 // sliver before copying it to the caller's memory. Buffers larger than maxPooledRead are
 // not kept.

@@ -82,7 +82,7 @@ func benchSegmentModes(b *testing.B, fn func(b *testing.B, s *Store)) {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			if s.segs.direct != direct {
+			if s.segs.direct.Load() != direct {
 				b.Skip("no direct I/O on this file system")
 			}
 			b.SetBytes(benchSliver * benchSlivers)

@@ -151,13 +151,25 @@ func (s *Store) CompactSegments(ctx context.Context) (CompactStats, error) {
 		if buf == nil {
 			buf = alignedBytes(max(compactChunkBytes, int(p.len)))
 		}
-		buf = growAligned(buf, int(p.len))
+		// Room for the padding, and for the sliver's whole blocks, which a direct read
+		// reads into buf.
+		buf = growAligned(buf, 2*directAlign+int(p.len))
+		if p.len >= alignedSliverMin && s.segs.direct.Load() {
+			// As Batch.AppendBuffer does: a large sliver starts on a block boundary.
+			at := len(buf)
+			buf = buf[:alignUp(int64(at))]
+			clear(buf[at:])
+		}
 		off := len(buf)
 		data, err := s.segs.readAt(p, buf[off:])
 		if err != nil {
 			return err
 		}
-		buf = buf[:off+len(data)]
+		if sameStart(data, buf[off:]) {
+			buf = buf[:off+len(data)]
+		} else {
+			buf = append(buf[:off], data...)
+		}
 		moves = append(moves, move{key: append([]byte(nil), key...), old: p, off: off})
 		return nil
 	})

@@ -42,9 +42,9 @@ func diskModes(t *testing.T, fn func(t *testing.T, direct bool)) {
 			testDisk, forceBuffered = true, !direct
 			defer func() { testDisk, forceBuffered = false, false }()
 			s := openMem(t, newFS(t))
-			if s.segs.direct != direct {
+			if s.segs.direct.Load() != direct {
 				s.Close()
-				t.Fatalf("store opened with direct I/O %v, want %v", s.segs.direct, direct)
+				t.Fatalf("store opened with direct I/O %v, want %v", s.segs.direct.Load(), direct)
 			}
 			s.Close()
 			fn(t, direct)
@@ -96,18 +96,20 @@ func TestDiskPaths(t *testing.T) {
 // their chunks interleave in the segments, some closed without a commit, with small odd
 // chunks and segments, compacts, reopens and reads every committed sliver back
 // byte-exact: the padding of direct writes never overwrites or shifts a neighbour. With
-// direct I/O every segment is a whole number of aligned blocks.
+// direct I/O every segment is a whole number of aligned blocks and every large sliver
+// starts on a block boundary.
 func TestAlignmentPadding(t *testing.T) {
 	diskModes(t, func(t *testing.T, direct bool) {
 		seed := time.Now().UnixNano()
 		t.Logf("seed %d", seed)
 		rng := rand.New(rand.NewPCG(uint64(seed), 5))
 		fs := newFS(t)
-		opts := Options{FS: fs, SegmentBytes: 64 << 10, ChunkBytes: 5000 + rng.IntN(9000)}
+		opts := Options{FS: fs, SegmentBytes: 1 << 20, ChunkBytes: 5000 + rng.IntN(400000)}
 		s, err := Open("db", opts)
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer func() { s.Close() }() // the store reopened at the end too
 		want := map[redstuff.BlobID][]byte{} // committed slivers, all in shard 0, primary
 		type open struct {
 			b     *Batch
@@ -125,7 +127,11 @@ func TestAlignmentPadding(t *testing.T) {
 			for range 1 + rng.IntN(4) {
 				id := blobID(next)
 				next++
-				data := fill(1+rng.IntN(20000), byte(next), id)
+				size := 1 + rng.IntN(20000)
+				if rng.IntN(4) == 0 {
+					size = alignedSliverMin + rng.IntN(200000) // starts on a block with direct I/O
+				}
+				data := fill(size, byte(next), id)
 				if rng.IntN(2) == 0 {
 					o.b.PutSliver(0, redstuff.Primary, id, data)
 				} else {
@@ -197,6 +203,17 @@ func TestAlignmentPadding(t *testing.T) {
 		}
 		check("before reopening")
 		if direct {
+			snap := s.db.NewSnapshot()
+			err := scanPointers(snap, func(_ []byte, p pointer) error {
+				if p.len >= alignedSliverMin && p.off%directAlign != 0 {
+					return fmt.Errorf("sliver of %d bytes at %d, not on a block boundary", p.len, p.off)
+				}
+				return nil
+			})
+			snap.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
 			for name, size := range segmentFiles(t, fs) {
 				if size%directAlign != 0 {
 					t.Fatalf("segment %s written with direct I/O has %d bytes, not whole blocks", name, size)
@@ -207,7 +224,6 @@ func TestAlignmentPadding(t *testing.T) {
 		if s, err = Open("db", opts); err != nil {
 			t.Fatal(err)
 		}
-		defer s.Close()
 		check("after reopening")
 	})
 }

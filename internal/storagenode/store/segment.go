@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
@@ -87,9 +88,10 @@ type segments struct {
 	dir      string
 	maxBytes int64
 	readOnly bool
-	// direct is whether new segment files get direct I/O: false when disabled or after a
-	// file system refused it.
-	direct bool
+	// direct is whether new segment files get direct I/O: false when disabled, where the
+	// file system does not support it (found with a probe file at open) and after it
+	// refused a direct write. Batches read it to lay out their chunks (Batch.AppendBuffer).
+	direct atomic.Bool
 
 	// appendMu serializes appends (and rotation) to the active segment.
 	appendMu sync.Mutex
@@ -120,13 +122,21 @@ type segFile struct {
 // new segment numbered after every existing one, so that a torn tail left by a crash is
 // never appended to: it is garbage that compaction reclaims.
 func openSegments(fs vfs.FS, dir string, maxBytes int64, readOnly, buffered bool) (*segments, error) {
-	s := &segments{fs: fs, dir: dir, maxBytes: maxBytes, readOnly: readOnly, direct: !buffered, files: map[uint32]segFile{}, sizes: map[uint32]int64{}, pins: map[uint32]int{}, rotate: true}
+	s := &segments{fs: fs, dir: dir, maxBytes: maxBytes, readOnly: readOnly, files: map[uint32]segFile{}, sizes: map[uint32]int64{}, pins: map[uint32]int{}, rotate: true}
+	s.direct.Store(!buffered)
 	if !readOnly {
 		if err := fs.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("store: create %s: %w", dir, err)
 		}
 		if err := syncDir(fs, fs.PathDir(dir)); err != nil {
 			return nil, err
+		}
+		if !buffered {
+			direct, err := probeDirect(fs, dir)
+			if err != nil {
+				return nil, err
+			}
+			s.direct.Store(direct)
 		}
 	}
 	if _, err := fs.Stat(dir); err != nil && readOnly {
@@ -153,10 +163,28 @@ func openSegments(fs vfs.FS, dir string, maxBytes int64, readOnly, buffered bool
 			s.close()
 			return nil, fmt.Errorf("store: stat segment: %w", err)
 		}
-		s.files[n], s.sizes[n] = segFile{f: f, direct: s.direct && setDirect(f)}, st.Size()
+		s.files[n], s.sizes[n] = segFile{f: f, direct: !buffered && setDirect(f)}, st.Size()
 		s.active = max(s.active, n)
 	}
 	return s, nil
+}
+
+// probeName is the file probeDirect creates, in the segment directory.
+const probeName = "direct.probe"
+
+// probeDirect reports whether files in dir take direct I/O, with a probe file.
+func probeDirect(fs vfs.FS, dir string) (bool, error) {
+	name := fs.PathJoin(dir, probeName)
+	f, err := fs.Create(name, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return false, fmt.Errorf("store: create %s: %w", name, err)
+	}
+	direct := setDirect(f)
+	f.Close()
+	if err := fs.Remove(name); err != nil {
+		return false, fmt.Errorf("store: remove %s: %w", name, err)
+	}
+	return direct, nil
 }
 
 func syncDir(fs vfs.FS, dir string) error {
@@ -184,9 +212,9 @@ func (s *segments) rotateLocked() error {
 		f.Close()
 		return err
 	}
-	direct := s.direct && setDirect(f)
-	if s.direct && !direct {
-		s.direct = false // the file system does not support it: do not try again
+	direct := s.direct.Load() && setDirect(f)
+	if !direct {
+		s.direct.Store(false) // the file system does not support it: do not try again
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -261,7 +289,7 @@ func (s *segments) write(data []byte, pin bool) (seg uint32, off int64, err erro
 		if err = clearDirect(sf.f); err == nil {
 			s.mu.Lock()
 			s.files[seg] = segFile{f: sf.f}
-			s.direct = false
+			s.direct.Store(false)
 			s.mu.Unlock()
 			w, err = sf.f.Write(out)
 		}
@@ -309,8 +337,11 @@ func (s *segments) unpin(seg uint32) {
 }
 
 // readAt reads a sliver at p into dst (grown as needed) and checks its CRC. From a
-// direct segment it reads the aligned blocks enclosing the sliver into a pooled aligned
-// buffer, so that no page-cache page is filled, and copies the sliver to dst.
+// direct segment it reads the aligned blocks enclosing the sliver, so that no page-cache
+// page is filled: a sliver that starts on a block boundary (large ones do, see
+// Batch.AppendBuffer) straight into dst if dst is aligned (a fresh dst is), others into a
+// pooled aligned buffer from which the sliver is copied to dst. dst's spare capacity may
+// be overwritten.
 func (s *segments) readAt(p pointer, dst []byte) ([]byte, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -321,21 +352,39 @@ func (s *segments) readAt(p pointer, dst []byte) ([]byte, error) {
 	if !ok {
 		return nil, errSegmentGone
 	}
-	dst = slices.Grow(dst[:0], int(p.len))[:p.len]
-	if sf.direct {
-		start, end := alignDown(p.off), alignUp(p.off+int64(p.len))
-		buf := getReadBuffer(int(end - start))
-		// A short read is fine past the sliver's end: a segment written through the page
-		// cache ends where its last sliver does.
+	end := p.off + int64(p.len)
+	switch {
+	case !sf.direct:
+		dst = slices.Grow(dst[:0], int(p.len))[:p.len]
+		if n, err := sf.f.ReadAt(dst, p.off); n != len(dst) {
+			return nil, fmt.Errorf("%w: segment %d: sliver at %d of %d bytes: %v", ErrCorrupt, p.seg, p.off, p.len, err)
+		}
+	case p.off%directAlign == 0 && p.len > 0:
+		blocks := int(alignUp(int64(p.len)))
+		if cap(dst) < blocks {
+			dst = alignedBytes(blocks)
+		}
+		if isAligned(dst[:blocks]) {
+			// A short read is fine past the sliver's end: a segment written through the
+			// page cache ends where its last sliver does.
+			if n, err := sf.f.ReadAt(dst[:blocks], p.off); n < int(p.len) {
+				return nil, fmt.Errorf("%w: segment %d: sliver at %d of %d bytes: %v", ErrCorrupt, p.seg, p.off, p.len, err)
+			}
+			dst = dst[:p.len]
+			break
+		}
+		fallthrough
+	default:
+		dst = slices.Grow(dst[:0], int(p.len))[:p.len]
+		start := alignDown(p.off)
+		buf := getReadBuffer(int(alignUp(end) - start))
 		n, err := sf.f.ReadAt(*buf, start)
-		if int64(n) < p.off+int64(p.len)-start {
+		if int64(n) < end-start {
 			putReadBuffer(buf)
 			return nil, fmt.Errorf("%w: segment %d: sliver at %d of %d bytes: %v", ErrCorrupt, p.seg, p.off, p.len, err)
 		}
 		copy(dst, (*buf)[p.off-start:])
 		putReadBuffer(buf)
-	} else if n, err := sf.f.ReadAt(dst, p.off); n != len(dst) {
-		return nil, fmt.Errorf("%w: segment %d: sliver at %d of %d bytes: %v", ErrCorrupt, p.seg, p.off, p.len, err)
 	}
 	if crc32.Checksum(dst, castagnoli) != p.crc {
 		return nil, fmt.Errorf("%w: segment %d: sliver at %d of %d bytes fails its checksum", ErrCorrupt, p.seg, p.off, p.len)

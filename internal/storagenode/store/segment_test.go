@@ -354,7 +354,7 @@ func TestBatchAppendBuffer(t *testing.T) {
 		}
 	}
 	want := int64(len("in place") + len("copied") + len("after the trim"))
-	if s.segs.direct {
+	if s.segs.direct.Load() {
 		want = alignUp(want) // the write is padded
 	}
 	if got := segmentBytes(t, fs); got != want {
