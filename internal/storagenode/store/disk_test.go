@@ -109,7 +109,7 @@ func TestAlignmentPadding(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer func() { s.Close() }() // the store reopened at the end too
+		defer func() { s.Close() }()         // the store reopened at the end too
 		want := map[redstuff.BlobID][]byte{} // committed slivers, all in shard 0, primary
 		type open struct {
 			b     *Batch
