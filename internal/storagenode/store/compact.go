@@ -32,7 +32,10 @@ const compactChunkBytes = 32 << 20
 //
 // A pass rewrites each live sliver at most once, and only out of segments at least half
 // garbage, so every byte it rewrites frees at least one byte: the data written by
-// compaction never exceeds the data deleted. Blobs stored together and expiring together
+// compaction never exceeds the data deleted. (With direct I/O a step's write is padded to
+// a 4 KiB boundary and large slivers start on one, as in batches: that padding, under
+// 4 KiB per step and per sliver of 128 KiB or more, is written on top, and counts as
+// garbage in the segment written to.) Blobs stored together and expiring together
 // leave whole segments without live slivers, which cost no rewrite at all.
 //
 // It is safe to run alongside every other method; concurrent calls run one after the
