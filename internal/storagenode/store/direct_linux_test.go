@@ -3,10 +3,12 @@
 package store
 
 import (
+	"bytes"
 	"os"
 	"testing"
 	"unsafe"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"golang.org/x/sys/unix"
 
 	"github.com/walrus-go/walrus/internal/redstuff"
@@ -68,4 +70,71 @@ func TestDirectBypassesPageCache(t *testing.T) {
 			}
 		}
 	})
+}
+
+// refusingFS is the operating system's filesystem with files that take O_DIRECT but refuse
+// direct writes with EINVAL, as some file systems do.
+type refusingFS struct{ vfs.FS }
+
+func (fs refusingFS) Create(name string, c vfs.DiskWriteCategory) (vfs.File, error) {
+	f, err := fs.FS.Create(name, c)
+	return refusingFile{f}, err
+}
+
+type refusingFile struct{ vfs.File }
+
+func (f refusingFile) Write(p []byte) (int, error) {
+	flags, err := unix.FcntlInt(f.Fd(), unix.F_GETFL, 0)
+	if err != nil {
+		return 0, err
+	}
+	if flags&unix.O_DIRECT != 0 {
+		return 0, &os.PathError{Op: "write", Path: "segment", Err: unix.EINVAL}
+	}
+	return f.File.Write(p)
+}
+
+// TestDirectRefused stores on a file system that accepts O_DIRECT but refuses direct
+// writes: the store falls back to the page cache for that segment and the next ones, and
+// every sliver reads back, before and after reopening.
+func TestDirectRefused(t *testing.T) {
+	if !directSupported(t) {
+		t.Skip("no direct I/O for the temporary directory")
+	}
+	t.Chdir(t.TempDir())
+	fs := refusingFS{vfs.Default}
+	s, err := Open("db", Options{FS: fs, SegmentBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Close() }()
+	if !s.segs.direct.Load() {
+		t.Fatal("the probe found no direct I/O")
+	}
+	put := func(from, to int) {
+		b := s.NewBatch()
+		for i := from; i < to; i++ {
+			b.PutSliver(1, redstuff.Primary, blobID(i), fill(200<<10+i, byte(i), blobID(i)))
+		}
+		commit(t, b)
+	}
+	check := func(to int) {
+		t.Helper()
+		for i := range to {
+			if got, err := s.Sliver(1, redstuff.Primary, blobID(i)); err != nil || !bytes.Equal(got, fill(200<<10+i, byte(i), blobID(i))) {
+				t.Fatalf("sliver %d: %v", i, err)
+			}
+		}
+	}
+	put(0, 4)
+	if s.segs.direct.Load() {
+		t.Fatal("the store still opens segments for direct I/O after a refused write")
+	}
+	put(4, 12) // past a rotation: the new segment is buffered from the start
+	check(12)
+	s.Close()
+	if s, err = Open("db", Options{FS: fs, SegmentBytes: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	check(12)
 }
