@@ -80,9 +80,8 @@ var errSegmentGone = errors.New("store: segment removed")
 // I/O needs aligned memory, offsets and lengths (directAlign): every write to a direct
 // segment starts at an aligned offset and is padded to an aligned length (the padding is
 // garbage, never pointed to, reclaimed by compaction like other garbage), and a read
-// reads the aligned blocks enclosing the sliver into an aligned buffer and copies the
-// sliver out. Files on other file systems are written and read through the page cache,
-// unpadded.
+// reads the aligned blocks enclosing the sliver (see readAt). Files on other file systems
+// are written and read through the page cache, unpadded.
 type segments struct {
 	fs       vfs.FS
 	dir      string
