@@ -74,6 +74,11 @@ type pendingSliver struct {
 	dead  bool // overwritten or deleted later in the batch
 }
 
+// alignedSliverMin is the size from which a sliver written to a segment with direct I/O
+// starts on a block boundary (directAlign), so that reads of it need no bounce buffer; the
+// padding before it, at most 4 KiB, is at most 3% of it.
+const alignedSliverMin = 128 << 10
+
 // DefaultChunkBytes is the size of a batch's sliver chunk: the unit of its segment writes
 // and, with the chunks still being verified, what a batch holds in memory. A sliver larger
 // than a chunk gets a chunk of its own size.
@@ -210,12 +215,18 @@ func (b *Batch) AppendBuffer(n int) (buf []byte, off int) {
 		return nil, 0
 	}
 	c := b.filling()
-	if c != nil && len(*c.buf) > 0 && len(*c.buf)+n > c.limit {
+	pad := 0
+	if c != nil && n >= alignedSliverMin && b.s.segs.direct.Load() {
+		// A large sliver starts on a block boundary of the segment (chunks do), so that a
+		// direct read reads it straight into the caller's buffer.
+		pad = int(alignUp(int64(len(*c.buf)))) - len(*c.buf)
+	}
+	if c != nil && len(*c.buf) > 0 && len(*c.buf)+pad+n > c.limit {
 		if err := b.seal(c); err != nil {
 			b.err = err
 			return nil, 0
 		}
-		c = nil
+		c, pad = nil, 0
 	}
 	if c == nil {
 		c = &chunk{buf: b.newBuffer(n), start: b.size, limit: max(n, b.s.chunkBytes), open: map[int]int{}}
@@ -225,8 +236,14 @@ func (b *Batch) AppendBuffer(n int) (buf []byte, off int) {
 		}
 	}
 	if len(*c.buf) == 0 && cap(*c.buf) < n {
-		*c.buf = slices.Grow(*c.buf, n)
+		*c.buf = alignedBytes(n)
 		c.limit = max(c.limit, n)
+	}
+	if pad > 0 {
+		at := len(*c.buf)
+		*c.buf = (*c.buf)[:at+pad]
+		clear((*c.buf)[at:])
+		b.size += pad
 	}
 	at := len(*c.buf)
 	*c.buf = (*c.buf)[:at+n]
@@ -263,7 +280,9 @@ func (b *Batch) seal(c *chunk) error {
 	return b.writeChunk(c)
 }
 
-// newBuffer returns an empty buffer for a chunk that starts with a slot of n bytes.
+// newBuffer returns an empty buffer for a chunk that starts with a slot of n bytes. Chunk
+// buffers are aligned (alignedBytes), so that a segment opened for direct I/O is written
+// straight from them.
 func (b *Batch) newBuffer(n int) *[]byte {
 	size := max(n, b.s.chunkBytes)
 	for i, buf := range b.free {
@@ -274,7 +293,9 @@ func (b *Batch) newBuffer(n int) *[]byte {
 		}
 	}
 	buf := dataPool.get(size)
-	*buf = slices.Grow(*buf, size)
+	if cap(*buf) < size {
+		*buf = alignedBytes(size)
+	}
 	return buf
 }
 

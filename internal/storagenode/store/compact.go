@@ -32,7 +32,10 @@ const compactChunkBytes = 32 << 20
 //
 // A pass rewrites each live sliver at most once, and only out of segments at least half
 // garbage, so every byte it rewrites frees at least one byte: the data written by
-// compaction never exceeds the data deleted. Blobs stored together and expiring together
+// compaction never exceeds the data deleted. (With direct I/O a step's write is padded to
+// a 4 KiB boundary and large slivers start on one, as in batches: that padding, under
+// 4 KiB per step and per sliver of 128 KiB or more, is written on top, and counts as
+// garbage in the segment written to.) Blobs stored together and expiring together
 // leave whole segments without live slivers, which cost no rewrite at all.
 //
 // It is safe to run alongside every other method; concurrent calls run one after the
@@ -100,7 +103,7 @@ func (s *Store) CompactSegments(ctx context.Context) (CompactStats, error) {
 		off int // in buf
 	}
 	var moves []move
-	var buf []byte
+	var buf []byte // aligned, so that a direct write needs no copy
 	flush := func() error {
 		if len(moves) == 0 {
 			return nil
@@ -148,12 +151,28 @@ func (s *Store) CompactSegments(ctx context.Context) (CompactStats, error) {
 				return err
 			}
 		}
+		if buf == nil {
+			buf = alignedBytes(max(compactChunkBytes, int(p.len)))
+		}
+		// Room for the padding, and for the sliver's whole blocks, which a direct read
+		// reads into buf.
+		buf = growAligned(buf, 2*directAlign+int(p.len))
+		if p.len >= alignedSliverMin && s.segs.direct.Load() {
+			// As Batch.AppendBuffer does: a large sliver starts on a block boundary.
+			at := len(buf)
+			buf = buf[:alignUp(int64(at))]
+			clear(buf[at:])
+		}
 		off := len(buf)
 		data, err := s.segs.readAt(p, buf[off:])
 		if err != nil {
 			return err
 		}
-		buf = append(buf, data...)
+		if sameStart(data, buf[off:]) {
+			buf = buf[:off+len(data)]
+		} else {
+			buf = append(buf[:off], data...)
+		}
 		moves = append(moves, move{key: append([]byte(nil), key...), old: p, off: off})
 		return nil
 	})

@@ -21,6 +21,26 @@
 // filled has written to (the batch pins it until it is committed or closed), since the
 // index does not show that batch's slivers yet.
 //
+// # Direct I/O
+//
+// On Linux, on a file system that supports it (ext4, XFS, ...; probed at Open), segment
+// files are written and read with O_DIRECT: sliver bytes bypass the page cache. A node
+// writes each sliver once and reads it rarely, and a buffered write into a new file costs
+// the kernel a fresh page-cache page per 4 KiB (most of a node's CPU time per store was
+// there); with direct I/O the device reads the chunk straight from the batch's buffer.
+// Direct I/O wants memory, file offsets and lengths aligned to 4 KiB: chunk buffers are
+// allocated aligned, every write to a segment starts on a 4 KiB boundary and is padded
+// with zeros to one, and a sliver of 128 KiB or more starts on a boundary inside its
+// chunk too. The padding is garbage like any other unreferenced byte (CompactSegments
+// reclaims it). Reads read the 4 KiB blocks enclosing a sliver: a large sliver straight
+// into the caller's buffer when that buffer is aligned (a fresh one is), others into a
+// pooled aligned buffer from which the sliver is copied. A read therefore comes from the
+// device even right after the write (no page-cache hit). The crash contract is
+// unchanged: a batch's segment writes are synced (fdatasync) before its index commit.
+// Elsewhere (other platforms, tmpfs on older kernels, in-memory file systems, or a file
+// system that refuses a direct write) segments are written and read through the page
+// cache, unpadded, as before; both kinds of segment files are read either way.
+//
 // # Key layout
 //
 // Every key starts with a one-byte table prefix; the tables act as column families:

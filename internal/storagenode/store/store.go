@@ -54,6 +54,10 @@ type Options struct {
 	ChunkBytes int
 }
 
+// forceBuffered makes stores opened afterwards read and write their segments through the
+// page cache even where direct I/O is supported: tests set it to cover the fallback path.
+var forceBuffered bool
+
 // Default sizes.
 const (
 	DefaultCacheBytes    = 64 << 20
@@ -127,7 +131,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if segBytes <= 0 {
 		segBytes = DefaultSegmentBytes
 	}
-	if s.segs, err = openSegments(po.FS, po.FS.PathJoin(dir, segmentDir), segBytes, opts.ReadOnly); err != nil {
+	if s.segs, err = openSegments(po.FS, po.FS.PathJoin(dir, segmentDir), segBytes, opts.ReadOnly, forceBuffered); err != nil {
 		db.Close()
 		return nil, err
 	}

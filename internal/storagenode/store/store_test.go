@@ -52,7 +52,7 @@ func sampleInfo() BlobInfo {
 }
 
 func TestRoundTripAndReopen(t *testing.T) {
-	fs := vfs.NewMem()
+	fs := newFS(t)
 	s := openMem(t, fs)
 	id := blobID(1)
 	obj := [32]byte{0xaa}
@@ -123,7 +123,7 @@ func TestRoundTripAndReopen(t *testing.T) {
 }
 
 func TestEmptyStore(t *testing.T) {
-	s := openMem(t, vfs.NewMem())
+	s := openMem(t, newFS(t))
 	defer s.Close()
 	if c, err := s.Cursor(); err != nil || c != 0 {
 		t.Fatalf("Cursor = %d, %v", c, err)
@@ -149,7 +149,7 @@ func TestShardSliversOrder(t *testing.T) {
 	seed := time.Now().UnixNano()
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(uint64(seed), 0))
-	s := openMem(t, vfs.NewMem())
+	s := openMem(t, newFS(t))
 	defer s.Close()
 
 	var ids []redstuff.BlobID
@@ -198,7 +198,7 @@ func TestShardSliversOrder(t *testing.T) {
 }
 
 func TestDeleteBlobDataAndDropShard(t *testing.T) {
-	s := openMem(t, vfs.NewMem())
+	s := openMem(t, newFS(t))
 	defer s.Close()
 	a, c := blobID(1), blobID(2)
 	b := s.NewBatch()
@@ -254,7 +254,7 @@ func TestDeleteBlobDataAndDropShard(t *testing.T) {
 }
 
 func TestBatchReadsOwnWrites(t *testing.T) {
-	s := openMem(t, vfs.NewMem())
+	s := openMem(t, newFS(t))
 	defer s.Close()
 	id := blobID(3)
 	b := s.NewBatch()
@@ -287,7 +287,7 @@ func TestBatchReadsOwnWrites(t *testing.T) {
 }
 
 func TestClose(t *testing.T) {
-	s := openMem(t, vfs.NewMem())
+	s := openMem(t, newFS(t))
 	pending := s.NewBatch()
 	pending.SetCursor(1)
 	if err := s.Close(); err != nil {
@@ -337,7 +337,7 @@ func TestFormatCheck(t *testing.T) {
 }
 
 func TestCorruptRecords(t *testing.T) {
-	s := openMem(t, vfs.NewMem())
+	s := openMem(t, newFS(t))
 	defer s.Close()
 	id := blobID(1)
 	for _, k := range [][]byte{blobInfoKey(id), objectInfoKey(id), keyNodeState, keyCursor, shardKey(1)} {

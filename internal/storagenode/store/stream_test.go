@@ -26,7 +26,7 @@ func heldBuffers(b *Batch) int {
 // before the commit, the batch holds at most three chunk buffers whatever its size, an open slot keeps its chunk in memory until it is put, and the commit stores
 // exactly what was put.
 func TestBatchStreams(t *testing.T) {
-	fs := vfs.NewMem()
+	fs := newFS(t)
 	s := openMem(t, fs)
 	defer s.Close()
 	s.chunkBytes = 1 << 10
@@ -135,7 +135,7 @@ func TestBatchAbortedStreamIsGarbage(t *testing.T) {
 // batch commits. The segment holds no live sliver in the index yet; compaction must leave
 // it alone, so that the batch's commit points to bytes that exist.
 func TestCompactionSpareStreamingBatch(t *testing.T) {
-	s, err := Open("db", Options{FS: vfs.NewMem(), SegmentBytes: 2 << 10})
+	s, err := Open("db", Options{FS: newFS(t), SegmentBytes: 2 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
