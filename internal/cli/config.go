@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	"github.com/goccy/go-yaml"
 	"github.com/spf13/cobra"
 
@@ -311,6 +312,10 @@ type clientEnv struct {
 	// noPendingUploads, if set, makes stores upload only after the registration landed
 	// (bench --no-pending-uploads).
 	noPendingUploads bool
+	// localChain, if set, is the in-process RPC client of the validator the configuration
+	// names (walrus devnet runs both): the chain client calls it instead of dialing
+	// rpc_url, without HTTP and JSON on the path of every transaction and query.
+	localChain rpcclient.Client
 }
 
 // addClientCommands adds the client, publisher and aggregator commands to root, with the
@@ -462,7 +467,14 @@ func (ce *clientEnv) dialChain(ctx context.Context) (*chainConn, error) {
 }
 
 func (ce *clientEnv) dialConfigured(ctx context.Context, cfg clientConfig) (*chainConn, error) {
-	cc, err := chainclient.Dial(cfg.RPCURL, chainclient.Options{Logger: ce.logger(), ChainID: cfg.ChainID})
+	opts := chainclient.Options{Logger: ce.logger(), ChainID: cfg.ChainID}
+	var cc *chainclient.Client
+	var err error
+	if ce.localChain != nil {
+		cc, err = chainclient.New(ce.localChain, opts)
+	} else {
+		cc, err = chainclient.Dial(cfg.RPCURL, opts)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.field("rpc_url"), err)
 	}

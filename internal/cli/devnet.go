@@ -277,7 +277,9 @@ func runDevnet(e *env, f devnetFlags) (err error) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	de := *e
 	de.ctx = ctx
-	ce := &clientEnv{env: &de, configPath: l.ClientConfig()}
+	// The publisher/aggregator, the S3 gateway and the portal call the validator in this
+	// process directly.
+	ce := &clientEnv{env: &de, configPath: l.ClientConfig(), localChain: netw.ChainClient()}
 	var daemonErr error
 	daemonStopped := make(chan struct{})
 	go func() {

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+
 	"github.com/walrus-go/walrus/internal/chain/chainnode"
 	"github.com/walrus-go/walrus/internal/nodetls"
 )
@@ -121,6 +123,11 @@ func (n *Network) startNode(exe string, i int) error {
 	}()
 	return nil
 }
+
+// ChainClient returns an RPC client that calls the devnet's validator in this process
+// (chainnode.Node.Client): what a publisher in the same process uses instead of the
+// JSON-RPC listener, which costs HTTP and JSON on every call.
+func (n *Network) ChainClient() rpcclient.Client { return n.chain.Client() }
 
 // Endpoints returns the devnet's addresses.
 func (n *Network) Endpoints() Endpoints {

@@ -323,7 +323,10 @@ func (a *App) idle(ws chain.WriteSet) (bool, error) {
 }
 
 // Commit implements abci.Application: it applies the finalized block's writes and its
-// (height, app hash) record in one synced database batch.
+// (height, app hash) record in one atomic database batch, not synced (Store.CommitBlock):
+// the block is already durable in CometBFT's block store, whose handshake replays the
+// blocks a crash took from the application (Info reports the height the
+// database holds). One fsync less per block, on the path of every transaction.
 func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCommit, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

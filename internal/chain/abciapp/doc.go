@@ -18,7 +18,8 @@
 //     (WriteSet.Hash of the previous app hash), except that an idle block keeps the
 //     previous hash (see App.FinalizeBlock).
 //   - Commit applies the block's writes and the (height, app hash) record to pebble in one
-//     synced batch.
+//     atomic batch, not synced: CometBFT has synced the block to its block store before,
+//     and its handshake replays the blocks the application lost to a crash.
 //   - Query answers chain queries (path and BCS data as in chain.View.Query) from the
 //     committed state and reports the committed height.
 //
@@ -26,7 +27,11 @@
 //
 // Store is a chain.Store over pebble v2 that reads the committed state and buffers writes
 // in a batch until CommitBlock. The database therefore always holds the state of exactly one
-// commit record: a crash loses at most the block being committed, which CometBFT replays.
+// commit record. The genesis commit is synced, block commits are not: a crash (of the
+// process or the machine) may take the last blocks from the database (whole batches, in
+// order), and Info then reports the earlier height, from which CometBFT's handshake replays
+// the blocks from its synced block store (TestCrashRecovery, chainnode's
+// TestAppLostBlocksReplayed).
 //
 // # Determinism
 //

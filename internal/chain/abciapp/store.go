@@ -66,8 +66,10 @@ type Commit struct {
 
 // Store is a chain.Store backed by a pebble database. Reads see the committed state only;
 // writes (Set, Delete) accumulate in a pending batch that CommitBlock writes to disk
-// together with the block's Commit record, in one synced batch, so that after a crash the
-// database holds exactly the state of its last Commit record.
+// together with the block's Commit record, in one atomic batch, so that after a crash the
+// database holds exactly the state of one of its Commit records: the last one written if
+// the batch was synced (the genesis), possibly an earlier one otherwise (see
+// CommitBlock).
 //
 // Reads (Get, Iterate, LastCommit) are safe for concurrent use with each other and with
 // writes to the pending batch; writes and CommitBlock must come from one goroutine at a
@@ -264,9 +266,14 @@ func (s *Store) Delete(key []byte) {
 // DiscardPending drops the writes accumulated since the last CommitBlock.
 func (s *Store) DiscardPending() { s.batch.Reset() }
 
-// CommitBlock writes the pending writes and the commit record c in one synced batch. With
-// genesis set it also records the genesis digest (the commit of InitChain). After it
-// returns, reads see the new state.
+// CommitBlock writes the pending writes and the commit record c in one atomic batch. With
+// genesis set it also records the genesis digest (the commit of InitChain) and syncs the
+// batch. A block's batch (genesis nil) is not synced: a crash of the machine may lose the
+// last blocks' batches, whole and in order, and the database then holds the state of an
+// earlier commit record, which it reports; CometBFT, whose block store and state are
+// synced before the application commits a block, replays the lost blocks at the next
+// start (the handshake). So may a crash of the process: pebble writes an unsynced batch to
+// its log in the background. After CommitBlock returns, reads see the new state.
 func (s *Store) CommitBlock(c Commit, genesis *[32]byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -283,7 +290,11 @@ func (s *Store) CommitBlock(c Commit, genesis *[32]byte) error {
 			return fmt.Errorf("abciapp: commit: %w", err)
 		}
 	}
-	err := s.batch.Commit(pebble.Sync)
+	opts := pebble.NoSync
+	if genesis != nil {
+		opts = pebble.Sync
+	}
+	err := s.batch.Commit(opts)
 	s.batch.Close()
 	s.batch = s.db.NewBatch()
 	if err != nil {

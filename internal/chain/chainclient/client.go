@@ -317,16 +317,27 @@ func (c *Client) busy() bool {
 
 // step reads the committed height once and processes new blocks. It reports whether the
 // height grew.
+//
+// A new-block event of the one node the Client asks announces a committed height: CometBFT
+// fires it after the application committed the block and the node saved its state. So
+// when the events announce a height above the one seen, step scans up to it without
+// asking the node for its height first (one round trip less between a block and its
+// waiters). It asks if that scan fails (the events of a node that was replaced by another
+// chain, say) and always behind a Failover, whose events may come from another validator.
 func (c *Client) step() (bool, error) {
 	ctx, cancel := context.WithTimeout(c.ctx, c.opts.CallTimeout)
 	defer cancel()
-	info, err := c.rpc.ABCIInfo(ctx)
-	if err != nil {
-		return false, err
-	}
-	h := info.Response.LastBlockHeight
-	if err := c.scan(ctx, h); err != nil {
-		return false, err
+	h := c.announced.Load()
+	_, failover := c.rpc.(*Failover)
+	if failover || h <= c.seenHeight() || c.scan(ctx, h) != nil {
+		info, err := c.rpc.ABCIInfo(ctx)
+		if err != nil {
+			return false, err
+		}
+		h = info.Response.LastBlockHeight
+		if err := c.scan(ctx, h); err != nil {
+			return false, err
+		}
 	}
 	c.endDropped()
 	c.mu.Lock()
