@@ -11,6 +11,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -100,10 +101,76 @@ func TestReadBufferedConnReadsLarge(t *testing.T) {
 	if c.buf != nil {
 		t.Fatal("the drained connection still holds a read buffer")
 	}
-	for _, s := range asking.sizes() {
-		if s < connReadSize {
-			t.Fatalf("a read of %d bytes was asked of the socket, want at least %d (sizes %v)", s, connReadSize, asking.sizes())
+	if len(asking.sizes()) == 0 {
+		t.Fatal("the socket was never read")
+	}
+}
+
+// scriptedConn is a socket holding avail bytes: a read returns as many as it can and
+// records what it was asked for; with none left it returns io.EOF (where a socket would
+// wait).
+type scriptedConn struct {
+	net.Conn
+	avail int
+	asked []int
+}
+
+func (c *scriptedConn) Read(p []byte) (int, error) {
+	c.asked = append(c.asked, len(p))
+	if c.avail == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), c.avail)
+	c.avail -= n
+	return n, nil
+}
+
+// TestReadBufferedConnWaitsWithoutBuffer: a read that filled what it asked for makes the
+// next one read connReadSize bytes into a buffer; once a read comes back short (the
+// socket drained, as at the end of an answer), the next read of the socket asks for the
+// caller's length only, so that a connection waiting for its next answer holds no
+// buffer.
+func TestReadBufferedConnWaitsWithoutBuffer(t *testing.T) {
+	const rec = 16 << 10
+	s := &scriptedConn{avail: 100 << 10}
+	c := &readBufferedConn{Conn: s}
+	p := make([]byte, rec)
+	read := func() int {
+		n, err := c.Read(p)
+		if err != nil {
+			t.Fatalf("read: %v", err)
 		}
+		return n
+	}
+	got := read() + read()
+	if want := []int{rec, connReadSize}; !slices.Equal(s.asked, want) {
+		t.Fatalf("the socket was asked for %v, want %v", s.asked, want)
+	}
+	for c.buf != nil {
+		got += read()
+	}
+	if got != 100<<10 || len(s.asked) != 2 {
+		t.Fatalf("read %d bytes in %d socket reads, want %d in 2", got, len(s.asked), 100<<10)
+	}
+	if _, err := c.Read(p); err != io.EOF {
+		t.Fatalf("read of the drained socket: %v, want io.EOF", err)
+	}
+	if last := s.asked[len(s.asked)-1]; last != rec {
+		t.Fatalf("the drained connection asked the socket for %d bytes, want the caller's %d", last, rec)
+	}
+
+	// A buffer's worth waiting, exactly: the read after a full buffer takes one again.
+	s = &scriptedConn{avail: rec + connReadSize}
+	c = &readBufferedConn{Conn: s}
+	got = read() + read()
+	for c.buf != nil {
+		got += read()
+	}
+	if _, err := c.Read(p); err != io.EOF {
+		t.Fatalf("read of the drained socket: %v, want io.EOF", err)
+	}
+	if want := []int{rec, connReadSize, connReadSize}; got != rec+connReadSize || !slices.Equal(s.asked, want) {
+		t.Fatalf("read %d bytes, the socket asked for %v, want %d and %v", got, s.asked, rec+connReadSize, want)
 	}
 }
 
@@ -122,23 +189,28 @@ func TestReadBufferedConnKeepsDeadline(t *testing.T) {
 	}
 }
 
-// TestTransportReadsLarge sends a 4 MiB answer over a pinned TLS connection of a
-// Transport: the body arrives whole and the socket is read connReadSize bytes at a time,
-// not a TLS record at a time.
+// TestTransportReadsLarge sends an answer of 96 KiB over a pinned TLS connection of a
+// Transport and reads it only once all of it has been written to the socket (it fits in
+// loopback's socket buffers, so the server's write does not wait for the reader): the body
+// arrives whole, and with the bytes waiting the socket is read connReadSize bytes at a
+// time, not a TLS record at a time.
 func TestTransportReadsLarge(t *testing.T) {
 	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
 	cfg, err := ServerConfig(key, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := make([]byte, 4<<20)
+	body := make([]byte, 96<<10)
 	rand.Read(body)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	written := make(chan struct{})
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Write(body) //nolint:errcheck // the client checks what arrives
+		w.Write(body)                         //nolint:errcheck // the client checks what arrives
+		http.NewResponseController(w).Flush() //nolint:errcheck // as for Write
+		close(written)
 	}), ErrorLog: log.New(io.Discard, "", 0)}
 	go srv.Serve(tls.NewListener(ln, cfg)) //nolint:errcheck // closed by the test
 	t.Cleanup(func() { srv.Close() })
@@ -168,6 +240,11 @@ func TestTransportReadsLarge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	select {
+	case <-written:
+	case <-time.After(time.Minute):
+		t.Fatal("the server's write of the answer did not return while the client did not read")
+	}
 	got, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil || !bytes.Equal(got, body) {
@@ -178,9 +255,7 @@ func TestTransportReadsLarge(t *testing.T) {
 	if len(conns) != 1 {
 		t.Fatalf("%d connections dialled, want 1", len(conns))
 	}
-	for _, s := range conns[0].sizes() {
-		if s < connReadSize {
-			t.Fatalf("a read of %d bytes was asked of the socket, want at least %d", s, connReadSize)
-		}
+	if !slices.Contains(conns[0].sizes(), connReadSize) {
+		t.Fatalf("the socket was asked for %v bytes, never %d", conns[0].sizes(), connReadSize)
 	}
 }
