@@ -74,13 +74,19 @@ func (c *corkConn) flushLocked() error {
 // Cork makes the writes to connection conn (an accepted connection of a NewListener
 // listener, as http.Server.ConnContext gets it) gather into large socket writes until
 // the returned function is called, which sends what is held and returns the error of
-// that write. Whoever corks must uncork before it waits for anything from the peer,
-// since what is held does not leave: the intended use is around writing one answer,
-// flushed (http.ResponseController.Flush) before uncorking. For another connection, or
-// one already corked, Cork does nothing and its function returns nil. The function may
-// be called more than once.
-func Cork(conn net.Conn) (uncork func() error) {
+// that write. n is the length of the answer about to be written: one shorter than
+// corkSize is not corked (it takes few records, and the buffer would be larger than the
+// answer: many small answers at once must not hold a 256 KiB buffer each). Whoever corks
+// must uncork before it waits for anything from the peer, since what is held does not
+// leave: the intended use is around writing one answer, flushed
+// (http.ResponseController.Flush) before uncorking. For another connection, or one
+// already corked, Cork does nothing and its function returns nil. The function may be
+// called more than once.
+func Cork(conn net.Conn, n int) (uncork func() error) {
 	nothing := func() error { return nil }
+	if n < corkSize {
+		return nothing
+	}
 	tc, ok := conn.(*tls.Conn)
 	if !ok {
 		return nothing

@@ -67,7 +67,7 @@ func corkServer(t *testing.T, body []byte, cork bool) (string, [KeySize]byte, *w
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if cork {
-				uncork := Cork(r.Context().Value(connCtxKey{}).(net.Conn))
+				uncork := Cork(r.Context().Value(connCtxKey{}).(net.Conn), len(body))
 				defer func() {
 					if err := uncork(); err != nil {
 						t.Errorf("uncork: %v", err)
@@ -140,8 +140,21 @@ func TestCorkOtherConn(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
-	uncork := Cork(a)
+	uncork := Cork(a, 1<<20)
 	if err := uncork(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCorkSmallAnswer: an answer shorter than corkSize is written as it comes, without
+// a buffer: writes of a small answer are not gathered.
+func TestCorkSmallAnswer(t *testing.T) {
+	body := make([]byte, corkSize-1)
+	rand.Read(body)
+	addr, key, rec := corkServer(t, body, true)
+	get(t, addr, key, body)
+	// Each answer is 16 TLS records, a write each, beside the handshake's.
+	if min := 2 * (len(body) / (16 << 10)); rec.count() < min {
+		t.Fatalf("%d writes for two answers of %d bytes: corked, want at least %d", rec.count(), len(body), min)
 	}
 }

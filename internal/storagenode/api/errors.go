@@ -141,16 +141,16 @@ func writeSuccess[T any](w http.ResponseWriter, code int, data T) {
 	writeJSON(w, code, body)
 }
 
-// writeCorked is writeBytes for a large answer (a sliver): over a connection of a
-// nodetls.NewListener listener, the answer leaves in socket writes of up to 256 KiB
-// instead of one per TLS record (nodetls.Cork).
+// writeCorked is writeBytes for a possibly large answer (a sliver): over a connection
+// of a nodetls.NewListener listener, an answer of 256 KiB or more leaves in socket
+// writes of up to 256 KiB instead of one per 16 KiB TLS record (nodetls.Cork).
 func writeCorked(w http.ResponseWriter, r *http.Request, b []byte) {
 	c, ok := r.Context().Value(connKey{}).(net.Conn)
 	if !ok {
 		writeBytes(w, b)
 		return
 	}
-	uncork := nodetls.Cork(c)
+	uncork := nodetls.Cork(c, len(b))
 	defer uncork() //nolint:errcheck // a failed write fails the request's connection
 	writeBytes(w, b)
 	// Every byte of the answer must be down to the connection before it is uncorked.
