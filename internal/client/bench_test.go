@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"encoding/binary"
+	"io"
 	"net/http"
 	"slices"
 	"sync/atomic"
@@ -128,4 +129,43 @@ func BenchmarkStoreRead(b *testing.B) {
 			b.ReportMetric(float64(slivers)/float64(len(lat)), "slivers/read")
 		})
 	}
+}
+
+// BenchmarkWriteRange streams a whole 64 MiB blob with BlobReader.WriteRange (as the
+// aggregator answers GET /v1/blobs/{id}, with its default 16 MiB window) on an
+// in-process network shaped like the default devnet (4 storage node daemons over TLS,
+// 100 shards). The storage nodes run in the benchmark's process, so the allocations
+// reported are theirs and the reader's together.
+//
+//	go test -run '^$' -bench WriteRange -benchtime 10x ./internal/client/
+func BenchmarkWriteRange(b *testing.B) {
+	net := testnet.New(b, testnet.Options{Nodes: 4, Shards: 100})
+	c, err := net.NewClient(net.ClientConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	const size = 64 << 20
+	res, err := c.Store(ctx, randomBlob(size, 64), client.StoreOptions{Epochs: 3})
+	if err != nil || res.NewlyCreated == nil {
+		b.Fatalf("store: %v", err)
+	}
+	c.WaitTail()
+	id, _ := redstuff.ParseBlobID(res.NewlyCreated.BlobObject.BlobID)
+	b.SetBytes(size)
+	b.ReportAllocs()
+	var slivers int64
+	for b.Loop() {
+		br, err := c.OpenBlob(ctx, id, client.ReadOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := br.WriteRange(io.Discard, 0, size, 16<<20)
+		if err != nil || n != size {
+			b.Fatalf("WriteRange: %d bytes, %v", n, err)
+		}
+		slivers += br.Stats().Slivers
+		br.Close()
+	}
+	b.ReportMetric(float64(slivers)/float64(b.N), "slivers/read")
 }

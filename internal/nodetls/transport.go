@@ -37,7 +37,9 @@ type Transport struct {
 
 // NewTransport returns a Transport whose per-key transports are clones of base with the
 // pinned TLS configuration (and HTTP/1.1). A nil base means keep-alive connections with a
-// 10 s dial timeout, up to 64 idle per node.
+// 10 s dial timeout, up to 64 idle per node. The connections read the socket up to
+// 256 KiB at a time, not one TLS record at a time (see connReadSize); base's DialContext,
+// if any, makes them.
 func NewTransport(base *http.Transport) *Transport {
 	if base == nil {
 		base = &http.Transport{
@@ -52,6 +54,7 @@ func NewTransport(base *http.Transport) *Transport {
 	base = base.Clone()
 	base.ForceAttemptHTTP2 = false
 	base.TLSClientConfig = nil
+	base.DialContext = readBuffered(base.DialContext)
 	return &Transport{base: base, byKey: map[[KeySize]byte]*http.Transport{}}
 }
 

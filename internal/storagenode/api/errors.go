@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"strconv"
 
 	"github.com/walrus-go/walrus/internal/apierror"
+	"github.com/walrus-go/walrus/internal/nodetls"
 	sn "github.com/walrus-go/walrus/internal/storagenode"
 )
 
@@ -137,6 +139,22 @@ func writeSuccess[T any](w http.ResponseWriter, code int, data T) {
 	var body SuccessBody[T]
 	body.Success.Code, body.Success.Data = code, data
 	writeJSON(w, code, body)
+}
+
+// writeCorked is writeBytes for a possibly large answer (a sliver): over a connection
+// of a nodetls.NewListener listener, an answer of 256 KiB or more leaves in socket
+// writes of up to 256 KiB instead of one per 16 KiB TLS record (nodetls.Cork).
+func writeCorked(w http.ResponseWriter, r *http.Request, b []byte) {
+	c, ok := r.Context().Value(connKey{}).(net.Conn)
+	if !ok {
+		writeBytes(w, b)
+		return
+	}
+	uncork := nodetls.Cork(c, len(b))
+	defer uncork() //nolint:errcheck // a failed write fails the request's connection
+	writeBytes(w, b)
+	// Every byte of the answer must be down to the connection before it is uncorked.
+	http.NewResponseController(w).Flush() //nolint:errcheck // as for Write
 }
 
 func writeBytes(w http.ResponseWriter, b []byte) {

@@ -316,7 +316,7 @@ func (h *Handler) getSliver(w http.ResponseWriter, r *http.Request) {
 		}
 		if err == nil {
 			*buf = b
-			writeBytes(w, b)
+			writeCorked(w, r, b)
 			return
 		}
 	}

@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime"
 	"sync"
@@ -215,7 +217,17 @@ func NewServer(addr string, node *sn.Node, opts Options) *http.Server {
 		IdleTimeout:       h.opts.IdleTimeout,
 		MaxHeaderBytes:    h.opts.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(h.opts.Logger.Handler(), slog.LevelDebug),
+		ConnContext:       withConn,
 	}
+}
+
+// connKey is the context key of a request's connection.
+type connKey struct{}
+
+// withConn is the http.Server.ConnContext of the API: requests carry their connection,
+// for writeCorked.
+func withConn(ctx context.Context, c net.Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, c)
 }
 
 // ServeHTTP implements http.Handler: panic recovery, CORS, the request limit (for

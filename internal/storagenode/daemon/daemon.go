@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -232,7 +231,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Daemon, err error)
 	}
 	d.apiAddr = apiLn.Addr().String()
 	if !cfg.PlainHTTP {
-		apiLn = tls.NewListener(apiLn, tlsConfig)
+		apiLn = nodetls.NewListener(apiLn, tlsConfig)
 	}
 	apiOpts := api.Options{
 		Logger: d.log, MaxUploadBytes: cfg.MaxUploadBytes, ShardOwners: d.view, ChallengeMembers: d.view,
