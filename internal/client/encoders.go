@@ -122,6 +122,24 @@ func (p *encoderPool) close() {
 	clear(p.idle)
 }
 
+// keptBytes returns the recycled bytes the idle Encoders hold.
+func (p *encoderPool) keptBytes() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := int64(0)
+	for _, pe := range p.idle {
+		n += int64(pe.RecycledBytes())
+	}
+	return n
+}
+
+// KeptBytes returns the bytes of sliver buffers the Client keeps from finished stores for
+// its next encodes (at most one set per shard count, dropped once idle for 30 seconds; see
+// the package documentation): memory it holds between stores, which a caller that
+// accounts its process's memory counts. Once the upload group of a store
+// (WithUploadGroup) has ended, the store's buffers are counted here if they are kept.
+func (c *Client) KeptBytes() int64 { return c.encoders.keptBytes() }
+
 // kept reports the shard counts with an idle Encoder and the recycled bytes each holds.
 func (p *encoderPool) kept() map[int]int {
 	p.mu.Lock()
