@@ -165,4 +165,32 @@ func TestKeptBytes(t *testing.T) {
 	if got := p.keptBytes(); got != sum || got == 0 {
 		t.Fatalf("keptBytes %d, want the %d recycled bytes of %v", got, sum, p.kept())
 	}
+	// Every change is announced, after it is made: an encode that takes kept buffers, a
+	// recycle, a trim.
+	var seen []int64
+	p.mu.Lock()
+	p.onChange = func() { seen = append(seen, p.keptBytes()) }
+	p.mu.Unlock()
+	enc, err := redstuff.NewConfig(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eb, err := p.encode(enc, make([]byte, 30000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) == 0 || seen[0] >= sum {
+		t.Fatalf("an encode that took kept buffers announced %v, want first less than %d", seen, sum)
+	}
+	p.recycle(enc, eb)
+	if got := seen[len(seen)-1]; got != sum {
+		t.Fatalf("a recycle announced %d kept, want %d", got, sum)
+	}
+	p.mu.Lock()
+	used := p.used
+	p.mu.Unlock()
+	p.trim(used.Add(spareIdle))
+	if got := seen[len(seen)-1]; got != 0 {
+		t.Fatalf("a trim announced %d kept, want 0", got)
+	}
 }

@@ -9,9 +9,11 @@ import (
 
 // Kept is implemented by a Blobs that keeps memory between requests (SDK: the sliver
 // buffers a client.Client keeps for its next encodes, client.Client.KeptBytes). The
-// Handler counts it in the memory it reports to Config.OnHeldMemory.
+// Handler counts it in the memory it reports to Config.OnHeldMemory, again each time
+// OnKeptChange's function is called.
 type Kept interface {
 	KeptBytes() int64
+	OnKeptChange(f func())
 }
 
 // The parts of the memory a Handler holds by design.
@@ -44,6 +46,7 @@ func newHeldMemory(report func(int64), blobs Blobs) *heldMemory {
 	m := &heldMemory{report: report, last: -1}
 	if k, ok := blobs.(Kept); ok {
 		m.kept = k.KeptBytes
+		k.OnKeptChange(func() { m.add(heldStores, 0) })
 	}
 	m.add(heldStores, 0)
 	return m

@@ -23,10 +23,19 @@ import (
 // sliver buffers (gateway.Kept).
 type keptBlobs struct {
 	*fakeBlobs
-	kept atomic.Int64
+	kept    atomic.Int64
+	changed func()
 }
 
 func (k *keptBlobs) KeptBytes() int64 { return k.kept.Load() }
+
+func (k *keptBlobs) OnKeptChange(f func()) { k.changed = f }
+
+// setKept changes what the fake keeps, and announces it.
+func (k *keptBlobs) setKept(n int64) {
+	k.kept.Store(n)
+	k.changed()
+}
 
 // heldLog records what a Handler reports to Config.OnHeldMemory.
 type heldLog struct {
@@ -74,13 +83,18 @@ func TestHeldMemoryOfStores(t *testing.T) {
 	if last, _, _ := log.get(); last < gateway.StoreMemory(size)+1000 {
 		t.Errorf("during a store of %d bytes: held %d, want at least its StoreMemory %d and what Blobs keeps", size, last, gateway.StoreMemory(size))
 	}
+	// The store's encode takes what Blobs kept: announced, it is no longer counted.
+	k.setKept(0)
+	if last, _, _ := log.get(); last != gateway.StoreMemory(size) {
+		t.Errorf("during a store of %d bytes that took what Blobs kept: held %d, want its StoreMemory %d", size, last, gateway.StoreMemory(size))
+	}
 	close(k.block)
 	if code := <-done; code != 200 {
 		t.Fatalf("store: %d", code)
 	}
 	// The uploads have ended (the fake has none): the body's buffer is kept, exactly its
 	// size, and the client kept more meanwhile.
-	k.kept.Store(5000)
+	k.setKept(5000)
 	k.block, k.entered = nil, nil
 	testvec.WaitFor(t, time.Minute, "the store's memory to be given back", func() (bool, error) {
 		last, _, _ := log.get()
