@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/walrus-go/walrus/internal/client"
 	"github.com/walrus-go/walrus/internal/gateway"
+	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/internal/testvec"
 )
 
@@ -204,4 +206,47 @@ func blobIDOf(t *testing.T, w *httptest.ResponseRecorder) string {
 		t.Fatalf("store answer %s: %v", w.Body, err)
 	}
 	return res.NewlyCreated.BlobObject.BlobID
+}
+
+// Over a real network and client: once a store's uploads, tails included, have ended, the
+// memory reported held is exactly the kept body buffer and the sliver buffers the client
+// kept (which the store's encode then takes again), never the store's leftovers.
+func TestHeldMemoryNetwork(t *testing.T) {
+	net := testnet.New(t, testnet.Options{})
+	c, err := net.NewClient(net.ClientConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log heldLog
+	h := newHandler(t, gateway.SDK{Client: c}, func(cfg *gateway.Config) {
+		cfg.MaxBodySize = 8 << 20
+		cfg.OnHeldMemory = log.report
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	const size = 1 << 20
+	for i := range 3 {
+		data := make([]byte, size)
+		data[0] = byte(i)
+		req, err := http.NewRequest(http.MethodPut, srv.URL+"/v1/blobs?epochs=1", bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("store %d: %d", i, resp.StatusCode)
+		}
+		testvec.WaitFor(t, time.Minute, "the store's uploads to end", func() (bool, error) {
+			kept := c.KeptBytes()
+			last, _, _ := log.get()
+			return kept > 0 && last == size+kept, nil
+		})
+		if _, most, _ := log.get(); most < gateway.StoreMemory(size) {
+			t.Fatalf("store %d: held at most %d, want at least its StoreMemory %d", i, most, gateway.StoreMemory(size))
+		}
+	}
 }
