@@ -324,8 +324,9 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// OnHeldMemory, if set, is called with the bytes of memory the handler holds by
 	// design, once by New and then each time they change (calls are serialised, in
-	// order): StoreMemory of each running store (not capped by MaxStoreMemory), from its
-	// reservation until its uploads have ended; the buffers of store bodies being read,
+	// order): StoreMemory of each running store (not capped by MaxStoreMemory) and its
+	// body buffer's room beyond the body, from its reservation until its uploads have
+	// ended; the buffers of store bodies being read,
 	// until their store reserves its memory; the kept body buffer; the read buffer
 	// reserved; and what Blobs keeps between stores if it implements Kept (an SDK does:
 	// the client's kept sliver buffers). A process sets its soft memory limit from it

@@ -100,8 +100,11 @@ func (h *Handler) storeBody(w http.ResponseWriter, r *http.Request, run func(ctx
 		return writeError(w, errTooMany)
 	}
 	defer func() { <-h.stores }()
-	holds := StoreMemory(int64(len(data)))
-	need := min(holds, h.cfg.MaxStoreMemory)
+	// What the store holds: StoreMemory, and the body buffer's room beyond the body (a
+	// body of undeclared length ends in a buffer up to four times it, a kept buffer may
+	// be up to twice it).
+	need := min(StoreMemory(int64(len(data))), h.cfg.MaxStoreMemory)
+	holds := StoreMemory(int64(len(data))) + int64(cap(data)-len(data))
 	h.metrics.inFlight.WithLabelValues("memory").Inc()
 	err = h.storeMem.Acquire(r.Context(), need)
 	h.metrics.inFlight.WithLabelValues("memory").Dec()
