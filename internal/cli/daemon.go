@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -48,11 +47,9 @@ type daemonFlags struct {
 	// Memory of the stores running at once (gateway.Config.MaxStoreMemory), in MiB; 0
 	// means the gateway's default.
 	storeMemoryMiB int64
-	// The soft memory limit of the process, in MiB (applyMemoryLimit): 0 means
-	// daemonMemoryLimit, negative none. keepMemoryLimit leaves the process's limit alone
-	// (the devnet sets its own).
-	memoryLimitMiB  int64
-	keepMemoryLimit bool
+	// The soft memory limit of the process, in MiB (applyMemoryLimit): 0 means one that
+	// follows what the gateway holds (memoryLimiter), negative none.
+	memoryLimitMiB int64
 	// The network explorer (/explorer/ and /v1/network/): off, the health sampling
 	// interval, and the storage nodes' metrics URLs it reads recovery bandwidth from.
 	noExplorer     bool
@@ -105,7 +102,7 @@ func newDaemonCommand(ce *clientEnv, name, short string, publisher, aggregator b
 			"MiB the stores running at once may hold (a store holds about 4.5 times its blob: the body and its encoding); more wait")
 	}
 	fl.Int64Var(&f.memoryLimitMiB, "memory-limit", 0,
-		"soft memory limit of the process in MiB (Go's GOMEMLIMIT, which wins if set); 0: the sum of the memory bounds above and 128 MiB, negative: none")
+		"soft memory limit of the process in MiB (Go's GOMEMLIMIT, which wins if set); 0: 128 MiB plus the memory the stores, bodies, reads and kept buffers hold, following them, negative: none")
 	fl.BoolVar(&f.noExplorer, "no-explorer", false, "do not serve the network explorer (/explorer/ and /v1/network/)")
 	fl.DurationVar(&f.healthInterval, "explorer-health-interval", explorer.DefaultHealthInterval, "how often the explorer samples the committee's health")
 	fl.StringSliceVar(&f.nodeMetrics, "explorer-node-metrics", nil, "URLs of storage nodes' Prometheus metrics, for the explorer's recovery bandwidth (repeatable)")
@@ -129,9 +126,6 @@ func runDaemon(ce *clientEnv, f daemonFlags, publisher, aggregator bool) error {
 	if publisher && f.storeMemoryMiB <= 0 {
 		return usageError{errors.New("--max-store-memory must be positive")}
 	}
-	if !f.keepMemoryLimit {
-		applyMemoryLimit(daemonMemoryLimit(f, publisher, aggregator))
-	}
 	if f.jwtExpiringSec < 0 || f.jwtCacheSize < 0 || f.anonMaxSizeKiB < 0 || f.anonClientBudget < 0 || f.anonGlobalBudget < 0 {
 		return usageError{errors.New("--jwt-expiring-sec, --jwt-cache-size and the --anonymous-* limits must not be negative")}
 	}
@@ -151,6 +145,16 @@ func runDaemon(ce *clientEnv, f daemonFlags, publisher, aggregator bool) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	log := ce.logger()
+	var onHeld func(int64)
+	switch {
+	case f.memoryLimitMiB > 0:
+		applyMemoryLimit(f.memoryLimitMiB << 20)
+	case f.memoryLimitMiB == 0:
+		if l := newMemoryLimiter(processMemoryBase); l != nil {
+			defer l.stop()
+			onHeld = l.setHeld
+		}
+	}
 	h, err := gateway.New(gateway.Config{
 		Blobs: gateway.SDK{Client: s.client}, Publisher: publisher, Aggregator: aggregator,
 		MaxBodySize: f.maxBodyKiB << 10, MaxConcurrentStores: f.maxStores, MaxConcurrentReads: f.maxReads,
@@ -161,7 +165,8 @@ func runDaemon(ce *clientEnv, f daemonFlags, publisher, aggregator bool) error {
 			ClientBudget: f.anonClientBudget << 20, GlobalBudget: f.anonGlobalBudget << 20,
 		},
 		MaxReadBytes: f.readBufferMiB << 20, MaxStoreMemory: f.storeMemoryMiB << 20,
-		Health: func(ctx context.Context) error { _, err := s.chain.System(ctx); return err },
+		Health:       func(ctx context.Context) error { _, err := s.chain.System(ctx); return err },
+		OnHeldMemory: onHeld,
 	})
 	if err != nil {
 		return err
@@ -203,27 +208,6 @@ func runDaemon(ce *clientEnv, f daemonFlags, publisher, aggregator bool) error {
 		defer func() { cancel(); <-done }()
 	}
 	return gateway.Serve(ce.ctx, l, api, ml, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-}
-
-// daemonMemoryLimit is the soft memory limit of a daemon with flags f, in bytes (0: none):
-// --memory-limit, or by default the sum of what its bounds let it hold (the stores' memory
-// and the store bodies being received for a publisher, the read buffer for an aggregator)
-// and processMemoryBase.
-func daemonMemoryLimit(f daemonFlags, publisher, aggregator bool) int64 {
-	switch {
-	case f.memoryLimitMiB < 0:
-		return 0
-	case f.memoryLimitMiB > 0:
-		return f.memoryLimitMiB << 20
-	}
-	limit := int64(processMemoryBase)
-	if publisher {
-		limit += f.storeMemoryMiB<<20 + gateway.DefaultMaxBodyBuffer
-	}
-	if aggregator {
-		limit += cmp.Or(f.readBufferMiB<<20, gateway.DefaultMaxReadBytes)
-	}
-	return limit
 }
 
 // parseSecret parses --jwt-decode-secret: 0x-prefixed hex, or the text itself (as

@@ -89,7 +89,7 @@ func devnetCommand(e *env) *cobra.Command {
 	fl.Int64Var(&f.maxBodyKiB, "max-body-size", devnetMaxBodySize>>10,
 		"largest blob the publisher accepts, in KiB (default lowered to what the devnet's shards hold)")
 	fl.Int64Var(&f.memoryMiB, "memory-limit", 0,
-		"soft memory limit of this process (chain, publisher/aggregator, S3, portal) in MiB (Go's GOMEMLIMIT, which wins if set); 0: room for a store and a read of the largest blob, negative: none")
+		"soft memory limit of this process (chain, publisher/aggregator, S3, portal) in MiB (Go's GOMEMLIMIT, which wins if set); 0: 128 MiB plus the memory the publisher/aggregator's stores, bodies, reads and kept buffers hold, following them, negative: none")
 	return cmd
 }
 
@@ -161,31 +161,22 @@ func devnetMaxBody(f devnetFlags, nShards int) (int64, error) {
 	return f.maxBodyKiB << 10, nil
 }
 
-// devnetMemoryBounds are the memory bounds of the devnet process.
+// devnetMemoryBounds are the memory bounds of the devnet process's publisher/aggregator.
 type devnetMemoryBounds struct {
 	storeMiB, readMiB int64 // the publisher's store memory, the aggregator's read buffer
-	limit             int64 // the soft memory limit in bytes; 0: none
 }
 
 // devnetMemory returns the memory bounds of a devnet whose publisher accepts blobs of up
-// to maxBody bytes, with --memory-limit limitMiB. A devnet serves one user: its publisher
-// runs one store of the largest blob at a time (or several smaller ones; the others
-// wait), its aggregator holds the largest blob's rows for its reads (in windows), and the
-// default limit is their sum, one more body arriving and processMemoryBase for the
-// chain, the S3 gateway and the portal.
-func devnetMemory(maxBody, limitMiB int64) devnetMemoryBounds {
+// to maxBody bytes. A devnet serves one user: its publisher runs one store of the largest
+// blob at a time (or several smaller ones; the others wait) and its aggregator holds the
+// largest blob's rows for its reads (in windows). The process's soft memory limit
+// follows what they hold (runDaemon's memoryLimiter, unless --memory-limit is given).
+func devnetMemory(maxBody int64) devnetMemoryBounds {
 	const mib = 1 << 20
-	b := devnetMemoryBounds{
+	return devnetMemoryBounds{
 		storeMiB: (gateway.StoreMemory(maxBody) + mib - 1) / mib,
 		readMiB:  (maxBody + mib - 1) / mib,
 	}
-	switch {
-	case limitMiB > 0:
-		b.limit = limitMiB << 20
-	case limitMiB == 0:
-		b.limit = processMemoryBase + (b.storeMiB+b.readMiB)<<20 + maxBody
-	}
-	return b
 }
 
 func runDevnet(e *env, f devnetFlags) (err error) {
@@ -272,8 +263,7 @@ func runDevnet(e *env, f devnetFlags) (err error) {
 	}
 
 	// The publisher/aggregator daemon runs in this process until the devnet stops.
-	mem := devnetMemory(maxBody, f.memoryMiB)
-	applyMemoryLimit(mem.limit)
+	mem := devnetMemory(maxBody)
 	ctx, cancel := context.WithCancel(e.ctx)
 	de := *e
 	de.ctx = ctx
@@ -289,7 +279,7 @@ func runDevnet(e *env, f devnetFlags) (err error) {
 			maxStores: gateway.DefaultMaxConcurrentStores, maxReads: gateway.DefaultMaxConcurrentReads,
 			defaultEpochs:  gateway.DefaultEpochs,
 			healthInterval: f.healthInterval, nodeMetrics: ends.NodeMetrics,
-			storeMemoryMiB: mem.storeMiB, readBufferMiB: mem.readMiB, keepMemoryLimit: true,
+			storeMemoryMiB: mem.storeMiB, readBufferMiB: mem.readMiB, memoryLimitMiB: f.memoryMiB,
 		}, true, true)
 	}()
 	defer func() {

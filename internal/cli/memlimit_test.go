@@ -1,51 +1,70 @@
 package cli
 
 import (
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/walrus-go/walrus/internal/gateway"
+	"github.com/walrus-go/walrus/internal/testvec"
 )
 
-// The devnet's default limit has room for a store and a read of its largest blob, one
-// more body and the base; --memory-limit overrides it and a negative one sets none.
+// The devnet's publisher has room for one store of its largest blob and its aggregator
+// for one read of it.
 func TestDevnetMemory(t *testing.T) {
 	const maxBody = 100 << 20
-	b := devnetMemory(maxBody, 0)
+	b := devnetMemory(maxBody)
 	if b.storeMiB<<20 < gateway.StoreMemory(maxBody) || b.readMiB<<20 < maxBody {
 		t.Fatalf("bounds %+v do not hold one store and one read of %d bytes", b, maxBody)
 	}
-	if want := processMemoryBase + (b.storeMiB+b.readMiB)<<20 + maxBody; b.limit != want {
-		t.Fatalf("default limit %d, want %d", b.limit, want)
-	}
-	if got := devnetMemory(maxBody, 300).limit; got != 300<<20 {
-		t.Fatalf("--memory-limit 300: limit %d", got)
-	}
-	if got := devnetMemory(maxBody, -1).limit; got != 0 {
-		t.Fatalf("--memory-limit -1: limit %d, want none", got)
-	}
 }
 
-func TestDaemonMemoryLimit(t *testing.T) {
-	f := daemonFlags{storeMemoryMiB: 1024, readBufferMiB: 256}
-	if got, want := daemonMemoryLimit(f, true, false), int64(processMemoryBase+1024<<20+gateway.DefaultMaxBodyBuffer); got != want {
-		t.Errorf("publisher: %d, want %d", got, want)
+// The default limit follows what the gateway holds, on top of the base; it is never
+// below the live heap plus half the base, and a collection applies that again; GOMEMLIMIT
+// wins; once stopped, the limiter sets nothing.
+func TestMemoryLimiter(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	if l := newMemoryLimiter(processMemoryBase); l != nil {
+		l.stop()
+		t.Fatal("a limiter started with GOMEMLIMIT set")
 	}
-	if got, want := daemonMemoryLimit(f, false, true), int64(processMemoryBase+256<<20); got != want {
-		t.Errorf("aggregator: %d, want %d", got, want)
+	t.Setenv("GOMEMLIMIT", "")
+	const big = 1 << 40 // far above the test binary's heap
+	l := newMemoryLimiter(big)
+	last := func() int64 {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return l.last
 	}
-	f.readBufferMiB = 0
-	if got, want := daemonMemoryLimit(f, false, true), int64(processMemoryBase+gateway.DefaultMaxReadBytes); got != want {
-		t.Errorf("aggregator with the default read buffer: %d, want %d", got, want)
+	if got := last(); got != big {
+		t.Fatalf("first limit %d, want the base %d", got, big)
 	}
-	f.memoryLimitMiB = 700
-	if got := daemonMemoryLimit(f, true, true); got != 700<<20 {
-		t.Errorf("--memory-limit 700: %d", got)
+	l.setHeld(300 << 20)
+	if got := last(); got != big+300<<20 {
+		t.Fatalf("limit %d with 300 MiB held, want the base plus it", got)
 	}
-	f.memoryLimitMiB = -1
-	if got := daemonMemoryLimit(f, true, true); got != 0 {
-		t.Errorf("--memory-limit -1: %d, want none", got)
+	l.stop()
+
+	// A small base: the live heap sets the floor, after every collection.
+	l = newMemoryLimiter(2 << 20)
+	defer l.stop()
+	l.setHeld(1 << 20)
+	retained := make([]byte, 64<<20)
+	for i := range retained {
+		retained[i] = byte(i)
+	}
+	testvec.WaitFor(t, time.Minute, "a collection to raise the limit over the live heap", func() (bool, error) {
+		runtime.GC()
+		return last() >= 64<<20+1<<20, nil
+	})
+	runtime.KeepAlive(retained)
+	l.stop()
+	before := last()
+	l.setHeld(1 << 30)
+	if got := last(); got != before {
+		t.Fatalf("a stopped limiter set %d", got)
 	}
 }
 

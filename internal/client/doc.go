@@ -50,7 +50,10 @@
 // Encoder and one recycled buffer set per shard count (the most recent); an encode drops
 // a set too small or more than twice the size it needs; everything kept is dropped once
 // no store has used it for 30 seconds, and by Close. So an idle Client holds no sliver
-// buffers, and a busy one at most one set beyond the stores running.
+// buffers, and a busy one at most one set beyond the stores running. KeptBytes reports
+// what is kept, and OnKeptChange announces its changes, for a caller that accounts its
+// process's memory (the gateway sets the process's memory limit from it); the buffers
+// are kept before a WithUploadGroup's group sees the store's last upload end.
 //
 // # Concurrency
 //

@@ -29,6 +29,19 @@ type encoderPool struct {
 	used   time.Time                 // last take, put or recycle
 	timer  *time.Timer               // trims after spareIdle; nil while nothing is kept
 	closed bool
+	// onChange, if set, is called after every change of the recycled bytes kept, without
+	// p.mu held.
+	onChange func()
+}
+
+// changed calls p.onChange; p.mu must not be held.
+func (p *encoderPool) changed() {
+	p.mu.Lock()
+	f := p.onChange
+	p.mu.Unlock()
+	if f != nil {
+		f()
+	}
 }
 
 // encode encodes data with the idle Encoder of enc's shard count, using the buffers
@@ -42,6 +55,8 @@ func (p *encoderPool) encode(enc *redstuff.Config, data []byte) (*redstuff.Encod
 	p.mu.Unlock()
 	if pe == nil {
 		pe = enc.NewEncoder()
+	} else if pe.RecycledBytes() > 0 {
+		p.changed()
 	}
 	eb, err := pe.Encode(data)
 	p.mu.Lock()
@@ -52,6 +67,7 @@ func (p *encoderPool) encode(enc *redstuff.Config, data []byte) (*redstuff.Encod
 	}
 	p.touch()
 	p.mu.Unlock()
+	p.changed() // an Encoder whose recycled buffers were too large kept them
 	return eb, err
 }
 
@@ -63,6 +79,7 @@ func (p *encoderPool) recycle(enc *redstuff.Config, eb *redstuff.EncodedBlob) {
 		return
 	}
 	n := enc.NShards()
+	defer p.changed()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -96,6 +113,7 @@ func (p *encoderPool) touch() {
 // trim drops the idle Encoders and their buffers if nothing used them for spareIdle
 // before now; otherwise it is due again when that time will have passed.
 func (p *encoderPool) trim(now time.Time) {
+	defer p.changed()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.timer == nil {
@@ -112,6 +130,7 @@ func (p *encoderPool) trim(now time.Time) {
 
 // close drops what the pool keeps; later recycles keep nothing.
 func (p *encoderPool) close() {
+	defer p.changed()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
@@ -120,6 +139,34 @@ func (p *encoderPool) close() {
 		p.timer = nil
 	}
 	clear(p.idle)
+}
+
+// keptBytes returns the recycled bytes the idle Encoders hold.
+func (p *encoderPool) keptBytes() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := int64(0)
+	for _, pe := range p.idle {
+		n += int64(pe.RecycledBytes())
+	}
+	return n
+}
+
+// KeptBytes returns the bytes of sliver buffers the Client keeps from finished stores for
+// its next encodes (at most one set per shard count, dropped once idle for 30 seconds; see
+// the package documentation): memory it holds between stores, which a caller that
+// accounts its process's memory counts. Once the upload group of a store
+// (WithUploadGroup) has ended, the store's buffers are counted here if they are kept.
+func (c *Client) KeptBytes() int64 { return c.encoders.keptBytes() }
+
+// OnKeptChange makes f be called after every change of KeptBytes (a store's encode took
+// the kept buffers, a finished store's were kept, idle ones were dropped), replacing the
+// f of an earlier call (nil: none). f runs on the goroutine that made the change and
+// must not block.
+func (c *Client) OnKeptChange(f func()) {
+	c.encoders.mu.Lock()
+	defer c.encoders.mu.Unlock()
+	c.encoders.onChange = f
 }
 
 // kept reports the shard counts with an idle Encoder and the recycled bytes each holds.

@@ -2,7 +2,9 @@ package client
 
 import (
 	"bytes"
+	"context"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -110,4 +112,85 @@ func TestEncodingHold(t *testing.T) {
 		}
 	}()
 	h.Done()
+}
+
+// orderCounter records the order in which uploadGroups end it.
+type orderCounter struct {
+	name  string
+	order *[]string
+}
+
+func (o orderCounter) Add(int) {}
+func (o orderCounter) Done()   { *o.order = append(*o.order, o.name) }
+
+// An upload ends its counters innermost first: a store's hold on its encoding (added by
+// the store, inside the caller's WithUploadGroup) ends before the caller's group, so a
+// caller woken by its group finds the encoding already recycled (KeptBytes counts it, and
+// a process that accounts its memory from it never sees the buffers uncounted while they
+// are still live).
+func TestUploadGroupsEndInnermostFirst(t *testing.T) {
+	var order []string
+	ctx := withUploadCounter(context.Background(), orderCounter{"caller's group", &order})
+	ctx = withUploadCounter(ctx, orderCounter{"encoding hold", &order})
+	g := uploadGroup(ctx)
+	g.Add(1)
+	g.Done()
+	if want := []string{"encoding hold", "caller's group"}; !slices.Equal(order, want) {
+		t.Fatalf("ended %v, want %v", order, want)
+	}
+}
+
+// KeptBytes counts the recycled buffers the idle Encoders hold.
+func TestKeptBytes(t *testing.T) {
+	var p encoderPool
+	defer p.close()
+	if n := p.keptBytes(); n != 0 {
+		t.Fatalf("an empty pool keeps %d bytes", n)
+	}
+	for _, shards := range []int{10, 13} {
+		enc, err := redstuff.NewConfig(shards)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eb, err := p.encode(enc, make([]byte, 30000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.recycle(enc, eb)
+	}
+	sum := int64(0)
+	for _, n := range p.kept() {
+		sum += int64(n)
+	}
+	if got := p.keptBytes(); got != sum || got == 0 {
+		t.Fatalf("keptBytes %d, want the %d recycled bytes of %v", got, sum, p.kept())
+	}
+	// Every change is announced, after it is made: an encode that takes kept buffers, a
+	// recycle, a trim.
+	var seen []int64
+	p.mu.Lock()
+	p.onChange = func() { seen = append(seen, p.keptBytes()) }
+	p.mu.Unlock()
+	enc, err := redstuff.NewConfig(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eb, err := p.encode(enc, make([]byte, 30000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) == 0 || seen[0] >= sum {
+		t.Fatalf("an encode that took kept buffers announced %v, want first less than %d", seen, sum)
+	}
+	p.recycle(enc, eb)
+	if got := seen[len(seen)-1]; got != sum {
+		t.Fatalf("a recycle announced %d kept, want %d", got, sum)
+	}
+	p.mu.Lock()
+	used := p.used
+	p.mu.Unlock()
+	p.trim(used.Add(spareIdle))
+	if got := seen[len(seen)-1]; got != 0 {
+		t.Fatalf("a trim announced %d kept, want 0", got)
+	}
 }

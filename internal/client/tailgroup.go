@@ -37,10 +37,13 @@ func (g uploadGroups) Add(delta int) {
 	}
 }
 
-// Done counts one upload of every counter as ended.
+// Done counts one upload of every counter as ended, the innermost (last added) first: a
+// store's hold on its encoding ends, and recycles the encoding, before a caller's group
+// around the store (WithUploadGroup) sees the upload end, so that a caller woken by its
+// group finds the encoding's buffers already kept by the Client (KeptBytes).
 func (g uploadGroups) Done() {
-	for _, c := range g {
-		c.Done()
+	for i := len(g) - 1; i >= 0; i-- {
+		g[i].Done()
 	}
 }
 

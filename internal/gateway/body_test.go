@@ -6,28 +6,34 @@ import (
 	"time"
 )
 
-// A body of declared length n is read into a buffer of exactly n+1 bytes, after
-// allocations that add up to less than 2(n+1) besides the first buffer, with its bytes intact.
+// A body of declared length n is read into a buffer of exactly n bytes, with its bytes
+// intact, after buffers that add up to less than n/3 besides the first (all that is
+// copied), each step at most four times the one before: what a client that declares n
+// bytes and sends fewer makes the publisher allocate is at most four times what it sent.
 func TestGrowBodyDeclaredLength(t *testing.T) {
-	for _, n := range []int64{0, 1, maxPrealloc - 1, maxPrealloc, maxPrealloc + 1, 1 << 20, 64<<20 + 12345} {
-		want := n + 1
-		buf := make([]byte, 0, min(want, maxPrealloc))
-		allocated := int64(cap(buf))
-		for int64(len(buf)) < want {
+	for _, n := range []int64{1, 2, 5, maxPrealloc - 1, maxPrealloc, maxPrealloc + 1, 1 << 20, 64 << 20, 64<<20 + 12345, 100 << 20} {
+		buf := make([]byte, 0, min(n, maxPrealloc))
+		first := int64(cap(buf))
+		copied := int64(0)
+		for int64(len(buf)) < n {
 			if len(buf) == cap(buf) {
-				buf = growBody(buf, want)
-				allocated += int64(cap(buf))
+				prev := int64(cap(buf))
+				copied += int64(len(buf))
+				buf = growBody(buf, n)
+				if c := int64(cap(buf)); c > 4*prev || c <= prev {
+					t.Fatalf("n=%d: grew from %d to %d bytes, want more and at most 4 times", n, prev, c)
+				}
 			}
 			// Fill what arrived with a pattern the copies must keep.
-			for i := len(buf); i < cap(buf) && int64(i) < want; i++ {
+			for i := len(buf); i < cap(buf) && int64(i) < n; i++ {
 				buf = append(buf, byte(i*7))
 			}
 		}
-		if int64(cap(buf)) != want {
-			t.Errorf("n=%d: final capacity %d, want %d", n, cap(buf), want)
+		if int64(cap(buf)) != n {
+			t.Errorf("n=%d: final capacity %d, want %d", n, cap(buf), n)
 		}
-		if first := min(want, maxPrealloc); allocated-first >= 2*want {
-			t.Errorf("n=%d: allocated %d bytes after the first %d, want less than %d", n, allocated-first, first, 2*want)
+		if copied-first >= n/3+64 {
+			t.Errorf("n=%d: copied %d bytes besides the first buffer's %d, want less than n/3", n, copied-first, first)
 		}
 		for i, b := range buf {
 			if b != byte(i*7) {

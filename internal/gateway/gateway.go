@@ -322,6 +322,17 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer receives the handler's Prometheus metrics; nil means no metrics.
 	Registerer prometheus.Registerer
+	// OnHeldMemory, if set, is called with the bytes of memory the handler holds by
+	// design, once by New and then each time they change (calls are serialised, in
+	// order): StoreMemory of each running store (not capped by MaxStoreMemory) and its
+	// body buffer's room beyond the body, from its reservation until its uploads have
+	// ended; the buffers of store bodies being read,
+	// until their store reserves its memory; the kept body buffer; the read buffer
+	// reserved; and what Blobs keeps between stores if it implements Kept (an SDK does:
+	// the client's kept sliver buffers). A process sets its soft memory limit from it
+	// (walrus publisher, devnet), so that the garbage collector runs before the heap
+	// grows to twice what is kept. It must not call back into the handler.
+	OnHeldMemory func(bytes int64)
 }
 
 // Validate checks the configuration and names the first bad field.
@@ -357,8 +368,9 @@ type Handler struct {
 	now       func() time.Time
 	stores    chan struct{}
 	reads     chan struct{}
-	readBytes *semaphore.Weighted
+	readBytes readBudget
 	storeMem  *semaphore.Weighted // Config.MaxStoreMemory
+	mem       *heldMemory         // Config.OnHeldMemory; nil: none
 	bodies    bodyBuffer
 	spareBody spareBody // the buffer of a finished store's body, for the next
 	allowed   map[string]bool
@@ -438,9 +450,12 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{
 		cfg: cfg, log: cfg.Logger, now: cfg.Now,
 		stores: make(chan struct{}, cfg.MaxConcurrentStores), reads: make(chan struct{}, cfg.MaxConcurrentReads),
-		readBytes: semaphore.NewWeighted(cfg.MaxReadBytes), storeMem: semaphore.NewWeighted(cfg.MaxStoreMemory), bodies: bodyBuffer{max: cfg.MaxBodyBuffer},
+		storeMem: semaphore.NewWeighted(cfg.MaxStoreMemory), bodies: bodyBuffer{max: cfg.MaxBodyBuffer},
 		allowed: make(map[string]bool), mux: http.NewServeMux(),
 	}
+	h.mem = newHeldMemory(cfg.OnHeldMemory, cfg.Blobs)
+	h.readBytes = readBudget{sem: semaphore.NewWeighted(cfg.MaxReadBytes), mem: h.mem}
+	h.spareBody.mem = h.mem
 	if cfg.Auth != nil {
 		auth := *cfg.Auth
 		if err := auth.validate(); err != nil {

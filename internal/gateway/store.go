@@ -67,8 +67,8 @@ func (h *Handler) storeBody(w http.ResponseWriter, r *http.Request, run func(ctx
 	// The body is read before the store takes a slot, at a minimum rate and counted
 	// against the publisher's body buffer: connections that send headers and then stall
 	// or trickle hold neither a slot nor memory for long.
-	data, release, err := h.readBody(w, r, limit)
-	defer release()
+	data, body, err := h.readBody(w, r, limit)
+	defer body.release()
 	if err == nil && claims != nil {
 		err = claims.checkSize(int64(len(data)))
 	}
@@ -100,7 +100,11 @@ func (h *Handler) storeBody(w http.ResponseWriter, r *http.Request, run func(ctx
 		return writeError(w, errTooMany)
 	}
 	defer func() { <-h.stores }()
+	// What the store holds: StoreMemory, and the body buffer's room beyond the body (a
+	// body of undeclared length ends in a buffer up to four times it, a kept buffer may
+	// be up to twice it).
 	need := min(StoreMemory(int64(len(data))), h.cfg.MaxStoreMemory)
+	holds := StoreMemory(int64(len(data))) + int64(cap(data)-len(data))
 	h.metrics.inFlight.WithLabelValues("memory").Inc()
 	err = h.storeMem.Acquire(r.Context(), need)
 	h.metrics.inFlight.WithLabelValues("memory").Dec()
@@ -110,15 +114,20 @@ func (h *Handler) storeBody(w http.ResponseWriter, r *http.Request, run func(ctx
 		}
 		return writeError(w, err)
 	}
+	// From here the store's memory, its body included, is held as StoreMemory.
+	h.mem.add(heldStores, holds)
+	body.reserved()
 	// The memory is given back once the store's uploads, its tail after the answer
 	// included, have ended. Nothing reads the body then: its buffer is kept for the next
-	// store's body (the client keeps the encoding's buffers the same way).
+	// store's body, and the client has kept the encoding's buffers the same way (before
+	// the group's Wait returns: client.Client.KeptBytes counts them).
 	var uploads sync.WaitGroup
 	defer func() {
 		go func() {
 			uploads.Wait()
-			h.storeMem.Release(need)
 			h.spareBody.put(data)
+			h.storeMem.Release(need)
+			h.mem.add(heldStores, -holds)
 		}()
 	}()
 	h.metrics.inFlight.WithLabelValues("store").Inc()
@@ -185,12 +194,42 @@ func StoreMemory(size int64) int64 {
 // that declares a large body and sends nothing makes the publisher allocate no more.
 const maxPrealloc = 64 << 10
 
+// bodyHold is what a store's body holds while it is read and until its store runs: its
+// bytes received, counted against Config.MaxBodyBuffer, and its buffer's capacity,
+// counted as held memory until the store reserves its memory (StoreMemory covers the
+// body). release gives back both; it may be called more than once.
+type bodyHold struct {
+	h        *Handler
+	received int64 // against h.bodies
+	capacity int64 // in h.mem's heldBodies
+}
+
+// grew records that the body's buffer now has capacity c.
+func (b *bodyHold) grew(c int64) {
+	b.h.mem.add(heldBodies, c-b.capacity)
+	b.capacity = c
+}
+
+// reserved records that the body's store has reserved its memory, the body included.
+func (b *bodyHold) reserved() { b.grew(0) }
+
+func (b *bodyHold) release() {
+	b.h.bodies.release(b.received)
+	b.received = 0
+	b.reserved()
+}
+
 // readBody reads a store's body of at most limit bytes (exactly its Content-Length if
 // declared). It sets the connection's read deadline from Config.BodyGrace and
 // Config.MinBodyRate, so a body that stalls or trickles is cut off, and counts the bytes
-// received against Config.MaxBodyBuffer (503 once that is full) until release is called;
-// release is never nil.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, limit int64) (data []byte, release func(), err error) {
+// received against Config.MaxBodyBuffer (503 once that is full) until hold.release is
+// called; hold is never nil.
+//
+// The buffer grows with the bytes received, never beyond four times them (or
+// maxPrealloc), in steps of a quarter of the next (growBody), so a client that declares a
+// large body and sends slowly holds little; a body of declared length ends in a buffer of
+// exactly that length, or reuses the kept one (spareBody).
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, limit int64) (data []byte, hold *bodyHold, err error) {
 	size := limit
 	if r.ContentLength >= 0 {
 		size = r.ContentLength
@@ -203,54 +242,68 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, limit int64) 
 	_ = rc.SetReadDeadline(time.Now().Add(h.cfg.bodyTime(size)))
 	h.metrics.inFlight.WithLabelValues("body").Inc()
 	defer h.metrics.inFlight.WithLabelValues("body").Dec()
-	held := int64(0)
-	release = func() {
-		h.bodies.release(held)
-		held = 0
-	}
+	hold = &bodyHold{h: h}
 	body := http.MaxBytesReader(w, r.Body, limit)
-	buf := h.spareBody.take(r.ContentLength + 1)
+	buf := h.spareBody.take(r.ContentLength)
 	if buf == nil {
-		buf = make([]byte, 0, min(size+1, maxPrealloc))
+		buf = make([]byte, 0, min(size, maxPrealloc))
 	}
+	hold.grew(int64(cap(buf)))
 	for {
-		if len(buf) == cap(buf) {
-			buf = growBody(buf, size+1)
+		var n int
+		switch {
+		case len(buf) < cap(buf):
+			n, err = body.Read(buf[len(buf):cap(buf)])
+		case int64(len(buf)) >= size:
+			// The buffer holds the declared length (or the limit): only the end may follow.
+			var past [1]byte
+			if n, err = body.Read(past[:]); n > 0 {
+				return nil, hold, &http.MaxBytesError{Limit: size}
+			}
+		default:
+			buf = growBody(buf, size)
+			hold.grew(int64(cap(buf)))
+			continue
 		}
-		n, err := body.Read(buf[len(buf):cap(buf)])
 		if n > 0 {
 			if !h.bodies.tryAcquire(int64(n)) {
-				return nil, release, errBodyBuffer
+				return nil, hold, errBodyBuffer
 			}
-			held += int64(n)
+			hold.received += int64(n)
 		}
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
 			_ = rc.SetReadDeadline(time.Time{})
-			return buf, release, nil
+			return buf, hold, nil
 		}
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				return nil, release, errBodyTooSlow
+				return nil, hold, errBodyTooSlow
 			}
-			return nil, release, err
+			return nil, hold, err
 		}
 	}
 }
 
-// growBody returns buf with its contents and more capacity: twice as much, or want bytes
-// once buf holds at least a quarter of that. A body of declared length n (want n+1, room to
-// see EOF) ends in a buffer of exactly n+1 bytes after allocations that add up to less than
-// 2(n+1) besides the first buffer, where append's growth by a quarter for large slices would
-// allocate about 5n and leave up to a quarter unused. Capacity follows the bytes that
-// arrived: a client that declares a large body and sends little makes the buffer at most
-// four times what it sent.
+// growBody returns buf with its contents and more capacity, for a body of want bytes:
+// want/4^k (rounded up) for the least k that keeps the new capacity within four times the
+// current one, so that the last step reaches exactly want. The buffers
+// before the last add up to less than want/3, and that is all that is copied (doubling
+// copied about want, and append's growth by a quarter allocated about 5 times want).
+// Capacity follows the bytes that arrived: a client that declares a large body and sends
+// little makes the buffer at most four times what it sent. Past want (a body without a
+// declared length is bounded by the limit instead) the buffer doubles.
 func growBody(buf []byte, want int64) []byte {
 	c := int64(cap(buf))
 	next := max(2*c, c+1)
-	if c < want && 4*c >= want {
+	if c > 0 && c < want {
+		// The largest ceil(want/4^k) within 4c: more than c, and once buf has such a
+		// size, every later step is the next one of them (ceil(x) <= 4 ceil(x/4)).
 		next = want
+		for next > 4*c {
+			next = (next + 3) / 4
+		}
 	}
 	out := make([]byte, len(buf), next)
 	copy(out, buf)
@@ -260,17 +313,25 @@ func growBody(buf []byte, want int64) []byte {
 // spareBody keeps the buffer of one finished store's body (read by nothing any more: its
 // uploads, tails included, have ended) for the next body whose declared length it fits,
 // so that a publisher storing large blobs one after another reads each into the same
-// memory instead of growing a fresh buffer (the doublings of growBody and the buffer
-// itself: about 1.5 times the body). It keeps at most one buffer, the larger of those
+// memory instead of growing a fresh buffer (the steps of growBody and the buffer
+// itself: about 1.3 times the body). It keeps at most one buffer, the larger of those
 // given back; a body of unknown length, or one that needs less than half the buffer,
 // does not take it (it stays for a later body), one larger than it drops it (before its
 // own buffer is allocated); and it is dropped once no store has taken or given one back
-// for spareBodyIdle. It is safe for concurrent use.
+// for spareBodyIdle. The kept buffer counts as held memory (heldSpare). It is safe for
+// concurrent use.
 type spareBody struct {
+	mem   *heldMemory // nil: not accounted
 	mu    sync.Mutex
 	buf   []byte
 	timer *time.Timer // drops buf once idle; nil while none is kept
 	used  time.Time
+}
+
+// keep makes b the kept buffer (nil: none); s.mu is held.
+func (s *spareBody) keep(b []byte) {
+	s.mem.add(heldSpare, int64(cap(b)-cap(s.buf)))
+	s.buf = b
 }
 
 // spareBodyIdle is how long an unused body buffer is kept.
@@ -285,13 +346,13 @@ func (s *spareBody) take(want int64) []byte {
 	b := s.buf
 	s.used = time.Now()
 	if int64(cap(b)) < want {
-		s.buf = nil // the body will be at least as large: it replaces this one
+		s.keep(nil) // the body will be at least as large: it replaces this one
 		return nil
 	}
 	if want <= 0 || int64(cap(b))/2 > want {
 		return nil
 	}
-	s.buf = nil
+	s.keep(nil)
 	return b[:0]
 }
 
@@ -304,7 +365,7 @@ func (s *spareBody) put(b []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if cap(b) > cap(s.buf) {
-		s.buf = b[:0]
+		s.keep(b[:0])
 	}
 	s.used = time.Now()
 	if s.timer == nil {
@@ -326,7 +387,7 @@ func (s *spareBody) trim(now time.Time) {
 	}
 	s.timer.Stop()
 	s.timer = nil
-	s.buf = nil
+	s.keep(nil)
 }
 
 // storeParams are the query parameters of a store; any other is refused.
