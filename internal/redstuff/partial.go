@@ -762,10 +762,12 @@ func DecodePartialMetadata(b []byte) (*PartialMetadata, error) {
 //
 // The rule: walk the shards from the one that stores pair 0 of the blob (shard
 // id.RotationOffset(n)) upwards, wrapping at n, and take each shard's owner the first time
-// it is met, until the owners taken hold at least f+1 shards between them. Faulty nodes
-// hold at most f shards, so at least one holder is honest. The set rotates with the blob
-// ID, so the load spreads over the committee. The holders are returned in the order taken;
-// the result is empty only if shardOwner is.
+// it is met, until the owners taken hold more than 2f shards between them. A read needs
+// only n-2f shards, so whichever 2f shards are unavailable (faulty, crashed or cut off),
+// a blob that can still be read has a holder up to serve its full metadata, the start of
+// every read; and at least one holder is honest, since faulty nodes hold at most f
+// shards. The set rotates with the blob ID, so the load spreads over the committee. The
+// holders are returned in the order taken; the result is empty only if shardOwner is.
 func MetadataHolders(id BlobID, shardOwner []int, f int) []int {
 	n := len(shardOwner)
 	if n == 0 {
@@ -783,7 +785,7 @@ func MetadataHolders(id BlobID, shardOwner []int, f int) []int {
 	var holders []int
 	held := 0
 	start := id.RotationOffset(n)
-	for i := 0; i < n && held <= f; i++ {
+	for i := 0; i < n && held <= 2*f; i++ {
 		o := shardOwner[(start+i)%n]
 		if !taken[o] {
 			taken[o] = true
