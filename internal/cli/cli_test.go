@@ -34,7 +34,7 @@ func TestBlobID(t *testing.T) {
 		t.Fatalf("code %d, output %q", code, out)
 	}
 	want := blobIDResult{BlobID: "RcU82Mwf-CFkv1LaI_2qcpANwpGUuG3TMwnVzZxD2kY", UnencodedLength: 33,
-		EncodedLength: 3356, WalrusEncodedLength: 6940, SymbolSize: 2, RootHash: res.RootHash, NShards: 10}
+		EncodedLength: 4700, WalrusEncodedLength: 6940, SymbolSize: 2, RootHash: res.RootHash, NShards: 10}
 	if res != want || len(res.RootHash) != 64 {
 		t.Fatalf("json %+v, want %+v", res, want)
 	}

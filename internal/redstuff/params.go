@@ -177,7 +177,7 @@ func BillingNodes(nShards int) int {
 // the blob's root, and Holders nodes the full metadata.
 type StorageLayout struct {
 	Nodes       int // nodes holding shards
-	Holders     int // nodes keeping the full metadata: the fewest whose shards exceed f
+	Holders     int // nodes keeping the full metadata: the fewest whose shards exceed 2f
 	ProofHashes int // sibling hashes of all nodes' multiproofs together (an upper bound)
 }
 
@@ -188,7 +188,7 @@ type StorageLayout struct {
 func (c *Config) Layout(nodes int) StorageLayout {
 	nodes = min(max(nodes, 1), c.n)
 	small, large := c.n/nodes, (c.n+nodes-1)/nodes
-	holders := min(nodes, c.f/small+1)
+	holders := min(nodes, 2*c.f/small+1)
 	depth := merkle.Depth(c.n)
 	perNode := 0
 	for l := 1; l <= depth; l++ {
